@@ -1,0 +1,211 @@
+#define _GNU_SOURCE
+#include "clinuxsys.h"
+#include <string.h>
+#include <stdarg.h>
+
+pid_t berth_clone(unsigned long flags) {
+    return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+}
+
+int berth_setns(int fd, int nstype) { return setns(fd, nstype); }
+int berth_unshare(int flags) { return unshare(flags); }
+int berth_setresuid(uid_t uid) { return setresuid(uid, uid, uid); }
+int berth_setresgid(gid_t gid) { return setresgid(gid, gid, gid); }
+
+long berth_join_session_keyring(const char *name) { return syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name, 0, 0, 0); }
+
+int berth_pivot_root(const char *new_root, const char *put_old) {
+    return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+
+int berth_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = flags;
+    how.mode = mode;
+    how.resolve = resolve;
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+int berth_close_range(unsigned int first, unsigned int last, unsigned int flags) {
+    return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+int berth_capget(uint64_t *effective, uint64_t *permitted, uint64_t *inheritable) {
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    int rc = (int)syscall(SYS_capget, &header, data);
+    if (rc != 0) return rc;
+    *effective = (uint64_t)data[0].effective | ((uint64_t)data[1].effective << 32);
+    *permitted = (uint64_t)data[0].permitted | ((uint64_t)data[1].permitted << 32);
+    *inheritable = (uint64_t)data[0].inheritable | ((uint64_t)data[1].inheritable << 32);
+    return 0;
+}
+
+int berth_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable) {
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2];
+    data[0].effective = (uint32_t)effective;
+    data[1].effective = (uint32_t)(effective >> 32);
+    data[0].permitted = (uint32_t)permitted;
+    data[1].permitted = (uint32_t)(permitted >> 32);
+    data[0].inheritable = (uint32_t)inheritable;
+    data[1].inheritable = (uint32_t)(inheritable >> 32);
+    return (int)syscall(SYS_capset, &header, data);
+}
+
+int berth_cap_last_cap(void) {
+    int last = 40;
+    int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        char buf[16] = {0};
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        if (n > 0) {
+            int value = 0;
+            for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++) value = value * 10 + (buf[i] - '0');
+            last = value;
+        }
+        close(fd);
+    }
+    return last;
+}
+
+int berth_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5) {
+    return prctl(option, a2, a3, a4, a5);
+}
+
+int berth_ioctl_int(int fd, unsigned long request, int value) { return ioctl(fd, request, value); }
+int berth_ioctl_ptr(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }
+int berth_fcntl_int(int fd, int cmd, int value) { return fcntl(fd, cmd, value); }
+int berth_open(const char *path, int flags, mode_t mode) { return open(path, flags, mode); }
+int berth_openat(int dirfd, const char *path, int flags, mode_t mode) { return openat(dirfd, path, flags, mode); }
+
+int berth_fsopen(const char *fsname, unsigned int flags) { return (int)syscall(SYS_fsopen, fsname, flags); }
+int berth_fsconfig(int fd, unsigned int cmd, const char *key, const void *value, int aux) {
+    return (int)syscall(SYS_fsconfig, fd, cmd, key, value, aux);
+}
+int berth_fsmount(int fd, unsigned int flags, unsigned int attr_flags) {
+    return (int)syscall(SYS_fsmount, fd, flags, attr_flags);
+}
+int berth_open_tree(int dirfd, const char *path, unsigned int flags) {
+    return (int)syscall(SYS_open_tree, dirfd, path, flags);
+}
+int berth_move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, unsigned int flags) {
+    return (int)syscall(SYS_move_mount, from_dirfd, from_path, to_dirfd, to_path, flags);
+}
+int berth_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64_t attr_set, uint64_t attr_clr,
+                        uint64_t propagation, uint64_t userns_fd) {
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = attr_set;
+    attr.attr_clr = attr_clr;
+    attr.propagation = propagation;
+    attr.userns_fd = userns_fd;
+    return (int)syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof attr);
+}
+
+int berth_pidfd_open(pid_t pid, unsigned int flags) { return (int)syscall(SYS_pidfd_open, pid, flags); }
+int berth_pidfd_send_signal(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }
+
+dev_t berth_makedev(unsigned int major, unsigned int minor) { return makedev(major, minor); }
+unsigned int berth_major(dev_t dev) { return major(dev); }
+unsigned int berth_minor(dev_t dev) { return minor(dev); }
+
+int berth_wifexited(int status) { return WIFEXITED(status); }
+int berth_wexitstatus(int status) { return WEXITSTATUS(status); }
+int berth_wifsignaled(int status) { return WIFSIGNALED(status); }
+int berth_wtermsig(int status) { return WTERMSIG(status); }
+
+int berth_send_fd(int sock, int fd, const char *payload, size_t len) {
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec iov = { (void *)payload, len };
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    return (int)sendmsg(sock, &msg, 0);
+}
+
+int berth_recv_fd(int sock, char *payload, size_t len) {
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec iov = { payload, len };
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) < 0) return -1;
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    if (cmsg == NULL || cmsg->cmsg_type != SCM_RIGHTS) return -1;
+    int fd;
+    memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+    return fd;
+}
+
+static long bpf_call(int cmd, union bpf_attr *attr) {
+    return syscall(SYS_bpf, cmd, attr, sizeof *attr);
+}
+
+int berth_bpf_prog_load_cgroup_device(const void *insns, unsigned int count, char *log, unsigned int log_size) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    attr.insns = (uint64_t)(uintptr_t)insns;
+    attr.insn_cnt = count;
+    attr.license = (uint64_t)(uintptr_t)"GPL";
+    if (log != NULL && log_size > 0) {
+        attr.log_buf = (uint64_t)(uintptr_t)log;
+        attr.log_size = log_size;
+        attr.log_level = 1;
+    }
+    return (int)bpf_call(BPF_PROG_LOAD, &attr);
+}
+
+int berth_bpf_prog_attach(int prog_fd, int cgroup_fd, unsigned int attach_type, unsigned int flags) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.target_fd = cgroup_fd;
+    attr.attach_bpf_fd = prog_fd;
+    attr.attach_type = attach_type;
+    attr.attach_flags = flags;
+    return (int)bpf_call(BPF_PROG_ATTACH, &attr);
+}
+
+int berth_bpf_prog_query(int cgroup_fd, unsigned int attach_type, unsigned int *prog_ids, unsigned int *count) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.query.target_fd = cgroup_fd;
+    attr.query.attach_type = attach_type;
+    attr.query.prog_ids = (uint64_t)(uintptr_t)prog_ids;
+    attr.query.prog_cnt = *count;
+    int rc = (int)bpf_call(BPF_PROG_QUERY, &attr);
+    *count = attr.query.prog_cnt;
+    return rc;
+}
+
+int berth_bpf_prog_get_fd_by_id(unsigned int id) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.prog_id = id;
+    return (int)bpf_call(BPF_PROG_GET_FD_BY_ID, &attr);
+}
+
+int berth_bpf_prog_detach(int prog_fd, int cgroup_fd, unsigned int attach_type) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.target_fd = cgroup_fd;
+    attr.attach_bpf_fd = prog_fd;
+    attr.attach_type = attach_type;
+    return (int)bpf_call(BPF_PROG_DETACH, &attr);
+}

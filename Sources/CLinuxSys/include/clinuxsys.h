@@ -1,0 +1,103 @@
+// The few Linux interfaces Swift cannot call directly: variadic functions, macros,
+// and syscalls that glibc 2.36 has no wrapper for. No policy lives here.
+#ifndef CLINUXSYS_H
+#define CLINUXSYS_H
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/sysmacros.h>
+#include <sys/socket.h>
+#include <sys/statvfs.h>
+#include <sys/file.h>
+#include <sys/uio.h>
+#include <sys/ioctl.h>
+#include <sys/un.h>
+#include <sys/personality.h>
+#include <linux/sched.h>
+#include <linux/magic.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+#include <linux/bpf.h>
+#include <sched.h>
+#include <grp.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <termios.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+// Constants glibc hides behind _GNU_SOURCE, which Swift's Glibc module is built without.
+static const int BERTH_O_PATH = 010000000;
+static const int BERTH_ST_NODEV = 4;
+static const int BERTH_ST_NOEXEC = 8;
+static const int BERTH_ST_NOATIME = 1024;
+static const int BERTH_ST_NODIRATIME = 2048;
+static const int BERTH_ST_RELATIME = 4096;
+static const int BERTH_CLONE_NEWTIME = 0x00000080;
+static const int BERTH_AT_EMPTY_PATH = 0x1000;
+static const int BERTH_AT_RECURSIVE = 0x8000;
+static const int BERTH_CLOSE_RANGE_CLOEXEC = 4;
+
+// fork() with namespace flags: the child continues on a copy of the caller's stack, like fork().
+pid_t berth_clone(unsigned long flags);
+
+int berth_setns(int fd, int nstype);
+int berth_unshare(int flags);
+int berth_setresuid(uid_t uid);
+int berth_setresgid(gid_t gid);
+// keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a fresh session keyring for the container.
+long berth_join_session_keyring(const char *name);
+int berth_pivot_root(const char *new_root, const char *put_old);
+int berth_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
+int berth_close_range(unsigned int first, unsigned int last, unsigned int flags);
+
+// Capabilities as 64-bit masks, through capget/capset version 3.
+int berth_capget(uint64_t *effective, uint64_t *permitted, uint64_t *inheritable);
+int berth_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable);
+int berth_cap_last_cap(void);
+
+int berth_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
+int berth_ioctl_int(int fd, unsigned long request, int value);
+int berth_ioctl_ptr(int fd, unsigned long request, void *arg);
+int berth_fcntl_int(int fd, int cmd, int value);
+int berth_open(const char *path, int flags, mode_t mode);
+int berth_openat(int dirfd, const char *path, int flags, mode_t mode);
+
+// The new mount API (Linux 5.2+): file-descriptor based, so no path can be swapped underneath.
+int berth_fsopen(const char *fsname, unsigned int flags);
+int berth_fsconfig(int fd, unsigned int cmd, const char *key, const void *value, int aux);
+int berth_fsmount(int fd, unsigned int flags, unsigned int attr_flags);
+int berth_open_tree(int dirfd, const char *path, unsigned int flags);
+int berth_move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, unsigned int flags);
+int berth_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64_t attr_set, uint64_t attr_clr,
+                        uint64_t propagation, uint64_t userns_fd);
+
+int berth_pidfd_open(pid_t pid, unsigned int flags);
+int berth_pidfd_send_signal(int pidfd, int sig);
+
+dev_t berth_makedev(unsigned int major, unsigned int minor);
+unsigned int berth_major(dev_t dev);
+unsigned int berth_minor(dev_t dev);
+
+int berth_wifexited(int status);
+int berth_wexitstatus(int status);
+int berth_wifsignaled(int status);
+int berth_wtermsig(int status);
+
+// Sends one fd over a unix socket with SCM_RIGHTS (console socket, seccomp listener).
+int berth_send_fd(int sock, int fd, const char *payload, size_t len);
+int berth_recv_fd(int sock, char *payload, size_t len);
+
+// eBPF program load and attach (v2 device control).
+int berth_bpf_prog_load_cgroup_device(const void *insns, unsigned int count, char *log, unsigned int log_size);
+int berth_bpf_prog_attach(int prog_fd, int cgroup_fd, unsigned int attach_type, unsigned int flags);
+int berth_bpf_prog_query(int cgroup_fd, unsigned int attach_type, unsigned int *prog_ids, unsigned int *count);
+int berth_bpf_prog_get_fd_by_id(unsigned int id);
+int berth_bpf_prog_detach(int prog_fd, int cgroup_fd, unsigned int attach_type);
+
+#endif

@@ -1,0 +1,26 @@
+import OCI
+
+/// What the runtime keeps on disk for one container in `<root>/<id>/state.json`: enough for any
+/// later command (start, kill, delete, state) to act without the caller's help, even after the
+/// creating process was killed at any point.
+struct ContainerRecord: Codable, Sendable {
+    var id: String
+    /// Host pid of the container's init; 0 until it exists.
+    var pid: Int32
+    /// Start time of that pid (clock ticks since boot), to tell it from a later process reusing the pid.
+    var pidStartTime: UInt64
+    var bundle: String
+    var rootfs: String
+    var created: String
+    var owner: String
+    /// The config the container was created from (hooks, cgroups and annotations are read back from it).
+    var spec: Spec
+    /// Cgroup directories that belong to the container, one per hierarchy.
+    var cgroupPaths: [String]
+    /// True once create finished; a record without it is an interrupted create, cleaned by delete.
+    var createFinished: Bool
+    /// True once the container's init is placed in `cgroupPaths`, so kill --all and delete may use them.
+    var cgroupJoined: Bool
+
+    var annotations: [String: String]? { spec.annotations }
+}

@@ -1,0 +1,126 @@
+import CLinuxSys
+import Glibc
+import LinuxSys
+import OCI
+
+/// The last steps before exec: limits, identity, capabilities, working directory, environment,
+/// and finding the program. Run inside the container, after pivot_root.
+enum ProcessSetup {
+    static func applyRlimits(_ rlimits: [Rlimit]?) throws(RuntimeError) {
+        for limit in rlimits ?? [] {
+            guard let resource = RlimitName.numbers[limit.type] else { continue }
+            do {
+                try ProcessSys.setrlimit(resource, soft: limit.soft, hard: limit.hard, describe: limit.type)
+            } catch {
+                throw error.context("set \(limit.type)")
+            }
+        }
+    }
+
+    static func mask(_ names: [String]?) -> UInt64 {
+        var mask: UInt64 = 0
+        for name in names ?? [] {
+            if let number = Capability.number(name), number < 64 { mask |= 1 << UInt64(number) }
+        }
+        return mask
+    }
+
+    /// Switches to the process's user and groups and sets the five capability sets.
+    /// Order matters: the bounding set is cut while CAP_SETPCAP is still held, capabilities survive
+    /// the uid change through KEEPCAPS, and ambient ones can only be raised once inheritable is set.
+    static func applyIdentity(_ process: OCI.Process) throws(RuntimeError) {
+        let caps = process.capabilities
+        let bounding = mask(caps?.bounding)
+        let lastCap = ProcessSys.lastCapability()
+        do {
+            for cap in 0...max(0, lastCap) where bounding & (1 << UInt64(cap)) == 0 {
+                try ProcessSys.prctl(PR_CAPBSET_DROP, UInt(cap), describe: "drop \(Capability.names.indices.contains(cap) ? Capability.names[cap] : "cap \(cap)") from bounding set")
+            }
+            try ProcessSys.prctl(PR_SET_KEEPCAPS, 1, describe: "PR_SET_KEEPCAPS")
+            var groups = process.user.additionalGids ?? []
+            if groups.isEmpty { groups = [] }
+            try ProcessSys.setIdentity(uid: process.user.uid, gid: process.user.gid, groups: groups)
+            try ProcessSys.prctl(PR_SET_KEEPCAPS, 0, describe: "PR_SET_KEEPCAPS")
+            try ProcessSys.capset(effective: mask(caps?.effective), permitted: mask(caps?.permitted),
+                                  inheritable: mask(caps?.inheritable))
+            // The kernel raises an ambient capability only if it is permitted and inheritable; like runc,
+            // the others are skipped rather than failing the container.
+            let raisable = mask(caps?.permitted) & mask(caps?.inheritable)
+            for name in caps?.ambient ?? [] {
+                guard let number = Capability.number(name), raisable & (1 << UInt64(number)) != 0 else {
+                    Log.shared.debug("ambient \(name) skipped: not in both permitted and inheritable")
+                    continue
+                }
+                try ProcessSys.prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_RAISE), UInt(number), describe: "raise ambient \(name)")
+            }
+        } catch {
+            throw error.context("set user \(process.user.uid):\(process.user.gid) and capabilities")
+        }
+    }
+
+    /// Changes into the working directory and checks that it really is inside the container:
+    /// a cwd reached through a leaked host fd reads "(unreachable)" (runc CVE-2024-21626).
+    static func enterWorkingDirectory(_ cwd: String) throws(RuntimeError) {
+        if chdir(cwd) != 0 {
+            throw SysError("chdir", cwd).context("enter working directory")
+        }
+        var buffer = [CChar](repeating: 0, count: 4097)
+        guard getcwd(&buffer, 4096) != nil, buffer[0] == 0x2f else {
+            throw RuntimeError("working directory \(cwd) is outside the container's root")
+        }
+    }
+
+    /// The environment, with HOME added from the container's /etc/passwd when the config lacks it.
+    static func environment(_ process: OCI.Process) -> [String] {
+        var env = process.env ?? []
+        if !env.contains(where: { $0.hasPrefix("HOME=") }) {
+            env.append("HOME=" + (home(of: process.user.uid) ?? "/"))
+        }
+        return env
+    }
+
+    static func home(of uid: UInt32) -> String? {
+        guard let passwd = try? FS.readText("/etc/passwd") else { return nil }
+        for line in passwd.split(separator: "\n") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            if fields.count >= 6, UInt32(fields[2]) == uid { return String(fields[5]) }
+        }
+        return nil
+    }
+
+    /// Finds the program as execvp would, in the PATH of the container's environment, and reports
+    /// failures with runc's wording (`exec: "x": executable file not found in $PATH`).
+    static func resolveExecutable(_ name: String, env: [String]) throws(RuntimeError) -> String {
+        if name.contains("/") {
+            var st = stat()
+            if stat(name, &st) != 0 {
+                throw RuntimeError("exec: \"\(name)\": stat \(name): \(SysError("stat", name).reason)")
+            }
+            if FS.isDirectory(st) { throw RuntimeError("exec: \"\(name)\": is a directory") }
+            return name
+        }
+        let path = env.last(where: { $0.hasPrefix("PATH=") }).map { String($0.dropFirst(5)) }
+            ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        for directory in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (directory.isEmpty ? "." : String(directory)) + "/" + name
+            var st = stat()
+            if stat(candidate, &st) == 0, !FS.isDirectory(st), st.st_mode & 0o111 != 0 {
+                return candidate
+            }
+        }
+        throw RuntimeError("exec: \"\(name)\": executable file not found in $PATH")
+    }
+
+    /// Marks every fd from 3 on close-on-exec except the `preserveFds` the caller passed in,
+    /// so nothing of the runtime's reaches the container (runc CVE-2024-21626).
+    static func closeInheritedDescriptors(preserve: Int) {
+        let first = UInt32(3 + preserve)
+        if berth_close_range(first, UInt32.max, UInt32(BERTH_CLOSE_RANGE_CLOEXEC)) != 0 {
+            for fd in Int32(first)..<1024 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        }
+        for fd in 3..<(3 + Int32(preserve)) {
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) }
+        }
+    }
+}

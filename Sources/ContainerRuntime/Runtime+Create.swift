@@ -1,0 +1,192 @@
+import CLinuxSys
+import Glibc
+import LinuxSys
+import OCI
+
+/// How a container is created: the flags of `create` and `run`.
+public struct CreateOptions: Sendable {
+    public var bundle: String
+    public var pidFile: String?
+    public var consoleSocket: String?
+    public var noPivot = false
+    public var noNewKeyring = false
+    public var preserveFds = 0
+
+    public init(bundle: String, pidFile: String? = nil, consoleSocket: String? = nil) {
+        self.bundle = bundle
+        self.pidFile = pidFile
+        self.consoleSocket = consoleSocket
+    }
+}
+
+extension OCIRuntime {
+    /// `create`: builds the container and leaves its init blocked before exec (status "created").
+    /// Returns the init's host pid; the init stays a child of this process.
+    @discardableResult
+    public func create(id: String, options: CreateOptions) throws(RuntimeError) -> pid_t {
+        let bundle = FS.absolute(options.bundle)
+        let spec = try loadSpec(bundle: bundle)
+        guard let process = spec.process else { throw RuntimeError("config.json: process: required to create a container") }
+        if process.terminal == true && options.consoleSocket == nil {
+            throw RuntimeError("cannot allocate tty if berth-runtime will detach without setting console socket")
+        }
+        if process.terminal == true {
+            throw RuntimeError("process.terminal with --console-socket is not supported by this build yet")
+        }
+        guard (spec.linux?.namespaces ?? []).contains(where: { $0.type == .mount }) else {
+            throw RuntimeError("config.json: linux.namespaces: a mount namespace is required")
+        }
+        let rootPath = spec.root!.path
+        let rootfs = FS.clean(rootPath.hasPrefix("/") ? rootPath : bundle + "/" + rootPath)
+        guard let rootStat = try? FS.stat(rootfs), FS.isDirectory(rootStat) else {
+            throw RuntimeError("config.json: root.path: rootfs \(rootfs) is not a directory")
+        }
+
+        let lock = try store.claim(id)
+        defer { FS.close(lock) }
+        var record = ContainerRecord(id: id, pid: 0, pidStartTime: 0, bundle: bundle, rootfs: rootfs,
+                                     created: Clock.rfc3339Nano(), owner: "", spec: spec, cgroupPaths: [],
+                                     createFinished: false, cgroupJoined: false)
+        do throws(RuntimeError) {
+            try store.save(record)
+            let pid = try build(&record, spec: spec, options: options, lock: lock)
+            if let pidFile = options.pidFile {
+                do {
+                    try FS.writeFileAtomically(FS.absolute(pidFile), Array("\(pid)".utf8), mode: 0o644)
+                } catch {
+                    throw error.context("write pid file")
+                }
+            }
+            return pid
+        } catch {
+            destroy(record)
+            throw error
+        }
+    }
+
+    func loadSpec(bundle: String) throws(RuntimeError) -> Spec {
+        let path = bundle + "/config.json"
+        let bytes: [UInt8]
+        do { bytes = try FS.readFile(path) } catch {
+            throw RuntimeError("cannot read \(path): \(error)")
+        }
+        do {
+            let spec = try Spec.decode(bytes)
+            try spec.validate()
+            return spec
+        } catch {
+            throw RuntimeError("\(path): \(error)")
+        }
+    }
+
+    private func build(_ record: inout ContainerRecord, spec: Spec, options: CreateOptions, lock: Int32) throws(RuntimeError) -> pid_t {
+        let namespaces = spec.linux?.namespaces ?? []
+        let cgroup = try Cgroup(cgroupsPath: spec.linux?.cgroupsPath, id: record.id)
+        record.cgroupPaths = cgroup.paths
+        try store.save(record)
+        try cgroup.create()
+        try cgroup.apply(spec.linux?.resources, devices: spec.linux?.devices ?? [])
+
+        // The exec fifo is what `start` opens; the init blocks opening its other end.
+        let fifoPath = store.fifoPath(record.id)
+        if mkfifo(fifoPath, 0o622) != 0 || chmod(fifoPath, 0o622) != 0 {
+            throw SysError("mkfifo", fifoPath).context("create exec fifo")
+        }
+        let fifoFD: Int32
+        do { fifoFD = try FS.open(fifoPath, BERTH_O_PATH) } catch { throw error.context("prepare container init") }
+        defer { FS.close(fifoFD) }
+        let (parentEnd, childEnd) = try socketPair()
+        defer { FS.close(parentEnd) }
+
+        // A pid namespace given by path must be entered before clone: it applies to children only.
+        if let pidPath = namespaces.first(where: { $0.type == .pid })?.path {
+            do { try ProcessSys.setns(pidPath, Int32(CLONE_NEWPID)) } catch { FS.close(childEnd); throw error.context("join pid namespace") }
+        }
+        var flags: UInt = 0
+        for namespace in namespaces where namespace.path == nil && namespace.type != .cgroup && namespace.type != .time {
+            flags |= UInt(Namespaces.flag(namespace.type))
+        }
+        let parameters = InitParameters(
+            id: record.id, spec: spec, bundle: record.bundle, rootfs: record.rootfs, sync: SyncSocket(fd: childEnd),
+            fifoFD: fifoFD, cgroup: cgroup,
+            joinNamespaces: namespaces.compactMap { ns in ns.path.map { (ns.type, $0) } }.filter { $0.0 != .pid },
+            newUserNamespace: namespaces.contains { $0.type == .user && $0.path == nil },
+            newCgroupNamespace: namespaces.contains { $0.type == .cgroup && $0.path == nil },
+            newTimeNamespace: namespaces.contains { $0.type == .time && $0.path == nil },
+            noPivot: options.noPivot, noNewKeyring: options.noNewKeyring, preserveFds: options.preserveFds,
+            consoleSocketFD: nil)
+
+        let pid: pid_t
+        do { pid = try ProcessSys.clone(flags: flags) } catch { FS.close(childEnd); throw error.context("create container init") }
+        if pid == 0 {
+            // The container must not hold the lock that start, kill and delete wait for.
+            FS.close(lock)
+            FS.close(parentEnd)
+            ContainerInit.run(parameters)
+        }
+        FS.close(childEnd)
+        record.pid = pid
+        record.pidStartTime = ProcessSys.startTime(pid) ?? 0
+        try store.save(record)
+
+        let sync = SyncSocket(fd: parentEnd)
+        do throws(RuntimeError) {
+            if parameters.newUserNamespace { try writeIDMaps(pid: pid, linux: spec.linux) }
+            try cgroup.join(pid)
+            record.cgroupJoined = true
+            try store.save(record)
+            sync.send(.proceed)
+            loop: while true {
+                switch sync.receive() {
+                case .runCreateHooks:
+                    let state = OCI.State(id: record.id, status: .creating, pid: pid, bundle: record.bundle,
+                                          rootfs: record.rootfs, created: record.created, annotations: spec.annotations)
+                    try HookRunner.run(spec.hooks?.prestart, phase: "prestart", state: state)
+                    try HookRunner.run(spec.hooks?.createRuntime, phase: "createRuntime", state: state)
+                    sync.send(.proceed)
+                case .ready:
+                    break loop
+                case .failed(let message):
+                    throw RuntimeError(message)
+                case .proceed, nil:
+                    throw RuntimeError("container init exited during set-up (\(describeExit(pid)))")
+                }
+            }
+        } catch {
+            _ = Glibc.kill(pid, SIGKILL)
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, 0)
+            throw error
+        }
+        record.createFinished = true
+        try store.save(record)
+        return pid
+    }
+
+    private func socketPair() throws(RuntimeError) -> (Int32, Int32) {
+        do { return try ProcessSys.socketPair() } catch { throw error.context("create sync socket") }
+    }
+
+    /// uid_map and gid_map are written from outside the new user namespace, before the init goes on.
+    private func writeIDMaps(pid: pid_t, linux: Linux?) throws(RuntimeError) {
+        func lines(_ mappings: [IDMapping]?) -> String {
+            (mappings ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)" }.joined(separator: "\n")
+        }
+        do {
+            if getuid() != 0 { try FS.writeFile("/proc/\(pid)/setgroups", "deny") }
+            try FS.writeFile("/proc/\(pid)/uid_map", lines(linux?.uidMappings))
+            try FS.writeFile("/proc/\(pid)/gid_map", lines(linux?.gidMappings))
+        } catch {
+            throw error.context("write user namespace id maps")
+        }
+    }
+
+    private func describeExit(_ pid: pid_t) -> String {
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return "no status" }
+        switch ProcessSys.decode(status: status) {
+        case .exited(let code): return "exit status \(code)"
+        case .signaled(let signal): return "killed by signal \(signal)"
+        }
+    }
+}

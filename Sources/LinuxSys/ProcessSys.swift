@@ -1,0 +1,103 @@
+import CLinuxSys
+import Glibc
+
+/// Process-level calls: clone, wait, signals, namespaces, identity, capabilities, limits, exec.
+public enum ProcessSys {
+    /// fork(2) into new namespaces. Returns 0 in the child, the child's pid in the parent.
+    public static func clone(flags: UInt) throws(SysError) -> pid_t {
+        try sys("clone") { berth_clone(flags) }
+    }
+
+    public enum Exit: Equatable, Sendable {
+        case exited(Int32)
+        case signaled(Int32)
+
+        /// The shell's convention that runc follows: the exit code, or 128 + signal.
+        public var shellStatus: Int32 {
+            switch self {
+            case .exited(let code): return code
+            case .signaled(let signal): return 128 + signal
+            }
+        }
+    }
+
+    public static func decode(status: Int32) -> Exit {
+        if berth_wifsignaled(status) != 0 { return .signaled(berth_wtermsig(status)) }
+        return .exited(berth_wexitstatus(status))
+    }
+
+    public static func wait(_ pid: pid_t) throws(SysError) -> Exit {
+        var status: Int32 = 0
+        try sys("waitpid", "\(pid)") { waitpid(pid, &status, 0) }
+        return decode(status: status)
+    }
+
+    public static func kill(_ pid: pid_t, _ signal: Int32) throws(SysError) {
+        try sys("kill", "pid \(pid)") { Glibc.kill(pid, signal) }
+    }
+
+    public static func setns(_ path: String, _ type: Int32) throws(SysError) {
+        let fd = try FS.open(path, O_RDONLY)
+        defer { FS.close(fd) }
+        try sys("setns", path) { berth_setns(fd, type) }
+    }
+
+    public static func unshare(_ flags: Int32, describe: String) throws(SysError) {
+        try sys("unshare", describe) { berth_unshare(flags) }
+    }
+
+    public static func setIdentity(uid: uid_t, gid: gid_t, groups: [gid_t]) throws(SysError) {
+        try sys("setgroups") { groups.withUnsafeBufferPointer { Glibc.setgroups($0.count, $0.baseAddress) } }
+        try sys("setresgid", "\(gid)") { berth_setresgid(gid) }
+        try sys("setresuid", "\(uid)") { berth_setresuid(uid) }
+    }
+
+    public static func prctl(_ option: Int32, _ a2: UInt = 0, _ a3: UInt = 0, _ a4: UInt = 0, _ a5: UInt = 0,
+                             describe: String) throws(SysError) {
+        try sys("prctl", describe) { berth_prctl(option, a2, a3, a4, a5) }
+    }
+
+    public static func capset(effective: UInt64, permitted: UInt64, inheritable: UInt64) throws(SysError) {
+        try sys("capset") { berth_capset(effective, permitted, inheritable) }
+    }
+
+    public static func lastCapability() -> Int { Int(berth_cap_last_cap()) }
+
+    public static func setrlimit(_ resource: Int32, soft: UInt64, hard: UInt64, describe: String) throws(SysError) {
+        var limit = rlimit(rlim_cur: rlim_t(soft), rlim_max: rlim_t(hard))
+        try sys("setrlimit", describe) { Glibc.setrlimit(__rlimit_resource_t(UInt32(resource)), &limit) }
+    }
+
+    /// A connected pair of unix sockets (close-on-exec) for parent/child handshakes.
+    public static func socketPair() throws(SysError) -> (Int32, Int32) {
+        var fds: [Int32] = [0, 0]
+        try sys("socketpair") { socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) }
+        return (fds[0], fds[1])
+    }
+
+    /// execve(2); returns only by throwing.
+    public static func exec(_ path: String, args: [String], env: [String]) -> SysError {
+        var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        var cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
+        execve(path, &cArgs, &cEnv)
+        return SysError("exec", path)
+    }
+
+    /// The start time of a process in clock ticks since boot (field 22 of /proc/PID/stat),
+    /// which tells a live container init from an unrelated process that reused its pid.
+    public static func startTime(_ pid: pid_t) -> UInt64? {
+        guard let stat = try? FS.readText("/proc/\(pid)/stat"),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command come state (field 3) ... starttime (field 22): index 19 here.
+        guard fields.count > 19 else { return nil }
+        return UInt64(fields[19])
+    }
+
+    /// The one-letter state of a process (R, S, Z, T ...), nil if it is gone.
+    public static func state(_ pid: pid_t) -> Character? {
+        guard let stat = try? FS.readText("/proc/\(pid)/stat"),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ").first?.first
+    }
+}
