@@ -51,19 +51,35 @@ struct Cgroup: Sendable {
         return nil
     }
 
+    /// The v2 controllers a container needs enabled: all of them on a pure v2 host; on a hybrid host
+    /// only those its limits write to in the v2 tree.
+    func v2Controllers(for resources: Resources?) -> Set<String> {
+        if CgroupHierarchy.isUnifiedOnly(hierarchies) {
+            return ["cpu", "cpuset", "io", "memory", "pids", "hugetlb", "rdma", "misc"]
+        }
+        var needed = Set<String>()
+        if !(resources?.hugepageLimits ?? []).isEmpty { needed.insert("hugetlb") }
+        for key in (resources?.unified ?? [:]).keys {
+            if let prefix = key.split(separator: ".").first { needed.insert(String(prefix)) }
+        }
+        return needed
+    }
+
     var unifiedPath: String? {
         hierarchies.firstIndex(where: \.isV2).map { paths[$0] }
     }
 
     /// Creates the directories (and what v1 cpuset and v2 controllers need before a process joins).
-    func create() throws(RuntimeError) {
+    /// On v2, `controllers` are enabled down the path; on a hybrid host only the ones the limits use,
+    /// so the host's layout is changed no more than needed.
+    func create(controllers needed: Set<String>) throws(RuntimeError) {
         for (hierarchy, path) in zip(hierarchies, paths) {
             let relative = path.dropFirst(hierarchy.mountPoint.count).split(separator: "/")
             var current = hierarchy.mountPoint
             for component in relative {
                 let parent = current
                 current += "/" + component
-                if hierarchy.isV2 { enableControllers(in: parent) }
+                if hierarchy.isV2 { enableControllers(needed, in: parent) }
                 if Glibc.mkdir(current, 0o755) != 0 && errno != EEXIST {
                     throw SysError("mkdir", current).context("create cgroup")
                 }
@@ -75,10 +91,11 @@ struct Cgroup: Sendable {
     }
 
     /// v2 lets a child use a controller only once its parent lists it in cgroup.subtree_control.
-    private func enableControllers(in directory: String) {
+    private func enableControllers(_ needed: Set<String>, in directory: String) {
         guard let available = try? FS.readText(directory + "/cgroup.controllers") else { return }
         let enabled = Set(((try? FS.readText(directory + "/cgroup.subtree_control")) ?? "").split(whereSeparator: \.isWhitespace).map(String.init))
-        for controller in available.split(whereSeparator: \.isWhitespace).map(String.init) where !enabled.contains(controller) {
+        for controller in available.split(whereSeparator: \.isWhitespace).map(String.init)
+            where !enabled.contains(controller) && needed.contains(controller) {
             // Refused when the parent holds processes itself; the limits that need it then fail by name.
             try? FS.writeFile(directory + "/cgroup.subtree_control", "+" + controller)
         }

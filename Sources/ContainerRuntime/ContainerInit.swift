@@ -121,6 +121,7 @@ enum ContainerInit {
             }
         }
         FS.close(proc)
+        resetSignals()
         umask(mode_t(process.user.umask ?? 0o022))
         let error = ProcessSys.exec(program, args: args, env: env)
         report("exec \(args[0]): \(error)")
@@ -138,6 +139,17 @@ enum ContainerInit {
             throw RuntimeError("/dev/null is not the null device (1:3); refusing to mask paths with it")
         }
         return fd
+    }
+
+    /// The container starts with every signal at its default and none blocked, whatever the caller
+    /// (a shell, a test runner, a shim) had ignored or masked: both are inherited across exec.
+    private static func resetSignals() {
+        for signal in 1..<Int32(65) where signal != SIGKILL && signal != SIGSTOP {
+            Glibc.signal(signal, SIG_DFL)
+        }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        sigprocmask(SIG_SETMASK, &empty, nil)
     }
 
     /// After start nothing listens on the sync socket; the user sees errors on the container's stderr.

@@ -84,7 +84,7 @@ extension OCIRuntime {
         let cgroup = try Cgroup(cgroupsPath: spec.linux?.cgroupsPath, id: record.id)
         record.cgroupPaths = cgroup.paths
         try store.save(record)
-        try cgroup.create()
+        try cgroup.create(controllers: cgroup.v2Controllers(for: spec.linux?.resources))
         try cgroup.apply(spec.linux?.resources, devices: spec.linux?.devices ?? [])
 
         // The exec fifo is what `start` opens; the init blocks opening its other end.

@@ -1,0 +1,145 @@
+import Foundation
+import OCI
+import Testing
+
+/// What a test needs to run real containers: the built berth-runtime, peers from Debian, busybox
+/// bundles in temporary directories, and a fresh state root per test.
+enum Env {
+    static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    static let berth: String = {
+        if let path = ProcessInfo.processInfo.environment["BERTH_RUNTIME"] { return path }
+        return packageRoot + "/.build/debug/berth-runtime"
+    }()
+
+    static let busybox = "/usr/bin/busybox"
+
+    static var isRoot: Bool { getuid() == 0 }
+
+    static func has(_ program: String) -> Bool {
+        ["/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"].contains { FileManager.default.isExecutableFile(atPath: $0 + program) }
+    }
+
+    /// Integration tests need root, the built runtime and busybox-static.
+    static var canRunContainers: Bool {
+        isRoot && FileManager.default.isExecutableFile(atPath: berth) && FileManager.default.fileExists(atPath: busybox)
+    }
+
+    static var hasRunc: Bool { canRunContainers && has("runc") }
+
+    static func uniqueID(_ prefix: String) -> String {
+        "\(prefix)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+}
+
+struct Output {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs a program to completion and collects its output. Output goes through temporary files, not
+/// pipes: a created container's init inherits them and may outlive the command by far.
+@discardableResult
+func sh(_ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil) throws -> Output {
+    let base = NSTemporaryDirectory() + "berth-sh-" + Env.uniqueID("o")
+    defer {
+        for suffix in [".in", ".out", ".err"] { unlink(base + suffix) }
+    }
+    try Data((stdin ?? "").utf8).write(to: URL(fileURLWithPath: base + ".in"))
+    var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, stdin == nil ? "/dev/null" : base + ".in", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+    var cArgs: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+    var cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
+    defer { (cArgs + cEnv).forEach { free($0) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, arguments[0], &actions, nil, &cArgs, &cEnv)
+    guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let signaled = (status & 0x7f) != 0 && (status & 0x7f) != 0x7f
+    let code = signaled ? 128 + (status & 0x7f) : (status >> 8) & 0xff
+    let stdout = (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? ""
+    let stderr = (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""
+    return Output(status: code, stdout: stdout, stderr: stderr)
+}
+
+/// A runtime binary (berth-runtime or a peer) with its own state root.
+struct RuntimeCLI {
+    var binary: String
+    var root: String
+
+    static func berth(_ bundle: TestBundle) -> RuntimeCLI { RuntimeCLI(binary: Env.berth, root: bundle.directory + "/state-berth") }
+    static func runc(_ bundle: TestBundle) -> RuntimeCLI { RuntimeCLI(binary: "/usr/sbin/runc", root: bundle.directory + "/state-runc") }
+
+    @discardableResult
+    func callAsFunction(_ arguments: String..., stdin: String? = nil) throws -> Output {
+        try sh([binary, "--root", root] + arguments, stdin: stdin)
+    }
+
+    func run(_ id: String, bundle: TestBundle) throws -> Output {
+        try sh([binary, "--root", root, "run", "--bundle", bundle.path, id])
+    }
+
+    func state(_ id: String) throws -> [String: Any]? {
+        let output = try self("state", id)
+        guard output.status == 0 else { return nil }
+        return try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
+    }
+}
+
+/// A bundle with a busybox rootfs and a config.json made from the default spec.
+final class TestBundle {
+    let directory: String
+    var path: String { directory + "/bundle" }
+    var rootfs: String { path + "/rootfs" }
+    var spec: Spec
+
+    init(args: [String] = ["/bin/true"]) throws {
+        directory = NSTemporaryDirectory() + "berth-test-" + Env.uniqueID("b")
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: directory + "/bundle/rootfs/bin", withIntermediateDirectories: true)
+        try fm.copyItem(atPath: Env.busybox, toPath: directory + "/bundle/rootfs/bin/busybox")
+        for applet in ["sh", "true", "false", "cat", "echo", "ls", "id", "hostname", "sleep", "grep", "mount",
+                       "readlink", "stat", "ulimit", "kill", "wc", "head", "touch", "mkdir", "test", "env", "sed",
+                       "nproc", "dd", "tr"] {
+            try fm.createSymbolicLink(atPath: directory + "/bundle/rootfs/bin/" + applet, withDestinationPath: "busybox")
+        }
+        for dir in ["proc", "sys", "dev", "tmp", "etc", "root"] {
+            try fm.createDirectory(atPath: directory + "/bundle/rootfs/" + dir, withIntermediateDirectories: true)
+        }
+        try "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
+            .write(toFile: directory + "/bundle/rootfs/etc/passwd", atomically: true, encoding: .utf8)
+        spec = Spec.defaultSpec()
+        spec.process?.terminal = false
+        spec.process?.args = args
+        spec.root?.readonly = false
+    }
+
+    /// Writes config.json; runc 1.1 and crun 1.8 read specs up to 1.0.x, so the version written is one they take.
+    func write(ociVersion: String = "1.0.2") throws {
+        var spec = self.spec
+        spec.ociVersion = ociVersion
+        try Data(spec.encoded()).write(to: URL(fileURLWithPath: path + "/config.json"))
+    }
+
+    /// A shell command as the process.
+    func shell(_ script: String) throws {
+        spec.process?.args = ["/bin/sh", "-c", script]
+        try write()
+    }
+
+    deinit {
+        _ = try? sh(["/bin/umount", "-R", "-l", directory])
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
