@@ -29,6 +29,9 @@ struct InitParameters {
 /// the exec fifo it execs the user's program.
 enum ContainerInit {
     static func run(_ parameters: InitParameters) -> Never {
+        // Until exec this process is the runtime binary. Non-dumpable, its /proc/<pid>/exe cannot be
+        // opened by container processes, which could otherwise rewrite the binary (CVE-2019-5736).
+        _ = berth_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
         do {
             try setUp(parameters)
         } catch {
@@ -89,9 +92,6 @@ enum ContainerInit {
 
         try setHostnames(spec)
         try writeSysctls(spec.linux?.sysctl, proc: proc)
-        if let score = process.oomScoreAdj {
-            do { try writeProc(proc, "self/oom_score_adj", "\(score)") } catch { throw error.context("set oom_score_adj") }
-        }
         try ProcessSetup.applyRlimits(process.rlimits)
         try ProcessSetup.applyIdentity(process)
         if process.noNewPrivileges == true {

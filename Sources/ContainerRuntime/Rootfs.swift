@@ -174,9 +174,9 @@ struct Rootfs {
                 throw error.context("mount cgroup tmpfs")
             }
             FS.close(target)
-            for (hierarchy, path) in zip(cgroup.hierarchies, cgroup.paths) {
-                let name = hierarchy.isV2 ? "unified"
-                    : hierarchy.controllers.map { $0.hasPrefix("name=") ? String($0.dropFirst(5)) : $0 }.joined(separator: ",")
+            // On hybrid hosts the v2 tree is left out, as runc and Docker leave it out.
+            for (hierarchy, path) in zip(cgroup.hierarchies, cgroup.paths) where !hierarchy.isV2 {
+                let name = hierarchy.controllers.map { $0.hasPrefix("name=") ? String($0.dropFirst(5)) : $0 }.joined(separator: ",")
                 try mountOneCgroup(at: destination + "/" + name, hierarchy: hierarchy, path: path, flags: flags)
                 // Co-mounted controllers (cpu,cpuacct) are also reachable under each name.
                 if name.contains(",") {

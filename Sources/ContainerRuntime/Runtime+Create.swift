@@ -133,6 +133,11 @@ extension OCIRuntime {
         do throws(RuntimeError) {
             if parameters.newUserNamespace { try writeIDMaps(pid: pid, linux: spec.linux) }
             try cgroup.join(pid)
+            if let score = spec.process?.oomScoreAdj {
+                // Written from outside, by pid: the init is non-dumpable, so in a user namespace it may
+                // not write its own proc files.
+                do { try FS.writeFile("/proc/\(pid)/oom_score_adj", "\(score)") } catch { throw error.context("set oom_score_adj") }
+            }
             record.cgroupJoined = true
             try store.save(record)
             sync.send(.proceed)

@@ -1,0 +1,162 @@
+import Foundation
+import OCI
+import Testing
+
+/// What the container's process sees, through berth-runtime and through runc on the same bundle.
+@Suite(.enabled(if: Env.hasRunc, "needs root, busybox-static, runc and a built berth-runtime"))
+struct IsolationTests {
+    /// Runs the bundle under both runtimes and returns both outputs, each required to succeed.
+    func both(_ bundle: TestBundle) throws -> (berth: String, runc: String) {
+        let berth = try RuntimeCLI.berth(bundle).run(Env.uniqueID("d"), bundle: bundle)
+        let runc = try RuntimeCLI.runc(bundle).run(Env.uniqueID("d"), bundle: bundle)
+        #expect(berth.status == 0, "berth: \(berth.stderr)")
+        #expect(runc.status == 0, "runc: \(runc.stderr)")
+        return (berth.stdout, runc.stdout)
+    }
+
+    @Test func identityCapabilitiesLimitsAndEnvironmentMatchRunc() throws {
+        let bundle = try TestBundle()
+        bundle.spec.hostname = "difftest"
+        bundle.spec.process?.user = User(uid: 1000, gid: 1000, additionalGids: [10, 20])
+        bundle.spec.process?.cwd = "/tmp"
+        bundle.spec.process?.env = ["PATH=/bin", "FOO=bar baz", "TERM=dumb"]
+        bundle.spec.process?.capabilities = Capabilities(
+            bounding: ["CAP_CHOWN", "CAP_NET_RAW", "CAP_KILL", "CAP_SETUID"],
+            effective: ["CAP_CHOWN", "CAP_KILL"],
+            inheritable: ["CAP_CHOWN"],
+            permitted: ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"],
+            ambient: ["CAP_CHOWN"])
+        bundle.spec.process?.rlimits = [Rlimit(type: "RLIMIT_NOFILE", hard: 1024, soft: 512),
+                                        Rlimit(type: "RLIMIT_NPROC", hard: 300, soft: 200)]
+        bundle.spec.process?.noNewPrivileges = true
+        try bundle.shell("""
+            id; hostname; pwd; env | sort
+            grep -E '^(Uid|Gid|Groups|Cap[A-Za-z]+|NoNewPrivs|Seccomp)' /proc/self/status
+            grep -E 'open files|processes' /proc/self/limits
+            readlink /proc/self/ns/uts >/dev/null && echo ns-ok
+            """)
+        let (berth, runc) = try both(bundle)
+        #expect(berth == runc)
+        #expect(berth.contains("uid=1000 gid=1000 groups=10,20"))
+        #expect(berth.contains("CapAmb:\t0000000000000001"))
+        #expect(berth.contains("HOME=/"))
+    }
+
+    @Test func rootUserSeesTheSameCapabilitiesAsInRunc() throws {
+        let bundle = try TestBundle()
+        try bundle.shell("grep -E '^Cap' /proc/self/status; id")
+        let (berth, runc) = try both(bundle)
+        #expect(berth == runc)
+    }
+
+    @Test func mountTableMatchesRunc() throws {
+        let bundle = try TestBundle()
+        let hostDir = bundle.directory + "/shared"
+        try FileManager.default.createDirectory(atPath: hostDir, withIntermediateDirectories: true)
+        try "from host".write(toFile: hostDir + "/file", atomically: true, encoding: .utf8)
+        bundle.spec.mounts = (bundle.spec.mounts ?? []) + [
+            Mount(destination: "/data", type: "bind", source: hostDir, options: ["rbind", "ro", "nosuid"]),
+            Mount(destination: "/scratch", type: "tmpfs", source: "tmpfs", options: ["size=1m", "mode=1777", "noexec"]),
+        ]
+        bundle.spec.root?.readonly = true
+        try bundle.shell("""
+            cut -d' ' -f2,3 /proc/self/mounts | sort
+            cat /data/file; echo
+            touch /data/x 2>/dev/null && echo data-writable || echo data-readonly
+            touch /x 2>/dev/null && echo root-writable || echo root-readonly
+            touch /scratch/x && echo scratch-writable
+            grep ' /data ' /proc/self/mounts | grep -o 'ro,nosuid' || true
+            """)
+        let (berth, runc) = try both(bundle)
+        // Masked files are binds of /dev/null: runc binds the container's (tmpfs), berth the host's.
+        func normalise(_ text: String) -> String {
+            text.split(separator: "\n").map { $0.replacingOccurrences(of: " devtmpfs", with: " tmpfs") }.joined(separator: "\n")
+        }
+        #expect(normalise(berth) == normalise(runc))
+        #expect(berth.contains("from host"))
+        #expect(berth.contains("data-readonly") && berth.contains("root-readonly") && berth.contains("scratch-writable"))
+    }
+
+    @Test func cgroupLimitsAreWhatTheContainerSees() throws {
+        let bundle = try TestBundle()
+        bundle.spec.linux?.resources = Resources(
+            devices: [DeviceRule(allow: false, access: "rwm")],
+            memory: MemoryLimits(limit: 64 << 20),
+            cpu: CPULimits(shares: 512, quota: 50_000, period: 100_000, cpus: "0"),
+            pids: PidsLimit(limit: 64))
+        try bundle.shell("""
+            cd /sys/fs/cgroup
+            if [ -f cgroup.controllers ]; then
+              cat memory.max pids.max cpu.max cpu.weight cpuset.cpus
+            else
+              cat memory/memory.limit_in_bytes pids/pids.max cpu/cpu.shares cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us cpuset/cpuset.cpus
+            fi
+            cat /proc/self/cgroup | grep -c . >/dev/null
+            """)
+        let (berth, runc) = try both(bundle)
+        #expect(berth == runc)
+        #expect(berth.contains("67108864") || berth.contains("64"))
+    }
+
+    @Test func deviceRulesBlockWhatTheyDeny() throws {
+        let bundle = try TestBundle()
+        let caps = ["CAP_MKNOD", "CAP_KILL"]
+        bundle.spec.process?.capabilities = Capabilities(bounding: caps, effective: caps, permitted: caps)
+        try bundle.shell("""
+            head -c 1 /dev/zero | wc -c
+            mknod /tmp/disk b 8 0 && echo mknod-ok
+            head -c 1 /tmp/disk 2>&1 >/dev/null | grep -o 'Operation not permitted' || echo opened
+            """)
+        let (berth, runc) = try both(bundle)
+        #expect(berth == runc)
+        #expect(berth.contains("Operation not permitted"))
+    }
+
+    @Test func userNamespaceMapsIDs() throws {
+        let bundle = try TestBundle()
+        bundle.spec.linux?.namespaces?.append(Namespace(type: .user))
+        bundle.spec.linux?.uidMappings = [IDMapping(containerID: 0, hostID: 200_000, size: 65536)]
+        bundle.spec.linux?.gidMappings = [IDMapping(containerID: 0, hostID: 200_000, size: 65536)]
+        try bundle.shell("id; cat /proc/self/uid_map /proc/self/gid_map | tr -s ' '; head -c 1 /dev/null && echo devnull-ok")
+        let (berth, runc) = try both(bundle)
+        #expect(berth == runc)
+        #expect(berth.contains("uid=0(root) gid=0"))
+        #expect(berth.contains(" 0 200000 65536"))
+    }
+
+    @Test func joinsANamespaceByPath() throws {
+        let first = try TestBundle(args: ["/bin/sleep", "100"])
+        try first.write()
+        let berth = RuntimeCLI.berth(first)
+        let id = Env.uniqueID("netns")
+        #expect(try berth("run", "-d", "--bundle", first.path, id).status == 0)
+        defer { _ = try? berth("delete", "-f", id) }
+        let pid = try #require(try berth.state(id)?["pid"] as? Int)
+        let netns = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net")
+
+        let second = try TestBundle()
+        let namespaces = second.spec.linux?.namespaces ?? []
+        second.spec.linux?.namespaces = namespaces.map {
+            $0.type == .network ? Namespace(type: .network, path: "/proc/\(pid)/ns/net") : $0
+        }
+        try second.shell("readlink /proc/self/ns/net")
+        let (joined, runc) = try both(second)
+        #expect(joined.trimmingCharacters(in: .whitespacesAndNewlines) == netns)
+        #expect(joined == runc)
+    }
+
+    @Test func sysctlAndHostnameApplyInsideOnly() throws {
+        let bundle = try TestBundle()
+        bundle.spec.hostname = "inside"
+        bundle.spec.domainname = "example.test"
+        bundle.spec.linux?.sysctl = ["net.ipv4.ip_forward": "1", "kernel.shmmni": "1234"]
+        try bundle.shell("hostname; cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni /proc/sys/kernel/domainname")
+        let (berth, runc) = try both(bundle)
+        // runc 1.1 ignores `domainname`; everything before it must match.
+        #expect(berth.split(separator: "\n").dropLast() == runc.split(separator: "\n").dropLast())
+        #expect(berth == "inside\n1\n1234\nexample.test\n")
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, 255)
+        #expect(String(cString: host) != "inside")
+    }
+}
