@@ -6,9 +6,11 @@ import OCI
 /// Device access control: the v1 `devices` controller's allow/deny lists, or on v2 (which has no
 /// such files) an eBPF program attached to the cgroup that answers each open/mknod.
 extension Cgroup {
-    /// Devices every container may use, whatever the config says (runc's list): the standard
-    /// character devices, ptys and tun. mknod of anything else needs a rule in the config, as Docker writes.
+    /// Devices every container may use, whatever the config says (the list runc and crun allow):
+    /// mknod of anything, and the standard character devices, ptys and tun.
     static let defaultDeviceRules: [DeviceRule] = [
+        DeviceRule(allow: true, type: "c", major: nil, minor: nil, access: "m"),
+        DeviceRule(allow: true, type: "b", major: nil, minor: nil, access: "m"),
         DeviceRule(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),   // null
         DeviceRule(allow: true, type: "c", major: 1, minor: 8, access: "rwm"),   // random
         DeviceRule(allow: true, type: "c", major: 1, minor: 7, access: "rwm"),   // full

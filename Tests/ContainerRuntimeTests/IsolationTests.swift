@@ -104,7 +104,7 @@ struct IsolationTests {
         bundle.spec.process?.capabilities = Capabilities(bounding: caps, effective: caps, permitted: caps)
         try bundle.shell("""
             head -c 1 /dev/zero | wc -c
-            mknod /tmp/disk b 8 0 && echo mknod-ok
+            rm -f /tmp/disk; mknod /tmp/disk b 8 0 && echo mknod-ok
             head -c 1 /tmp/disk 2>&1 >/dev/null | grep -o 'Operation not permitted' || echo opened
             """)
         let (berth, runc) = try both(bundle)
