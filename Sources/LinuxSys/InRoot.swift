@@ -28,32 +28,51 @@ public struct InRoot: Sendable {
         }
     }
 
-    /// Creates every missing directory of `path` inside the root and returns an BERTH_O_PATH fd of the last.
+    /// Creates every missing directory of `path` inside the root and returns an O_PATH fd of the last.
+    ///
+    /// Symlinks on the way are followed the way the kernel would follow them with the rootfs as `/`
+    /// (a dangling one gets its target created, as runc does), `..` stops at the root, and the final
+    /// open is again `RESOLVE_IN_ROOT`, so even a directory swapped for a symlink meanwhile stays inside.
     public func mkdirAll(_ path: String, mode: mode_t = 0o755) throws(SysError) -> Int32 {
-        var current = try sys("dup", rootPath) { fcntl(rootFD, F_DUPFD_CLOEXEC, 0) }
-        var walked = ""
-        for component in path.split(separator: "/") where component != "." {
-            walked += "/" + component
-            let name = String(component)
-            // Resolve the prefix from the root each time, so symlinks and `..` stay inside it.
-            var next = berth_openat2(rootFD, walked, UInt64(BERTH_O_PATH | O_DIRECTORY | O_CLOEXEC), 0, Self.resolve)
-            if next < 0 && errno == ENOENT {
-                if mkdirat(current, name, mode) != 0 && errno != EEXIST {
-                    let error = SysError("mkdir", describe(walked))
-                    FS.close(current)
-                    throw error
+        var pending = path.split(separator: "/").map(String.init)
+        var resolved: [String] = []
+        var linksFollowed = 0
+        while !pending.isEmpty {
+            let component = pending.removeFirst()
+            if component.isEmpty || component == "." { continue }
+            if component == ".." {
+                if !resolved.isEmpty { resolved.removeLast() }
+                continue
+            }
+            let parentPath = "/" + resolved.joined(separator: "/")
+            let parent = try open(parentPath, BERTH_O_PATH | O_DIRECTORY)
+            defer { FS.close(parent) }
+            var st = stat()
+            if fstatat(parent, component, &st, AT_SYMLINK_NOFOLLOW) != 0 {
+                guard errno == ENOENT else { throw SysError("stat", describe(parentPath + "/" + component)) }
+                if mkdirat(parent, component, mode) != 0 && errno != EEXIST {
+                    throw SysError("mkdir", describe(parentPath + "/" + component))
                 }
-                next = berth_openat2(rootFD, walked, UInt64(BERTH_O_PATH | O_DIRECTORY | O_CLOEXEC), 0, Self.resolve)
+                resolved.append(component)
+                continue
             }
-            if next < 0 {
-                let error = SysError("open", describe(walked))
-                FS.close(current)
-                throw error
+            switch st.st_mode & S_IFMT {
+            case S_IFDIR:
+                resolved.append(component)
+            case S_IFLNK:
+                linksFollowed += 1
+                guard linksFollowed <= 40 else { throw SysError("resolve", describe(path), errno: ELOOP) }
+                var buffer = [CChar](repeating: 0, count: 4097)
+                let n = readlinkat(parent, component, &buffer, 4096)
+                guard n >= 0 else { throw SysError("readlink", describe(parentPath + "/" + component)) }
+                let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                if target.hasPrefix("/") { resolved = [] }
+                pending = target.split(separator: "/").map(String.init) + pending
+            default:
+                throw SysError("mkdir", describe(parentPath + "/" + component), errno: ENOTDIR)
             }
-            FS.close(current)
-            current = next
         }
-        return current
+        return try open("/" + resolved.joined(separator: "/"), BERTH_O_PATH | O_DIRECTORY)
     }
 
     /// Makes sure a regular file exists at `path` (a bind-mount target) and returns an BERTH_O_PATH fd of it.

@@ -1,0 +1,152 @@
+import Foundation
+import OCI
+import Testing
+
+/// Regression tests for the security invariants in DESIGN.md, each inside a real container.
+@Suite(.enabled(if: Env.canRunContainers, "needs root, busybox-static and a built berth-runtime"))
+struct SecurityTests {
+    /// An image whose directories are absolute symlinks to host paths: a mount destination and a
+    /// device path through them must land inside the rootfs, never on the host (CVE-2021-30465 class).
+    @Test func symlinkedMountAndDevicePathsStayInsideTheRootfs() throws {
+        let bundle = try TestBundle()
+        let hostTarget = bundle.directory + "/host-target"
+        try FileManager.default.createDirectory(atPath: hostTarget, withIntermediateDirectories: true)
+        // Absolute links and ../ escapes both point at the host directory.
+        try FileManager.default.createSymbolicLink(atPath: bundle.rootfs + "/escape", withDestinationPath: hostTarget)
+        try FileManager.default.createSymbolicLink(atPath: bundle.rootfs + "/climb", withDestinationPath: "../../../../../../../.." + hostTarget)
+        bundle.spec.mounts = (bundle.spec.mounts ?? []) + [
+            Mount(destination: "/escape/mnt", type: "tmpfs", source: "tmpfs", options: ["size=1m"]),
+            Mount(destination: "/climb/mnt2", type: "tmpfs", source: "tmpfs", options: ["size=1m"]),
+        ]
+        bundle.spec.linux?.devices = [Device(type: "c", path: "/escape/evilnull", major: 1, minor: 3, fileMode: 0o666)]
+        try bundle.shell("grep -c ' /.*mnt' /proc/self/mounts; ls /escape")
+        let result = try RuntimeCLI.berth(bundle).run(Env.uniqueID("sym"), bundle: bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        let hostEntries = try FileManager.default.contentsOfDirectory(atPath: hostTarget)
+        #expect(hostEntries.isEmpty, "nothing may be created on the host: \(hostEntries)")
+        // Inside the rootfs the links resolved against its root: /host-target/... within it.
+        #expect(FileManager.default.fileExists(atPath: bundle.rootfs + hostTarget + "/evilnull"))
+        let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        #expect(!mounts.contains(hostTarget), "no mount on the host's directory")
+    }
+
+    /// No descriptor of the runtime or of its caller reaches the container, and the cwd is the
+    /// configured one inside the root (CVE-2024-21626); --preserve-fds passes exactly what it names.
+    @Test func noHostDescriptorReachesTheContainer() throws {
+        let bundle = try TestBundle()
+        bundle.spec.process?.cwd = "/tmp"
+        try bundle.shell("ls /proc/self/fd | tr '\\n' ' '; echo; readlink /proc/self/cwd")
+        // The test process holds descriptors without close-on-exec; the runtime must not pass them on.
+        let leaked = open("/dev/null", O_RDONLY)
+        defer { close(leaked) }
+        let result = try RuntimeCLI.berth(bundle).run(Env.uniqueID("fds"), bundle: bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        // 0-2 and the one ls opens to read the directory.
+        #expect(lines.first == "0 1 2 3 ")
+        #expect(lines.last == "/tmp")
+    }
+
+    @Test func preservedDescriptorsArePassedOn() throws {
+        let bundle = try TestBundle()
+        try bundle.shell("readlink /proc/self/fd/3; cat <&3")
+        let file = bundle.directory + "/passed"
+        try "passed-content".write(toFile: file, atomically: true, encoding: .utf8)
+        let id = Env.uniqueID("pfd")
+        // fd 3 of berth-runtime is the file: the shell opens it for the child.
+        let result = try sh(["/bin/sh", "-c", "exec 3<\(file); exec \(Env.berth) --root \(bundle.directory)/state run --preserve-fds 1 --bundle \(bundle.path) \(id)"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("passed-content"))
+    }
+
+    /// While a container is created but not started its init is the runtime binary; another
+    /// container that sees it (shared pid namespace) must not be able to open /proc/PID/exe (CVE-2019-5736).
+    @Test func runtimeBinaryIsUnreachableThroughProcExe() throws {
+        let victim = try TestBundle(args: ["/bin/true"])
+        let withoutPidNamespace = (victim.spec.linux?.namespaces ?? []).filter { $0.type != .pid }
+        victim.spec.linux?.namespaces = withoutPidNamespace
+        try victim.write()
+        let berth = RuntimeCLI.berth(victim)
+        let id = Env.uniqueID("exe")
+        #expect(try berth("create", "--bundle", victim.path, id).status == 0)
+        defer { _ = try? berth("delete", "-f", id) }
+        let pid = try #require(try berth.state(id)?["pid"] as? Int)
+
+        let attacker = try TestBundle()
+        attacker.spec.linux?.namespaces = withoutPidNamespace
+        attacker.spec.mounts = attacker.spec.mounts?.map { mount in
+            // The host's /proc, to see the victim's init as the attacker would in a shared pid namespace.
+            mount.destination == "/proc" ? Mount(destination: "/proc", type: "bind", source: "/proc", options: ["rbind"]) : mount
+        }
+        attacker.spec.linux?.maskedPaths = []
+        attacker.spec.linux?.readonlyPaths = []
+        // A started container's process is an ordinary program: its exe opens, which shows the attacker's
+        // view works and that the denial below comes from the runtime's protection.
+        let control = try TestBundle(args: ["/bin/sleep", "100"])
+        control.spec.linux?.namespaces = withoutPidNamespace
+        try control.write()
+        let controlID = Env.uniqueID("ctl")
+        #expect(try RuntimeCLI.berth(control)("run", "-d", "--bundle", control.path, controlID).status == 0)
+        defer { _ = try? RuntimeCLI.berth(control)("delete", "-f", controlID) }
+        let controlPid = try #require(try RuntimeCLI.berth(control).state(controlID)?["pid"] as? Int)
+
+        try attacker.shell("""
+            ( exec 3</proc/\(controlPid)/exe ) 2>/dev/null && echo control-opened || echo control-denied
+            ( exec 3</proc/\(pid)/exe ) 2>/dev/null && echo opened-exe || echo denied
+            ( echo x >>/proc/\(pid)/exe ) 2>/dev/null && echo wrote-exe || echo write-denied
+            """)
+        let result = try RuntimeCLI.berth(attacker).run(Env.uniqueID("atk"), bundle: attacker)
+        #expect(result.stdout == "control-opened\ndenied\nwrite-denied\n", "stdout: \(result.stdout) stderr: \(result.stderr)")
+    }
+
+    /// Masking binds a verified /dev/null even when the image's /dev/null is a symlink to a file
+    /// the attacker wants writable (CVE-2025-31133).
+    @Test func maskedPathsHoldWhenDevNullIsASymlink() throws {
+        let bundle = try TestBundle()
+        // No /dev tmpfs: the container keeps the image's /dev, where null is a link to a host-sensitive file.
+        bundle.spec.mounts = bundle.spec.mounts?.filter { !$0.destination.hasPrefix("/dev") }
+        try FileManager.default.createSymbolicLink(atPath: bundle.rootfs + "/dev/null", withDestinationPath: "/proc/sys/kernel/core_pattern")
+        bundle.spec.linux?.maskedPaths = ["/proc/timer_list", "/proc/kcore", "/proc/acpi"]
+        try bundle.shell("""
+            stat -L -c '%F %t:%T' /proc/timer_list
+            wc -c < /proc/timer_list
+            ls /proc/acpi | wc -l
+            """)
+        let result = try RuntimeCLI.berth(bundle).run(Env.uniqueID("mask"), bundle: bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "character special file 1:3\n0\n0\n")
+    }
+
+    /// A malformed config.json is refused with the JSON path of the bad field and leaves existing
+    /// containers untouched.
+    @Test(arguments: [
+        (#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","user":{"uid":"zero","gid":0},"args":["sh"]}}"#, "process.user.uid"),
+        (#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","user":{"uid":0,"gid":0},"args":["sh"]},"linux":{"namespaces":[{"type":"mount"},{"type":"bogus"}]}}"#, "linux.namespaces[1].type"),
+        (#"{"ociVersion":"2.0.0","root":{"path":"rootfs"}}"#, "ociVersion"),
+        (#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"relative","user":{"uid":0,"gid":0},"args":["sh"]}}"#, "process.cwd"),
+        (#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"#, "not valid JSON"),
+    ])
+    func badConfigIsRefusedWithItsPath(_ config: String, _ expected: String) throws {
+        let keep = try TestBundle(args: ["/bin/sleep", "100"])
+        try keep.write()
+        let berth = RuntimeCLI.berth(keep)
+        let kept = Env.uniqueID("keep")
+        #expect(try berth("create", "--bundle", keep.path, kept).status == 0)
+        defer { _ = try? berth("delete", "-f", kept) }
+
+        let bad = try TestBundle()
+        try config.write(toFile: bad.path + "/config.json", atomically: true, encoding: .utf8)
+        let id = Env.uniqueID("bad")
+        let log = bad.directory + "/log.json"
+        let result = try sh([Env.berth, "--root", berth.root, "--log", log, "--log-format", "json", "create", "--bundle", bad.path, id])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
+        // containerd reads the msg of the last error line of the JSON log.
+        let lastLine = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last ?? ""
+        let entry = try #require(try JSONSerialization.jsonObject(with: Data(lastLine.utf8)) as? [String: Any])
+        #expect(entry["level"] as? String == "error")
+        #expect((entry["msg"] as? String)?.contains(expected) == true)
+        #expect(try berth("state", id).status != 0)
+        #expect(try berth.state(kept)?["status"] as? String == "created")
+    }
+}
