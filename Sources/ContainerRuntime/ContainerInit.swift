@@ -71,6 +71,8 @@ enum ContainerInit {
         let proc: Int32
         do { proc = try MountSys.privateProcfs() } catch { throw error.context("mount private procfs") }
 
+        // Set before the rootfs, so createContainer hooks already see the container's names.
+        try setHostnames(spec)
         let devNull = try openVerifiedDevNull()
         var rootfs = Rootfs(spec: spec, rootfs: p.rootfs, bundle: p.bundle, cgroup: p.cgroup,
                             newCgroupNamespace: p.newCgroupNamespace, inUserNamespace: p.newUserNamespace,
@@ -90,7 +92,6 @@ enum ContainerInit {
         FS.close(devNull)
         if spec.root?.readonly == true { try rootfs.makeRootReadonly() }
 
-        try setHostnames(spec)
         try writeSysctls(spec.linux?.sysctl, proc: proc)
         try ProcessSetup.applyRlimits(process.rlimits)
         try ProcessSetup.applyIdentity(process)

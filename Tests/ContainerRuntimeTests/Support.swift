@@ -143,3 +143,13 @@ final class TestBundle {
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
+
+/// Writes a file through a close-on-exec descriptor. Tests run in parallel and spawn processes from
+/// other threads; a writable fd inherited by one of them would make an executable "text file busy".
+func writeExecutable(_ path: String, _ text: String) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+    guard fd >= 0 else { throw POSIXError(.EIO) }
+    defer { close(fd) }
+    let bytes = Array(text.utf8)
+    guard write(fd, bytes, bytes.count) == bytes.count else { throw POSIXError(.EIO) }
+}
