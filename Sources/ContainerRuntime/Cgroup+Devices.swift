@@ -123,6 +123,8 @@ enum DeviceFilter {
             block.append(Instruction(code: exit))
             for index in jumps { block[index].offset = Int16(block.count - index - 1) }
             code += block
+            // A rule that matches everything decides every request: the verifier rejects code after it.
+            if jumps.isEmpty { return code }
         }
         code.append(Instruction(code: moveImmediate, dst: 0, immediate: 0))
         code.append(Instruction(code: exit))
@@ -138,7 +140,9 @@ enum DeviceFilter {
             berth_bpf_prog_load_cgroup_device(raw.baseAddress, UInt32(bytes.count / 8), &log, UInt32(log.count))
         }
         guard programFD >= 0 else {
-            throw SysError("bpf(BPF_PROG_LOAD)", "device filter for \(cgroupPath)").context("load device cgroup program")
+            let error = SysError("bpf(BPF_PROG_LOAD)", "device filter for \(cgroupPath)")
+            let verifier = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw RuntimeError("load device cgroup program: \(error)" + (verifier.isEmpty ? "" : " (verifier: \(verifier))"))
         }
         defer { FS.close(programFD) }
         let cgroupFD: Int32
