@@ -147,9 +147,12 @@ struct Cgroup: Sendable {
     }
 
     private func removeTree(_ path: String) {
+        if rmdir(path) == 0 || errno == ENOENT { return }
         // Sub-cgroups a container made for itself go first.
-        for name in (try? FS.list(path: path)) ?? [] {
-            if let st = try? FS.lstat(path + "/" + name), FS.isDirectory(st) { removeTree(path + "/" + name) }
+        if errno == EBUSY || errno == ENOTEMPTY {
+            for name in (try? FS.list(path: path)) ?? [] {
+                if let st = try? FS.lstat(path + "/" + name), FS.isDirectory(st) { removeTree(path + "/" + name) }
+            }
         }
         for _ in 0..<200 {
             if rmdir(path) == 0 || errno == ENOENT { return }

@@ -13,14 +13,12 @@ struct ContainerRecord: Codable, Sendable {
     var rootfs: String
     var created: String
     var owner: String
-    /// The config the container was created from (hooks, cgroups and annotations are read back from it).
-    var spec: Spec
+    /// What later commands need of the config (only this, so each save stays small and fast).
+    var annotations: [String: String]?
+    var poststartHooks: [Hook]?
+    var poststopHooks: [Hook]?
     /// Cgroup directories that belong to the container, one per hierarchy.
     var cgroupPaths: [String]
     /// True once create finished; a record without it is an interrupted create, cleaned by delete.
     var createFinished: Bool
-    /// True once the container's init is placed in `cgroupPaths`, so kill --all and delete may use them.
-    var cgroupJoined: Bool
-
-    var annotations: [String: String]? { spec.annotations }
 }

@@ -86,11 +86,16 @@ public struct OCIRuntime: Sendable {
         case .paused: throw RuntimeError("cannot start a paused container")
         case .creating: throw RuntimeError("cannot start a container that is still being created")
         }
+        try start(record)
+    }
+
+    /// Starts a container known to be created (run calls it straight after create).
+    func start(_ record: ContainerRecord) throws(RuntimeError) {
         try releaseInit(record)
         let state = OCI.State(id: record.id, status: .running, pid: record.pid, bundle: record.bundle,
                               rootfs: record.rootfs, created: record.created, annotations: record.annotations)
         do {
-            try HookRunner.run(record.spec.hooks?.poststart, phase: "poststart", state: state)
+            try HookRunner.run(record.poststartHooks, phase: "poststart", state: state)
         } catch {
             // The spec: a failing poststart hook is logged, and the container keeps running.
             Log.shared.warning(error.message)
@@ -126,7 +131,7 @@ public struct OCIRuntime: Sendable {
         let record = try store.load(id)
         let status = status(record)
         guard status != .stopped else { throw RuntimeError("container not running") }
-        if all && record.cgroupJoined {
+        if all {
             let cgroup = cgroup(of: record)
             for pid in cgroup.processes() { _ = Glibc.kill(pid, signal) }
             // A stopped process only acts on a fatal signal once it runs again.
@@ -195,11 +200,16 @@ public struct OCIRuntime: Sendable {
             }
             killEverything(record)
         }
+        finish(record)
+    }
+
+    /// Removes a container whose processes are gone, then runs its poststop hooks.
+    func finish(_ record: ContainerRecord) {
         destroy(record)
         let state = OCI.State(id: record.id, status: .stopped, pid: record.pid, bundle: record.bundle,
                               rootfs: record.rootfs, created: record.created, annotations: record.annotations)
         do {
-            try HookRunner.run(record.spec.hooks?.poststop, phase: "poststop", state: state)
+            try HookRunner.run(record.poststopHooks, phase: "poststop", state: state)
         } catch {
             Log.shared.warning(error.message)
         }
@@ -207,7 +217,7 @@ public struct OCIRuntime: Sendable {
 
     /// SIGKILL to the init and everything in its cgroup, then waits until they are gone.
     private func killEverything(_ record: ContainerRecord) {
-        let cgroup = record.cgroupJoined ? cgroup(of: record) : Cgroup(hierarchies: [], paths: [])
+        let cgroup = cgroup(of: record)
         let pidfd = berth_pidfd_open(record.pid, 0)
         if isAlive(record) {
             if pidfd >= 0 { _ = berth_pidfd_send_signal(pidfd, SIGKILL) } else { _ = Glibc.kill(record.pid, SIGKILL) }

@@ -24,6 +24,10 @@ extension OCIRuntime {
     /// Returns the init's host pid; the init stays a child of this process.
     @discardableResult
     public func create(id: String, options: CreateOptions) throws(RuntimeError) -> pid_t {
+        try createRecord(id: id, options: options).pid
+    }
+
+    func createRecord(id: String, options: CreateOptions) throws(RuntimeError) -> ContainerRecord {
         let bundle = FS.absolute(options.bundle)
         let spec = try loadSpec(bundle: bundle)
         guard let process = spec.process else { throw RuntimeError("config.json: process: required to create a container") }
@@ -42,14 +46,17 @@ extension OCIRuntime {
             throw RuntimeError("config.json: root.path: rootfs \(rootfs) is not a directory")
         }
 
+        let cgroup = try Cgroup(cgroupsPath: spec.linux?.cgroupsPath, id: id)
         let lock = try store.claim(id)
         defer { FS.close(lock) }
+        // Saved before anything is made, so a create killed at any later point can be undone by delete.
         var record = ContainerRecord(id: id, pid: 0, pidStartTime: 0, bundle: bundle, rootfs: rootfs,
-                                     created: Clock.rfc3339Nano(), owner: "", spec: spec, cgroupPaths: [],
-                                     createFinished: false, cgroupJoined: false)
+                                     created: Clock.rfc3339Nano(), owner: "", annotations: spec.annotations,
+                                     poststartHooks: spec.hooks?.poststart, poststopHooks: spec.hooks?.poststop,
+                                     cgroupPaths: cgroup.paths, createFinished: false)
         do throws(RuntimeError) {
             try store.save(record)
-            let pid = try build(&record, spec: spec, options: options, lock: lock)
+            let pid = try build(&record, spec: spec, cgroup: cgroup, options: options, lock: lock)
             if let pidFile = options.pidFile {
                 do {
                     try FS.writeFileAtomically(FS.absolute(pidFile), Array("\(pid)".utf8), mode: 0o644)
@@ -57,7 +64,7 @@ extension OCIRuntime {
                     throw error.context("write pid file")
                 }
             }
-            return pid
+            return record
         } catch {
             destroy(record)
             throw error
@@ -79,11 +86,9 @@ extension OCIRuntime {
         }
     }
 
-    private func build(_ record: inout ContainerRecord, spec: Spec, options: CreateOptions, lock: Int32) throws(RuntimeError) -> pid_t {
+    private func build(_ record: inout ContainerRecord, spec: Spec, cgroup: Cgroup, options: CreateOptions,
+                       lock: Int32) throws(RuntimeError) -> pid_t {
         let namespaces = spec.linux?.namespaces ?? []
-        let cgroup = try Cgroup(cgroupsPath: spec.linux?.cgroupsPath, id: record.id)
-        record.cgroupPaths = cgroup.paths
-        try store.save(record)
         try cgroup.create(controllers: cgroup.v2Controllers(for: spec.linux?.resources))
         try cgroup.apply(spec.linux?.resources, devices: spec.linux?.devices ?? [])
 
@@ -138,8 +143,6 @@ extension OCIRuntime {
                 // not write its own proc files.
                 do { try FS.writeFile("/proc/\(pid)/oom_score_adj", "\(score)") } catch { throw error.context("set oom_score_adj") }
             }
-            record.cgroupJoined = true
-            try store.save(record)
             sync.send(.proceed)
             loop: while true {
                 switch sync.receive() {

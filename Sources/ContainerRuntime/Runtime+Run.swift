@@ -13,9 +13,12 @@ extension OCIRuntime {
             // Orphans of the container come to us, so they are reaped and the wait below sees the end.
             _ = berth_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         }
-        let pid = try create(id: id, options: options)
+        let record = try createRecord(id: id, options: options)
+        let pid = record.pid
         do {
-            try start(id: id)
+            let lock = try store.lock(id)
+            defer { FS.close(lock) }
+            try start(record)
         } catch {
             try? delete(id: id, force: true)
             throw error
@@ -35,7 +38,11 @@ extension OCIRuntime {
             if reaped < 0 && errno == ECHILD { break }
         }
         for signal in forwarded { Glibc.signal(signal, SIG_DFL) }
-        try? delete(id: id, force: true)
+        // The init is reaped; what is left in its cgroup goes with it, as delete --force would do.
+        if let lock = try? store.lock(id) {
+            finish(record)
+            FS.close(lock)
+        }
         return exit.shellStatus
     }
 

@@ -53,14 +53,15 @@ public enum FS {
         try write(fd, Array(text.utf8), describe: path)
     }
 
-    /// Writes to a temporary name in the same directory, fsyncs, and renames into place,
-    /// so a reader sees the old content or the new, never a torn file.
-    public static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws(SysError) {
+    /// Writes to a temporary name in the same directory and renames into place, so a reader (or a
+    /// command after a kill -9) sees the old content or the new, never a torn file. `durable` adds an
+    /// fsync for files that must survive a power loss; runtime state lives on tmpfs and needs none.
+    public static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600, durable: Bool = false) throws(SysError) {
         let temporary = path + ".tmp-\(getpid())"
         let fd = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
         do {
             try write(fd, bytes, describe: temporary)
-            try sys("fsync", temporary) { fsync(fd) }
+            if durable { try sys("fsync", temporary) { fsync(fd) } }
         } catch {
             close(fd)
             _ = unlink(temporary)

@@ -108,7 +108,11 @@ final class TestBundle {
         directory = NSTemporaryDirectory() + "berth-test-" + Env.uniqueID("b")
         let fm = FileManager.default
         try fm.createDirectory(atPath: directory + "/bundle/rootfs/bin", withIntermediateDirectories: true)
-        try fm.copyItem(atPath: Env.busybox, toPath: directory + "/bundle/rootfs/bin/busybox")
+        // A hard link, or a copy through a close-on-exec fd: a writable fd inherited by a process another
+        // test spawns meanwhile would make the binary "text file busy".
+        if link(Env.busybox, directory + "/bundle/rootfs/bin/busybox") != 0 {
+            try writeExecutable(directory + "/bundle/rootfs/bin/busybox", Data(contentsOf: URL(fileURLWithPath: Env.busybox)))
+        }
         for applet in ["sh", "true", "false", "cat", "echo", "ls", "id", "hostname", "sleep", "grep", "mount",
                        "readlink", "stat", "ulimit", "kill", "wc", "head", "touch", "mkdir", "test", "env", "sed",
                        "nproc", "dd", "tr"] {
@@ -147,9 +151,13 @@ final class TestBundle {
 /// Writes a file through a close-on-exec descriptor. Tests run in parallel and spawn processes from
 /// other threads; a writable fd inherited by one of them would make an executable "text file busy".
 func writeExecutable(_ path: String, _ text: String) throws {
+    try writeExecutable(path, Data(text.utf8))
+}
+
+func writeExecutable(_ path: String, _ data: Data) throws {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
     guard fd >= 0 else { throw POSIXError(.EIO) }
     defer { close(fd) }
-    let bytes = Array(text.utf8)
+    let bytes = Array(data)
     guard write(fd, bytes, bytes.count) == bytes.count else { throw POSIXError(.EIO) }
 }
