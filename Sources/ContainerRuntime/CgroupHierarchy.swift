@@ -13,40 +13,40 @@ struct CgroupHierarchy: Equatable, Sendable {
     var ownPath: String
 
     /// Reads the mounted hierarchies from /proc/self/mountinfo and /proc/self/cgroup.
+    /// Parsed as bytes: this runs on every create, and generic String splitting costs more here than
+    /// everything else a create does in user space.
     static func discover() -> [CgroupHierarchy] {
-        guard let mountinfo = try? FS.readText("/proc/self/mountinfo") else { return [] }
+        guard let mountinfo = try? FS.readFile("/proc/self/mountinfo") else { return [] }
         let own = ownCgroups()
         var found: [CgroupHierarchy] = []
-        var seenMounts = Set<String>()
-        for line in mountinfo.split(separator: "\n") {
-            let halves = line.split(separator: " - ", maxSplits: 1)
-            guard halves.count == 2 else { continue }
-            let fields = halves[0].split(separator: " ")
-            let tail = halves[1].split(separator: " ")
-            guard fields.count >= 5, tail.count >= 3 else { continue }
-            let mountPoint = unescape(String(fields[4]))
-            let root = String(fields[3])
+        var seenMounts: [String] = []
+        let known: Set<String> = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls", "blkio",
+                                  "perf_event", "net_prio", "hugetlb", "pids", "rdma", "misc"]
+        for line in mountinfo.split(separator: 0x0a) {
+            // Fields: id parent major:minor root mountpoint options [optional...] - fstype source superoptions
+            let fields = line.split(separator: 0x20)
+            guard fields.count >= 10, let dash = fields.firstIndex(where: { $0.count == 1 && $0.first == 0x2d }),
+                  dash + 3 < fields.count else { continue }
+            let fstype = fields[dash + 1]
+            let isV2 = fstype.elementsEqual("cgroup2".utf8)
+            guard isV2 || fstype.elementsEqual("cgroup".utf8) else { continue }
             // Bind mounts of a subtree (nested containers) and repeats of a hierarchy are skipped.
-            guard root == "/", !seenMounts.contains(mountPoint) else { continue }
-            switch tail[0] {
-            case "cgroup2":
+            guard fields[3].count == 1 && fields[3].first == 0x2f else { continue }
+            let mountPoint = unescape(String(decoding: fields[4], as: UTF8.self))
+            guard !seenMounts.contains(mountPoint) else { continue }
+            if isV2 {
                 let controllers = ((try? FS.readText(mountPoint + "/cgroup.controllers")) ?? "")
                     .split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
-                seenMounts.insert(mountPoint)
+                seenMounts.append(mountPoint)
                 found.append(CgroupHierarchy(mountPoint: mountPoint, isV2: true, controllers: controllers,
                                              ownPath: own["0"] ?? "/"))
-            case "cgroup":
-                let options = tail[2].split(separator: ",").map(String.init)
-                let known = Set(["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls", "blkio",
-                                 "perf_event", "net_prio", "hugetlb", "pids", "rdma", "misc"])
+            } else {
+                let options = fields[dash + 3].split(separator: 0x2c).map { String(decoding: $0, as: UTF8.self) }
                 let controllers = options.filter { known.contains($0) || $0.hasPrefix("name=") }
                 guard !controllers.isEmpty else { continue }
-                let key = controllers.sorted().joined(separator: ",")
-                seenMounts.insert(mountPoint)
+                seenMounts.append(mountPoint)
                 found.append(CgroupHierarchy(mountPoint: mountPoint, isV2: false, controllers: controllers,
-                                             ownPath: own[key] ?? "/"))
-            default:
-                continue
+                                             ownPath: own[controllers.sorted().joined(separator: ",")] ?? "/"))
             }
         }
         return found

@@ -41,7 +41,7 @@ struct SyncSocket {
 
     /// The next message, or nil when the other side has gone away.
     func receive() -> Message? {
-        var buffer = [UInt8](repeating: 0, count: 65536)
+        var buffer = [UInt8](repeating: 0, count: 8192)
         while true {
             let n = buffer.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, 0) }
             if n < 0 && errno == EINTR { continue }

@@ -16,13 +16,16 @@ public enum FS {
     }
 
     public static func read(_ fd: Int32, max: Int = 1 << 20) throws(SysError) -> [UInt8] {
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while out.count < max {
-            let n = try sys("read") { chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) } }
+        // Grown as needed: most files read here (proc, cgroup, config.json) are a few KiB.
+        var out = [UInt8](repeating: 0, count: 4096)
+        var used = 0
+        while used < max {
+            if used == out.count { out.append(contentsOf: repeatElement(0, count: out.count)) }
+            let n = try sys("read") { out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + used, $0.count - used) } }
             if n == 0 { break }
-            out.append(contentsOf: chunk[0..<n])
+            used += n
         }
+        out.removeSubrange(used...)
         return out
     }
 
