@@ -16,7 +16,7 @@ let package = Package(
         .target(name: "CLinuxSys"),
         .target(name: "LinuxSys", dependencies: ["CLinuxSys"]),
         .target(name: "ContainerRuntime", dependencies: ["OCI", "LinuxSys"]),
-        .executableTarget(name: "berth-runtime", dependencies: ["ContainerRuntime"]),
+        .executableTarget(name: "berth-runtime", dependencies: ["ContainerRuntime", "LinuxSys", "OCI"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "ContainerRuntimeTests", dependencies: ["ContainerRuntime", "OCI", "LinuxSys"]),
     ],

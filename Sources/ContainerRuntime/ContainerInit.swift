@@ -20,8 +20,6 @@ struct InitParameters {
     var noPivot: Bool
     var noNewKeyring: Bool
     var preserveFds: Int
-    /// Console socket fd when `process.terminal` is set (the pty master is sent there).
-    var consoleSocketFD: Int32?
 }
 
 /// The container's first process, from clone to exec. It runs in the new namespaces, single-threaded,
@@ -75,8 +73,7 @@ enum ContainerInit {
         try setHostnames(spec)
         let devNull = try openVerifiedDevNull()
         var rootfs = Rootfs(spec: spec, rootfs: p.rootfs, bundle: p.bundle, cgroup: p.cgroup,
-                            newCgroupNamespace: p.newCgroupNamespace, inUserNamespace: p.newUserNamespace,
-                            devNullFD: devNull)
+                            newCgroupNamespace: p.newCgroupNamespace, devNullFD: devNull)
         try rootfs.prepare()
         let hooks = spec.hooks
         if !(hooks?.prestart ?? []).isEmpty || !(hooks?.createRuntime ?? []).isEmpty {

@@ -20,10 +20,7 @@ public struct OCIRuntime: Sendable {
         guard record.pid > 0, isAlive(record) else { return .stopped }
         if !record.createFinished { return .creating }
         if FS.exists(store.fifoPath(record.id)) { return .created }
-        if Cgroup(hierarchies: CgroupHierarchy.discover().filter { h in record.cgroupPaths.contains { $0.hasPrefix(h.mountPoint + "/") } },
-                  paths: record.cgroupPaths).isFrozen {
-            return .paused
-        }
+        if cgroup(of: record).isFrozen { return .paused }
         return .running
     }
 

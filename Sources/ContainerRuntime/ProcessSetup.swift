@@ -37,9 +37,8 @@ enum ProcessSetup {
                 try ProcessSys.prctl(PR_CAPBSET_DROP, UInt(cap), describe: "drop \(Capability.names.indices.contains(cap) ? Capability.names[cap] : "cap \(cap)") from bounding set")
             }
             try ProcessSys.prctl(PR_SET_KEEPCAPS, 1, describe: "PR_SET_KEEPCAPS")
-            var groups = process.user.additionalGids ?? []
-            if groups.isEmpty { groups = [] }
-            try ProcessSys.setIdentity(uid: process.user.uid, gid: process.user.gid, groups: groups)
+            try ProcessSys.setIdentity(uid: process.user.uid, gid: process.user.gid,
+                                       groups: process.user.additionalGids ?? [])
             try ProcessSys.prctl(PR_SET_KEEPCAPS, 0, describe: "PR_SET_KEEPCAPS")
             try ProcessSys.capset(effective: mask(caps?.effective), permitted: mask(caps?.permitted),
                                   inheritable: mask(caps?.inheritable))

@@ -15,20 +15,17 @@ struct Rootfs {
     let bundle: String
     let cgroup: Cgroup?
     let newCgroupNamespace: Bool
-    let inUserNamespace: Bool
     /// A verified O_PATH fd of the host's /dev/null, used to mask files (runc CVE-2025-31133).
     let devNullFD: Int32
 
     private var root: InRoot!
 
-    init(spec: Spec, rootfs: String, bundle: String, cgroup: Cgroup?, newCgroupNamespace: Bool,
-         inUserNamespace: Bool, devNullFD: Int32) {
+    init(spec: Spec, rootfs: String, bundle: String, cgroup: Cgroup?, newCgroupNamespace: Bool, devNullFD: Int32) {
         self.spec = spec
         self.rootfs = rootfs
         self.bundle = bundle
         self.cgroup = cgroup
         self.newCgroupNamespace = newCgroupNamespace
-        self.inUserNamespace = inUserNamespace
         self.devNullFD = devNullFD
     }
 

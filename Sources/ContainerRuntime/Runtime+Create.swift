@@ -118,8 +118,7 @@ extension OCIRuntime {
             newUserNamespace: namespaces.contains { $0.type == .user && $0.path == nil },
             newCgroupNamespace: namespaces.contains { $0.type == .cgroup && $0.path == nil },
             newTimeNamespace: namespaces.contains { $0.type == .time && $0.path == nil },
-            noPivot: options.noPivot, noNewKeyring: options.noNewKeyring, preserveFds: options.preserveFds,
-            consoleSocketFD: nil)
+            noPivot: options.noPivot, noNewKeyring: options.noNewKeyring, preserveFds: options.preserveFds)
 
         let pid: pid_t
         do { pid = try ProcessSys.clone(flags: flags) } catch { FS.close(childEnd); throw error.context("create container init") }

@@ -1,5 +1,6 @@
 import ContainerRuntime
 import Glibc
+import LinuxSys
 import OCI
 
 enum Commands {
@@ -22,7 +23,7 @@ enum Commands {
         if access(path, F_OK) == 0 { throw RuntimeError("File \(path) exists. Remove it first") }
         let spec = arguments.flag("rootless") ? Spec.rootlessSpec(uid: getuid(), gid: getgid()) : Spec.defaultSpec()
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw RuntimeError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw RuntimeError("cannot create \(path): \(SysError("open", path).reason)") }
         defer { close(fd) }
         let bytes = spec.encoded() + [0x0a]
         guard bytes.withUnsafeBytes({ Glibc.write(fd, $0.baseAddress, $0.count) }) == bytes.count else {

@@ -96,7 +96,7 @@ func main() -> Int32 {
     if global.value("log-format").map({ Log.Format(rawValue: $0) == nil }) == true {
         fail("invalid log-format: \(global.value("log-format") ?? "")")
     }
-    if global.flag("systemd-cgroup") && !FS_exists("/run/systemd/system") {
+    if global.flag("systemd-cgroup") && !fileExists("/run/systemd/system") {
         fail("systemd cgroup flag passed, but systemd support for managing cgroups is not available (systemd is not running)")
     }
     guard let flags = commandFlags[command] else {
@@ -145,6 +145,6 @@ func main() -> Int32 {
     return 0
 }
 
-func FS_exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
 exit(main())
