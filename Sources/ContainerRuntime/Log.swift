@@ -1,5 +1,6 @@
 import Glibc
 import LinuxSys
+import OCI
 
 /// runc's logging: `--log FILE` and `--log-format text|json`. containerd reads the `msg` of the last
 /// `"level":"error"` JSON line when a command fails, so errors always reach the log as one line.
@@ -42,24 +43,5 @@ public final class Log: @unchecked Sendable {
     }
 
     /// A JSON string literal (also what logrus's text format uses for quoting).
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ text: String) -> String { jsonQuoted(text) }
 }

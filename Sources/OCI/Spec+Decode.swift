@@ -1,14 +1,8 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 extension Spec {
     /// Decodes config.json bytes; a type error or a missing field is reported with its JSON path.
     public static func decode(_ bytes: [UInt8]) throws(SpecError) -> Spec {
         do {
-            return try JSONDecoder().decode(Spec.self, from: Data(bytes))
+            return try JSONTreeDecoder.decode(Spec.self, from: bytes)
         } catch let error as DecodingError {
             throw SpecError(decoding: error)
         } catch {
@@ -22,23 +16,19 @@ extension Spec {
     }
 }
 
-/// Pretty JSON for files people read (config.json, state, features).
+/// Indented JSON for files people read (config.json, state, features).
 public func encodePretty<T: Encodable>(_ value: T) -> [UInt8] {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return (try? Array(encoder.encode(value))) ?? Array("{}".utf8)
+    (try? JSONTreeEncoder.encode(value, indent: 2)) ?? Array("{}".utf8)
 }
 
 /// Compact JSON for machines (state files, hooks' stdin, `list --format json`).
 public func encodeCompact<T: Encodable>(_ value: T) -> [UInt8] {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.withoutEscapingSlashes]
-    return (try? Array(encoder.encode(value))) ?? Array("{}".utf8)
+    (try? JSONTreeEncoder.encode(value)) ?? Array("{}".utf8)
 }
 
 public func decodeJSON<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) throws(SpecError) -> T {
     do {
-        return try JSONDecoder().decode(T.self, from: Data(bytes))
+        return try JSONTreeDecoder.decode(T.self, from: bytes)
     } catch let error as DecodingError {
         throw SpecError(decoding: error)
     } catch {

@@ -123,3 +123,57 @@ struct SpecTests {
         #expect(object?["ociVersion"] as? String == Spec.currentVersion)
     }
 }
+
+/// The tree decoder must read what Foundation's JSONDecoder reads, the same way.
+struct JSONTreeDecoderTests {
+    @Test func decodesTheDefaultSpecLikeFoundation() throws {
+        var spec = Spec.defaultSpec()
+        spec.annotations = ["a": "b \"quoted\" \\ \u{00e9} \u{1F600}", "empty": ""]
+        spec.linux?.sysctl = ["net.ipv4.ip_forward": "1"]
+        spec.process?.rlimits = [Rlimit(type: "RLIMIT_NOFILE", hard: UInt64.max, soft: 0)]
+        let bytes = spec.encoded()
+        let ours = try JSONTreeDecoder.decode(Spec.self, from: bytes)
+        let foundation = try JSONDecoder().decode(Spec.self, from: Data(bytes))
+        #expect(ours == foundation)
+        #expect(ours == spec)
+    }
+
+    @Test(arguments: [
+        (#"{"a":"\u00e9\ud83d\ude00\n\t\/"}"#, "\u{00e9}\u{1F600}\n\t/"),
+        (#"{"a":"plain"}"#, "plain"),
+    ])
+    func decodesEscapes(_ json: String, _ expected: String) throws {
+        let value = try JSONTreeDecoder.decode([String: String].self, from: Array(json.utf8))
+        #expect(value["a"] == expected)
+    }
+
+    @Test(arguments: [#"{"a":1,}"#, #"{"a":tru}"#, #"[1,2"#, #"{"a":"x"} extra"#, #"{"a":"\q"}"#, "", #"{"a":01x}"#])
+    func rejectsMalformedJSON(_ json: String) {
+        #expect(throws: DecodingError.self) { try JSONTreeDecoder.decode([String: Int].self, from: Array(json.utf8)) }
+    }
+
+    @Test func integersAreCheckedForRangeAndNullIsAbsent() throws {
+        #expect(throws: DecodingError.self) { try JSONTreeDecoder.decode([String: UInt8].self, from: Array(#"{"a":256}"#.utf8)) }
+        #expect(throws: DecodingError.self) { try JSONTreeDecoder.decode([String: UInt32].self, from: Array(#"{"a":-1}"#.utf8)) }
+        #expect(try JSONTreeDecoder.decode([String: Int64].self, from: Array(#"{"a":-9223372036854775808}"#.utf8))["a"] == Int64.min)
+        let root = try JSONTreeDecoder.decode(Root.self, from: Array(#"{"path":"r","readonly":null}"#.utf8))
+        #expect(root.readonly == nil)
+    }
+}
+
+/// The tree encoder writes what Foundation's encoder reads back to the same value.
+struct JSONTreeEncoderTests {
+    @Test func roundTripsThroughFoundation() throws {
+        var spec = Spec.defaultSpec()
+        spec.annotations = ["k/with/slash": "tab\there \"q\" \u{01} é"]
+        spec.process?.rlimits = [Rlimit(type: "RLIMIT_NOFILE", hard: UInt64.max, soft: 0)]
+        for indent in [nil, 2] as [Int?] {
+            let bytes = try JSONTreeEncoder.encode(spec, indent: indent)
+            #expect(try JSONDecoder().decode(Spec.self, from: Data(bytes)) == spec)
+            #expect(try JSONTreeDecoder.decode(Spec.self, from: bytes) == spec)
+        }
+        let compact = String(decoding: try JSONTreeEncoder.encode(["b": 1, "a": 2]), as: UTF8.self)
+        #expect(compact == #"{"a":2,"b":1}"#)
+        #expect(jsonQuoted("a/b\n\u{1f}") == #""a/b\n\u001f""#)
+    }
+}
