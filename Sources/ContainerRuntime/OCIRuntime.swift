@@ -64,9 +64,9 @@ public struct OCIRuntime: Sendable {
         }
     }
 
+    /// The owner's name from /etc/passwd, read directly: the binary is static, without NSS.
     private func userName(_ uid: uid_t) -> String? {
-        guard let passwd = getpwuid(uid), let name = passwd.pointee.pw_name else { return "\(uid)" }
-        return String(decoding: UnsafeRawBufferPointer(start: name, count: strlen(name)), as: UTF8.self)
+        Passwd.entry(uid: uid, file: "/etc/passwd")?.name ?? "\(uid)"
     }
 
     // MARK: - Start

@@ -79,12 +79,7 @@ enum ProcessSetup {
     }
 
     static func home(of uid: UInt32) -> String? {
-        guard let passwd = try? FS.readText("/etc/passwd") else { return nil }
-        for line in passwd.split(separator: "\n") {
-            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-            if fields.count >= 6, UInt32(fields[2]) == uid { return String(fields[5]) }
-        }
-        return nil
+        Passwd.entry(uid: uid, file: "/etc/passwd")?.home
     }
 
     /// Finds the program as execvp would, in the PATH of the container's environment, and reports
@@ -121,5 +116,22 @@ enum ProcessSetup {
             let flags = fcntl(fd, F_GETFD)
             if flags >= 0 { _ = fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) }
         }
+    }
+}
+
+/// Lines of a passwd(5) file, looked up by uid.
+enum Passwd {
+    struct Entry {
+        var name: String
+        var home: String
+    }
+
+    static func entry(uid: UInt32, file: String) -> Entry? {
+        guard let text = try? FS.readText(file) else { return nil }
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            if fields.count >= 6, UInt32(fields[2]) == uid { return Entry(name: String(fields[0]), home: String(fields[5])) }
+        }
+        return nil
     }
 }
