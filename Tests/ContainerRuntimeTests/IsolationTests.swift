@@ -125,11 +125,9 @@ struct IsolationTests {
     }
 
     @Test func joinsANamespaceByPath() throws {
-        let first = try TestBundle(args: ["/bin/sleep", "100"])
-        try first.write()
+        let first = try TestBundle.sleeping()
         let berth = RuntimeCLI.berth(first)
-        let id = Env.uniqueID("netns")
-        #expect(try berth("run", "-d", "--bundle", first.path, id).status == 0)
+        let id = try berth.launch(first, prefix: "netns", started: true)
         defer { _ = try? berth("delete", "-f", id) }
         let pid = try #require(try berth.state(id)?["pid"] as? Int)
         let netns = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net")

@@ -43,11 +43,9 @@ struct LifecycleTests {
     }
 
     @Test func createdContainerCanBeDeletedWithoutForce() throws {
-        let bundle = try TestBundle(args: ["/bin/sleep", "100"])
-        try bundle.write()
+        let bundle = try TestBundle.sleeping()
         let berth = RuntimeCLI.berth(bundle)
-        let id = Env.uniqueID("del")
-        #expect(try berth("create", "--bundle", bundle.path, id).status == 0)
+        let id = try berth.launch(bundle, prefix: "del")
         let pid = try #require(try berth.state(id)?["pid"] as? Int)
         let deleted = try berth("delete", id)
         #expect(deleted.status == 0, "\(deleted.stderr)")
@@ -55,11 +53,9 @@ struct LifecycleTests {
     }
 
     @Test func forceDeleteKillsARunningContainer() throws {
-        let bundle = try TestBundle(args: ["/bin/sleep", "100"])
-        try bundle.write()
+        let bundle = try TestBundle.sleeping()
         let berth = RuntimeCLI.berth(bundle)
-        let id = Env.uniqueID("force")
-        #expect(try berth("run", "-d", "--bundle", bundle.path, id).status == 0)
+        let id = try berth.launch(bundle, prefix: "force", started: true)
         #expect(try berth.state(id)?["status"] as? String == "running")
         let deleted = try berth("delete", "--force", id)
         #expect(deleted.status == 0, "\(deleted.stderr)")
@@ -68,11 +64,9 @@ struct LifecycleTests {
     }
 
     @Test func duplicateIDIsRefusedAndTheFirstSurvives() throws {
-        let bundle = try TestBundle(args: ["/bin/sleep", "100"])
-        try bundle.write()
+        let bundle = try TestBundle.sleeping()
         let berth = RuntimeCLI.berth(bundle)
-        let id = Env.uniqueID("dup")
-        #expect(try berth("create", "--bundle", bundle.path, id).status == 0)
+        let id = try berth.launch(bundle, prefix: "dup")
         let second = try berth("create", "--bundle", bundle.path, id)
         #expect(second.status == 1)
         #expect(second.stderr.contains("container with id exists: \(id)"))
@@ -109,11 +103,9 @@ struct LifecycleTests {
     }
 
     @Test func listPrintsTableJSONAndQuiet() throws {
-        let bundle = try TestBundle(args: ["/bin/sleep", "100"])
-        try bundle.write()
+        let bundle = try TestBundle.sleeping()
         let berth = RuntimeCLI.berth(bundle)
-        let id = Env.uniqueID("list")
-        #expect(try berth("create", "--bundle", bundle.path, id).status == 0)
+        let id = try berth.launch(bundle, prefix: "list")
         defer { _ = try? berth("delete", "-f", id) }
         let table = try berth("list").stdout.split(separator: "\n")
         #expect(table.first?.hasPrefix("ID") == true)
@@ -142,11 +134,9 @@ struct LifecycleTests {
 
     /// kill -9 of the container's init: later commands see it stopped and delete cleans up its cgroup.
     @Test func killedInitLeavesTrustworthyState() throws {
-        let bundle = try TestBundle(args: ["/bin/sleep", "100"])
-        try bundle.write()
+        let bundle = try TestBundle.sleeping()
         let berth = RuntimeCLI.berth(bundle)
-        let id = Env.uniqueID("k9")
-        #expect(try berth("run", "-d", "--bundle", bundle.path, id).status == 0)
+        let id = try berth.launch(bundle, prefix: "k9", started: true)
         let pid = try #require(try berth.state(id)?["pid"] as? Int)
         let cgroupLine = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)
             .split(separator: "\n").first { $0.contains(":pids:") || $0.hasPrefix("0::") }

@@ -127,11 +127,9 @@ struct SecurityTests {
         (#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"#, "not valid JSON"),
     ])
     func badConfigIsRefusedWithItsPath(_ config: String, _ expected: String) throws {
-        let keep = try TestBundle(args: ["/bin/sleep", "100"])
-        try keep.write()
+        let keep = try TestBundle.sleeping()
         let berth = RuntimeCLI.berth(keep)
-        let kept = Env.uniqueID("keep")
-        #expect(try berth("create", "--bundle", keep.path, kept).status == 0)
+        let kept = try berth.launch(keep, prefix: "keep")
         defer { _ = try? berth("delete", "-f", kept) }
 
         let bad = try TestBundle()

@@ -86,6 +86,15 @@ struct RuntimeCLI {
         try sh([binary, "--root", root] + arguments, stdin: stdin)
     }
 
+    /// Creates (or with `started`, runs detached) a container of `bundle` under a fresh id; a failure is
+    /// recorded with the runtime's stderr.
+    func launch(_ bundle: TestBundle, prefix: String, started: Bool = false) throws -> String {
+        let id = Env.uniqueID(prefix)
+        let result = started ? try self("run", "-d", "--bundle", bundle.path, id) : try self("create", "--bundle", bundle.path, id)
+        #expect(result.status == 0, "\(result.stderr)")
+        return id
+    }
+
     func run(_ id: String, bundle: TestBundle) throws -> Output {
         try sh([binary, "--root", root, "run", "--bundle", bundle.path, id])
     }
@@ -127,6 +136,13 @@ final class TestBundle {
         spec.process?.terminal = false
         spec.process?.args = args
         spec.root?.readonly = false
+    }
+
+    /// A bundle whose process sleeps, its config written: a container that stays up while a test looks.
+    static func sleeping() throws -> TestBundle {
+        let bundle = try TestBundle(args: ["/bin/sleep", "100"])
+        try bundle.write()
+        return bundle
     }
 
     /// Writes config.json; runc 1.1 and crun 1.8 read specs up to 1.0.x, so the version written is one they take.
