@@ -18,7 +18,7 @@ let package = Package(
         .target(name: "ContainerRuntime", dependencies: ["OCI", "LinuxSys"]),
         .executableTarget(name: "berth-runtime", dependencies: ["ContainerRuntime", "LinuxSys", "OCI"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
-        .testTarget(name: "ContainerRuntimeTests", dependencies: ["ContainerRuntime", "OCI", "LinuxSys"]),
+        .testTarget(name: "ContainerRuntimeTests", dependencies: ["ContainerRuntime", "OCI", "LinuxSys", "CLinuxSys"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@
 #include "clinuxsys.h"
 #include <string.h>
 #include <stdarg.h>
+#include <errno.h>
 
 pid_t berth_clone(unsigned long flags) {
     return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
@@ -208,4 +209,77 @@ int berth_bpf_prog_detach(int prog_fd, int cgroup_fd, unsigned int attach_type) 
     attr.attach_bpf_fd = prog_fd;
     attr.attach_type = attach_type;
     return (int)bpf_call(BPF_PROG_DETACH, &attr);
+}
+
+int berth_connect_unix(const char *path) {
+    struct sockaddr_un address;
+    memset(&address, 0, sizeof address);
+    address.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof address.sun_path) { errno = ENAMETOOLONG; return -1; }
+    strcpy(address.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+int berth_pty_unlock(int master) {
+    int unlock = 0;
+    return ioctl(master, TIOCSPTLCK, &unlock);
+}
+
+int berth_pty_peer(int master, int flags) {
+    return ioctl(master, TIOCGPTPEER, flags);
+}
+
+int berth_pty_number(int master) {
+    unsigned int number = 0;
+    if (ioctl(master, TIOCGPTN, &number) != 0) return -1;
+    return (int)number;
+}
+
+int berth_set_controlling_tty(int fd) {
+    return ioctl(fd, TIOCSCTTY, 0);
+}
+
+int berth_set_winsize(int fd, unsigned short rows, unsigned short cols) {
+    struct winsize size;
+    memset(&size, 0, sizeof size);
+    size.ws_row = rows;
+    size.ws_col = cols;
+    return ioctl(fd, TIOCSWINSZ, &size);
+}
+
+int berth_get_winsize(int fd, unsigned short *rows, unsigned short *cols) {
+    struct winsize size;
+    if (ioctl(fd, TIOCGWINSZ, &size) != 0) return -1;
+    *rows = size.ws_row;
+    *cols = size.ws_col;
+    return 0;
+}
+
+int berth_make_raw(int fd, struct termios *saved) {
+    if (tcgetattr(fd, saved) != 0) return -1;
+    struct termios raw = *saved;
+    cfmakeraw(&raw);
+    return tcsetattr(fd, TCSANOW, &raw);
+}
+
+int berth_restore_termios(int fd, const struct termios *saved) {
+    return tcsetattr(fd, TCSANOW, saved);
+}
+
+int berth_bind_fd(int source_fd, int target_fd) {
+    int tree = (int)syscall(SYS_open_tree, source_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (tree < 0) return -1;
+    int result = (int)syscall(SYS_move_mount, tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    int saved = errno;
+    close(tree);
+    errno = saved;
+    return result;
 }

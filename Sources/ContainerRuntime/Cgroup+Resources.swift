@@ -4,7 +4,7 @@ import OCI
 
 /// Writing `linux.resources` into cgroup files, v1 or v2 per controller.
 extension Cgroup {
-    func apply(_ resources: Resources?, devices specDevices: [Device] = []) throws(RuntimeError) {
+    func apply(_ resources: Resources?, devices specDevices: [Device] = [], updatingDevices: Bool = true) throws(RuntimeError) {
         let resources = resources ?? Resources()
         if let memory = resources.memory { try applyMemory(memory) }
         if let cpu = resources.cpu { try applyCPU(cpu) }
@@ -13,7 +13,7 @@ extension Cgroup {
         for limit in resources.hugepageLimits ?? [] { try applyHugepages(limit) }
         if let network = resources.network { try applyNetwork(network) }
         if let unified = resources.unified { try applyUnified(unified) }
-        try applyDevices(resources.devices, specDevices: specDevices)
+        if updatingDevices { try applyDevices(resources.devices, specDevices: specDevices) }
     }
 
     /// Writes `value` to `file` of the directory holding `controller`; a missing controller or file is

@@ -20,6 +20,8 @@ struct InitParameters {
     var noPivot: Bool
     var noNewKeyring: Bool
     var preserveFds: Int
+    /// The console socket, when the process has a terminal.
+    var consoleFD: Int32?
 }
 
 /// The container's first process, from clone to exec. It runs in the new namespaces, single-threaded,
@@ -87,6 +89,10 @@ enum ContainerInit {
         try rootfs.protectPaths()
         try rootfs.pivot(noPivot: p.noPivot)
         FS.close(devNull)
+        if let console = p.consoleFD {
+            try Console.setUp(socket: console, size: process.consoleSize, bindConsole: true)
+            FS.close(console)
+        }
         if spec.root?.readonly == true { try rootfs.makeRootReadonly() }
 
         try writeSysctls(spec.linux?.sysctl, proc: proc)
@@ -119,7 +125,7 @@ enum ContainerInit {
             }
         }
         FS.close(proc)
-        resetSignals()
+        ProcessSetup.resetSignals()
         umask(mode_t(process.user.umask ?? 0o022))
         let error = ProcessSys.exec(program, args: args, env: env)
         report("exec \(args[0]): \(error)")
@@ -137,17 +143,6 @@ enum ContainerInit {
             throw RuntimeError("/dev/null is not the null device (1:3); refusing to mask paths with it")
         }
         return fd
-    }
-
-    /// The container starts with every signal at its default and none blocked, whatever the caller
-    /// (a shell, a test runner, a shim) had ignored or masked: both are inherited across exec.
-    private static func resetSignals() {
-        for signal in 1..<Int32(65) where signal != SIGKILL && signal != SIGSTOP {
-            Glibc.signal(signal, SIG_DFL)
-        }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        sigprocmask(SIG_SETMASK, &empty, nil)
     }
 
     /// After start nothing listens on the sync socket; the user sees errors on the container's stderr.

@@ -132,7 +132,7 @@ public struct OCIRuntime: Sendable {
             let cgroup = cgroup(of: record)
             for pid in cgroup.processes() { _ = Glibc.kill(pid, signal) }
             // A stopped process only acts on a fatal signal once it runs again.
-            if signal == SIGKILL, status == .paused { try? thaw(cgroup) }
+            if signal == SIGKILL, status == .paused { try? cgroup.thaw() }
             return
         }
         try signalInit(record, signal)
@@ -152,14 +152,6 @@ public struct OCIRuntime: Sendable {
         }
         guard isAlive(record) else { throw RuntimeError("container not running") }
         do { try ProcessSys.kill(record.pid, signal) } catch { throw error.context("kill container") }
-    }
-
-    func thaw(_ cgroup: Cgroup) throws {
-        if let freezer = cgroup.directory(for: "freezer"), !freezer.isV2 {
-            try FS.writeFile(freezer.path + "/freezer.state", "THAWED")
-        } else if let unified = cgroup.unifiedPath {
-            try FS.writeFile(unified + "/cgroup.freeze", "0")
-        }
     }
 
     // MARK: - Delete
@@ -220,7 +212,7 @@ public struct OCIRuntime: Sendable {
             if pidfd >= 0 { _ = berth_pidfd_send_signal(pidfd, SIGKILL) } else { _ = Glibc.kill(record.pid, SIGKILL) }
         }
         for pid in cgroup.processes() { _ = Glibc.kill(pid, SIGKILL) }
-        try? thaw(cgroup)
+        try? cgroup.thaw()
         if pidfd >= 0 {
             var poller = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
             _ = poll(&poller, 1, 5000)

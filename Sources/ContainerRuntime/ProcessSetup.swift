@@ -105,6 +105,17 @@ enum ProcessSetup {
         throw RuntimeError("exec: \"\(name)\": executable file not found in $PATH")
     }
 
+    /// The container starts with every signal at its default and none blocked, whatever the caller
+    /// (a shell, a test runner, a shim) had ignored or masked: both are inherited across exec.
+    static func resetSignals() {
+        for signal in 1..<Int32(65) where signal != SIGKILL && signal != SIGSTOP {
+            Glibc.signal(signal, SIG_DFL)
+        }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        sigprocmask(SIG_SETMASK, &empty, nil)
+    }
+
     /// Marks every fd from 3 on close-on-exec except the `preserveFds` the caller passed in,
     /// so nothing of the runtime's reaches the container (runc CVE-2024-21626).
     static func closeInheritedDescriptors(preserve: Int) {

@@ -11,6 +11,8 @@ public struct CreateOptions: Sendable {
     public var noPivot = false
     public var noNewKeyring = false
     public var preserveFds = 0
+    /// Our end of an internal console socket, when `run` relays the terminal itself.
+    var consoleSocketFD: Int32?
 
     public init(bundle: String, pidFile: String? = nil, consoleSocket: String? = nil) {
         self.bundle = bundle
@@ -29,13 +31,13 @@ extension OCIRuntime {
 
     func createRecord(id: String, options: CreateOptions) throws(RuntimeError) -> ContainerRecord {
         let bundle = FS.absolute(options.bundle)
-        let spec = try loadSpec(bundle: bundle)
+        let (spec, configBytes) = try loadSpec(bundle: bundle)
         guard let process = spec.process else { throw RuntimeError("config.json: process: required to create a container") }
-        if process.terminal == true && options.consoleSocket == nil {
+        if process.terminal == true && options.consoleSocket == nil && options.consoleSocketFD == nil {
             throw RuntimeError("cannot allocate tty if berth-runtime will detach without setting console socket")
         }
-        if process.terminal == true {
-            throw RuntimeError("process.terminal with --console-socket is not supported by this build yet")
+        if process.terminal != true && options.consoleSocket != nil {
+            throw RuntimeError("cannot use console socket if berth-runtime will not allocate tty")
         }
         guard (spec.linux?.namespaces ?? []).contains(where: { $0.type == .mount }) else {
             throw RuntimeError("config.json: linux.namespaces: a mount namespace is required")
@@ -56,6 +58,8 @@ extension OCIRuntime {
                                      cgroupPaths: cgroup.paths, createFinished: false)
         do throws(RuntimeError) {
             try store.save(record)
+            // exec reads the config as it was at create, whatever happens to the bundle later.
+            try store.saveConfig(id, configBytes)
             let pid = try build(&record, spec: spec, cgroup: cgroup, options: options, lock: lock)
             if let pidFile = options.pidFile {
                 do {
@@ -71,7 +75,7 @@ extension OCIRuntime {
         }
     }
 
-    func loadSpec(bundle: String) throws(RuntimeError) -> Spec {
+    func loadSpec(bundle: String) throws(RuntimeError) -> (Spec, [UInt8]) {
         let path = bundle + "/config.json"
         let bytes: [UInt8]
         do { bytes = try FS.readFile(path) } catch {
@@ -80,7 +84,7 @@ extension OCIRuntime {
         do {
             let spec = try Spec.decode(bytes)
             try spec.validate()
-            return spec
+            return (spec, bytes)
         } catch {
             throw RuntimeError("\(path): \(error)")
         }
@@ -102,6 +106,12 @@ extension OCIRuntime {
         defer { FS.close(fifoFD) }
         let (parentEnd, childEnd) = try socketPair()
         defer { FS.close(parentEnd) }
+        let hasTerminal = spec.process?.terminal == true
+        var consoleFD = hasTerminal ? options.consoleSocketFD : nil
+        if hasTerminal, consoleFD == nil, let path = options.consoleSocket {
+            do { consoleFD = try Console.connect(path) } catch { FS.close(childEnd); throw error }
+        }
+        defer { if options.consoleSocketFD == nil, let consoleFD { FS.close(consoleFD) } }
 
         // A pid namespace given by path must be entered before clone: it applies to children only.
         if let pidPath = namespaces.first(where: { $0.type == .pid })?.path {
@@ -118,7 +128,8 @@ extension OCIRuntime {
             newUserNamespace: namespaces.contains { $0.type == .user && $0.path == nil },
             newCgroupNamespace: namespaces.contains { $0.type == .cgroup && $0.path == nil },
             newTimeNamespace: namespaces.contains { $0.type == .time && $0.path == nil },
-            noPivot: options.noPivot, noNewKeyring: options.noNewKeyring, preserveFds: options.preserveFds)
+            noPivot: options.noPivot, noNewKeyring: options.noNewKeyring, preserveFds: options.preserveFds,
+            consoleFD: consoleFD)
 
         let pid: pid_t
         do { pid = try ProcessSys.clone(flags: flags) } catch { FS.close(childEnd); throw error.context("create container init") }

@@ -3,8 +3,6 @@ import Glibc
 import LinuxSys
 import OCI
 
-nonisolated(unsafe) private var forwardedSignalTarget: pid_t = 0
-
 extension OCIRuntime {
     /// `run`: create and start; in the foreground, wait for the container, pass on the signals this
     /// process receives, delete it, and return its exit status (128 + signal when it was killed).
@@ -13,9 +11,21 @@ extension OCIRuntime {
             // Orphans of the container come to us, so they are reaped and the wait below sees the end.
             _ = berth_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         }
+        var options = options
+        // In the foreground without a console socket, a terminal is relayed through this process.
+        var consolePair: (ours: Int32, theirs: Int32)?
+        if !detach && options.consoleSocket == nil {
+            do { consolePair = try ProcessSys.streamSocketPair() } catch { throw error.context("create console socket") }
+            options.consoleSocketFD = consolePair?.theirs
+        }
+        defer { if let consolePair { FS.close(consolePair.ours); FS.close(consolePair.theirs) } }
         let record = try createRecord(id: id, options: options)
         let pid = record.pid
+        var master: Int32?
         do {
+            if let consolePair, try store.loadConfig(id).process?.terminal == true {
+                master = try Console.receiveMaster(consolePair.ours)
+            }
             let lock = try store.lock(id)
             defer { FS.close(lock) }
             try start(record)
@@ -25,19 +35,8 @@ extension OCIRuntime {
         }
         if detach { return 0 }
 
-        forwardedSignalTarget = pid
-        let forwarded: [Int32] = [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT, SIGWINCH]
-        for signal in forwarded {
-            Glibc.signal(signal) { received in _ = Glibc.kill(forwardedSignalTarget, received) }
-        }
-        var exit = ProcessSys.Exit.exited(255)
-        while true {
-            var status: Int32 = 0
-            let reaped = waitpid(-1, &status, 0)
-            if reaped == pid { exit = ProcessSys.decode(status: status); break }
-            if reaped < 0 && errno == ECHILD { break }
-        }
-        for signal in forwarded { Glibc.signal(signal, SIG_DFL) }
+        let exit = ForegroundProcess(pid: pid, reapOrphans: subreaper).wait(relaying: master)
+        if let master { FS.close(master) }
         // The init is reaped; what is left in its cgroup goes with it, as delete --force would do.
         if let lock = try? store.lock(id) {
             finish(record)
@@ -69,3 +68,47 @@ extension OCIRuntime {
 }
 
 public let berthVersion = "0.1.0"
+
+nonisolated(unsafe) private var forwardedSignalTarget: pid_t = 0
+
+/// A container process that `run` or `exec` waits for in the foreground: the signals we receive
+/// are passed on to it, its terminal is relayed when we hold the pty master, and its status returned.
+struct ForegroundProcess {
+    let pid: pid_t
+    /// As a subreaper we also collect the container's orphans; otherwise only our own child.
+    let reapOrphans: Bool
+
+    static let forwarded: [Int32] = [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT]
+
+    func wait(relaying master: Int32?) -> ProcessSys.Exit {
+        forwardedSignalTarget = pid
+        var signals = Self.forwarded
+        if master == nil { signals.append(SIGWINCH) }
+        for signal in signals {
+            Glibc.signal(signal) { received in _ = Glibc.kill(forwardedSignalTarget, received) }
+        }
+        defer { for signal in signals { Glibc.signal(signal, SIG_DFL) } }
+        var exit: ProcessSys.Exit?
+        if let master {
+            TerminalRelay(master: master).relay {
+                if exit == nil { exit = reap(blocking: false) }
+                return exit != nil
+            }
+        }
+        return exit ?? reap(blocking: true) ?? .exited(255)
+    }
+
+    /// The process's status once it has ended (nil while it runs, when not blocking).
+    private func reap(blocking: Bool) -> ProcessSys.Exit? {
+        while true {
+            var status: Int32 = 0
+            let reaped = waitpid(reapOrphans ? -1 : pid, &status, blocking ? 0 : WNOHANG)
+            if reaped == pid { return ProcessSys.decode(status: status) }
+            if reaped == 0 { return nil }
+            if reaped < 0 {
+                if errno == EINTR { continue }
+                return errno == ECHILD ? .exited(255) : nil
+            }
+        }
+    }
+}

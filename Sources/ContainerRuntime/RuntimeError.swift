@@ -18,5 +18,5 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable {
 }
 
 extension SysError {
-    func context(_ what: String) -> RuntimeError { RuntimeError("\(what): \(self)") }
+    public func context(_ what: String) -> RuntimeError { RuntimeError("\(what): \(self)") }
 }

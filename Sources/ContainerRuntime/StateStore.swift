@@ -17,6 +17,7 @@ public struct StateStore: Sendable {
     func directory(_ id: String) -> String { root + "/" + id }
     func recordPath(_ id: String) -> String { directory(id) + "/state.json" }
     func fifoPath(_ id: String) -> String { directory(id) + "/exec.fifo" }
+    func configPath(_ id: String) -> String { directory(id) + "/config.json" }
 
     /// Container ids become directory names, so they are restricted as runc restricts them.
     static func validate(id: String) throws(RuntimeError) {
@@ -88,6 +89,25 @@ public struct StateStore: Sendable {
             try FS.writeFileAtomically(recordPath(record.id), encodeCompact(record))
         } catch {
             throw error.context("write container state")
+        }
+    }
+
+    /// The config.json the container was created from, kept for exec, update and events.
+    func saveConfig(_ id: String, _ bytes: [UInt8]) throws(RuntimeError) {
+        do {
+            try FS.writeFileAtomically(configPath(id), bytes)
+        } catch {
+            throw error.context("save container config")
+        }
+    }
+
+    func loadConfig(_ id: String) throws(RuntimeError) -> Spec {
+        let bytes: [UInt8]
+        do { bytes = try FS.readFile(configPath(id)) } catch { throw error.context("read container config") }
+        do {
+            return try Spec.decode(bytes)
+        } catch {
+            throw RuntimeError("config of container \(id) is unreadable (\(configPath(id))): \(error)")
         }
     }
 

@@ -75,6 +75,13 @@ public enum ProcessSys {
         return (fds[0], fds[1])
     }
 
+    /// A connected pair of stream sockets (close-on-exec), as a console socket is.
+    public static func streamSocketPair() throws(SysError) -> (Int32, Int32) {
+        var fds: [Int32] = [0, 0]
+        try sys("socketpair") { socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) }
+        return (fds[0], fds[1])
+    }
+
     /// execve(2); returns only by throwing.
     public static func exec(_ path: String, args: [String], env: [String]) -> SysError {
         var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]

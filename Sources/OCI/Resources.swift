@@ -90,6 +90,8 @@ public struct BlockIO: Codable, Sendable, Equatable {
     public var throttleWriteBpsDevice: [ThrottleDevice]?
     public var throttleReadIOPSDevice: [ThrottleDevice]?
     public var throttleWriteIOPSDevice: [ThrottleDevice]?
+
+    public init(weight: UInt16? = nil) { self.weight = weight }
 }
 
 public struct WeightDevice: Codable, Sendable, Equatable {

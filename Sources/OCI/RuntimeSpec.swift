@@ -69,6 +69,11 @@ public struct Process: Codable, Sendable, Equatable {
 public struct ConsoleSize: Codable, Sendable, Equatable {
     public var height: UInt32
     public var width: UInt32
+
+    public init(height: UInt32, width: UInt32) {
+        self.height = height
+        self.width = width
+    }
 }
 
 public struct User: Codable, Sendable, Equatable {

@@ -3,6 +3,8 @@
 /// Parsing stops at the first positional argument so `exec ID sh -c ...` keeps the command intact.
 struct ParsedArguments {
     var values: [String: String] = [:]
+    /// Every value of a flag given more than once (`--env A --env B`), in order.
+    var lists: [String: [String]] = [:]
     var positionals: [String] = []
 
     func flag(_ name: String) -> Bool {
@@ -11,6 +13,8 @@ struct ParsedArguments {
     }
 
     func value(_ name: String) -> String? { values[name] }
+
+    func all(_ name: String) -> [String] { lists[name] ?? [] }
 }
 
 struct UsageError: Error, CustomStringConvertible {
@@ -58,13 +62,16 @@ struct FlagSet {
                 throw UsageError(description: "flag provided but not defined: -\(name)")
             }
             if takesValue {
+                let value: String
                 if let inlineValue {
-                    result.values[canonical] = inlineValue
+                    value = inlineValue
                 } else {
                     index += 1
                     guard index < arguments.count else { throw UsageError(description: "flag needs an argument: -\(name)") }
-                    result.values[canonical] = arguments[index]
+                    value = arguments[index]
                 }
+                result.values[canonical] = value
+                result.lists[canonical, default: []].append(value)
             } else {
                 result.values[canonical] = inlineValue ?? "true"
             }

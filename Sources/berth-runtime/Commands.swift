@@ -16,6 +16,155 @@ enum Commands {
         return options
     }
 
+    /// `exec`: the process from `--process FILE`, or the container's own with ARGS and the flags applied.
+    static func execOptions(_ arguments: ParsedArguments, runtime: OCIRuntime, id: String) throws(RuntimeError) -> ExecOptions {
+        let process: OCI.Process
+        if let file = arguments.value("process") {
+            let bytes: [UInt8]
+            do { bytes = try FS.readFile(file) } catch { throw error.context("read process file") }
+            do { process = try decodeJSON(OCI.Process.self, bytes) } catch { throw RuntimeError("\(file): \(error)") }
+        } else {
+            var overrides = ExecOverrides()
+            overrides.args = Array(arguments.positionals.dropFirst())
+            overrides.tty = arguments.flag("tty")
+            overrides.cwd = arguments.value("cwd")
+            overrides.env = arguments.all("env")
+            overrides.user = arguments.value("user")
+            for text in arguments.all("additional-gids") {
+                guard let gid = UInt32(text) else { throw RuntimeError("invalid additional-gids value \"\(text)\"") }
+                overrides.additionalGids.append(gid)
+            }
+            overrides.capabilities = arguments.all("cap")
+            overrides.noNewPrivileges = arguments.flag("no-new-privs")
+            process = try runtime.execProcess(id: id, overrides: overrides)
+        }
+        var options = ExecOptions(process: process)
+        options.detach = arguments.flag("detach")
+        options.ignorePaused = arguments.flag("ignore-paused")
+        options.pidFile = arguments.value("pid-file")
+        options.consoleSocket = arguments.value("console-socket")
+        if let text = arguments.value("preserve-fds") {
+            guard let count = Int(text), count >= 0 else { throw RuntimeError("invalid --preserve-fds value \"\(text)\"") }
+            options.preserveFds = count
+        }
+        return options
+    }
+
+    /// `ps`: the pids as JSON, or ps(1)'s table cut down to the container's processes.
+    static func ps(_ pids: [pid_t], _ arguments: ParsedArguments) throws(RuntimeError) -> Int32 {
+        switch arguments.value("format") ?? "table" {
+        case "json":
+            write(String(decoding: encodeCompact(pids), as: UTF8.self) + "\n")
+            return 0
+        case "table":
+            break
+        default:
+            throw RuntimeError("invalid format option")
+        }
+        var psArguments = Array(arguments.positionals.dropFirst())
+        if psArguments.isEmpty { psArguments = ["-ef"] }
+        let output = try capture(["ps"] + psArguments)
+        var lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard !lines.isEmpty else { return 0 }
+        let header = lines.removeFirst()
+        guard let column = header.split(separator: " ").firstIndex(of: "PID") else {
+            throw RuntimeError("couldn't find PID field in ps output")
+        }
+        let wanted = Set(pids)
+        var out = header + "\n"
+        for line in lines where !line.isEmpty {
+            let fields = line.split(separator: " ")
+            if fields.count > column, let pid = pid_t(fields[column]), wanted.contains(pid) { out += line + "\n" }
+        }
+        write(out)
+        return 0
+    }
+
+    /// Runs a host program found in PATH and returns what it printed; a failure is an error.
+    static func capture(_ argv: [String]) throws(RuntimeError) -> String {
+        var pipeFDs: [Int32] = [0, 0]
+        guard pipe(&pipeFDs) == 0 else { throw SysError("pipe").context("run \(argv[0])") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
+        posix_spawn_file_actions_addclose(&actions, pipeFDs[0])
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for arg in cArgs { free(arg) } }
+        var pid: pid_t = 0
+        let result = posix_spawnp(&pid, argv[0], &actions, nil, &cArgs, environ)
+        FS.close(pipeFDs[1])
+        defer { FS.close(pipeFDs[0]) }
+        guard result == 0 else { throw SysError("posix_spawn", argv[0], errno: result).context("run \(argv[0])") }
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(pipeFDs[0], $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            output += buffer[0..<n]
+        }
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, 0)
+        if case .exited(let code) = ProcessSys.decode(status: status), code != 0 {
+            throw RuntimeError("\(argv.joined(separator: " ")) failed: exit status \(code)")
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// `update`: limits from `--resources FILE` (or `-` for stdin), then the single flags on top.
+    static func resources(_ arguments: ParsedArguments) throws(RuntimeError) -> Resources {
+        var resources = Resources()
+        if let file = arguments.value("resources") {
+            let bytes: [UInt8]
+            do { bytes = file == "-" ? try FS.read(0, max: 16 << 20) : try FS.readFile(file) } catch {
+                throw error.context("read resources")
+            }
+            do { resources = try decodeJSON(Resources.self, bytes) } catch { throw RuntimeError("resources \(file): \(error)") }
+        }
+        func bytes(_ flag: String) throws(RuntimeError) -> Int64? {
+            guard let text = arguments.value(flag) else { return nil }
+            guard let value = Units.ramInBytes(text) else { throw RuntimeError("invalid value for \(flag): \(text)") }
+            return value
+        }
+        func integer<T: FixedWidthInteger>(_ flag: String, _ type: T.Type) throws(RuntimeError) -> T? {
+            guard let text = arguments.value(flag) else { return nil }
+            guard let value = T(text) else { throw RuntimeError("invalid value for \(flag): \(text)") }
+            return value
+        }
+        let limit = try bytes("memory")
+        let swap = try bytes("memory-swap")
+        let reservation = try bytes("memory-reservation")
+        if limit != nil || swap != nil || reservation != nil {
+            var memory = resources.memory ?? MemoryLimits()
+            if let limit { memory.limit = limit }
+            if let swap { memory.swap = swap }
+            if let reservation { memory.reservation = reservation }
+            resources.memory = memory
+        }
+        var cpu = resources.cpu ?? CPULimits()
+        var cpuChanged = false
+        if let value = try integer("cpu-share", UInt64.self) { cpu.shares = value; cpuChanged = true }
+        if let value = try integer("cpu-quota", Int64.self) { cpu.quota = value; cpuChanged = true }
+        if let value = try integer("cpu-period", UInt64.self) { cpu.period = value; cpuChanged = true }
+        if let value = try integer("cpu-rt-period", UInt64.self) { cpu.realtimePeriod = value; cpuChanged = true }
+        if let value = try integer("cpu-rt-runtime", Int64.self) { cpu.realtimeRuntime = value; cpuChanged = true }
+        if let value = try integer("cpu-idle", Int64.self) { cpu.idle = value; cpuChanged = true }
+        if let value = arguments.value("cpuset-cpus") { cpu.cpus = value; cpuChanged = true }
+        if let value = arguments.value("cpuset-mems") { cpu.mems = value; cpuChanged = true }
+        if cpuChanged { resources.cpu = cpu }
+        if let value = try integer("pids-limit", Int64.self) { resources.pids = PidsLimit(limit: value) }
+        if let value = try integer("blkio-weight", UInt16.self) {
+            var blockIO = resources.blockIO ?? BlockIO()
+            blockIO.weight = value
+            resources.blockIO = blockIO
+        }
+        if arguments.value("l3-cache-schema") != nil || arguments.value("mem-bw-schema") != nil {
+            throw RuntimeError("Intel RDT is not supported by this build")
+        }
+        return resources
+    }
+
     /// `spec`: writes config.json into the bundle, refusing to overwrite one.
     static func spec(_ arguments: ParsedArguments) throws(RuntimeError) -> Int32 {
         let bundle = arguments.value("bundle") ?? "."

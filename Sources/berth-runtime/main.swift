@@ -21,6 +21,18 @@ let commandFlags: [String: FlagSet] = [
     "list": FlagSet(valued: [["format", "f"]], boolean: [["quiet", "q"]]),
     "spec": FlagSet(valued: [["bundle", "b"]], boolean: [["rootless"]]),
     "features": FlagSet(),
+    "exec": FlagSet(valued: [["process", "p"], ["cwd"], ["env", "e"], ["user", "u"], ["additional-gids", "g"],
+                             ["cap", "c"], ["pid-file"], ["console-socket"], ["preserve-fds"], ["process-label"],
+                             ["apparmor"], ["cgroup"]],
+                    boolean: [["tty", "t"], ["detach", "d"], ["no-new-privs"], ["ignore-paused"], ["no-subreaper"]]),
+    "pause": FlagSet(),
+    "resume": FlagSet(),
+    "ps": FlagSet(valued: [["format", "f"]]),
+    "update": FlagSet(valued: [["resources", "r"], ["memory"], ["memory-swap"], ["memory-reservation"], ["kernel-memory"],
+                               ["kernel-memory-tcp"], ["cpu-share", "cpu-shares"], ["cpu-quota"], ["cpu-period"],
+                               ["cpu-rt-period"], ["cpu-rt-runtime"], ["cpuset-cpus"], ["cpuset-mems"], ["cpu-idle"],
+                               ["pids-limit"], ["blkio-weight"], ["l3-cache-schema"], ["mem-bw-schema"]]),
+    "events": FlagSet(valued: [["interval"]], boolean: [["stats"]]),
 ]
 
 let usage = """
@@ -38,6 +50,12 @@ let usage = """
        list      list containers (--format table|json, --quiet)
        spec      write a default config.json (--rootless)
        features  print the features this build supports
+       exec      run another process in a container (--process FILE, or ARGS with --tty, --env, ...)
+       pause     freeze every process of a container
+       resume    thaw a paused container
+       ps        list a container's processes (--format table|json, then ps(1) options)
+       update    change a container's cgroup limits (--resources FILE|-, --memory, --cpu-quota, ...)
+       events    print stats and OOM events as JSON lines (--stats: once; --interval 5s)
 
     GLOBAL OPTIONS:
        --root DIR          state directory (default: /run/berth-runtime)
@@ -62,10 +80,10 @@ func write(_ text: String, to fd: Int32 = 1) {
 
 /// Reports a failure the way runc does: a log line (text on stderr, or JSON in --log for containerd)
 /// and, when logging to a file, the plain message on stderr too. Exit status 1.
-func fail(_ message: String) -> Never {
+func fail(_ message: String, status: Int32 = 1) -> Never {
     Log.shared.error(message)
     if Log.shared.isFile { write(message + "\n", to: 2) }
-    exit(1)
+    exit(status)
 }
 
 func requireID(_ arguments: ParsedArguments, command: String) -> String {
@@ -134,6 +152,37 @@ func main() -> Int32 {
             try runtime.delete(id: requireID(arguments, command: command), force: arguments.flag("force"))
         case "list":
             return Commands.list(runtime.list(), arguments)
+        case "exec":
+            let id = requireID(arguments, command: command)
+            // As runc: a process that could not be started is status 255, so callers can tell it from the process's own.
+            do {
+                return try runtime.exec(id: id, options: try Commands.execOptions(arguments, runtime: runtime, id: id))
+            } catch {
+                fail("exec failed: " + error.message, status: 255)
+            }
+        case "pause":
+            try runtime.pause(id: requireID(arguments, command: command))
+        case "resume":
+            try runtime.resume(id: requireID(arguments, command: command))
+        case "ps":
+            let id = requireID(arguments, command: command)
+            return try Commands.ps(runtime.processes(id: id), arguments)
+        case "update":
+            let id = requireID(arguments, command: command)
+            try runtime.update(id: id, resources: try Commands.resources(arguments))
+        case "events":
+            let id = requireID(arguments, command: command)
+            if arguments.flag("stats") {
+                write(String(decoding: encodeCompact(RuntimeEvent(type: "stats", id: id, data: try runtime.stats(id: id))), as: UTF8.self) + "\n")
+                return 0
+            }
+            let text = arguments.value("interval") ?? "5s"
+            guard let interval = GoDuration.milliseconds(text), interval > 0 else {
+                fail("duration interval must be greater than 0")
+            }
+            try runtime.events(id: id, intervalMilliseconds: interval) { event in
+                write(String(decoding: encodeCompact(event), as: UTF8.self) + "\n")
+            }
         case "features":
             write(String(decoding: encodePretty(OCIRuntime.features()), as: UTF8.self) + "\n")
         default:

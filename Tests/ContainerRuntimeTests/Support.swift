@@ -61,8 +61,19 @@ func sh(_ arguments: [String], stdin: String? = nil, environment: [String: Strin
     var cArgs: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
     var cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
     defer { (cArgs + cEnv).forEach { free($0) } }
+    // The test runner's threads block some signals; a program started from one must not inherit that.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    var all = sigset_t()
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var pid: pid_t = 0
-    let rc = posix_spawn(&pid, arguments[0], &actions, nil, &cArgs, &cEnv)
+    let rc = posix_spawn(&pid, arguments[0], &actions, &attributes, &cArgs, &cEnv)
     guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
@@ -81,8 +92,16 @@ struct RuntimeCLI {
     static func berth(_ bundle: TestBundle) -> RuntimeCLI { RuntimeCLI(binary: Env.berth, root: bundle.directory + "/state-berth") }
     static func runc(_ bundle: TestBundle) -> RuntimeCLI { RuntimeCLI(binary: "/usr/sbin/runc", root: bundle.directory + "/state-runc") }
 
+    /// berth-runtime or runc, by the name a parameterized test gets.
+    static func named(_ name: String, _ bundle: TestBundle) -> RuntimeCLI { name == "runc" ? runc(bundle) : berth(bundle) }
+
     @discardableResult
     func callAsFunction(_ arguments: String..., stdin: String? = nil) throws -> Output {
+        try sh([binary, "--root", root] + arguments, stdin: stdin)
+    }
+
+    @discardableResult
+    func call(_ arguments: [String], stdin: String? = nil) throws -> Output {
         try sh([binary, "--root", root] + arguments, stdin: stdin)
     }
 
@@ -124,7 +143,7 @@ final class TestBundle {
         }
         for applet in ["sh", "true", "false", "cat", "echo", "ls", "id", "hostname", "sleep", "grep", "mount",
                        "readlink", "stat", "ulimit", "kill", "wc", "head", "touch", "mkdir", "test", "env", "sed",
-                       "nproc", "dd", "tr"] {
+                       "nproc", "dd", "tr", "tty", "stty", "pwd", "ps"] {
             try fm.createSymbolicLink(atPath: directory + "/bundle/rootfs/bin/" + applet, withDestinationPath: "busybox")
         }
         for dir in ["proc", "sys", "dev", "tmp", "etc", "root"] {

@@ -92,6 +92,23 @@ int berth_wtermsig(int status);
 // Sends one fd over a unix socket with SCM_RIGHTS (console socket, seccomp listener).
 int berth_send_fd(int sock, int fd, const char *payload, size_t len);
 int berth_recv_fd(int sock, char *payload, size_t len);
+// A connected SOCK_STREAM unix socket (close-on-exec) to `path`, or -1 with errno.
+int berth_connect_unix(const char *path);
+
+// Pseudo-terminals. The peer is opened from the master with TIOCGPTPEER, never by path, so no
+// path in the container can substitute another device for it (runc CVE-2025-52565).
+int berth_pty_unlock(int master);
+int berth_pty_peer(int master, int flags);
+int berth_pty_number(int master);
+int berth_set_controlling_tty(int fd);
+int berth_set_winsize(int fd, unsigned short rows, unsigned short cols);
+int berth_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
+// Puts a terminal into raw mode, saving its old settings in `saved` for berth_restore_termios.
+int berth_make_raw(int fd, struct termios *saved);
+int berth_restore_termios(int fd, const struct termios *saved);
+
+// Mount a file by fd: clone the mount of `source_fd` (OPEN_TREE_CLONE) and attach it on `target_fd`.
+int berth_bind_fd(int source_fd, int target_fd);
 
 // eBPF program load and attach (v2 device control).
 int berth_bpf_prog_load_cgroup_device(const void *insns, unsigned int count, char *log, unsigned int log_size);

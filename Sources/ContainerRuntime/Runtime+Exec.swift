@@ -1,0 +1,256 @@
+import CLinuxSys
+import Glibc
+import LinuxSys
+import OCI
+
+/// How `exec` runs a process: the process itself and runc's exec flags.
+public struct ExecOptions: Sendable {
+    public var process: OCI.Process
+    public var detach = false
+    public var pidFile: String?
+    public var consoleSocket: String?
+    public var preserveFds = 0
+    public var ignorePaused = false
+
+    public init(process: OCI.Process) {
+        self.process = process
+    }
+}
+
+/// runc's exec flags that change the container's own process when no `--process` file is given.
+public struct ExecOverrides: Sendable {
+    public var args: [String] = []
+    public var tty = false
+    public var cwd: String?
+    public var env: [String] = []
+    /// `uid[:gid]`, numbers only, as runc takes it.
+    public var user: String?
+    public var additionalGids: [UInt32] = []
+    public var capabilities: [String] = []
+    public var noNewPrivileges = false
+
+    public init() {}
+}
+
+extension OCIRuntime {
+    /// The process `exec ID ARGS…` runs: the container's own (user, environment, capabilities, limits)
+    /// with the arguments and the flags' changes applied, as runc builds it.
+    public func execProcess(id: String, overrides: ExecOverrides) throws(RuntimeError) -> OCI.Process {
+        try StateStore.validate(id: id)
+        guard FS.exists(store.directory(id)) else { throw RuntimeError.notExist(id) }
+        guard var process = try store.loadConfig(id).process else {
+            throw RuntimeError("container \(id) has no process in its config")
+        }
+        guard !overrides.args.isEmpty else { throw RuntimeError("exec: process args cannot be empty") }
+        process.args = overrides.args
+        process.commandLine = nil
+        process.terminal = overrides.tty
+        process.consoleSize = nil
+        if let cwd = overrides.cwd { process.cwd = cwd }
+        process.env = (process.env ?? []) + overrides.env
+        if let user = overrides.user {
+            let parts = user.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count <= 2, let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil else {
+                throw RuntimeError("parsing \(user) as uid[:gid]: only numeric ids are accepted")
+            }
+            process.user.uid = uid
+            if parts.count == 2, let gid = UInt32(parts[1]) { process.user.gid = gid }
+        }
+        if !overrides.additionalGids.isEmpty {
+            process.user.additionalGids = (process.user.additionalGids ?? []) + overrides.additionalGids
+        }
+        if !overrides.capabilities.isEmpty {
+            var caps = process.capabilities ?? Capabilities()
+            for name in overrides.capabilities {
+                guard Capability.number(name) != nil else { throw RuntimeError("unknown capability \"\(name)\"") }
+                caps.bounding = (caps.bounding ?? []) + [name]
+                caps.effective = (caps.effective ?? []) + [name]
+                caps.permitted = (caps.permitted ?? []) + [name]
+            }
+            process.capabilities = caps
+        }
+        if overrides.noNewPrivileges { process.noNewPrivileges = true }
+        return process
+    }
+
+    /// `exec`: runs another process in a created or running container, in all its namespaces and its
+    /// cgroup. In the foreground returns the process's exit status (128 + signal when killed);
+    /// with `detach`, 0 once it has started.
+    public func exec(id: String, options: ExecOptions) throws(RuntimeError) -> Int32 {
+        let lock = try store.lock(id)
+        var locked = true
+        defer { if locked { FS.close(lock) } }
+        let record = try store.load(id)
+        switch status(record) {
+        case .stopped: throw RuntimeError("cannot exec in a stopped container")
+        case .paused where !options.ignorePaused:
+            throw RuntimeError("cannot exec in a paused container (use --ignore-paused to override)")
+        case .creating: throw RuntimeError("cannot exec in a container that is still being created")
+        case .created, .running, .paused: break
+        }
+        let spec = try store.loadConfig(id)
+        let process = options.process
+        guard let args = process.args, !args.isEmpty else { throw RuntimeError("exec: process args cannot be empty") }
+        let terminal = process.terminal == true
+        if terminal && options.detach && options.consoleSocket == nil {
+            throw RuntimeError("cannot allocate tty if berth-runtime will detach without setting console socket")
+        }
+        if !terminal && options.consoleSocket != nil {
+            throw RuntimeError("cannot use console socket if berth-runtime will not allocate tty")
+        }
+
+        // A pidfd pins the init: checked alive after opening, it cannot name a reused pid later.
+        let pidfd = berth_pidfd_open(record.pid, 0)
+        guard pidfd >= 0 else { throw SysError("pidfd_open", "pid \(record.pid)").context("exec") }
+        defer { FS.close(pidfd) }
+        guard isAlive(record) else { throw RuntimeError("cannot exec in a stopped container") }
+        let join = Namespaces.differing(from: record.pid)
+
+        var consoleFD: Int32?
+        var relayEnd: Int32?
+        if terminal {
+            if let path = options.consoleSocket {
+                consoleFD = try Console.connect(path)
+            } else {
+                do {
+                    let pair = try ProcessSys.streamSocketPair()
+                    (relayEnd, consoleFD) = (pair.0, pair.1)
+                } catch {
+                    throw error.context("create console socket")
+                }
+            }
+        }
+        defer {
+            if let consoleFD { FS.close(consoleFD) }
+            if let relayEnd { FS.close(relayEnd) }
+        }
+        let (parentEnd, childEnd): (Int32, Int32)
+        do { (parentEnd, childEnd) = try ProcessSys.socketPair() } catch { throw error.context("create sync socket") }
+        defer { FS.close(parentEnd) }
+
+        // setns(CLONE_NEWPID) moves only our future children: the process is cloned into the container's pid namespace.
+        if join & Int32(CLONE_NEWPID) != 0 {
+            do { try sys("setns", "pid namespace of \(record.pid)") { berth_setns(pidfd, Int32(CLONE_NEWPID)) } } catch {
+                FS.close(childEnd)
+                throw error.context("exec: join pid namespace")
+            }
+        }
+        let parameters = ExecParameters(spec: spec, process: process, pidfd: pidfd,
+                                        namespaces: join & ~Int32(CLONE_NEWPID), sync: SyncSocket(fd: childEnd),
+                                        consoleFD: consoleFD, preserveFds: options.preserveFds)
+        let pid: pid_t
+        do { pid = try ProcessSys.clone(flags: 0) } catch { FS.close(childEnd); throw error.context("exec") }
+        if pid == 0 {
+            FS.close(lock)
+            FS.close(parentEnd)
+            if let relayEnd { FS.close(relayEnd) }
+            ExecInit.run(parameters)
+        }
+        FS.close(childEnd)
+
+        let sync = SyncSocket(fd: parentEnd)
+        do throws(RuntimeError) {
+            try cgroup(of: record).join(pid)
+            if let score = process.oomScoreAdj {
+                do { try FS.writeFile("/proc/\(pid)/oom_score_adj", "\(score)") } catch { throw error.context("set oom_score_adj") }
+            }
+            sync.send(.proceed)
+            // The sync socket is close-on-exec: silence means the process has exec'd.
+            if case .failed(let message) = sync.receive() { throw RuntimeError(message) }
+        } catch {
+            _ = Glibc.kill(pid, SIGKILL)
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, 0)
+            throw error
+        }
+        if let pidFile = options.pidFile {
+            do { try FS.writeFileAtomically(FS.absolute(pidFile), Array("\(pid)".utf8), mode: 0o644) } catch {
+                throw error.context("write pid file")
+            }
+        }
+        FS.close(lock)
+        locked = false
+        if options.detach { return 0 }
+
+        var master: Int32?
+        if let relayEnd { master = try? Console.receiveMaster(relayEnd) }
+        defer { if let master { FS.close(master) } }
+        return ForegroundProcess(pid: pid, reapOrphans: false).wait(relaying: master).shellStatus
+    }
+}
+
+struct ExecParameters {
+    var spec: Spec
+    var process: OCI.Process
+    var pidfd: Int32
+    /// CLONE_NEW* flags of the namespaces to join (all of the init's that differ from ours).
+    var namespaces: Int32
+    var sync: SyncSocket
+    var consoleFD: Int32?
+    var preserveFds: Int
+}
+
+/// The exec'd process from clone to exec: joins the init's namespaces through its pidfd (all at
+/// once, so the kernel orders user, mount and the rest), then sets up the process as create does.
+enum ExecInit {
+    static func run(_ parameters: ExecParameters) -> Never {
+        // Non-dumpable until exec, like the init: /proc/<pid>/exe must not reach our binary (CVE-2019-5736).
+        _ = berth_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        do {
+            try setUp(parameters)
+        } catch {
+            parameters.sync.send(.failed("unable to start container process: " + error.message))
+            _exit(1)
+        }
+        _exit(127)
+    }
+
+    private static func setUp(_ p: ExecParameters) throws(RuntimeError) {
+        // Wait until the parent has put us in the container's cgroup.
+        guard p.sync.receive() == .proceed else { _exit(1) }
+        if p.namespaces != 0 {
+            do { try sys("setns", "namespaces of the container") { berth_setns(p.pidfd, p.namespaces) } } catch {
+                throw error.context("exec: join container namespaces")
+            }
+        }
+        FS.close(p.pidfd)
+        _ = setsid()
+        let process = p.process
+        if let console = p.consoleFD {
+            try Console.setUp(socket: console, size: process.consoleSize, bindConsole: false)
+            FS.close(console)
+        }
+        try ProcessSetup.applyRlimits(process.rlimits)
+        try ProcessSetup.applyIdentity(process)
+        if process.noNewPrivileges == true {
+            do { try ProcessSys.prctl(PR_SET_NO_NEW_PRIVS, 1, describe: "no_new_privs") } catch { throw error.context("set no_new_privs") }
+        }
+        try ProcessSetup.enterWorkingDirectory(process.cwd)
+        let env = ProcessSetup.environment(process)
+        let args = process.args ?? []
+        let program = try ProcessSetup.resolveExecutable(args[0], env: env)
+        ProcessSetup.closeInheritedDescriptors(preserve: p.preserveFds)
+        ProcessSetup.resetSignals()
+        umask(mode_t(process.user.umask ?? 0o022))
+        let error = ProcessSys.exec(program, args: args, env: env)
+        throw RuntimeError("exec \(args[0]): \(error)")
+    }
+}
+
+extension Namespaces {
+    static let procNames: [(name: String, flag: Int32)] = [
+        ("user", Int32(CLONE_NEWUSER)), ("mnt", Int32(CLONE_NEWNS)), ("pid", Int32(CLONE_NEWPID)),
+        ("net", Int32(CLONE_NEWNET)), ("ipc", Int32(CLONE_NEWIPC)), ("uts", Int32(CLONE_NEWUTS)),
+        ("cgroup", Int32(CLONE_NEWCGROUP)), ("time", BERTH_CLONE_NEWTIME),
+    ]
+
+    /// The namespaces of `pid` that are not ours: the ones an exec'd process must join.
+    static func differing(from pid: pid_t) -> Int32 {
+        var flags: Int32 = 0
+        for (name, flag) in procNames {
+            guard let theirs = try? FS.stat("/proc/\(pid)/ns/\(name)"), let ours = try? FS.stat("/proc/self/ns/\(name)") else { continue }
+            if theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev { flags |= flag }
+        }
+        return flags
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import OCI
+import Testing
+
+/// `exec`: a second process in a running container, compared with runc on the same bundle.
+@Suite(.enabled(if: Env.canRunContainers, "needs root, busybox-static and a built berth-runtime"))
+struct ExecTests {
+    @Test(arguments: ["berth", "runc"])
+    func statusOutputAndFlagsMatchRunc(_ name: String) throws {
+        if name == "runc" { try #require(Env.hasRunc) }
+        let bundle = try TestBundle.sleeping()
+        let runtime = RuntimeCLI.named(name, bundle)
+        let id = try runtime.launch(bundle, prefix: "exec", started: true)
+        defer { _ = try? runtime("delete", "-f", id) }
+
+        let three = try runtime("exec", id, "sh", "-c", "echo out; echo err >&2; exit 3")
+        #expect(three.status == 3)
+        #expect(three.stdout == "out\n")
+        #expect(three.stderr.contains("err"))
+
+        let flags = try runtime("exec", "--user", "1000:1001", "--additional-gids", "7", "--env", "FOO=bar",
+                                "--cwd", "/tmp", id, "sh", "-c", "id -u; id -g; id -G; echo $FOO; pwd")
+        #expect(flags.status == 0, "\(flags.stderr)")
+        #expect(flags.stdout == "1000\n1001\n1001 7\nbar\n/tmp\n")
+
+        let missing = try runtime("exec", id, "no-such-program")
+        #expect(missing.status == 255)
+        #expect(missing.stderr.contains("exec failed"))
+        #expect(missing.stderr.contains("executable file not found in $PATH"))
+
+        let killed = try runtime("exec", id, "sh", "-c", "kill -9 $$")
+        #expect(killed.status == 137)
+    }
+
+    /// The process is in every namespace and the cgroup of the init, with the init's capabilities.
+    @Test(arguments: ["berth", "runc"])
+    func joinsTheInitsNamespacesAndCgroup(_ name: String) throws {
+        if name == "runc" { try #require(Env.hasRunc) }
+        let bundle = try TestBundle(args: ["/bin/sleep", "100"])
+        bundle.spec.hostname = "exec-host"
+        try bundle.write()
+        let runtime = RuntimeCLI.named(name, bundle)
+        let id = try runtime.launch(bundle, prefix: "execns", started: true)
+        defer { _ = try? runtime("delete", "-f", id) }
+        let pid = try #require(try runtime.state(id)?["pid"] as? Int)
+
+        let script = "for n in ipc mnt net pid uts cgroup; do readlink /proc/self/ns/$n; done; hostname; "
+            + "grep -E '^Cap(Eff|Bnd)' /proc/self/status; cat /proc/self/cgroup | sort"
+        let inside = try runtime("exec", id, "sh", "-c", script)
+        #expect(inside.status == 0, "\(inside.stderr)")
+        var expected = ""
+        for ns in ["ipc", "mnt", "net", "pid", "uts", "cgroup"] {
+            expected += (try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/\(ns)")) + "\n"
+        }
+        expected += "exec-host\n"
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        expected += status.split(separator: "\n").filter { $0.hasPrefix("CapEff") || $0.hasPrefix("CapBnd") }.joined(separator: "\n") + "\n"
+        #expect(inside.stdout.hasPrefix(expected), "\(inside.stdout)")
+        // The init's cgroup, as seen from inside its cgroup namespace.
+        let initCgroups = try runtime("exec", id, "cat", "/proc/1/cgroup")
+        let sorted = initCgroups.stdout.split(separator: "\n").sorted().joined(separator: "\n") + "\n"
+        #expect(inside.stdout.hasSuffix(sorted))
+    }
+
+    @Test(arguments: ["berth", "runc"])
+    func processFileDetachAndPidFile(_ name: String) throws {
+        if name == "runc" { try #require(Env.hasRunc) }
+        let bundle = try TestBundle.sleeping()
+        let runtime = RuntimeCLI.named(name, bundle)
+        let id = try runtime.launch(bundle, prefix: "execp", started: true)
+        defer { _ = try? runtime("delete", "-f", id) }
+
+        var process = OCI.Process(args: ["/bin/sh", "-c", "echo from-file $X; id -u"], env: ["X=1", "PATH=/bin"], cwd: "/")
+        process.user = User(uid: 65534, gid: 65534)
+        let file = bundle.directory + "/process.json"
+        try Data(encodePretty(process)).write(to: URL(fileURLWithPath: file))
+        let fromFile = try runtime("exec", "--process", file, id)
+        #expect(fromFile.status == 0, "\(fromFile.stderr)")
+        #expect(fromFile.stdout == "from-file 1\n65534\n")
+
+        let pidFile = bundle.directory + "/exec.pid"
+        let detached = try runtime("exec", "--detach", "--pid-file", pidFile, id, "sleep", "50")
+        #expect(detached.status == 0, "\(detached.stderr)")
+        let pid = try #require(Int(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let comm = try String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)
+        #expect(comm == "sleep\n")
+        let ps = try runtime("ps", "--format", "json", id)
+        let pids = try #require(try JSONSerialization.jsonObject(with: Data(ps.stdout.utf8)) as? [Int])
+        #expect(pids.contains(pid))
+        #expect(pids.count == 2)
+    }
+
+    @Test(arguments: ["berth", "runc"])
+    func refusesPausedAndStoppedContainers(_ name: String) throws {
+        if name == "runc" { try #require(Env.hasRunc) }
+        let bundle = try TestBundle.sleeping()
+        let runtime = RuntimeCLI.named(name, bundle)
+        let id = try runtime.launch(bundle, prefix: "execpz", started: true)
+        defer { _ = try? runtime("delete", "-f", id) }
+        #expect(try runtime("pause", id).status == 0)
+        let paused = try runtime("exec", id, "true")
+        #expect(paused.status == 255)
+        #expect(paused.stderr.contains("paused"))
+        #expect(try runtime("resume", id).status == 0)
+        #expect(try runtime("kill", id, "KILL").status == 0)
+        try waitUntil { try runtime.state(id)?["status"] as? String == "stopped" }
+        let stopped = try runtime("exec", id, "true")
+        #expect(stopped.status == 255)
+        #expect(stopped.stderr.contains("stopped"))
+    }
+
+    /// Nothing of the runtime reaches the exec'd process: only fds 0-2 (and ls's own directory fd).
+    @Test func noRuntimeDescriptorsLeakIntoExec() throws {
+        let bundle = try TestBundle.sleeping()
+        let berth = RuntimeCLI.berth(bundle)
+        let id = try berth.launch(bundle, prefix: "execfd", started: true)
+        defer { _ = try? berth("delete", "-f", id) }
+        let fds = try berth("exec", id, "ls", "/proc/self/fd")
+        #expect(fds.status == 0, "\(fds.stderr)")
+        #expect(fds.stdout.split(separator: "\n").sorted() == ["0", "1", "2", "3"])
+        // And the exec'd process cannot open the runtime binary through /proc/<pid>/exe of a sibling.
+        let exe = try berth("exec", id, "sh", "-c", "readlink /proc/1/exe; readlink /proc/self/exe")
+        #expect(!exe.stdout.contains("berth-runtime"))
+    }
+
+    @Test func execInAUserNamespaceContainer() throws {
+        let bundle = try TestBundle(args: ["/bin/sleep", "100"])
+        bundle.spec.linux?.namespaces?.append(Namespace(type: .user))
+        bundle.spec.linux?.uidMappings = [IDMapping(containerID: 0, hostID: 100_000, size: 65536)]
+        bundle.spec.linux?.gidMappings = [IDMapping(containerID: 0, hostID: 100_000, size: 65536)]
+        try bundle.write()
+        _ = try sh(["/bin/chown", "-R", "100000:100000", bundle.rootfs])
+        let berth = RuntimeCLI.berth(bundle)
+        let id = try berth.launch(bundle, prefix: "execus", started: true)
+        defer { _ = try? berth("delete", "-f", id) }
+        let maps = try berth("exec", id, "cat", "/proc/self/uid_map")
+        #expect(maps.status == 0, "\(maps.stderr)")
+        #expect(maps.stdout.split(separator: " ", omittingEmptySubsequences: true).map(String.init).prefix(3) == ["0", "100000", "65536\n"])
+    }
+}

@@ -1,0 +1,291 @@
+# Shared helpers for the engine scripts (docker.sh, podman.sh, containerd.sh). Source it, don't run it.
+#
+# Output is one line per check, "ok - NAME" or "not ok - NAME" (details follow as "#   " lines),
+# and a closing "N passed, N failed" line; `finish` exits non-zero when anything failed.
+
+PASSED=0
+FAILED=0
+
+ok() { echo "ok - $1"; PASSED=$((PASSED + 1)); }
+
+# not_ok NAME [DETAIL...]: a failed check; the script goes on to the next one.
+not_ok() {
+  echo "not ok - $1"
+  shift
+  local line
+  for line in "$@"; do printf '#   %s\n' "$line"; done
+  FAILED=$((FAILED + 1))
+}
+
+# fail MESSAGE: a failure the script cannot go on after (setup). The EXIT trap still tears down.
+fail() {
+  not_ok "$*"
+  echo "Bail out! $*"
+  exit 1
+}
+
+# expect_eq NAME EXPECTED ACTUAL
+expect_eq() {
+  if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected: $(printf '%q' "$2")" "got:      $(printf '%q' "$3")"; fi
+}
+
+# expect_match NAME EXTENDED_REGEX ACTUAL
+expect_match() {
+  if [[ "$3" =~ $2 ]]; then ok "$1"; else not_ok "$1" "expected to match: $2" "got: $(printf '%q' "$3")"; fi
+}
+
+# check NAME CMD...: ok when CMD exits 0; its output is shown only on failure.
+check() {
+  local name=$1 out
+  shift
+  if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "command: $*" "exit $?: $out"; fi
+}
+
+finish() {
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}
+
+# ---- cleanup: a stack of commands run in reverse order on any exit, failure or Ctrl-C ----------
+
+CLEANUPS=()
+on_exit() { CLEANUPS+=("$*"); }
+run_cleanups() {
+  local rc=$? i
+  set +e
+  trap - EXIT INT TERM
+  for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${CLEANUPS[i]}" >/dev/null 2>&1; done
+  exit "$rc"
+}
+trap run_cleanups EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- work directories ---------------------------------------------------------------------------
+
+# A fixed place per engine (not a random mktemp name), so that a run that was killed before its
+# cleanup ran leaves things the next run can find and remove. On disk, not tmpfs: overlayfs upper
+# dirs and image stores want a real filesystem.
+ENGINE_TEST_BASE=${ENGINE_TEST_BASE:-/var/tmp/berth-engine-tests}
+
+# unmount_under DIR: lazily unmounts everything mounted at or below DIR, deepest first.
+unmount_under() {
+  local dir=${1%/} m
+  [ -n "$dir" ] || return 0
+  # Field 5 of mountinfo is the mount point (spaces appear as \040; our paths have none).
+  awk -v d="$dir" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo |
+    sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+}
+
+# kill_procs_mentioning STRING: kills (by pid) processes whose command line contains STRING:
+# daemons, shims and conmons that a killed earlier run of the same script left behind. STRING is a
+# path unique to these scripts, so nothing else matches.
+kill_procs_mentioning() {
+  local needle=$1 pid pids=() p
+  for p in /proc/[0-9]*; do
+    pid=${p#/proc/}
+    [ "$pid" = "$$" ] && continue
+    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$needle"; then pids+=("$pid"); fi
+  done
+  [ ${#pids[@]} -gt 0 ] || return 0
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    local alive=()
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=("$pid"); done
+    [ ${#alive[@]} -eq 0 ] && return 0
+    sleep 0.5
+  done
+  kill -KILL "${alive[@]}" 2>/dev/null || true
+}
+
+# reap_runtime_root RUNTIME ROOT [BUNDLE_PREFIX]: force-deletes the containers the runtime still
+# knows under ROOT (its --root; "" for its default root), only those whose bundle is under
+# BUNDLE_PREFIX if given. They are left behind when a shim or conmon was killed with its container
+# still running.
+reap_runtime_root() {
+  local runtime=$1 root=$2 prefix=${3:-} id rootflag=()
+  if [ -n "$root" ]; then
+    [ -d "$root" ] || return 0
+    rootflag=(--root "$root")
+  fi
+  for id in $("$runtime" "${rootflag[@]}" list --format json 2>/dev/null |
+    jq -r --arg p "$prefix" '.[]? | select(.bundle | startswith($p)) | .id' 2>/dev/null); do
+    "$runtime" "${rootflag[@]}" kill "$id" KILL >/dev/null 2>&1 || true
+    "$runtime" "${rootflag[@]}" delete --force "$id" >/dev/null 2>&1 || true
+  done
+}
+
+# ---- host network state ---------------------------------------------------------------------------
+
+# Engines with bridge networking change the host: a bridge (docker0, cni-podman0), iptables chains
+# and NAT rules, net.ipv4.ip_forward=1 and, for Docker, FORWARD's policy DROP. We snapshot that
+# before the engine starts and put it back after it stopped. The snapshot lives in the engine's
+# work dir, so a run that was killed is undone by the next run's stale cleanup.
+
+# snapshot_host_network FILE_PREFIX: writes FILE_PREFIX.{ip_forward,iptables} unless already there
+# (an existing snapshot is from a killed run and shows the state before that run).
+snapshot_host_network() {
+  local p=$1
+  [ -e "$p.ip_forward" ] && return 0
+  mkdir -p "$(dirname "$p")"
+  if command -v iptables-save >/dev/null; then iptables-save >"$p.iptables" 2>/dev/null || true; fi
+  cat /proc/sys/net/ipv4/ip_forward >"$p.ip_forward"
+}
+
+# restore_host_network FILE_PREFIX BRIDGE...: deletes the named bridges (only if the snapshot's
+# run created them, i.e. they are listed by nothing else we know of: we only pass engine-owned
+# names), restores the filter and nat tables and ip_forward, and removes the snapshot.
+restore_host_network() {
+  local p=$1 t chain
+  shift
+  [ -e "$p.ip_forward" ] || return 0
+  for t in "$@"; do ip link del "$t" 2>/dev/null || true; done
+  if [ -e "$p.iptables" ] && command -v iptables >/dev/null; then
+    for t in filter nat; do
+      if grep -qx "\*$t" "$p.iptables"; then
+        # Restore just this table from the snapshot (iptables-restore replaces a table it is given).
+        awk -v t="*$t" '$0 == t { on = 1 } on { print } on && /^COMMIT/ { on = 0 }' "$p.iptables" | iptables-restore
+      else
+        iptables -t "$t" -F 2>/dev/null || true
+        iptables -t "$t" -X 2>/dev/null || true
+        for chain in $(iptables -t "$t" -S 2>/dev/null | awk '$1 == "-P" { print $2 }'); do
+          iptables -t "$t" -P "$chain" ACCEPT
+        done
+      fi
+    done
+  fi
+  cat "$p.ip_forward" >/proc/sys/net/ipv4/ip_forward
+  rm -f "$p.iptables" "$p.ip_forward"
+}
+
+# ---- the runtime under test -----------------------------------------------------------------------
+
+# resolve_runtime PATH: sets RUNTIME to the absolute path of the runtime binary, or bails out.
+resolve_runtime() {
+  [ -n "${1:-}" ] || fail "usage: $0 RUNTIME_PATH   (e.g. /usr/bin/runc or .build/debug/berth-runtime)"
+  local p
+  p=$(command -v -- "$1" 2>/dev/null) || fail "runtime not found: $1"
+  RUNTIME=$(readlink -f -- "$p")
+  [ -x "$RUNTIME" ] || fail "runtime not executable: $RUNTIME"
+}
+
+# logged_runtime RUNTIME DIR: when BERTH_RUNTIME_LOG is set, writes DIR/runtime-logged, a wrapper
+# that runs RUNTIME and appends one line per call to that file, and prints the wrapper's path;
+# otherwise prints RUNTIME unchanged. A line is
+#     CALLER: ARGS => EXIT_STATUS
+# CALLER being the command name of the process that ran the runtime (containerd-shim, conmon,
+# podman ...), ARGS shell-quoted with %q. The JSON an engine hands over in a file (exec --process
+# FILE) or on stdin (update --resources -) is copied next to the log, as LOG.d/N.process.json and
+# LOG.d/N.resources.json, and so is the bundle's config.json on create/run (LOG.d/N.config.json);
+# the line names the copy.
+# The runtime runs as a child, not exec'd, so that its exit status can be logged. Engines rely on
+# pid files, not on the runtime's own pid, and the container's init is reparented to the engine's
+# subreaper (shim, conmon) as it would be without the wrapper; signals sent to the runtime process
+# itself are not forwarded, which none of the engines exercised here needs.
+logged_runtime() {
+  local runtime=$1 dir=$2
+  if [ -z "${BERTH_RUNTIME_LOG:-}" ]; then
+    echo "$runtime"
+    return
+  fi
+  mkdir -p "$dir" "$(dirname "$BERTH_RUNTIME_LOG")" "$BERTH_RUNTIME_LOG.d"
+  {
+    echo '#!/bin/bash'
+    echo "log=$(printf '%q' "$BERTH_RUNTIME_LOG")"
+    echo "runtime=$(printf '%q' "$runtime")"
+    cat <<'EOF'
+n=$(date +%s%N)-$$
+line="$(cat /proc/$PPID/comm 2>/dev/null):$(printf ' %q' "$@")"
+extra="" stdin=""
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  f=""
+  case "${args[i]}" in
+    --process) f=${args[i + 1]:-} kind=process ;;
+    --process=*) f=${args[i]#--process=} kind=process ;;
+    -r | --resources) f=${args[i + 1]:-} kind=resources ;;
+    --resources=*) f=${args[i]#--resources=} kind=resources ;;
+  esac
+  case "${args[i]}" in
+    # The bundle's config.json, as the engine wrote it, for create and run.
+    -b | --bundle) [ -f "${args[i + 1]:-}/config.json" ] && cp "${args[i + 1]}/config.json" "$log.d/$n.config.json" && extra+=" [config: $n.config.json]" ;;
+    --bundle=*) [ -f "${args[i]#--bundle=}/config.json" ] && cp "${args[i]#--bundle=}/config.json" "$log.d/$n.config.json" && extra+=" [config: $n.config.json]" ;;
+  esac
+  if [ "$f" = - ]; then
+    # The JSON comes on stdin: keep a copy and give the runtime the same bytes on its stdin.
+    cat >"$log.d/$n.$kind.json"
+    stdin=$log.d/$n.$kind.json
+    extra+=" [$kind on stdin: $n.$kind.json]"
+  elif [ -n "$f" ] && [ -f "$f" ]; then
+    cp "$f" "$log.d/$n.$kind.json" && extra+=" [$kind: $n.$kind.json]"
+  fi
+done
+if [ -n "$stdin" ]; then "$runtime" "$@" <"$stdin"; else "$runtime" "$@"; fi
+rc=$?
+echo "$line => $rc$extra" >>"$log"
+exit $rc
+EOF
+  } >"$dir/runtime-logged"
+  chmod 755 "$dir/runtime-logged"
+  echo "$dir/runtime-logged"
+}
+
+# ---- a busybox image ------------------------------------------------------------------------------
+
+# make_busybox_rootfs DIR: a minimal root filesystem: Debian's static busybox (package
+# busybox-static) at /bin/busybox and a symlink in /bin for each applet, so "sh", "echo", "tty",
+# "sleep" ... resolve on the engines' default PATH.
+make_busybox_rootfs() {
+  local dir=$1 bb=${BUSYBOX:-/bin/busybox} applet
+  [ -x "$bb" ] || fail "no $bb: apt-get install busybox-static"
+  file -L "$bb" 2>/dev/null | grep -q 'statically linked' ||
+    ldd "$bb" 2>&1 | grep -q 'not a dynamic executable' ||
+    fail "$bb is not statically linked: apt-get install busybox-static"
+  rm -rf "$dir"
+  mkdir -p "$dir"/{bin,sbin,usr/bin,usr/sbin,etc,dev,proc,sys,tmp,root,run,var}
+  chmod 1777 "$dir/tmp"
+  cp "$bb" "$dir/bin/busybox"
+  for applet in $("$dir/bin/busybox" --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$dir/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$dir/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$dir/etc/group"
+}
+
+# make_busybox_tar OUT.tar [WORKDIR]: the rootfs above as a tarball (files owned by root, sorted,
+# fixed mtimes, so the same busybox gives the same bytes and the same layer digest every run).
+make_busybox_tar() {
+  local out=$1 tmp=${2:-$(dirname "$1")/busybox-rootfs}
+  make_busybox_rootfs "$tmp"
+  tar -C "$tmp" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf "$out" .
+  rm -rf "$tmp"
+}
+
+# ---- small utilities ---------------------------------------------------------------------------
+
+# with_tty CMD...: runs CMD with a pseudo-terminal as its stdin/stdout (script(1), from bsdutils),
+# for "docker run -t" and friends, which refuse or behave differently without one.
+with_tty() {
+  local cmd
+  cmd=$(printf '%q ' "$@")
+  script -qefc "$cmd" /dev/null </dev/null
+}
+
+# wait_for SECONDS CMD...: polls CMD every 0.2 s until it succeeds or SECONDS pass.
+wait_for() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+
+# elapsed_ms CMD...: runs CMD (its output discarded, its failure ignored) and prints how long it took.
+elapsed_ms() {
+  local t0 t1
+  t0=$(date +%s%N)
+  "$@" >/dev/null 2>&1 || true
+  t1=$(date +%s%N)
+  echo $(((t1 - t0) / 1000000))
+}
