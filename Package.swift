@@ -13,7 +13,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "OCI"),
-        .target(name: "CLinuxSys"),
+        .target(name: "CLinuxSys", linkerSettings: [.linkedLibrary("seccomp")]),
         .target(name: "LinuxSys", dependencies: ["CLinuxSys"]),
         .target(name: "ContainerRuntime", dependencies: ["OCI", "LinuxSys"]),
         .executableTarget(name: "berth-runtime", dependencies: ["ContainerRuntime", "LinuxSys", "OCI"]),

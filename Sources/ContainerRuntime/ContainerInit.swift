@@ -97,10 +97,7 @@ enum ContainerInit {
 
         try writeSysctls(spec.linux?.sysctl, proc: proc)
         try ProcessSetup.applyRlimits(process.rlimits)
-        try ProcessSetup.applyIdentity(process)
-        if process.noNewPrivileges == true {
-            do { try ProcessSys.prctl(PR_SET_NO_NEW_PRIVS, 1, describe: "no_new_privs") } catch { throw error.context("set no_new_privs") }
-        }
+        try ProcessSetup.applyIdentityAndSeccomp(process, seccomp: spec.linux?.seccomp, sync: p.sync)
         try ProcessSetup.enterWorkingDirectory(process.cwd)
         let env = ProcessSetup.environment(process)
         let args = process.args ?? []

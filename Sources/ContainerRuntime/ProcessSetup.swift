@@ -57,6 +57,27 @@ enum ProcessSetup {
         }
     }
 
+    /// Identity, no_new_privs and the seccomp filter, in runc's order: without no_new_privs loading a
+    /// filter needs CAP_SYS_ADMIN, so it goes in before capabilities are dropped; with it, as late as
+    /// possible. A notify listener fd goes to the parent, which passes it to the agent at listenerPath.
+    static func applyIdentityAndSeccomp(_ process: OCI.Process, seccomp: Seccomp?, sync: SyncSocket) throws(RuntimeError) {
+        let noNewPrivileges = process.noNewPrivileges == true
+        if let seccomp, !noNewPrivileges { try loadSeccomp(seccomp, sync: sync) }
+        try applyIdentity(process)
+        if noNewPrivileges {
+            do { try ProcessSys.prctl(PR_SET_NO_NEW_PRIVS, 1, describe: "no_new_privs") } catch { throw error.context("set no_new_privs") }
+        }
+        if let seccomp, noNewPrivileges { try loadSeccomp(seccomp, sync: sync) }
+    }
+
+    private static func loadSeccomp(_ seccomp: Seccomp, sync: SyncSocket) throws(RuntimeError) {
+        guard let listener = try SeccompFilter.load(seccomp) else { return }
+        defer { FS.close(listener) }
+        guard sync.send(.seccompListener, attaching: listener), sync.receive() == .proceed else {
+            throw RuntimeError("seccomp: the runtime did not take the listener fd")
+        }
+    }
+
     /// Changes into the working directory and checks that it really is inside the container:
     /// a cwd reached through a leaked host fd reads "(unreachable)" (runc CVE-2024-21626).
     static func enterWorkingDirectory(_ cwd: String) throws(RuntimeError) {

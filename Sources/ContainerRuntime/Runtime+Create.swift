@@ -36,6 +36,7 @@ extension OCIRuntime {
         if process.terminal == true && options.consoleSocket == nil && options.consoleSocketFD == nil {
             throw RuntimeError("cannot allocate tty if berth-runtime will detach without setting console socket")
         }
+        if let seccomp = spec.linux?.seccomp { try SeccompFilter.validate(seccomp) }
         if process.terminal != true && options.consoleSocket != nil {
             throw RuntimeError("cannot use console socket if berth-runtime will not allocate tty")
         }
@@ -155,7 +156,13 @@ extension OCIRuntime {
             }
             sync.send(.proceed)
             loop: while true {
-                switch sync.receive() {
+                let (message, attached) = sync.receiveWithFD()
+                switch message {
+                case .seccompListener:
+                    let state = OCI.State(id: record.id, status: .creating, pid: pid, bundle: record.bundle,
+                                          rootfs: record.rootfs, created: record.created, annotations: spec.annotations)
+                    try forwardSeccompListener(attached, seccomp: spec.linux?.seccomp, pid: pid, state: state)
+                    sync.send(.proceed)
                 case .runCreateHooks:
                     let state = OCI.State(id: record.id, status: .creating, pid: pid, bundle: record.bundle,
                                           rootfs: record.rootfs, created: record.created, annotations: spec.annotations)
@@ -179,6 +186,14 @@ extension OCIRuntime {
         record.createFinished = true
         try store.save(record)
         return pid
+    }
+
+    /// Passes the container's seccomp listener fd on to the agent at `listenerPath`, then closes our copy.
+    func forwardSeccompListener(_ fd: Int32?, seccomp: Seccomp?, pid: pid_t, state: OCI.State) throws(RuntimeError) {
+        guard let fd else { throw RuntimeError("seccomp: the container sent no listener fd") }
+        defer { FS.close(fd) }
+        guard let path = seccomp?.listenerPath, !path.isEmpty else { throw RuntimeError("linux.seccomp.listenerPath is not set") }
+        try ContainerProcessState.send(listenerFD: fd, to: path, pid: pid, state: state, metadata: seccomp?.listenerMetadata)
     }
 
     private func socketPair() throws(RuntimeError) -> (Int32, Int32) {

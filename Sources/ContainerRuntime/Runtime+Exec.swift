@@ -156,7 +156,17 @@ extension OCIRuntime {
             }
             sync.send(.proceed)
             // The sync socket is close-on-exec: silence means the process has exec'd.
-            if case .failed(let message) = sync.receive() { throw RuntimeError(message) }
+            loop: while true {
+                let (message, attached) = sync.receiveWithFD()
+                switch message {
+                case .failed(let text): throw RuntimeError(text)
+                case .seccompListener:
+                    let state = ociState(record)
+                    try forwardSeccompListener(attached, seccomp: spec.linux?.seccomp, pid: pid, state: state)
+                    sync.send(.proceed)
+                default: break loop
+                }
+            }
         } catch {
             _ = Glibc.kill(pid, SIGKILL)
             var status: Int32 = 0
@@ -221,10 +231,7 @@ enum ExecInit {
             FS.close(console)
         }
         try ProcessSetup.applyRlimits(process.rlimits)
-        try ProcessSetup.applyIdentity(process)
-        if process.noNewPrivileges == true {
-            do { try ProcessSys.prctl(PR_SET_NO_NEW_PRIVS, 1, describe: "no_new_privs") } catch { throw error.context("set no_new_privs") }
-        }
+        try ProcessSetup.applyIdentityAndSeccomp(process, seccomp: p.spec.linux?.seccomp, sync: p.sync)
         try ProcessSetup.enterWorkingDirectory(process.cwd)
         let env = ProcessSetup.environment(process)
         let args = process.args ?? []

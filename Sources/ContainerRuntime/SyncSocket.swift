@@ -1,3 +1,4 @@
+import CLinuxSys
 import Glibc
 import LinuxSys
 
@@ -11,6 +12,7 @@ struct SyncSocket {
         case proceed             // parent -> child: go on
         case runCreateHooks      // child -> parent: rootfs is mounted; run prestart/createRuntime now
         case ready               // child -> parent: set up and waiting for `start`
+        case seccompListener     // child -> parent: the seccomp notify fd is attached; pass it to listenerPath
         case failed(String)      // child -> parent: set-up failed, with why
 
         var encoded: String {
@@ -18,6 +20,7 @@ struct SyncSocket {
             case .proceed: return "proceed"
             case .runCreateHooks: return "hooks"
             case .ready: return "ready"
+            case .seccompListener: return "seccomp"
             case .failed(let message): return "error " + message
             }
         }
@@ -27,6 +30,7 @@ struct SyncSocket {
             case "proceed": self = .proceed
             case "hooks": self = .runCreateHooks
             case "ready": self = .ready
+            case "seccomp": self = .seccompListener
             default:
                 guard text.hasPrefix("error ") else { return nil }
                 self = .failed(String(text.dropFirst(6)))
@@ -39,14 +43,28 @@ struct SyncSocket {
         _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
+    /// Sends a message with an fd attached (SCM_RIGHTS).
+    func send(_ message: Message, attaching attached: Int32) -> Bool {
+        message.encoded.withCString { berth_send_fd(fd, attached, $0, strlen($0)) } >= 0
+    }
+
     /// The next message, or nil when the other side has gone away.
     func receive() -> Message? {
-        var buffer = [UInt8](repeating: 0, count: 8192)
+        let (message, attached) = receiveWithFD()
+        if let attached { FS.close(attached) }
+        return message
+    }
+
+    /// The next message and the fd that came with it, if any.
+    func receiveWithFD() -> (Message?, Int32?) {
+        var buffer = [CChar](repeating: 0, count: 8192)
         while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, 0) }
+            var attached: Int32 = -1
+            let n = berth_recv_msg(fd, &buffer, buffer.count, &attached)
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return nil }
-            return Message(String(decoding: buffer[0..<n], as: UTF8.self))
+            guard n > 0 else { return (nil, attached >= 0 ? attached : nil) }
+            let text = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return (Message(text), attached >= 0 ? attached : nil)
         }
     }
 }

@@ -61,7 +61,21 @@ public struct CgroupFeatures: Codable, Sendable, Equatable {
 
 public struct SeccompFeatures: Codable, Sendable, Equatable {
     public var enabled: Bool
-    public init(enabled: Bool) { self.enabled = enabled }
+    public var actions: [String]?
+    public var operators: [String]?
+    public var archs: [String]?
+    public var knownFlags: [String]?
+    public var supportedFlags: [String]?
+
+    public init(enabled: Bool, actions: [String]? = nil, operators: [String]? = nil, archs: [String]? = nil,
+                knownFlags: [String]? = nil, supportedFlags: [String]? = nil) {
+        self.enabled = enabled
+        self.actions = actions
+        self.operators = operators
+        self.archs = archs
+        self.knownFlags = knownFlags
+        self.supportedFlags = supportedFlags
+    }
 }
 
 public struct EnabledFeature: Codable, Sendable, Equatable {

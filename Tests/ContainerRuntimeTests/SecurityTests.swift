@@ -117,6 +117,28 @@ struct SecurityTests {
         #expect(result.stdout == "character special file 1:3\n0\n0\n")
     }
 
+    /// sysctl writes go through a procfs the container cannot reach: a bind mount the config puts over
+    /// the sysctl's file inside the container's /proc does not catch the write (CVE-2025-52881).
+    @Test func procWritesCannotBeRedirected() throws {
+        let bundle = try TestBundle(args: ["/bin/sleep", "100"])
+        let decoy = bundle.directory + "/decoy"
+        try "untouched\n".write(toFile: decoy, atomically: true, encoding: .utf8)
+        bundle.spec.mounts?.append(Mount(destination: "/proc/sys/net/ipv4/ip_forward", type: "bind", source: decoy,
+                                         options: ["bind"]))
+        bundle.spec.linux?.sysctl = ["net.ipv4.ip_forward": "1"]
+        bundle.spec.process?.oomScoreAdj = 123
+        try bundle.write()
+        let berth = RuntimeCLI.berth(bundle)
+        let id = try berth.launch(bundle, prefix: "procw", started: true)
+        defer { _ = try? berth("delete", "-f", id) }
+        let pid = try #require(try berth.state(id)?["pid"] as? Int)
+        #expect(try String(contentsOfFile: decoy, encoding: .utf8) == "untouched\n")
+        // The real sysctl of the container's network namespace took the value.
+        let real = try sh(["/usr/bin/nsenter", "--net=/proc/\(pid)/ns/net", "/bin/cat", "/proc/sys/net/ipv4/ip_forward"])
+        #expect(real.stdout == "1\n", "\(real.stderr)")
+        #expect(try String(contentsOfFile: "/proc/\(pid)/oom_score_adj", encoding: .utf8) == "123\n")
+    }
+
     /// A malformed config.json is refused with the JSON path of the bad field and leaves existing
     /// containers untouched.
     @Test(arguments: [

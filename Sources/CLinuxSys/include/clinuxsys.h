@@ -30,6 +30,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <seccomp.h>
 
 // Constants glibc hides behind _GNU_SOURCE, which Swift's Glibc module is built without.
 static const int BERTH_O_PATH = 010000000;
@@ -42,6 +43,7 @@ static const int BERTH_CLONE_NEWTIME = 0x00000080;
 static const int BERTH_AT_EMPTY_PATH = 0x1000;
 static const int BERTH_AT_RECURSIVE = 0x8000;
 static const int BERTH_CLOSE_RANGE_CLOEXEC = 4;
+static const int BERTH_NR_SCMP_ERROR = __NR_SCMP_ERROR;
 
 // fork() with namespace flags: the child continues on a copy of the caller's stack, like fork().
 pid_t berth_clone(unsigned long flags);
@@ -92,6 +94,8 @@ int berth_wtermsig(int status);
 // Sends one fd over a unix socket with SCM_RIGHTS (console socket, seccomp listener).
 int berth_send_fd(int sock, int fd, const char *payload, size_t len);
 int berth_recv_fd(int sock, char *payload, size_t len);
+// One message and, if it carried one, an fd (else *fd = -1). Returns the payload length or -1.
+long berth_recv_msg(int sock, char *payload, size_t len, int *fd);
 // A connected SOCK_STREAM unix socket (close-on-exec) to `path`, or -1 with errno.
 int berth_connect_unix(const char *path);
 
