@@ -303,3 +303,66 @@ long berth_recv_msg(int sock, char *payload, size_t len, int *fd) {
     }
     return (long)n;
 }
+
+int berth_ioprio_set(int io_class, int priority) {
+    // IOPRIO_WHO_PROCESS (1), this process (0); the class sits above 13 bits of data.
+    return (int)syscall(SYS_ioprio_set, 1, 0, (io_class << 13) | priority);
+}
+
+struct berth_sched_attr {
+    uint32_t size;
+    uint32_t sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime;
+    uint64_t sched_deadline;
+    uint64_t sched_period;
+};
+
+int berth_sched_setattr(unsigned int policy, unsigned long long flags, int nice, unsigned int priority,
+                        unsigned long long runtime, unsigned long long deadline, unsigned long long period) {
+    struct berth_sched_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.size = sizeof attr;
+    attr.sched_policy = policy;
+    attr.sched_flags = flags;
+    attr.sched_nice = nice;
+    attr.sched_priority = priority;
+    attr.sched_runtime = runtime;
+    attr.sched_deadline = deadline;
+    attr.sched_period = period;
+    return (int)syscall(SYS_sched_setattr, 0, &attr, 0);
+}
+
+int berth_set_affinity(const int *cpus, int count) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 0; i < count; i++) {
+        if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE) { errno = EINVAL; return -1; }
+        CPU_SET(cpus[i], &set);
+    }
+    return sched_setaffinity(0, sizeof set, &set);
+}
+
+long berth_set_mempolicy(int mode, const unsigned long *nodes, unsigned long maxnode) {
+    return syscall(SYS_set_mempolicy, mode, nodes, maxnode);
+}
+
+int berth_bind_idmapped(const char *source, int recursive, int userns_fd, int target_fd) {
+    unsigned int flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, source, flags);
+    if (tree < 0) return -1;
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = MOUNT_ATTR_IDMAP;
+    attr.userns_fd = (uint64_t)userns_fd;
+    int result = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
+    if (result == 0) {
+        result = (int)syscall(SYS_move_mount, tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    }
+    int saved = errno;
+    close(tree);
+    errno = saved;
+    return result;
+}

@@ -43,9 +43,10 @@ enum ContainerInit {
     }
 
     private static func setUp(_ p: InitParameters) throws(RuntimeError) {
-        guard p.sync.receive() == .proceed else { _exit(1) }
         let spec = p.spec
         guard let process = spec.process else { throw RuntimeError("process is missing from config.json") }
+        try ProcessAttributes.applyInitialAffinity(process)
+        guard p.sync.receive() == .proceed else { _exit(1) }
 
         if p.newUserNamespace {
             // The parent has written the id maps; become root of the new namespace.
@@ -76,6 +77,7 @@ enum ContainerInit {
         let devNull = try openVerifiedDevNull()
         var rootfs = Rootfs(spec: spec, rootfs: p.rootfs, bundle: p.bundle, cgroup: p.cgroup,
                             newCgroupNamespace: p.newCgroupNamespace, devNullFD: devNull)
+        rootfs.procFD = proc
         try rootfs.prepare()
         let hooks = spec.hooks
         if !(hooks?.prestart ?? []).isEmpty || !(hooks?.createRuntime ?? []).isEmpty {
@@ -97,6 +99,7 @@ enum ContainerInit {
 
         try writeSysctls(spec.linux?.sysctl, proc: proc)
         try ProcessSetup.applyRlimits(process.rlimits)
+        try ProcessAttributes.apply(process, linux: spec.linux)
         try ProcessSetup.applyIdentityAndSeccomp(process, seccomp: spec.linux?.seccomp, sync: p.sync)
         try ProcessSetup.enterWorkingDirectory(process.cwd)
         let env = ProcessSetup.environment(process)
@@ -124,6 +127,7 @@ enum ContainerInit {
         FS.close(proc)
         ProcessSetup.resetSignals()
         umask(mode_t(process.user.umask ?? 0o022))
+        do { try ProcessAttributes.applyFinalAffinity(process) } catch { report(error.message); _exit(1) }
         let error = ProcessSys.exec(program, args: args, env: env)
         report("exec \(args[0]): \(error)")
         _exit(error.errno == ENOENT ? 127 : 126)

@@ -17,6 +17,8 @@ struct Rootfs {
     let newCgroupNamespace: Bool
     /// A verified O_PATH fd of the host's /dev/null, used to mask files (runc CVE-2025-31133).
     let devNullFD: Int32
+    /// The init's private procfs (its own pid namespace), for the helpers of idmapped mounts.
+    var procFD: Int32 = -1
 
     private var root: InRoot!
 
@@ -67,7 +69,8 @@ struct Rootfs {
         let options = MountOptions(mount.options ?? [])
         let type = mount.type ?? ""
         if options.idmap {
-            throw RuntimeError("idmapped mounts are not supported yet")
+            try idmappedBind(mount, destination: destination, options: options)
+            return
         }
         if options.isBind || type == "bind" {
             try bind(mount, destination: destination, options: options)
@@ -109,6 +112,38 @@ struct Rootfs {
             throw error.context("bind \(source)")
         }
         let remountable = UInt(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_SYNCHRONOUS)
+        if options.flags & remountable != 0 {
+            try remount(destination, flags: options.flags & remountable, cleared: options.clearedFlags)
+        }
+        try finish(destination, options: options)
+    }
+
+    /// `idmap`/`ridmap` binds: the source's ids are shown through the mount's own uid and gid mappings
+    /// (or, without them, the container's), by a user namespace made just for the mount.
+    private func idmappedBind(_ mount: Mount, destination: String, options: MountOptions) throws(RuntimeError) {
+        guard var source = mount.source, !source.isEmpty else { throw RuntimeError("a bind mount needs a source") }
+        if !source.hasPrefix("/") { source = bundle + "/" + source }
+        let uids = mount.uidMappings ?? spec.linux?.uidMappings ?? []
+        let gids = mount.gidMappings ?? spec.linux?.gidMappings ?? []
+        guard !uids.isEmpty, !gids.isEmpty else {
+            throw RuntimeError("an idmapped mount needs uidMappings and gidMappings (on the mount or in linux)")
+        }
+        let sourceStat: stat
+        do { sourceStat = try FS.stat(source) } catch { throw error.context("bind source") }
+        let target = FS.isDirectory(sourceStat) ? try directory(destination) : try file(destination)
+        defer { FS.close(target) }
+        let userns = try IDMapNamespace.make(uids: uids, gids: gids, proc: procFD)
+        defer { FS.close(userns) }
+        let recursive = (mount.options ?? []).contains("ridmap") || options.isRecursiveBind
+        do {
+            try sys("mount_setattr(MOUNT_ATTR_IDMAP)", source) { berth_bind_idmapped(source, recursive ? 1 : 0, userns, target) }
+        } catch {
+            if error.errno == EINVAL {
+                throw RuntimeError("idmapped bind of \(source): this kernel or the source's filesystem does not support idmapped mounts")
+            }
+            throw error.context("idmapped bind")
+        }
+        let remountable = UInt(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)
         if options.flags & remountable != 0 {
             try remount(destination, flags: options.flags & remountable, cleared: options.clearedFlags)
         }

@@ -37,6 +37,7 @@ extension OCIRuntime {
             throw RuntimeError("cannot allocate tty if berth-runtime will detach without setting console socket")
         }
         if let seccomp = spec.linux?.seccomp { try SeccompFilter.validate(seccomp) }
+        try ProcessAttributes.validate(process: process, linux: spec.linux)
         if process.terminal != true && options.consoleSocket != nil {
             throw RuntimeError("cannot use console socket if berth-runtime will not allocate tty")
         }

@@ -91,6 +91,7 @@ extension OCIRuntime {
         let spec = try store.loadConfig(id)
         let process = options.process
         guard let args = process.args, !args.isEmpty else { throw RuntimeError("exec: process args cannot be empty") }
+        try ProcessAttributes.validate(process: process, linux: spec.linux)
         let terminal = process.terminal == true
         if terminal && options.detach && options.consoleSocket == nil {
             throw RuntimeError("cannot allocate tty if berth-runtime will detach without setting console socket")
@@ -216,6 +217,7 @@ enum ExecInit {
     }
 
     private static func setUp(_ p: ExecParameters) throws(RuntimeError) {
+        try ProcessAttributes.applyInitialAffinity(p.process)
         // Wait until the parent has put us in the container's cgroup.
         guard p.sync.receive() == .proceed else { _exit(1) }
         if p.namespaces != 0 {
@@ -231,12 +233,14 @@ enum ExecInit {
             FS.close(console)
         }
         try ProcessSetup.applyRlimits(process.rlimits)
+        try ProcessAttributes.apply(process, linux: p.spec.linux)
         try ProcessSetup.applyIdentityAndSeccomp(process, seccomp: p.spec.linux?.seccomp, sync: p.sync)
         try ProcessSetup.enterWorkingDirectory(process.cwd)
         let env = ProcessSetup.environment(process)
         let args = process.args ?? []
         let program = try ProcessSetup.resolveExecutable(args[0], env: env)
         ProcessSetup.closeInheritedDescriptors(preserve: p.preserveFds)
+        try ProcessAttributes.applyFinalAffinity(process)
         ProcessSetup.resetSignals()
         umask(mode_t(process.user.umask ?? 0o022))
         let error = ProcessSys.exec(program, args: args, env: env)

@@ -64,7 +64,7 @@ extension OCIRuntime {
                 apparmor: EnabledFeature(enabled: false),
                 selinux: EnabledFeature(enabled: false),
                 intelRdt: EnabledFeature(enabled: false),
-                mountExtensions: MountExtensions(idmap: EnabledFeature(enabled: false))),
+                mountExtensions: MountExtensions(idmap: EnabledFeature(enabled: true))),
             annotations: ["org.berth.runtime.version": berthVersion])
     }
 }

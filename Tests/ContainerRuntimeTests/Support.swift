@@ -143,7 +143,7 @@ final class TestBundle {
         }
         for applet in ["sh", "true", "false", "cat", "echo", "ls", "id", "hostname", "sleep", "grep", "mount",
                        "readlink", "stat", "ulimit", "kill", "wc", "head", "touch", "mkdir", "test", "env", "sed",
-                       "nproc", "dd", "tr", "tty", "stty", "pwd", "ps"] {
+                       "nproc", "dd", "tr", "tty", "stty", "pwd", "ps", "uname", "cut", "ionice"] {
             try fm.createSymbolicLink(atPath: directory + "/bundle/rootfs/bin/" + applet, withDestinationPath: "busybox")
         }
         for dir in ["proc", "sys", "dev", "tmp", "etc", "root"] {

@@ -30,7 +30,7 @@ for cmd in containerd ctr containerd-shim-runc-v2 script tar jq sha256sum; do
   command -v "$cmd" >/dev/null || fail "missing $cmd (see README.md)"
 done
 
-c() { timeout "$TIMEOUT" ctr --address "$SOCK" --namespace "$NS" "$@"; }
+c() { timeout -k 10 "$TIMEOUT" ctr --address "$SOCK" --namespace "$NS" "$@"; }
 
 teardown() {
   local pid
@@ -133,17 +133,29 @@ expect_eq "run: exit status 0" 0 "$rc"
 out=$(c run --rm "${R[@]}" "$IMAGE" t-exit sh -c 'exit 3' 2>&1) && rc=0 || rc=$?
 expect_eq "run: exit status of sh -c 'exit 3'" 3 "$rc"
 
-out=$(echo piped | c run --rm "${R[@]}" "$IMAGE" t-stdin cat 2>&1) || true
+# head, not cat: ctr does not pass the end of its stdin on to the task (without -t), so a cat
+# would never exit.
+out=$(echo piped | c run --rm "${R[@]}" "$IMAGE" t-stdin head -n 1 2>&1) || true
 expect_eq "run: stdin reaches the container" "piped" "$out"
 
-out=$(with_tty timeout "$TIMEOUT" ctr --address "$SOCK" --namespace "$NS" run --rm -t "${R[@]}" "$IMAGE" t-tty tty 2>&1 | tr -d '\r') || true
+out=$(with_tty timeout -k 10 "$TIMEOUT" ctr --address "$SOCK" --namespace "$NS" run --rm -t "${R[@]}" "$IMAGE" t-tty tty 2>&1 | tty_line) || true
 expect_match "run -t: tty inside is a pty" '^/dev/pts/[0-9]+$' "$out"
 
 out=$(c run --rm "${R[@]}" "$IMAGE" t-pid sh -c 'echo $$' 2>&1) || true
 expect_eq "run: the command is pid 1 (own pid namespace)" 1 "$out"
 
-out=$(c run --rm --memory-limit 33554432 "${R[@]}" "$IMAGE" t-mem cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>&1) || true
-expect_eq "run --memory-limit: memory.limit_in_bytes inside" 33554432 "$out"
+# ctr's default spec mounts no /sys/fs/cgroup in the container, so the limit is read on the host,
+# in the cgroup ctr asks for (/<namespace>/<id>).
+if out=$(c run -d --memory-limit 33554432 "${R[@]}" "$IMAGE" t-mem sleep 1000 2>&1); then
+  out=$(cat "/sys/fs/cgroup/memory/$NS/t-mem/memory.limit_in_bytes" 2>&1) || true
+  expect_eq "run --memory-limit: memory.limit_in_bytes of /$NS/t-mem" 33554432 "$out"
+  c task kill -s SIGKILL t-mem >/dev/null 2>&1 || true
+  wait_for 10 sh -c "ctr --address $SOCK --namespace $NS task ls | grep -q '^t-mem .*STOPPED'" || true
+  c task delete t-mem >/dev/null 2>&1 || true
+  c container delete t-mem >/dev/null 2>&1 || true
+else
+  not_ok "run -d --memory-limit" "$out"
+fi
 
 # ---- a detached task: exec, ps, pause/resume, kill, delete ------------------------------------
 BG=t-bg
@@ -162,7 +174,7 @@ expect_eq "task exec: output" "in-exec" "$out"
 expect_eq "task exec: exit status 0" 0 "$rc"
 out=$(c task exec --exec-id e2 "$BG" sh -c 'exit 5' 2>&1) && rc=0 || rc=$?
 expect_eq "task exec: exit status of sh -c 'exit 5'" 5 "$rc"
-out=$(with_tty timeout "$TIMEOUT" ctr --address "$SOCK" --namespace "$NS" task exec -t --exec-id e3 "$BG" tty 2>&1 | tr -d '\r') || true
+out=$(with_tty timeout -k 10 "$TIMEOUT" ctr --address "$SOCK" --namespace "$NS" task exec -t --exec-id e3 "$BG" tty 2>&1 | tty_line) || true
 expect_match "task exec -t: tty inside is a pty" '^/dev/pts/[0-9]+$' "$out"
 out=$(c task exec --exec-id e4 --user 65534 --cwd /tmp "$BG" sh -c 'echo $(id -u) $PWD' 2>&1) || true
 expect_eq "task exec --user --cwd" "65534 /tmp" "$out"
@@ -180,8 +192,9 @@ check "task kill (SIGTERM)" c task kill "$BG"
 wait_for 10 sh -c "[ \"\$(ctr --address $SOCK --namespace $NS task ls | awk '\$1 == \"$BG\" { print \$3 }')\" = STOPPED ]" || true
 expect_eq "task ls after kill: STOPPED" STOPPED "$(task_status "$BG")"
 expect_match "task kill: the TERM trap ran" stopping "$(cat "$WORK/bg.log")"
+# ctr task delete exits 0 whatever the task's status; it warns "exit with non-zero exit code N".
 out=$(c task delete "$BG" 2>&1) && rc=0 || rc=$?
-expect_eq "task delete: exit status of the task (0)" 0 "$rc"
+expect_eq "task delete: succeeds, task exited 0 (no warning)" "0 " "$rc $out"
 check "container delete" c container delete "$BG"
 
 # A signal the task traps to exit 7, and SIGKILL of everything (kill --all).
@@ -189,8 +202,8 @@ if c run -d "${R[@]}" "$IMAGE" "$BG" sh -c 'trap "exit 7" USR1; sleep 1000 & wai
   sleep 0.3
   check "task kill -s SIGUSR1" c task kill -s SIGUSR1 "$BG"
   wait_for 10 sh -c "ctr --address $SOCK --namespace $NS task ls | grep -q '^$BG .*STOPPED'" || true
-  out=$(c task delete "$BG" 2>&1) && rc=0 || rc=$?
-  expect_eq "task delete: exit status 7 from the trap" 7 "$rc"
+  out=$(c task delete "$BG" 2>&1) || true
+  expect_match "task delete: exit status 7 from the trap" 'non-zero exit code 7"?$' "$out"
   c container delete "$BG" >/dev/null 2>&1 || true
 else
   not_ok "run -d (for kill -s)"
@@ -198,8 +211,8 @@ fi
 if c run -d "${R[@]}" "$IMAGE" "$BG" sleep 1000 >/dev/null 2>&1; then
   check "task kill --all -s SIGKILL" c task kill -a -s SIGKILL "$BG"
   wait_for 10 sh -c "ctr --address $SOCK --namespace $NS task ls | grep -q '^$BG .*STOPPED'" || true
-  out=$(c task delete "$BG" 2>&1) && rc=0 || rc=$?
-  expect_eq "task delete: exit status 137 after SIGKILL" 137 "$rc"
+  out=$(c task delete "$BG" 2>&1) || true
+  expect_match "task delete: exit status 137 after SIGKILL" 'non-zero exit code 137"?$' "$out"
   check "container delete" c container delete "$BG"
 else
   not_ok "run -d (for kill -a)"

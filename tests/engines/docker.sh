@@ -26,7 +26,7 @@ TIMEOUT=${CMD_TIMEOUT:-60}               # no single docker command may hang the
 [ "$(id -u)" = 0 ] || fail "run as root"
 for cmd in dockerd "$DOCKER" script tar; do command -v "$cmd" >/dev/null || fail "missing $cmd (see README.md)"; done
 
-dk() { timeout "$TIMEOUT" "$DOCKER" -H "unix://$SOCK" "$@"; }
+dk() { timeout -k 10 "$TIMEOUT" "$DOCKER" -H "unix://$SOCK" "$@"; }
 
 # Stops and removes everything this script (or a killed earlier run of it) started or made.
 teardown() {
@@ -100,7 +100,7 @@ expect_eq "run: stdout and stderr kept apart" "out" "$out"
 out=$(echo piped | dk run --rm -i "${R[@]}" "$IMAGE" cat 2>&1) || true
 expect_eq "run -i: stdin reaches the container" "piped" "$out"
 
-out=$(with_tty "$DOCKER" -H "unix://$SOCK" run --rm -t "${R[@]}" "$IMAGE" tty 2>&1 | tr -d '\r') || true
+out=$(with_tty timeout -k 10 "$TIMEOUT" "$DOCKER" -H "unix://$SOCK" run --rm -t "${R[@]}" "$IMAGE" tty 2>&1 | tty_line) || true
 expect_match "run -t: tty inside is a pty" '^/dev/pts/[0-9]+$' "$out"
 
 out=$(dk run --rm --hostname berth-box "${R[@]}" "$IMAGE" hostname 2>&1) || true
@@ -139,7 +139,7 @@ out=$(dk exec "$BG" sh -c 'exit 5' 2>&1) && rc=0 || rc=$?
 expect_eq "exec: exit code of sh -c 'exit 5'" 5 "$rc"
 out=$(echo exec-stdin | dk exec -i "$BG" cat 2>&1) || true
 expect_eq "exec -i: stdin" "exec-stdin" "$out"
-out=$(with_tty "$DOCKER" -H "unix://$SOCK" exec -t "$BG" tty 2>&1 | tr -d '\r') || true
+out=$(with_tty timeout -k 10 "$TIMEOUT" "$DOCKER" -H "unix://$SOCK" exec -t "$BG" tty 2>&1 | tty_line) || true
 expect_match "exec -t: tty inside is a pty" '^/dev/pts/[0-9]+$' "$out"
 out=$(dk exec -u 65534 -w /tmp -e FOO=bar "$BG" sh -c 'echo $(id -u) $PWD $FOO' 2>&1) || true
 expect_eq "exec -u -w -e: user, cwd and env" "65534 /tmp bar" "$out"

@@ -271,6 +271,14 @@ with_tty() {
   script -qefc "$cmd" /dev/null </dev/null
 }
 
+# tty_line: reads with_tty's output and prints the first /dev/pts/N in it (the pty also echoes
+# control characters, "^@", and stderr may carry an engine's resize warning), or all of it if none.
+tty_line() {
+  local all
+  all=$(tr -d '\r\0')
+  if [[ "$all" =~ (/dev/pts/[0-9]+) ]]; then echo "${BASH_REMATCH[1]}"; else echo "$all"; fi
+}
+
 # wait_for SECONDS CMD...: polls CMD every 0.2 s until it succeeds or SECONDS pass.
 wait_for() {
   local deadline=$((SECONDS + $1))

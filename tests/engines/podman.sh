@@ -30,7 +30,7 @@ export CONTAINERS_STORAGE_CONF=$WORK/storage.conf
 # that conmon runs when a container exits.
 PODMAN=(podman --runtime "$RUNTIME" --root "$WORK/root" --runroot "$RUNROOT/storage"
   --tmpdir "$RUNROOT/libpod" --storage-driver overlay --cgroup-manager cgroupfs --events-backend file)
-pm() { timeout "$TIMEOUT" "${PODMAN[@]}" "$@"; }
+pm() { timeout -k 10 "$TIMEOUT" "${PODMAN[@]}" "$@"; }
 
 teardown() {
   # Containers first (podman stops them through conmon and the runtime), then any conmon or
@@ -121,7 +121,7 @@ expect_eq "run: stdout and stderr kept apart" "out" "$out"
 out=$(echo piped | pm run --rm -i "$IMAGE" cat 2>&1) || true
 expect_eq "run -i: stdin reaches the container" "piped" "$out"
 
-out=$(with_tty timeout "$TIMEOUT" "${PODMAN[@]}" run --rm -t "$IMAGE" tty 2>&1 | tr -d '\r') || true
+out=$(with_tty timeout -k 10 "$TIMEOUT" "${PODMAN[@]}" run --rm -t "$IMAGE" tty 2>&1 | tty_line) || true
 expect_match "run -t: tty inside is a pty" '^/dev/pts/[0-9]+$' "$out"
 
 out=$(pm run --rm --hostname berth-box "$IMAGE" hostname 2>&1) || true
@@ -160,7 +160,7 @@ out=$(pm exec "$BG" sh -c 'exit 5' 2>&1) && rc=0 || rc=$?
 expect_eq "exec: exit code of sh -c 'exit 5'" 5 "$rc"
 out=$(echo exec-stdin | pm exec -i "$BG" cat 2>&1) || true
 expect_eq "exec -i: stdin" "exec-stdin" "$out"
-out=$(with_tty timeout "$TIMEOUT" "${PODMAN[@]}" exec -t "$BG" tty 2>&1 | tr -d '\r') || true
+out=$(with_tty timeout -k 10 "$TIMEOUT" "${PODMAN[@]}" exec -t "$BG" tty 2>&1 | tty_line) || true
 expect_match "exec -t: tty inside is a pty" '^/dev/pts/[0-9]+$' "$out"
 out=$(pm exec -u 65534 -w /tmp -e FOO=bar "$BG" sh -c 'echo $(id -u) $PWD $FOO' 2>&1) || true
 expect_eq "exec -u -w -e: user, cwd and env" "65534 /tmp bar" "$out"

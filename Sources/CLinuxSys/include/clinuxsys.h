@@ -111,8 +111,21 @@ int berth_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
 int berth_make_raw(int fd, struct termios *saved);
 int berth_restore_termios(int fd, const struct termios *saved);
 
+// Scheduling and placement of the container's process (process.ioPriority, scheduler,
+// execCPUAffinity; linux.memoryPolicy).
+int berth_ioprio_set(int io_class, int priority);
+int berth_sched_setattr(unsigned int policy, unsigned long long flags, int nice, unsigned int priority,
+                        unsigned long long runtime, unsigned long long deadline, unsigned long long period);
+// `cpus` lists cpu numbers; `count` of them.
+int berth_set_affinity(const int *cpus, int count);
+// `nodes` is a bitmask of `maxnode` bits in unsigned longs.
+long berth_set_mempolicy(int mode, const unsigned long *nodes, unsigned long maxnode);
+
 // Mount a file by fd: clone the mount of `source_fd` (OPEN_TREE_CLONE) and attach it on `target_fd`.
 int berth_bind_fd(int source_fd, int target_fd);
+// An idmapped bind: clones the mount at `source` (recursively if asked), maps its ids through the
+// user namespace `userns_fd`, and attaches it on `target_fd`.
+int berth_bind_idmapped(const char *source, int recursive, int userns_fd, int target_fd);
 
 // eBPF program load and attach (v2 device control).
 int berth_bpf_prog_load_cgroup_device(const void *insns, unsigned int count, char *log, unsigned int log_size);
