@@ -5,6 +5,7 @@ import LinuxSys
 /// Both are asynchronous in the kernel, so each waits until the state has really changed.
 extension Cgroup {
     func freeze() throws(RuntimeError) {
+        if paths.isEmpty { throw RuntimeError("freeze container: it has no cgroup (created without root and without delegated cgroups)") }
         if let freezer = directory(for: "freezer"), !freezer.isV2 {
             let file = freezer.path + "/freezer.state"
             for attempt in 0..<1000 {

@@ -65,6 +65,19 @@ struct Cgroup: Sendable {
         return needed
     }
 
+    /// Whether this process may make the container's directories (false for an ordinary user
+    /// without delegated cgroups).
+    var isCreatable: Bool {
+        paths.allSatisfy { path in
+            var parent = path
+            while !FS.exists(parent) {
+                guard let slash = parent.lastIndex(of: "/"), slash != parent.startIndex else { return false }
+                parent = String(parent[..<slash])
+            }
+            return access(parent, W_OK) == 0
+        }
+    }
+
     var unifiedPath: String? {
         hierarchies.firstIndex(where: \.isV2).map { paths[$0] }
     }

@@ -31,7 +31,10 @@ enum ContainerInit {
     static func run(_ parameters: InitParameters) -> Never {
         // Until exec this process is the runtime binary. Non-dumpable, its /proc/<pid>/exe cannot be
         // opened by container processes, which could otherwise rewrite the binary (CVE-2019-5736).
-        _ = berth_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        // Without root the parent must still write our id maps, which needs us dumpable until then;
+        // nothing runs in the container before that.
+        let parentWritesMaps = geteuid() != 0 && parameters.newUserNamespace
+        if !parentWritesMaps { _ = berth_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) }
         do {
             try setUp(parameters)
         } catch {
@@ -47,6 +50,7 @@ enum ContainerInit {
         guard let process = spec.process else { throw RuntimeError("process is missing from config.json") }
         try ProcessAttributes.applyInitialAffinity(process)
         guard p.sync.receive() == .proceed else { _exit(1) }
+        _ = berth_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
 
         if p.newUserNamespace {
             // The parent has written the id maps; become root of the new namespace.

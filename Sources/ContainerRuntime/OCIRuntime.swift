@@ -12,6 +12,15 @@ public struct OCIRuntime: Sendable {
         self.store = StateStore(root: root)
     }
 
+    /// /run/berth-runtime for root; for an ordinary user, as runc: under $XDG_RUNTIME_DIR.
+    public static func defaultRoot() -> String {
+        guard geteuid() != 0 else { return "/run/berth-runtime" }
+        if let runtimeDir = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !runtimeDir.isEmpty {
+            return runtimeDir + "/berth-runtime"
+        }
+        return "/tmp/berth-runtime-\(geteuid())"
+    }
+
     // MARK: - Status
 
     /// The status the spec defines, derived from what is true now rather than what was last written:

@@ -50,7 +50,14 @@ extension OCIRuntime {
             throw RuntimeError("config.json: root.path: rootfs \(rootfs) is not a directory")
         }
 
-        let cgroup = try Cgroup(cgroupsPath: spec.linux?.cgroupsPath, id: id)
+        var cgroup = try Cgroup(cgroupsPath: spec.linux?.cgroupsPath, id: id)
+        if geteuid() != 0 && !cgroup.isCreatable {
+            // Rootless without delegated cgroups: a container without limits runs in the caller's cgroup.
+            guard spec.linux?.resources.map({ $0 == Resources() || $0 == Resources(devices: $0.devices) }) ?? true else {
+                throw RuntimeError("linux.resources: cgroup limits need cgroups this user may write (none are delegated to uid \(geteuid()))")
+            }
+            cgroup = Cgroup(hierarchies: [], paths: [])
+        }
         let lock = try store.claim(id)
         defer { FS.close(lock) }
         // Saved before anything is made, so a create killed at any later point can be undone by delete.

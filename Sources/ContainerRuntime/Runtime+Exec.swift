@@ -129,15 +129,18 @@ extension OCIRuntime {
         do { (parentEnd, childEnd) = try ProcessSys.socketPair() } catch { throw error.context("create sync socket") }
         defer { FS.close(parentEnd) }
 
-        // setns(CLONE_NEWPID) moves only our future children: the process is cloned into the container's pid namespace.
-        if join & Int32(CLONE_NEWPID) != 0 {
-            do { try sys("setns", "pid namespace of \(record.pid)") { berth_setns(pidfd, Int32(CLONE_NEWPID)) } } catch {
+        // setns(CLONE_NEWPID) moves only our future children: the process is cloned into the container's
+        // pid namespace. Without root, joining it needs its user namespace first (where we hold capabilities).
+        var parentJoins = join & Int32(CLONE_NEWPID)
+        if geteuid() != 0 && parentJoins != 0 { parentJoins |= join & Int32(CLONE_NEWUSER) }
+        if parentJoins != 0 {
+            do { try sys("setns", "pid namespace of \(record.pid)") { berth_setns(pidfd, parentJoins) } } catch {
                 FS.close(childEnd)
                 throw error.context("exec: join pid namespace")
             }
         }
         let parameters = ExecParameters(spec: spec, process: process, pidfd: pidfd,
-                                        namespaces: join & ~Int32(CLONE_NEWPID), sync: SyncSocket(fd: childEnd),
+                                        namespaces: join & ~parentJoins, sync: SyncSocket(fd: childEnd),
                                         consoleFD: consoleFD, preserveFds: options.preserveFds)
         let pid: pid_t
         do { pid = try ProcessSys.clone(flags: 0) } catch { FS.close(childEnd); throw error.context("exec") }

@@ -29,7 +29,18 @@ extension OCIRuntime {
     public func processes(id: String) throws(RuntimeError) -> [pid_t] {
         let record = try store.load(id)
         guard status(record) != .stopped else { throw RuntimeError("container not running") }
-        return cgroup(of: record).processes().sorted()
+        let cgroup = cgroup(of: record)
+        if cgroup.paths.isEmpty { return processesSharingPidNamespace(with: record.pid) }
+        return cgroup.processes().sorted()
+    }
+
+    /// Without a cgroup (rootless), the container's processes are those in its init's pid namespace.
+    private func processesSharingPidNamespace(with pid: pid_t) -> [pid_t] {
+        guard let target = try? FS.stat("/proc/\(pid)/ns/pid") else { return [] }
+        return ((try? FS.list(path: "/proc")) ?? []).compactMap { pid_t($0) }.filter { candidate in
+            guard let st = try? FS.stat("/proc/\(candidate)/ns/pid") else { return false }
+            return st.st_ino == target.st_ino && st.st_dev == target.st_dev
+        }.sorted()
     }
 
     /// `update`: writes new limits into the container's cgroup and keeps them in its saved config.

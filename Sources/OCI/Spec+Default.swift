@@ -39,7 +39,7 @@ extension Spec {
     }
 
     /// The default spec changed to run without root: a user namespace mapping the caller's ids,
-    /// no network namespace or cgroup limits, and sysfs bound from the host.
+    /// no network namespace or cgroup limits, and sysfs bound from the host (as runc's --rootless).
     public static func rootlessSpec(uid: UInt32, gid: UInt32) -> Spec {
         var spec = defaultSpec()
         let namespaces = (spec.linux?.namespaces ?? []).filter { $0.type != .network && $0.type != .cgroup }
@@ -50,17 +50,12 @@ extension Spec {
         spec.mounts = spec.mounts?.compactMap { mount in
             var mount = mount
             switch mount.destination {
-            case "/sys/fs/cgroup":
-                return nil
             case "/sys":
                 return Mount(destination: "/sys", type: "none", source: "/sys",
                              options: ["rbind", "nosuid", "noexec", "nodev", "ro"])
             case "/dev/pts":
                 mount.options = mount.options?.filter { $0 != "gid=5" }
                 return mount
-            case "/dev/mqueue":
-                return Mount(destination: "/dev/mqueue", type: "none", source: "/dev/mqueue",
-                             options: ["bind", "nosuid", "noexec", "nodev"])
             default:
                 return mount
             }

@@ -125,7 +125,7 @@ func main() -> Int32 {
     do { arguments = try flags.parse(Array(global.positionals.dropFirst()), stopAtPositional: true) } catch {
         fail("\(command): \(error.description)")
     }
-    let runtime = OCIRuntime(root: global.value("root") ?? "/run/berth-runtime")
+    let runtime = OCIRuntime(root: global.value("root") ?? OCIRuntime.defaultRoot())
 
     do {
         switch command {

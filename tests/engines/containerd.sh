@@ -34,7 +34,7 @@ c() { timeout -k 10 "$TIMEOUT" ctr --address "$SOCK" --namespace "$NS" "$@"; }
 
 teardown() {
   local pid
-  if pid=$(cat "$STATE/containerd.pid" 2>/dev/null) && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$WORK/"; then
+  if pid=$(cat "$STATE/containerd.pid" 2>/dev/null) && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$WORK/"; then
     # Tasks and containers first, while containerd still runs: the shims then clean up after them.
     for id in $(c task ls -q 2>/dev/null); do c task kill -a -s SIGKILL "$id" >/dev/null 2>&1 || true; done
     sleep 0.5

@@ -31,7 +31,7 @@ dk() { timeout -k 10 "$TIMEOUT" "$DOCKER" -H "unix://$SOCK" "$@"; }
 # Stops and removes everything this script (or a killed earlier run of it) started or made.
 teardown() {
   local pid
-  if pid=$(cat "$PIDFILE" 2>/dev/null) && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$SOCK"; then
+  if pid=$(cat "$PIDFILE" 2>/dev/null) && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$SOCK"; then
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     kill -KILL "$pid" 2>/dev/null || true
@@ -57,6 +57,8 @@ RT=$(logged_runtime "$RUNTIME" "$WORK/bin")
 
 # ---- start dockerd ----------------------------------------------------------------------------
 # --config-file: an empty one, so /etc/docker/daemon.json cannot change what we test.
+# --default-runtime berth as well as "--runtime berth" on every run: then "docker info" asks the
+# runtime for its version ("RUNTIME --version"), as it does for a default runtime.
 # cgroupfs driver: there is no systemd to ask for cgroups. Bridge networking (the default) works
 # here: it creates docker0 and iptables rules, which teardown removes again.
 echo '{}' >"$WORK/daemon.json"
@@ -68,6 +70,7 @@ dockerd \
   --pidfile "$PIDFILE" \
   -H "unix://$SOCK" \
   --add-runtime "berth=$RT" \
+  --default-runtime berth \
   --exec-opt native.cgroupdriver=cgroupfs \
   --cgroup-parent "$CGROUP_PARENT" \
   --storage-driver "${DOCKER_STORAGE_DRIVER:-overlay2}" \
@@ -78,6 +81,7 @@ if ! wait_for 60 dk version; then
   fail "dockerd did not come up (log: $WORK/dockerd.log)"
 fi
 ok "dockerd started (runtime berth=$RUNTIME)"
+expect_eq "info: default runtime is berth" berth "$(dk info --format '{{.DefaultRuntime}}' 2>&1)"
 
 # ---- image ---------------------------------------------------------------------------------------
 make_busybox_tar "$WORK/busybox.tar"
@@ -109,6 +113,18 @@ out=$(dk run --rm "${R[@]}" "$IMAGE" sh -c 'echo $$' 2>&1) || true
 expect_eq "run: the command is pid 1 (own pid namespace)" 1 "$out"
 out=$(dk run --rm --memory 32m "${R[@]}" "$IMAGE" cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>&1) || true
 expect_eq "run --memory 32m: memory.limit_in_bytes inside" 33554432 "$out"
+
+out=$(dk run --rm --read-only --user 65534:65534 --cap-drop ALL --security-opt no-new-privileges \
+  "${R[@]}" "$IMAGE" sh -c 'id -u; touch /x 2>/dev/null || echo read-only; grep ^CapEff /proc/self/status' 2>&1) || true
+expect_eq "run --read-only --user --cap-drop ALL" "$(printf '65534\nread-only\nCapEff:\t0000000000000000')" "$out"
+if have_all_caps; then
+  out=$(dk run --rm --privileged "${R[@]}" "$IMAGE" grep ^Seccomp: /proc/self/status 2>&1) || true
+  expect_eq "run --privileged: no seccomp" "$(printf 'Seccomp:\t0')" "$out"
+else
+  skip "run --privileged" "this machine's capability bounding set is not full, so no runtime can grant all capabilities"
+fi
+out=$(dk run --rm "${R[@]}" "$IMAGE" grep ^Seccomp: /proc/self/status 2>&1) || true
+expect_eq "run: Docker's default seccomp profile is applied" "$(printf 'Seccomp:\t2')" "$out"
 
 out=$(dk run --rm "${R[@]}" "$IMAGE" ip -o -4 addr show eth0 2>&1) || true
 expect_match "run: default bridge network gives eth0 an address" 'inet 172\.' "$out"
@@ -173,7 +189,11 @@ ms=$(elapsed_ms dk stop "$BG")
 if [ "$ms" -lt 5000 ]; then ok "stop: exits on SIGTERM (${ms} ms)"; else not_ok "stop: exits on SIGTERM" "took ${ms} ms"; fi
 expect_eq "stop: exit code 0 from the TERM trap" 0 "$(dk inspect -f '{{.State.ExitCode}}' "$BG" 2>&1)"
 expect_match "stop: the trap ran" 'stopping' "$(dk logs "$BG" 2>&1)"
-check "rm" dk rm "$BG"
+check "start of a stopped container" dk start "$BG"
+expect_eq "inspect after start: State.Running" true "$(dk inspect -f '{{.State.Running}}' "$BG" 2>&1)"
+check "restart" dk restart -t 5 "$BG"
+expect_eq "inspect after restart: State.Running" true "$(dk inspect -f '{{.State.Running}}' "$BG" 2>&1)"
+check "rm -f" dk rm -f "$BG"
 
 # A pid 1 that ignores SIGTERM: docker stop must escalate to SIGKILL after -t seconds.
 if dk run -d --name "$BG" "${R[@]}" "$IMAGE" sleep 1000 >/dev/null 2>&1; then

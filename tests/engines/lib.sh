@@ -5,6 +5,7 @@
 
 PASSED=0
 FAILED=0
+SKIPPED=0
 
 ok() { echo "ok - $1"; PASSED=$((PASSED + 1)); }
 
@@ -16,6 +17,9 @@ not_ok() {
   for line in "$@"; do printf '#   %s\n' "$line"; done
   FAILED=$((FAILED + 1))
 }
+
+# skip NAME REASON: a check this machine cannot make.
+skip() { echo "ok - $1 # SKIP $2"; SKIPPED=$((SKIPPED + 1)); }
 
 # fail MESSAGE: a failure the script cannot go on after (setup). The EXIT trap still tears down.
 fail() {
@@ -42,7 +46,7 @@ check() {
 }
 
 finish() {
-  echo "$PASSED passed, $FAILED failed"
+  echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
   [ "$FAILED" -eq 0 ]
 }
 
@@ -85,7 +89,7 @@ kill_procs_mentioning() {
   for p in /proc/[0-9]*; do
     pid=${p#/proc/}
     [ "$pid" = "$$" ] && continue
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$needle"; then pids+=("$pid"); fi
+    if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "$needle"; then pids+=("$pid"); fi
   done
   [ ${#pids[@]} -gt 0 ] || return 0
   kill -TERM "${pids[@]}" 2>/dev/null || true
@@ -262,6 +266,16 @@ make_busybox_tar() {
 }
 
 # ---- small utilities ---------------------------------------------------------------------------
+
+# have_all_caps: whether this process's bounding set holds every capability the kernel knows.
+# Not so in some sandboxes (these machines lack CAP_SYS_RESOURCE), and then a --privileged
+# container, which asks for all of them, cannot be made by any runtime.
+have_all_caps() {
+  local last bnd
+  last=$(cat /proc/sys/kernel/cap_last_cap)
+  bnd=$(awk '/^CapBnd:/ { print $2 }' /proc/self/status)
+  [ $((16#$bnd)) -eq $(((1 << (last + 1)) - 1)) ]
+}
 
 # with_tty CMD...: runs CMD with a pseudo-terminal as its stdin/stdout (script(1), from bsdutils),
 # for "docker run -t" and friends, which refuse or behave differently without one.

@@ -136,6 +136,18 @@ expect_eq "run --memory 32m: memory.limit_in_bytes inside" 33554432 "$out"
 out=$(pm run --rm "$IMAGE" ip -o -4 addr show eth0 2>&1) || true
 expect_match "run: default (CNI bridge) network gives eth0 an address" 'inet 10\.88\.' "$out"
 
+# create, init (the runtime's create alone), then start -a (the runtime's start).
+if out=$(pm create --name berth-test-created "$IMAGE" echo created-then-started 2>&1); then
+  check "init (create without start)" pm init berth-test-created
+  expect_eq "inspect after init: State.Status" initialized "$(pm inspect -f '{{.State.Status}}' berth-test-created 2>&1)"
+  out=$(pm ps -a --sync --filter name=berth-test-created --format '{{.Status}}' 2>&1) || true
+  expect_match "ps --sync (asks the runtime for the state)" '^(Initialized|Created)' "$out"
+  expect_eq "start -a: output" "created-then-started" "$(pm start -a berth-test-created 2>&1)"
+  pm rm -f berth-test-created >/dev/null 2>&1 || true
+else
+  not_ok "create" "$out"
+fi
+
 # ---- a detached container: logs, exec, pause, update, stop -----------------------------------
 BG=berth-test-bg
 if out=$(pm run -d --name "$BG" "$IMAGE" \
