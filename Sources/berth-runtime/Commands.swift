@@ -82,34 +82,9 @@ enum Commands {
 
     /// Runs a host program found in PATH and returns what it printed; a failure is an error.
     static func capture(_ argv: [String]) throws(RuntimeError) -> String {
-        var pipeFDs: [Int32] = [0, 0]
-        guard pipe(&pipeFDs) == 0 else { throw SysError("pipe").context("run \(argv[0])") }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
-        posix_spawn_file_actions_addclose(&actions, pipeFDs[0])
-        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for arg in cArgs { free(arg) } }
-        var pid: pid_t = 0
-        let result = posix_spawnp(&pid, argv[0], &actions, nil, &cArgs, environ)
-        FS.close(pipeFDs[1])
-        defer { FS.close(pipeFDs[0]) }
-        guard result == 0 else { throw SysError("posix_spawn", argv[0], errno: result).context("run \(argv[0])") }
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(pipeFDs[0], $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            output += buffer[0..<n]
-        }
-        var status: Int32 = 0
-        _ = waitpid(pid, &status, 0)
-        if case .exited(let code) = ProcessSys.decode(status: status), code != 0 {
-            throw RuntimeError("\(argv.joined(separator: " ")) failed: exit status \(code)")
-        }
-        return String(decoding: output, as: UTF8.self)
+        let (status, output) = try HostCommand.run(argv)
+        if status != 0 { throw RuntimeError("\(argv.joined(separator: " ")) failed: exit status \(status): \(output)") }
+        return output
     }
 
     /// `update`: limits from `--resources FILE` (or `-` for stdin), then the single flags on top.

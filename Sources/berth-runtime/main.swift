@@ -33,6 +33,14 @@ let commandFlags: [String: FlagSet] = [
                                ["cpu-rt-period"], ["cpu-rt-runtime"], ["cpuset-cpus"], ["cpuset-mems"], ["cpu-idle"],
                                ["pids-limit"], ["blkio-weight"], ["l3-cache-schema"], ["mem-bw-schema"]]),
     "events": FlagSet(valued: [["interval"]], boolean: [["stats"]]),
+    "checkpoint": FlagSet(valued: [["image-path"], ["work-path"], ["parent-path"], ["page-server"], ["manage-cgroups-mode"],
+                                   ["empty-ns"], ["status-fd"]],
+                          boolean: [["leave-running"], ["tcp-established"], ["ext-unix-sk"], ["shell-job"], ["lazy-pages"],
+                                    ["file-locks"], ["pre-dump"], ["auto-dedup"]]),
+    "restore": FlagSet(valued: [["image-path"], ["work-path"], ["manage-cgroups-mode"], ["bundle", "b"], ["pid-file"],
+                                ["console-socket"], ["empty-ns"], ["lsm-profile"], ["lsm-mount-context"]],
+                       boolean: [["tcp-established"], ["ext-unix-sk"], ["shell-job"], ["file-locks"], ["detach", "d"],
+                                 ["no-subreaper"], ["no-pivot"], ["auto-dedup"], ["lazy-pages"]]),
 ]
 
 let usage = """
@@ -56,6 +64,8 @@ let usage = """
        ps        list a container's processes (--format table|json, then ps(1) options)
        update    change a container's cgroup limits (--resources FILE|-, --memory, --cpu-quota, ...)
        events    print stats and OOM events as JSON lines (--stats: once; --interval 5s)
+       checkpoint, restore
+                 through CRIU, where `criu check` passes on this kernel
 
     GLOBAL OPTIONS:
        --root DIR          state directory (default: /run/berth-runtime)
@@ -183,6 +193,10 @@ func main() -> Int32 {
             try runtime.events(id: id, intervalMilliseconds: interval) { event in
                 write(String(decoding: encodeCompact(event), as: UTF8.self) + "\n")
             }
+        case "checkpoint", "restore":
+            let id = requireID(arguments, command: command)
+            if command == "checkpoint" { _ = try runtime.state(id: id) }
+            try runtime.checkCheckpointSupport(command: command, criu: global.value("criu"))
         case "features":
             write(String(decoding: encodePretty(OCIRuntime.features()), as: UTF8.self) + "\n")
         default:

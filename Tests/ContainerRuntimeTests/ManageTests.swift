@@ -132,3 +132,26 @@ struct ManageTests {
         #expect(types.contains("stats"))
     }
 }
+
+/// checkpoint/restore: CRIU 3.17 cannot run on this kernel (`criu check` fails on the vDSO), and
+/// berth-runtime says so, with CRIU's reason, instead of leaving a broken image behind.
+@Suite(.enabled(if: Env.canRunContainers && Env.has("criu"), "needs root, criu and a built berth-runtime"))
+struct CheckpointTests {
+    @Test func checkpointReportsWhyCRIUCannotRun() throws {
+        let criuWorks = try sh(["/usr/sbin/criu", "check"]).status == 0
+        let bundle = try TestBundle.sleeping()
+        let berth = RuntimeCLI.berth(bundle)
+        let id = try berth.launch(bundle, prefix: "ckpt", started: true)
+        defer { _ = try? berth("delete", "-f", id) }
+        let result = try berth("checkpoint", "--image-path", bundle.directory + "/image", id)
+        #expect(result.status == 1)
+        if criuWorks {
+            #expect(result.stderr.contains("not implemented"), "\(result.stderr)")
+        } else {
+            #expect(result.stderr.contains("CRIU cannot checkpoint on this kernel: Error"), "\(result.stderr)")
+        }
+        #expect(try berth.state(id)?["status"] as? String == "running", "the container is left as it was")
+        let missing = try berth("checkpoint", "no-such-container")
+        #expect(missing.stderr.contains("container does not exist"))
+    }
+}

@@ -164,6 +164,7 @@ else
 fi
 expect_eq "inspect: State.Running" true "$(pm inspect -f '{{.State.Running}}' "$BG" 2>&1)"
 expect_eq "inspect: OCIRuntime is ours" "$RT" "$(pm inspect -f '{{.OCIRuntime}}' "$BG" 2>&1)"
+expect_eq "ps --sync: running" running "$(pm ps --sync --filter "name=$BG" --format '{{.State}}' 2>&1)"
 
 out=$(pm exec "$BG" echo in-exec 2>&1) && rc=0 || rc=$?
 expect_eq "exec: output" "in-exec" "$out"
