@@ -169,12 +169,14 @@ resolve_runtime() {
   [ -n "${1:-}" ] || fail "usage: $0 RUNTIME_PATH   (e.g. /usr/bin/runc or .build/debug/berth-runtime)"
   local p
   p=$(command -v -- "$1" 2>/dev/null) || fail "runtime not found: $1"
-  RUNTIME=$(readlink -f -- "$p")
+  # Absolute, but a symlink is kept as such: its name is the runtime's name to the engines.
+  RUNTIME=$(cd "$(dirname -- "$p")" && pwd -P)/$(basename -- "$p")
   [ -x "$RUNTIME" ] || fail "runtime not executable: $RUNTIME"
 }
 
-# logged_runtime RUNTIME DIR: when BERTH_RUNTIME_LOG is set, writes DIR/runtime-logged, a wrapper
-# that runs RUNTIME and appends one line per call to that file, and prints the wrapper's path;
+# logged_runtime RUNTIME DIR: when BERTH_RUNTIME_LOG is set, writes DIR/NAME (NAME being RUNTIME's
+# own file name: Podman, for one, decides by that name whether the runtime takes --log-format
+# json), a wrapper that runs RUNTIME and appends one line per call to that file, and prints the wrapper's path;
 # otherwise prints RUNTIME unchanged. A line is
 #     CALLER: ARGS => EXIT_STATUS
 # CALLER being the command name of the process that ran the runtime (containerd-shim, conmon,
@@ -192,6 +194,8 @@ logged_runtime() {
     echo "$runtime"
     return
   fi
+  local wrapper
+  wrapper=$dir/$(basename "$runtime")
   mkdir -p "$dir" "$(dirname "$BERTH_RUNTIME_LOG")" "$BERTH_RUNTIME_LOG.d"
   {
     echo '#!/bin/bash'
@@ -229,9 +233,9 @@ rc=$?
 echo "$line => $rc$extra" >>"$log"
 exit $rc
 EOF
-  } >"$dir/runtime-logged"
-  chmod 755 "$dir/runtime-logged"
-  echo "$dir/runtime-logged"
+  } >"$wrapper"
+  chmod 755 "$wrapper"
+  echo "$wrapper"
 }
 
 # ---- a busybox image ------------------------------------------------------------------------------

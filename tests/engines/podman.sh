@@ -59,6 +59,8 @@ PODMAN[2]=$RT
 # default_ulimits: Podman's default is to copy the host's RLIMIT_NOFILE/NPROC, which fails on these
 # machines (the issue notes it); fixed values work everywhere.
 # cgroupfs, file events and k8s-file logs: there is no systemd (and so no journald) here.
+# runtime_supports_json: Podman passes "--log-format=json --log FILE" to runtimes it knows by name
+# (crun, runc, ...); the runtime under test gets the same treatment whatever its file name.
 # The CNI config is our own copy of Debian's, with the IPAM leases kept in our work dir.
 mkdir -p "$WORK/cni"
 cat >"$CONTAINERS_CONF" <<EOF
@@ -70,6 +72,7 @@ log_driver = "k8s-file"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 events_logfile_path = "$WORK/events.log"
+runtime_supports_json = ["$(basename "$RUNTIME")", "crun", "runc", "kata", "runsc", "youki", "krun"]
 
 [network]
 network_backend = "cni"
@@ -164,7 +167,7 @@ else
 fi
 expect_eq "inspect: State.Running" true "$(pm inspect -f '{{.State.Running}}' "$BG" 2>&1)"
 expect_eq "inspect: OCIRuntime is ours" "$RT" "$(pm inspect -f '{{.OCIRuntime}}' "$BG" 2>&1)"
-expect_eq "ps --sync: running" running "$(pm ps --sync --filter "name=$BG" --format '{{.State}}' 2>&1)"
+expect_match "ps --sync: up" '^Up' "$(pm ps --sync --filter "name=$BG" --format '{{.Status}}' 2>&1)"
 
 out=$(pm exec "$BG" echo in-exec 2>&1) && rc=0 || rc=$?
 expect_eq "exec: output" "in-exec" "$out"
