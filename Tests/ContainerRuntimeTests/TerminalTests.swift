@@ -79,6 +79,24 @@ struct TerminalTests {
         #expect(text.contains("done"))
     }
 
+    /// `exec --tty --detach --console-socket`, as containerd's shim runs `docker exec -t`.
+    @Test(arguments: ["berth", "runc"])
+    func execSendsItsMasterToo(_ name: String) throws {
+        if name == "runc" { try #require(Env.hasRunc) }
+        let bundle = try TestBundle.sleeping()
+        let runtime = RuntimeCLI.named(name, bundle)
+        let id = try runtime.launch(bundle, prefix: "ttyexec", started: true)
+        defer { _ = try? runtime("delete", "-f", id) }
+        let listener = try ConsoleSocketListener(directory: bundle.directory)
+        let exec = try runtime("exec", "--tty", "--detach", "--console-socket", listener.path, id, "sh", "-c", "tty; echo exec-done")
+        #expect(exec.status == 0, "\(exec.stderr)")
+        let (master, _) = try listener.receiveMaster()
+        defer { close(master) }
+        let text = readTerminal(master, until: "exec-done")
+        #expect(text.contains("/dev/pts/"), "\(text)")
+        #expect(text.contains("exec-done"))
+    }
+
     @Test func terminalWithoutConsoleSocketIsRefusedWhenDetached() throws {
         let bundle = try TestBundle()
         bundle.spec.process?.terminal = true
