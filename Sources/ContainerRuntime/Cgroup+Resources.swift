@@ -35,7 +35,12 @@ extension Cgroup {
 
     func isV2(_ controller: String) -> Bool { directory(for: controller)?.isV2 ?? false }
 
-    private func applyMemory(_ memory: MemoryLimits) throws(RuntimeError) {
+    private func applyMemory(_ given: MemoryLimits) throws(RuntimeError) {
+        // Engines send 0 for "not set" (Docker's config and update both do), as runc reads them.
+        var memory = given
+        if memory.limit == 0 { memory.limit = nil }
+        if memory.reservation == 0 { memory.reservation = nil }
+        if memory.swap == 0 { memory.swap = nil }
         if isV2("memory") {
             if let limit = memory.limit { try write("memory", "memory.max", limit < 0 ? "max" : "\(limit)") }
             if let reservation = memory.reservation {
@@ -77,7 +82,7 @@ extension Cgroup {
             try write("memory", "memory.swappiness", "\(swappiness)")
         }
         if memory.disableOOMKiller == true { try write("memory", "memory.oom_control", "1") }
-        if memory.kernel != nil || memory.kernelTCP != nil {
+        if (memory.kernel ?? 0) != 0 || (memory.kernelTCP ?? 0) != 0 {
             Log.shared.warning("linux.resources.memory.kernel and kernelTCP are deprecated and ignored")
         }
     }
@@ -124,15 +129,15 @@ extension Cgroup {
     }
 
     private func applyPids(_ pids: PidsLimit) throws(RuntimeError) {
-        guard let limit = pids.limit else { return }
+        guard let limit = pids.limit, limit != 0 else { return }
         try write("pids", "pids.max", limit <= 0 ? "max" : "\(limit)")
     }
 
     private func applyBlockIO(_ io: BlockIO) throws(RuntimeError) {
         if isV2("io") {
-            if let weight = io.weight { try write("io", "io.weight", "default \(Cgroup.ioWeight(fromBlkio: weight))") }
+            if let weight = io.weight, weight != 0 { try write("io", "io.weight", "default \(Cgroup.ioWeight(fromBlkio: weight))") }
             for device in io.weightDevice ?? [] {
-                if let weight = device.weight {
+                if let weight = device.weight, weight != 0 {
                     try write("io", "io.weight", "\(device.major):\(device.minor) \(Cgroup.ioWeight(fromBlkio: weight))")
                 }
             }
@@ -147,11 +152,11 @@ extension Cgroup {
             }
             return
         }
-        if let weight = io.weight { try write("blkio", blkioFile("weight"), "\(weight)") }
-        if let leaf = io.leafWeight { try write("blkio", "blkio.leaf_weight", "\(leaf)") }
+        if let weight = io.weight, weight != 0 { try write("blkio", blkioFile("weight"), "\(weight)") }
+        if let leaf = io.leafWeight, leaf != 0 { try write("blkio", "blkio.leaf_weight", "\(leaf)") }
         for device in io.weightDevice ?? [] {
-            if let weight = device.weight { try write("blkio", blkioFile("weight_device"), "\(device.major):\(device.minor) \(weight)") }
-            if let leaf = device.leafWeight { try write("blkio", "blkio.leaf_weight_device", "\(device.major):\(device.minor) \(leaf)") }
+            if let weight = device.weight, weight != 0 { try write("blkio", blkioFile("weight_device"), "\(device.major):\(device.minor) \(weight)") }
+            if let leaf = device.leafWeight, leaf != 0 { try write("blkio", "blkio.leaf_weight_device", "\(device.major):\(device.minor) \(leaf)") }
         }
         let throttles: [(String, [ThrottleDevice]?)] = [
             ("blkio.throttle.read_bps_device", io.throttleReadBpsDevice),

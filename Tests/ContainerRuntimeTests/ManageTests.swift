@@ -88,6 +88,31 @@ struct ManageTests {
         #expect(bad.status != 0)
     }
 
+    /// Engines send 0 for "not set" (Docker's config has blockIO.weight 0 and cpu.shares 0; its update
+    /// sends memory.limit 0 when only the CPU changes). runc reads zeroes that way; so must we.
+    @Test(arguments: ["berth", "runc"])
+    func zeroesMeanNotSet(_ name: String) throws {
+        if name == "runc" { try #require(Env.hasRunc) }
+        let bundle = try TestBundle(args: ["/bin/sleep", "100"])
+        bundle.spec.linux?.resources = try decodeJSON(Resources.self, Array(
+            #"{"memory":{"disableOOMKiller":false,"kernel":0},"cpu":{"shares":0,"quota":0,"period":0},"blockIO":{"weight":0},"pids":{"limit":0}}"#.utf8))
+        try bundle.write()
+        let runtime = RuntimeCLI.named(name, bundle)
+        let id = try runtime.launch(bundle, prefix: "zero", started: true)
+        defer { _ = try? runtime("delete", "-f", id) }
+        let pid = try #require(try runtime.state(id)?["pid"] as? Int)
+        #expect(try runtime("update", "--memory", "64m", id).status == 0)
+        let cpuOnly = #"{"memory":{"limit":0,"reservation":0,"kernel":0},"cpu":{"shares":0,"quota":50000,"period":100000},"blockIO":{"weight":0}}"#
+        let updated = try runtime("update", "--resources", "-", id, stdin: cpuOnly)
+        #expect(updated.status == 0, "\(updated.stderr)")
+        let memory = try cgroupDirectory(pid: pid, controller: "memory")
+        #expect(try String(contentsOfFile: memory + "/memory.limit_in_bytes", encoding: .utf8) == "67108864\n")
+        let cpu = try cgroupDirectory(pid: pid, controller: "cpu")
+        #expect(try String(contentsOfFile: cpu + "/cpu.cfs_quota_us", encoding: .utf8) == "50000\n")
+        let pids = try cgroupDirectory(pid: pid, controller: "pids")
+        #expect(try String(contentsOfFile: pids + "/pids.max", encoding: .utf8) == "max\n")
+    }
+
     @Test(arguments: ["berth", "runc"])
     func eventsStatsReportUsage(_ name: String) throws {
         if name == "runc" { try #require(Env.hasRunc) }

@@ -9,13 +9,14 @@
 # save), and stops everything at the end, even on failure. All of it lives in the containerd
 # namespace "berth-test". Every invocation of the runtime is appended to $BERTH_RUNTIME_LOG when
 # that is set. Needs root and the packages in tests/engines/README.md.
+# shellcheck disable=SC2016  # "$..." in single quotes is for the container's shell to expand
 set -euo pipefail
 cd "$(dirname "$0")"
 source ./lib.sh
 
 resolve_runtime "${1:-}"
 
-WORK=$ENGINE_TEST_BASE/containerd        # containerd's root (content, snapshots), config, logs
+WORK=$(engine_workdir containerd)        # containerd's root (content, snapshots), config, logs
 STATE=/run/berth-test-containerd         # containerd's state dir and its sockets
 SOCK=$STATE/containerd.sock
 NS=berth-test                            # containerd namespace for everything we make
@@ -34,7 +35,7 @@ c() { timeout -k 10 "$TIMEOUT" ctr --address "$SOCK" --namespace "$NS" "$@"; }
 
 teardown() {
   local pid
-  if pid=$(cat "$STATE/containerd.pid" 2>/dev/null) && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$WORK/"; then
+  if pid=$(cat "$STATE/containerd.pid" 2>/dev/null) && [[ "$(cmdline_of "$pid")" == *"$WORK/"* ]]; then
     # Tasks and containers first, while containerd still runs: the shims then clean up after them.
     for id in $(c task ls -q 2>/dev/null); do c task kill -a -s SIGKILL "$id" >/dev/null 2>&1 || true; done
     sleep 0.5
@@ -158,7 +159,7 @@ else
 fi
 
 # ---- a detached task: exec, ps, pause/resume, kill, delete ------------------------------------
-BG=t-bg
+BG="t-bg"
 if out=$(c run -d --log-uri "file://$WORK/bg.log" "${R[@]}" "$IMAGE" "$BG" \
   sh -c 'echo started; trap "echo stopping; exit 0" TERM; trap "exit 7" USR1; sleep 1000 & wait' 2>&1); then
   ok "run -d"

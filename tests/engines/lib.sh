@@ -1,7 +1,7 @@
 # Shared helpers for the engine scripts (docker.sh, podman.sh, containerd.sh). Source it, don't run it.
 #
 # Output is one line per check, "ok - NAME" or "not ok - NAME" (details follow as "#   " lines),
-# and a closing "N passed, N failed" line; `finish` exits non-zero when anything failed.
+# and a closing "N passed, N failed, N skipped" line; `finish` exits non-zero when anything failed.
 
 PASSED=0
 FAILED=0
@@ -72,6 +72,9 @@ trap 'exit 143' TERM
 # dirs and image stores want a real filesystem.
 ENGINE_TEST_BASE=${ENGINE_TEST_BASE:-/var/tmp/berth-engine-tests}
 
+# engine_workdir NAME: the work dir of one engine script (removed by its teardown, not here).
+engine_workdir() { echo "$ENGINE_TEST_BASE/$1"; }
+
 # unmount_under DIR: lazily unmounts everything mounted at or below DIR, deepest first.
 unmount_under() {
   local dir=${1%/} m
@@ -81,6 +84,9 @@ unmount_under() {
     sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
 }
 
+# cmdline_of PID: the process's command line, arguments joined by spaces ("" if it is gone).
+cmdline_of() { tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" || true; }
+
 # kill_procs_mentioning STRING: kills (by pid) processes whose command line contains STRING:
 # daemons, shims and conmons that a killed earlier run of the same script left behind. STRING is a
 # path unique to these scripts, so nothing else matches.
@@ -89,7 +95,7 @@ kill_procs_mentioning() {
   for p in /proc/[0-9]*; do
     pid=${p#/proc/}
     [ "$pid" = "$$" ] && continue
-    if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "$needle"; then pids+=("$pid"); fi
+    if [[ "$(cmdline_of "$pid")" == *"$needle"* ]]; then pids+=("$pid"); fi
   done
   [ ${#pids[@]} -gt 0 ] || return 0
   kill -TERM "${pids[@]}" 2>/dev/null || true
@@ -136,9 +142,9 @@ snapshot_host_network() {
   cat /proc/sys/net/ipv4/ip_forward >"$p.ip_forward"
 }
 
-# restore_host_network FILE_PREFIX BRIDGE...: deletes the named bridges (only if the snapshot's
-# run created them, i.e. they are listed by nothing else we know of: we only pass engine-owned
-# names), restores the filter and nat tables and ip_forward, and removes the snapshot.
+# restore_host_network FILE_PREFIX BRIDGE...: if there is a snapshot, deletes the named bridges
+# (the engine's own: docker0, cni-podman0), restores the filter and nat tables and ip_forward from
+# it, and removes it.
 restore_host_network() {
   local p=$1 t chain
   shift
@@ -174,10 +180,10 @@ resolve_runtime() {
   [ -x "$RUNTIME" ] || fail "runtime not executable: $RUNTIME"
 }
 
-# logged_runtime RUNTIME DIR: when BERTH_RUNTIME_LOG is set, writes DIR/NAME (NAME being RUNTIME's
-# own file name: Podman, for one, decides by that name whether the runtime takes --log-format
-# json), a wrapper that runs RUNTIME and appends one line per call to that file, and prints the wrapper's path;
-# otherwise prints RUNTIME unchanged. A line is
+# logged_runtime RUNTIME DIR: when BERTH_RUNTIME_LOG is set, writes a wrapper DIR/NAME that runs
+# RUNTIME and appends one line per call to that file, and prints the wrapper's path; otherwise
+# prints RUNTIME unchanged. NAME is RUNTIME's own file name: Podman, for one, decides by that name
+# whether the runtime takes "--log-format json". A line is
 #     CALLER: ARGS => EXIT_STATUS
 # CALLER being the command name of the process that ran the runtime (containerd-shim, conmon,
 # podman ...), ARGS shell-quoted with %q. The JSON an engine hands over in a file (exec --process
@@ -246,8 +252,9 @@ EOF
 make_busybox_rootfs() {
   local dir=$1 bb=${BUSYBOX:-/bin/busybox} applet
   [ -x "$bb" ] || fail "no $bb: apt-get install busybox-static"
-  file -L "$bb" 2>/dev/null | grep -q 'statically linked' ||
-    ldd "$bb" 2>&1 | grep -q 'not a dynamic executable' ||
+  # The rootfs has no libc: the dynamic busybox of package "busybox" would not run in it.
+  # (ldd exits 1 for a static binary, so its output is tested, not its status.)
+  [[ "$(ldd "$bb" 2>&1 || true)" == *"not a dynamic executable"* ]] ||
     fail "$bb is not statically linked: apt-get install busybox-static"
   rm -rf "$dir"
   mkdir -p "$dir"/{bin,sbin,usr/bin,usr/sbin,etc,dev,proc,sys,tmp,root,run,var}
@@ -289,8 +296,8 @@ with_tty() {
   script -qefc "$cmd" /dev/null </dev/null
 }
 
-# tty_line: reads with_tty's output and prints the first /dev/pts/N in it (the pty also echoes
-# control characters, "^@", and stderr may carry an engine's resize warning), or all of it if none.
+# tty_line: reads with_tty's output and prints the first /dev/pts/N in it, or all of it if none:
+# the pty may echo control characters ("^@") around it, and ctr adds resize warnings.
 tty_line() {
   local all
   all=$(tr -d '\r\0')
