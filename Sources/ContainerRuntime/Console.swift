@@ -43,13 +43,9 @@ enum Console {
             }
         }
         if bindConsole {
-            do {
-                let target = try inRoot.ensureFile("/dev/console", mode: 0o600)
-                defer { FS.close(target) }
-                try sys("bind", "/dev/console") { berth_bind_fd(peer, target) }
-            } catch {
-                throw error.context("mount console")
-            }
+            let target = try consoleMountPoint(inRoot)
+            defer { FS.close(target) }
+            do { try sys("bind", "/dev/console") { berth_bind_fd(peer, target) } } catch { throw error.context("mount console") }
         }
         let sent = masterName.withCString { berth_send_fd(socket, master, $0, strlen($0)) }
         if sent < 0 { throw SysError("sendmsg", "console socket").context("send pty master") }
@@ -57,6 +53,37 @@ enum Console {
         for fd: Int32 in 0...2 where dup2(peer, fd) < 0 {
             throw SysError("dup2", "console").context("set up console")
         }
+    }
+
+    /// /dev/console as a plain file in the container's /dev, never through a symlink the image put
+    /// there: binding the pty onto a file a link points at (a procfs file, say) would let the
+    /// container change what that file is (runc CVE-2025-52565).
+    private static func consoleMountPoint(_ root: InRoot) throws(RuntimeError) -> Int32 {
+        let dev: Int32
+        do { dev = try root.mkdirAll("/dev") } catch { throw error.context("mount console") }
+        defer { FS.close(dev) }
+        var fs = statfs()
+        if fstatfs(dev, &fs) == 0 && (fs.f_type == 0x9fa0 || fs.f_type == 0x62656572) {
+            throw RuntimeError("mount console: the container's /dev resolves into procfs or sysfs")
+        }
+        var st = stat()
+        if fstatat(dev, "console", &st, AT_SYMLINK_NOFOLLOW) == 0 {
+            let kind = st.st_mode & S_IFMT
+            if kind != S_IFREG && kind != S_IFCHR && unlinkat(dev, "console", 0) != 0 {
+                throw SysError("unlink", "/dev/console").context("mount console")
+            }
+        }
+        let created = berth_openat(dev, "console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        if created >= 0 { FS.close(created) } else if errno != EEXIST && errno != EACCES && errno != EROFS && errno != ENXIO {
+            throw SysError("create", "/dev/console").context("mount console")
+        }
+        let fd = berth_openat(dev, "console", BERTH_O_PATH | O_NOFOLLOW | O_CLOEXEC, 0)
+        guard fd >= 0 else { throw SysError("open", "/dev/console").context("mount console") }
+        guard let target = try? FS.fstat(fd), target.st_mode & S_IFMT == S_IFREG || target.st_mode & S_IFMT == S_IFCHR else {
+            FS.close(fd)
+            throw RuntimeError("mount console: /dev/console is neither a file nor a device")
+        }
+        return fd
     }
 
     /// Receives the master the container sent over our end of a console socket pair.

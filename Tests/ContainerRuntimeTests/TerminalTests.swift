@@ -97,6 +97,30 @@ struct TerminalTests {
         #expect(text.contains("exec-done"))
     }
 
+    /// An image whose /dev/console is a symlink into procfs does not get the pty bound over the procfs
+    /// file: /dev/console is replaced by a plain mount point (runc CVE-2025-52565).
+    @Test func consoleSymlinkIsNotFollowed() throws {
+        let bundle = try TestBundle()
+        // The image's own /dev (no tmpfs over it), with devpts and a ptmx link as images have them.
+        bundle.spec.mounts = bundle.spec.mounts?.filter { $0.destination != "/dev" }
+        try FileManager.default.createDirectory(atPath: bundle.rootfs + "/dev/pts", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: bundle.rootfs + "/dev/ptmx", withDestinationPath: "pts/ptmx")
+        try FileManager.default.createSymbolicLink(atPath: bundle.rootfs + "/dev/console", withDestinationPath: "/proc/sys/kernel/core_pattern")
+        bundle.spec.process?.terminal = true
+        try bundle.shell("stat -c %F /proc/sys/kernel/core_pattern; stat -c %F /dev/console; echo done")
+        let berth = RuntimeCLI.berth(bundle)
+        let listener = try ConsoleSocketListener(directory: bundle.directory)
+        let id = Env.uniqueID("ttylink")
+        let created = try berth("create", "--console-socket", listener.path, "--bundle", bundle.path, id)
+        #expect(created.status == 0, "\(created.stderr)")
+        defer { _ = try? berth("delete", "-f", id) }
+        let (master, _) = try listener.receiveMaster()
+        defer { close(master) }
+        #expect(try berth("start", id).status == 0)
+        let text = readTerminal(master, until: "done")
+        #expect(text.contains("regular empty file\r\ncharacter special file\r\n"), "\(text)")
+    }
+
     @Test func terminalWithoutConsoleSocketIsRefusedWhenDetached() throws {
         let bundle = try TestBundle()
         bundle.spec.process?.terminal = true

@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <sys/socket.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <sys/file.h>
 #include <sys/uio.h>
 #include <sys/ioctl.h>
