@@ -137,20 +137,9 @@ int berth_send_fd(int sock, int fd, const char *payload, size_t len) {
 }
 
 int berth_recv_fd(int sock, char *payload, size_t len) {
-    char control[CMSG_SPACE(sizeof(int))];
-    memset(control, 0, sizeof control);
-    struct iovec iov = { payload, len };
-    struct msghdr msg;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) < 0) return -1;
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    if (cmsg == NULL || cmsg->cmsg_type != SCM_RIGHTS) return -1;
     int fd;
-    memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+    if (berth_recv_msg(sock, payload, len, &fd) < 0) return -1;
+    if (fd < 0) errno = EBADMSG;
     return fd;
 }
 
@@ -235,12 +224,6 @@ int berth_pty_unlock(int master) {
 
 int berth_pty_peer(int master, int flags) {
     return ioctl(master, TIOCGPTPEER, flags);
-}
-
-int berth_pty_number(int master) {
-    unsigned int number = 0;
-    if (ioctl(master, TIOCGPTN, &number) != 0) return -1;
-    return (int)number;
 }
 
 int berth_set_controlling_tty(int fd) {

@@ -28,17 +28,14 @@ enum IDMapNamespace {
             var status: Int32 = 0
             _ = waitpid(pid, &status, 0)
         }
-        func lines(_ mappings: [IDMapping]) -> String {
-            mappings.map { "\($0.containerID) \($0.hostID) \($0.size)" }.joined(separator: "\n")
-        }
         func write(_ file: String, _ text: String) throws(SysError) {
             let fd = try FS.openat(proc, "\(pid)/\(file)", O_WRONLY | O_CLOEXEC, describe: "/proc/\(pid)/\(file)")
             defer { FS.close(fd) }
             try FS.write(fd, Array(text.utf8), describe: "/proc/\(pid)/\(file)")
         }
         do {
-            try write("uid_map", lines(uids))
-            try write("gid_map", lines(gids))
+            try write("uid_map", IDMapping.procMapText(uids))
+            try write("gid_map", IDMapping.procMapText(gids))
             return try FS.openat(proc, "\(pid)/ns/user", O_RDONLY | O_CLOEXEC, describe: "/proc/\(pid)/ns/user")
         } catch {
             throw error.context("create idmap user namespace")

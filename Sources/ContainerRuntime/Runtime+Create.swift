@@ -210,13 +210,10 @@ extension OCIRuntime {
 
     /// uid_map and gid_map are written from outside the new user namespace, before the init goes on.
     private func writeIDMaps(pid: pid_t, linux: Linux?) throws(RuntimeError) {
-        func lines(_ mappings: [IDMapping]?) -> String {
-            (mappings ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)" }.joined(separator: "\n")
-        }
         do {
             if getuid() != 0 { try FS.writeFile("/proc/\(pid)/setgroups", "deny") }
-            try FS.writeFile("/proc/\(pid)/uid_map", lines(linux?.uidMappings))
-            try FS.writeFile("/proc/\(pid)/gid_map", lines(linux?.gidMappings))
+            try FS.writeFile("/proc/\(pid)/uid_map", IDMapping.procMapText(linux?.uidMappings ?? []))
+            try FS.writeFile("/proc/\(pid)/gid_map", IDMapping.procMapText(linux?.gidMappings ?? []))
         } catch {
             throw error.context("write user namespace id maps")
         }

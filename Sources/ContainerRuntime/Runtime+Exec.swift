@@ -114,7 +114,7 @@ extension OCIRuntime {
                 consoleFD = try Console.connect(path)
             } else {
                 do {
-                    let pair = try ProcessSys.streamSocketPair()
+                    let pair = try ProcessSys.socketPair(type: SOCK_STREAM)
                     (relayEnd, consoleFD) = (pair.0, pair.1)
                 } catch {
                     throw error.context("create console socket")

@@ -15,7 +15,7 @@ extension OCIRuntime {
         // In the foreground without a console socket, a terminal is relayed through this process.
         var consolePair: (ours: Int32, theirs: Int32)?
         if !detach && options.consoleSocket == nil {
-            do { consolePair = try ProcessSys.streamSocketPair() } catch { throw error.context("create console socket") }
+            do { consolePair = try ProcessSys.socketPair(type: SOCK_STREAM) } catch { throw error.context("create console socket") }
             options.consoleSocketFD = consolePair?.theirs
         }
         defer { if let consolePair { FS.close(consolePair.ours); FS.close(consolePair.theirs) } }

@@ -77,17 +77,11 @@ public enum ProcessSys {
         try sys("setrlimit", describe) { Glibc.setrlimit(__rlimit_resource_t(UInt32(resource)), &limit) }
     }
 
-    /// A connected pair of unix sockets (close-on-exec) for parent/child handshakes.
-    public static func socketPair() throws(SysError) -> (Int32, Int32) {
+    /// A connected pair of unix sockets (close-on-exec): SOCK_SEQPACKET for parent/child handshakes,
+    /// SOCK_STREAM where a console socket is expected.
+    public static func socketPair(type: __socket_type = SOCK_SEQPACKET) throws(SysError) -> (Int32, Int32) {
         var fds: [Int32] = [0, 0]
-        try sys("socketpair") { socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) }
-        return (fds[0], fds[1])
-    }
-
-    /// A connected pair of stream sockets (close-on-exec), as a console socket is.
-    public static func streamSocketPair() throws(SysError) -> (Int32, Int32) {
-        var fds: [Int32] = [0, 0]
-        try sys("socketpair") { socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) }
+        try sys("socketpair") { socketpair(AF_UNIX, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) }
         return (fds[0], fds[1])
     }
 

@@ -204,6 +204,11 @@ public struct IDMapping: Codable, Sendable, Equatable {
     public var hostID: UInt32
     public var size: UInt32
 
+    /// Mappings as /proc/PID/uid_map and gid_map take them: one `inside outside count` line each.
+    public static func procMapText(_ mappings: [IDMapping]) -> String {
+        mappings.map { "\($0.containerID) \($0.hostID) \($0.size)" }.joined(separator: "\n")
+    }
+
     public init(containerID: UInt32, hostID: UInt32, size: UInt32) {
         self.containerID = containerID
         self.hostID = hostID

@@ -9,11 +9,14 @@ enum Commands {
                                     consoleSocket: arguments.value("console-socket"))
         options.noPivot = arguments.flag("no-pivot")
         options.noNewKeyring = arguments.flag("no-new-keyring")
-        if let text = arguments.value("preserve-fds") {
-            guard let count = Int(text), count >= 0 else { throw RuntimeError("invalid --preserve-fds value \"\(text)\"") }
-            options.preserveFds = count
-        }
+        options.preserveFds = try preserveFds(arguments)
         return options
+    }
+
+    static func preserveFds(_ arguments: ParsedArguments) throws(RuntimeError) -> Int {
+        guard let text = arguments.value("preserve-fds") else { return 0 }
+        guard let count = Int(text), count >= 0 else { throw RuntimeError("invalid --preserve-fds value \"\(text)\"") }
+        return count
     }
 
     /// `exec`: the process from `--process FILE`, or the container's own with ARGS and the flags applied.
@@ -43,10 +46,7 @@ enum Commands {
         options.ignorePaused = arguments.flag("ignore-paused")
         options.pidFile = arguments.value("pid-file")
         options.consoleSocket = arguments.value("console-socket")
-        if let text = arguments.value("preserve-fds") {
-            guard let count = Int(text), count >= 0 else { throw RuntimeError("invalid --preserve-fds value \"\(text)\"") }
-            options.preserveFds = count
-        }
+        options.preserveFds = try preserveFds(arguments)
         return options
     }
 

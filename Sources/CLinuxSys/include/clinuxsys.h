@@ -104,7 +104,6 @@ int berth_connect_unix(const char *path);
 // path in the container can substitute another device for it (runc CVE-2025-52565).
 int berth_pty_unlock(int master);
 int berth_pty_peer(int master, int flags);
-int berth_pty_number(int master);
 int berth_set_controlling_tty(int fd);
 int berth_set_winsize(int fd, unsigned short rows, unsigned short cols);
 int berth_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
