@@ -26,10 +26,10 @@ extension OCIRuntime {
     /// Returns the init's host pid; the init stays a child of this process.
     @discardableResult
     public func create(id: String, options: CreateOptions) throws(RuntimeError) -> pid_t {
-        try createRecord(id: id, options: options).pid
+        try createRecord(id: id, options: options).record.pid
     }
 
-    func createRecord(id: String, options: CreateOptions) throws(RuntimeError) -> ContainerRecord {
+    func createRecord(id: String, options: CreateOptions) throws(RuntimeError) -> (record: ContainerRecord, spec: Spec) {
         let bundle = FS.absolute(options.bundle)
         let (spec, configBytes) = try loadSpec(bundle: bundle)
         guard let process = spec.process else { throw RuntimeError("config.json: process: required to create a container") }
@@ -77,7 +77,7 @@ extension OCIRuntime {
                     throw error.context("write pid file")
                 }
             }
-            return record
+            return (record, spec)
         } catch {
             destroy(record)
             throw error

@@ -3,16 +3,18 @@ import Glibc
 import LinuxSys
 import OCI
 
-/// How `exec` runs a process: the process itself and runc's exec flags.
+/// How `exec` runs a process: the process itself (from `--process`), or else the container's own
+/// changed by `overrides`; and runc's exec flags.
 public struct ExecOptions: Sendable {
-    public var process: OCI.Process
+    public var process: OCI.Process?
+    public var overrides = ExecOverrides()
     public var detach = false
     public var pidFile: String?
     public var consoleSocket: String?
     public var preserveFds = 0
     public var ignorePaused = false
 
-    public init(process: OCI.Process) {
+    public init(process: OCI.Process?) {
         self.process = process
     }
 }
@@ -35,10 +37,8 @@ public struct ExecOverrides: Sendable {
 extension OCIRuntime {
     /// The process `exec ID ARGS…` runs: the container's own (user, environment, capabilities, limits)
     /// with the arguments and the flags' changes applied, as runc builds it.
-    public func execProcess(id: String, overrides: ExecOverrides) throws(RuntimeError) -> OCI.Process {
-        try StateStore.validate(id: id)
-        guard FS.exists(store.directory(id)) else { throw RuntimeError.notExist(id) }
-        guard var process = try store.loadConfig(id).process else {
+    static func execProcess(spec: Spec, id: String, overrides: ExecOverrides) throws(RuntimeError) -> OCI.Process {
+        guard var process = spec.process else {
             throw RuntimeError("container \(id) has no process in its config")
         }
         guard !overrides.args.isEmpty else { throw RuntimeError("exec: process args cannot be empty") }
@@ -89,7 +89,12 @@ extension OCIRuntime {
         case .created, .running, .paused: break
         }
         let spec = try store.loadConfig(id)
-        let process = options.process
+        let process: OCI.Process
+        if let given = options.process {
+            process = given
+        } else {
+            process = try Self.execProcess(spec: spec, id: id, overrides: options.overrides)
+        }
         guard let args = process.args, !args.isEmpty else { throw RuntimeError("exec: process args cannot be empty") }
         try ProcessAttributes.validate(process: process, linux: spec.linux)
         let terminal = process.terminal == true

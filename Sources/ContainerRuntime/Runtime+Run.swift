@@ -19,11 +19,11 @@ extension OCIRuntime {
             options.consoleSocketFD = consolePair?.theirs
         }
         defer { if let consolePair { FS.close(consolePair.ours); FS.close(consolePair.theirs) } }
-        let record = try createRecord(id: id, options: options)
+        let (record, spec) = try createRecord(id: id, options: options)
         let pid = record.pid
         var master: Int32?
         do {
-            if let consolePair, try store.loadConfig(id).process?.terminal == true {
+            if let consolePair, spec.process?.terminal == true {
                 master = try Console.receiveMaster(consolePair.ours)
             }
             let lock = try store.lock(id)

@@ -20,14 +20,14 @@ enum Commands {
     }
 
     /// `exec`: the process from `--process FILE`, or the container's own with ARGS and the flags applied.
-    static func execOptions(_ arguments: ParsedArguments, runtime: OCIRuntime, id: String) throws(RuntimeError) -> ExecOptions {
-        let process: OCI.Process
+    static func execOptions(_ arguments: ParsedArguments) throws(RuntimeError) -> ExecOptions {
+        var process: OCI.Process?
+        var overrides = ExecOverrides()
         if let file = arguments.value("process") {
             let bytes: [UInt8]
             do { bytes = try FS.readFile(file) } catch { throw error.context("read process file") }
             do { process = try decodeJSON(OCI.Process.self, bytes) } catch { throw RuntimeError("\(file): \(error)") }
         } else {
-            var overrides = ExecOverrides()
             overrides.args = Array(arguments.positionals.dropFirst())
             overrides.tty = arguments.flag("tty")
             overrides.cwd = arguments.value("cwd")
@@ -39,9 +39,9 @@ enum Commands {
             }
             overrides.capabilities = arguments.all("cap")
             overrides.noNewPrivileges = arguments.flag("no-new-privs")
-            process = try runtime.execProcess(id: id, overrides: overrides)
         }
         var options = ExecOptions(process: process)
+        options.overrides = overrides
         options.detach = arguments.flag("detach")
         options.ignorePaused = arguments.flag("ignore-paused")
         options.pidFile = arguments.value("pid-file")

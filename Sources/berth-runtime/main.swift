@@ -166,7 +166,7 @@ func main() -> Int32 {
             let id = requireID(arguments, command: command)
             // As runc: a process that could not be started is status 255, so callers can tell it from the process's own.
             do {
-                return try runtime.exec(id: id, options: try Commands.execOptions(arguments, runtime: runtime, id: id))
+                return try runtime.exec(id: id, options: try Commands.execOptions(arguments))
             } catch {
                 fail("exec failed: " + error.message, status: 255)
             }
