@@ -290,10 +290,13 @@ have_all_caps() {
 
 # with_tty CMD...: runs CMD with a pseudo-terminal as its stdin/stdout (script(1), from bsdutils),
 # for "docker run -t" and friends, which refuse or behave differently without one.
+# CMD is exec'd as the pty's session leader: a shell that forked it instead would leave "timeout"
+# free to move it into a background process group, where the engine's first tcsetattr stops it
+# with SIGTTOU. (script runs $SHELL -c, which is dash when SHELL is unset, as under CI.)
 with_tty() {
   local cmd
   cmd=$(printf '%q ' "$@")
-  script -qefc "$cmd" /dev/null </dev/null
+  SHELL=/bin/sh script -qefc "exec $cmd" /dev/null </dev/null
 }
 
 # tty_line: reads with_tty's output and prints the first /dev/pts/N in it, or all of it if none:
