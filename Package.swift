@@ -1,24 +1,59 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layers, lowest first: OCI (spec types, no I/O) <- LinuxSys (syscalls) <- ContainerRuntime <- berth-runtime.
+// Layers, lowest first (see ../shared/DESIGN.md):
+//   OCI (spec types, no I/O) <- LinuxSys (syscalls) <- ContainerRuntime <- berth-runtime
+//   OCI, LinuxSys <- Archive (tar, gzip, zstd, safe unpack) <- ImageStore (blobs, records, snapshots)
+//   OCI <- Registry (distribution client)                   <- ImageStore
+//   TextTemplate (Go-template --format) <- berth
 // The library is `ContainerRuntime` rather than `Runtime` because the toolchain ships a module named `Runtime`.
 let package = Package(
     name: "Berth",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "berth-runtime", targets: ["berth-runtime"]),
+        .executable(name: "berth", targets: ["berth"]),
         .library(name: "OCI", targets: ["OCI"]),
         .library(name: "ContainerRuntime", targets: ["ContainerRuntime"]),
+        .library(name: "ImageStore", targets: ["ImageStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         .target(name: "OCI"),
         .target(name: "CLinuxSys", linkerSettings: [.linkedLibrary("seccomp")]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .target(name: "LinuxSys", dependencies: ["CLinuxSys"]),
         .target(name: "ContainerRuntime", dependencies: ["OCI", "LinuxSys"]),
+        .target(name: "Archive", dependencies: [
+            "LinuxSys", "CLinuxSys", "CZlib", "CZstd", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Registry", dependencies: [
+            "OCI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "ImageStore", dependencies: [
+            "OCI", "LinuxSys", "Archive", "Registry",
+            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "TextTemplate"),
         .executableTarget(name: "berth-runtime", dependencies: ["ContainerRuntime", "LinuxSys", "OCI"]),
+        .executableTarget(name: "berth", dependencies: [
+            "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "ContainerRuntimeTests", dependencies: ["ContainerRuntime", "OCI", "LinuxSys", "CLinuxSys"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["Archive", "LinuxSys", "CLinuxSys"]),
+        .testTarget(name: "TextTemplateTests", dependencies: ["TextTemplate"]),
+        .testTarget(name: "ImageTests", dependencies: ["ImageStore", "Registry", "Archive", "OCI", "LinuxSys"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,1 @@
+// Archive: see Package.swift for where this layer sits.

@@ -1,0 +1,1 @@
+// ImageStore: see Package.swift for where this layer sits.

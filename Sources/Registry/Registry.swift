@@ -1,0 +1,1 @@
+// Registry: see Package.swift for where this layer sits.

@@ -1,0 +1,1 @@
+// TextTemplate: see Package.swift for where this layer sits.
