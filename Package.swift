@@ -53,6 +53,9 @@ let package = Package(
         .testTarget(name: "ContainerRuntimeTests", dependencies: ["ContainerRuntime", "OCI", "LinuxSys", "CLinuxSys"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "LinuxSys", "CLinuxSys"]),
         .testTarget(name: "TextTemplateTests", dependencies: ["TextTemplate"]),
+        .testTarget(name: "RegistryTests", dependencies: [
+            "Registry", "OCI", .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "ImageTests", dependencies: ["ImageStore", "Registry", "Archive", "OCI", "LinuxSys"]),
     ],
     swiftLanguageModes: [.v6]
