@@ -18,6 +18,12 @@ public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible, Comp
         self.hex = hex
     }
 
+    /// For hex a hash function just produced (always well-formed), so no check is needed.
+    public init(computed algorithm: Algorithm, hex: String) {
+        self.algorithm = algorithm
+        self.hex = hex
+    }
+
     public init(_ text: String) throws(ImageSpecError) {
         guard let colon = text.firstIndex(of: ":") else {
             throw ImageSpecError("digest \"\(text)\": expected algorithm:hex")

@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import TestSupport
 import Testing
 
 /// runc's command line as engines call it: flag spellings, spec, features, pid files, --no-pivot.

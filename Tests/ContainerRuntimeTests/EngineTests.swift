@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Docker, Podman and containerd driving berth-runtime: each engine's script (tests/engines/) starts

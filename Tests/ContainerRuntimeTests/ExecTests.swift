@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import TestSupport
 import Testing
 
 /// `exec`: a second process in a running container, compared with runc on the same bundle.

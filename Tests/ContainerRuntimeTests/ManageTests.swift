@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import TestSupport
 import Testing
 
 /// pause/resume, ps, update and events on running containers, against runc on the same bundle.

@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import TestSupport
 import Testing
 
 /// personality, ioPriority, scheduler, execCPUAffinity, memoryPolicy and idmapped mounts, seen from

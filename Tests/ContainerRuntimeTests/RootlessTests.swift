@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import TestSupport
 import Testing
 
 /// berth-runtime run by an ordinary user (nobody, 65534): a bundle from `spec --rootless` runs in a

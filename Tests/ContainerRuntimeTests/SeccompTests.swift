@@ -1,6 +1,7 @@
 import CLinuxSys
 import Foundation
 import OCI
+import TestSupport
 import Testing
 
 /// Turns a containers-common/Docker seccomp profile (archMap, includes/excludes by capability and

@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import TestSupport
 import Testing
 
 /// Regression tests for the security invariants in DESIGN.md, each inside a real container.

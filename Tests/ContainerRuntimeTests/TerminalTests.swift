@@ -1,6 +1,7 @@
 import CLinuxSys
 import Foundation
 import OCI
+import TestSupport
 import Testing
 
 /// A listening unix socket standing in for containerd's or conmon's console socket.

@@ -1,0 +1,100 @@
+import OCI
+
+/// A Dockerfile instruction as `import --change` takes it (`CMD ["sh"]`, `ENV A=b`, `EXPOSE 80/tcp`…),
+/// applied to an image's container config. Only the instructions Docker allows there are accepted.
+public enum ConfigChange {
+    public static let allowed = ["CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"]
+
+    public static func apply(_ line: String, to config: inout ContainerConfig) throws(ImageStoreError) {
+        let trimmed = line.drop { $0 == " " || $0 == "\t" }
+        let keyword = String(trimmed.prefix { $0 != " " && $0 != "\t" }).uppercased()
+        let rest = String(trimmed.dropFirst(keyword.count).drop { $0 == " " || $0 == "\t" })
+        guard allowed.contains(keyword) else {
+            throw ImageStoreError("--change \"\(line)\": \(keyword.isEmpty ? "empty instruction" : "\(keyword) is not allowed here") (allowed: \(allowed.joined(separator: ", ")))")
+        }
+        func bad(_ why: String) -> ImageStoreError { ImageStoreError("--change \"\(line)\": \(why)") }
+        switch keyword {
+        case "CMD": config.cmd = try commandForm(rest)
+        case "ENTRYPOINT": config.entrypoint = try commandForm(rest)
+        case "ENV":
+            for (key, value) in try keyValues(rest, what: "ENV") {
+                var env = (config.env ?? []).filter { !$0.hasPrefix(key + "=") }
+                env.append("\(key)=\(value)")
+                config.env = env
+            }
+        case "LABEL":
+            var labels = config.labels ?? [:]
+            for (key, value) in try keyValues(rest, what: "LABEL") { labels[key] = value }
+            config.labels = labels
+        case "EXPOSE":
+            var ports = config.exposedPorts ?? [:]
+            for port in rest.split(separator: " ") {
+                let parts = port.split(separator: "/")
+                guard let number = parts.first, UInt16(number) != nil, parts.count <= 2 else { throw bad("bad port \"\(port)\"") }
+                let proto = parts.count == 2 ? parts[1].lowercased() : "tcp"
+                guard ["tcp", "udp", "sctp"].contains(proto) else { throw bad("bad protocol \"\(proto)\"") }
+                ports["\(number)/\(proto)"] = EmptyObject()
+            }
+            config.exposedPorts = ports
+        case "VOLUME":
+            var volumes = config.volumes ?? [:]
+            let paths = rest.hasPrefix("[") ? try jsonArray(rest) : rest.split(separator: " ").map(String.init)
+            for path in paths { volumes[path] = EmptyObject() }
+            config.volumes = volumes
+        case "USER": config.user = rest
+        case "WORKDIR": config.workingDir = rest
+        case "STOPSIGNAL": config.stopSignal = rest
+        case "ONBUILD": config.onBuild = (config.onBuild ?? []) + [rest]
+        default: break
+        }
+        if rest.isEmpty && keyword != "CMD" && keyword != "ENTRYPOINT" { throw bad("\(keyword) needs an argument") }
+    }
+
+    /// `["a", "b"]` (exec form) or `a b` (shell form, run by `/bin/sh -c`).
+    static func commandForm(_ text: String) throws(ImageStoreError) -> [String] {
+        if text.hasPrefix("["), let array = try? jsonArray(text) { return array }
+        return ["/bin/sh", "-c", text]
+    }
+
+    static func jsonArray(_ text: String) throws(ImageStoreError) -> [String] {
+        do { return try decodeJSON([String].self, Array(text.utf8)) } catch {
+            throw ImageStoreError("--change: \(text) is not a JSON array of strings")
+        }
+    }
+
+    /// `K=V K2="v 2"` or the legacy `K V` form.
+    static func keyValues(_ text: String, what: String) throws(ImageStoreError) -> [(String, String)] {
+        if !text.contains("=") {
+            let parts = text.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2 else { throw ImageStoreError("--change \(what) \(text): expected KEY=VALUE") }
+            return [(String(parts[0]), String(parts[1]))]
+        }
+        var pairs: [(String, String)] = []
+        var word = ""
+        var quote: Character?
+        var words: [String] = []
+        var escaped = false
+        for character in text {
+            if escaped { word.append(character); escaped = false; continue }
+            if character == "\\" { escaped = true; continue }
+            if let open = quote {
+                if character == open { quote = nil } else { word.append(character) }
+            } else if character == "\"" || character == "'" {
+                quote = character
+            } else if character == " " {
+                if !word.isEmpty { words.append(word); word = "" }
+            } else {
+                word.append(character)
+            }
+        }
+        if quote != nil { throw ImageStoreError("--change \(what) \(text): unterminated quote") }
+        if !word.isEmpty { words.append(word) }
+        for item in words {
+            guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
+                throw ImageStoreError("--change \(what) \(text): \"\(item)\" is not KEY=VALUE")
+            }
+            pairs.append((String(item[..<eq]), String(item[item.index(after: eq)...])))
+        }
+        return pairs
+    }
+}

@@ -1,1 +1,0 @@
-// Registry: see Package.swift for where this layer sits.

@@ -1,1 +1,0 @@
-// TextTemplate: see Package.swift for where this layer sits.

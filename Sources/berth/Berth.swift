@@ -1,0 +1,91 @@
+import ArgumentParser
+import Glibc
+import ImageStore
+import OCI
+import Registry
+
+struct Berth: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "berth",
+        abstract: "Berth: build, ship and run containers.",
+        discussion: """
+            Global options, before the command:
+              --root DIR      engine state: images, layers, database (default /var/lib/berth)
+              --runroot DIR   run-time state (default /run/berth)
+            """,
+        subcommands: [
+            Pull.self, Push.self, Images.self, ImageCommand.self, Inspect.self, Tag.self, Rmi.self,
+            Save.self, Load.self, Import.self, History.self, Login.self, Logout.self,
+        ])
+}
+
+/// Options every command shares, taken off the command line before the command's own parsing.
+enum GlobalOptions {
+    nonisolated(unsafe) static var root = "/var/lib/berth"
+    nonisolated(unsafe) static var runroot = "/run/berth"
+
+    static func extract(from arguments: [String]) -> [String] {
+        var rest: [String] = []
+        var index = 0
+        var leading = true
+        while index < arguments.count {
+            let argument = arguments[index]
+            if leading, argument == "--root" || argument == "--runroot", index + 1 < arguments.count {
+                if argument == "--root" { root = arguments[index + 1] } else { runroot = arguments[index + 1] }
+                index += 2
+                continue
+            }
+            if leading, argument.hasPrefix("--root=") { root = String(argument.dropFirst(7)); index += 1; continue }
+            if leading, argument.hasPrefix("--runroot=") { runroot = String(argument.dropFirst(10)); index += 1; continue }
+            if !argument.hasPrefix("-") { leading = false }
+            rest.append(argument)
+            index += 1
+        }
+        return rest
+    }
+
+    static func store() throws -> ImageStore {
+        try ImageStore(root: FS_absolute(root))
+    }
+
+    static func client(insecure: [String] = []) -> RegistryClient {
+        RegistryClient(credentials: CredentialStore(path: CredentialStore.defaultPath()), insecureRegistries: Set(insecure))
+    }
+}
+
+func FS_absolute(_ path: String) -> String {
+    if path.hasPrefix("/") { return path }
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+    guard getcwd(&buffer, buffer.count) != nil else { return path }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + path
+}
+
+/// Parses a user's image reference, with Docker's wording on failure.
+func parseReference(_ text: String) throws -> ImageReference {
+    do { return try ImageReference(parsing: text) } catch { throw ValidationError(error.message) }
+}
+
+/// Registries the user asked to reach over plain HTTP (`--tls-verify=false`, as Podman spells it).
+func insecureList(_ tlsVerify: Bool, _ references: [ImageReference]) -> [String] {
+    tlsVerify ? [] : references.map(\.registry)
+}
+
+func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+
+/// Writes to stderr without buffering.
+func printError(_ text: String) {
+    var line = text
+    if !line.hasSuffix("\n") { line += "\n" }
+    fflush(nil)
+    _ = Array(line.utf8).withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}
+
+/// A leaf command. Its work is `execute()`: ArgumentParser's `run()` has a synchronous default
+/// (printing help) that overload resolution can pick over an async `run()` through an existential.
+protocol BerthCommand: AsyncParsableCommand {
+    func execute() async throws
+}
+
+extension BerthCommand {
+    mutating func run() async throws { try await execute() }
+}

@@ -1,0 +1,142 @@
+import ArgumentParser
+import Glibc
+import ImageStore
+import OCI
+import Registry
+
+struct Pull: BerthCommand {
+    static let configuration = CommandConfiguration(abstract: "Download an image from a registry")
+
+    @Flag(name: .shortAndLong, help: "Suppress verbose output; print the image's name")
+    var quiet = false
+    @Flag(name: [.customShort("a"), .long], help: "Download all tagged images in the repository")
+    var allTags = false
+    @Option(help: "Platform os/arch[/variant] to pull for (default: this machine's)")
+    var platform: String?
+    @Option(name: .customLong("tls-verify"), help: "Require HTTPS and verify certificates (false: plain HTTP)")
+    var tlsVerify = true
+    @Argument(help: "NAME[:TAG|@DIGEST]")
+    var name: String
+
+    func execute() async throws {
+        let reference = try parseReference(name)
+        let wanted: Platform
+        if let platform {
+            do { wanted = try Platform(parsing: platform) } catch { throw ValidationError(error.message) }
+        } else {
+            wanted = .current
+        }
+        let store = try GlobalOptions.store()
+        let client = GlobalOptions.client(insecure: insecureList(tlsVerify, [reference]))
+        var references = [reference]
+        if allTags {
+            if reference.tag != nil && name.contains(":") && !name.hasSuffix(":") && reference.tag != "latest" || reference.digest != nil {
+                throw ValidationError("tag can't be used with --all-tags/-a")
+            }
+            references = try await client.tags(reference).sorted().map { reference.with(tag: $0) }
+        }
+        for reference in references {
+            try await pullOne(reference, store: store, client: client, platform: wanted)
+        }
+        if allTags, !quiet { print(reference.name) }
+    }
+
+    func pullOne(_ reference: ImageReference, store: ImageStore, client: RegistryClient, platform: Platform) async throws {
+        let display = quiet ? nil : PullDisplay(terminal: isTerminal(STDOUT_FILENO))
+        if let display {
+            let what = reference.tag ?? reference.digest?.description ?? "latest"
+            display.line("\(what): Pulling from \(reference.repository)")
+        }
+        let result = try await store.pull(reference, client: client, platform: platform) { event in display?.handle(event) }
+        display?.finish()
+        if quiet {
+            print(reference.description)
+            return
+        }
+        print("Digest: \(result.repoDigest)")
+        print(result.downloaded ? "Status: Downloaded newer image for \(reference.familiar)" : "Status: Image is up to date for \(reference.familiar)")
+        if !allTags { print(reference.description) }
+    }
+}
+
+/// Pull progress as Docker shows it: on a terminal one line per layer, redrawn in place with a bar,
+/// bytes and rate; otherwise plain lines at each change of state.
+final class PullDisplay: @unchecked Sendable {
+    let terminal: Bool
+    let lock = Mutex()
+    var order: [Digest] = []
+    var status: [Digest: String] = [:]
+    var started: [Digest: Double] = [:]
+    var drawn = 0
+
+    init(terminal: Bool) { self.terminal = terminal }
+
+    func line(_ text: String) {
+        print(text)
+        fflush(nil)
+    }
+
+    func handle(_ event: PullEvent) {
+        lock.locked {
+            switch event {
+            case .resolved: break
+            case .layerExists(let digest): set(digest, "Already exists")
+            case .layerWaiting(let digest, _):
+                started[digest] = monotonicSeconds()
+                set(digest, "Pulling fs layer")
+            case .layerProgress(let digest, let bytes, let size):
+                guard terminal else { return }
+                let elapsed = max(monotonicSeconds() - (started[digest] ?? 0), 0.001)
+                set(digest, "Downloading  \(bar(bytes, size))  \(humanSize(bytes))/\(humanSize(size))  \(humanSize(Int64(Double(bytes) / elapsed)))/s")
+            case .layerDownloaded(let digest): set(digest, "Download complete")
+            case .layerDone(let digest): set(digest, "Pull complete")
+            }
+        }
+    }
+
+    private func set(_ digest: Digest, _ text: String) {
+        if status[digest] == nil { order.append(digest) }
+        status[digest] = text
+        if !terminal {
+            print("\(digest.shortID): \(text)")
+            fflush(nil)
+            return
+        }
+        redraw()
+    }
+
+    private func redraw() {
+        var out = drawn > 0 ? "\u{1b}[\(drawn)A" : ""
+        for digest in order { out += "\u{1b}[2K\(digest.shortID): \(status[digest] ?? "")\n" }
+        drawn = order.count
+        print(out, terminator: "")
+        fflush(nil)
+    }
+
+    func finish() { fflush(nil) }
+
+    private func bar(_ bytes: Int64, _ size: Int64) -> String {
+        let width = 40
+        let filled = size > 0 ? min(width, Int(Double(bytes) / Double(size) * Double(width))) : width
+        if filled >= width { return "[" + String(repeating: "=", count: width) + "]" }
+        return "[" + String(repeating: "=", count: filled) + ">" + String(repeating: " ", count: width - filled - 1) + "]"
+    }
+}
+
+/// A plain pthread mutex for the display (events arrive from several layer tasks).
+final class Mutex: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}
+
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
