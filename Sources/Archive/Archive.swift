@@ -1,1 +1,0 @@
-// Archive: see Package.swift for where this layer sits.

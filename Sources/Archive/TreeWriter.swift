@@ -1,0 +1,155 @@
+import Glibc
+import LinuxSys
+
+extension TarWriter {
+    /// How `writeTree` reads a directory.
+    public struct TreeOptions: Sendable {
+        /// Turn overlayfs markers back into OCI whiteouts, for tarring an overlay upper directory
+        /// as a layer: a 0:0 character device `name` becomes `.wh.name`, and a directory with
+        /// `<prefix>opaque=y` gets a `.wh..wh..opq` entry.
+        public var overlayWhiteouts: Bool
+        public var overlayXattrPrefix: String
+
+        public init(overlayWhiteouts: Bool = false, overlayXattrPrefix: String = "trusted.overlay.") {
+            self.overlayWhiteouts = overlayWhiteouts
+            self.overlayXattrPrefix = overlayXattrPrefix
+        }
+    }
+
+    /// Appends every entry below `directory` (not the directory itself), in name order, with paths
+    /// relative to it (`a/b`). Files that share an inode become hardlinks to the first name met.
+    /// Owners are numeric (no user names: the output must not depend on the host's passwd), and
+    /// mtimes keep their nanoseconds. Call `finish()` afterwards.
+    public func writeTree(directory: String, options: TreeOptions = TreeOptions()) throws {
+        let root = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard root >= 0 else { throw ArchiveError("directory \(directory)", SysError("open").reason, errno: errno) }
+        defer { Glibc.close(root) }
+        var walker = TreeWalker(writer: self, options: options, base: directory)
+        defer { walker.buffer.deallocate() }
+        try walker.walk(root, prefix: "")
+    }
+
+    /// A deterministic tar of `directory`, written to `sink` and finished.
+    public static func writeTree(directory: String, options: TreeOptions = TreeOptions(), to sink: @escaping Sink) throws {
+        let writer = TarWriter(sink: sink)
+        try writer.writeTree(directory: directory, options: options)
+        try writer.finish()
+    }
+}
+
+private struct TreeWalker {
+    let writer: TarWriter
+    let options: TarWriter.TreeOptions
+    let base: String
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
+    /// (device, inode) of multiply-linked files already written, and the path they were written as.
+    var seen: [InodeKey: String] = [:]
+
+    struct InodeKey: Hashable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    init(writer: TarWriter, options: TarWriter.TreeOptions, base: String) {
+        self.writer = writer
+        self.options = options
+        self.base = base
+    }
+
+    private func fail(_ path: String, _ operation: String) -> ArchiveError {
+        ArchiveError("tree entry \(base)/\(path)", "\(operation): \(SysError(operation).reason)", errno: errno)
+    }
+
+    mutating func walk(_ dir: Int32, prefix: String) throws {
+        let names: [String]
+        do { names = try FS.list(dir).sorted() } catch { throw ArchiveError("tree entry \(base)/\(prefix)", error.description) }
+        for name in names {
+            let path = prefix + name
+            var st = stat()
+            guard fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw fail(path, "lstat") }
+            var header = TarHeader(path: path, mode: UInt32(st.st_mode & 0o7777), uid: Int(st.st_uid), gid: Int(st.st_gid),
+                                   mtime: TarHeader.Time(seconds: Int64(st.st_mtim.tv_sec), nanoseconds: Int32(st.st_mtim.tv_nsec)))
+            header.xattrs = xattrs(dir, name)
+            switch st.st_mode & S_IFMT {
+            case S_IFDIR:
+                header.type = .directory
+                let opaque = options.overlayWhiteouts && header.xattrs[options.overlayXattrPrefix + "opaque"] == Array("y".utf8)
+                if options.overlayWhiteouts { header.xattrs = header.xattrs.filter { !$0.key.hasPrefix(options.overlayXattrPrefix) } }
+                try writer.writeHeader(header)
+                if opaque { try writer.writeHeader(TarHeader(path: path + "/.wh..wh..opq", mode: 0, mtime: header.mtime)) }
+                let child = openDirectoryNoFollow(dir, name)
+                guard child >= 0 else { throw fail(path, "open") }
+                defer { Glibc.close(child) }
+                try walk(child, prefix: path + "/")
+            case S_IFREG:
+                let key = InodeKey(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+                if st.st_nlink > 1, let first = seen[key] {
+                    header.type = .hardlink
+                    header.linkName = first
+                    try writer.writeHeader(header)
+                    continue
+                }
+                if st.st_nlink > 1 { seen[key] = path }
+                header.size = Int64(st.st_size)
+                try writeFile(dir, name, header)
+            case S_IFLNK:
+                header.type = .symlink
+                header.linkName = try readlink(dir, name, path)
+                try writer.writeHeader(header)
+            case S_IFCHR where options.overlayWhiteouts && st.st_rdev == 0:
+                try writer.writeHeader(TarHeader(path: prefix + ".wh." + name, mode: 0, mtime: header.mtime))
+            case S_IFCHR, S_IFBLK:
+                header.type = st.st_mode & S_IFMT == S_IFCHR ? .characterDevice : .blockDevice
+                header.devMajor = UInt32((st.st_rdev >> 8) & 0xfff) | UInt32(truncatingIfNeeded: (st.st_rdev >> 32) & ~0xfff)
+                header.devMinor = UInt32(st.st_rdev & 0xff) | UInt32(truncatingIfNeeded: (st.st_rdev >> 12) & ~0xff)
+                try writer.writeHeader(header)
+            case S_IFIFO:
+                header.type = .fifo
+                try writer.writeHeader(header)
+            default:
+                continue   // sockets cannot be archived
+            }
+        }
+    }
+
+    private func writeFile(_ dir: Int32, _ name: String, _ header: TarHeader) throws {
+        let fd = openFileNoFollow(dir, name)
+        guard fd >= 0 else { throw fail(header.path, "open") }
+        defer { Glibc.close(fd) }
+        try writer.writeHeader(header)
+        var left = header.size
+        while left > 0 {
+            let n = read(fd, buffer.baseAddress, Int(min(Int64(buffer.count), left)))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw n < 0 ? fail(header.path, "read") : ArchiveError("tree entry \(base)/\(header.path)", "file shrank while being archived")
+            }
+            try writer.writeData(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            left -= Int64(n)
+        }
+    }
+
+    private func readlink(_ dir: Int32, _ name: String, _ path: String) throws -> String {
+        var target = [CChar](repeating: 0, count: 4096)
+        let n = readlinkat(dir, name, &target, target.count)
+        guard n >= 0 else { throw fail(path, "readlink") }
+        return String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    private func xattrs(_ dir: Int32, _ name: String) -> [String: [UInt8]] {
+        let path = "/proc/self/fd/\(dir)/\(name)"
+        var result: [String: [UInt8]] = [:]
+        for key in Xattr.names(path: path) {
+            if let value = Xattr.get(path: path, name: key) { result[key] = value }
+        }
+        return result
+    }
+}
+
+private func openDirectoryNoFollow(_ dir: Int32, _ name: String) -> Int32 {
+    openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+}
+
+private func openFileNoFollow(_ dir: Int32, _ name: String) -> Int32 {
+    openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+}
