@@ -132,8 +132,8 @@ public final class BlobWriter {
             throw ImageStoreError("blob \(digest): expected \(size) bytes, got \(written)")
         }
         let target = store.path(digest)
-        // Data reaches the disk before the name does, so a crash cannot leave a named, torn blob.
-        if fsync(fd) != 0 { let e = SysError("fsync", temporaryPath); abandon(); throw .sys(e) }
+        // No fsync: a killed process loses nothing the kernel already holds, and the rename makes
+        // the whole blob visible at once. (Power loss is the filesystem's journal's business.)
         _ = Glibc.close(fd)
         fd = -1
         if rename(temporaryPath, target) != 0 {

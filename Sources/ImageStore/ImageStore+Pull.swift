@@ -147,7 +147,9 @@ extension ImageStore {
             try await client.fetchBlob(reference, descriptor) { buffer in
                 try buffer.withUnsafeReadableBytes { bytes in
                     try writer.write(bytes)
-                    try unpacker?.consume(bytes)
+                    do { try unpacker?.consume(bytes) } catch {
+                        throw ImageStoreError("layer \(descriptor.digest) of \(reference.familiar): \(error)")
+                    }
                 }
                 received += Int64(buffer.readableBytes)
                 if received - reported >= 512 << 10 || received == descriptor.size {
@@ -158,7 +160,10 @@ extension ImageStore {
             progress(.layerDownloaded(descriptor.digest))
             try writer.commit(expected: descriptor.digest, size: descriptor.size)
             if let unpacker, let target {
-                let layer = try unpacker.finish()
+                let layer: UnpackedLayer
+                do { layer = try unpacker.finish() } catch {
+                    throw ImageStoreError("layer \(descriptor.digest) of \(reference.familiar): \(error)")
+                }
                 try commitSnapshot(target, unpacked: layer, expected: diffID, blob: descriptor.digest)
             }
         } catch {

@@ -47,7 +47,7 @@ struct StoreTests {
             let loaded = try fresh.call("load", "-i", archive)
             #expect(loaded == "Loaded image: \(name)\n", "\(format): \(loaded)")
             #expect(trimmed(try fresh.call("images", "-q", "--no-trunc")) == id)
-            #expect(FileManager.default.fileExists(atPath: fresh.root + "/snapshots/" + (fresh.snapshots.sorted().first ?? "x") + "/bin"))
+            #expect(fresh.snapshots.contains { FileManager.default.fileExists(atPath: fresh.root + "/snapshots/" + $0 + "/bin/busybox") })
             #expect(fresh.snapshots == berth.snapshots)
         }
         // A tar from stdout loads from stdin.
@@ -211,7 +211,8 @@ struct StoreTests {
             let snapshot = berth.root + "/snapshots/" + (berth.snapshots.first ?? "")
             #expect(FileManager.default.fileExists(atPath: snapshot + "/tmp/\(marker)-dotdot"))
         } else {
-            #expect(result.stderr.contains("hard") || result.stderr.contains("passwd"), "\(result.stderr)")
+            // Refused, naming the entry from the tar that tried to leave.
+            #expect(result.stderr.contains("layer entry") && (result.stderr.contains(marker) || result.stderr.contains("hard")), "\(result.stderr)")
             #expect(berth.snapshots.isEmpty)
         }
     }
