@@ -45,11 +45,13 @@ extension RegistryClient {
             request.method = call.method
             request.headers = call.headers
             request.headers.replaceOrAdd(name: "User-Agent", value: userAgent)
+            var sentCredentials = false
             if let authorization = call.authorization {
                 request.headers.replaceOrAdd(name: "Authorization", value: authorization)
             } else if let registry = call.registry,
                       let authorization = try await authorization(registry: registry, scope: call.scope, operation: call.operation) {
                 request.headers.replaceOrAdd(name: "Authorization", value: authorization)
+                sentCredentials = true
             }
             if let body = call.body { request.body = body() }
 
@@ -73,15 +75,14 @@ extension RegistryClient {
                 let challenge = AuthChallenge.preferred(response.headers["WWW-Authenticate"])
                 if !answeredChallenge, let challenge, challenge.isBearer && challenge.realm != nil || challenge.isBasic {
                     answeredChallenge = true
-                    let previous = tokens.challenge(for: registry)
                     tokens.setChallenge(challenge, for: registry)
                     tokens.invalidate(TokenCache.Key(registry: registry, scope: call.scope.joined(separator: " ")))
                     let credentials = try self.credentials(for: registry, operation: call.operation)
-                    // Basic auth without credentials is pointless to retry. This request went without an
-                    // Authorization header (a concurrent one may have learnt the challenge meanwhile), so
-                    // credentials, when there are some, have not been refused yet.
-                    _ = previous
-                    let pointless = challenge.isBasic && credentials == nil
+                    // Asking again is pointless for Basic auth without credentials, or when this very request
+                    // carried them. (One that went anonymous may meet a challenge a concurrent request has
+                    // just learnt; its credentials have not been refused yet.) A bearer token may have
+                    // expired, so Bearer is always answered once.
+                    let pointless = challenge.isBasic && (credentials == nil || sentCredentials)
                     if !pointless { continue }
                 }
                 throw try unauthorized(registry: registry, call: call, body: body)
