@@ -1,6 +1,5 @@
 import Archive
 import Glibc
-import LinuxSys
 import NIOCore
 import OCI
 import Registry
@@ -178,18 +177,8 @@ extension ImageStore {
     func unpackStoredLayer(_ descriptor: Descriptor, diffID: Digest) throws {
         let target = try snapshots.prepare()
         do {
-            let unpacker = try LayerUnpacker(into: target)
-            let fd = try FS.open(content.path(descriptor.digest), O_RDONLY)
-            defer { FS.close(fd) }
-            var buffer = [UInt8](repeating: 0, count: 1 << 20)
-            while true {
-                let n = try buffer.withUnsafeMutableBytes { raw throws(SysError) in
-                    try sys("read", content.path(descriptor.digest)) { read(fd, raw.baseAddress!, raw.count) }
-                }
-                if n == 0 { break }
-                try buffer.withUnsafeBytes { raw in try unpacker.consume(UnsafeRawBufferPointer(rebasing: raw[0..<n])) }
-            }
-            try commitSnapshot(target, unpacked: try unpacker.finish(), expected: diffID, blob: descriptor.digest)
+            let unpacked = try LayerUnpacker.unpack(file: content.path(descriptor.digest), into: target)
+            try commitSnapshot(target, unpacked: unpacked, expected: diffID, blob: descriptor.digest)
         } catch {
             snapshots.abandon(target)
             throw error

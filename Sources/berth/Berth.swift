@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import ImageStore
+import LinuxSys
 import OCI
 import Registry
 
@@ -45,19 +46,12 @@ enum GlobalOptions {
     }
 
     static func store() throws -> ImageStore {
-        try ImageStore(root: FS_absolute(root))
+        try ImageStore(root: FS.absolute(root))
     }
 
     static func client(insecure: [String] = []) -> RegistryClient {
         RegistryClient(credentials: CredentialStore(path: CredentialStore.defaultPath()), insecureRegistries: Set(insecure))
     }
-}
-
-func FS_absolute(_ path: String) -> String {
-    if path.hasPrefix("/") { return path }
-    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-    guard getcwd(&buffer, buffer.count) != nil else { return path }
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + path
 }
 
 /// Parses a user's image reference, with Docker's wording on failure.

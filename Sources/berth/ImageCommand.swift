@@ -11,39 +11,11 @@ struct ImageCommand: AsyncParsableCommand {
 struct ImageList: BerthCommand {
     static let configuration = CommandConfiguration(commandName: "ls", abstract: "List images", aliases: ["list"])
     @OptionGroup var options: ImagesOptions
-    func execute() async throws { try await options.images.execute() }
-}
-
-struct ImagesOptions: ParsableArguments {
-    @Flag(name: .shortAndLong) var all = false
-    @Flag(name: .shortAndLong) var quiet = false
-    @Flag var digests = false
-    @Flag(name: .customLong("no-trunc")) var noTrunc = false
-    @Option(name: .shortAndLong) var filter: [String] = []
-    @Option var format: String?
-    @Argument var repository: String?
-
-    var images: Images {
-        var command = Images()
-        command.all = all
-        command.quiet = quiet
-        command.digests = digests
-        command.noTrunc = noTrunc
-        command.filter = filter
-        command.format = format
-        command.repository = repository
-        return command
-    }
+    func execute() async throws { try options.list() }
 }
 
 struct ImageRemove: BerthCommand {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove one or more images", aliases: ["remove"])
-    @Flag(name: .shortAndLong, help: "Force removal of the image") var force = false
-    @Argument var images: [String]
-    func execute() async throws {
-        var command = Rmi()
-        command.force = force
-        command.images = images
-        try await command.execute()
-    }
+    @OptionGroup var options: RemoveOptions
+    func execute() async throws { try options.remove() }
 }

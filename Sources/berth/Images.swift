@@ -6,7 +6,12 @@ import TextTemplate
 
 struct Images: BerthCommand {
     static let configuration = CommandConfiguration(commandName: "images", abstract: "List images")
+    @OptionGroup var options: ImagesOptions
+    func execute() async throws { try options.list() }
+}
 
+/// What `images` and `image ls` take, and the listing itself.
+struct ImagesOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Show all images (there are no intermediate images to hide yet)")
     var all = false
     @Flag(name: .shortAndLong, help: "Only show image IDs")
@@ -25,12 +30,13 @@ struct Images: BerthCommand {
     static let headers = ["ID": "IMAGE ID", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "VirtualSize": "VIRTUAL SIZE",
                           "SharedSize": "SHARED SIZE", "UniqueSize": "UNIQUE SIZE"]
 
-    func execute() async throws {
+    func list() throws {
         let store = try GlobalOptions.store()
         let filters = try ImageFilters(filter, repository: repository)
         var rows: [ImageRow] = []
         for record in try store.images() {
-            let labels = (try? store.load(record))?.config.config?.labels ?? [:]
+            // Labels live in the config: read it only when a filter asks about them.
+            let labels = filters.labels.isEmpty ? [:] : (try? store.load(record))?.config.config?.labels ?? [:]
             for row in ImageRow.rows(for: record, noTrunc: noTrunc) where filters.accepts(row, record: record, labels: labels) {
                 rows.append(row)
             }

@@ -16,10 +16,16 @@ struct Tag: BerthCommand {
 
 struct Rmi: BerthCommand {
     static let configuration = CommandConfiguration(abstract: "Remove one or more images")
+    @OptionGroup var options: RemoveOptions
+    func execute() async throws { try options.remove() }
+}
+
+/// What `rmi` and `image rm` take, and the removal itself.
+struct RemoveOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Force removal of the image") var force = false
     @Argument(help: "IMAGE") var images: [String]
 
-    func execute() async throws {
+    func remove() throws {
         let store = try GlobalOptions.store()
         var failed = false
         for name in images {
