@@ -122,6 +122,8 @@ struct StoreTests {
         let json = try berth.call("images", "--format", "json")
         #expect(json.split(separator: "\n").count == 2 && json.contains("\"Repository\":\"mine\""), "\(json)")
         #expect(try berth.call("images", "--format", "{{.ID}}", "--filter", "label=nope") == "")
+        // The management-command spellings take the same options.
+        #expect(try berth.call("image", "ls", "--format", "{{.Repository}}", "mine") == "mine\n")
         let history = try berth.call("history", "mine:1")
         #expect(history.hasPrefix("IMAGE"), "\(history)")
         let bad = try berth.callAnyway(["images", "--format", "{{.Nope"])
