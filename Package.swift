@@ -6,6 +6,9 @@ import PackageDescription
 //   OCI, LinuxSys <- Archive (tar, gzip, zstd, safe unpack) <- ImageStore (blobs, records, snapshots)
 //   OCI <- Registry (distribution client)                   <- ImageStore
 //   TextTemplate (Go-template --format) <- berth
+//   ContainerRuntime <- Supervisor (per-container process: stdio, json-file logs, exit, restarts, health)
+//                                    <- berth-supervisor
+//   ImageStore, Supervisor, ContainerRuntime <- Engine (containers, volumes, their database) <- berth
 // The library is `ContainerRuntime` rather than `Runtime` because the toolchain ships a module named `Runtime`.
 let package = Package(
     name: "Berth",
@@ -13,6 +16,7 @@ let package = Package(
     products: [
         .executable(name: "berth-runtime", targets: ["berth-runtime"]),
         .executable(name: "berth", targets: ["berth"]),
+        .executable(name: "berth-supervisor", targets: ["berth-supervisor"]),
         .library(name: "OCI", targets: ["OCI"]),
         .library(name: "ContainerRuntime", targets: ["ContainerRuntime"]),
         .library(name: "ImageStore", targets: ["ImageStore"]),
@@ -45,9 +49,15 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "TextTemplate"),
+        .target(name: "Supervisor", dependencies: ["ContainerRuntime", "LinuxSys", "CLinuxSys", "OCI"]),
+        .target(name: "Engine", dependencies: [
+            "ImageStore", "Supervisor", "ContainerRuntime", "LinuxSys", "CLinuxSys", "OCI",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .executableTarget(name: "berth-runtime", dependencies: ["ContainerRuntime", "LinuxSys", "OCI"]),
+        .executableTarget(name: "berth-supervisor", dependencies: ["Supervisor", "LinuxSys"]),
         .executableTarget(name: "berth", dependencies: [
-            "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate",
+            "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "Supervisor", "ContainerRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -59,6 +69,8 @@ let package = Package(
             "Registry", "OCI", .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "ImageTests", dependencies: ["ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TestSupport"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "LinuxSys", "OCI", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

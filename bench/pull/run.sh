@@ -10,6 +10,8 @@
 #   BERTH=PATH          the berth binary (default .build/release/berth); left out when absent
 #   BERTH_PULL_FLAGS    extra flags for `berth pull` (split on spaces)
 #   DOCKER=PATH         the docker client (default /usr/bin/docker, Debian's, same version as dockerd)
+#   BENCH_FS=loop|here  where the stores live (default loop: a fresh journaled ext4 on a loop device,
+#                       as a host's disk is; here: WORKDIR's own filesystem)
 #
 # Runs bench/pull/prepare.sh WORKDIR first (builds the image once, starts the registry, pushes).
 # One hyperfine invocation, each command with its own --prepare that empties its store:
@@ -50,8 +52,16 @@ done
 
 mkdir -p "$WORKDIR"
 WORKDIR=$(cd "$WORKDIR" && pwd)
-STORES=$WORKDIR/stores                      # the fresh stores the pulls write into
-DOCKER_WORK=$WORKDIR/docker                 # dockerd's data root, config, log
+BENCH_FS=${BENCH_FS:-loop}
+[[ $BENCH_FS == loop || $BENCH_FS == here ]] || die "BENCH_FS must be loop or here (got '$BENCH_FS')"
+# The stores live on their own filesystem: a journaled ext4, made fresh for each run of this script.
+# Why: ext4 without a journal (this VM's root) skips inodes freed in the last minutes when it
+# allocates, so each timed pull would pay for the deletions of the run before it.
+FS_IMG=$WORKDIR/stores.ext4
+FS_DIR=$WORKDIR/fs
+if [[ $BENCH_FS == loop ]]; then STORE_BASE=$FS_DIR; else STORE_BASE=$WORKDIR; fi
+STORES=$STORE_BASE/stores                   # the fresh stores the pulls write into
+DOCKER_WORK=$STORE_BASE/docker              # dockerd's data root, config, log
 DOCKER_EXEC_ROOT=/run/berth-bench-pull-docker
 DOCKER_SOCK=/run/berth-bench-pull-docker.sock
 DOCKER_PID=/run/berth-bench-pull-docker.pid
@@ -89,9 +99,16 @@ cleanup() {
   "$REPO/tests/registry/registry.sh" stop "$WORKDIR/registry"
   umount_under "$STORES"
   rm -rf --one-file-system "$STORES" "$DOCKER_WORK" "$WORKDIR/empty-store"
+  unmount_store_fs
   exit "$rc"
 }
+unmount_store_fs() {
+  if mountpoint -q "$FS_DIR"; then umount "$FS_DIR" 2>/dev/null || umount -l "$FS_DIR"; fi
+  rm -f "$FS_IMG"
+}
 stop_dockerd   # whatever a killed earlier run left
+umount_under "$FS_DIR"
+unmount_store_fs
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -100,6 +117,18 @@ trap 'exit 143' TERM
 REF=$("$HERE/prepare.sh" "$WORKDIR") || die "prepare.sh failed"
 ADDR=${REF%%/*}
 say "image: $REF"
+
+# --- the stores' filesystem -----------------------------------------------------------------------
+if [[ $BENCH_FS == loop ]]; then
+  command -v mkfs.ext4 >/dev/null || die "missing mkfs.ext4 (Debian package e2fsprogs)"
+  truncate -s 16G "$FS_IMG"              # sparse: only what the stores write takes space
+  mkfs.ext4 -q -F "$FS_IMG"
+  mkdir -p "$FS_DIR"
+  mount -o loop "$FS_IMG" "$FS_DIR" || die "cannot loop-mount $FS_IMG (set BENCH_FS=here to skip)"
+  say "stores on a fresh journaled ext4 at $FS_DIR"
+else
+  say "stores on $(findmnt -no FSTYPE -T "$WORKDIR") at $WORKDIR (BENCH_FS=here)"
+fi
 
 # --- a private dockerd ----------------------------------------------------------------------------
 # Its own data root, exec root, pid file and socket (as tests/engines/docker.sh starts one), no
@@ -213,4 +242,5 @@ elif not have_berth:
     print("target (berth at most half of docker's time): not measured (no berth binary)")
 PY
 note "load average (1/5/15 min) before: $LOAD_BEFORE, after: $LOAD_AFTER ($(nproc) CPUs)"
+note "stores: BENCH_FS=$BENCH_FS ($(findmnt -no FSTYPE,OPTIONS -T "$STORES"))"
 note "$(hyperfine --version); $(podman --version); $(skopeo --version); dockerd $("$DOCKER" -H "unix://$DOCKER_SOCK" version --format '{{.Server.Version}}'), storage driver overlay2; kernel $(uname -r)"

@@ -1,0 +1,186 @@
+/// What `berth run` / `berth create` were asked for, as typed values: the flags of `docker run`
+/// after parsing, before the image's config is merged in. Stored with the container (it is what
+/// `inspect` reports as HostConfig/Config and what a restart builds the spec from again).
+public struct RunOptions: Codable, Sendable, Equatable {
+    // MARK: identity and process
+    public var name: String?
+    public var hostname: String?
+    public var domainname: String?
+    /// `--entrypoint`: nil keeps the image's; `[""]`-like empty array clears it (`--entrypoint ""`).
+    public var entrypoint: [String]?
+    /// The words after IMAGE; nil (or empty) keeps the image's Cmd.
+    public var command: [String]?
+    /// `-e`/`--env-file` in the order given, each `KEY=VALUE` (a bare `KEY` already resolved from the
+    /// caller's environment, or dropped when unset, as Docker does).
+    public var env: [String] = []
+    public var workingDir: String?
+    /// `-u`: `user`, `uid`, `user:group`, `uid:gid`, as given (resolved against the rootfs later).
+    public var user: String?
+    /// `--group-add`.
+    public var groupAdd: [String] = []
+    public var labels: [String: String] = [:]
+    public var tty = false
+    public var interactive = false
+    public var detach = false
+    public var autoRemove = false
+    public var stopSignal: String?
+    /// `--stop-timeout` in seconds; nil means Docker's 10.
+    public var stopTimeout: Int?
+    /// `--init`: run an init (tini) as pid 1 that reaps zombies and forwards signals.
+    public var initProcess = false
+    public var pull: PullPolicy = .missing
+
+    // MARK: filesystem
+    public var mounts: [MountRequest] = []
+    public var readOnlyRootfs = false
+
+    // MARK: resources (nil: no limit)
+    /// `-m` in bytes.
+    public var memory: Int64?
+    /// `--memory-swap` in bytes, -1 for unlimited; nil means Docker's default (twice `memory`).
+    public var memorySwap: Int64?
+    public var memoryReservation: Int64?
+    /// `--cpus` in billionths of a CPU (Docker's NanoCPUs): 1.5 → 1_500_000_000.
+    public var nanoCPUs: Int64?
+    public var cpuShares: UInt64?
+    public var cpuPeriod: UInt64?
+    public var cpuQuota: Int64?
+    public var cpusetCpus: String?
+    public var cpusetMems: String?
+    /// `--pids-limit`; -1 or 0 means unlimited as in Docker.
+    public var pidsLimit: Int64?
+    public var ulimits: [Ulimit] = []
+    public var shmSize: Int64?
+    public var oomScoreAdj: Int?
+
+    // MARK: security
+    public var capAdd: [String] = []
+    public var capDrop: [String] = []
+    public var privileged = false
+    public var devices: [DeviceRequest] = []
+    /// `--security-opt seccomp=unconfined` → `.unconfined`, `seccomp=PATH` → `.profile(PATH)` (Docker's
+    /// profile format, read at create time), nil → the default profile.
+    public var seccomp: SeccompChoice?
+    public var noNewPrivileges = false
+    /// Any other `--security-opt` values, kept for inspect (label=…, apparmor=…: accepted, not applied).
+    public var securityOpt: [String] = []
+    /// `--sysctl KEY=VALUE`.
+    public var sysctls: [String: String] = [:]
+
+    // MARK: network (bridge networking is a later issue)
+    public var network: NetworkMode = .default
+
+    // MARK: lifecycle
+    public var restart: RestartPolicy = .no
+    /// Health check flags; nil fields keep the image's HEALTHCHECK values.
+    public var health: HealthOverride = HealthOverride()
+    /// `--no-healthcheck`: disable any image health check.
+    public var noHealthcheck = false
+    /// `--log-opt max-size=… max-file=…` (and any other KEY=VALUE, kept for inspect).
+    public var logOptions: [String: String] = [:]
+
+    public init() {}
+}
+
+public enum PullPolicy: String, Codable, Sendable, Equatable {
+    case missing, always, never
+}
+
+/// One `-v`, `--mount` or `--tmpfs`.
+public struct MountRequest: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable, Equatable {
+        /// A host path (`-v /host:/ctr`, `--mount type=bind`).
+        case bind
+        /// A named volume (`-v name:/ctr`), or anonymous when `source` is nil (`-v /ctr`, image VOLUME).
+        case volume
+        case tmpfs
+    }
+    public var kind: Kind
+    /// Host path for binds, volume name for volumes (nil: anonymous), nil for tmpfs.
+    public var source: String?
+    /// Absolute path inside the container.
+    public var target: String
+    public var readOnly = false
+    /// Further mount options as given: `z`/`Z`/`rprivate`/`nocopy` for -v, `size=…`/`mode=…` for tmpfs.
+    public var options: [String] = []
+
+    public init(kind: Kind, source: String?, target: String, readOnly: Bool = false, options: [String] = []) {
+        self.kind = kind
+        self.source = source
+        self.target = target
+        self.readOnly = readOnly
+        self.options = options
+    }
+}
+
+/// `--ulimit nofile=1024:2048` (soft:hard; one number sets both).
+public struct Ulimit: Codable, Sendable, Equatable {
+    /// Docker's short name: `nofile`, `nproc`, `core`, `memlock`, `stack`, ….
+    public var name: String
+    public var soft: Int64
+    public var hard: Int64
+    public init(name: String, soft: Int64, hard: Int64) {
+        self.name = name
+        self.soft = soft
+        self.hard = hard
+    }
+}
+
+/// `--device /dev/host[:/dev/ctr[:rwm]]`.
+public struct DeviceRequest: Codable, Sendable, Equatable {
+    public var hostPath: String
+    public var containerPath: String
+    /// Cgroup permissions, a subset of "rwm".
+    public var permissions: String
+    public init(hostPath: String, containerPath: String, permissions: String = "rwm") {
+        self.hostPath = hostPath
+        self.containerPath = containerPath
+        self.permissions = permissions
+    }
+}
+
+public enum SeccompChoice: Codable, Sendable, Equatable {
+    case unconfined
+    case profile(path: String)
+}
+
+public enum NetworkMode: Codable, Sendable, Equatable {
+    /// No flag given: bridge once networks exist (issue 6); until then, like `none`.
+    case `default`
+    case none
+    case host
+    /// `bridge` or a user network name (issue 6).
+    case named(String)
+    /// `container:NAME|ID`.
+    case container(String)
+}
+
+/// `--restart no|on-failure[:N]|always|unless-stopped`.
+public enum RestartPolicy: Codable, Sendable, Equatable {
+    case no
+    /// Restart after a non-zero exit, at most `maximumRetries` times (nil: forever).
+    case onFailure(maximumRetries: Int?)
+    case always
+    case unlessStopped
+
+    /// Docker's name for inspect's HostConfig.RestartPolicy.Name.
+    public var name: String {
+        switch self {
+        case .no: "no"
+        case .onFailure: "on-failure"
+        case .always: "always"
+        case .unlessStopped: "unless-stopped"
+        }
+    }
+}
+
+/// `--health-cmd/-interval/-timeout/-retries/-start-period`; durations in nanoseconds as Docker stores them.
+public struct HealthOverride: Codable, Sendable, Equatable {
+    /// `--health-cmd "curl …"`, stored as Docker does: `["CMD-SHELL", "curl …"]`.
+    public var test: [String]?
+    public var interval: Int64?
+    public var timeout: Int64?
+    public var retries: Int?
+    public var startPeriod: Int64?
+    public init() {}
+}

@@ -1,0 +1,1 @@
+// berth-supervisor: placeholder until the supervisor loop lands.
