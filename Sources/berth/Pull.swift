@@ -30,7 +30,9 @@ struct Pull: BerthCommand {
         let client = GlobalOptions.client(insecure: insecureList(tlsVerify, [reference]))
         var references = [reference]
         if allTags {
-            if reference.tag != nil && name.contains(":") && !name.hasSuffix(":") && reference.tag != "latest" || reference.digest != nil {
+            // As Docker: only a bare name goes with -a (a ':' in the last component is a tag; the
+            // host's port sits in the first).
+            if name.contains("@") || (name.split(separator: "/").last ?? "").contains(":") {
                 throw ValidationError("tag can't be used with --all-tags/-a")
             }
             references = try await client.tags(reference).sorted().map { reference.with(tag: $0) }
