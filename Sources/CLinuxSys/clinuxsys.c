@@ -3,6 +3,7 @@
 #include <string.h>
 #include <stdarg.h>
 #include <errno.h>
+#include <sys/signalfd.h>
 
 pid_t berth_clone(unsigned long flags) {
     return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
@@ -217,6 +218,23 @@ int berth_connect_unix(const char *path) {
     return fd;
 }
 
+int berth_listen_unix(const char *path, int backlog) {
+    struct sockaddr_un address;
+    memset(&address, 0, sizeof address);
+    address.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof address.sun_path) { errno = ENAMETOOLONG; return -1; }
+    strcpy(address.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return -1;
+    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0 || listen(fd, backlog) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
 int berth_pty_unlock(int master) {
     int unlock = 0;
     return ioctl(master, TIOCSPTLCK, &unlock);
@@ -348,4 +366,14 @@ int berth_bind_idmapped(const char *source, int recursive, int userns_fd, int ta
     close(tree);
     errno = saved;
     return result;
+}
+
+int berth_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+int berth_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }
+int berth_signalfd(const sigset_t *mask) { return signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK); }
+int berth_drain_signalfd(int fd) {
+    struct signalfd_siginfo info;
+    int count = 0;
+    while (read(fd, &info, sizeof info) == (ssize_t)sizeof info) count++;
+    return count;
 }

@@ -1,19 +1,19 @@
 import Glibc
 
-enum Clock {
+public enum Clock {
     /// Now in RFC 3339 with nanoseconds, UTC, the way runc writes `created` (Go's RFC3339Nano).
-    static func rfc3339Nano() -> String {
+    public static func rfc3339Nano() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return format(seconds: now.tv_sec, nanoseconds: Int(now.tv_nsec))
     }
 
     /// Now in RFC 3339 to the second, as log lines carry it.
-    static func rfc3339() -> String {
+    public static func rfc3339() -> String {
         format(seconds: time(nil), nanoseconds: 0)
     }
 
-    static func format(seconds: time_t, nanoseconds: Int) -> String {
+    public static func format(seconds: time_t, nanoseconds: Int) -> String {
         var seconds = seconds
         var parts = tm()
         gmtime_r(&seconds, &parts)
@@ -31,9 +31,15 @@ enum Clock {
         return out + "Z"
     }
 
-    static func monotonicMilliseconds() -> Int64 {
+    public static func monotonicMilliseconds() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+
+    public static func monotonicSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 }

@@ -8,7 +8,7 @@ import OCI
 /// The pty is made inside the container, from its own devpts, after pivot_root: the master goes
 /// out over the console socket (SCM_RIGHTS, as runc sends it, so containerd, conmon and Docker
 /// can hold it); the peer becomes the process's controlling terminal and stdio, and /dev/console.
-enum Console {
+public enum Console {
     /// What runc puts in the message that carries the master: its path.
     static let masterName = "/dev/ptmx"
 
@@ -87,7 +87,7 @@ enum Console {
     }
 
     /// Receives the master the container sent over our end of a console socket pair.
-    static func receiveMaster(_ socket: Int32) throws(RuntimeError) -> Int32 {
+    public static func receiveMaster(_ socket: Int32) throws(RuntimeError) -> Int32 {
         var name = [CChar](repeating: 0, count: 4096)
         let fd = berth_recv_fd(socket, &name, name.count - 1)
         guard fd >= 0 else { throw SysError("recvmsg", "console socket").context("receive pty master") }

@@ -58,6 +58,11 @@ public struct OCIRuntime: Sendable {
                          annotations: record.annotations)
     }
 
+    /// The cgroup directories a container was given (empty when it is unknown).
+    public func cgroupPaths(id: String) -> [String] {
+        (try? store.load(id))?.cgroupPaths ?? []
+    }
+
     /// `state`: the container's state as the spec defines it.
     public func state(id: String) throws(RuntimeError) -> OCI.State {
         try StateStore.validate(id: id)

@@ -11,8 +11,9 @@ public struct CreateOptions: Sendable {
     public var noPivot = false
     public var noNewKeyring = false
     public var preserveFds = 0
-    /// Our end of an internal console socket, when `run` relays the terminal itself.
-    var consoleSocketFD: Int32?
+    /// The runtime's end of an in-process console socket (a socketpair), when the caller — `run`, or
+    /// the engine's supervisor — takes the pty master itself with `Console.receiveMaster`.
+    public var consoleSocketFD: Int32?
 
     public init(bundle: String, pidFile: String? = nil, consoleSocket: String? = nil) {
         self.bundle = bundle

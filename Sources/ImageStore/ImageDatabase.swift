@@ -22,7 +22,7 @@ public struct ImageRecord: Sendable, Equatable {
 /// Image records, tags and layer sizes in SQLite (`<root>/berth.db`, WAL). Every change is one
 /// transaction, and content (blobs, snapshots) is in place before the record that names it.
 public final class ImageDatabase: Sendable {
-    let pool: DatabasePool
+    package let pool: DatabasePool
 
     public init(path: String) throws(ImageStoreError) {
         do {

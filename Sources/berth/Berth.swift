@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Glibc
 import ImageStore
 import LinuxSys
@@ -17,6 +18,8 @@ struct Berth: AsyncParsableCommand {
         subcommands: [
             Pull.self, Push.self, Images.self, ImageCommand.self, Inspect.self, Tag.self, Rmi.self,
             Save.self, Load.self, Import.self, History.self, Login.self, Logout.self,
+            Run.self, Create.self, Start.self, Stop.self, Kill.self, Restart.self, Rm.self, Ps.self, Wait.self,
+            Rename.self, ContainerCommand.self,
         ])
 }
 
@@ -43,6 +46,10 @@ enum GlobalOptions {
             index += 1
         }
         return rest
+    }
+
+    static func engine() throws -> Engine {
+        try Engine(root: FS.absolute(root), runRoot: FS.absolute(runroot))
     }
 
     static func store() throws -> ImageStore {

@@ -18,18 +18,40 @@ struct ImageInspect: BerthCommand {
 }
 
 struct Inspect: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Return low-level information on images")
+    static let configuration = CommandConfiguration(abstract: "Return low-level information on containers and images")
 
     @Option(name: .shortAndLong, help: "Format output using a Go template, or json")
     var format: String?
-    @Option(name: .customLong("type"), help: "Only search for objects of this type (image)")
+    @Option(name: .customLong("type"), help: "Only search for objects of this type (container, image)")
     var kind: String?
     @Argument(help: "NAME|ID")
     var names: [String]
 
     func execute() async throws {
-        if let kind, kind != "image" { throw ValidationError("\"\(kind)\" is not a valid value for --type (only image is known so far)") }
-        try inspectImages(names, format: format)
+        if let kind, kind != "image" && kind != "container" {
+            throw ValidationError("\"\(kind)\" is not a valid value for --type")
+        }
+        if kind == "image" { return try inspectImages(names, format: format) }
+        // As Docker: each name is looked up as a container first, then as an image.
+        let engine = try GlobalOptions.engine()
+        var values: [TemplateValue] = []
+        var missing: [String] = []
+        for name in names {
+            if let container = try? engine.container(name) {
+                values.append(containerInspectValue(container, engine: engine))
+            } else if kind != "container", let record = try? engine.images.resolve(name), let image = try? engine.images.load(record) {
+                values.append(try inspectValue(image, store: engine.images))
+            } else {
+                missing.append(name)
+            }
+        }
+        if !values.isEmpty || missing.isEmpty {
+            printBlock(try InspectFormatter.render(values, format: format == "json" ? nil : format))
+        }
+        if !missing.isEmpty {
+            for name in missing { printError("Error: No such object: \(name)") }
+            throw ExitCode(1)
+        }
     }
 }
 
@@ -46,7 +68,7 @@ func inspectImages(_ names: [String], format: String?) throws {
         }
     }
     if !values.isEmpty || missing.isEmpty {
-        print(try InspectFormatter.render(values, format: format == "json" ? nil : format))
+        printBlock(try InspectFormatter.render(values, format: format == "json" ? nil : format))
     }
     if !missing.isEmpty {
         for message in missing { printError("Error: \(message)") }

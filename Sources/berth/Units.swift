@@ -47,3 +47,8 @@ func humanDuration(_ seconds: Double) -> String {
     if hours < 24 * 365 * 2 { return "\(hours / 24 / 30) months" }
     return "\(hours / 24 / 365) years"
 }
+
+/// Prints text that may or may not end in a newline, ending it with exactly one.
+func printBlock(_ text: String) {
+    print(text.hasSuffix("\n") ? text : text + "\n", terminator: "")
+}

@@ -45,6 +45,15 @@ static const int BERTH_AT_EMPTY_PATH = 0x1000;
 static const int BERTH_AT_RECURSIVE = 0x8000;
 static const int BERTH_CLOSE_RANGE_CLOEXEC = 4;
 static const int BERTH_NR_SCMP_ERROR = __NR_SCMP_ERROR;
+static const short BERTH_POSIX_SPAWN_SETSID = 0x80;
+
+// The supervisor's event sources (GNU extensions).
+int berth_pipe2(int fds[2], int flags);
+int berth_accept4(int fd, int flags);
+// A close-on-exec, non-blocking signalfd for the signals in `mask` (the caller blocks them).
+int berth_signalfd(const sigset_t *mask);
+// Reads every pending siginfo from a non-blocking signalfd; returns how many were read.
+int berth_drain_signalfd(int fd);
 
 // fork() with namespace flags: the child continues on a copy of the caller's stack, like fork().
 pid_t berth_clone(unsigned long flags);
@@ -99,6 +108,8 @@ int berth_recv_fd(int sock, char *payload, size_t len);
 long berth_recv_msg(int sock, char *payload, size_t len, int *fd);
 // A connected SOCK_STREAM unix socket (close-on-exec) to `path`, or -1 with errno.
 int berth_connect_unix(const char *path);
+// A listening unix stream socket at `path` (close-on-exec, non-blocking).
+int berth_listen_unix(const char *path, int backlog);
 
 // Pseudo-terminals. The peer is opened from the master with TIOCGPTPEER, never by path, so no
 // path in the container can substitute another device for it (runc CVE-2025-52565).

@@ -1,0 +1,449 @@
+import CLinuxSys
+import ContainerRuntime
+import Glibc
+import ImageStore
+import LinuxSys
+import OCI
+
+extension Engine {
+    // MARK: - Create
+
+    /// `create`: records a container from a stored image. Nothing runs yet; `start` mounts its
+    /// rootfs and starts its supervisor.
+    public func create(image imageName: String, options: RunOptions) throws(EngineError) -> Container {
+        let record: ImageRecord
+        do { record = try images.resolve(imageName) } catch {
+            throw .notFound("Unable to find image '\(imageName)' locally")
+        }
+        let image: ImageStore.Image
+        do { image = try images.load(record) } catch { throw .system("load image \(imageName)", error) }
+        let id = Self.newID()
+        var name = options.name ?? ""
+        if let given = options.name {
+            guard Self.isValidName(given) else {
+                throw .invalid("Invalid container name (\(given)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+            }
+            name = given.hasPrefix("/") ? String(given.dropFirst()) : given
+        } else {
+            name = try uniqueGeneratedName()
+        }
+        let input = SpecInput(containerID: id, image: image.config.config, options: options, rootfs: rootfsPath(id),
+                              volumeSources: [:], etcFiles: [:], initBinary: nil, cgroupsPath: "/berth/\(id)")
+        let config = SpecBuilder.effectiveConfig(input)
+        if (config.entrypoint ?? []).isEmpty && (config.cmd ?? []).isEmpty {
+            throw .invalid("No command specified")
+        }
+        let container = Container(id: id, name: name, image: imageName, imageID: record.id.description,
+                                  created: Clock.rfc3339Nano(), options: options, config: config)
+        do {
+            try FS.mkdirAll(containerDirectory(id), mode: 0o710)
+        } catch {
+            throw .system("create container directory", error)
+        }
+        do {
+            try containers.insert(container)
+        } catch {
+            FS.removeAll(containerDirectory(id))
+            throw error
+        }
+        return container
+    }
+
+    static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        for byte in bytes { text += [digits[Int(byte >> 4)], digits[Int(byte & 15)]] }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        let body = name.hasPrefix("/") ? Substring(name.dropFirst()) : Substring(name)
+        guard let first = body.utf8.first, isAlnum(first) else { return false }
+        return body.utf8.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
+    }
+
+    private static func isAlnum(_ c: UInt8) -> Bool {
+        (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+    }
+
+    func uniqueGeneratedName() throws(EngineError) -> String {
+        let taken = Set(try containers.all().map(\.name))
+        for _ in 0..<64 {
+            let name = NameGenerator.random()
+            if !taken.contains(name) { return name }
+        }
+        return NameGenerator.random() + "_\(UInt16.random(in: 1...9999))"
+    }
+
+    // MARK: - Start
+
+    /// What `start` hands back: the supervisor, and with `attach` our end of its first client socket.
+    public struct Started: Sendable {
+        public var pid: Int32
+        public var attachFD: Int32?
+    }
+
+    /// `start`: mounts the rootfs, writes the bundle and the supervisor's config, starts the
+    /// supervisor and waits until the container runs (or could not start: the error says why and
+    /// carries Docker's 126/127 in `exitCode`).
+    public func start(_ container: Container, attach: Bool = false) throws(StartError) -> Started {
+        let current = status(container)
+        if current.isRunning || current.status == "restarting" {
+            return Started(pid: current.state.pid, attachFD: nil)
+        }
+        let id = container.id
+        let runDir = runDirectory(id)
+        do {
+            try FS.mkdirAll(runDir, mode: 0o700)
+            _ = unlink(runDir + "/" + SupervisorConfig.stopRequestName)
+        } catch {
+            throw StartError(.system("create run directory", error))
+        }
+        let image: ImageStore.Image
+        do {
+            image = try images.load(try images.resolve(container.imageID))
+        } catch {
+            throw StartError(.system("image \(container.image) of container \(container.name)", error))
+        }
+        do {
+            try mountRootfs(container, layers: images.layerPaths(image))
+        } catch {
+            throw StartError(error)
+        }
+        let supervisor: SupervisorConfig
+        do {
+            let etcFiles = try writeEtcFiles(container)
+            let input = SpecInput(containerID: id, image: image.config.config, options: container.options,
+                                  rootfs: rootfsPath(id), volumeSources: [:], etcFiles: etcFiles,
+                                  initBinary: container.options.initProcess ? Self.initBinary() : nil,
+                                  cgroupsPath: "/berth/\(id)")
+            let spec = try SpecBuilder.build(input)
+            try createPaths(SpecBuilder.pathsToCreate(input), in: rootfsPath(id))
+            let bytes: [UInt8]
+            do { bytes = try JSONTreeEncoder.encode(spec, indent: 2) } catch { throw EngineError.system("encode config.json", error) }
+            do { try FS.writeFileAtomically(runDir + "/config.json", bytes, mode: 0o600) } catch {
+                throw EngineError.system("write config.json", error)
+            }
+            let log = try LogOptions.parse(container.options.logOptions)
+            let healthcheck = container.config.healthcheck.flatMap { $0.test?.first == "NONE" ? nil : $0 }
+            supervisor = SupervisorConfig(
+                id: id, bundle: runDir, runtimeRoot: runtime.store.root, statePath: statePath(id),
+                logPath: logPath(id), logMaxSize: log.maxSize, logMaxFiles: log.maxFiles,
+                attachSocket: attachSocketPath(id), tty: container.options.tty,
+                openStdin: container.options.interactive, stdinOnce: container.options.interactive && attach,
+                restart: container.options.restart, rootfsMount: rootfsPath(id),
+                exitCommand: container.options.autoRemove ? cleanupCommand(id) : nil, healthcheck: healthcheck)
+            do { try supervisor.save(runDirectory: runDir) } catch { throw EngineError.system("write supervisor.json", error) }
+        } catch {
+            unmountRootfs(id)
+            throw StartError(error)
+        }
+        return try spawnSupervisor(container, attach: attach)
+    }
+
+    /// The command a detached `--rm` container's supervisor runs when it has ended.
+    func cleanupCommand(_ id: String) -> [String] {
+        let berth = Self.siblingExecutable("berth") ?? "/usr/bin/berth"
+        return [berth, "--root", root, "--runroot", runRoot, "rm", "-f", id]
+    }
+
+    public struct StartError: Error, CustomStringConvertible, Sendable {
+        public var error: EngineError
+        /// Docker's exit status for `run` when the process could not start (125, 126, 127).
+        public var exitCode: Int32
+        public var description: String { error.message }
+        init(_ error: EngineError, exitCode: Int32 = 125) {
+            self.error = error
+            self.exitCode = exitCode
+        }
+        init(_ error: any Error) {
+            self.error = (error as? EngineError) ?? .system("\(error)")
+            self.exitCode = 125
+        }
+    }
+
+    // MARK: - Rootfs
+
+    func isMounted(_ path: String) -> Bool {
+        guard let text = try? FS.readText("/proc/self/mountinfo") else { return false }
+        let escaped = path.split(separator: " ", omittingEmptySubsequences: false).joined(separator: "\\040")
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ", maxSplits: 5)
+            if fields.count > 4, fields[4] == escaped { return true }
+        }
+        return false
+    }
+
+    /// The image's snapshots as overlay lower layers (topmost first), the container's own upper and work.
+    func mountRootfs(_ container: Container, layers: [String]) throws(EngineError) {
+        let dir = containerDirectory(container.id)
+        let target = rootfsPath(container.id)
+        if isMounted(target) { return }
+        do {
+            for sub in ["upper", "work", "rootfs", "empty"] { try FS.mkdirAll(dir + "/" + sub, mode: 0o755) }
+        } catch {
+            throw .system("create overlay directories", error)
+        }
+        let lower = layers.isEmpty ? [dir + "/empty"] : layers.reversed()
+        let data = "lowerdir=\(lower.joined(separator: ":")),upperdir=\(dir)/upper,workdir=\(dir)/work"
+        do {
+            try MountSys.mount(source: "overlay", target: target, type: "overlay", flags: 0, data: data)
+        } catch {
+            throw .system("mount the rootfs of \(container.name)", error)
+        }
+    }
+
+    func unmountRootfs(_ id: String) {
+        let target = rootfsPath(id)
+        while isMounted(target) {
+            if (try? MountSys.umount(target, flags: Int32(MNT_DETACH))) == nil { break }
+        }
+    }
+
+    /// Creates directories inside the mounted rootfs, each path resolved inside it.
+    func createPaths(_ paths: [String], in rootfs: String) throws(EngineError) {
+        guard !paths.isEmpty else { return }
+        let rootFD: Int32
+        do { rootFD = try FS.open(rootfs, BERTH_O_PATH | O_DIRECTORY | O_CLOEXEC) } catch { throw .system("open rootfs", error) }
+        defer { FS.close(rootFD) }
+        let inRoot = InRoot(rootFD: rootFD, rootPath: rootfs)
+        for path in paths {
+            do { FS.close(try inRoot.mkdirAll(path)) } catch { throw .invalid("create \(path) in the container: \(error)") }
+        }
+    }
+
+    /// /etc/hostname, /etc/hosts and /etc/resolv.conf as Docker writes them for a container.
+    func writeEtcFiles(_ container: Container) throws(EngineError) -> [String: String] {
+        let dir = containerDirectory(container.id)
+        let hostname = container.options.hostname ?? container.shortID
+        var hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+        hosts += "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
+        var resolv = (try? FS.readText("/etc/resolv.conf")) ?? ""
+        if container.options.network == .host {
+            hosts = (try? FS.readText("/etc/hosts")) ?? hosts
+        } else {
+            // Loopback resolvers of the host are unreachable from the container's own network.
+            let kept = resolv.split(separator: "\n", omittingEmptySubsequences: false).filter { line in
+                let words = line.split(separator: " ")
+                return !(words.first == "nameserver" && words.count > 1 && (words[1].hasPrefix("127.") || words[1] == "::1"))
+            }
+            resolv = kept.joined(separator: "\n")
+        }
+        do {
+            try FS.writeFileAtomically(dir + "/hostname", Array((hostname + "\n").utf8), mode: 0o644)
+            try FS.writeFileAtomically(dir + "/hosts", Array(hosts.utf8), mode: 0o644)
+            try FS.writeFileAtomically(dir + "/resolv.conf", Array(resolv.utf8), mode: 0o644)
+        } catch {
+            throw .system("write /etc files of \(container.name)", error)
+        }
+        return ["/etc/hostname": dir + "/hostname", "/etc/hosts": dir + "/hosts", "/etc/resolv.conf": dir + "/resolv.conf"]
+    }
+
+    /// Debian's tini, which Docker ships as docker-init.
+    static func initBinary() -> String? {
+        ["/usr/bin/tini-static", "/usr/bin/docker-init", "/usr/bin/tini"].first { access($0, X_OK) == 0 }
+    }
+
+    /// A program installed beside the running one (berth-supervisor next to berth), or `BERTH_<NAME>`.
+    static func siblingExecutable(_ name: String) -> String? {
+        let variable = "BERTH_" + name.uppercased().replacing("berth-", with: "").replacing("-", with: "_")
+        if let value = getenv(variable).map({ String(cString: $0) }), !value.isEmpty { return value }
+        if let me = try? FS.readlink("/proc/self/exe") {
+            let dir = me.split(separator: "/").dropLast().joined(separator: "/")
+            let path = "/" + dir + "/" + name
+            if access(path, X_OK) == 0 { return path }
+        }
+        for dir in ["/usr/local/bin", "/usr/bin"] where access(dir + "/" + name, X_OK) == 0 { return dir + "/" + name }
+        return nil
+    }
+
+    // MARK: - Supervisor
+
+    func spawnSupervisor(_ container: Container, attach: Bool) throws(StartError) -> Started {
+        guard let binary = Self.siblingExecutable("berth-supervisor") else {
+            unmountRootfs(container.id)
+            throw StartError(.system("berth-supervisor not found beside berth (set BERTH_SUPERVISOR)"))
+        }
+        var ready: [Int32] = [0, 0]
+        guard berth_pipe2(&ready, O_CLOEXEC) == 0 else { throw StartError(.system("pipe for the supervisor")) }
+        var attachPair: (Int32, Int32)?
+        if attach {
+            do { attachPair = try ProcessSys.socketPair(type: SOCK_STREAM) } catch {
+                FS.close(ready[0]); FS.close(ready[1])
+                throw StartError(.system("attach socket", error))
+            }
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDWR, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_RDWR, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_RDWR, 0)
+        posix_spawn_file_actions_adddup2(&actions, ready[1], 3)
+        var argv = [binary, runDirectory(container.id), "--ready-fd", "3"]
+        if let attachPair {
+            posix_spawn_file_actions_adddup2(&actions, attachPair.1, 4)
+            argv += ["--attach-fd", "4"]
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, BERTH_POSIX_SPAWN_SETSID | Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { for arg in cArgs { free(arg) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, binary, &actions, &attributes, &cArgs, environ)
+        FS.close(ready[1])
+        if let attachPair { FS.close(attachPair.1) }
+        guard spawned == 0 else {
+            FS.close(ready[0])
+            if let attachPair { FS.close(attachPair.0) }
+            unmountRootfs(container.id)
+            throw StartError(.system("start \(binary): \(String(cString: strerror(spawned)))"))
+        }
+        // The supervisor's first line: "ok\tPID", or "error\tSTATUS\tMESSAGE".
+        var reply: [UInt8] = []
+        while true {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = Glibc.read(ready[0], &buffer, buffer.count)
+            if n > 0 { reply += buffer[0..<n]; continue }
+            if n < 0 && errno == EINTR { continue }
+            break
+        }
+        FS.close(ready[0])
+        let line = String(decoding: reply, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        let fields = line.split(separator: "\t", maxSplits: 2).map(String.init)
+        if fields.first == "ok" {
+            return Started(pid: pid, attachFD: attachPair?.0)
+        }
+        if let attachPair { FS.close(attachPair.0) }
+        // Reap it now if it already ended, so no zombie stays behind us.
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, WNOHANG)
+        if fields.count == 3, let code = Int32(fields[1]) {
+            throw StartError(.system(fields[2]), exitCode: code)
+        }
+        throw StartError(.system("the supervisor of \(container.name) ended before the container started (see \(runDirectory(container.id))/runtime.log)"))
+    }
+
+    // MARK: - Stop, kill
+
+    /// `stop`: the stop signal, then SIGKILL after `timeout` seconds (Docker's default 10). A stopped
+    /// container is not restarted by its policy.
+    public func stop(_ container: Container, timeout: Int? = nil) throws(EngineError) {
+        var current = status(container)
+        if current.status == "restarting" {
+            markStopRequested(container)
+            waitUntilSettled(container, seconds: 5)
+            return
+        }
+        guard current.isRunning else { return }
+        markStopRequested(container)
+        let signal = Signals.parse(container.config.stopSignal ?? "SIGTERM") ?? SIGTERM
+        if current.status == "paused" { try? runtime.resume(id: container.id) }
+        try? runtime.kill(id: container.id, signal: signal)
+        let seconds = timeout ?? container.options.stopTimeout ?? 10
+        if seconds < 0 || !waitForExit(container, seconds: Double(seconds)) {
+            try? runtime.kill(id: container.id, signal: SIGKILL, all: true)
+            _ = waitForExit(container, seconds: 30)
+        }
+        current = status(container)
+        if current.isRunning { throw .system("container \(container.name) did not stop") }
+    }
+
+    /// `kill`: a signal to the container's init (SIGKILL by default). Like `stop`, a killed
+    /// container is not restarted by its policy.
+    public func kill(_ container: Container, signal: Int32) throws(EngineError) {
+        let current = status(container)
+        guard current.isRunning else {
+            throw .conflict("Error response from daemon: Cannot kill container: \(container.name): Container \(container.id) is not running")
+        }
+        markStopRequested(container)
+        do { try runtime.kill(id: container.id, signal: signal) } catch {
+            throw .system("kill \(container.name)", error)
+        }
+    }
+
+    func markStopRequested(_ container: Container) {
+        let path = runDirectory(container.id) + "/" + SupervisorConfig.stopRequestName
+        try? FS.writeFileAtomically(path, [], mode: 0o600)
+    }
+
+    /// Waits until the supervisor has recorded the end of the run; false on timeout.
+    @discardableResult
+    func waitForExit(_ container: Container, seconds: Double) -> Bool {
+        let deadline = Clock.monotonicSeconds() + seconds
+        while Clock.monotonicSeconds() < deadline {
+            let current = status(container)
+            if !current.isRunning && current.status != "created" || current.status == "restarting" { return true }
+            usleep(5_000)
+        }
+        return false
+    }
+
+    func waitUntilSettled(_ container: Container, seconds: Double) {
+        let deadline = Clock.monotonicSeconds() + seconds
+        while Clock.monotonicSeconds() < deadline {
+            let current = status(container)
+            if current.status == "exited" || current.status == "created" { return }
+            usleep(10_000)
+        }
+    }
+
+    /// `wait`: blocks until the container is no longer running (not restarting either) and
+    /// returns its exit status.
+    public func wait(_ container: Container) throws(EngineError) -> Int32 {
+        while true {
+            let current = status(container)
+            if current.status == "exited" { return current.state.exitCode }
+            if current.status == "created" && !(current.state.supervisorAlive) { return current.state.exitCode }
+            usleep(10_000)
+            // The container may have been removed meanwhile (--rm).
+            if (try? containers.all().contains { $0.id == container.id }) == false { return current.state.exitCode }
+        }
+    }
+
+    // MARK: - Remove
+
+    /// `rm`: a stopped container's directories, mounts and record; `force` kills a running one first.
+    public func remove(_ container: Container, force: Bool) throws(EngineError) {
+        let current = status(container)
+        if current.isRunning || current.status == "restarting" {
+            guard force else {
+                throw .conflict("Error response from daemon: You cannot remove a running container \(container.id). Stop the container before attempting removal or force remove")
+            }
+            markStopRequested(container)
+            if current.status == "paused" { try? runtime.resume(id: container.id) }
+            try? runtime.kill(id: container.id, signal: SIGKILL, all: true)
+            _ = waitForExit(container, seconds: 10)
+        }
+        // A supervisor still finishing up (or one killed -9) must not outlive the record.
+        let state = ContainerRunState.load(statePath(container.id))
+        if let state, state.supervisorAlive {
+            _ = Glibc.kill(state.supervisorPid, SIGKILL)
+        }
+        if let state, state.containerAlive {
+            _ = Glibc.kill(state.pid, SIGKILL)
+        }
+        try? runtime.delete(id: container.id, force: true)
+        unmountRootfs(container.id)
+        FS.removeAll(runDirectory(container.id))
+        FS.removeAll(containerDirectory(container.id))
+        try containers.remove(id: container.id)
+    }
+
+    public func rename(_ container: Container, to name: String) throws(EngineError) {
+        guard Self.isValidName(name) else {
+            throw .invalid("Error response from daemon: Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+        }
+        try containers.rename(id: container.id, to: name.hasPrefix("/") ? String(name.dropFirst()) : name)
+    }
+}

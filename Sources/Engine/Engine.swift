@@ -1,0 +1,111 @@
+import ContainerRuntime
+import Glibc
+import ImageStore
+import LinuxSys
+import OCI
+
+/// Berth's engine on one machine: containers (with their supervisors), over the image store.
+/// Daemonless, as Podman is: every CLI process opens the same on-disk state, and the database and
+/// per-container locks keep concurrent CLIs safe.
+///
+///     <root>/berth.db                         images and containers (SQLite, WAL)
+///     <root>/containers/<id>/                 persistent: state.json, <id>-json.log, upper/, work/,
+///                                             rootfs/ (the overlay mount point), hosts, hostname, resolv.conf
+///     <runroot>/containers/<id>/              per boot: config.json (the bundle), supervisor.json, attach
+///     <runroot>/runtime/                      the runtime's state (berth-runtime's format)
+public final class Engine: Sendable {
+    public let root: String
+    public let runRoot: String
+    public let images: ImageStore
+    let containers: ContainerDatabase
+    let runtime: OCIRuntime
+
+    public init(root: String, runRoot: String) throws(EngineError) {
+        self.root = FS.absolute(root)
+        self.runRoot = FS.absolute(runRoot)
+        do {
+            images = try ImageStore(root: self.root)
+        } catch {
+            throw .system("open image store \(root)", error)
+        }
+        containers = try ContainerDatabase(pool: images.database.pool)
+        runtime = OCIRuntime(root: self.runRoot + "/runtime")
+        do {
+            try FS.mkdirAll(self.root + "/containers", mode: 0o710)
+            try FS.mkdirAll(self.runRoot + "/containers", mode: 0o700)
+        } catch {
+            throw .system("create engine directories", error)
+        }
+    }
+
+    // MARK: - Paths
+
+    func containerDirectory(_ id: String) -> String { root + "/containers/" + id }
+    func runDirectory(_ id: String) -> String { runRoot + "/containers/" + id }
+    func statePath(_ id: String) -> String { containerDirectory(id) + "/state.json" }
+    public func logPath(_ id: String) -> String { containerDirectory(id) + "/\(id)-json.log" }
+    func rootfsPath(_ id: String) -> String { containerDirectory(id) + "/rootfs" }
+    func attachSocketPath(_ id: String) -> String { runDirectory(id) + "/attach" }
+
+    // MARK: - Finding containers
+
+    public func all() throws(EngineError) -> [Container] { try containers.all() }
+
+    /// Docker's lookup: a full ID, a name (with or without the leading slash), or a unique ID prefix.
+    public func container(_ text: String) throws(EngineError) -> Container {
+        let all = try containers.all()
+        if let exact = all.first(where: { $0.id == text }) { return exact }
+        let name = text.hasPrefix("/") ? String(text.dropFirst()) : text
+        if let named = all.first(where: { $0.name == name }) { return named }
+        let matches = all.filter { $0.id.hasPrefix(text) }
+        if matches.count == 1, !text.isEmpty { return matches[0] }
+        if matches.count > 1 { throw .notFound("Error response from daemon: multiple containers found with provided prefix: \(text)") }
+        throw .notFound("Error response from daemon: No such container: \(text)")
+    }
+
+    /// The run state and Docker's status word, checked against the live system.
+    public func status(_ container: Container) -> ContainerState {
+        ContainerState(state: ContainerRunState.load(statePath(container.id)), runtime: runtime, id: container.id)
+    }
+}
+
+/// A container's state as the engine reports it: the supervisor's record, corrected by what is
+/// true now (a killed supervisor or container does not stay "running").
+public struct ContainerState: Sendable {
+    /// Docker's State.Status: created, running, paused, restarting, exited, dead.
+    public var status: String
+    public var state: ContainerRunState
+
+    init(state recorded: ContainerRunState?, runtime: OCIRuntime, id: String) {
+        guard var state = recorded else {
+            self.status = "created"
+            self.state = ContainerRunState(status: .starting)
+            return
+        }
+        switch state.status {
+        case .running:
+            if state.containerAlive {
+                let runtimeStatus = try? runtime.state(id: id).status
+                status = runtimeStatus == .paused ? "paused" : "running"
+            } else if state.supervisorAlive {
+                // Ended a moment ago; the supervisor is writing it down.
+                status = "running"
+            } else {
+                // Both gone without a word (kill -9): ended, status unknown.
+                state.status = .exited
+                state.pid = 0
+                if state.exitCode == 0 { state.exitCode = 255 }
+                status = "exited"
+            }
+        case .restarting:
+            status = state.supervisorAlive ? "restarting" : "exited"
+        case .starting:
+            status = state.supervisorAlive ? "created" : (state.startedAt == ContainerRunState.zeroTime ? "created" : "exited")
+        case .exited:
+            status = "exited"
+        }
+        self.state = state
+    }
+
+    public var isRunning: Bool { status == "running" || status == "paused" }
+}

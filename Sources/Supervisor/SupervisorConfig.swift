@@ -1,0 +1,75 @@
+import LinuxSys
+import OCI
+
+/// What the engine tells a container's supervisor: written by the engine as `supervisor.json` in the
+/// container's run directory before it starts `berth-supervisor RUNDIR`.
+public struct SupervisorConfig: Codable, Sendable, Equatable {
+    public var id: String
+    /// The OCI bundle (config.json) the runtime creates the container from.
+    public var bundle: String
+    /// The runtime's state root (the engine's private one, not berth-runtime's default).
+    public var runtimeRoot: String
+    /// The container's persistent run state (`ContainerRunState`), kept across reboots.
+    public var statePath: String
+    /// The json-file log and its rotation.
+    public var logPath: String
+    public var logMaxSize: Int64?
+    public var logMaxFiles: Int
+    /// The unix socket attach clients connect to (`berth attach`, `start -a`, later the API server).
+    public var attachSocket: String
+    public var tty: Bool
+    /// `-i`: the container's stdin stays open and is fed by attached clients.
+    public var openStdin: Bool
+    /// Close the container's stdin when the first client that wrote to it detaches (`docker run -i`).
+    public var stdinOnce: Bool
+    public var restart: RestartPolicy
+    /// The overlay mount of the rootfs: unmounted when the supervisor ends for good.
+    public var rootfsMount: String?
+    /// Run once the container has ended for good (e.g. `berth rm` for `run -d --rm`).
+    public var exitCommand: [String]?
+    /// The image's or the user's health check (Docker's Test/Interval/Timeout/Retries/StartPeriod).
+    public var healthcheck: HealthConfig?
+
+    public init(id: String, bundle: String, runtimeRoot: String, statePath: String, logPath: String,
+                logMaxSize: Int64?, logMaxFiles: Int, attachSocket: String, tty: Bool, openStdin: Bool,
+                stdinOnce: Bool, restart: RestartPolicy, rootfsMount: String?, exitCommand: [String]?,
+                healthcheck: HealthConfig?) {
+        self.id = id
+        self.bundle = bundle
+        self.runtimeRoot = runtimeRoot
+        self.statePath = statePath
+        self.logPath = logPath
+        self.logMaxSize = logMaxSize
+        self.logMaxFiles = logMaxFiles
+        self.attachSocket = attachSocket
+        self.tty = tty
+        self.openStdin = openStdin
+        self.stdinOnce = stdinOnce
+        self.restart = restart
+        self.rootfsMount = rootfsMount
+        self.exitCommand = exitCommand
+        self.healthcheck = healthcheck
+    }
+
+    public static let fileName = "supervisor.json"
+    /// Created by `stop`/`kill` before they signal: the exit that follows is not restarted.
+    public static let stopRequestName = "stop-requested"
+
+    public static func load(runDirectory: String) throws(SupervisorError) -> SupervisorConfig {
+        let path = runDirectory + "/" + fileName
+        do {
+            return try JSONTreeDecoder.decode(SupervisorConfig.self, from: try FS.readFile(path))
+        } catch {
+            throw SupervisorError("read \(path)", error)
+        }
+    }
+
+    public func save(runDirectory: String) throws(SupervisorError) {
+        let path = runDirectory + "/" + Self.fileName
+        do {
+            try FS.writeFileAtomically(path, try JSONTreeEncoder.encode(self), mode: 0o600)
+        } catch {
+            throw SupervisorError("write \(path)", error)
+        }
+    }
+}

@@ -1,0 +1,186 @@
+import ArgumentParser
+import Engine
+import OCI
+import TextTemplate
+
+/// `container inspect`: Docker's JSON for a container — the fields people script against
+/// (State, Config, HostConfig, Name, Image, RestartCount, LogPath, Mounts).
+func containerInspectValue(_ container: Container, engine: Engine) -> TemplateValue {
+    let status = engine.status(container)
+    let state = status.state
+    let options = container.options
+    let config = container.config
+    func strings(_ list: [String]?) -> TemplateValue { list.map { .array($0.map(TemplateValue.string)) } ?? .null }
+    func map(_ values: [String: String]?) -> TemplateValue {
+        .object((values ?? [:]).keys.sorted().map { (key: $0, value: TemplateValue.string(values?[$0] ?? "")) })
+    }
+    func set(_ values: [String: EmptyObject]?) -> TemplateValue {
+        guard let values else { return .null }
+        return .object(values.keys.sorted().map { (key: $0, value: TemplateValue.object([])) })
+    }
+    let args = (config.entrypoint ?? []) + (config.cmd ?? [])
+    var stateMembers: [(key: String, value: TemplateValue)] = [
+        ("Status", .string(status.status)),
+        ("Running", .bool(status.isRunning)),
+        ("Paused", .bool(status.status == "paused")),
+        ("Restarting", .bool(status.status == "restarting")),
+        ("OOMKilled", .bool(state.oomKilled)),
+        ("Dead", .bool(false)),
+        ("Pid", .int(Int64(status.isRunning ? state.pid : 0))),
+        ("ExitCode", .int(Int64(state.exitCode))),
+        ("Error", .string(state.error)),
+        ("StartedAt", .string(state.startedAt)),
+        ("FinishedAt", .string(state.finishedAt)),
+    ]
+    if let health = state.health {
+        stateMembers.append(("Health", .object([
+            ("Status", .string(health.status)),
+            ("FailingStreak", .int(Int64(health.failingStreak))),
+            ("Log", .array(health.log.map { probe in
+                .object([("Start", .string(probe.start)), ("End", .string(probe.end)),
+                         ("ExitCode", .int(Int64(probe.exitCode))), ("Output", .string(probe.output))])
+            })),
+        ])))
+    }
+    var healthcheck: TemplateValue = .null
+    if let health = config.healthcheck {
+        var members: [(key: String, value: TemplateValue)] = [("Test", strings(health.test))]
+        if let value = health.interval { members.append(("Interval", .int(value))) }
+        if let value = health.timeout { members.append(("Timeout", .int(value))) }
+        if let value = health.startPeriod { members.append(("StartPeriod", .int(value))) }
+        if let value = health.retries { members.append(("Retries", .int(Int64(value)))) }
+        healthcheck = .object(members)
+    }
+    var configMembers: [(key: String, value: TemplateValue)] = [
+        ("Hostname", .string(options.hostname ?? container.shortID)),
+        ("Domainname", .string(options.domainname ?? "")),
+        ("User", .string(config.user ?? "")),
+        ("AttachStdin", .bool(options.interactive && !options.detach)),
+        ("AttachStdout", .bool(!options.detach)),
+        ("AttachStderr", .bool(!options.detach)),
+        ("ExposedPorts", set(config.exposedPorts)),
+        ("Tty", .bool(options.tty)),
+        ("OpenStdin", .bool(options.interactive)),
+        ("StdinOnce", .bool(options.interactive && !options.detach)),
+        ("Env", strings(config.env)),
+        ("Cmd", strings(config.cmd)),
+    ]
+    if config.healthcheck != nil { configMembers.append(("Healthcheck", healthcheck)) }
+    configMembers += [
+        ("Image", .string(container.image)),
+        ("Volumes", set(config.volumes)),
+        ("WorkingDir", .string(config.workingDir ?? "")),
+        ("Entrypoint", strings(config.entrypoint)),
+        ("OnBuild", strings(config.onBuild)),
+        ("Labels", map(config.labels)),
+    ]
+    if let signal = config.stopSignal { configMembers.append(("StopSignal", .string(signal))) }
+    if let timeout = options.stopTimeout { configMembers.append(("StopTimeout", .int(Int64(timeout)))) }
+
+    let restart: TemplateValue = {
+        var retries = 0
+        if case .onFailure(let maximum) = options.restart { retries = maximum ?? 0 }
+        return .object([("Name", .string(options.restart.name)), ("MaximumRetryCount", .int(Int64(retries)))])
+    }()
+    let binds = options.mounts.filter { $0.kind != .tmpfs && $0.source != nil }.map { mount in
+        "\(mount.source ?? ""):\(mount.target)" + (mount.readOnly || !mount.options.isEmpty
+            ? ":" + ((mount.readOnly ? ["ro"] : []) + mount.options).joined(separator: ",") : "")
+    }
+    let tmpfs = Dictionary(options.mounts.filter { $0.kind == .tmpfs }.map { ($0.target, $0.options.joined(separator: ",")) },
+                           uniquingKeysWith: { first, _ in first })
+    let ulimits: TemplateValue = .array(options.ulimits.map { limit in
+        .object([("Name", .string(limit.name)), ("Hard", .int(limit.hard)), ("Soft", .int(limit.soft))])
+    })
+    let hostConfig: TemplateValue = .object([
+        ("Binds", binds.isEmpty ? .null : strings(binds)),
+        ("NetworkMode", .string(networkName(options.network))),
+        ("RestartPolicy", restart),
+        ("AutoRemove", .bool(options.autoRemove)),
+        ("CapAdd", options.capAdd.isEmpty ? .null : strings(options.capAdd)),
+        ("CapDrop", options.capDrop.isEmpty ? .null : strings(options.capDrop)),
+        ("Privileged", .bool(options.privileged)),
+        ("ReadonlyRootfs", .bool(options.readOnlyRootfs)),
+        ("SecurityOpt", options.securityOpt.isEmpty && !options.noNewPrivileges ? .null
+            : strings(options.securityOpt + (options.noNewPrivileges ? ["no-new-privileges"] : []))),
+        ("Tmpfs", tmpfs.isEmpty ? .null : map(tmpfs)),
+        ("ShmSize", .int(options.shmSize ?? 67_108_864)),
+        ("Init", options.initProcess ? .bool(true) : .null),
+        ("Memory", .int(options.memory ?? 0)),
+        ("MemoryReservation", .int(options.memoryReservation ?? 0)),
+        ("MemorySwap", .int(options.memorySwap ?? (options.memory.map { $0 * 2 } ?? 0))),
+        ("NanoCpus", .int(options.nanoCPUs ?? 0)),
+        ("CpuShares", .int(Int64(options.cpuShares ?? 0))),
+        ("CpuPeriod", .int(Int64(options.cpuPeriod ?? 0))),
+        ("CpuQuota", .int(options.cpuQuota ?? 0)),
+        ("CpusetCpus", .string(options.cpusetCpus ?? "")),
+        ("CpusetMems", .string(options.cpusetMems ?? "")),
+        ("PidsLimit", options.pidsLimit.map { TemplateValue.int($0) } ?? .null),
+        ("Ulimits", options.ulimits.isEmpty ? .null : ulimits),
+        ("LogConfig", .object([("Type", .string("json-file")), ("Config", map(options.logOptions))])),
+    ])
+    let mounts: TemplateValue = .array(options.mounts.filter { $0.kind != .tmpfs }.map { mount in
+        .object([
+            ("Type", .string(mount.kind == .bind ? "bind" : "volume")),
+            ("Source", .string(mount.source ?? "")),
+            ("Destination", .string(mount.target)),
+            ("Mode", .string(mount.options.joined(separator: ","))),
+            ("RW", .bool(!mount.readOnly)),
+        ])
+    })
+    return .object([
+        ("Id", .string(container.id)),
+        ("Created", .string(container.created)),
+        ("Path", .string(args.first ?? "")),
+        ("Args", strings(Array(args.dropFirst()))),
+        ("State", .object(stateMembers)),
+        ("Image", .string(container.imageID)),
+        ("ResolvConfPath", .string(engine.root + "/containers/\(container.id)/resolv.conf")),
+        ("HostnamePath", .string(engine.root + "/containers/\(container.id)/hostname")),
+        ("HostsPath", .string(engine.root + "/containers/\(container.id)/hosts")),
+        ("LogPath", .string(engine.logPath(container.id))),
+        ("Name", .string("/" + container.name)),
+        ("RestartCount", .int(Int64(state.restartCount))),
+        ("Driver", .string("overlay")),
+        ("Platform", .string("linux")),
+        ("MountLabel", .string("")),
+        ("ProcessLabel", .string("")),
+        ("AppArmorProfile", .string("")),
+        ("HostConfig", hostConfig),
+        ("GraphDriver", .object([
+            ("Data", .object([
+                ("MergedDir", .string(engine.root + "/containers/\(container.id)/rootfs")),
+                ("UpperDir", .string(engine.root + "/containers/\(container.id)/upper")),
+                ("WorkDir", .string(engine.root + "/containers/\(container.id)/work")),
+            ])),
+            ("Name", .string("overlay")),
+        ])),
+        ("Mounts", mounts),
+        ("Config", .object(configMembers)),
+        ("NetworkSettings", .object([("Networks", .object([]))])),
+    ])
+}
+
+struct ContainerInspect: BerthCommand {
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Display detailed information on one or more containers")
+
+    @Option(name: .shortAndLong, help: "Format output using a Go template, or json")
+    var format: String?
+    @Flag(name: .shortAndLong, help: "Display total file sizes (not measured)")
+    var size = false
+    @Argument(help: "CONTAINER")
+    var containers: [String]
+
+    func execute() async throws {
+        let engine = try GlobalOptions.engine()
+        var values: [TemplateValue] = []
+        var failed = false
+        for name in containers {
+            do { values.append(containerInspectValue(try engine.container(name), engine: engine)) } catch {
+                printError("Error: No such container: \(name)")
+                failed = true
+            }
+        }
+        if !values.isEmpty || failed == false { printBlock(try InspectFormatter.render(values, format: format == "json" ? nil : format)) }
+        if failed { throw ExitCode(1) }
+    }
+}

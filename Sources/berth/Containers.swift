@@ -1,0 +1,366 @@
+import ArgumentParser
+import ContainerRuntime
+import Engine
+import Glibc
+import ImageStore
+import OCI
+import TextTemplate
+
+/// `ps` (and `container ls`): containers in Docker's table, newest first.
+struct Ps: BerthCommand {
+    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List containers")
+
+    @Flag(name: .shortAndLong, help: "Show all containers (default shows just running)")
+    var all = false
+    @Flag(name: .shortAndLong, help: "Only display container IDs")
+    var quiet = false
+    @Option(name: [.customShort("n"), .customLong("last")], help: "Show n last created containers (includes all states)")
+    var last: Int = -1
+    @Flag(name: .shortAndLong, help: "Show the latest created container (includes all states)")
+    var latest = false
+    @Flag(name: .customLong("no-trunc"), help: "Don't truncate output")
+    var noTrunc = false
+    @Flag(name: .shortAndLong, help: "Display total file sizes (not measured: shown as 0B)")
+    var size = false
+    @Option(name: .shortAndLong, help: "Filter output based on conditions provided")
+    var filter: [String] = []
+    @Option(help: "Format output using a Go template, or table / json")
+    var format: String?
+
+    static let headers = ["ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "RunningFor": "CREATED",
+                          "Status": "STATUS", "Ports": "PORTS", "Names": "NAMES", "CreatedAt": "CREATED AT",
+                          "State": "STATE", "Labels": "LABELS", "Mounts": "MOUNTS", "Networks": "NETWORKS",
+                          "Size": "SIZE", "LocalVolumes": "LOCAL VOLUMES"]
+
+    func execute() async throws {
+        let engine = try GlobalOptions.engine()
+        let filters = try ContainerFilters(filter)
+        var listed: [(Container, ContainerState)] = []
+        for container in try engine.all() {
+            listed.append((container, engine.status(container)))
+        }
+        let limit = latest ? 1 : last
+        let showAll = all || limit > 0 || !filters.isEmpty && filters.mentionsStatus
+        listed = listed.filter { showAll || $0.1.isRunning || $0.1.status == "restarting" }
+        listed = listed.filter { filters.accepts($0.0, $0.1) }
+        if limit > 0 { listed = Array(listed.prefix(limit)) }
+        if quiet {
+            for (container, _) in listed { print(noTrunc ? container.id : container.shortID) }
+            return
+        }
+        let defaultTable = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+            + (size ? "\t{{.Size}}" : "")
+        let formatter = ListFormatter(format: OutputFormat(format ?? "table"), defaultTable: defaultTable, headers: Self.headers)
+        print(try formatter.render(listed.map { row($0.0, $0.1) }), terminator: "")
+    }
+
+    func row(_ container: Container, _ status: ContainerState) -> TemplateValue {
+        let created = Timestamp.parse(container.created) ?? 0
+        var command = ((container.config.entrypoint ?? []) + (container.config.cmd ?? [])).joined(separator: " ")
+        if !noTrunc && command.count > 20 { command = String(command.prefix(19)) + "…" }
+        let labels = (container.config.labels ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        return .object([
+            ("Command", .string(goQuote(command))),
+            ("CreatedAt", .string(goTime(created))),
+            ("ID", .string(noTrunc ? container.id : container.shortID)),
+            ("Image", .string(container.image)),
+            ("Labels", .string(labels)),
+            ("LocalVolumes", .string("0")),
+            ("Mounts", .string("")),
+            ("Names", .string(container.name)),
+            ("Networks", .string(networkName(container.options.network))),
+            ("Ports", .string("")),
+            ("RunningFor", .string(humanDuration(now() - created) + " ago")),
+            ("Size", .string("0B")),
+            ("State", .string(status.status)),
+            ("Status", .string(statusText(status))),
+        ])
+    }
+}
+
+func now() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_REALTIME, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
+/// Docker's STATUS column: "Up 3 seconds", "Exited (0) 2 minutes ago", "Created", "Restarting (1) …".
+func statusText(_ status: ContainerState) -> String {
+    let state = status.state
+    switch status.status {
+    case "running", "paused":
+        let started = Timestamp.parse(state.startedAt) ?? now()
+        var text = "Up " + humanDuration(now() - started)
+        if status.status == "paused" { text += " (Paused)" }
+        if let health = state.health, status.status == "running" {
+            text += health.status == "starting" ? " (health: starting)" : " (\(health.status))"
+        }
+        return text
+    case "restarting":
+        let finished = Timestamp.parse(state.finishedAt) ?? now()
+        return "Restarting (\(state.exitCode)) \(humanDuration(now() - finished)) ago"
+    case "exited":
+        guard let finished = Timestamp.parse(state.finishedAt), state.finishedAt != ContainerRunState.zeroTime else {
+            return "Exited (\(state.exitCode))"
+        }
+        return "Exited (\(state.exitCode)) \(humanDuration(now() - finished)) ago"
+    default:
+        return "Created"
+    }
+}
+
+func networkName(_ mode: NetworkMode) -> String {
+    switch mode {
+    case .default, .none: "none"
+    case .host: "host"
+    case .named(let name): name
+    case .container(let name): "container:\(name)"
+    }
+}
+
+/// Go's %q for the COMMAND column.
+func goQuote(_ text: String) -> String { jsonQuoted(text) }
+
+/// `ps --filter`: id, name, label, status, exited, ancestor (by the name given at create).
+struct ContainerFilters {
+    var ids: [String] = []
+    var names: [String] = []
+    var labels: [(String, String?)] = []
+    var statuses: [String] = []
+    var exited: [Int32] = []
+    var ancestors: [String] = []
+
+    init(_ filters: [String]) throws {
+        for filter in filters {
+            guard let equals = filter.firstIndex(of: "=") else { throw ValidationError("bad format of filter (expected name=value)") }
+            let key = String(filter[..<equals]).lowercased()
+            let value = String(filter[filter.index(after: equals)...])
+            switch key {
+            case "id": ids.append(value)
+            case "name": names.append(value)
+            case "label":
+                if let eq = value.firstIndex(of: "=") {
+                    labels.append((String(value[..<eq]), String(value[value.index(after: eq)...])))
+                } else {
+                    labels.append((value, nil))
+                }
+            case "status":
+                let known = ["created", "restarting", "running", "removing", "paused", "exited", "dead"]
+                guard known.contains(value) else {
+                    throw ValidationError("invalid filter 'status=\(value)': Invalid filter 'status=\(value)'")
+                }
+                statuses.append(value)
+            case "exited":
+                guard let code = Int32(value) else { throw ValidationError("invalid filter 'exited=\(value)'") }
+                exited.append(code)
+            case "ancestor": ancestors.append(value)
+            default: throw ValidationError("invalid filter '\(key)'")
+            }
+        }
+    }
+
+    var isEmpty: Bool { ids.isEmpty && names.isEmpty && labels.isEmpty && statuses.isEmpty && exited.isEmpty && ancestors.isEmpty }
+    var mentionsStatus: Bool { !statuses.isEmpty || !exited.isEmpty }
+
+    func accepts(_ container: Container, _ status: ContainerState) -> Bool {
+        if !ids.isEmpty && !ids.contains(where: { container.id.hasPrefix($0) }) { return false }
+        if !names.isEmpty && !names.contains(where: { container.name.contains($0) }) { return false }
+        let containerLabels = container.config.labels ?? [:]
+        for (key, value) in labels {
+            guard let actual = containerLabels[key] else { return false }
+            if let value, actual != value { return false }
+        }
+        if !statuses.isEmpty && !statuses.contains(status.status) { return false }
+        if !exited.isEmpty && !(status.status == "exited" && exited.contains(status.state.exitCode)) { return false }
+        if !ancestors.isEmpty && !ancestors.contains(where: { $0 == container.image || container.imageID.contains($0) }) { return false }
+        return true
+    }
+}
+
+/// Runs `body` for each named container, printing the name on success and Docker's error on
+/// failure; exits 1 if any failed.
+func eachContainer(_ names: [String], _ body: (Engine, Container) throws -> Void) throws {
+    let engine = try GlobalOptions.engine()
+    var failed = false
+    for name in names {
+        do {
+            try body(engine, try engine.container(name))
+            print(name)
+        } catch {
+            printError(describe(error))
+            failed = true
+        }
+    }
+    if failed { throw ExitCode(1) }
+}
+
+struct Stop: BerthCommand {
+    static let configuration = CommandConfiguration(abstract: "Stop one or more running containers")
+
+    @Option(name: [.customShort("t"), .customLong("time"), .customLong("timeout")], help: "Seconds to wait before killing the container")
+    var time: Int?
+    @Option(name: .shortAndLong, help: "Signal to send to the container")
+    var signal: String?
+    @Argument(help: "CONTAINER")
+    var containers: [String]
+
+    func execute() async throws {
+        try eachContainer(containers) { engine, container in
+            var container = container
+            if let signal {
+                guard Signals.parse(signal) != nil else { throw ValidationError("invalid signal: \(signal)") }
+                container.config.stopSignal = signal
+            }
+            try engine.stop(container, timeout: time)
+        }
+    }
+}
+
+struct Kill: BerthCommand {
+    static let configuration = CommandConfiguration(abstract: "Kill one or more running containers")
+
+    @Option(name: .shortAndLong, help: "Signal to send to the container")
+    var signal = "KILL"
+    @Argument(help: "CONTAINER")
+    var containers: [String]
+
+    func execute() async throws {
+        guard let number = Signals.parse(signal) else { throw ValidationError("invalid signal: \(signal)") }
+        try eachContainer(containers) { engine, container in try engine.kill(container, signal: number) }
+    }
+}
+
+struct Restart: BerthCommand {
+    static let configuration = CommandConfiguration(abstract: "Restart one or more containers")
+
+    @Option(name: [.customShort("t"), .customLong("time"), .customLong("timeout")], help: "Seconds to wait before killing the container")
+    var time: Int?
+    @Argument(help: "CONTAINER")
+    var containers: [String]
+
+    func execute() async throws {
+        try eachContainer(containers) { engine, container in
+            try engine.stop(container, timeout: time)
+            do { _ = try engine.start(container) } catch let error as Engine.StartError { throw error.error }
+        }
+    }
+}
+
+struct Rm: BerthCommand {
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove one or more containers")
+
+    @Flag(name: .shortAndLong, help: "Force the removal of a running container (uses SIGKILL)")
+    var force = false
+    @Flag(name: .shortAndLong, help: "Remove anonymous volumes associated with the container")
+    var volumes = false
+    @Argument(help: "CONTAINER")
+    var containers: [String]
+
+    func execute() async throws {
+        let engine = try GlobalOptions.engine()
+        var failed = false
+        for name in containers {
+            do {
+                let container = try engine.container(name)
+                try engine.remove(container, force: force)
+                print(name)
+            } catch let error as EngineError where error.kind == .notFound && force {
+                // Docker: rm -f of a missing container is not an error.
+                continue
+            } catch {
+                printError(describe(error))
+                failed = true
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
+
+struct Wait: BerthCommand {
+    static let configuration = CommandConfiguration(abstract: "Block until one or more containers stop, then print their exit codes")
+
+    @Argument(help: "CONTAINER")
+    var containers: [String]
+
+    func execute() async throws {
+        let engine = try GlobalOptions.engine()
+        var failed = false
+        for name in containers {
+            do {
+                print(try engine.wait(try engine.container(name)))
+                fflush(nil)
+            } catch {
+                printError(describe(error))
+                failed = true
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
+
+struct Rename: BerthCommand {
+    static let configuration = CommandConfiguration(abstract: "Rename a container")
+
+    @Argument(help: "CONTAINER")
+    var container: String
+    @Argument(help: "NEW_NAME")
+    var newName: String
+
+    func execute() async throws {
+        let engine = try GlobalOptions.engine()
+        do {
+            try engine.rename(try engine.container(container), to: newName)
+        } catch {
+            printError(describe(error))
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `container prune`: removes every container that is not running.
+struct ContainerPrune: BerthCommand {
+    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove all stopped containers")
+
+    @Flag(name: .shortAndLong, help: "Do not prompt for confirmation")
+    var force = false
+    @Option(help: "Provide filter values (e.g. 'label=<key>=<value>')")
+    var filter: [String] = []
+
+    func execute() async throws {
+        let engine = try GlobalOptions.engine()
+        let filters = try ContainerFilters(filter)
+        if !force {
+            print("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ", terminator: "")
+            fflush(nil)
+            guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { return }
+        }
+        var removed: [String] = []
+        for container in try engine.all() {
+            let status = engine.status(container)
+            guard status.status == "exited" || status.status == "created" && !status.state.supervisorAlive,
+                  filters.accepts(container, status) else { continue }
+            do {
+                try engine.remove(container, force: false)
+                removed.append(container.id)
+            } catch {
+                printError(describe(error))
+            }
+        }
+        if !removed.isEmpty { print("Deleted Containers:\n" + removed.joined(separator: "\n")) }
+        print("Total reclaimed space: 0B")
+    }
+}
+
+/// `container …`: the same verbs under Docker's management command.
+struct ContainerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "container", abstract: "Manage containers",
+        subcommands: [ContainerLs.self, ContainerInspect.self, Create.self, Run.self, Start.self, Stop.self, Kill.self,
+                      Restart.self, Rm.self, Wait.self, Rename.self, ContainerPrune.self])
+}
+
+struct ContainerLs: BerthCommand {
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List containers", aliases: ["ps", "list"])
+    @OptionGroup var ps: Ps
+    func execute() async throws { try await ps.execute() }
+}

@@ -1,0 +1,200 @@
+import ArgumentParser
+import ContainerRuntime
+import Engine
+import Glibc
+import ImageStore
+import LinuxSys
+import OCI
+
+/// `run`: create a container from an image (pulling it when missing) and start it, attached to
+/// this terminal unless `-d`. Exit status as Docker's: the container's own, 125 when berth fails,
+/// 126 when the command cannot be executed, 127 when it is not found.
+struct Run: BerthCommand {
+    static let configuration = CommandConfiguration(abstract: "Create and run a new container from an image")
+
+    @OptionGroup var flags: RunFlags
+    @Argument(help: "IMAGE")
+    var image: String
+    @Argument(parsing: .captureForPassthrough, help: "COMMAND [ARG...]")
+    var command: [String] = []
+
+    func execute() async throws {
+        do {
+            let options = try containerOptions(flags, command: command)
+            let engine = try GlobalOptions.engine()
+            try await ensureImage(image, policy: options.pull, engine: engine)
+            let container = try engine.create(image: image, options: options)
+            try runStarted(container, engine: engine, options: options)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            printError("berth: \(describe(error))")
+            throw ExitCode(125)
+        }
+    }
+
+    func runStarted(_ container: Container, engine: Engine, options: RunOptions) throws {
+        if options.detach {
+            do {
+                _ = try engine.start(container)
+            } catch {
+                printError("berth: Error response from daemon: \(error.description)")
+                throw ExitCode(error.exitCode)
+            }
+            print(container.id)
+            return
+        }
+        let started: Engine.Started
+        do {
+            started = try engine.start(container, attach: true)
+        } catch {
+            printError("berth: Error response from daemon: \(error.description)")
+            if options.autoRemove { try? engine.remove(container, force: true) }
+            throw ExitCode(error.exitCode)
+        }
+        var status: Int32 = 0
+        if let socket = started.attachFD {
+            let relay = AttachRelay(socket: socket, stdin: options.interactive, tty: options.tty) { signal in
+                try? engine.kill(container, signal: signal)
+            }
+            let reported = relay.run()
+            FS.close(socket)
+            status = reported ?? (try? engine.wait(container)) ?? 125
+        }
+        if options.autoRemove {
+            // The supervisor is our child: let it finish its teardown before the record goes.
+            var ignored: Int32 = 0
+            _ = waitpid(started.pid, &ignored, 0)
+            try? engine.remove(container, force: true)
+        }
+        throw ExitCode(status)
+    }
+}
+
+/// `create`: a container ready to start, its ID printed.
+struct Create: BerthCommand {
+    static let configuration = CommandConfiguration(abstract: "Create a new container")
+
+    @OptionGroup var flags: RunFlags
+    @Argument(help: "IMAGE")
+    var image: String
+    @Argument(parsing: .captureForPassthrough, help: "COMMAND [ARG...]")
+    var command: [String] = []
+
+    func execute() async throws {
+        do {
+            let options = try containerOptions(flags, command: command)
+            let engine = try GlobalOptions.engine()
+            try await ensureImage(image, policy: options.pull, engine: engine)
+            print(try engine.create(image: image, options: options).id)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            printError("berth: \(describe(error))")
+            throw ExitCode(125)
+        }
+    }
+}
+
+/// `start`: starts stopped or created containers; `-a` attaches to the (single) container's output.
+struct Start: BerthCommand {
+    static let configuration = CommandConfiguration(abstract: "Start one or more stopped containers")
+
+    @Flag(name: .shortAndLong, help: "Attach STDOUT/STDERR and forward signals")
+    var attach = false
+    @Flag(name: .shortAndLong, help: "Attach container's STDIN")
+    var interactive = false
+    @Argument(help: "CONTAINER")
+    var containers: [String]
+
+    func execute() async throws {
+        let engine = try GlobalOptions.engine()
+        if attach || interactive {
+            guard containers.count == 1 else { throw ValidationError("you cannot start and attach multiple containers at once") }
+            let container = try lookup(engine, containers[0])
+            let started: Engine.Started
+            do { started = try engine.start(container, attach: true) } catch {
+                printError("Error response from daemon: \(error.description)")
+                throw ExitCode(error.exitCode)
+            }
+            guard let socket = started.attachFD else { throw ExitCode(0) }
+            let relay = AttachRelay(socket: socket, stdin: interactive, tty: container.options.tty) { signal in
+                try? engine.kill(container, signal: signal)
+            }
+            let status = relay.run() ?? ((try? engine.wait(container)) ?? 125)
+            throw ExitCode(status)
+        }
+        var failed = false
+        for name in containers {
+            do {
+                let container = try engine.container(name)
+                _ = try engine.start(container)
+                print(name)
+            } catch let error as Engine.StartError {
+                printError("Error response from daemon: \(error.description)")
+                failed = true
+            } catch {
+                printError(describe(error))
+                failed = true
+            }
+        }
+        if failed { printError("Error: failed to start containers: \(containers.joined(separator: ", "))"); throw ExitCode(1) }
+    }
+}
+
+/// RunOptions from the flags and the words after IMAGE.
+func containerOptions(_ flags: RunFlags, command: [String]) throws -> RunOptions {
+    var environment: [String: String] = [:]
+    var pointer = environ
+    while let entry = pointer.pointee {
+        let text = String(cString: entry)
+        if let equals = text.firstIndex(of: "=") { environment[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
+        pointer += 1
+    }
+    var options = try flags.runOptions(environment: environment)
+    // `--` before the command is the user separating it from berth's flags.
+    let words = command.first == "--" ? Array(command.dropFirst()) : command
+    options.command = words.isEmpty ? nil : words
+    return options
+}
+
+/// Pulls the image when the policy asks (Docker prints the pull on stderr for `run`).
+func ensureImage(_ name: String, policy: PullPolicy, engine: Engine) async throws {
+    let present = (try? engine.images.resolve(name)) != nil
+    switch policy {
+    case .never:
+        if !present { throw EngineError.notFound("Error response from daemon: No such image: \(name)") }
+        return
+    case .missing:
+        if present { return }
+        let shown = (try? ImageReference(parsing: name))?.familiar ?? name
+        printError("Unable to find image '\(shown)' locally")
+    case .always:
+        break
+    }
+    fflush(nil)
+    let saved = dup(1)
+    dup2(2, 1)
+    defer {
+        fflush(nil)
+        dup2(saved, 1)
+        close(saved)
+    }
+    let pull = try Pull.parse([name])
+    try await pull.execute()
+}
+
+func lookup(_ engine: Engine, _ name: String) throws -> Container {
+    do { return try engine.container(name) } catch {
+        printError(error.message)
+        throw ExitCode(1)
+    }
+}
+
+func describe(_ error: any Error) -> String {
+    if let error = error as? EngineError { return error.message }
+    if let error = error as? Engine.StartError { return error.description }
+    if let error = error as? ImageStoreError { return error.message }
+    if let error = error as? ValidationError { return error.message }
+    return "\(error)"
+}
