@@ -1,0 +1,191 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `berth run` and friends on real containers, compared with Podman running the same image.
+@Suite(.enabled(if: EngineEnv.ready), .serialized)
+struct ContainerLifecycleTests {
+    /// Same command, same image: the same exit status and output as Podman (Docker's statuses:
+    /// the process's own, 126 not executable, 127 not found, 128 + signal).
+    @Test(arguments: [
+        ([String](["true"]), Int32(0)),
+        (["sh", "-c", "echo out; echo err >&2; exit 3"], Int32(3)),
+        (["nosuch"], Int32(127)),
+        (["/etc/passwd"], Int32(126)),
+        (["sh", "-c", "sleep 60 & kill -9 $!; wait $!"], Int32(137)),
+        (["sh", "-c", "echo $HOME; id; pwd; cat /etc/hostname | tr -d '\\n' | wc -c; ls /"], Int32(0)),
+    ] as [([String], Int32)])
+    func exitStatusAndOutputMatchPodman(command: [String], expected: Int32) throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let ours = try berth.callAnyway(["run", "--rm", "busybox:test"] + command)
+        #expect(ours.status == expected, "berth: \(ours.stderr)")
+        if expected < 126 {
+            #expect(ours.stderr == (command.joined(separator: " ").contains("err >&2") ? "err\n" : ""))
+        } else if expected < 128 {
+            #expect(ours.stderr.contains(command[0]), "the error names the command: \(ours.stderr)")
+        }
+        // --rm leaves nothing behind.
+        #expect(try berth.call("ps", "-aq") == "")
+        #expect(berth.mounts.isEmpty, "left mounted: \(berth.mounts)")
+        guard EngineEnv.hasPodman else { return }
+        let podman = try PodmanPeer()
+        defer { podman.remove() }
+        let theirs = try podman.run(["--rm", "busybox:test"] + command)
+        #expect(ours.status == theirs.status, "podman: \(theirs.stderr)")
+        if expected < 126 { #expect(ours.stdout == theirs.stdout) }
+    }
+
+    @Test func environmentAndWorkingDirectoryAndStdin() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let out = try berth.call("run", "--rm", "-e", "GREETING=hi there", "-w", "/tmp/new/dir", "busybox:test",
+                                 "sh", "-c", "echo \"$GREETING\"; pwd; echo $PATH")
+        #expect(out == "hi there\n/tmp/new/dir\n/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n")
+        // -i: our stdin reaches the container, and its end is the container's end of input.
+        let cat = try berth.callAnyway(["run", "--rm", "-i", "busybox:test", "sh", "-c", "tr a-z A-Z; echo done"], stdin: "hello\nworld\n")
+        #expect(cat.status == 0, "\(cat.stderr)")
+        #expect(cat.stdout == "HELLO\nWORLD\ndone\n")
+        // Without -i the container's stdin is empty.
+        let closed = try berth.call("run", "--rm", "busybox:test", "sh", "-c", "cat; echo end", stdin: "ignored\n")
+        #expect(closed == "end\n")
+    }
+
+    @Test func terminalWithDashT() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let command = "exec \(EngineEnv.berth) --root \(berth.root) --runroot \(berth.runRoot) run --rm -t busybox:test sh -c 'tty; echo $TERM; stty size'"
+        let result = try sh(["/usr/bin/script", "-qefc", command, "/dev/null"], stdin: "",
+                            environment: ["SHELL": "/bin/sh", "PATH": "/usr/bin:/bin", "TERM": "xterm", "LINES": "30", "COLUMNS": "100"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("/dev/pts/0"), "\(result.stdout.debugDescription)")
+        #expect(result.stdout.contains("xterm"))
+    }
+
+    /// -d, ps, inspect, stop, start, rm, with Docker's statuses; compared with Podman where it shows.
+    @Test func detachedLifecycle() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let id = try berth.call("run", "-d", "--name", "sleeper", "busybox:test", "sleep", "600").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(id.count == 64)
+        #expect(try berth.call("ps", "--format", "{{.Names}} {{.State}}") == "sleeper running\n")
+        #expect(try berth.inspect("sleeper", "{{.State.Status}} {{.State.Running}} {{.Id}}") == "running true \(id)")
+        let pid = Int32(try berth.inspect("sleeper", "{{.State.Pid}}")) ?? 0
+        #expect(pid > 0 && kill(pid, 0) == 0)
+        // A second container with the same name is refused, and the first is untouched.
+        let clash = try berth.callAnyway(["run", "-d", "--name", "sleeper", "busybox:test", "true"])
+        #expect(clash.status == 125)
+        #expect(clash.stderr.contains("is already in use"), "\(clash.stderr)")
+        // rm of a running container needs -f.
+        let refused = try berth.callAnyway(["rm", "sleeper"])
+        #expect(refused.status != 0 && refused.stderr.contains("Stop the container before attempting removal or force remove"))
+        // sleep as pid 1 ignores SIGTERM: stop falls back to SIGKILL after -t.
+        #expect(try berth.call("stop", "-t", "1", "sleeper") == "sleeper\n")
+        #expect(try berth.inspect("sleeper", "{{.State.Status}} {{.State.ExitCode}} {{.State.Running}}") == "exited 137 false")
+        #expect(try berth.call("ps", "-q") == "")
+        #expect(try berth.call("ps", "-a", "--format", "{{.Status}}").hasPrefix("Exited (137)"))
+        #expect(berth.mounts.isEmpty, "a stopped container keeps nothing mounted: \(berth.mounts)")
+        // start brings it back with the same ID.
+        #expect(try berth.call("start", "sleeper") == "sleeper\n")
+        #expect(try berth.inspect(id, "{{.State.Status}}") == "running")
+        try berth.call("kill", "sleeper")
+        #expect(try berth.call("wait", "sleeper") == "137\n")
+        try berth.call("rename", "sleeper", "renamed")
+        try berth.call("rm", "renamed")
+        #expect(try berth.call("ps", "-aq") == "")
+        #expect(!FileManager.default.fileExists(atPath: berth.root + "/containers/\(id)"))
+
+        if EngineEnv.hasPodman {
+            let podman = try PodmanPeer()
+            defer { podman.remove() }
+            try #require(try podman.run(["-d", "--name", "sleeper", "busybox:test", "sleep", "600"]).status == 0)
+            _ = try podman.callAnyway(["stop", "-t", "1", "sleeper"])
+            let theirs = try podman.callAnyway(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}} {{.State.Running}}", "sleeper"])
+            #expect(theirs.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "exited 137 false")
+        }
+    }
+
+    @Test func restartPolicies() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        try berth.call("run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox:test", "sh", "-c", "exit 1")
+        #expect(try waitFor { try berth.inspect("flaky", "{{.State.Status}} {{.RestartCount}}") == "exited 2" })
+        #expect(try berth.inspect("flaky", "{{.State.ExitCode}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}") == "1 on-failure 2")
+        // on-failure does not restart a success.
+        try berth.call("run", "-d", "--name", "fine", "--restart", "on-failure", "busybox:test", "true")
+        #expect(try waitFor { try berth.inspect("fine", "{{.State.Status}}") == "exited" })
+        #expect(try berth.inspect("fine", "{{.RestartCount}}") == "0")
+        // always restarts after each exit, until stopped; stop wins.
+        try berth.call("run", "-d", "--name", "always", "--restart", "always", "busybox:test", "sh", "-c", "sleep 0.2")
+        #expect(try waitFor { (Int(try berth.inspect("always", "{{.RestartCount}}")) ?? 0) >= 2 })
+        try berth.call("stop", "-t", "1", "always")
+        let count = try berth.inspect("always", "{{.RestartCount}}")
+        Thread.sleep(forTimeInterval: 1)
+        #expect(try berth.inspect("always", "{{.State.Status}} {{.RestartCount}}") == "exited \(count)")
+    }
+
+    /// kill -9 of a supervisor, and of the CLI at moments during `run`: `ps` and `rm -f` still work
+    /// and leave no mount, cgroup or runtime state behind.
+    @Test func crashSafety() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let id = try berth.call("run", "-d", "busybox:test", "sleep", "600").trimmingCharacters(in: .whitespacesAndNewlines)
+        let state = try String(contentsOfFile: berth.root + "/containers/\(id)/state.json", encoding: .utf8)
+        let supervisor = try #require(state.firstMatch(of: /"supervisorPid":(\d+)/).map { Int32($0.1) ?? 0 })
+        #expect(kill(supervisor, SIGKILL) == 0)
+        Thread.sleep(forTimeInterval: 0.2)
+        // The container outlives its supervisor and is still reported as running.
+        #expect(try berth.inspect(id, "{{.State.Status}}") == "running")
+        try berth.call("rm", "-f", id)
+        #expect(try berth.call("ps", "-aq") == "")
+        #expect(berth.mounts.isEmpty, "\(berth.mounts)")
+        #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids/berth/\(id)"))
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: berth.runRoot + "/runtime")) ?? []).isEmpty)
+
+        // The CLI killed at several moments of `run`.
+        for delay in ["0.01", "0.05", "0.1", "0.2", "0.4"] {
+            _ = try sh(["/bin/bash", "-c", "\(EngineEnv.berth) --root \(berth.root) --runroot \(berth.runRoot) run busybox:test sleep 600 >/dev/null 2>&1 & pid=$!; sleep \(delay); kill -9 $pid; wait $pid 2>/dev/null; true"])
+        }
+        let listed = try berth.call("ps", "-aq", "--no-trunc").split(separator: "\n").map(String.init)
+        if !listed.isEmpty { try berth.callAnyway(["rm", "-f"] + listed) }
+        #expect(try berth.call("ps", "-aq") == "")
+        #expect(berth.mounts.isEmpty, "\(berth.mounts)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: berth.runRoot + "/runtime")) ?? []).isEmpty)
+        // And the engine still runs containers.
+        #expect(try berth.call("run", "--rm", "busybox:test", "echo", "alive") == "alive\n")
+    }
+
+    /// 100 `run -d` at once: every one running, none lost, names unique.
+    @Test func hundredDetachedAtOnce() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let script = "for i in $(seq 1 100); do \(EngineEnv.berth) --root \(berth.root) --runroot \(berth.runRoot) run -d --name c$i busybox:test sleep 600 >/dev/null 2>>\(berth.base)/errors & done; wait"
+        let started = Date()
+        _ = try sh(["/bin/bash", "-c", script])
+        let elapsed = Date().timeIntervalSince(started)
+        let errors = (try? String(contentsOfFile: berth.base + "/errors", encoding: .utf8)) ?? ""
+        #expect(errors.isEmpty, "\(errors)")
+        let running = try berth.call("ps", "--format", "{{.Names}} {{.State}}").split(separator: "\n")
+        #expect(running.count == 100, "\(running.count) running after \(elapsed) s")
+        #expect(Set(running).count == 100 && running.allSatisfy { $0.hasSuffix(" running") })
+        print("100 detached containers running after \(String(format: "%.1f", elapsed)) s")
+    }
+
+    @Test func detachedAutoRemove() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        try berth.call("run", "-d", "--rm", "busybox:test", "true")
+        #expect(try waitFor { try berth.call("ps", "-aq") == "" })
+        #expect(try waitFor { berth.mounts.isEmpty })
+    }
+}
+
+/// Polls `condition` every 50 ms for up to `seconds`.
+func waitFor(seconds: Double = 15, _ condition: () throws -> Bool) throws -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+    return try condition()
+}
