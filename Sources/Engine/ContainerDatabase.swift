@@ -28,9 +28,13 @@ public struct Container: Sendable, Equatable {
 final class ContainerDatabase: Sendable {
     let pool: DatabasePool
 
-    init(pool: DatabasePool) throws(EngineError) {
+    init(pool: DatabasePool, path: String) throws(EngineError) {
         self.pool = pool
-        do { try Self.migrator.migrate(pool) } catch { throw .system("prepare the containers table", error) }
+        do {
+            try ImageDatabase.withSchemaLock(path: path) { try Self.migrator.migrate(pool) }
+        } catch {
+            throw .system("prepare the containers table", error)
+        }
     }
 
     static var migrator: DatabaseMigrator {

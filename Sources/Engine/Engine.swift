@@ -28,7 +28,7 @@ public final class Engine: Sendable {
         } catch {
             throw .system("open image store \(root)", error)
         }
-        containers = try ContainerDatabase(pool: images.database.pool)
+        containers = try ContainerDatabase(pool: images.database.pool, path: images.database.path)
         runtime = OCIRuntime(root: self.runRoot + "/runtime")
         do {
             try FS.mkdirAll(self.root + "/containers", mode: 0o710)

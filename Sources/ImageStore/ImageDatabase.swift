@@ -23,16 +23,30 @@ public struct ImageRecord: Sendable, Equatable {
 /// transaction, and content (blobs, snapshots) is in place before the record that names it.
 public final class ImageDatabase: Sendable {
     package let pool: DatabasePool
+    package let path: String
 
     public init(path: String) throws(ImageStoreError) {
+        self.path = path
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(30)
             pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            try Self.withSchemaLock(path: path) { try Self.migrator.migrate(pool) }
         } catch {
             throw ImageStoreError("open image database \(path): \(error)")
         }
+    }
+
+    /// Runs schema migrations under an exclusive lock on `<db>.lock`: two processes opening a new
+    /// database at once would otherwise both see a migration as pending and both apply it.
+    package static func withSchemaLock(path: String, _ body: () throws -> Void) throws {
+        let fd = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw ImageStoreError("open \(path).lock: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw ImageStoreError("lock \(path).lock: \(String(cString: strerror(errno)))") }
+        }
+        try body()
     }
 
     static var migrator: DatabaseMigrator {

@@ -13,7 +13,7 @@ struct ContainerLifecycleTests {
         (["nosuch"], Int32(127)),
         (["/etc/passwd"], Int32(126)),
         (["sh", "-c", "sleep 60 & kill -9 $!; wait $!"], Int32(137)),
-        (["sh", "-c", "echo $HOME; id; pwd; cat /etc/hostname | tr -d '\\n' | wc -c; ls /"], Int32(0)),
+        (["sh", "-c", "echo $HOME; id -u; id -g; pwd; cat /etc/hostname | tr -d '\\n' | wc -c; ls /"], Int32(0)),
     ] as [([String], Int32)])
     func exitStatusAndOutputMatchPodman(command: [String], expected: Int32) throws {
         let berth = try BerthEngine()
