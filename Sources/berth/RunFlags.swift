@@ -1,0 +1,185 @@
+import ArgumentParser
+import Engine
+import Glibc
+import LinuxSys
+
+/// The flags `berth run` and `berth create` share, with `docker run`'s spellings. Values are
+/// collected as typed and parsed by `Engine.RunArguments`, so errors carry Docker's wording.
+///
+/// The embedding command declares `@Argument var image: String` and then
+/// `@Argument(parsing: .captureForPassthrough) var command: [String] = []`: everything after IMAGE
+/// then belongs to the command (`berth run IMAGE ls -l` keeps `-l`), as with Docker. It also sets
+/// `helpNames: [.long]`, since `-h` is `--hostname` here.
+struct RunFlags: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Run container in background and print container ID")
+    var detach = false
+    @Flag(name: .shortAndLong, help: "Keep STDIN open even if not attached")
+    var interactive = false
+    @Flag(name: .shortAndLong, help: "Allocate a pseudo-TTY")
+    var tty = false
+    @Flag(name: .customLong("rm"), help: "Automatically remove the container when it exits")
+    var autoRemove = false
+    @Option(help: "Assign a name to the container")
+    var name: String?
+
+    @Option(name: .shortAndLong, help: "Set environment variables")
+    var env: [String] = []
+    @Option(name: .customLong("env-file"), help: "Read in a file of environment variables")
+    var envFile: [String] = []
+    @Option(name: .shortAndLong, help: "Working directory inside the container")
+    var workdir: String?
+    @Option(name: .shortAndLong, help: "Username or UID (format: <name|uid>[:<group|gid>])")
+    var user: String?
+    @Option(help: "Overwrite the default ENTRYPOINT of the image")
+    var entrypoint: String?
+    @Option(name: .customLong("group-add"), help: "Add additional groups to join")
+    var groupAdd: [String] = []
+
+    @Option(name: .shortAndLong, help: "Bind mount a volume")
+    var volume: [String] = []
+    @Option(help: "Attach a filesystem mount to the container")
+    var mount: [String] = []
+    @Option(help: "Mount a tmpfs directory")
+    var tmpfs: [String] = []
+    @Flag(name: .customLong("read-only"), help: "Mount the container's root filesystem as read only")
+    var readOnly = false
+
+    @Option(name: .shortAndLong, help: "Memory limit")
+    var memory: String?
+    @Option(name: .customLong("memory-swap"), help: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
+    var memorySwap: String?
+    @Option(name: .customLong("memory-reservation"), help: "Memory soft limit")
+    var memoryReservation: String?
+    @Option(help: "Number of CPUs")
+    var cpus: String?
+    @Option(name: [.customShort("c"), .customLong("cpu-shares")], help: "CPU shares (relative weight)")
+    var cpuShares: String?
+    @Option(name: .customLong("cpu-period"), help: "Limit CPU CFS (Completely Fair Scheduler) period")
+    var cpuPeriod: String?
+    @Option(name: .customLong("cpu-quota"), help: "Limit CPU CFS (Completely Fair Scheduler) quota")
+    var cpuQuota: String?
+    @Option(name: .customLong("cpuset-cpus"), help: "CPUs in which to allow execution (0-3, 0,1)")
+    var cpusetCpus: String?
+    @Option(name: .customLong("cpuset-mems"), help: "MEMs in which to allow execution (0-3, 0,1)")
+    var cpusetMems: String?
+    @Option(name: .customLong("pids-limit"), help: "Tune container pids limit (set -1 for unlimited)")
+    var pidsLimit: String?
+    @Option(help: "Ulimit options")
+    var ulimit: [String] = []
+    @Option(name: .customLong("shm-size"), help: "Size of /dev/shm")
+    var shmSize: String?
+    @Option(name: .customLong("oom-score-adj"), help: "Tune host's OOM preferences (-1000 to 1000)")
+    var oomScoreAdj: String?
+
+    @Option(name: .customLong("cap-add"), help: "Add Linux capabilities")
+    var capAdd: [String] = []
+    @Option(name: .customLong("cap-drop"), help: "Drop Linux capabilities")
+    var capDrop: [String] = []
+    @Flag(help: "Give extended privileges to this container")
+    var privileged = false
+    @Option(help: "Add a host device to the container")
+    var device: [String] = []
+    @Option(name: .customLong("security-opt"), help: "Security Options")
+    var securityOpt: [String] = []
+    @Option(help: "Sysctl options")
+    var sysctl: [String] = []
+    @Flag(name: .customLong("init"), help: "Run an init inside the container that forwards signals and reaps processes")
+    var initProcess = false
+
+    @Option(help: "Restart policy to apply when a container exits (default \"no\")")
+    var restart: String?
+    @Option(name: .customLong("health-cmd"), help: "Command to run to check health")
+    var healthCmd: String?
+    @Option(name: .customLong("health-interval"), help: "Time between running the check (ms|s|m|h) (default 0s)")
+    var healthInterval: String?
+    @Option(name: .customLong("health-timeout"), help: "Maximum time to allow one check to run (ms|s|m|h) (default 0s)")
+    var healthTimeout: String?
+    @Option(name: .customLong("health-retries"), help: "Consecutive failures needed to report unhealthy")
+    var healthRetries: String?
+    @Option(name: .customLong("health-start-period"), help: "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)")
+    var healthStartPeriod: String?
+    @Flag(name: .customLong("no-healthcheck"), help: "Disable any container-specified HEALTHCHECK")
+    var noHealthcheck = false
+
+    @Option(name: [.customShort("h"), .long], help: "Container host name")
+    var hostname: String?
+    @Option(help: "Container NIS domain name")
+    var domainname: String?
+    @Option(name: .shortAndLong, help: "Set meta data on a container")
+    var label: [String] = []
+    @Option(name: .customLong("label-file"), help: "Read in a line delimited file of labels")
+    var labelFile: [String] = []
+    @Option(name: .customLong("stop-signal"), help: "Signal to stop the container")
+    var stopSignal: String?
+    @Option(name: .customLong("stop-timeout"), help: "Timeout (in seconds) to stop a container")
+    var stopTimeout: String?
+    @Option(name: [.customLong("network"), .customLong("net")], help: "Connect a container to a network (host, none)")
+    var network: [String] = []
+    @Option(help: "Pull image before running (\"always\", \"missing\", \"never\") (default \"missing\")")
+    var pull: String?
+    @Option(name: .customLong("log-opt"), help: "Log driver options (max-size, max-file)")
+    var logOpt: [String] = []
+
+    /// The raw values, for Engine's parser.
+    var arguments: RunArguments {
+        var a = RunArguments()
+        a.detach = detach
+        a.interactive = interactive
+        a.tty = tty
+        a.autoRemove = autoRemove
+        a.name = name
+        a.env = env
+        a.envFile = envFile
+        a.workdir = workdir
+        a.user = user
+        a.entrypoint = entrypoint
+        a.groupAdd = groupAdd
+        a.volume = volume
+        a.mount = mount
+        a.tmpfs = tmpfs
+        a.readOnly = readOnly
+        a.memory = memory
+        a.memorySwap = memorySwap
+        a.memoryReservation = memoryReservation
+        a.cpus = cpus
+        a.cpuShares = cpuShares
+        a.cpuPeriod = cpuPeriod
+        a.cpuQuota = cpuQuota
+        a.cpusetCpus = cpusetCpus
+        a.cpusetMems = cpusetMems
+        a.pidsLimit = pidsLimit
+        a.ulimit = ulimit
+        a.shmSize = shmSize
+        a.oomScoreAdj = oomScoreAdj
+        a.capAdd = capAdd
+        a.capDrop = capDrop
+        a.privileged = privileged
+        a.device = device
+        a.securityOpt = securityOpt
+        a.sysctl = sysctl
+        a.initProcess = initProcess
+        a.restart = restart
+        a.healthCmd = healthCmd
+        a.healthInterval = healthInterval
+        a.healthTimeout = healthTimeout
+        a.healthRetries = healthRetries
+        a.healthStartPeriod = healthStartPeriod
+        a.noHealthcheck = noHealthcheck
+        a.hostname = hostname
+        a.domainname = domainname
+        a.label = label
+        a.labelFile = labelFile
+        a.stopSignal = stopSignal
+        a.stopTimeout = stopTimeout
+        a.network = network
+        a.pull = pull
+        a.logOpt = logOpt
+        return a
+    }
+
+    /// The flags as RunOptions, parsed and checked as Docker does (`environment` resolves bare
+    /// `-e KEY` and env-file keys; relative `-v ./dir` binds resolve against the current directory).
+    func runOptions(environment: [String: String]) throws(EngineError) -> RunOptions {
+        try arguments.runOptions(environment: environment, currentDirectory: FS.absolute("."), hostCPUs: RunOptions.hostCPUs())
+    }
+}
