@@ -10,7 +10,7 @@ import OCI
 /// this terminal unless `-d`. Exit status as Docker's: the container's own, 125 when berth fails,
 /// 126 when the command cannot be executed, 127 when it is not found.
 struct Run: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Create and run a new container from an image")
+    static let configuration = CommandConfiguration(abstract: "Create and run a new container from an image", helpNames: [.long])
 
     @OptionGroup var flags: RunFlags
     @Argument(help: "IMAGE")
@@ -73,7 +73,7 @@ struct Run: BerthCommand {
 
 /// `create`: a container ready to start, its ID printed.
 struct Create: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a new container")
+    static let configuration = CommandConfiguration(abstract: "Create a new container", helpNames: [.long])
 
     @OptionGroup var flags: RunFlags
     @Argument(help: "IMAGE")
