@@ -296,7 +296,8 @@ public final class Supervisor {
         let time = LogTimestamp.now()
         buffer.withUnsafeBytes { bytes in
             let chunk = UnsafeRawBufferPointer(rebasing: bytes[0..<n])
-            log.write(stream, chunk, at: time)
+            // A full disk loses log lines, never the container or its attached clients.
+            try? log.write(stream, chunk, at: time)
             let frame = AttachFrame.encode(stream == .stdout ? .stdout : .stderr, chunk)
             for client in clients { send(frame, to: client) }
         }
@@ -305,7 +306,7 @@ public final class Supervisor {
 
     func closeOutput(_ fd: Int32) {
         guard let index = outputs.firstIndex(where: { $0.fd == fd }) else { return }
-        log.flush(outputs[index].stream)
+        try? log.flush(outputs[index].stream)
         outputs.remove(at: index)
         if fd == master {
             master = -1
@@ -424,7 +425,7 @@ public final class Supervisor {
     // MARK: - End of a run
 
     func finishRun() {
-        for output in outputs { log.flush(output.stream); FS.close(output.fd) }
+        for output in outputs { try? log.flush(output.stream); FS.close(output.fd) }
         outputs.removeAll()
         let status = exitStatus ?? 255
         state.oomKilled = oomKilled()

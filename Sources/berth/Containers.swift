@@ -356,7 +356,7 @@ struct ContainerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "container", abstract: "Manage containers",
         subcommands: [ContainerLs.self, ContainerInspect.self, Create.self, Run.self, Start.self, Stop.self, Kill.self,
-                      Restart.self, Rm.self, Wait.self, Rename.self, ContainerPrune.self])
+                      Restart.self, Rm.self, Wait.self, Rename.self, Logs.self, ContainerPrune.self])
 }
 
 struct ContainerLs: BerthCommand {

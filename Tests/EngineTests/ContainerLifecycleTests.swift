@@ -171,6 +171,35 @@ struct ContainerLifecycleTests {
         print("100 detached containers running after \(String(format: "%.1f", elapsed)) s")
     }
 
+    /// Docker's json-file log: stdout and stderr apart, --tail, -t, -f until the container ends,
+    /// and rotation by --log-opt.
+    @Test func logs() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        try berth.call("run", "-d", "--name", "talker", "busybox:test", "sh", "-c", "echo one; echo two >&2; sleep 1; echo three")
+        let followed = try berth.callAnyway(["logs", "-f", "talker"])
+        #expect(followed.status == 0)
+        #expect(followed.stdout == "one\nthree\n")
+        #expect(followed.stderr == "two\n")
+        #expect(try berth.call("logs", "--tail", "1", "talker") == "three\n")
+        let stamped = try berth.call("logs", "-t", "--tail", "1", "talker")
+        #expect(stamped.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z three\n/) != nil, "\(stamped)")
+        let raw = try String(contentsOfFile: try berth.inspect("talker", "{{.LogPath}}"), encoding: .utf8)
+        #expect(raw.hasPrefix("{\"log\":\"one\\n\",\"stream\":\"stdout\",\"time\":\""), "\(raw)")
+
+        try berth.call("run", "-d", "--name", "chatty", "--log-opt", "max-size=2k", "--log-opt", "max-file=2", "busybox:test",
+                       "sh", "-c", "i=0; while [ $i -lt 300 ]; do echo line$i; i=$((i+1)); done")
+        #expect(try berth.call("wait", "chatty") == "0\n")
+        let logPath = try berth.inspect("chatty", "{{.LogPath}}")
+        #expect(FileManager.default.fileExists(atPath: logPath + ".1"))
+        #expect(!FileManager.default.fileExists(atPath: logPath + ".2"))
+        let size = (try FileManager.default.attributesOfItem(atPath: logPath)[.size] as? Int) ?? 0
+        #expect(size <= 2048)
+        let kept = try berth.call("logs", "chatty").split(separator: "\n")
+        #expect(kept.last == "line299")
+        #expect(kept.count < 300 && kept.count > 20)
+    }
+
     @Test func detachedAutoRemove() throws {
         let berth = try BerthEngine()
         defer { berth.remove() }
