@@ -34,8 +34,7 @@ public struct OCIRuntime: Sendable {
     }
 
     func isAlive(_ record: ContainerRecord) -> Bool {
-        guard let state = ProcessSys.state(record.pid), state != "Z", state != "X" else { return false }
-        return ProcessSys.startTime(record.pid) == record.pidStartTime
+        ProcessSys.isAlive(record.pid, startTime: record.pidStartTime)
     }
 
     func cgroup(of record: ContainerRecord) -> Cgroup {

@@ -81,10 +81,36 @@ final class ContainerDatabase: Sendable {
     }
 
     func all() throws(EngineError) -> [Container] {
+        try fetch("SELECT * FROM containers ORDER BY created DESC")
+    }
+
+    /// Docker's lookup order: a full ID, then a name, then the IDs `prefix` begins.
+    func lookup(_ text: String, name: String) throws(EngineError) -> [Container] {
+        let exact = try fetch("SELECT * FROM containers WHERE id = ?1 OR name = ?2 ORDER BY id = ?1 DESC", [text, name])
+        if let first = exact.first { return [first] }
+        guard !text.isEmpty else { return [] }
+        return try fetch("SELECT * FROM containers WHERE substr(id, 1, length(?1)) = ?1", [text])
+    }
+
+    func names() throws(EngineError) -> Set<String> {
         do {
-            return try pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM containers ORDER BY created DESC").compactMap(Self.decode)
-            }
+            return Set(try pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM containers") })
+        } catch {
+            throw .system("read container names", error)
+        }
+    }
+
+    func exists(id: String) throws(EngineError) -> Bool {
+        do {
+            return try pool.read { db in try Row.fetchOne(db, sql: "SELECT 1 FROM containers WHERE id = ?", arguments: [id]) != nil }
+        } catch {
+            throw .system("read container \(id)", error)
+        }
+    }
+
+    private func fetch(_ sql: String, _ arguments: StatementArguments = []) throws(EngineError) -> [Container] {
+        do {
+            return try pool.read { db in try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap(Self.decode) }
         } catch {
             throw .system("read containers", error)
         }

@@ -49,13 +49,10 @@ extension Engine {
         return container
     }
 
+    /// 32 random bytes in hex, as Docker's container IDs.
     static func newID() -> String {
         var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        for byte in bytes { text += [digits[Int(byte >> 4)], digits[Int(byte & 15)]] }
-        return String(decoding: text, as: UTF8.self)
+        return hexString((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
     static func isValidName(_ name: String) -> Bool {
@@ -69,7 +66,7 @@ extension Engine {
     }
 
     func uniqueGeneratedName() throws(EngineError) -> String {
-        let taken = Set(try containers.all().map(\.name))
+        let taken = try containers.names()
         for _ in 0..<64 {
             let name = NameGenerator.random()
             if !taken.contains(name) { return name }
@@ -275,49 +272,24 @@ extension Engine {
                 throw StartError(.system("attach socket", error))
             }
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDWR, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_RDWR, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_RDWR, 0)
-        posix_spawn_file_actions_adddup2(&actions, ready[1], 3)
         var argv = [binary, runDirectory(container.id), "--ready-fd", "3"]
+        var keep: [(fd: Int32, as: Int32)] = [(ready[1], 3)]
         if let attachPair {
-            posix_spawn_file_actions_adddup2(&actions, attachPair.1, 4)
+            keep.append((attachPair.1, 4))
             argv += ["--attach-fd", "4"]
         }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, BERTH_POSIX_SPAWN_SETSID | Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var cArgs = argv.map { strdup($0) } + [nil]
-        defer { for arg in cArgs { free(arg) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, binary, &actions, &attributes, &cArgs, environ)
+        let pid: pid_t
+        do {
+            pid = try ProcessSys.spawn(argv, keep: keep, newSession: true)
+        } catch {
+            for fd in [ready[0], ready[1], attachPair?.0, attachPair?.1].compactMap({ $0 }) { FS.close(fd) }
+            unmountRootfs(container.id)
+            throw StartError(.system("start the supervisor", error))
+        }
         FS.close(ready[1])
         if let attachPair { FS.close(attachPair.1) }
-        guard spawned == 0 else {
-            FS.close(ready[0])
-            if let attachPair { FS.close(attachPair.0) }
-            unmountRootfs(container.id)
-            throw StartError(.system("start \(binary): \(String(cString: strerror(spawned)))"))
-        }
-        // The supervisor's first line: "ok\tPID", or "error\tSTATUS\tMESSAGE".
-        var reply: [UInt8] = []
-        while true {
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let n = Glibc.read(ready[0], &buffer, buffer.count)
-            if n > 0 { reply += buffer[0..<n]; continue }
-            if n < 0 && errno == EINTR { continue }
-            break
-        }
+        // The supervisor's first line: "ok\tPID", or "error\tSTATUS\tMESSAGE"; then it closes the pipe.
+        let reply = (try? FS.read(ready[0], max: 64 << 10)) ?? []
         FS.close(ready[0])
         let line = String(decoding: reply, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
         let fields = line.split(separator: "\t", maxSplits: 2).map(String.init)
@@ -407,7 +379,7 @@ extension Engine {
             if current.status == "created" && !(current.state.supervisorAlive) { return current.state.exitCode }
             usleep(10_000)
             // The container may have been removed meanwhile (--rm).
-            if (try? containers.all().contains { $0.id == container.id }) == false { return current.state.exitCode }
+            if (try? containers.exists(id: container.id)) == false { return current.state.exitCode }
         }
     }
 

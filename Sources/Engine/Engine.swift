@@ -53,12 +53,9 @@ public final class Engine: Sendable {
 
     /// Docker's lookup: a full ID, a name (with or without the leading slash), or a unique ID prefix.
     public func container(_ text: String) throws(EngineError) -> Container {
-        let all = try containers.all()
-        if let exact = all.first(where: { $0.id == text }) { return exact }
         let name = text.hasPrefix("/") ? String(text.dropFirst()) : text
-        if let named = all.first(where: { $0.name == name }) { return named }
-        let matches = all.filter { $0.id.hasPrefix(text) }
-        if matches.count == 1, !text.isEmpty { return matches[0] }
+        let matches = try containers.lookup(text, name: name)
+        if matches.count == 1 { return matches[0] }
         if matches.count > 1 { throw .notFound("Error response from daemon: multiple containers found with provided prefix: \(text)") }
         throw .notFound("Error response from daemon: No such container: \(text)")
     }

@@ -150,7 +150,7 @@ public final class BlobWriter {
     }
 }
 
-func hexString<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
+package func hexString<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
     let digits = Array("0123456789abcdef".utf8)
     var out: [UInt8] = []
     for byte in bytes {

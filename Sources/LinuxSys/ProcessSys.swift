@@ -104,6 +104,45 @@ public enum ProcessSys {
         return UInt64(fields[19])
     }
 
+    /// Whether `pid` is still the process that started at `startTime` and has not ended (a zombie
+    /// has ended): one read of /proc/PID/stat.
+    public static func isAlive(_ pid: pid_t, startTime: UInt64) -> Bool {
+        guard pid > 0, let stat = try? FS.readText("/proc/\(pid)/stat"),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let state = fields[0].first, state != "Z", state != "X" else { return false }
+        return UInt64(fields[19]) == startTime
+    }
+
+    /// Starts `argv` without waiting for it: stdin, stdout and stderr on /dev/null, `keep` fds
+    /// dup'ed to the given numbers, default signal dispositions and an empty signal mask (the
+    /// caller's threads may block signals), and with `newSession` a session of its own.
+    public static func spawn(_ argv: [String], keep: [(fd: Int32, as: Int32)] = [], newSession: Bool) throws(SysError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd in Int32(0)...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDWR, 0) }
+        for (fd, target) in keep { posix_spawn_file_actions_adddup2(&actions, fd, target) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        var flags = Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
+        if newSession { flags |= BERTH_POSIX_SPAWN_SETSID }
+        posix_spawnattr_setflags(&attributes, flags)
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { for arg in cArgs { free(arg) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, argv[0], &actions, &attributes, &cArgs, environ)
+        guard rc == 0 else { throw SysError("spawn", argv[0], errno: rc) }
+        return pid
+    }
+
     /// The one-letter state of a process (R, S, Z, T ...), nil if it is gone.
     public static func state(_ pid: pid_t) -> Character? {
         guard let stat = try? FS.readText("/proc/\(pid)/stat"),

@@ -49,14 +49,8 @@ public struct ContainerRunState: Codable, Sendable, Equatable {
         }
     }
 
-    /// Whether the recorded process is this one still (not ended, not a reused pid).
-    public static func isAlive(pid: Int32, startTime: UInt64) -> Bool {
-        guard pid > 0, let state = ProcessSys.state(pid), state != "Z", state != "X" else { return false }
-        return ProcessSys.startTime(pid) == startTime
-    }
-
-    public var containerAlive: Bool { Self.isAlive(pid: pid, startTime: pidStartTime) }
-    public var supervisorAlive: Bool { Self.isAlive(pid: supervisorPid, startTime: supervisorStartTime) }
+    public var containerAlive: Bool { ProcessSys.isAlive(pid, startTime: pidStartTime) }
+    public var supervisorAlive: Bool { ProcessSys.isAlive(supervisorPid, startTime: supervisorStartTime) }
 }
 
 /// Docker's State.Health.

@@ -512,21 +512,7 @@ public final class Supervisor {
         _ = unlink(config.attachSocket)
         state.supervisorPid = 0
         try? state.save(config.statePath)
-        if let command = config.exitCommand, !command.isEmpty { spawnDetached(command) }
-    }
-
-    /// Starts a program in its own session without waiting for it (the engine's cleanup command).
-    func spawnDetached(_ argv: [String]) {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, BERTH_POSIX_SPAWN_SETSID | Int16(POSIX_SPAWN_SETSIGMASK))
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var cArgs = argv.map { strdup($0) } + [nil]
-        defer { for arg in cArgs { free(arg) } }
-        var pid: pid_t = 0
-        _ = posix_spawn(&pid, argv[0], nil, &attributes, &cArgs, environ)
+        // The engine's cleanup command, in a session of its own; nobody waits for it.
+        if let command = config.exitCommand, !command.isEmpty { _ = try? ProcessSys.spawn(command, newSession: true) }
     }
 }

@@ -76,8 +76,8 @@ struct AttachRelay {
                 while let frame = reader.next() {
                     guard case .success(let (stream, payload)) = frame else { break loop }
                     switch stream {
-                    case .stdout: writeAll(1, payload)
-                    case .stderr: writeAll(2, payload)
+                    case .stdout: try? FS.write(1, payload)
+                    case .stderr: try? FS.write(2, payload)
                     case .exit: exitStatus = AttachFrame.decodeInt32(payload[...])
                     default: break
                     }
@@ -104,17 +104,5 @@ struct AttachRelay {
             }
             offset += n
         }
-    }
-}
-
-func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-    var offset = 0
-    while offset < bytes.count {
-        let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR || errno == EAGAIN { continue }
-            return
-        }
-        offset += n
     }
 }

@@ -177,15 +177,17 @@ struct ContainerFilters {
     }
 }
 
-/// Runs `body` for each named container, printing the name on success and Docker's error on
-/// failure; exits 1 if any failed.
-func eachContainer(_ names: [String], _ body: (Engine, Container) throws -> Void) throws {
+/// Runs `body` for each named container and prints what it returns (nil: the name as given), or
+/// the error; exits 1 if any failed. With `ignoringMissing`, names of no container are skipped.
+func eachContainer(_ names: [String], ignoringMissing: Bool = false, _ body: (Engine, Container) throws -> String?) throws {
     let engine = try GlobalOptions.engine()
     var failed = false
     for name in names {
         do {
-            try body(engine, try engine.container(name))
-            print(name)
+            print(try body(engine, try engine.container(name)) ?? name)
+            fflush(nil)
+        } catch let error as EngineError where error.kind == .notFound && ignoringMissing {
+            continue
         } catch {
             printError(describe(error))
             failed = true
@@ -212,6 +214,7 @@ struct Stop: BerthCommand {
                 container.config.stopSignal = signal
             }
             try engine.stop(container, timeout: time)
+            return nil
         }
     }
 }
@@ -226,7 +229,10 @@ struct Kill: BerthCommand {
 
     func execute() async throws {
         guard let number = Signals.parse(signal) else { throw ValidationError("invalid signal: \(signal)") }
-        try eachContainer(containers) { engine, container in try engine.kill(container, signal: number) }
+        try eachContainer(containers) { engine, container in
+            try engine.kill(container, signal: number)
+            return nil
+        }
     }
 }
 
@@ -242,6 +248,7 @@ struct Restart: BerthCommand {
         try eachContainer(containers) { engine, container in
             try engine.stop(container, timeout: time)
             do { _ = try engine.start(container) } catch let error as Engine.StartError { throw error.error }
+            return nil
         }
     }
 }
@@ -257,22 +264,11 @@ struct Rm: BerthCommand {
     var containers: [String]
 
     func execute() async throws {
-        let engine = try GlobalOptions.engine()
-        var failed = false
-        for name in containers {
-            do {
-                let container = try engine.container(name)
-                try engine.remove(container, force: force)
-                print(name)
-            } catch let error as EngineError where error.kind == .notFound && force {
-                // Docker: rm -f of a missing container is not an error.
-                continue
-            } catch {
-                printError(describe(error))
-                failed = true
-            }
+        // Docker: rm -f of a missing container is not an error.
+        try eachContainer(containers, ignoringMissing: force) { engine, container in
+            try engine.remove(container, force: force)
+            return nil
         }
-        if failed { throw ExitCode(1) }
     }
 }
 
@@ -283,18 +279,7 @@ struct Wait: BerthCommand {
     var containers: [String]
 
     func execute() async throws {
-        let engine = try GlobalOptions.engine()
-        var failed = false
-        for name in containers {
-            do {
-                print(try engine.wait(try engine.container(name)))
-                fflush(nil)
-            } catch {
-                printError(describe(error))
-                failed = true
-            }
-        }
-        if failed { throw ExitCode(1) }
+        try eachContainer(containers) { engine, container in "\(try engine.wait(container))" }
     }
 }
 

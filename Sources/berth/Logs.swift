@@ -48,7 +48,7 @@ struct Logs: BerthCommand {
             let status = engine.status(found)
             return status.isRunning || status.status == "restarting"
         }) { entry in
-            writeAll(entry.stream == .stderr ? 2 : 1, LogReader.format(entry, timestamps: timestamps))
+            try FS.write(entry.stream == .stderr ? 2 : 1, LogReader.format(entry, timestamps: timestamps))
         }
     }
 }

@@ -12,45 +12,22 @@ import OCI
 struct Run: BerthCommand {
     static let configuration = CommandConfiguration(abstract: "Create and run a new container from an image", helpNames: [.long])
 
-    @OptionGroup var flags: RunFlags
-    @Argument(help: "IMAGE")
-    var image: String
-    @Argument(parsing: .captureForPassthrough, help: "COMMAND [ARG...]")
-    var command: [String] = []
+    @OptionGroup var arguments: CreateArguments
 
     func execute() async throws {
-        do {
-            let options = try containerOptions(flags, command: command)
-            let engine = try GlobalOptions.engine()
-            try await ensureImage(image, policy: options.pull, engine: engine)
-            let container = try engine.create(image: image, options: options)
-            try runStarted(container, engine: engine, options: options)
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            printError("berth: \(describe(error))")
-            throw ExitCode(125)
-        }
-    }
-
-    func runStarted(_ container: Container, engine: Engine, options: RunOptions) throws {
-        if options.detach {
-            do {
-                _ = try engine.start(container)
-            } catch {
-                printError("berth: Error response from daemon: \(error.description)")
-                throw ExitCode(error.exitCode)
-            }
-            print(container.id)
-            return
-        }
+        let (engine, container) = try await arguments.createContainer()
+        let options = container.options
         let started: Engine.Started
         do {
-            started = try engine.start(container, attach: true)
+            started = try engine.start(container, attach: !options.detach)
         } catch {
             printError("berth: Error response from daemon: \(error.description)")
-            if options.autoRemove { try? engine.remove(container, force: true) }
+            if options.autoRemove && !options.detach { try? engine.remove(container, force: true) }
             throw ExitCode(error.exitCode)
+        }
+        if options.detach {
+            print(container.id)
+            return
         }
         var status: Int32 = 0
         if let socket = started.attachFD {
@@ -75,20 +52,31 @@ struct Run: BerthCommand {
 struct Create: BerthCommand {
     static let configuration = CommandConfiguration(abstract: "Create a new container", helpNames: [.long])
 
+    @OptionGroup var arguments: CreateArguments
+
+    func execute() async throws {
+        print(try await arguments.createContainer().container.id)
+    }
+}
+
+/// What `run` and `create` take: the flags, IMAGE, and the command with its own flags after it.
+struct CreateArguments: ParsableArguments {
     @OptionGroup var flags: RunFlags
     @Argument(help: "IMAGE")
     var image: String
     @Argument(parsing: .captureForPassthrough, help: "COMMAND [ARG...]")
     var command: [String] = []
 
-    func execute() async throws {
+    /// Parses the flags, pulls the image when the policy asks, and records the container. A
+    /// failure is printed and ends with Docker's status for berth's own errors, 125.
+    func createContainer() async throws -> (engine: Engine, container: Container) {
         do {
             let options = try containerOptions(flags, command: command)
             let engine = try GlobalOptions.engine()
             try await ensureImage(image, policy: options.pull, engine: engine)
-            print(try engine.create(image: image, options: options).id)
-        } catch let error as ExitCode {
-            throw error
+            return (engine, try engine.create(image: image, options: options))
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             printError("berth: \(describe(error))")
             throw ExitCode(125)
@@ -108,8 +96,8 @@ struct Start: BerthCommand {
     var containers: [String]
 
     func execute() async throws {
-        let engine = try GlobalOptions.engine()
         if attach || interactive {
+            let engine = try GlobalOptions.engine()
             guard containers.count == 1 else { throw ValidationError("you cannot start and attach multiple containers at once") }
             let container = try lookup(engine, containers[0])
             let started: Engine.Started
@@ -124,21 +112,17 @@ struct Start: BerthCommand {
             let status = relay.run() ?? ((try? engine.wait(container)) ?? 125)
             throw ExitCode(status)
         }
-        var failed = false
-        for name in containers {
-            do {
-                let container = try engine.container(name)
-                _ = try engine.start(container)
-                print(name)
-            } catch let error as Engine.StartError {
-                printError("Error response from daemon: \(error.description)")
-                failed = true
-            } catch {
-                printError(describe(error))
-                failed = true
+        do {
+            try eachContainer(containers) { engine, container in
+                do { _ = try engine.start(container) } catch let error as Engine.StartError {
+                    throw EngineError(error.error.kind, "Error response from daemon: \(error.description)")
+                }
+                return nil
             }
+        } catch let exit as ExitCode {
+            printError("Error: failed to start containers: \(containers.joined(separator: ", "))")
+            throw exit
         }
-        if failed { printError("Error: failed to start containers: \(containers.joined(separator: ", "))"); throw ExitCode(1) }
     }
 }
 
