@@ -200,6 +200,65 @@ struct ContainerLifecycleTests {
         #expect(kept.count < 300 && kept.count > 20)
     }
 
+    /// Bad input gets a clear error and Docker's status, and what existed before is untouched.
+    @Test func badInputIsRefusedAndChangesNothing() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let keeper = try berth.call("run", "-d", "--name", "keeper", "busybox:test", "sleep", "600").trimmingCharacters(in: .whitespacesAndNewlines)
+        let images = try berth.call("images", "-q")
+        let refusals: [([String], String)] = [
+            (["run", "-m", "1x", "busybox:test", "true"], "--memory"),
+            (["run", "--name", "bad name!", "busybox:test", "true"], "Invalid container name"),
+            (["run", "--pull", "never", "nosuch/image:1", "true"], "No such image"),
+            (["run", "--entrypoint", "", "busybox:test"], "No command specified"),
+            (["run", "--name", "keeper", "busybox:test", "true"], "already in use"),
+        ]
+        for (arguments, message) in refusals {
+            let result = try berth.callAnyway(arguments)
+            #expect(result.status == 125, "\(arguments): \(result.status) \(result.stderr)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+        let missing = try berth.callAnyway(["stop", "nosuch"])
+        #expect(missing.status == 1 && missing.stderr.contains("No such container: nosuch"))
+        let badSignal = try berth.callAnyway(["kill", "-s", "NOPE", "keeper"])
+        #expect(badSignal.status != 0 && badSignal.stderr.contains("invalid signal: NOPE"))
+        // A supervisor that cannot be started: the error names it, nothing stays mounted, and the
+        // container stays as Docker leaves one whose start failed: created, removable.
+        let noSupervisor = try sh([EngineEnv.berth, "--root", berth.root, "--runroot", berth.runRoot, "run", "--name", "orphan",
+                                   "busybox:test", "true"], environment: ["BERTH_SUPERVISOR": "/nonexistent/berth-supervisor", "PATH": "/usr/bin:/bin"])
+        #expect(noSupervisor.status == 125)
+        #expect(noSupervisor.stderr.contains("/nonexistent/berth-supervisor"), "\(noSupervisor.stderr)")
+        #expect(try berth.inspect("orphan", "{{.State.Status}}") == "created")
+        try berth.call("rm", "orphan")
+        #expect(berth.mounts.filter { !$0.contains("/containers/\(keeper)/") }.isEmpty, "\(berth.mounts)")
+        #expect(try berth.call("ps", "-a", "--format", "{{.Names}} {{.State}}") == "keeper running\n")
+        #expect(try berth.call("images", "-q") == images)
+    }
+
+    /// create, start -a, restart, ps filters and container prune.
+    @Test func createStartRestartFiltersAndPrune() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        try berth.call("create", "--name", "once", "busybox:test", "echo", "hi")
+        #expect(try berth.call("ps", "-a", "--format", "{{.Names}} {{.Status}}") == "once Created\n")
+        let attached = try berth.callAnyway(["start", "-a", "once"])
+        #expect(attached.status == 0 && attached.stdout == "hi\n", "\(attached.stderr)")
+        try berth.call("run", "-d", "--name", "web", "--label", "role=web", "busybox:test", "sleep", "600")
+        let firstPid = try berth.inspect("web", "{{.State.Pid}}")
+        #expect(try berth.call("restart", "-t", "1", "web") == "web\n")
+        #expect(try berth.inspect("web", "{{.State.Status}}") == "running")
+        #expect(try berth.inspect("web", "{{.State.Pid}}") != firstPid)
+        #expect(try berth.call("ps", "--filter", "label=role=web", "--format", "{{.Names}}") == "web\n")
+        #expect(try berth.call("ps", "-a", "--filter", "status=exited", "--format", "{{.Names}}") == "once\n")
+        #expect(try berth.call("ps", "-a", "--filter", "exited=0", "--format", "{{.Names}}") == "once\n")
+        #expect(try berth.call("ps", "-a", "--filter", "name=we", "--format", "{{.Names}}") == "web\n")
+        let bad = try berth.callAnyway(["ps", "--filter", "status=sleepy"])
+        #expect(bad.status != 0 && bad.stderr.contains("status=sleepy"))
+        let pruned = try berth.call("container", "prune", "-f")
+        #expect(pruned.hasPrefix("Deleted Containers:\n"), "\(pruned)")
+        #expect(try berth.call("ps", "-a", "--format", "{{.Names}}") == "web\n")
+    }
+
     @Test func detachedAutoRemove() throws {
         let berth = try BerthEngine()
         defer { berth.remove() }
