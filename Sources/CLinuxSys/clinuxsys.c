@@ -1,5 +1,9 @@
 #define _GNU_SOURCE
 #include "clinuxsys.h"
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <stdarg.h>
 #include <errno.h>
@@ -376,4 +380,13 @@ int berth_drain_signalfd(int fd) {
     int count = 0;
     while (read(fd, &info, sizeof info) == (ssize_t)sizeof info) count++;
     return count;
+}
+
+int berth_seccomp_install(unsigned int flags, const void *instructions, unsigned short count) {
+    struct sock_fprog program = { .len = count, .filter = (struct sock_filter *)instructions };
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &program);
+}
+
+int berth_memfd(const char *name) {
+    return (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC);
 }

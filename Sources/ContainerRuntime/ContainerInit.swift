@@ -22,6 +22,7 @@ struct InitParameters {
     var preserveFds: Int
     /// The console socket, when the process has a terminal.
     var consoleFD: Int32?
+    var seccomp: PreparedSeccomp?
 }
 
 /// The container's first process, from clone to exec. It runs in the new namespaces, single-threaded,
@@ -104,7 +105,7 @@ enum ContainerInit {
         try writeSysctls(spec.linux?.sysctl, proc: proc)
         try ProcessSetup.applyRlimits(process.rlimits)
         try ProcessAttributes.apply(process, linux: spec.linux)
-        try ProcessSetup.applyIdentityAndSeccomp(process, seccomp: spec.linux?.seccomp, sync: p.sync)
+        try ProcessSetup.applyIdentityAndSeccomp(process, seccomp: p.seccomp, sync: p.sync)
         try ProcessSetup.enterWorkingDirectory(process.cwd)
         let env = ProcessSetup.environment(process)
         let args = process.args ?? []

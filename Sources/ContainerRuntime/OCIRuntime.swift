@@ -58,6 +58,9 @@ public struct OCIRuntime: Sendable {
     }
 
     /// The cgroup directories a container was given (empty when it is unknown).
+    /// Compiled seccomp programs (see PreparedSeccomp), beside the containers' state.
+    var seccompCacheDirectory: String { store.root + "/.seccomp-cache" }
+
     public func cgroupPaths(id: String) -> [String] {
         (try? store.load(id))?.cgroupPaths ?? []
     }

@@ -60,7 +60,7 @@ enum ProcessSetup {
     /// Identity, no_new_privs and the seccomp filter, in runc's order: without no_new_privs loading a
     /// filter needs CAP_SYS_ADMIN, so it goes in before capabilities are dropped; with it, as late as
     /// possible. A notify listener fd goes to the parent, which passes it to the agent at listenerPath.
-    static func applyIdentityAndSeccomp(_ process: OCI.Process, seccomp: Seccomp?, sync: SyncSocket) throws(RuntimeError) {
+    static func applyIdentityAndSeccomp(_ process: OCI.Process, seccomp: PreparedSeccomp?, sync: SyncSocket) throws(RuntimeError) {
         let noNewPrivileges = process.noNewPrivileges == true
         if let seccomp, !noNewPrivileges { try loadSeccomp(seccomp, sync: sync) }
         try applyIdentity(process)
@@ -70,8 +70,8 @@ enum ProcessSetup {
         if let seccomp, noNewPrivileges { try loadSeccomp(seccomp, sync: sync) }
     }
 
-    private static func loadSeccomp(_ seccomp: Seccomp, sync: SyncSocket) throws(RuntimeError) {
-        guard let listener = try SeccompFilter.load(seccomp) else { return }
+    private static func loadSeccomp(_ seccomp: PreparedSeccomp, sync: SyncSocket) throws(RuntimeError) {
+        guard let listener = try seccomp.install() else { return }
         defer { FS.close(listener) }
         guard sync.send(.seccompListener, attaching: listener), sync.receive() == .proceed else {
             throw RuntimeError("seccomp: the runtime did not take the listener fd")

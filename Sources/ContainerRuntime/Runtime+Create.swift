@@ -103,6 +103,7 @@ extension OCIRuntime {
     private func build(_ record: inout ContainerRecord, spec: Spec, cgroup: Cgroup, options: CreateOptions,
                        lock: Int32) throws(RuntimeError) -> pid_t {
         let namespaces = spec.linux?.namespaces ?? []
+        let seccomp = try PreparedSeccomp.prepare(spec.linux?.seccomp, cacheDirectory: seccompCacheDirectory)
         try cgroup.create(controllers: cgroup.v2Controllers(for: spec.linux?.resources))
         try cgroup.apply(spec.linux?.resources, devices: spec.linux?.devices ?? [])
 
@@ -139,7 +140,7 @@ extension OCIRuntime {
             newCgroupNamespace: namespaces.contains { $0.type == .cgroup && $0.path == nil },
             newTimeNamespace: namespaces.contains { $0.type == .time && $0.path == nil },
             noPivot: options.noPivot, noNewKeyring: options.noNewKeyring, preserveFds: options.preserveFds,
-            consoleFD: consoleFD)
+            consoleFD: consoleFD, seccomp: seccomp)
 
         let pid: pid_t
         do { pid = try ProcessSys.clone(flags: flags) } catch { FS.close(childEnd); throw error.context("create container init") }

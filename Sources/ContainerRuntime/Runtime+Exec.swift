@@ -97,6 +97,7 @@ extension OCIRuntime {
         }
         guard let args = process.args, !args.isEmpty else { throw RuntimeError("exec: process args cannot be empty") }
         try ProcessAttributes.validate(process: process, linux: spec.linux)
+        let seccomp = try PreparedSeccomp.prepare(spec.linux?.seccomp, cacheDirectory: seccompCacheDirectory)
         let terminal = process.terminal == true
         if terminal && options.detach && options.consoleSocket == nil {
             throw RuntimeError("cannot allocate tty if berth-runtime will detach without setting console socket")
@@ -146,7 +147,7 @@ extension OCIRuntime {
         }
         let parameters = ExecParameters(spec: spec, process: process, pidfd: pidfd,
                                         namespaces: join & ~parentJoins, sync: SyncSocket(fd: childEnd),
-                                        consoleFD: consoleFD, preserveFds: options.preserveFds)
+                                        consoleFD: consoleFD, preserveFds: options.preserveFds, seccomp: seccomp)
         let pid: pid_t
         do { pid = try ProcessSys.clone(flags: 0) } catch { FS.close(childEnd); throw error.context("exec") }
         if pid == 0 {
@@ -207,6 +208,7 @@ struct ExecParameters {
     var sync: SyncSocket
     var consoleFD: Int32?
     var preserveFds: Int
+    var seccomp: PreparedSeccomp?
 }
 
 /// The exec'd process from clone to exec: joins the init's namespaces through its pidfd (all at
@@ -242,7 +244,7 @@ enum ExecInit {
         }
         try ProcessSetup.applyRlimits(process.rlimits)
         try ProcessAttributes.apply(process, linux: p.spec.linux)
-        try ProcessSetup.applyIdentityAndSeccomp(process, seccomp: p.spec.linux?.seccomp, sync: p.sync)
+        try ProcessSetup.applyIdentityAndSeccomp(process, seccomp: p.seccomp, sync: p.sync)
         try ProcessSetup.enterWorkingDirectory(process.cwd)
         let env = ProcessSetup.environment(process)
         let args = process.args ?? []

@@ -53,49 +53,62 @@ enum SeccompFilter {
         }
     }
 
-    /// Compiles and loads the filter. Returns the notify listener fd when the profile notifies.
+    /// Compiles and loads the filter with libseccomp. Returns the notify listener fd when the
+    /// profile notifies.
     static func load(_ seccomp: Seccomp) throws(RuntimeError) -> Int32? {
-        let defaultAction = try action(seccomp.defaultAction, errnoRet: seccomp.defaultErrnoRet, path: "defaultAction")
-        guard let context = seccomp_init(defaultAction) else { throw RuntimeError("seccomp: cannot initialise a filter") }
+        let context = try makeContext(seccomp)
         defer { seccomp_release(context) }
-        func check(_ result: Int32, _ what: String) throws(RuntimeError) {
-            if result < 0 { throw SysError(what, "seccomp", errno: -result).context("load seccomp profile") }
-        }
-        // noNewPrivileges is the config's to set, not libseccomp's.
-        try check(seccomp_attr_set(context, SCMP_FLTATR_CTL_NNP, 0), "seccomp_attr_set(CTL_NNP)")
-        for flag in seccomp.flags ?? [] {
-            switch flag {
-            case "SECCOMP_FILTER_FLAG_TSYNC": try check(seccomp_attr_set(context, SCMP_FLTATR_CTL_TSYNC, 1), "seccomp_attr_set(CTL_TSYNC)")
-            case "SECCOMP_FILTER_FLAG_LOG": try check(seccomp_attr_set(context, SCMP_FLTATR_CTL_LOG, 1), "seccomp_attr_set(CTL_LOG)")
-            case "SECCOMP_FILTER_FLAG_SPEC_ALLOW": try check(seccomp_attr_set(context, SCMP_FLTATR_CTL_SSB, 1), "seccomp_attr_set(CTL_SSB)")
-            default: throw RuntimeError("seccomp: unsupported flag \"\(flag)\"")
-            }
-        }
-        for name in seccomp.architectures ?? [] {
-            let token = seccomp_arch_resolve_name(String(name.dropFirst("SCMP_ARCH_".count)).lowercased())
-            guard token != 0 else { throw RuntimeError("seccomp: unknown architecture \"\(name)\"") }
-            let added = seccomp_arch_add(context, token)
-            if added < 0 && added != -EEXIST { try check(added, "seccomp_arch_add(\(name))") }
-        }
-        for (index, syscall) in (seccomp.syscalls ?? []).enumerated() {
-            let ruleAction = try action(syscall.action, errnoRet: syscall.errnoRet, path: "syscalls[\(index)].action")
-            if ruleAction == defaultAction { continue }
-            for name in syscall.names {
-                let number = seccomp_syscall_resolve_name(name)
-                if number == BERTH_NR_SCMP_ERROR { continue }
-                for conditions in try conditionSets(syscall.args ?? []) {
-                    let result = conditions.withUnsafeBufferPointer {
-                        seccomp_rule_add_array(context, ruleAction, number, UInt32($0.count), $0.baseAddress)
-                    }
-                    try check(result, "seccomp_rule_add(\(name))")
-                }
-            }
-        }
         try check(seccomp_load(context), "seccomp_load")
         guard notifies(seccomp) else { return nil }
         let fd = seccomp_notify_fd(context)
         try check(fd, "seccomp_notify_fd")
         return fd
+    }
+
+    private static func check(_ result: Int32, _ what: String) throws(RuntimeError) {
+        if result < 0 { throw SysError(what, "seccomp", errno: -result).context("load seccomp profile") }
+    }
+
+    /// libseccomp's filter for the profile, not loaded yet.
+    private static func makeContext(_ seccomp: Seccomp) throws(RuntimeError) -> scmp_filter_ctx {
+        let defaultAction = try action(seccomp.defaultAction, errnoRet: seccomp.defaultErrnoRet, path: "defaultAction")
+        guard let context = seccomp_init(defaultAction) else { throw RuntimeError("seccomp: cannot initialise a filter") }
+        do throws(RuntimeError) {
+            // noNewPrivileges is the config's to set, not libseccomp's.
+            try check(seccomp_attr_set(context, SCMP_FLTATR_CTL_NNP, 0), "seccomp_attr_set(CTL_NNP)")
+            for flag in seccomp.flags ?? [] {
+                switch flag {
+                case "SECCOMP_FILTER_FLAG_TSYNC": try check(seccomp_attr_set(context, SCMP_FLTATR_CTL_TSYNC, 1), "seccomp_attr_set(CTL_TSYNC)")
+                case "SECCOMP_FILTER_FLAG_LOG": try check(seccomp_attr_set(context, SCMP_FLTATR_CTL_LOG, 1), "seccomp_attr_set(CTL_LOG)")
+                case "SECCOMP_FILTER_FLAG_SPEC_ALLOW": try check(seccomp_attr_set(context, SCMP_FLTATR_CTL_SSB, 1), "seccomp_attr_set(CTL_SSB)")
+                default: throw RuntimeError("seccomp: unsupported flag \"\(flag)\"")
+                }
+            }
+            for name in seccomp.architectures ?? [] {
+                let token = seccomp_arch_resolve_name(String(name.dropFirst("SCMP_ARCH_".count)).lowercased())
+                guard token != 0 else { throw RuntimeError("seccomp: unknown architecture \"\(name)\"") }
+                let added = seccomp_arch_add(context, token)
+                if added < 0 && added != -EEXIST { try check(added, "seccomp_arch_add(\(name))") }
+            }
+            for (index, syscall) in (seccomp.syscalls ?? []).enumerated() {
+                let ruleAction = try action(syscall.action, errnoRet: syscall.errnoRet, path: "syscalls[\(index)].action")
+                if ruleAction == defaultAction { continue }
+                for name in syscall.names {
+                    let number = seccomp_syscall_resolve_name(name)
+                    if number == BERTH_NR_SCMP_ERROR { continue }
+                    for conditions in try conditionSets(syscall.args ?? []) {
+                        let result = conditions.withUnsafeBufferPointer {
+                            seccomp_rule_add_array(context, ruleAction, number, UInt32($0.count), $0.baseAddress)
+                        }
+                        try check(result, "seccomp_rule_add(\(name))")
+                    }
+                }
+            }
+        } catch {
+            seccomp_release(context)
+            throw error
+        }
+        return context
     }
 
     /// Conditions on distinct arguments form one rule; repeated ones on the same argument, a rule each.
@@ -123,6 +136,101 @@ enum SeccompFilter {
         case "SCMP_ACT_NOTIFY": return 0x7fc0_0000
         default: throw RuntimeError("\(path): unknown seccomp action \"\(name)\"")
         }
+    }
+}
+
+/// A filter ready to install in the container's process. Compiling the default profile with
+/// libseccomp costs more CPU than the rest of starting a container, so the runtime compiles it
+/// once, before clone, to classic BPF, and keeps the program in a cache keyed by the profile; the
+/// init then only makes one seccomp(2) call. A profile that notifies an agent goes through
+/// libseccomp, which hands out the listener fd.
+enum PreparedSeccomp {
+    case program(instructions: [UInt8], flags: UInt32)
+    case libseccomp(Seccomp)
+
+    /// The profile's program, from `cacheDirectory` when it has it (the cache holds the whole key
+    /// and it is compared byte for byte, so a hash collision can only cost a compile).
+    static func prepare(_ seccomp: Seccomp?, cacheDirectory: String?) throws(RuntimeError) -> PreparedSeccomp? {
+        guard let seccomp else { return nil }
+        if SeccompFilter.notifies(seccomp) { return .libseccomp(seccomp) }
+        var flags: UInt32 = 0
+        for flag in seccomp.flags ?? [] {
+            switch flag {
+            case "SECCOMP_FILTER_FLAG_TSYNC": flags |= 1
+            case "SECCOMP_FILTER_FLAG_LOG": flags |= 2
+            case "SECCOMP_FILTER_FLAG_SPEC_ALLOW": flags |= 4
+            default: throw RuntimeError("seccomp: unsupported flag \"\(flag)\"")
+            }
+        }
+        let key = cacheKey(seccomp)
+        let path = cacheDirectory.map { $0 + "/" + fnv1a(key) }
+        if let path, let cached = try? FS.readFile(path), cached.count > 4 {
+            let keyLength = Int(cached[0]) | Int(cached[1]) << 8 | Int(cached[2]) << 16 | Int(cached[3]) << 24
+            if cached.count >= 4 + keyLength, cached[4..<(4 + keyLength)].elementsEqual(key) {
+                return .program(instructions: Array(cached[(4 + keyLength)...]), flags: flags)
+            }
+        }
+        let instructions = try SeccompFilter.compile(seccomp)
+        if let cacheDirectory, let path {
+            let length = UInt32(key.count)
+            let header = (0..<4).map { UInt8(truncatingIfNeeded: length >> (8 * $0)) }
+            if (try? FS.mkdirAll(cacheDirectory, mode: 0o700)) != nil {
+                try? FS.writeFileAtomically(path, header + key + instructions, mode: 0o600)
+            }
+        }
+        return .program(instructions: instructions, flags: flags)
+    }
+
+    /// The profile, and what else decides the program: libseccomp's version, the kernel, the machine.
+    static func cacheKey(_ seccomp: Seccomp) -> [UInt8] {
+        var name = utsname()
+        _ = uname(&name)
+        func field<T>(_ value: T) -> String {
+            withUnsafeBytes(of: value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        var version = "libseccomp"
+        if let v = seccomp_version() { version += " \(v.pointee.major).\(v.pointee.minor).\(v.pointee.micro)" }
+        return Array("\(version) \(field(name.release)) \(field(name.machine))\n".utf8) + encodeCompact(seccomp)
+    }
+
+    static func fnv1a(_ bytes: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// Installs the filter in the calling process; a notify listener fd when the profile has one.
+    func install() throws(RuntimeError) -> Int32? {
+        switch self {
+        case .libseccomp(let seccomp):
+            return try SeccompFilter.load(seccomp)
+        case .program(let instructions, let flags):
+            let count = instructions.count / 8
+            let result = instructions.withUnsafeBytes { berth_seccomp_install(flags, $0.baseAddress, UInt16(count)) }
+            if result < 0 { throw SysError("seccomp", "SECCOMP_SET_MODE_FILTER").context("load seccomp profile") }
+            return nil
+        }
+    }
+}
+
+extension SeccompFilter {
+    /// The profile compiled to classic BPF, as libseccomp would load it.
+    static func compile(_ seccomp: Seccomp) throws(RuntimeError) -> [UInt8] {
+        let context = try makeContext(seccomp)
+        defer { seccomp_release(context) }
+        let fd = berth_memfd("seccomp")
+        guard fd >= 0 else { throw SysError("memfd_create", "seccomp").context("compile seccomp profile") }
+        defer { FS.close(fd) }
+        let exported = seccomp_export_bpf(context, fd)
+        if exported < 0 { throw SysError("seccomp_export_bpf", "seccomp", errno: -exported).context("compile seccomp profile") }
+        _ = lseek(fd, 0, SEEK_SET)
+        let bytes: [UInt8]
+        do { bytes = try FS.read(fd, max: 1 << 22) } catch { throw error.context("compile seccomp profile") }
+        guard bytes.count % 8 == 0, bytes.count / 8 <= 4096, !bytes.isEmpty else {
+            throw RuntimeError("seccomp: the compiled filter has \(bytes.count) bytes, not a program the kernel takes")
+        }
+        return bytes
     }
 }
 

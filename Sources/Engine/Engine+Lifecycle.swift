@@ -95,6 +95,7 @@ extension Engine {
         do {
             try FS.mkdirAll(runDir, mode: 0o700)
             _ = unlink(runDir + "/" + SupervisorConfig.stopRequestName)
+            _ = unlink(containerDirectory(id) + "/" + Self.stoppedByUserName)
         } catch {
             throw StartError(.system("create run directory", error))
         }
@@ -119,7 +120,7 @@ extension Engine {
             let spec = try SpecBuilder.build(input)
             try createPaths(SpecBuilder.pathsToCreate(input), in: rootfsPath(id))
             let bytes: [UInt8]
-            do { bytes = try JSONTreeEncoder.encode(spec, indent: 2) } catch { throw EngineError.system("encode config.json", error) }
+            do { bytes = try JSONTreeEncoder.encode(spec) } catch { throw EngineError.system("encode config.json", error) }
             do { try FS.writeFileAtomically(runDir + "/config.json", bytes, mode: 0o600) } catch {
                 throw EngineError.system("write config.json", error)
             }
@@ -184,9 +185,17 @@ extension Engine {
             throw .system("create overlay directories", error)
         }
         let lower = layers.isEmpty ? [dir + "/empty"] : layers.reversed()
-        let data = "lowerdir=\(lower.joined(separator: ":")),upperdir=\(dir)/upper,workdir=\(dir)/work"
+        var data = "lowerdir=\(lower.joined(separator: ":")),upperdir=\(dir)/upper,workdir=\(dir)/work"
+        // A --rm container's changes die with it: without syncs on unmount (as Podman mounts them),
+        // which would otherwise flush every dirty page of the filesystem under the upper directory.
+        if container.options.autoRemove { data += ",volatile" }
         do {
-            try MountSys.mount(source: "overlay", target: target, type: "overlay", flags: 0, data: data)
+            do {
+                try MountSys.mount(source: "overlay", target: target, type: "overlay", flags: 0, data: data)
+            } catch where data.hasSuffix(",volatile") {
+                // Kernels before 5.10 do not know the option.
+                try MountSys.mount(source: "overlay", target: target, type: "overlay", flags: 0, data: String(data.dropLast(9)))
+            }
         } catch {
             throw .system("mount the rootfs of \(container.name)", error)
         }
@@ -347,6 +356,7 @@ extension Engine {
     func markStopRequested(_ container: Container) {
         let path = runDirectory(container.id) + "/" + SupervisorConfig.stopRequestName
         try? FS.writeFileAtomically(path, [], mode: 0o600)
+        try? FS.writeFileAtomically(containerDirectory(container.id) + "/" + Self.stoppedByUserName, [], mode: 0o600)
     }
 
     /// Waits until the supervisor has recorded the end of the run; false on timeout.

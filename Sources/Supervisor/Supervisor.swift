@@ -21,6 +21,10 @@ public final class Supervisor {
     /// Where the first start's outcome goes (the engine waits for it); closed once written.
     var readyFD: Int32?
     var clients: [AttachClient] = []
+    /// The client the launching CLI holds (`run` in the foreground). When it receives the exit
+    /// status, that CLI cleans up (`--rm`) itself, so the exit command is not run twice.
+    var launcherFD: Int32 = -1
+    var launcherGotExit = false
 
     // The current run.
     var outputs: [(fd: Int32, stream: LogStream)] = []
@@ -84,6 +88,7 @@ public final class Supervisor {
                 _ = fcntl(attachFD, F_SETFL, fcntl(attachFD, F_GETFL) | O_NONBLOCK)
                 _ = fcntl(attachFD, F_SETFD, FD_CLOEXEC)
                 supervisor.clients.append(AttachClient(fd: attachFD, feedsStdin: config.openStdin))
+                supervisor.launcherFD = attachFD
             }
             return supervisor.run()
         } catch {
@@ -408,6 +413,7 @@ public final class Supervisor {
         guard let index = clients.firstIndex(where: { $0.fd == fd }) else { return }
         clients.remove(at: index)
         FS.close(fd)
+        if fd == launcherFD { launcherFD = -1 }
     }
 
     func broadcastExit(_ status: Int32) {
@@ -416,7 +422,7 @@ public final class Supervisor {
             send(frame, to: client)
             // Best effort, briefly blocking: the client is waiting for exactly this frame.
             _ = fcntl(client.fd, F_SETFL, fcntl(client.fd, F_GETFL) & ~O_NONBLOCK)
-            _ = flush(client)
+            if flush(client) && client.fd == launcherFD { launcherGotExit = true }
             FS.close(client.fd)
         }
         clients.removeAll()
@@ -513,6 +519,8 @@ public final class Supervisor {
         state.supervisorPid = 0
         try? state.save(config.statePath)
         // The engine's cleanup command, in a session of its own; nobody waits for it.
-        if let command = config.exitCommand, !command.isEmpty { _ = try? ProcessSys.spawn(command, newSession: true) }
+        if let command = config.exitCommand, !command.isEmpty, !launcherGotExit {
+            _ = try? ProcessSys.spawn(command, newSession: true)
+        }
     }
 }

@@ -197,7 +197,7 @@ func eachContainer(_ names: [String], ignoringMissing: Bool = false, _ body: (En
 }
 
 struct Stop: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop one or more running containers")
+    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop one or more running containers")
 
     @Option(name: [.customShort("t"), .customLong("time"), .customLong("timeout")], help: "Seconds to wait before killing the container")
     var time: Int?
@@ -220,7 +220,7 @@ struct Stop: BerthCommand {
 }
 
 struct Kill: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Kill one or more running containers")
+    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Kill one or more running containers")
 
     @Option(name: .shortAndLong, help: "Signal to send to the container")
     var signal = "KILL"
@@ -237,7 +237,7 @@ struct Kill: BerthCommand {
 }
 
 struct Restart: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Restart one or more containers")
+    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart one or more containers")
 
     @Option(name: [.customShort("t"), .customLong("time"), .customLong("timeout")], help: "Seconds to wait before killing the container")
     var time: Int?
@@ -273,7 +273,7 @@ struct Rm: BerthCommand {
 }
 
 struct Wait: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Block until one or more containers stop, then print their exit codes")
+    static let configuration = CommandConfiguration(commandName: "wait", abstract: "Block until one or more containers stop, then print their exit codes")
 
     @Argument(help: "CONTAINER")
     var containers: [String]
@@ -284,7 +284,7 @@ struct Wait: BerthCommand {
 }
 
 struct Rename: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Rename a container")
+    static let configuration = CommandConfiguration(commandName: "rename", abstract: "Rename a container")
 
     @Argument(help: "CONTAINER")
     var container: String

@@ -18,7 +18,7 @@ struct ImageInspect: BerthCommand {
 }
 
 struct Inspect: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Return low-level information on containers and images")
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Return low-level information on containers and images")
 
     @Option(name: .shortAndLong, help: "Format output using a Go template, or json")
     var format: String?

@@ -6,7 +6,7 @@ import LinuxSys
 /// `logs`: the container's json-file log as Docker prints it — stdout entries to our stdout,
 /// stderr entries to our stderr; `-f` follows across rotation until the container stops.
 struct Logs: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Fetch the logs of a container")
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Fetch the logs of a container")
 
     @Flag(name: .shortAndLong, help: "Follow log output")
     var follow = false

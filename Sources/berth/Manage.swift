@@ -1,10 +1,11 @@
 import ArgumentParser
+import Engine
 import ImageStore
 import OCI
 import TextTemplate
 
 struct Tag: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE")
+    static let configuration = CommandConfiguration(commandName: "tag", abstract: "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE")
     @Argument(help: "SOURCE_IMAGE[:TAG]") var source: String
     @Argument(help: "TARGET_IMAGE[:TAG]") var target: String
 
@@ -15,7 +16,7 @@ struct Tag: BerthCommand {
 }
 
 struct Rmi: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Remove one or more images")
+    static let configuration = CommandConfiguration(commandName: "rmi", abstract: "Remove one or more images")
     @OptionGroup var options: RemoveOptions
     func execute() async throws { try options.remove() }
 }
@@ -27,10 +28,11 @@ struct RemoveOptions: ParsableArguments {
 
     func remove() throws {
         let store = try GlobalOptions.store()
+        let inUse = try imagesInUse()
         var failed = false
         for name in images {
             do {
-                for event in try store.remove(name, force: force) {
+                for event in try store.remove(name, force: force, inUse: inUse) {
                     switch event {
                     case .untagged(let reference): print("Untagged: \(reference)")
                     case .deleted(let id): print("Deleted: \(id)")
@@ -46,13 +48,13 @@ struct RemoveOptions: ParsableArguments {
 }
 
 struct Prune: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Remove unused images")
+    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove unused images")
     @Flag(name: .shortAndLong, help: "Remove all unused images, not just dangling ones") var all = false
     @Flag(name: .shortAndLong, help: "Do not prompt for confirmation") var force = false
 
     func execute() async throws {
         let store = try GlobalOptions.store()
-        let (removed, reclaimed) = try store.prune(all: all)
+        let (removed, reclaimed) = try store.prune(all: all, inUse: Set(try imagesInUse().keys))
         if !removed.isEmpty {
             print("Deleted Images:")
             for id in removed { print("deleted: \(id)") }
@@ -63,7 +65,7 @@ struct Prune: BerthCommand {
 }
 
 struct History: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the history of an image")
+    static let configuration = CommandConfiguration(commandName: "history", abstract: "Show the history of an image")
     @Flag(name: .customShort("H"), inversion: .prefixedNo, help: "Print sizes and dates in human readable format") var human = true
     @Flag(name: .customLong("no-trunc"), help: "Don't truncate output") var noTrunc = false
     @Flag(name: .shortAndLong, help: "Only show image IDs") var quiet = false
@@ -110,4 +112,20 @@ struct History: BerthCommand {
             headers: ["ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "CreatedBy": "CREATED BY"])
         print(try formatter.render(rows), terminator: "")
     }
+}
+
+/// The images containers use (running ones first, so a running user is the one reported), which
+/// `rmi` and `image prune` must keep.
+func imagesInUse() throws -> [Digest: ImageUse] {
+    let engine = try GlobalOptions.engine()
+    var uses: [Digest: ImageUse] = [:]
+    for container in try engine.all() {
+        guard let id = try? Digest(container.imageID) else { continue }
+        let state = engine.status(container)
+        let running = state.isRunning || state.status == "restarting"
+        if uses[id] == nil || (running && uses[id]?.running == false) {
+            uses[id] = ImageUse(containerID: container.id, running: running)
+        }
+    }
+    return uses
 }

@@ -5,7 +5,7 @@ import OCI
 import Registry
 
 struct Pull: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Download an image from a registry")
+    static let configuration = CommandConfiguration(commandName: "pull", abstract: "Download an image from a registry")
 
     @Flag(name: .shortAndLong, help: "Suppress verbose output; print the image's name")
     var quiet = false

@@ -5,7 +5,7 @@ import OCI
 import Registry
 
 struct Push: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Upload an image to a registry")
+    static let configuration = CommandConfiguration(commandName: "push", abstract: "Upload an image to a registry")
     @Flag(name: .shortAndLong, help: "Suppress verbose output") var quiet = false
     @Option(name: .customLong("tls-verify"), help: "Require HTTPS and verify certificates (false: plain HTTP)") var tlsVerify = true
     @Argument(help: "NAME[:TAG]") var name: String
@@ -38,7 +38,7 @@ struct Push: BerthCommand {
 }
 
 struct Login: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Log in to a registry")
+    static let configuration = CommandConfiguration(commandName: "login", abstract: "Log in to a registry")
     @Option(name: .shortAndLong, help: "Username") var username: String?
     @Option(name: .shortAndLong, help: "Password (prefer --password-stdin)") var password: String?
     @Flag(name: .customLong("password-stdin"), help: "Take the password from stdin") var passwordStdin = false
@@ -67,7 +67,7 @@ struct Login: BerthCommand {
 }
 
 struct Logout: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Log out from a registry")
+    static let configuration = CommandConfiguration(commandName: "logout", abstract: "Log out from a registry")
     @Argument(help: "SERVER") var server: String = ImageReference.dockerHub
 
     func execute() async throws {

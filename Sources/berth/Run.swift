@@ -10,7 +10,7 @@ import OCI
 /// this terminal unless `-d`. Exit status as Docker's: the container's own, 125 when berth fails,
 /// 126 when the command cannot be executed, 127 when it is not found.
 struct Run: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Create and run a new container from an image", helpNames: [.long])
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and run a new container from an image", helpNames: [.long])
 
     @OptionGroup var arguments: CreateArguments
 
@@ -50,7 +50,7 @@ struct Run: BerthCommand {
 
 /// `create`: a container ready to start, its ID printed.
 struct Create: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a new container", helpNames: [.long])
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a new container", helpNames: [.long])
 
     @OptionGroup var arguments: CreateArguments
 
@@ -86,7 +86,7 @@ struct CreateArguments: ParsableArguments {
 
 /// `start`: starts stopped or created containers; `-a` attaches to the (single) container's output.
 struct Start: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Start one or more stopped containers")
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start one or more stopped containers")
 
     @Flag(name: .shortAndLong, help: "Attach STDOUT/STDERR and forward signals")
     var attach = false

@@ -5,7 +5,7 @@ import LinuxSys
 import OCI
 
 struct Save: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Save one or more images to a tar archive (streamed to STDOUT by default)")
+    static let configuration = CommandConfiguration(commandName: "save", abstract: "Save one or more images to a tar archive (streamed to STDOUT by default)")
     @Option(name: .shortAndLong, help: "Write to a file, instead of STDOUT") var output: String?
     @Option(help: "docker-archive (default) or oci-archive") var format: String = "docker-archive"
     @Argument(help: "IMAGE") var images: [String]
@@ -39,7 +39,7 @@ struct Save: BerthCommand {
 }
 
 struct Load: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Load images from a tar archive (docker save or OCI) or STDIN")
+    static let configuration = CommandConfiguration(commandName: "load", abstract: "Load images from a tar archive (docker save or OCI) or STDIN")
     @Option(name: .shortAndLong, help: "Read from a tar archive file, instead of STDIN") var input: String?
     @Flag(name: .shortAndLong, help: "Suppress the load output") var quiet = false
 
@@ -58,7 +58,7 @@ struct Load: BerthCommand {
 }
 
 struct Import: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Import the contents from a tarball to create a filesystem image")
+    static let configuration = CommandConfiguration(commandName: "import", abstract: "Import the contents from a tarball to create a filesystem image")
     @Option(name: .shortAndLong, help: "Apply a Dockerfile instruction to the created image") var change: [String] = []
     @Option(name: .shortAndLong, help: "Set commit message for imported image") var message: String?
     @Option(help: "Set platform if the image is for another one (os/arch[/variant])") var platform: String?

@@ -140,7 +140,7 @@ struct ContainerLifecycleTests {
         #expect(try berth.call("ps", "-aq") == "")
         #expect(berth.mounts.isEmpty, "\(berth.mounts)")
         #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids/berth/\(id)"))
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: berth.runRoot + "/runtime")) ?? []).isEmpty)
+        #expect(runtimeStates(berth).isEmpty)
 
         // The CLI killed at several moments of `run`.
         for delay in ["0.01", "0.05", "0.1", "0.2", "0.4"] {
@@ -150,7 +150,7 @@ struct ContainerLifecycleTests {
         if !listed.isEmpty { try berth.callAnyway(["rm", "-f"] + listed) }
         #expect(try berth.call("ps", "-aq") == "")
         #expect(berth.mounts.isEmpty, "\(berth.mounts)")
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: berth.runRoot + "/runtime")) ?? []).isEmpty)
+        #expect(runtimeStates(berth).isEmpty)
         // And the engine still runs containers.
         #expect(try berth.call("run", "--rm", "busybox:test", "echo", "alive") == "alive\n")
     }
@@ -276,4 +276,9 @@ func waitFor(seconds: Double = 15, _ condition: () throws -> Bool) throws -> Boo
         Thread.sleep(forTimeInterval: 0.05)
     }
     return try condition()
+}
+
+/// Containers the runtime still keeps state for (its hidden seccomp cache is not one).
+func runtimeStates(_ berth: BerthEngine) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: berth.runRoot + "/runtime")) ?? []).filter { !$0.hasPrefix(".") }
 }

@@ -51,7 +51,7 @@ umount_under() {
 cleanup() {
   set +e
   "${B[@]}" ps -aq --no-trunc 2>/dev/null | xargs -r "${B[@]}" rm -f >/dev/null 2>&1
-  "${P[@]}" rm -af >/dev/null 2>&1
+  "${P[@]}" rm -af -t 0 >/dev/null 2>&1
   "${D[@]}" rm -f $("${D[@]}" ps -aq 2>/dev/null) >/dev/null 2>&1
   if pid=$(cat "$WORKDIR/dockerd.pid" 2>/dev/null); then kill "$pid" 2>/dev/null; sleep 2; fi
   for p in /proc/[0-9]*; do [[ "$(cmdline_of "${p#/proc/}")" == *"$EXEC_ROOT/"* ]] && kill "${p#/proc/}" 2>/dev/null; done
@@ -104,10 +104,11 @@ many() {  # many NAME CMD...: seconds until MANY detached containers run (starte
 say "$MANY detached containers at once"
 MANY_BERTH=$(many berth "${B[@]}" run -d busybox:bench sleep 600)
 BERTH_RUNNING=$("${B[@]}" ps -q | wc -l)
-# Private memory of idle supervisors (Private_Clean + Private_Dirty from smaps_rollup), median.
-SUP_KB=$(for p in $(pgrep -x berth-supervisor); do
+# Private memory of idle supervisors (Private_Clean + Private_Dirty from smaps_rollup), median;
+# comm is cut to 15 characters, hence berth-superviso.
+SUP_KB=$(for p in $(pgrep -x berth-superviso); do
   awk '/^Private_(Clean|Dirty)/ {s += $2} END {print s}' "/proc/$p/smaps_rollup"; done | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-SUP_RSS=$(for p in $(pgrep -x berth-supervisor); do awk '/^Rss/ {print $2}' "/proc/$p/smaps_rollup"; done | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+SUP_RSS=$(for p in $(pgrep -x berth-superviso); do awk '/^Rss/ {print $2}' "/proc/$p/smaps_rollup"; done | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 CONMON_KB=""
 "${B[@]}" ps -aq --no-trunc | xargs -r "${B[@]}" rm -f >/dev/null
 MANY_DOCKER=$(many docker "${D[@]}" run -d --network none busybox:bench sleep 600)
@@ -117,7 +118,7 @@ MANY_PODMAN=$(many podman "${P[@]}" run -d --network none --ulimit nofile=1024:1
 PODMAN_RUNNING=$("${P[@]}" ps -q | wc -l)
 CONMON_KB=$(for p in $(pgrep -x conmon); do awk '/^Private_(Clean|Dirty)/ {s += $2} END {print s}' "/proc/$p/smaps_rollup"; done |
   sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-"${P[@]}" rm -af >/dev/null
+"${P[@]}" rm -af -t 0 >/dev/null
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo

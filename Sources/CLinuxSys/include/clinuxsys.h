@@ -138,6 +138,11 @@ int berth_bind_fd(int source_fd, int target_fd);
 // user namespace `userns_fd`, and attaches it on `target_fd`.
 int berth_bind_idmapped(const char *source, int recursive, int userns_fd, int target_fd);
 
+// Installs a classic-BPF seccomp filter of `count` instructions (SECCOMP_SET_MODE_FILTER).
+int berth_seccomp_install(unsigned int flags, const void *instructions, unsigned short count);
+// An anonymous in-memory file (memfd_create), close-on-exec.
+int berth_memfd(const char *name);
+
 // eBPF program load and attach (v2 device control).
 int berth_bpf_prog_load_cgroup_device(const void *insns, unsigned int count, char *log, unsigned int log_size);
 int berth_bpf_prog_attach(int prog_fd, int cgroup_fd, unsigned int attach_type, unsigned int flags);
