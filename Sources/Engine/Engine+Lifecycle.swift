@@ -46,6 +46,12 @@ extension Engine {
             FS.removeAll(containerDirectory(id))
             throw error
         }
+        do {
+            try attachVolumes(container)
+        } catch {
+            try? remove(container, force: true, volumes: true)
+            throw error
+        }
         return container
     }
 
@@ -114,7 +120,7 @@ extension Engine {
         do {
             let etcFiles = try writeEtcFiles(container)
             let input = SpecInput(containerID: id, image: image.config.config, options: container.options,
-                                  rootfs: rootfsPath(id), volumeSources: [:], etcFiles: etcFiles,
+                                  rootfs: rootfsPath(id), volumeSources: try prepareVolumes(container), etcFiles: etcFiles,
                                   initBinary: container.options.initProcess ? Self.initBinary() : nil,
                                   cgroupsPath: "/berth/\(id)")
             let spec = try SpecBuilder.build(input)
@@ -144,7 +150,7 @@ extension Engine {
     /// The command a detached `--rm` container's supervisor runs when it has ended.
     func cleanupCommand(_ id: String) -> [String] {
         let berth = Self.siblingExecutable("berth") ?? "/usr/bin/berth"
-        return [berth, "--root", root, "--runroot", runRoot, "rm", "-f", id]
+        return [berth, "--root", root, "--runroot", runRoot, "rm", "-f", "-v", id]
     }
 
     public struct StartError: Error, CustomStringConvertible, Sendable {

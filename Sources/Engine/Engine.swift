@@ -8,7 +8,8 @@ import OCI
 /// Daemonless, as Podman is: every CLI process opens the same on-disk state, and the database and
 /// per-container locks keep concurrent CLIs safe.
 ///
-///     <root>/berth.db                         images and containers (SQLite, WAL)
+///     <root>/berth.db                         images, containers and volumes (SQLite, WAL)
+///     <root>/volumes/<name>/_data             a local volume's content
 ///     <root>/containers/<id>/                 persistent: state.json, <id>-json.log, upper/, work/,
 ///                                             rootfs/ (the overlay mount point), hosts, hostname, resolv.conf
 ///     <runroot>/containers/<id>/              per boot: config.json (the bundle), supervisor.json, attach
@@ -18,6 +19,7 @@ public final class Engine: Sendable {
     public let runRoot: String
     public let images: ImageStore
     let containers: ContainerDatabase
+    let volumeRecords: VolumeDatabase
     let runtime: OCIRuntime
 
     public init(root: String, runRoot: String) throws(EngineError) {
@@ -29,6 +31,7 @@ public final class Engine: Sendable {
             throw .system("open image store \(root)", error)
         }
         containers = try ContainerDatabase(pool: images.database.pool, path: images.database.path)
+        volumeRecords = try VolumeDatabase(pool: images.database.pool, path: images.database.path)
         runtime = OCIRuntime(root: self.runRoot + "/runtime")
         do {
             try FS.mkdirAll(self.root + "/containers", mode: 0o710)

@@ -118,15 +118,7 @@ func containerInspectValue(_ container: Container, engine: Engine) -> TemplateVa
         ("Ulimits", options.ulimits.isEmpty ? .null : ulimits),
         ("LogConfig", .object([("Type", .string("json-file")), ("Config", map(options.logOptions))])),
     ])
-    let mounts: TemplateValue = .array(options.mounts.filter { $0.kind != .tmpfs }.map { mount in
-        .object([
-            ("Type", .string(mount.kind == .bind ? "bind" : "volume")),
-            ("Source", .string(mount.source ?? "")),
-            ("Destination", .string(mount.target)),
-            ("Mode", .string(mount.options.joined(separator: ","))),
-            ("RW", .bool(!mount.readOnly)),
-        ])
-    })
+    let mounts = containerMountsValue(container, engine: engine)
     return .object([
         ("Id", .string(container.id)),
         ("Created", .string(container.created)),

@@ -266,7 +266,7 @@ struct Rm: BerthCommand {
     func execute() async throws {
         // Docker: rm -f of a missing container is not an error.
         try eachContainer(containers, ignoringMissing: force) { engine, container in
-            try engine.remove(container, force: force)
+            try engine.remove(container, force: force, volumes: volumes)
             return nil
         }
     }

@@ -22,7 +22,7 @@ struct Run: BerthCommand {
             started = try engine.start(container, attach: !options.detach)
         } catch {
             printError("berth: Error response from daemon: \(error.description)")
-            if options.autoRemove && !options.detach { try? engine.remove(container, force: true) }
+            if options.autoRemove && !options.detach { try? engine.remove(container, force: true, volumes: true) }
             throw ExitCode(error.exitCode)
         }
         if options.detach {
@@ -42,7 +42,7 @@ struct Run: BerthCommand {
             // The supervisor is our child: let it finish its teardown before the record goes.
             var ignored: Int32 = 0
             _ = waitpid(started.pid, &ignored, 0)
-            try? engine.remove(container, force: true)
+            try? engine.remove(container, force: true, volumes: true)
         }
         throw ExitCode(status)
     }
