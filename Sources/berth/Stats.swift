@@ -56,7 +56,7 @@ struct Stats: BerthCommand {
             }
             // Redraw in place, as Docker's CLI does.
             print("\u{1b}[2J\u{1b}[H" + text, terminator: "")
-            fflush(stdout)
+            fflush(nil)
         }
     }
 

@@ -18,7 +18,9 @@ struct ManageTests {
     @Test func pauseStopsProgressAndUnpauseResumes() throws {
         let berth = try BerthEngine()
         defer { berth.remove() }
-        let id = try berth.call(["run", "-d", "--name", "counter", "busybox:test"] + Self.counter).trimmingCharacters(in: .whitespacesAndNewlines)
+        let started = try berth.callAnyway(["run", "-d", "--name", "counter", "busybox:test"] + Self.counter)
+        try #require(started.status == 0, "\(started.stderr)")
+        let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let count = berth.root + "/containers/\(id)/rootfs/tmp/count"
         usleep(300_000)
         #expect(try berth.call("pause", "counter") == "counter\n")
@@ -53,10 +55,10 @@ struct ManageTests {
     @Test func killOfPausedContainerEndsIt() throws {
         let berth = try BerthEngine()
         defer { berth.remove() }
-        try berth.call("run", "-d", "--name", "k", "busybox:test", "sleep", "300")
-        try berth.call("pause", "k")
-        try berth.call("kill", "k")
-        #expect(try berth.call("wait", "k") == "137\n")
+        try berth.call("run", "-d", "--name", "killme", "busybox:test", "sleep", "300")
+        try berth.call("pause", "killme")
+        try berth.call("kill", "killme")
+        #expect(try berth.call("wait", "killme") == "137\n")
     }
 
     @Test func pauseErrorsMatchDocker() throws {
@@ -84,27 +86,27 @@ struct ManageTests {
     @Test func updateChangesLiveCgroupInspectAndNextStart() throws {
         let berth = try BerthEngine()
         defer { berth.remove() }
-        let id = try berth.call("run", "-d", "--name", "u", "-m", "100m", "busybox:test", "sleep", "300")
+        let id = try berth.call("run", "-d", "--name", "upd", "-m", "100m", "busybox:test", "sleep", "300")
             .trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(cgroup("memory", id, "memory.limit_in_bytes") == "104857600")
-        #expect(try berth.call("update", "-m", "50m", "--pids-limit", "40", "--cpus", "0.5", "--cpu-shares", "512", "u") == "u\n")
+        #expect(try berth.call("update", "-m", "50m", "--pids-limit", "40", "--cpus", "0.5", "--cpu-shares", "512", "upd") == "upd\n")
         #expect(cgroup("memory", id, "memory.limit_in_bytes") == "52428800")
         #expect(cgroup("pids", id, "pids.max") == "40")
         #expect(cgroup("cpu", id, "cpu.cfs_quota_us") == "50000")
         #expect(cgroup("cpu", id, "cpu.shares") == "512")
-        #expect(try berth.inspect("u", "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.PidsLimit}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpuShares}}")
+        #expect(try berth.inspect("upd", "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.PidsLimit}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpuShares}}")
             == "52428800 209715200 40 500000000 512")
         // Above the swap limit already set: Docker's conflict, nothing changed.
-        let tooBig = try berth.callAnyway(["update", "-m", "300m", "u"])
+        let tooBig = try berth.callAnyway(["update", "-m", "300m", "upd"])
         #expect(tooBig.status == 1)
         #expect(tooBig.stderr.contains("Memory limit should be smaller than already set memoryswap limit"), "\(tooBig.stderr)")
         #expect(cgroup("memory", id, "memory.limit_in_bytes") == "52428800")
-        try berth.call("update", "-m", "300m", "--memory-swap", "600m", "u")
+        try berth.call("update", "-m", "300m", "--memory-swap", "600m", "upd")
         #expect(cgroup("memory", id, "memory.limit_in_bytes") == "314572800")
-        try berth.call("update", "--restart", "on-failure:3", "u")
-        #expect(try berth.inspect("u", "{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}") == "on-failure 3")
+        try berth.call("update", "--restart", "on-failure:3", "upd")
+        #expect(try berth.inspect("upd", "{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}") == "on-failure 3")
         // The next start keeps it.
-        try berth.call("restart", "-t", "1", "u")
+        try berth.call("restart", "-t", "1", "upd")
         #expect(cgroup("memory", id, "memory.limit_in_bytes") == "314572800")
         #expect(cgroup("pids", id, "pids.max") == "40")
     }
@@ -112,10 +114,10 @@ struct ManageTests {
     @Test func updateOfStoppedContainerIsStored() throws {
         let berth = try BerthEngine()
         defer { berth.remove() }
-        let id = try berth.call("create", "--name", "s", "busybox:test", "sleep", "300").trimmingCharacters(in: .whitespacesAndNewlines)
-        try berth.call("update", "--memory", "64m", "--cpuset-cpus", "0", "s")
-        #expect(try berth.inspect("s", "{{.HostConfig.Memory}} {{.HostConfig.CpusetCpus}}") == "67108864 0")
-        try berth.call("start", "s")
+        let id = try berth.call("create", "--name", "stored", "busybox:test", "sleep", "300").trimmingCharacters(in: .whitespacesAndNewlines)
+        try berth.call("update", "--memory", "64m", "--cpuset-cpus", "0", "stored")
+        #expect(try berth.inspect("stored", "{{.HostConfig.Memory}} {{.HostConfig.CpusetCpus}}") == "67108864 0")
+        try berth.call("start", "stored")
         #expect(cgroup("memory", id, "memory.limit_in_bytes") == "67108864")
         #expect(cgroup("cpuset", id, "cpuset.cpus") == "0")
     }
@@ -123,11 +125,11 @@ struct ManageTests {
     @Test func updateRestartPolicyReachesRunningSupervisor() throws {
         let berth = try BerthEngine()
         defer { berth.remove() }
-        try berth.call("run", "-d", "--name", "r", "busybox:test", "sh", "-c", "sleep 1; exit 3")
-        try berth.call("update", "--restart", "on-failure:2", "r")
+        try berth.call("run", "-d", "--name", "again", "busybox:test", "sh", "-c", "sleep 1; exit 3")
+        try berth.call("update", "--restart", "on-failure:2", "again")
         var restarts = 0
         for _ in 0..<80 {
-            restarts = Int(try berth.inspect("r", "{{.RestartCount}}")) ?? 0
+            restarts = Int(try berth.inspect("again", "{{.RestartCount}}")) ?? 0
             if restarts >= 1 { break }
             usleep(100_000)
         }
@@ -137,20 +139,20 @@ struct ManageTests {
     @Test func updateBadInput() throws {
         let berth = try BerthEngine()
         defer { berth.remove() }
-        try berth.call("create", "--name", "b", "busybox:test", "true")
-        let badSize = try berth.callAnyway(["update", "-m", "12x", "b"])
+        try berth.call("create", "--name", "bad", "busybox:test", "true")
+        let badSize = try berth.callAnyway(["update", "-m", "12x", "bad"])
         #expect(badSize.status == 125)
         #expect(badSize.stderr.hasPrefix("invalid argument \"12x\" for \"-m, --memory\" flag: invalid suffix: 'x'"), "\(badSize.stderr)")
-        let noFlags = try berth.callAnyway(["update", "b"])
+        let noFlags = try berth.callAnyway(["update", "bad"])
         #expect(noFlags.status == 1)
         #expect(noFlags.stderr == "You must provide one or more flags when using this command.\n")
         let missing = try berth.callAnyway(["update", "-m", "50m", "nosuch"])
         #expect(missing.status == 1)
         #expect(missing.stderr == "Error response from daemon: No such container: nosuch\n")
-        let tooSmall = try berth.callAnyway(["update", "-m", "1m", "b"])
+        let tooSmall = try berth.callAnyway(["update", "-m", "1m", "bad"])
         #expect(tooSmall.status == 1)
         #expect(tooSmall.stderr.contains("Minimum memory limit allowed is 6MB"), "\(tooSmall.stderr)")
-        let policy = try berth.callAnyway(["update", "--restart", "sometimes", "b"])
+        let policy = try berth.callAnyway(["update", "--restart", "sometimes", "bad"])
         #expect(policy.status == 125)
     }
 
