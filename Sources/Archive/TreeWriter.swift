@@ -29,6 +29,16 @@ extension TarWriter {
         try walker.walk(root, prefix: "")
     }
 
+    /// Appends the entry `name` of the directory `parent` as `path` and, for a directory, everything
+    /// below it as `path/…` (`path` "." names the directory's contents `a`, `b/c`). Nothing is
+    /// followed: a symlink is archived as one, and the walk goes through fds, so a tree that changes
+    /// meanwhile (a running container's) cannot lead it outside `parent`. For `cp`.
+    public func writeEntry(parent: Int32, name: String, as path: String) throws {
+        var walker = TreeWalker(writer: self, options: TreeOptions(), base: path)
+        defer { walker.buffer.deallocate() }
+        try walker.entry(parent, name, path: path)
+    }
+
     /// A deterministic tar of `directory`, written to `sink` and finished.
     public static func writeTree(directory: String, options: TreeOptions = TreeOptions(), to sink: @escaping Sink) throws {
         let writer = TarWriter(sink: sink)
@@ -63,52 +73,55 @@ private struct TreeWalker {
     mutating func walk(_ dir: Int32, prefix: String) throws {
         let names: [String]
         do { names = try FS.list(dir).sorted() } catch { throw ArchiveError("tree entry \(base)/\(prefix)", error.description) }
-        for name in names {
-            let path = prefix + name
-            var st = stat()
-            guard fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw fail(path, "lstat") }
-            var header = TarHeader(path: path, mode: UInt32(st.st_mode & 0o7777), uid: Int(st.st_uid), gid: Int(st.st_gid),
-                                   mtime: TarHeader.Time(seconds: Int64(st.st_mtim.tv_sec), nanoseconds: Int32(st.st_mtim.tv_nsec)))
-            header.xattrs = xattrs(dir, name)
-            switch st.st_mode & S_IFMT {
-            case S_IFDIR:
-                header.type = .directory
-                let opaque = options.overlayWhiteouts && header.xattrs[options.overlayXattrPrefix + "opaque"] == Array("y".utf8)
-                if options.overlayWhiteouts { header.xattrs = header.xattrs.filter { !$0.key.hasPrefix(options.overlayXattrPrefix) } }
+        for name in names { try entry(dir, name, path: prefix + name) }
+    }
+
+    /// One entry (and, for a directory, what is below it).
+    mutating func entry(_ dir: Int32, _ name: String, path: String) throws {
+        var st = stat()
+        guard fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw fail(path, "lstat") }
+        var header = TarHeader(path: path, mode: UInt32(st.st_mode & 0o7777), uid: Int(st.st_uid), gid: Int(st.st_gid),
+                               mtime: TarHeader.Time(seconds: Int64(st.st_mtim.tv_sec), nanoseconds: Int32(st.st_mtim.tv_nsec)))
+        header.xattrs = xattrs(dir, name)
+        switch st.st_mode & S_IFMT {
+        case S_IFDIR:
+            header.type = .directory
+            let opaque = options.overlayWhiteouts && header.xattrs[options.overlayXattrPrefix + "opaque"] == Array("y".utf8)
+            if options.overlayWhiteouts { header.xattrs = header.xattrs.filter { !$0.key.hasPrefix(options.overlayXattrPrefix) } }
+            try writer.writeHeader(header)
+            if opaque { try writer.writeHeader(TarHeader(path: path + "/.wh..wh..opq", mode: 0, mtime: header.mtime)) }
+            let child = openDirectoryNoFollow(dir, name)
+            guard child >= 0 else { throw fail(path, "open") }
+            defer { Glibc.close(child) }
+            try walk(child, prefix: path == "." ? "" : path + "/")
+        case S_IFREG:
+            let key = InodeKey(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+            if st.st_nlink > 1, let first = seen[key] {
+                header.type = .hardlink
+                header.linkName = first
                 try writer.writeHeader(header)
-                if opaque { try writer.writeHeader(TarHeader(path: path + "/.wh..wh..opq", mode: 0, mtime: header.mtime)) }
-                let child = openDirectoryNoFollow(dir, name)
-                guard child >= 0 else { throw fail(path, "open") }
-                defer { Glibc.close(child) }
-                try walk(child, prefix: path + "/")
-            case S_IFREG:
-                let key = InodeKey(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
-                if st.st_nlink > 1, let first = seen[key] {
-                    header.type = .hardlink
-                    header.linkName = first
-                    try writer.writeHeader(header)
-                    continue
-                }
-                if st.st_nlink > 1 { seen[key] = path }
-                header.size = Int64(st.st_size)
-                try writeFile(dir, name, header)
-            case S_IFLNK:
-                header.type = .symlink
-                header.linkName = try readlink(dir, name, path)
-                try writer.writeHeader(header)
-            case S_IFCHR where options.overlayWhiteouts && st.st_rdev == 0:
-                try writer.writeHeader(TarHeader(path: prefix + ".wh." + name, mode: 0, mtime: header.mtime))
-            case S_IFCHR, S_IFBLK:
-                header.type = st.st_mode & S_IFMT == S_IFCHR ? .characterDevice : .blockDevice
-                header.devMajor = UInt32((st.st_rdev >> 8) & 0xfff) | UInt32(truncatingIfNeeded: (st.st_rdev >> 32) & ~0xfff)
-                header.devMinor = UInt32(st.st_rdev & 0xff) | UInt32(truncatingIfNeeded: (st.st_rdev >> 12) & ~0xff)
-                try writer.writeHeader(header)
-            case S_IFIFO:
-                header.type = .fifo
-                try writer.writeHeader(header)
-            default:
-                continue   // sockets cannot be archived
+                return
             }
+            if st.st_nlink > 1 { seen[key] = path }
+            header.size = Int64(st.st_size)
+            try writeFile(dir, name, header)
+        case S_IFLNK:
+            header.type = .symlink
+            header.linkName = try readlink(dir, name, path)
+            try writer.writeHeader(header)
+        case S_IFCHR where options.overlayWhiteouts && st.st_rdev == 0:
+            let prefix = path.dropLast(name.count)
+            try writer.writeHeader(TarHeader(path: prefix + ".wh." + name, mode: 0, mtime: header.mtime))
+        case S_IFCHR, S_IFBLK:
+            header.type = st.st_mode & S_IFMT == S_IFCHR ? .characterDevice : .blockDevice
+            header.devMajor = UInt32((st.st_rdev >> 8) & 0xfff) | UInt32(truncatingIfNeeded: (st.st_rdev >> 32) & ~0xfff)
+            header.devMinor = UInt32(st.st_rdev & 0xff) | UInt32(truncatingIfNeeded: (st.st_rdev >> 12) & ~0xff)
+            try writer.writeHeader(header)
+        case S_IFIFO:
+            header.type = .fifo
+            try writer.writeHeader(header)
+        default:
+            return   // sockets cannot be archived
         }
     }
 

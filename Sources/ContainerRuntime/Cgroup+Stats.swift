@@ -137,3 +137,16 @@ extension Cgroup {
         return values
     }
 }
+
+/// Read access for engines that compute their own figures (`berth stats`).
+extension ContainerStats {
+    /// Total CPU time of the container in nanoseconds.
+    public var cpuTotalNanoseconds: UInt64 { cpu.usage.total ?? (cpu.usage.user + cpu.usage.kernel) }
+    /// memory.usage_in_bytes (v1) or memory.current (v2).
+    public var memoryUsage: UInt64 { memory.usage.usage ?? 0 }
+    /// The memory limit; v1 reports a huge number and v2 "max" (UInt64.max) when unlimited.
+    public var memoryLimit: UInt64 { memory.usage.limit }
+    /// memory.stat as keys and values.
+    public var memoryStat: [String: UInt64] { memory.raw ?? [:] }
+    public var pidsCurrent: UInt64 { pids.current ?? 0 }
+}

@@ -357,6 +357,8 @@ extension Engine {
         do { try runtime.kill(id: container.id, signal: signal) } catch {
             throw .system("kill \(container.name)", error)
         }
+        // As Docker: a paused container gets the signal once it is thawed.
+        if current.status == "paused" { try? runtime.resume(id: container.id) }
     }
 
     func markStopRequested(_ container: Container) {

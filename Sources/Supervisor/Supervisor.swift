@@ -476,7 +476,8 @@ public final class Supervisor {
     /// non-zero exit, up to its count.
     func shouldRestart() -> Bool {
         if stopRequested { return false }
-        switch config.restart {
+        // `berth update --restart` rewrites supervisor.json while the container runs.
+        switch (try? SupervisorConfig.load(runDirectory: runDirectory))?.restart ?? config.restart {
         case .no: return false
         case .always, .unlessStopped: return true
         case .onFailure(let maximum):

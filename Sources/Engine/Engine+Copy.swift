@@ -1,0 +1,348 @@
+import Archive
+import CLinuxSys
+import Glibc
+import ImageStore
+import LinuxSys
+
+// `cp`: files between a container's filesystem and the host (or a tar stream), with Docker's path
+// rules. Every path on the container's side is resolved inside its rootfs with
+// openat2(RESOLVE_IN_ROOT) and walked or written through fds, so a symlink in the container (to
+// /etc/shadow, to ../../..) resolves inside the container, never to the host's files.
+
+extension Engine {
+    /// How `cp` treats ownership and links.
+    public struct CopyOptions: Sendable {
+        /// `-a`: keep the source's uid/gid (otherwise the container's root, or the caller on the host).
+        public var archive = false
+        /// `-L`: copy what a symlink SRC points to rather than the link.
+        public var followLink = false
+        public init(archive: Bool = false, followLink: Bool = false) {
+            self.archive = archive
+            self.followLink = followLink
+        }
+    }
+
+    /// `cp CONTAINER:SRC DEST`; DEST "-" writes a tar stream to `outputFD`.
+    public func copyFromContainer(_ container: Container, path: String, to destination: String,
+                                  options: CopyOptions = CopyOptions(), outputFD: Int32 = 1) throws(EngineError) {
+        try withRootfs(container) { (inRoot: InRoot) throws(EngineError) in
+            let source = try locateInContainer(inRoot, path, follow: options.followLink, container: container)
+            defer { FS.close(source.parent) }
+            if destination == "-" {
+                let writer = TarWriter(sink: { bytes in try Self.writeAll(outputFD, bytes) })
+                do {
+                    try writer.writeEntry(parent: source.parent, name: source.name, as: source.contents ? "." : source.baseName)
+                    try writer.finish()
+                } catch {
+                    throw .system("copy \(path) from \(container.name): \(error)")
+                }
+                return
+            }
+            let owner = (uid: Int(getuid()), gid: Int(getgid()))
+            try copy(source, into: HostSide(), destination, owner: options.archive ? nil : owner, describe: destination)
+        }
+    }
+
+    /// `cp SRC CONTAINER:DEST`; SRC "-" reads a tar stream from `inputFD` into the directory DEST.
+    public func copyToContainer(_ container: Container, source: String, path: String,
+                                options: CopyOptions = CopyOptions(), inputFD: Int32 = 0) throws(EngineError) {
+        try withRootfs(container) { (inRoot: InRoot) throws(EngineError) in
+            let side = ContainerSide(inRoot: inRoot, container: container)
+            let owner: (uid: Int, gid: Int)? = options.archive ? nil : (0, 0)
+            if source == "-" {
+                let directory: Int32
+                do {
+                    let st = try side.stat(path)
+                    guard FS.isDirectory(st) else { throw EngineError.invalid("Error response from daemon: extraction point is not a directory") }
+                    directory = try side.openDirectory(path)
+                } catch let error as EngineError {
+                    throw error
+                } catch {
+                    throw side.failure(path, error)
+                }
+                defer { FS.close(directory) }
+                let extractor = TarExtractor(directoryFD: directory, path: path, owner: owner)
+                do {
+                    var buffer = [UInt8](repeating: 0, count: 1 << 20)
+                    while true {
+                        let n = buffer.withUnsafeMutableBytes { Glibc.read(inputFD, $0.baseAddress, $0.count) }
+                        if n < 0 && errno == EINTR { continue }
+                        if n < 0 { throw SysError("read", "standard input") }
+                        if n == 0 { break }
+                        try buffer.withUnsafeBytes { try extractor.consume(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                    }
+                    try extractor.finish()
+                } catch {
+                    throw .system("Error response from daemon: copy to \(container.name):\(path): \(error)")
+                }
+                return
+            }
+            let located = try locateOnHost(source, follow: options.followLink)
+            defer { FS.close(located.parent) }
+            try copy(located, into: side, path, owner: owner, describe: "\(container.name):\(path)")
+        }
+    }
+
+    // MARK: - Sources
+
+    /// A copy source: `name` in the directory `parent` (an fd this owns), or the directory's
+    /// contents ("." with `contents`).
+    struct Source {
+        var parent: Int32
+        var name: String
+        var isDirectory: Bool
+        /// `SRC/.`: the directory's contents rather than the directory.
+        var contents: Bool
+        /// The name the copy takes: SRC's last component as given (a followed link keeps its own name).
+        var baseName: String
+    }
+
+    /// Docker: "dir/." copies the contents; a trailing "/" asserts a directory.
+    static func splitSourcePath(_ path: String) -> (path: String, contents: Bool, assertsDirectory: Bool) {
+        let contents = path == "." || path.hasSuffix("/.")
+        let asserts = contents || path.hasSuffix("/")
+        return (FS.clean(path.hasPrefix("/") ? path : "/" + path), contents, asserts)
+    }
+
+    func locateInContainer(_ inRoot: InRoot, _ given: String, follow: Bool, container: Container) throws(EngineError) -> Source {
+        let (path, contents, asserts) = Self.splitSourcePath(given)
+        let notFound = EngineError.notFound("Error response from daemon: Could not find the file \(given) in container \(container.name)")
+        do {
+            var target = path
+            if follow || asserts {
+                // Resolved inside the root; the result's place in it is read back from the fd.
+                let fd = try inRoot.open(path, BERTH_O_PATH)
+                defer { FS.close(fd) }
+                let real = try FS.readlink(InRoot.procPath(fd))
+                guard real == inRoot.rootPath || real.hasPrefix(inRoot.rootPath + "/") else {
+                    throw EngineError.invalid("Error response from daemon: \(given) is not in the container's root filesystem (a mount?)")
+                }
+                target = real == inRoot.rootPath ? "/" : String(real.dropFirst(inRoot.rootPath.count))
+            }
+            let base = Self.split(path).name
+            if contents || target == "/" {
+                let directory = try inRoot.open(target, O_RDONLY | O_DIRECTORY)
+                return Source(parent: directory, name: ".", isDirectory: true, contents: true, baseName: ".")
+            }
+            let (parentPath, name) = Self.split(target)
+            let parent = try inRoot.open(parentPath, O_RDONLY | O_DIRECTORY)
+            var st = Glibc.stat()
+            guard fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
+                let code = errno
+                FS.close(parent)
+                throw SysError("lstat", inRoot.describe(target), errno: code)
+            }
+            let isDirectory = FS.isDirectory(st)
+            if asserts && !isDirectory {
+                FS.close(parent)
+                throw EngineError.invalid("Error response from daemon: lstat \(given): not a directory")
+            }
+            return Source(parent: parent, name: name, isDirectory: isDirectory, contents: false, baseName: base)
+        } catch let error as EngineError {
+            throw error
+        } catch let error as SysError where error.errno == ENOENT {
+            throw notFound
+        } catch let error as SysError where error.errno == ENOTDIR {
+            throw .invalid("Error response from daemon: lstat \(given): not a directory")
+        } catch {
+            throw .system("Error response from daemon: \(given) in \(container.name): \(error)")
+        }
+    }
+
+    func locateOnHost(_ given: String, follow: Bool) throws(EngineError) -> Source {
+        let contents = given == "." || given.hasSuffix("/.")
+        let asserts = contents || given.hasSuffix("/")
+        let absolute = FS.clean(FS.absolute(given))
+        let st: Glibc.stat
+        do {
+            if follow || asserts { st = try FS.stat(given) } else { st = try FS.lstat(given) }
+        } catch {
+            throw .notFound("lstat \(given): \(error.reason)")
+        }
+        let isDirectory = FS.isDirectory(st)
+        if asserts && !isDirectory { throw .invalid("lstat \(given): not a directory") }
+        var (parentPath, name) = Self.split(absolute)
+        if follow && !contents, (st.st_mode & S_IFMT) != S_IFLNK, let real = Self.realPath(absolute) {
+            (parentPath, name) = Self.split(real)
+        }
+        if contents || name == "." {
+            do { return Source(parent: try FS.open(absolute, O_RDONLY | O_DIRECTORY | O_CLOEXEC), name: ".", isDirectory: true, contents: true, baseName: ".") } catch {
+                throw .system("open \(given): \(error.reason)")
+            }
+        }
+        let parent: Int32
+        do { parent = try FS.open(parentPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } catch { throw .system("open \(parentPath): \(error.reason)") }
+        return Source(parent: parent, name: name, isDirectory: isDirectory, contents: false, baseName: Self.split(absolute).name)
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = Glibc.realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// "/a/b" → ("/a", "b"); "/" → ("/", ".").
+    static func split(_ path: String) -> (parent: String, name: String) {
+        let clean = FS.clean(path.hasPrefix("/") ? path : "/" + path)
+        guard clean != "/", let slash = clean.lastIndex(of: "/") else { return ("/", ".") }
+        let parent = String(clean[..<slash])
+        return (parent.isEmpty ? "/" : parent, String(clean[clean.index(after: slash)...]))
+    }
+
+    // MARK: - Destinations
+
+    /// Docker's rules for where SRC lands (its archive.PrepareArchiveCopy): into an existing
+    /// directory; over an existing file (not with a directory); or as a new name, whose parent
+    /// must exist (a new name ending in "/" must be a directory copy).
+    func copy(_ source: Source, into side: some CopySide, _ destination: String, owner: (uid: Int, gid: Int)?, describe: String) throws(EngineError) {
+        let root: Int32
+        let top: String
+        do {
+            let existing: Glibc.stat?
+            do { existing = try side.stat(destination) } catch let error as SysError where error.errno == ENOENT {
+                existing = nil
+            }
+            if let existing {
+                if FS.isDirectory(existing) {
+                    root = try side.openDirectory(destination)
+                    top = source.contents ? "." : source.baseName
+                } else if source.isDirectory {
+                    throw EngineError.invalid("cannot copy directory")
+                } else {
+                    root = try side.openDirectory(side.resolvedParent(destination))
+                    top = Self.split(destination).name
+                }
+            } else {
+                let (parentPath, name) = Self.split(destination)
+                let parent: Glibc.stat
+                do { parent = try side.stat(parentPath) } catch let error as SysError where error.errno == ENOENT {
+                    throw side.missingParent(parentPath)
+                }
+                guard FS.isDirectory(parent) else { throw EngineError.invalid("not a directory") }
+                if source.isDirectory {
+                    let parentFD = try side.openDirectory(parentPath)
+                    defer { FS.close(parentFD) }
+                    if mkdirat(parentFD, name, 0o755) != 0 && errno != EEXIST { throw SysError("mkdir", describe) }
+                    root = try side.openDirectory(destination)
+                    top = "."
+                } else if destination.hasSuffix("/") {
+                    throw EngineError.invalid("no such directory")
+                } else {
+                    root = try side.openDirectory(parentPath)
+                    top = name
+                }
+            }
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw side.failure(destination, error)
+        }
+        defer { FS.close(root) }
+        let extractor = TarExtractor(directoryFD: root, path: describe, owner: owner)
+        let writer = TarWriter(sink: { bytes in try extractor.consume(bytes) })
+        do {
+            try writer.writeEntry(parent: source.parent, name: source.name, as: top)
+            try writer.finish()
+            try extractor.finish()
+        } catch {
+            throw .system("copy to \(describe): \(error)")
+        }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws {
+        guard var pointer = bytes.baseAddress else { return }
+        var left = bytes.count
+        while left > 0 {
+            let n = Glibc.write(fd, pointer, left)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SysError("write", "standard output")
+            }
+            pointer += n
+            left -= n
+        }
+    }
+
+    // MARK: - The rootfs
+
+    /// Runs `body` on the container's rootfs: the mounted overlay of a running container, or one
+    /// mounted for the copy (and unmounted after, unless the container started meanwhile).
+    func withRootfs<T>(_ container: Container, _ body: (InRoot) throws(EngineError) -> T) throws(EngineError) -> T {
+        let target = rootfsPath(container.id)
+        var mountedHere = false
+        if !isMounted(target) {
+            let layers: [String]
+            do { layers = images.layerPaths(try images.load(try images.resolve(container.imageID))) } catch {
+                throw .system("image \(container.image) of container \(container.name)", error)
+            }
+            try mountRootfs(container, layers: layers)
+            mountedHere = true
+        }
+        defer { if mountedHere && !status(container).isRunning { unmountRootfs(container.id) } }
+        let fd: Int32
+        do { fd = try FS.open(target, BERTH_O_PATH | O_DIRECTORY | O_CLOEXEC) } catch { throw .system("open the rootfs of \(container.name)", error) }
+        defer { FS.close(fd) }
+        return try body(InRoot(rootFD: fd, rootPath: target))
+    }
+}
+
+/// One side of a copy's destination: the host's filesystem, or a container's resolved inside its root.
+protocol CopySide {
+    /// stat(2), following symlinks (Docker follows a destination that is a link).
+    func stat(_ path: String) throws -> Glibc.stat
+    /// An O_RDONLY directory fd, for extraction.
+    func openDirectory(_ path: String) throws -> Int32
+    /// The parent directory of what `path` resolves to (a followed link's target's parent).
+    func resolvedParent(_ path: String) throws -> String
+    func missingParent(_ path: String) -> EngineError
+    func failure(_ path: String, _ error: any Error) -> EngineError
+}
+
+struct HostSide: CopySide {
+    func stat(_ path: String) throws -> Glibc.stat { try FS.stat(path) }
+    func openDirectory(_ path: String) throws -> Int32 { try FS.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+    func resolvedParent(_ path: String) throws -> String {
+        Engine.split(Engine.realPath(path) ?? FS.absolute(path)).parent
+    }
+    func missingParent(_ path: String) -> EngineError { .invalid("lstat \(path): no such file or directory") }
+    func failure(_ path: String, _ error: any Error) -> EngineError {
+        if let error = error as? SysError { return .system("\(path): \(error.reason)") }
+        return .system("\(path): \(error)")
+    }
+}
+
+struct ContainerSide: CopySide {
+    let inRoot: InRoot
+    let container: Container
+
+    func stat(_ path: String) throws -> Glibc.stat {
+        let fd = try inRoot.open(path, BERTH_O_PATH)
+        defer { FS.close(fd) }
+        return try FS.fstat(fd, describe: inRoot.describe(path))
+    }
+
+    func openDirectory(_ path: String) throws -> Int32 { try inRoot.open(path, O_RDONLY | O_DIRECTORY) }
+
+    func resolvedParent(_ path: String) throws -> String {
+        let fd = try inRoot.open(path, BERTH_O_PATH)
+        defer { FS.close(fd) }
+        let real = try FS.readlink(InRoot.procPath(fd))
+        guard real.hasPrefix(inRoot.rootPath + "/") else {
+            throw EngineError.invalid("Error response from daemon: \(path) is not in the container's root filesystem (a mount?)")
+        }
+        return Engine.split(String(real.dropFirst(inRoot.rootPath.count))).parent
+    }
+
+    func missingParent(_ path: String) -> EngineError {
+        .notFound("Error response from daemon: Could not find the file \(path) in container \(container.name)")
+    }
+
+    func failure(_ path: String, _ error: any Error) -> EngineError {
+        if let error = error as? SysError {
+            if error.errno == ENOENT { return missingParent(path) }
+            if error.errno == ENOTDIR { return .invalid("Error response from daemon: \(path): not a directory") }
+            return .system("Error response from daemon: \(path) in \(container.name): \(error.reason)")
+        }
+        return .system("Error response from daemon: \(path) in \(container.name): \(error)")
+    }
+}
