@@ -38,7 +38,7 @@ struct RemoveOptions: ParsableArguments {
                     case .deleted(let id): print("Deleted: \(id)")
                     }
                 }
-            } catch let error as ImageStoreError {
+            } catch {
                 printError("Error: \(error.message)")
                 failed = true
             }

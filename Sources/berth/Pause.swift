@@ -3,7 +3,7 @@ import Engine
 
 /// `pause`: freezes every process of each container (cgroup freezer); prints each name as given.
 struct Pause: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Pause all processes within one or more containers")
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Pause all processes within one or more containers")
 
     @Argument(help: "CONTAINER")
     var containers: [String]
@@ -22,7 +22,7 @@ struct Pause: BerthCommand {
 
 /// `unpause`: thaws each paused container.
 struct Unpause: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Unpause all processes within one or more containers")
+    static let configuration = CommandConfiguration(commandName: "unpause", abstract: "Unpause all processes within one or more containers")
 
     @Argument(help: "CONTAINER")
     var containers: [String]

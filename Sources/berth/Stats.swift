@@ -7,7 +7,7 @@ import TextTemplate
 /// computes it (container CPU delta / host CPU delta × online CPUs × 100); memory is usage less
 /// inactive file cache; NET I/O from the container's network namespace; BLOCK I/O from blkio/io.stat.
 struct Stats: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Display a live stream of container(s) resource usage statistics")
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Display a live stream of container(s) resource usage statistics")
 
     @Flag(name: .shortAndLong, help: "Show all containers (default shows just running)")
     var all = false

@@ -5,7 +5,7 @@ import OCI
 
 /// `update`: new resource limits and restart policy for one or more containers, live and stored.
 struct Update: BerthCommand {
-    static let configuration = CommandConfiguration(abstract: "Update configuration of one or more containers")
+    static let configuration = CommandConfiguration(commandName: "update", abstract: "Update configuration of one or more containers")
 
     @Option(name: .shortAndLong, help: "Memory limit")
     var memory: String?
