@@ -341,7 +341,8 @@ struct ContainerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "container", abstract: "Manage containers",
         subcommands: [ContainerLs.self, ContainerInspect.self, Create.self, Run.self, Start.self, Stop.self, Kill.self,
-                      Restart.self, Rm.self, Wait.self, Rename.self, Logs.self, ContainerPrune.self])
+                      Restart.self, Rm.self, Wait.self, Rename.self, Logs.self, ContainerPrune.self,
+                      Exec.self, Attach.self, Top.self])
 }
 
 struct ContainerLs: BerthCommand {
