@@ -108,7 +108,7 @@ struct TerminalRelay {
         let isTTY = isatty(0) == 1
         let raw = isTTY && berth_make_raw(0, &saved) == 0
         defer { if raw { _ = berth_restore_termios(0, &saved) } }
-        if isTTY { copyWindowSize() }
+        copyWindowSize()
         Glibc.signal(SIGWINCH) { _ in windowChanged = 1 }
         // A SIGCHLD handler makes poll return when the process ends.
         Glibc.signal(SIGCHLD) { _ in }
@@ -121,7 +121,7 @@ struct TerminalRelay {
         while !finished() {
             if windowChanged != 0 {
                 windowChanged = 0
-                if isTTY { copyWindowSize() }
+                copyWindowSize()
             }
             var fds = [pollfd(fd: master, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: stdinOpen ? 0 : -1, events: Int16(POLLIN), revents: 0)]
@@ -151,10 +151,13 @@ struct TerminalRelay {
         }
     }
 
+    /// Our terminal's size onto the pty: stdin's, or stdout's when stdin is not a terminal (exec -t without -i).
     private func copyWindowSize() {
         var rows: UInt16 = 0
         var cols: UInt16 = 0
-        if berth_get_winsize(0, &rows, &cols) == 0 { _ = berth_set_winsize(master, rows, cols) }
+        if berth_get_winsize(0, &rows, &cols) == 0 || berth_get_winsize(1, &rows, &cols) == 0 {
+            _ = berth_set_winsize(master, rows, cols)
+        }
     }
 
     private func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) {

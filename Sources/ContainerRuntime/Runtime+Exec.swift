@@ -139,6 +139,15 @@ extension OCIRuntime {
         // pid namespace. Without root, joining it needs its user namespace first (where we hold capabilities).
         var parentJoins = join & Int32(CLONE_NEWPID)
         if geteuid() != 0 && parentJoins != 0 { parentJoins |= join & Int32(CLONE_NEWUSER) }
+        // Our own pid namespace, to return to after the clone: while a process's children go to
+        // another one, it cannot create threads (a library caller's thread pool would hang).
+        let ownPidNamespace = parentJoins & Int32(CLONE_NEWPID) != 0 ? (try? FS.open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) : nil
+        defer {
+            if let ownPidNamespace {
+                _ = berth_setns(ownPidNamespace, Int32(CLONE_NEWPID))
+                FS.close(ownPidNamespace)
+            }
+        }
         if parentJoins != 0 {
             do { try sys("setns", "pid namespace of \(record.pid)") { berth_setns(pidfd, parentJoins) } } catch {
                 FS.close(childEnd)
@@ -157,6 +166,7 @@ extension OCIRuntime {
             ExecInit.run(parameters)
         }
         FS.close(childEnd)
+        if let ownPidNamespace { _ = berth_setns(ownPidNamespace, Int32(CLONE_NEWPID)) }
 
         let sync = SyncSocket(fd: parentEnd)
         do throws(RuntimeError) {
@@ -254,7 +264,8 @@ enum ExecInit {
         ProcessSetup.resetSignals()
         umask(mode_t(process.user.umask ?? 0o022))
         let error = ProcessSys.exec(program, args: args, env: env)
-        throw RuntimeError("exec \(args[0]): \(error)")
+        // runc's wording: exec: "/etc/passwd": permission denied
+        throw RuntimeError("exec: \"\(args[0])\": \(error.reason)")
     }
 }
 

@@ -261,7 +261,6 @@ public final class Supervisor {
             let ready = poll(&fds, nfds_t(fds.count), timeout)
             if ready < 0 && errno != EINTR { break }
             if fds[0].revents != 0 { reapChildren() }
-            if fds[1].revents != 0 { acceptClients() }
             var index = 2
             var closedOutputs: [Int32] = []
             for output in outputs {
@@ -277,6 +276,8 @@ public final class Supervisor {
                 if revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 && !readClient(client) { droppedClients.append(client.fd) }
             }
             for fd in droppedClients { dropClient(fd) }
+            // Only now: `fds` has entries for the clients polled, not for ones accepted now.
+            if fds[1].revents != 0 { acceptClients() }
             if stdinIndex < fds.count, fds[stdinIndex].revents != 0 { writeStdin() }
             if stdinFD >= 0 && stdinFD == master && !pendingStdin.isEmpty { writeStdin() }
         }
@@ -355,7 +356,8 @@ public final class Supervisor {
         let n = buffer.withUnsafeMutableBytes { Glibc.recv(client.fd, $0.baseAddress, $0.count, 0) }
         if n < 0 { return errno == EAGAIN || errno == EINTR }
         if n == 0 {
-            if client.feedsStdin { closeStdin() }
+            // A client going away (detached) closes stdin only for a run that said so (Docker's StdinOnce).
+            if client.feedsStdin && config.stdinOnce { closeStdin() }
             return false
         }
         client.reader.append(Array(buffer[0..<n]))

@@ -13,16 +13,33 @@ struct AttachRelay {
     let socket: Int32
     let stdin: Bool
     let tty: Bool
+    /// Without a terminal, pass our signals on (`--sig-proxy`, on by default as in Docker).
+    var proxySignals = true
+    /// A key sequence on stdin that ends the relay and leaves the container running (`--detach-keys`).
+    var detachKeys: [UInt8]? = nil
     /// Called with each signal to forward (the engine's kill).
     let forward: (Int32) -> Void
+
+    enum Outcome: Equatable {
+        case exited(Int32)
+        /// The user typed the detach keys.
+        case detached
+        /// The supervisor went away without telling.
+        case lost
+    }
 
     static let proxied: [Int32] = [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM]
 
     func run() -> Int32? {
+        if case .exited(let status) = relay() { return status }
+        return nil
+    }
+
+    func relay() -> Outcome {
         var signalPipe: [Int32] = [-1, -1]
         _ = berth_pipe2(&signalPipe, O_CLOEXEC | O_NONBLOCK)
         signalPipeWrite = signalPipe[1]
-        let signals = tty ? [SIGWINCH] : Self.proxied
+        let signals = tty ? [SIGWINCH] : (proxySignals ? Self.proxied : [])
         for number in signals {
             Glibc.signal(number) { received in
                 var byte = UInt8(truncatingIfNeeded: received)
@@ -40,6 +57,7 @@ struct AttachRelay {
         if tty { sendSize() }
 
         var reader = AttachFrameReader()
+        var escape = DetachKeyMatcher(keys: detachKeys ?? [])
         var readingStdin = stdin
         var exitStatus: Int32?
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -62,7 +80,13 @@ struct AttachRelay {
             if readingStdin, fds.count > 2, fds[2].revents != 0 {
                 let n = Glibc.read(0, &buffer, buffer.count)
                 if n > 0 {
-                    sendAll(AttachFrame.encode(.stdin, Array(buffer[0..<n])))
+                    var input = Array(buffer[0..<n])
+                    if detachKeys != nil {
+                        let (passed, detach) = escape.filter(input)
+                        input = passed
+                        if detach { return .detached }
+                    }
+                    if !input.isEmpty { sendAll(AttachFrame.encode(.stdin, input)) }
                 } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
                     readingStdin = false
                     sendAll(AttachFrame.encode(.closeStdin, []))
@@ -84,7 +108,7 @@ struct AttachRelay {
                 }
             }
         }
-        return exitStatus
+        return exitStatus.map { .exited($0) } ?? .lost
     }
 
     func sendSize() {
@@ -104,5 +128,55 @@ struct AttachRelay {
             }
             offset += n
         }
+    }
+}
+
+/// Watches stdin for the detach sequence: bytes that could start it are held back until it
+/// completes (detach) or stops matching (they go on to the container after all).
+struct DetachKeyMatcher {
+    let keys: [UInt8]
+    private var held: [UInt8] = []
+
+    init(keys: [UInt8]) { self.keys = keys }
+
+    /// What to send on, and whether the sequence is complete.
+    mutating func filter(_ input: [UInt8]) -> (pass: [UInt8], detach: Bool) {
+        guard !keys.isEmpty else { return (input, false) }
+        var out: [UInt8] = []
+        for byte in input {
+            if byte == keys[held.count] {
+                held.append(byte)
+                if held.count == keys.count { return (out, true) }
+                continue
+            }
+            out += held
+            held.removeAll()
+            if byte == keys[0] { held.append(byte) } else { out.append(byte) }
+        }
+        return (out, false)
+    }
+
+    /// Docker's `--detach-keys` syntax: comma-separated single characters or `ctrl-X` with X one of
+    /// a-z, @, [, \\, ], ^, _.
+    static func parse(_ text: String) -> [UInt8]? {
+        var keys: [UInt8] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let bytes = Array(item.utf8)
+            if bytes.count == 1 {
+                keys.append(bytes[0])
+            } else if item.lowercased().hasPrefix("ctrl-"), bytes.count == 6 {
+                let key = bytes[5]
+                switch key {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"): keys.append(key - UInt8(ascii: "a") + 1)
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): keys.append(key - UInt8(ascii: "A") + 1)
+                case UInt8(ascii: "@"), UInt8(ascii: "["), UInt8(ascii: "\\"), UInt8(ascii: "]"), UInt8(ascii: "^"), UInt8(ascii: "_"):
+                    keys.append(key - 0x40)
+                default: return nil
+                }
+            } else {
+                return nil
+            }
+        }
+        return keys.isEmpty ? nil : keys
     }
 }

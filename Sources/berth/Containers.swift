@@ -342,7 +342,7 @@ struct ContainerCommand: AsyncParsableCommand {
         commandName: "container", abstract: "Manage containers",
         subcommands: [ContainerLs.self, ContainerInspect.self, Create.self, Run.self, Start.self, Stop.self, Kill.self,
                       Restart.self, Rm.self, Wait.self, Rename.self, Logs.self, ContainerPrune.self,
-                      Pause.self, Unpause.self, Update.self, Stats.self, Cp.self])
+                      Exec.self, Attach.self, Top.self, Pause.self, Unpause.self, Update.self, Stats.self, Cp.self])
 }
 
 struct ContainerLs: BerthCommand {

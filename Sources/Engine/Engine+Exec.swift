@@ -1,0 +1,257 @@
+import CLinuxSys
+import ContainerRuntime
+import Glibc
+import LinuxSys
+import OCI
+
+/// What `exec` runs in a running container, and how.
+public struct ExecRequest: Sendable {
+    public var command: [String]
+    public var tty = false
+    public var detach = false
+    public var privileged = false
+    /// `KEY=VALUE` entries (the CLI has already resolved bare keys and env files), after the container's.
+    public var env: [String] = []
+    /// `-u user[:group]`, resolved inside the container; nil: the container's user.
+    public var user: String?
+    /// `-w`; nil: the container's working directory.
+    public var workdir: String?
+    /// The initial size of the pty with `tty` (rows, columns).
+    public var consoleSize: (rows: Int, columns: Int)?
+
+    public init(command: [String]) {
+        self.command = command
+    }
+}
+
+/// An exec that did not run its process, with Docker's exit status for it.
+public struct ExecError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    /// 1 for the daemon's refusals (not running, paused), 126 the process could not be started,
+    /// 127 its executable was not found.
+    public var exitCode: Int32
+    public var description: String { message }
+}
+
+/// The container's processes as `top` shows them: `ps`'s titles and the rows of the container's pids.
+public struct ProcessTable: Sendable, Equatable {
+    public var titles: [String]
+    public var processes: [[String]]
+}
+
+extension Engine {
+    // MARK: - Exec
+
+    /// `exec`: runs a process in a running container through the runtime library, in this process:
+    /// the container's namespaces, cgroup, seccomp and limits; its environment with `env` after it;
+    /// its user and working directory unless the request names others. The process inherits our
+    /// stdio (or, with `tty`, a pty the runtime relays to our terminal). Returns the process's exit
+    /// status (128 + signal when killed), or 0 with `detach` once it has started.
+    public func exec(_ container: Container, _ request: ExecRequest) throws(ExecError) -> Int32 {
+        let current = status(container)
+        switch current.status {
+        case "running": break
+        case "paused":
+            throw ExecError(message: "Error response from daemon: Container \(container.id) is paused, unpause the container before exec", exitCode: 1)
+        case "restarting":
+            throw ExecError(message: "Error response from daemon: Container \(container.id) is restarting, wait until the container is running", exitCode: 1)
+        default:
+            throw ExecError(message: "Error response from daemon: container \(container.id) is not running", exitCode: 1)
+        }
+        let process: OCI.Process
+        do { process = try execProcess(container, request, initPid: current.state.pid) } catch {
+            throw ExecError(message: "Error response from daemon: \(error.message)", exitCode: 126)
+        }
+        var options = ExecOptions(process: process)
+        options.detach = request.detach
+        do {
+            return try runtime.exec(id: container.id, options: options)
+        } catch {
+            // Docker's wording and statuses: 127 when the command is not there, 126 otherwise.
+            let reason = error.message.hasPrefix("unable to start container process")
+                ? error.message : "unable to start container process: \(error.message)"
+            let text = "OCI runtime exec failed: exec failed: \(reason): unknown"
+            throw ExecError(message: text, exitCode: Self.execFailureStatus(error.message, command: request.command[0]))
+        }
+    }
+
+    /// 127 when the command does not exist (not found in $PATH, or a path with nothing there),
+    /// 126 for every other failure to start it (permission denied, a directory, a bad working directory).
+    static func execFailureStatus(_ message: String, command: String) -> Int32 {
+        let lower = message.lowercased()
+        if lower.contains("executable file not found") { return 127 }
+        if lower.contains("\"\(command.lowercased())\"") && lower.contains("no such file or directory") { return 127 }
+        return 126
+    }
+
+    /// The process an exec runs: built from the container's own (its capabilities, limits,
+    /// no-new-privileges) with Docker's rules for what an exec changes.
+    func execProcess(_ container: Container, _ request: ExecRequest, initPid: Int32) throws(EngineError) -> OCI.Process {
+        guard !request.command.isEmpty else { throw .invalid("exec: no command given") }
+        let spec = try bundleSpec(container)
+        guard var process = spec.process else { throw .system("config.json of \(container.name) has no process") }
+        process.args = request.command
+        process.commandLine = nil
+        process.terminal = request.tty ? true : nil
+        process.consoleSize = request.consoleSize.map { ConsoleSize(height: UInt32(clamping: $0.rows), width: UInt32(clamping: $0.columns)) }
+
+        // Docker's exec environment: PATH, HOSTNAME (TERM=xterm when the exec has a terminal), the
+        // container's Env, then the exec's own; HOME comes from the user's passwd entry when unset.
+        var base = [SpecBuilder.defaultPath, "HOSTNAME=" + (spec.hostname ?? container.shortID)]
+        if request.tty { base.append("TERM=xterm") }
+        let env = SpecBuilder.replaceOrAppend(base, container.config.env ?? [])
+        process.env = SpecBuilder.replaceOrAppend(env, request.env)
+
+        if let dir = request.workdir, !dir.isEmpty {
+            guard dir.hasPrefix("/") else {
+                throw .invalid("the working directory '\(dir)' is invalid, it needs to be an absolute path")
+            }
+            process.cwd = FS.clean(dir)
+        }
+
+        // The user named inside the container, through its root as its init sees it (volumes included).
+        let userSpec = request.user ?? container.config.user ?? ""
+        let user = try UserLookup.resolve(userSpec, groupAdd: request.user == nil ? container.options.groupAdd : [],
+                                          rootfs: "/proc/\(initPid)/root")
+        process.user = User(uid: user.uid, gid: user.gid, umask: process.user.umask, additionalGids: user.additionalGids)
+        let capabilities = request.privileged ? HostInfo.current.allCapabilities : (process.capabilities?.bounding ?? [])
+        process.capabilities = SpecBuilder.capabilitySets(capabilities, uid: user.uid)
+        return process
+    }
+
+    /// The container's runtime spec as the engine wrote it for this run.
+    func bundleSpec(_ container: Container) throws(EngineError) -> Spec {
+        let path = runDirectory(container.id) + "/config.json"
+        let bytes: [UInt8]
+        do { bytes = try FS.readFile(path) } catch { throw .system("read \(path)", error) }
+        do { return try Spec.decode(bytes) } catch { throw .system("decode \(path)", error) }
+    }
+
+    // MARK: - Attach
+
+    /// `attach`: a connection to the running container's supervisor, speaking AttachFrame.
+    public func attach(_ container: Container) throws(EngineError) -> Int32 {
+        let current = status(container)
+        switch current.status {
+        case "running": break
+        case "paused": throw .conflict("You cannot attach to a paused container, unpause it first")
+        case "restarting": throw .conflict("You cannot attach to a restarting container, wait until it is running")
+        default: throw .conflict("You cannot attach to a stopped container, start it first")
+        }
+        let path = attachSocketPath(container.id)
+        let fd = berth_connect_unix(path)
+        guard fd >= 0 else {
+            throw .system("attach to \(container.name)", SysError("connect", path))
+        }
+        return fd
+    }
+
+    // MARK: - Top
+
+    /// `top`: the host's `ps` with `psArgs` (Docker's default `-ef`), its header and the rows whose
+    /// PID is one of the container's processes (and, for thread listings, the rows under them).
+    public func top(_ container: Container, psArgs: [String]) throws(EngineError) -> ProcessTable {
+        let current = status(container)
+        switch current.status {
+        case "running", "paused": break
+        case "restarting":
+            throw .conflict("Error response from daemon: Container \(container.id) is restarting, wait until the container is running")
+        default:
+            throw .conflict("Error response from daemon: container \(container.id) is not running")
+        }
+        let arguments = psArgs.isEmpty ? ["-ef"] : psArgs
+        // Docker refuses `key=PID…` column renames other than pid=: the PID column must stay findable.
+        for argument in arguments {
+            let (key, value) = argument.split(separator: "=", maxSplits: 1).map(String.init).pairOrNil
+            if let value, value.hasPrefix("PID"), key != "pid" {
+                throw .invalid("Error response from daemon: specifying \"\(key)=\(value)\" is not allowed")
+            }
+        }
+        let pids: [pid_t]
+        do { pids = try runtime.processes(id: container.id) } catch {
+            throw .system("Error response from daemon: list the processes of \(container.name)", error)
+        }
+        // `-q PIDS` asks ps for just these; some listings (forests) refuse it, so retry without.
+        let quick = ["-q", pids.map(String.init).joined(separator: ",")]
+        var run = try Self.capture(["ps"] + arguments + quick)
+        if run.status != 0 { run = try Self.capture(["ps"] + arguments) }
+        guard run.status == 0 else {
+            let line = run.stderr.split(separator: "\n").first.map(String.init) ?? "exit status \(run.status)"
+            throw .system("Error response from daemon: ps: \(line)")
+        }
+        return try Self.parsePS(run.stdout, pids: Set(pids))
+    }
+
+    /// Splits `ps` output into the header's titles and the rows of `pids`: each row split on
+    /// blanks into as many fields as there are titles, the last taking the rest of the line. A row
+    /// whose PID is `-` (a thread, with `-L`/`m`) belongs to the process above it.
+    static func parsePS(_ output: String, pids: Set<pid_t>) throws(EngineError) -> ProcessTable {
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
+        let titles = (lines.first ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        guard let pidColumn = titles.firstIndex(of: "PID") else {
+            throw .system("Error response from daemon: Couldn't find PID field in ps output")
+        }
+        var rows: [[String]] = []
+        var previousKept = false
+        for line in lines.dropFirst() where !line.isEmpty {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard fields.count > pidColumn else { continue }
+            let keep: Bool
+            if fields[pidColumn] == "-" {
+                keep = previousKept
+            } else {
+                guard let pid = pid_t(fields[pidColumn]) else {
+                    throw .system("Error response from daemon: Unexpected pid '\(fields[pidColumn])'")
+                }
+                keep = pids.contains(pid)
+                previousKept = keep
+            }
+            guard keep else { continue }
+            var row = Array(fields.prefix(titles.count - 1))
+            row.append(fields.dropFirst(titles.count - 1).joined(separator: " "))
+            rows.append(row)
+        }
+        return ProcessTable(titles: titles, processes: rows)
+    }
+
+    /// Runs a host program found in PATH and collects its output (through a temporary file: ps's
+    /// output may exceed a pipe's buffer).
+    static func capture(_ argv: [String]) throws(EngineError) -> (status: Int32, stdout: String, stderr: String) {
+        guard let program = ["/usr/bin/", "/bin/", "/usr/local/bin/"].map({ $0 + argv[0] }).first(where: { access($0, X_OK) == 0 }) else {
+            throw .system("Error response from daemon: ps: executable file not found in $PATH")
+        }
+        // Files of our own (O_EXCL), removed at once: only the open descriptors are needed.
+        let base = "/tmp/berth-ps-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let out: Int32
+        let err: Int32
+        do {
+            out = try FS.open(base + ".out", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
+            unlink(base + ".out")
+        } catch { throw .system("create a temporary file for ps", error) }
+        defer { FS.close(out) }
+        do {
+            err = try FS.open(base + ".err", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
+            unlink(base + ".err")
+        } catch { throw .system("create a temporary file for ps", error) }
+        defer { FS.close(err) }
+        let pid: pid_t
+        do { pid = try ProcessSys.spawn([program] + argv.dropFirst(), keep: [(out, 1), (err, 2)], newSession: false) } catch {
+            throw .system("run \(argv[0])", error)
+        }
+        let exit: ProcessSys.Exit
+        do { exit = try ProcessSys.wait(pid) } catch { throw .system("wait for \(argv[0])", error) }
+        let stdout = Self.readFromStart(out)
+        let stderr = Self.readFromStart(err)
+        return (exit.shellStatus, stdout, stderr)
+    }
+
+    static func readFromStart(_ fd: Int32) -> String {
+        _ = lseek(fd, 0, SEEK_SET)
+        return String(decoding: (try? FS.read(fd, max: 64 << 20)) ?? [], as: UTF8.self)
+    }
+}
+
+private extension Array where Element == String {
+    /// ["k", "v"] → ("k", "v"); ["k"] → ("k", nil).
+    var pairOrNil: (String, String?) { (first ?? "", count > 1 ? self[1] : nil) }
+}

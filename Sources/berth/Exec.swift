@@ -1,0 +1,112 @@
+import ArgumentParser
+import CLinuxSys
+import Engine
+import Glibc
+import LinuxSys
+
+/// `exec`: runs a command in a running container, in this process through the runtime library.
+/// Exit status as Docker's: the command's own, 126 when it cannot be started, 127 when it is not
+/// found, 1 when the container is missing or not running.
+struct Exec: BerthCommand {
+    static let configuration = CommandConfiguration(commandName: "exec", abstract: "Execute a command in a running container")
+
+    @Flag(name: .shortAndLong, help: "Keep STDIN open even if not attached")
+    var interactive = false
+    @Flag(name: .shortAndLong, help: "Allocate a pseudo-TTY")
+    var tty = false
+    @Flag(name: .shortAndLong, help: "Detached mode: run command in the background")
+    var detach = false
+    @Option(name: .shortAndLong, help: "Set environment variables")
+    var env: [String] = []
+    @Option(name: .customLong("env-file"), help: "Read in a file of environment variables")
+    var envFile: [String] = []
+    @Option(name: .shortAndLong, help: "Username or UID (format: \"<name|uid>[:<group|gid>]\")")
+    var user: String?
+    @Option(name: .shortAndLong, help: "Working directory inside the container")
+    var workdir: String?
+    @Flag(help: "Give extended privileges to the command")
+    var privileged = false
+    @Option(name: .customLong("detach-keys"), help: "Override the key sequence for detaching a container (accepted; exec does not detach)")
+    var detachKeys: String?
+    @Argument(help: "CONTAINER")
+    var container: String
+    @Argument(parsing: .captureForPassthrough, help: "COMMAND [ARG...]")
+    var command: [String] = []
+
+    func execute() async throws {
+        let words = command.first == "--" ? Array(command.dropFirst()) : command
+        guard !words.isEmpty else {
+            printError("\"berth exec\" requires at least 2 arguments.\nSee 'berth exec --help'.")
+            throw ExitCode(1)
+        }
+        let engine = try GlobalOptions.engine()
+        let target = try lookup(engine, container)
+        var request = ExecRequest(command: words)
+        request.tty = tty
+        request.detach = detach
+        request.privileged = privileged
+        request.user = user
+        request.workdir = workdir
+        do {
+            let lookup: (String) -> String? = { key in getenv(key).map { String(cString: $0) } }
+            for path in envFile { request.env += try RunOptions.Parse.keyValueFile(path, lookup: lookup) }
+            for item in env {
+                if let entry = try RunOptions.Parse.env(item, lookup: lookup) { request.env.append(entry) }
+            }
+        } catch {
+            printError(error.message)
+            throw ExitCode(1)
+        }
+        // Docker's check: a terminal with stdin needs our stdin to be one.
+        if tty && interactive && !detach && isatty(0) != 1 {
+            printError("the input device is not a TTY")
+            throw ExitCode(1)
+        }
+        if tty && !detach {
+            var rows: UInt16 = 0
+            var columns: UInt16 = 0
+            if berth_get_winsize(1, &rows, &columns) == 0 || berth_get_winsize(0, &rows, &columns) == 0, rows > 0 {
+                request.consoleSize = (Int(rows), Int(columns))
+            }
+        }
+        // The process inherits our stdio: without -i its stdin is empty; with -d nothing is connected.
+        let redirected: [Int32] = detach ? [0, 1, 2] : (interactive ? [] : [0])
+        let saved = StdioRedirect(redirected)
+        defer { saved.restore() }
+        let status: Int32
+        do {
+            status = try engine.exec(target, request)
+        } catch {
+            saved.restore()
+            printError(error.message)
+            throw ExitCode(error.exitCode)
+        }
+        saved.restore()
+        throw ExitCode(status)
+    }
+}
+
+/// Points some of our stdio at /dev/null for a while, keeping the originals (close-on-exec, so
+/// the container's process cannot inherit them) to put back.
+final class StdioRedirect {
+    private var saved: [(fd: Int32, copy: Int32)] = []
+
+    init(_ fds: [Int32]) {
+        guard !fds.isEmpty, let null = try? FS.open("/dev/null", O_RDWR | O_CLOEXEC) else { return }
+        defer { FS.close(null) }
+        for fd in fds {
+            let copy = berth_fcntl_int(fd, F_DUPFD_CLOEXEC, 10)
+            guard copy >= 0 else { continue }
+            saved.append((fd, copy))
+            dup2(null, fd)
+        }
+    }
+
+    func restore() {
+        for (fd, copy) in saved {
+            dup2(copy, fd)
+            FS.close(copy)
+        }
+        saved.removeAll()
+    }
+}
