@@ -57,6 +57,7 @@ cleanup() {
   for p in /proc/[0-9]*; do [[ "$(cmdline_of "${p#/proc/}")" == *"$EXEC_ROOT/"* ]] && kill "${p#/proc/}" 2>/dev/null; done
   umount_under "$WORKDIR"; umount_under "$EXEC_ROOT"; umount_under /run/bbr; umount_under /run/bbp
   rm -rf --one-file-system "$WORKDIR/berth" "$WORKDIR/podman" "$WORKDIR/docker" "$EXEC_ROOT" /run/bbr /run/bbp
+  rm -rf "$WORKDIR/layout" "$WORKDIR/layout.tar" "$WORKDIR/docker.tar"
 }
 trap cleanup EXIT
 cleanup
