@@ -19,7 +19,7 @@ struct Berth: AsyncParsableCommand {
             Pull.self, Push.self, Images.self, ImageCommand.self, Inspect.self, Tag.self, Rmi.self,
             Save.self, Load.self, Import.self, History.self, Login.self, Logout.self,
             Run.self, Create.self, Start.self, Stop.self, Kill.self, Restart.self, Rm.self, Ps.self, Wait.self,
-            Rename.self, Logs.self, ContainerCommand.self,
+            Rename.self, Logs.self, Events.self, ContainerCommand.self,
         ])
 }
 
