@@ -52,6 +52,7 @@ extension Engine {
             try? remove(container, force: true, volumes: true)
             throw error
         }
+        recordEvent(container, "create")
         return container
     }
 
@@ -138,12 +139,14 @@ extension Engine {
                 attachSocket: attachSocketPath(id), tty: container.options.tty,
                 openStdin: container.options.interactive, stdinOnce: container.options.interactive && attach,
                 restart: container.options.restart, rootfsMount: rootfsPath(id),
-                exitCommand: container.options.autoRemove ? cleanupCommand(id) : nil, healthcheck: healthcheck)
+                exitCommand: container.options.autoRemove ? cleanupCommand(id) : nil, healthcheck: healthcheck,
+                eventsPath: eventsPath, eventAttributes: eventAttributes(container))
             do { try supervisor.save(runDirectory: runDir) } catch { throw EngineError.system("write supervisor.json", error) }
         } catch {
             unmountRootfs(id)
             throw StartError(error)
         }
+        if attach { recordEvent(container, "attach") }
         return try spawnSupervisor(container, attach: attach)
     }
 
@@ -336,14 +339,17 @@ extension Engine {
         markStopRequested(container)
         let signal = Signals.parse(container.config.stopSignal ?? "SIGTERM") ?? SIGTERM
         if current.status == "paused" { try? runtime.resume(id: container.id) }
+        recordEvent(container, "kill", ["signal": "\(signal)"])
         try? runtime.kill(id: container.id, signal: signal)
         let seconds = timeout ?? container.options.stopTimeout ?? 10
         if seconds < 0 || !waitForExit(container, seconds: Double(seconds)) {
+            recordEvent(container, "kill", ["signal": "\(SIGKILL)"])
             try? runtime.kill(id: container.id, signal: SIGKILL, all: true)
             _ = waitForExit(container, seconds: 30)
         }
         current = status(container)
         if current.isRunning { throw .system("container \(container.name) did not stop") }
+        recordEvent(container, "stop")
     }
 
     /// `kill`: a signal to the container's init (SIGKILL by default). Like `stop`, a killed
@@ -354,6 +360,7 @@ extension Engine {
             throw .conflict("Error response from daemon: Cannot kill container: \(container.name): Container \(container.id) is not running")
         }
         markStopRequested(container)
+        recordEvent(container, "kill", ["signal": "\(signal)"])
         do { try runtime.kill(id: container.id, signal: signal) } catch {
             throw .system("kill \(container.name)", error)
         }
@@ -412,6 +419,7 @@ extension Engine {
             }
             markStopRequested(container)
             if current.status == "paused" { try? runtime.resume(id: container.id) }
+            recordEvent(container, "kill", ["signal": "\(SIGKILL)"])
             try? runtime.kill(id: container.id, signal: SIGKILL, all: true)
             _ = waitForExit(container, seconds: 10)
         }
@@ -428,12 +436,17 @@ extension Engine {
         FS.removeAll(runDirectory(container.id))
         FS.removeAll(containerDirectory(container.id))
         try containers.remove(id: container.id)
+        recordEvent(container, "destroy")
     }
 
     public func rename(_ container: Container, to name: String) throws(EngineError) {
         guard Self.isValidName(name) else {
             throw .invalid("Error response from daemon: Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
         }
-        try containers.rename(id: container.id, to: name.hasPrefix("/") ? String(name.dropFirst()) : name)
+        let newName = name.hasPrefix("/") ? String(name.dropFirst()) : name
+        try containers.rename(id: container.id, to: newName)
+        var renamed = container
+        renamed.name = newName
+        recordEvent(renamed, "rename", ["oldName": "/" + container.name])
     }
 }

@@ -24,6 +24,7 @@ extension Engine {
         do { try runtime.pause(id: container.id) } catch {
             throw .system("Error response from daemon: Cannot pause container \(container.id): \(error)")
         }
+        recordEvent(container, "pause")
     }
 
     /// `unpause`: thaws a paused container.
@@ -34,6 +35,7 @@ extension Engine {
         do { try runtime.resume(id: container.id) } catch {
             throw .system("Error response from daemon: Cannot unpause container \(container.id): \(error)")
         }
+        recordEvent(container, "unpause")
     }
 
     // MARK: - Update

@@ -692,7 +692,7 @@ extension RunOptions {
             throw .invalid("the working directory '\(workingDir)' is invalid, it needs to be an absolute path")
         }
         let minimum: Int64 = 1_000_000  // 1ms, Docker's container.MinimumDuration
-        for (label, value) in [("Interval", health.interval), ("Timeout", health.timeout), ("StartPeriod", health.startPeriod)] {
+        for (label, value) in [("Interval", health.interval), ("Timeout", health.timeout), ("StartPeriod", health.startPeriod), ("StartInterval", health.startInterval)] {
             if let value, value != 0, value < minimum { throw .invalid("\(label) in Healthcheck cannot be less than 1ms") }
         }
         if let retries = health.retries, retries < 0 { throw .invalid("Retries in Healthcheck cannot be negative") }
@@ -745,7 +745,7 @@ public struct RunArguments: Sendable, Equatable {
     public var initProcess = false
     public var restart: String?
     public var healthCmd: String?, healthInterval: String?, healthTimeout: String?, healthRetries: String?
-    public var healthStartPeriod: String?, noHealthcheck = false
+    public var healthStartPeriod: String?, healthStartInterval: String?, noHealthcheck = false
     public var label: [String] = [], labelFile: [String] = []
     public var stopSignal: String?, stopTimeout: String?
     public var network: [String] = []
@@ -830,6 +830,7 @@ public struct RunArguments: Sendable, Equatable {
         health.interval = try healthInterval.map { v throws(EngineError) in try flag("--health-interval", v, Parse.duration) }
         health.timeout = try healthTimeout.map { v throws(EngineError) in try flag("--health-timeout", v, Parse.duration) }
         health.startPeriod = try healthStartPeriod.map { v throws(EngineError) in try flag("--health-start-period", v, Parse.duration) }
+        health.startInterval = try healthStartInterval.map { v throws(EngineError) in try flag("--health-start-interval", v, Parse.duration) }
         if let healthRetries {
             health.retries = Int(try flag("--health-retries", healthRetries, Parse.integer))
         }
@@ -874,7 +875,7 @@ public struct RunArguments: Sendable, Equatable {
             if haveHealth { throw .invalid("--no-healthcheck conflicts with --health-* options") }
             o.noHealthcheck = true
         } else {
-            for (label, value) in [("interval", health.interval), ("timeout", health.timeout), ("start-period", health.startPeriod)] {
+            for (label, value) in [("interval", health.interval), ("timeout", health.timeout), ("start-period", health.startPeriod), ("start-interval", health.startInterval)] {
                 if let value, value < 0 { throw .invalid("--health-\(label) cannot be negative") }
             }
             if let retries = health.retries, retries < 0 { throw .invalid("--health-retries cannot be negative") }

@@ -163,5 +163,6 @@ public struct HealthOverride: Codable, Sendable, Equatable {
     public var timeout: Int64?
     public var retries: Int?
     public var startPeriod: Int64?
+    public var startInterval: Int64?
     public init() {}
 }

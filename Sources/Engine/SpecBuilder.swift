@@ -135,7 +135,7 @@ public enum SpecBuilder {
             return none
         }
         let overridden = override.test != nil || override.interval != nil || override.timeout != nil
-            || override.retries != nil || override.startPeriod != nil
+            || override.retries != nil || override.startPeriod != nil || override.startInterval != nil
         guard overridden else { return image }
         guard var health = image ?? emptyHealthConfig() else { return image }
         if let test = override.test, !test.isEmpty { health.test = test }
@@ -143,6 +143,7 @@ public enum SpecBuilder {
         if let timeout = override.timeout, timeout != 0 { health.timeout = timeout }
         if let retries = override.retries, retries != 0 { health.retries = retries }
         if let startPeriod = override.startPeriod, startPeriod != 0 { health.startPeriod = startPeriod }
+        if let startInterval = override.startInterval, startInterval != 0 { health.startInterval = startInterval }
         return health
     }
 

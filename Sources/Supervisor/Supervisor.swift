@@ -35,6 +35,7 @@ public final class Supervisor {
     var initPid: pid_t = 0
     var exitStatus: Int32?
     var runStarted = 0.0
+    var healthMonitor: HealthMonitor?
 
     final class AttachClient {
         let fd: Int32
@@ -225,7 +226,9 @@ public final class Supervisor {
         state.finishedAt = ContainerRunState.zeroTime
         state.exitCode = 0
         state.oomKilled = false
+        startHealthChecks()
         try state.save(config.statePath)
+        emitEvent("start")
     }
 
     static func pipe() throws(SupervisorError) -> (read: Int32, write: Int32) {
@@ -257,7 +260,9 @@ public final class Supervisor {
             if stdinFD >= 0 && !pendingStdin.isEmpty && stdinFD != master {
                 fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0))
             }
-            let timeout: Int32 = exitStatus != nil ? 50 : (!pendingStdin.isEmpty && stdinFD == master ? 20 : -1)
+            let healthIndex = fds.count
+            if let fd = healthOutputFD { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            let timeout = healthPollTimeout(exitStatus != nil ? 50 : (!pendingStdin.isEmpty && stdinFD == master ? 20 : -1))
             let ready = poll(&fds, nfds_t(fds.count), timeout)
             if ready < 0 && errno != EINTR { break }
             if fds[0].revents != 0 { reapChildren() }
@@ -280,6 +285,8 @@ public final class Supervisor {
             if fds[1].revents != 0 { acceptClients() }
             if stdinIndex < fds.count, fds[stdinIndex].revents != 0 { writeStdin() }
             if stdinFD >= 0 && stdinFD == master && !pendingStdin.isEmpty { writeStdin() }
+            if healthIndex < fds.count, fds[healthIndex].revents != 0 { readHealthOutput() }
+            healthTick()
         }
     }
 
@@ -289,7 +296,7 @@ public final class Supervisor {
             var status: Int32 = 0
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { break }
-            if pid == initPid { exitStatus = ProcessSys.decode(status: status).shellStatus }
+            if pid == initPid { exitStatus = ProcessSys.decode(status: status).shellStatus } else { healthReaped(pid, status: status) }
         }
     }
 
@@ -436,6 +443,7 @@ public final class Supervisor {
         for output in outputs { try? log.flush(output.stream); FS.close(output.fd) }
         outputs.removeAll()
         let status = exitStatus ?? 255
+        stopHealthChecks()
         state.oomKilled = oomKilled()
         try? runtime.delete(id: config.id, force: true)
         closeRun()
@@ -443,6 +451,8 @@ public final class Supervisor {
         state.exitCode = status
         state.pid = 0
         state.finishedAt = Clock.rfc3339Nano()
+        // Before the state says exited: whoever waits for that (stop, rm -f) logs its event after this one.
+        emitEvent("die", ["exitCode": "\(status)", "execDuration": "\(Int(Clock.monotonicSeconds() - runStarted))"])
         try? state.save(config.statePath)
         broadcastExit(status)
     }

@@ -29,11 +29,14 @@ public struct SupervisorConfig: Codable, Sendable, Equatable {
     public var exitCommand: [String]?
     /// The image's or the user's health check (Docker's Test/Interval/Timeout/Retries/StartPeriod).
     public var healthcheck: HealthConfig?
+    /// The engine's events file, and the container's attributes its events carry (image, name, labels).
+    public var eventsPath: String?
+    public var eventAttributes: [String: String]?
 
     public init(id: String, bundle: String, runtimeRoot: String, statePath: String, logPath: String,
                 logMaxSize: Int64?, logMaxFiles: Int, attachSocket: String, tty: Bool, openStdin: Bool,
                 stdinOnce: Bool, restart: RestartPolicy, rootfsMount: String?, exitCommand: [String]?,
-                healthcheck: HealthConfig?) {
+                healthcheck: HealthConfig?, eventsPath: String? = nil, eventAttributes: [String: String]? = nil) {
         self.id = id
         self.bundle = bundle
         self.runtimeRoot = runtimeRoot
@@ -49,6 +52,8 @@ public struct SupervisorConfig: Codable, Sendable, Equatable {
         self.rootfsMount = rootfsMount
         self.exitCommand = exitCommand
         self.healthcheck = healthcheck
+        self.eventsPath = eventsPath
+        self.eventAttributes = eventAttributes
     }
 
     public static let fileName = "supervisor.json"

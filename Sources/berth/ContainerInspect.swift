@@ -48,6 +48,7 @@ func containerInspectValue(_ container: Container, engine: Engine) -> TemplateVa
         if let value = health.interval { members.append(("Interval", .int(value))) }
         if let value = health.timeout { members.append(("Timeout", .int(value))) }
         if let value = health.startPeriod { members.append(("StartPeriod", .int(value))) }
+        if let value = health.startInterval { members.append(("StartInterval", .int(value))) }
         if let value = health.retries { members.append(("Retries", .int(Int64(value)))) }
         healthcheck = .object(members)
     }

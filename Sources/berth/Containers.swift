@@ -129,6 +129,7 @@ struct ContainerFilters {
     var statuses: [String] = []
     var exited: [Int32] = []
     var ancestors: [String] = []
+    var health: [String] = []
 
     init(_ filters: [String]) throws {
         for filter in filters {
@@ -154,12 +155,17 @@ struct ContainerFilters {
                 guard let code = Int32(value) else { throw ValidationError("invalid filter 'exited=\(value)'") }
                 exited.append(code)
             case "ancestor": ancestors.append(value)
+            case "health":
+                guard ["starting", "healthy", "unhealthy", "none"].contains(value) else {
+                    throw ValidationError("Unrecognised filter value for health: \(value)")
+                }
+                health.append(value)
             default: throw ValidationError("invalid filter '\(key)'")
             }
         }
     }
 
-    var isEmpty: Bool { ids.isEmpty && names.isEmpty && labels.isEmpty && statuses.isEmpty && exited.isEmpty && ancestors.isEmpty }
+    var isEmpty: Bool { ids.isEmpty && names.isEmpty && labels.isEmpty && statuses.isEmpty && exited.isEmpty && ancestors.isEmpty && health.isEmpty }
     var mentionsStatus: Bool { !statuses.isEmpty || !exited.isEmpty }
 
     func accepts(_ container: Container, _ status: ContainerState) -> Bool {
@@ -173,6 +179,7 @@ struct ContainerFilters {
         if !statuses.isEmpty && !statuses.contains(status.status) { return false }
         if !exited.isEmpty && !(status.status == "exited" && exited.contains(status.state.exitCode)) { return false }
         if !ancestors.isEmpty && !ancestors.contains(where: { $0 == container.image || container.imageID.contains($0) }) { return false }
+        if !health.isEmpty && !health.contains(status.state.health?.status ?? "none") { return false }
         return true
     }
 }
@@ -248,6 +255,7 @@ struct Restart: BerthCommand {
         try eachContainer(containers) { engine, container in
             try engine.stop(container, timeout: time)
             do { _ = try engine.start(container) } catch let error as Engine.StartError { throw error.error }
+            engine.recordEvent(container, "restart")
             return nil
         }
     }

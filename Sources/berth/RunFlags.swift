@@ -98,6 +98,8 @@ struct RunFlags: ParsableArguments {
     var healthRetries: String?
     @Option(name: .customLong("health-start-period"), help: "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)")
     var healthStartPeriod: String?
+    @Option(name: .customLong("health-start-interval"), help: "Time between running the check during the start period (ms|s|m|h) (default 0s)")
+    var healthStartInterval: String?
     @Flag(name: .customLong("no-healthcheck"), help: "Disable any container-specified HEALTHCHECK")
     var noHealthcheck = false
 
@@ -164,6 +166,7 @@ struct RunFlags: ParsableArguments {
         a.healthTimeout = healthTimeout
         a.healthRetries = healthRetries
         a.healthStartPeriod = healthStartPeriod
+        a.healthStartInterval = healthStartInterval
         a.noHealthcheck = noHealthcheck
         a.hostname = hostname
         a.domainname = domainname

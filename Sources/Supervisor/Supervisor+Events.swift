@@ -1,0 +1,9 @@
+extension Supervisor {
+    /// An event of this container into the engine's events file.
+    func emitEvent(_ action: String, _ extra: [String: String] = [:]) {
+        guard let path = config.eventsPath else { return }
+        var attributes = config.eventAttributes ?? [:]
+        for (key, value) in extra { attributes[key] = value }
+        EventLog.append(EventMessage(container: config.id, action: action, attributes: attributes), to: path)
+    }
+}
