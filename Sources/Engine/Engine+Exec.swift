@@ -111,8 +111,8 @@ extension Engine {
 
         // The user named inside the container, through its root as its init sees it (volumes included).
         let userSpec = request.user ?? container.config.user ?? ""
-        let user = try UserLookup.resolve(userSpec, groupAdd: request.user == nil ? container.options.groupAdd : [],
-                                          rootfs: "/proc/\(initPid)/root")
+        // Docker adds the container's --group-add to an exec's user as well.
+        let user = try UserLookup.resolve(userSpec, groupAdd: container.options.groupAdd, rootfs: "/proc/\(initPid)/root")
         process.user = User(uid: user.uid, gid: user.gid, umask: process.user.umask, additionalGids: user.additionalGids)
         let capabilities = request.privileged ? HostInfo.current.allCapabilities : (process.capabilities?.bounding ?? [])
         process.capabilities = SpecBuilder.capabilitySets(capabilities, uid: user.uid)

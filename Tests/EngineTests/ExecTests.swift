@@ -204,7 +204,7 @@ struct ExecTests {
         let script = """
             \(berthCall) attach talker > \(berth.base)/out 2> \(berth.base)/err &
             pid=$!
-            sleep 0.5
+            sleep 1
             \(berthCall) exec talker touch /tmp/go
             wait $pid
             echo status=$?
@@ -224,6 +224,29 @@ struct ExecTests {
         let attached = try berth.callAnyway(["attach", "reader"], stdin: "hello\n")
         #expect(attached.status == 2, "\(attached.stderr)")
         #expect(attached.stdout == "got:hello\n")
+    }
+
+    /// Without a terminal, attach passes its signals to the container (--sig-proxy, on by default);
+    /// with --sig-proxy=false the signal ends only attach.
+    @Test func attachProxiesSignals() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let trap = ["sh", "-c", "trap 'echo got-term; exit 9' TERM; while true; do sleep 0.1; done"]
+        _ = try Self.sleeper(berth, "proxied", command: trap)
+        _ = try Self.sleeper(berth, "unproxied", command: trap)
+        let berthCall = "\(EngineEnv.berth) --root \(berth.root) --runroot \(berth.runRoot)"
+        let script = """
+            \(berthCall) attach proxied > \(berth.base)/out & p=$!
+            \(berthCall) attach --sig-proxy=false unproxied & q=$!
+            sleep 1
+            kill -TERM $p $q
+            wait $p; echo proxied=$?
+            wait $q; echo unproxied=$?
+            """
+        let result = try sh(["/bin/sh", "-c", script])
+        #expect(result.stdout == "proxied=9\nunproxied=143\n", "\(result.stdout)\(result.stderr)")
+        #expect((try? String(contentsOfFile: berth.base + "/out", encoding: .utf8)) == "got-term\n")
+        #expect(try berth.inspect("unproxied", "{{.State.Status}}") == "running")
     }
 
     /// With a terminal, ctrl-p ctrl-q (or --detach-keys) leaves the container running and ends attach with 0.
