@@ -8,6 +8,7 @@ import PackageDescription
 //   TextTemplate (Go-template --format) <- berth
 //   ContainerRuntime <- Supervisor (per-container process: stdio, json-file logs, exit, restarts, health)
 //                                    <- berth-supervisor
+//   OCI, LinuxSys <- Network (CNI plugins, network namespaces, port mappings) <- Supervisor, Engine
 //   ImageStore, Supervisor, ContainerRuntime <- Engine (containers, volumes, their database) <- berth
 // The library is `ContainerRuntime` rather than `Runtime` because the toolchain ships a module named `Runtime`.
 let package = Package(
@@ -17,6 +18,7 @@ let package = Package(
         .executable(name: "berth-runtime", targets: ["berth-runtime"]),
         .executable(name: "berth", targets: ["berth"]),
         .executable(name: "berth-supervisor", targets: ["berth-supervisor"]),
+        .executable(name: "berth-dns", targets: ["berth-dns"]),
         .library(name: "OCI", targets: ["OCI"]),
         .library(name: "ContainerRuntime", targets: ["ContainerRuntime"]),
         .library(name: "ImageStore", targets: ["ImageStore"]),
@@ -49,15 +51,18 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "TextTemplate"),
-        .target(name: "Supervisor", dependencies: ["ContainerRuntime", "LinuxSys", "CLinuxSys", "OCI"]),
+        .target(name: "Network", dependencies: ["OCI", "LinuxSys", "CLinuxSys"]),
+        .target(name: "Supervisor", dependencies: ["ContainerRuntime", "LinuxSys", "CLinuxSys", "OCI", "Network"]),
         .target(name: "Engine", dependencies: [
-            "ImageStore", "Supervisor", "ContainerRuntime", "LinuxSys", "CLinuxSys", "OCI",
+            "ImageStore", "Supervisor", "ContainerRuntime", "LinuxSys", "CLinuxSys", "OCI", "Network",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .executableTarget(name: "berth-runtime", dependencies: ["ContainerRuntime", "LinuxSys", "OCI"]),
         .executableTarget(name: "berth-supervisor", dependencies: ["Supervisor", "LinuxSys"]),
+        .target(name: "ContainerDNS", dependencies: ["LinuxSys", "CLinuxSys"]),
+        .executableTarget(name: "berth-dns", dependencies: ["ContainerDNS"]),
         .executableTarget(name: "berth", dependencies: [
-            "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "Supervisor", "ContainerRuntime",
+            "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "Supervisor", "ContainerRuntime", "Network",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -70,7 +75,9 @@ let package = Package(
         ]),
         .testTarget(name: "ImageTests", dependencies: ["ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TestSupport"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "LinuxSys", "OCI", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
+        .testTarget(name: "NetworkTests", dependencies: ["Network", "LinuxSys", "TestSupport"]),
+        .testTarget(name: "DNSTests", dependencies: ["ContainerDNS", "LinuxSys"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Network", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

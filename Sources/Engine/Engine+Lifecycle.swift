@@ -1,3 +1,4 @@
+import Network
 import CLinuxSys
 import ContainerRuntime
 import Glibc
@@ -35,6 +36,9 @@ extension Engine {
         }
         let container = Container(id: id, name: name, image: imageName, imageID: record.id.description,
                                   created: Clock.rfc3339Nano(), options: options, config: config)
+        // The network must exist now, as Docker checks at create.
+        if case .named(let networkName) = options.network { _ = try network(networkName) }
+        if case .container(let other) = options.network { _ = try self.container(other) }
         do {
             try FS.mkdirAll(containerDirectory(id), mode: 0o710)
         } catch {
@@ -48,6 +52,7 @@ extension Engine {
         }
         do {
             try attachVolumes(container)
+            try recordPrimaryEndpoint(container)
         } catch {
             try? remove(container, force: true, volumes: true)
             throw error
@@ -117,13 +122,14 @@ extension Engine {
         } catch {
             throw StartError(error)
         }
-        let supervisor: SupervisorConfig
+        var attachments: [NetworkAttachment]?
         do {
-            let etcFiles = try writeEtcFiles(container)
+            attachments = try setUpNetworking(container)
+            let etcFiles = try writeEtcFiles(container, attachments: attachments ?? [])
             let input = SpecInput(containerID: id, image: image.config.config, options: container.options,
                                   rootfs: rootfsPath(id), volumeSources: try prepareVolumes(container), etcFiles: etcFiles,
                                   initBinary: container.options.initProcess ? Self.initBinary() : nil,
-                                  cgroupsPath: "/berth/\(id)")
+                                  cgroupsPath: "/berth/\(id)", networkNamespacePath: try networkNamespacePath(container, attachments))
             let spec = try SpecBuilder.build(input)
             try createPaths(SpecBuilder.pathsToCreate(input), in: rootfsPath(id))
             let bytes: [UInt8]
@@ -133,7 +139,7 @@ extension Engine {
             }
             let log = try LogOptions.parse(container.options.logOptions)
             let healthcheck = container.config.healthcheck.flatMap { $0.test?.first == "NONE" ? nil : $0 }
-            supervisor = SupervisorConfig(
+            var supervisor = SupervisorConfig(
                 id: id, bundle: runDir, runtimeRoot: runtime.store.root, statePath: statePath(id),
                 logPath: logPath(id), logMaxSize: log.maxSize, logMaxFiles: log.maxFiles,
                 attachSocket: attachSocketPath(id), tty: container.options.tty,
@@ -141,13 +147,20 @@ extension Engine {
                 restart: container.options.restart, rootfsMount: rootfsPath(id),
                 exitCommand: container.options.autoRemove ? cleanupCommand(id) : nil, healthcheck: healthcheck,
                 eventsPath: eventsPath, eventAttributes: eventAttributes(container))
+            if attachments != nil { supervisor.network = networkTeardown(id) }
             do { try supervisor.save(runDirectory: runDir) } catch { throw EngineError.system("write supervisor.json", error) }
         } catch {
+            if attachments != nil { tearDownNetworking(id) }
             unmountRootfs(id)
             throw StartError(error)
         }
         if attach { recordEvent(container, "attach") }
-        return try spawnSupervisor(container, attach: attach)
+        do {
+            return try spawnSupervisor(container, attach: attach)
+        } catch {
+            if attachments != nil { tearDownNetworking(id) }
+            throw error
+        }
     }
 
     /// The command a detached `--rm` container's supervisor runs when it has ended.
@@ -229,22 +242,51 @@ extension Engine {
         }
     }
 
-    /// /etc/hostname, /etc/hosts and /etc/resolv.conf as Docker writes them for a container.
-    func writeEtcFiles(_ container: Container) throws(EngineError) -> [String: String] {
+    /// /etc/hostname, /etc/hosts and /etc/resolv.conf as Docker writes them for a container: its
+    /// own addresses and `--add-host` entries in hosts; on a bridge network the network's DNS server
+    /// (the gateway, where ContainerDNS answers container names) as the nameserver.
+    func writeEtcFiles(_ container: Container, attachments: [NetworkAttachment]) throws(EngineError) -> [String: String] {
         let dir = containerDirectory(container.id)
         let hostname = container.options.hostname ?? container.shortID
         var hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
         hosts += "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
-        var resolv = (try? FS.readText("/etc/resolv.conf")) ?? ""
+        let request = container.options.net
+        let hostResolv = (try? FS.readText("/etc/resolv.conf")) ?? ""
+        var nameservers: [String] = [], search: [String] = [], options: [String] = []
+        for line in hostResolv.split(separator: "\n") {
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard let first = words.first else { continue }
+            switch first {
+            case "nameserver" where words.count > 1: nameservers.append(words[1])
+            case "search", "domain": search += words.dropFirst()
+            case "options": options += words.dropFirst()
+            default: break
+            }
+        }
         if container.options.network == .host {
             hosts = (try? FS.readText("/etc/hosts")) ?? hosts
+        } else if let gateway = attachments.first?.gateway {
+            // The network's DNS server answers container names and forwards the rest to the host's resolvers.
+            nameservers = [gateway]
         } else {
             // Loopback resolvers of the host are unreachable from the container's own network.
-            let kept = resolv.split(separator: "\n", omittingEmptySubsequences: false).filter { line in
-                let words = line.split(separator: " ")
-                return !(words.first == "nameserver" && words.count > 1 && (words[1].hasPrefix("127.") || words[1] == "::1"))
-            }
-            resolv = kept.joined(separator: "\n")
+            nameservers.removeAll { $0.hasPrefix("127.") || $0 == "::1" }
+        }
+        if !request.dns.isEmpty { nameservers = request.dns }
+        if !request.dnsSearch.isEmpty { search = request.dnsSearch == ["."] ? [] : request.dnsSearch }
+        if !request.dnsOptions.isEmpty { options = request.dnsOptions }
+        var resolv = ""
+        if !search.isEmpty { resolv += "search " + search.joined(separator: " ") + "\n" }
+        for server in nameservers { resolv += "nameserver \(server)\n" }
+        if !options.isEmpty { resolv += "options " + options.joined(separator: " ") + "\n" }
+        for entry in request.extraHosts {
+            let parts = entry.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            let address = parts[1] == "host-gateway" ? (attachments.first?.gateway ?? "127.0.0.1") : parts[1]
+            hosts += "\(address)\t\(parts[0])\n"
+        }
+        for attachment in attachments {
+            if let ip = attachment.ipAddress { hosts += "\(ip)\t\(hostname)\n" }
         }
         do {
             try FS.writeFileAtomically(dir + "/hostname", Array((hostname + "\n").utf8), mode: 0o644)
@@ -254,6 +296,25 @@ extension Engine {
             throw .system("write /etc files of \(container.name)", error)
         }
         return ["/etc/hostname": dir + "/hostname", "/etc/hosts": dir + "/hosts", "/etc/resolv.conf": dir + "/resolv.conf"]
+    }
+
+    /// `network connect` of a running container: its hosts file gains the new address.
+    func rewriteHosts(_ container: Container, attachments: [NetworkAttachment]) throws(EngineError) {
+        _ = try writeEtcFiles(container, attachments: attachments)
+    }
+
+    /// The namespace the container joins: its own (bridge networks), another container's
+    /// (`container:NAME`), or nil for a new empty one (`none`) or the host's (`host`).
+    func networkNamespacePath(_ container: Container, _ attachments: [NetworkAttachment]?) throws(EngineError) -> String? {
+        if attachments != nil { return netnsPath(container.id) }
+        guard case .container(let name) = container.options.network else { return nil }
+        let other = try self.container(name)
+        if NetworkNamespace.exists(at: netnsPath(other.id)) { return netnsPath(other.id) }
+        let current = status(other)
+        guard current.isRunning, current.state.pid > 0 else {
+            throw .conflict("Error response from daemon: cannot join network of a non running container: \(other.id)")
+        }
+        return "/proc/\(current.state.pid)/ns/net"
     }
 
     /// Debian's tini, which Docker ships as docker-init.
@@ -432,6 +493,8 @@ extension Engine {
             _ = Glibc.kill(state.pid, SIGKILL)
         }
         try? runtime.delete(id: container.id, force: true)
+        tearDownNetworking(container.id)
+        networkRecords.removeEndpoints(containerID: container.id)
         unmountRootfs(container.id)
         FS.removeAll(runDirectory(container.id))
         FS.removeAll(containerDirectory(container.id))

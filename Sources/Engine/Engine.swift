@@ -20,6 +20,7 @@ public final class Engine: Sendable {
     public let images: ImageStore
     let containers: ContainerDatabase
     let volumeRecords: VolumeDatabase
+    let networkRecords: NetworkDatabase
     let runtime: OCIRuntime
 
     public init(root: String, runRoot: String) throws(EngineError) {
@@ -32,6 +33,7 @@ public final class Engine: Sendable {
         }
         containers = try ContainerDatabase(pool: images.database.pool, path: images.database.path)
         volumeRecords = try VolumeDatabase(pool: images.database.pool, path: images.database.path)
+        networkRecords = try NetworkDatabase(pool: images.database.pool, path: images.database.path)
         runtime = OCIRuntime(root: self.runRoot + "/runtime")
         do {
             try FS.mkdirAll(self.root + "/containers", mode: 0o710)

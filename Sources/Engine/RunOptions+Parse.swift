@@ -1,3 +1,4 @@
+import Network
 import ContainerRuntime
 import Glibc
 import LinuxSys
@@ -749,11 +750,66 @@ public struct RunArguments: Sendable, Equatable {
     public var label: [String] = [], labelFile: [String] = []
     public var stopSignal: String?, stopTimeout: String?
     public var network: [String] = []
+    public var publish: [String] = [], publishAll = false, networkAlias: [String] = [], ip: String?
+    public var dns: [String] = [], dnsSearch: [String] = [], dnsOption: [String] = [], addHost: [String] = []
     public var pull: String?
     public var logOpt: [String] = []
     public var groupAdd: [String] = []
 
     public init() {}
+
+    /// `-p`, `-P`, `--network-alias`, `--ip`, `--dns*`, `--add-host`, with Docker's checks against the mode.
+    func networkRequest(mode: NetworkMode) throws(EngineError) -> NetworkRequest {
+        var request = NetworkRequest()
+        for item in publish {
+            do { request.publish += try PortMapping.parse(item) } catch {
+                throw .invalid("invalid argument \"\(item)\" for \"-p, --publish\" flag: \(error.message)")
+            }
+        }
+        request.publishAll = publishAll
+        for item in dns {
+            guard IPv4Address(item) != nil || item.contains(":") else {
+                throw .invalid("invalid argument \"\(item)\" for \"--dns\" flag: \(item) is not an ip address")
+            }
+            request.dns.append(item)
+        }
+        request.dnsSearch = dnsSearch
+        request.dnsOptions = dnsOption
+        for item in addHost {
+            let parts = item.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, IPv4Address(parts[1]) != nil || parts[1].contains(":") || parts[1] == "host-gateway" else {
+                throw .invalid("invalid argument \"\(item)\" for \"--add-host\" flag: bad format for add-host: \"\(item)\"")
+            }
+            request.extraHosts.append(item)
+        }
+        let userDefined: Bool
+        if case .named(let name) = mode { userDefined = name != "bridge" } else { userDefined = false }
+        if !networkAlias.isEmpty && !userDefined {
+            throw .invalid("Error response from daemon: network-scoped alias is supported only for containers in user defined networks")
+        }
+        request.aliases = networkAlias
+        if let ip, !ip.isEmpty {
+            guard IPv4Address(ip) != nil else { throw .invalid("invalid argument \"\(ip)\" for \"--ip\" flag: invalid string being converted to IP address: \(ip)") }
+            guard userDefined else { throw .invalid("Error response from daemon: user specified IP address is supported on user defined networks only") }
+            request.ipv4 = ip
+        }
+        switch mode {
+        case .container:
+            if !request.publish.isEmpty || publishAll {
+                throw .invalid("conflicting options: port publishing and the container type network mode")
+            }
+            if !request.dns.isEmpty || !request.extraHosts.isEmpty {
+                throw .invalid("conflicting options: dns and the network mode")
+            }
+        case .host, .none:
+            // Docker discards published ports there (with a warning on stderr).
+            request.publish = []
+            request.publishAll = false
+        default:
+            break
+        }
+        return request
+    }
 
     /// Parses every flag (errors name the flag as Docker's CLI does:
     /// `invalid argument "x" for "-m, --memory" flag: invalid size: 'x'`), then applies Docker's
@@ -891,6 +947,7 @@ public struct RunArguments: Sendable, Equatable {
             throw .invalid("connecting a container to more than one network is not supported yet")
         }
         o.network = modes.first ?? .default
+        o.net = try networkRequest(mode: o.network)
         o.pull = try Parse.pull(pull ?? "")
 
         // What the daemon checks.

@@ -1,3 +1,5 @@
+import Network
+
 /// What `berth run` / `berth create` were asked for, as typed values: the flags of `docker run`
 /// after parsing, before the image's config is merged in. Stored with the container (it is what
 /// `inspect` reports as HostConfig/Config and what a restart builds the spec from again).
@@ -67,8 +69,15 @@ public struct RunOptions: Codable, Sendable, Equatable {
     /// `--sysctl KEY=VALUE`.
     public var sysctls: [String: String] = [:]
 
-    // MARK: network (bridge networking is a later issue)
+    // MARK: network
     public var network: NetworkMode = .default
+    /// `-p`, `-P`, `--network-alias`, `--ip`, `--dns*`, `--add-host`; nil when none was given
+    /// (and in records written before networks existed).
+    public var networking: NetworkRequest?
+    public var net: NetworkRequest {
+        get { networking ?? NetworkRequest() }
+        set { networking = newValue == NetworkRequest() ? nil : newValue }
+    }
 
     // MARK: lifecycle
     public var restart: RestartPolicy = .no
@@ -144,12 +153,29 @@ public enum SeccompChoice: Codable, Sendable, Equatable {
     case profile(path: String)
 }
 
+/// What a container asks of its networks, beside the mode.
+public struct NetworkRequest: Codable, Sendable, Equatable {
+    /// `-p`, parsed; host port 0 means "pick a free one at start".
+    public var publish: [PortMapping] = []
+    /// `-P`: every EXPOSEd port to a free host port.
+    public var publishAll = false
+    public var aliases: [String] = []
+    /// `--ip`.
+    public var ipv4: String?
+    public var dns: [String] = []
+    public var dnsSearch: [String] = []
+    public var dnsOptions: [String] = []
+    /// `--add-host name:ip`, as given.
+    public var extraHosts: [String] = []
+    public init() {}
+}
+
 public enum NetworkMode: Codable, Sendable, Equatable {
-    /// No flag given: bridge once networks exist (issue 6); until then, like `none`.
+    /// No flag given: the default bridge network.
     case `default`
     case none
     case host
-    /// `bridge` or a user network name (issue 6).
+    /// `bridge` or a user network name.
     case named(String)
     /// `container:NAME|ID`.
     case container(String)

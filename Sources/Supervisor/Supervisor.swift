@@ -1,3 +1,4 @@
+import Network
 import CLinuxSys
 import ContainerRuntime
 import Glibc
@@ -527,6 +528,12 @@ public final class Supervisor {
     func tearDown() {
         log.close()
         if let mount = config.rootfsMount { try? MountSys.umount(mount, flags: Int32(MNT_DETACH)) }
+        if let network = config.network {
+            // Addresses, published ports and DNS names go with the container, as Docker frees them.
+            NetworkSandbox.tearDown(recordDirectory: network.recordDirectory, netns: network.netns) { attachment in
+                DNSRecords.withdraw(network.dnsDirectory, attachment)
+            }
+        }
         if listener >= 0 { FS.close(listener) }
         _ = unlink(config.attachSocket)
         state.supervisorPid = 0

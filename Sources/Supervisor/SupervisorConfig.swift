@@ -32,6 +32,19 @@ public struct SupervisorConfig: Codable, Sendable, Equatable {
     /// The engine's events file, and the container's attributes its events carry (image, name, labels).
     public var eventsPath: String?
     public var eventAttributes: [String: String]?
+    /// The container's networks, detached (CNI DEL) when it has ended for good.
+    public var network: NetworkTeardown?
+
+    public struct NetworkTeardown: Codable, Sendable, Equatable {
+        public var recordDirectory: String
+        public var netns: String
+        public var dnsDirectory: String
+        public init(recordDirectory: String, netns: String, dnsDirectory: String) {
+            self.recordDirectory = recordDirectory
+            self.netns = netns
+            self.dnsDirectory = dnsDirectory
+        }
+    }
 
     public init(id: String, bundle: String, runtimeRoot: String, statePath: String, logPath: String,
                 logMaxSize: Int64?, logMaxFiles: Int, attachSocket: String, tty: Bool, openStdin: Bool,

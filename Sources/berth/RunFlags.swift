@@ -115,8 +115,24 @@ struct RunFlags: ParsableArguments {
     var stopSignal: String?
     @Option(name: .customLong("stop-timeout"), help: "Timeout (in seconds) to stop a container")
     var stopTimeout: String?
-    @Option(name: [.customLong("network"), .customLong("net")], help: "Connect a container to a network (host, none)")
+    @Option(name: [.customLong("network"), .customLong("net")], help: "Connect a container to a network (bridge, NAME, host, none, container:NAME)")
     var network: [String] = []
+    @Option(name: [.customShort("p"), .customLong("publish")], help: "Publish a container's port(s) to the host")
+    var publish: [String] = []
+    @Flag(name: [.customShort("P"), .customLong("publish-all")], help: "Publish all exposed ports to random ports")
+    var publishAll = false
+    @Option(name: [.customLong("network-alias"), .customLong("net-alias")], help: "Add network-scoped alias for the container")
+    var networkAlias: [String] = []
+    @Option(name: .customLong("ip"), help: "IPv4 address (e.g., 172.30.100.104)")
+    var ip: String?
+    @Option(name: .customLong("dns"), help: "Set custom DNS servers")
+    var dns: [String] = []
+    @Option(name: .customLong("dns-search"), help: "Set custom DNS search domains")
+    var dnsSearch: [String] = []
+    @Option(name: [.customLong("dns-option"), .customLong("dns-opt")], help: "Set DNS options")
+    var dnsOption: [String] = []
+    @Option(name: .customLong("add-host"), help: "Add a custom host-to-IP mapping (host:ip)")
+    var addHost: [String] = []
     @Option(help: "Pull image before running (\"always\", \"missing\", \"never\") (default \"missing\")")
     var pull: String?
     @Option(name: .customLong("log-opt"), help: "Log driver options (max-size, max-file)")
@@ -175,6 +191,14 @@ struct RunFlags: ParsableArguments {
         a.stopSignal = stopSignal
         a.stopTimeout = stopTimeout
         a.network = network
+        a.publish = publish
+        a.publishAll = publishAll
+        a.networkAlias = networkAlias
+        a.ip = ip
+        a.dns = dns
+        a.dnsSearch = dnsSearch
+        a.dnsOption = dnsOption
+        a.addHost = addHost
         a.pull = pull
         a.logOpt = logOpt
         return a

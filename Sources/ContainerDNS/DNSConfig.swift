@@ -1,0 +1,136 @@
+import Glibc
+import LinuxSys
+
+/// The configuration directory the engine writes and the server reads, e.g. /run/berth/dns:
+///
+///     DIR/<network>/listen          "10.88.0.1" (the bridge gateway; port 53), or "127.0.0.1 5300"
+///     DIR/<network>/<containerID>   one line per address: "10.88.0.2 web 3f2a9c1b7d4e alias"
+///     DIR/berth-dns.lock            flock'ed by the running server for its whole life
+///     DIR/berth-dns.pid             that server's pid
+///
+/// Every file is written to a temporary name and renamed, so the server never reads half a file;
+/// each write changes the directory's mtime, which is how the server notices without a signal.
+public enum DNSConfig {
+    public static let listenFile = "listen"
+    public static let lockFile = "berth-dns.lock"
+    public static let pidFile = "berth-dns.pid"
+    public static let defaultPort: UInt16 = 53
+
+    /// Where the server for `network` listens. `port` other than 53 is for tests.
+    public static func setListen(dir: String, network: String, address: String, port: UInt16? = nil) throws(SysError) {
+        let path = try networkPath(dir, network)
+        guard IPv4(address) != nil else { throw SysError("dns listen address", address, errno: EINVAL) }
+        try FS.mkdirAll(path, mode: 0o755)
+        let line = port.map { "\(address) \($0)\n" } ?? "\(address)\n"
+        try FS.writeFileAtomically(path + "/" + listenFile, Array(line.utf8), mode: 0o644)
+    }
+
+    /// The names `containerID` has on `network`, replacing any it had.
+    public static func setRecords(dir: String, network: String, containerID: String, entries: [(ip: String, names: [String])]) throws(SysError) {
+        let path = try networkPath(dir, network)
+        let file = try component(containerID, what: "dns container id")
+        guard file != listenFile else { throw SysError("dns container id", containerID, errno: EINVAL) }
+        var text = ""
+        for entry in entries {
+            guard IPv4(entry.ip) != nil else { throw SysError("dns record address", entry.ip, errno: EINVAL) }
+            for name in entry.names where DNSName(name) == nil || name.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
+                throw SysError("dns record name", name, errno: EINVAL)
+            }
+            guard !entry.names.isEmpty else { continue }
+            text += ([entry.ip] + entry.names).joined(separator: " ") + "\n"
+        }
+        try FS.mkdirAll(path, mode: 0o755)
+        try FS.writeFileAtomically(path + "/" + file, Array(text.utf8), mode: 0o644)
+    }
+
+    /// Forgets a container on a network; no error if it was not there.
+    public static func removeRecords(dir: String, network: String, containerID: String) throws(SysError) {
+        let path = try networkPath(dir, network) + "/" + (try component(containerID, what: "dns container id"))
+        if unlink(path) != 0 && errno != ENOENT { throw SysError("unlink", path) }
+    }
+
+    /// Forgets a network and all its records; the server closes its sockets on its next rescan.
+    public static func removeNetwork(dir: String, network: String) throws(SysError) {
+        FS.removeAll(try networkPath(dir, network))
+    }
+
+    // MARK: - The server's side
+
+    /// What the server knows of one network.
+    public struct Network: Equatable, Sendable {
+        public var name: String
+        /// Nil while the listen file is missing or unreadable.
+        public var listen: (address: IPv4, port: UInt16)? {
+            get { listenAddress.map { ($0, listenPort) } }
+            set { listenAddress = newValue?.address; listenPort = newValue?.port ?? DNSConfig.defaultPort }
+        }
+        public var records: NetworkRecords
+        private var listenAddress: IPv4?
+        private var listenPort: UInt16 = DNSConfig.defaultPort
+
+        public init(name: String, listen: (address: IPv4, port: UInt16)?, records: NetworkRecords) {
+            self.name = name
+            self.records = records
+            self.listen = listen
+        }
+    }
+
+    /// Reads every network directory. Unreadable files and malformed lines are skipped: the
+    /// server serves what it can rather than nothing.
+    public static func load(dir: String) -> [Network] {
+        networkNames(dir: dir).map { name in
+            let path = dir + "/" + name
+            var records = NetworkRecords()
+            let files = ((try? FS.list(path: path)) ?? []).filter { isRecordsFile($0) }.sorted()
+            for file in files {
+                guard let text = try? FS.readText(path + "/" + file) else { continue }
+                for entry in parseRecords(text) { records.add(entry) }
+            }
+            let listen = (try? FS.readText(path + "/" + listenFile)).flatMap(parseListen)
+            return Network(name: name, listen: listen, records: records)
+        }
+    }
+
+    /// The directories in DIR, each a network.
+    public static func networkNames(dir: String) -> [String] {
+        ((try? FS.list(path: dir)) ?? []).filter { name in
+            guard !name.hasPrefix("."), let st = try? FS.lstat(dir + "/" + name) else { return false }
+            return FS.isDirectory(st)
+        }.sorted()
+    }
+
+    /// "IP" or "IP PORT".
+    public static func parseListen(_ text: String) -> (address: IPv4, port: UInt16)? {
+        let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" })
+        guard let first = words.first, let address = IPv4(first), words.count <= 2 else { return nil }
+        guard words.count == 2 else { return (address, defaultPort) }
+        guard let port = UInt16(words[1]), port > 0 else { return nil }
+        return (address, port)
+    }
+
+    /// "IPV4 NAME [NAME...]" lines; blank lines and lines starting with # are skipped.
+    public static func parseRecords(_ text: String) -> [DNSEntry] {
+        text.split(separator: "\n").compactMap { line in
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard let first = words.first, !first.hasPrefix("#"), let ip = IPv4(first) else { return nil }
+            let names = words.dropFirst().map(String.init).filter { DNSName($0) != nil }
+            return names.isEmpty ? nil : DNSEntry(ip: ip, names: names)
+        }
+    }
+
+    static func isRecordsFile(_ name: String) -> Bool {
+        name != listenFile && !name.hasPrefix(".") && !name.contains(".tmp-")
+    }
+
+    private static func networkPath(_ dir: String, _ network: String) throws(SysError) -> String {
+        dir + "/" + (try component(network, what: "dns network name"))
+    }
+
+    /// A name used as one path component: no slash, not empty, not "." or "..", not hidden.
+    private static func component(_ name: String, what: String) throws(SysError) -> String {
+        guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), !name.contains("\0") else {
+            throw SysError(what, name, errno: EINVAL)
+        }
+        return name
+    }
+}

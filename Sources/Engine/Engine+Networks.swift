@@ -1,0 +1,303 @@
+import ContainerRuntime
+import Glibc
+import LinuxSys
+import Network
+import OCI
+import Supervisor
+
+/// Networks: the default bridge (made on first use), user-defined bridges, and each container's
+/// attachments to them through CNI plugins.
+///
+///     <root>/networks/ipam/<name>/            host-local's leases of a user network
+///     /var/lib/cni/berth/bridge/              the default network's leases (shared by every root,
+///                                             as the bridge berth0 is)
+///     <root>/containers/<id>/networks/        the container's attachments (CNI configs + results)
+///     <runroot>/netns/<id>                    the container's network namespace (bind mount)
+///     <runroot>/dns/                          what the DNS server answers (see ContainerDNS)
+extension Engine {
+    public static let defaultNetworkName = "bridge"
+    /// The names Docker reserves: `network create` refuses them and `rm` cannot remove them.
+    static let predefinedNetworks = ["bridge", "host", "none"]
+
+    func netnsPath(_ id: String) -> String { runRoot + "/netns/" + id }
+    func networkRecordDirectory(_ id: String) -> String { containerDirectory(id) + "/networks" }
+    func firewallMarker(_ network: BridgeNetwork) -> String { runRoot + "/networks/" + network.id + ".rules" }
+    var dnsDirectory: String { runRoot + "/dns" }
+
+    /// The default network, the same on every root (one bridge, `berth0`, as Docker has `docker0`):
+    /// 10.87.0.0/16 unless the host already routes it, then the first free subnet of the pool.
+    public func defaultNetwork() throws(EngineError) -> BridgeNetwork {
+        if let existing = try networkRecords.lookup(Self.defaultNetworkName) { return existing }
+        var subnet = IPv4Subnet(network: IPv4Address(10 << 24 | 87 << 16), prefix: 16)
+        let routes = IPv4Subnet.hostRoutes()
+        if routes.contains(where: { $0.overlaps(subnet) }) && !Self.bridgeExists("berth0") {
+            guard let free = IPv4Subnet.choose(defaultNetwork: true, avoiding: routes + ((try? networkRecords.all()) ?? []).compactMap { try? IPv4Subnet(parsing: $0.subnet) }) else {
+                throw .system("no free subnet for the default network")
+            }
+            subnet = free
+        }
+        let network = BridgeNetwork(id: "b3e7f10a" + String(repeating: "0", count: 56), name: Self.defaultNetworkName, bridge: "berth0",
+                                    subnet: subnet.description, gateway: subnet.firstHost.description, internal: false,
+                                    labels: [:], created: Clock.rfc3339Nano(), ipamDirectory: "/var/lib/cni/berth")
+        return try networkRecords.insert(network, ifMissing: true)
+    }
+
+    static func bridgeExists(_ name: String) -> Bool { access("/sys/class/net/\(name)", F_OK) == 0 }
+
+    // MARK: - network create / ls / inspect / rm / prune
+
+    public struct NetworkCreateOptions: Sendable {
+        public var name: String
+        public var driver = "bridge"
+        public var subnet: String?
+        public var gateway: String?
+        public var `internal` = false
+        public var labels: [String: String] = [:]
+        public init(name: String) { self.name = name }
+    }
+
+    public func createNetwork(_ options: NetworkCreateOptions) throws(EngineError) -> BridgeNetwork {
+        guard options.driver == "bridge" else {
+            throw .notFound("plugin \"\(options.driver)\" not found")
+        }
+        guard Self.isValidName(options.name) else {
+            throw .invalid("invalid network name \"\(options.name)\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+        }
+        if Self.predefinedNetworks.contains(options.name) {
+            throw .conflict("operation is not permitted on predefined \(options.name) network ")
+        }
+        let others = try networkRecords.all()
+        if others.contains(where: { $0.name == options.name }) {
+            throw .conflict("network with name \(options.name) already exists")
+        }
+        let taken = others.compactMap { try? IPv4Subnet(parsing: $0.subnet) }
+        let subnet: IPv4Subnet
+        if let given = options.subnet {
+            do { subnet = try IPv4Subnet(parsing: given) } catch { throw .invalid("\(error.message)") }
+            if let clash = others.first(where: { (try? IPv4Subnet(parsing: $0.subnet))?.overlaps(subnet) == true }) {
+                throw .conflict("Pool overlaps with other one on this address space (network \(clash.name) has \(clash.subnet))")
+            }
+        } else {
+            guard let free = IPv4Subnet.choose(defaultNetwork: false, avoiding: IPv4Subnet.hostRoutes() + taken) else {
+                throw .system("could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network")
+            }
+            subnet = free
+        }
+        var gateway = subnet.firstHost
+        if let given = options.gateway {
+            guard let address = IPv4Address(given), subnet.contains(address), address != subnet.network, address != subnet.last else {
+                throw .invalid("invalid gateway \(given): it must be an address of subnet \(subnet)")
+            }
+            gateway = address
+        }
+        let id = Self.newID()
+        let network = BridgeNetwork(id: id, name: options.name, bridge: "br-" + String(id.prefix(12)), subnet: subnet.description,
+                                    gateway: gateway.description, internal: options.internal, labels: options.labels,
+                                    created: Clock.rfc3339Nano(), ipamDirectory: root + "/networks/ipam")
+        return try networkRecords.insert(network)
+    }
+
+    /// Every network, the default one included (made here if it does not exist yet).
+    public func networks() throws(EngineError) -> [BridgeNetwork] {
+        _ = try defaultNetwork()
+        return try networkRecords.all()
+    }
+
+    public func network(_ text: String) throws(EngineError) -> BridgeNetwork {
+        if text == Self.defaultNetworkName { return try defaultNetwork() }
+        guard let network = try networkRecords.lookup(text) else {
+            throw .notFound("network \(text) not found")
+        }
+        return network
+    }
+
+    /// The containers on a network now, with their addresses (`network inspect`'s Containers).
+    public func networkMembers(_ network: BridgeNetwork) throws(EngineError) -> [(container: Container, attachment: NetworkAttachment)] {
+        var members: [(Container, NetworkAttachment)] = []
+        for id in try networkRecords.containerIDs(networkID: network.id) {
+            guard let container = (try? containers.lookup(id, name: id))?.first else { continue }
+            if let attachment = NetworkSandbox.attachments(in: networkRecordDirectory(id)).first(where: { $0.network.id == network.id }) {
+                members.append((container, attachment))
+            }
+        }
+        // The default network's containers are recorded in each root; only this root's are ours.
+        return members
+    }
+
+    public func removeNetwork(_ network: BridgeNetwork) throws(EngineError) {
+        if Self.predefinedNetworks.contains(network.name) {
+            throw .conflict("\(network.name) is a pre-defined network and cannot be removed")
+        }
+        try networkRecords.remove(network)
+        HostFirewall.remove(network, marker: firewallMarker(network))
+        if Self.bridgeExists(network.bridge) {
+            _ = try? PluginProcessRunner.run(["/sbin/ip", "link", "delete", network.bridge, "type", "bridge"])
+        }
+        FS.removeAll(network.ipamDirectory + "/" + network.name)
+        DNSControl.removeNetwork(dnsDirectory, network)
+    }
+
+    /// `network prune`: every user network no container is connected to.
+    public func pruneNetworks() throws(EngineError) -> [String] {
+        var removed: [String] = []
+        for network in try networkRecords.all() where !Self.predefinedNetworks.contains(network.name) {
+            guard try networkRecords.containerIDs(networkID: network.id).isEmpty else { continue }
+            if (try? removeNetwork(network)) != nil { removed.append(network.name) }
+        }
+        return removed
+    }
+
+    // MARK: - Endpoints of a container
+
+    /// What `create` records: the container's first network (nothing for host, none, container:).
+    func recordPrimaryEndpoint(_ container: Container) throws(EngineError) {
+        let network: BridgeNetwork
+        switch container.options.network {
+        case .default: network = try defaultNetwork()
+        case .named(let name): network = try self.network(name)
+        default: return
+        }
+        _ = try networkRecords.connect(NetworkEndpoint(containerID: container.id, networkID: network.id, aliases: container.options.net.aliases,
+                                                       ipv4: container.options.net.ipv4, position: 0),
+                                       networkName: network.name, containerName: container.name)
+    }
+
+    /// `network connect`: recorded, and attached now if the container runs.
+    public func connect(_ container: Container, to network: BridgeNetwork, aliases: [String], ipv4: String?) throws(EngineError) {
+        switch container.options.network {
+        case .host, .none, .container:
+            throw .conflict("container cannot be disconnected from host network or connected to host network")
+        default: break
+        }
+        let endpoint = try networkRecords.connect(NetworkEndpoint(containerID: container.id, networkID: network.id, aliases: aliases, ipv4: ipv4, position: 0),
+                                                  networkName: network.name, containerName: container.name)
+        let current = status(container)
+        guard current.isRunning, NetworkNamespace.exists(at: netnsPath(container.id)) else { return }
+        do {
+            let attachment = try attach(container, network, endpoint: endpoint, ports: [], ifname: "eth\(endpoint.position)")
+            try? rewriteHosts(container, attachments: NetworkSandbox.attachments(in: networkRecordDirectory(container.id)))
+            _ = attachment
+        } catch {
+            _ = try? networkRecords.disconnect(containerID: container.id, networkID: network.id)
+            throw error
+        }
+    }
+
+    public func disconnect(_ container: Container, from network: BridgeNetwork, force: Bool) throws(EngineError) {
+        guard try networkRecords.disconnect(containerID: container.id, networkID: network.id) || force else {
+            throw .conflict("container \(container.id) is not connected to network \(network.name)")
+        }
+        let directory = networkRecordDirectory(container.id)
+        if let attachment = NetworkSandbox.attachments(in: directory).first(where: { $0.network.id == network.id }) {
+            NetworkSandbox.detach(attachment, recordDirectory: directory)
+            DNSControl.withdraw(dnsDirectory, attachment)
+        }
+    }
+
+    // MARK: - Start and end of a container's networking
+
+    /// Makes the container's namespace and attaches it to each of its networks, in order; returns
+    /// the namespace's path for the spec, or nil when the container has no networks of its own.
+    func setUpNetworking(_ container: Container) throws(EngineError) -> [NetworkAttachment]? {
+        switch container.options.network {
+        case .default, .named: break
+        default: return nil
+        }
+        let endpoints = try networkRecords.endpoints(containerID: container.id)
+        let netns = netnsPath(container.id)
+        // Leftovers of a run that ended without its cleanup (a kill -9 of everything).
+        tearDownNetworking(container.id)
+        do {
+            try FS.mkdirAll(runRoot + "/netns", mode: 0o755)
+            try FS.mkdirAll(runRoot + "/networks", mode: 0o700)
+        } catch {
+            throw .system("create network directories", error)
+        }
+        do { try NetworkSandbox.create(netns: netns, containerID: container.id) } catch {
+            throw .system("network namespace of \(container.name): \(error.message)")
+        }
+        var attachments: [NetworkAttachment] = []
+        do throws(EngineError) {
+            let ports = try publishedPorts(container)
+            for (index, endpoint) in endpoints.enumerated() {
+                guard let network = try networkRecords.all().first(where: { $0.id == endpoint.networkID }) else {
+                    throw EngineError.notFound("network \(endpoint.networkID) not found")
+                }
+                attachments.append(try attach(container, network, endpoint: endpoint, ports: index == 0 ? ports : [], ifname: "eth\(index)"))
+            }
+        } catch {
+            tearDownNetworking(container.id)
+            throw error
+        }
+        return attachments
+    }
+
+    func attach(_ container: Container, _ network: BridgeNetwork, endpoint: NetworkEndpoint, ports: [PortMapping], ifname: String) throws(EngineError) -> NetworkAttachment {
+        do {
+            try HostFirewall.ensure(network, marker: firewallMarker(network))
+            let attachment = try NetworkSandbox.attach(network, containerID: container.id, netns: netnsPath(container.id), ifname: ifname,
+                                                       aliases: endpoint.aliases, ports: ports, requestedIP: endpoint.ipv4,
+                                                       recordDirectory: networkRecordDirectory(container.id))
+            DNSControl.publish(dnsDirectory, attachment, container: container)
+            return attachment
+        } catch {
+            throw .system("failed to attach \(container.name) to network \(network.name): \(error.message)")
+        }
+    }
+
+    /// `-p` with free host ports filled in, and with `-P` every EXPOSEd port not already published.
+    func publishedPorts(_ container: Container) throws(EngineError) -> [PortMapping] {
+        var ports = container.options.net.publish
+        if container.options.net.publishAll {
+            for key in (container.config.exposedPorts ?? [:]).keys.sorted() {
+                let parts = key.split(separator: "/")
+                guard let port = parts.first.flatMap({ Int($0) }) else { continue }
+                let proto = parts.count > 1 ? String(parts[1]) : "tcp"
+                if !ports.contains(where: { $0.containerPort == port && $0.proto == proto }) {
+                    ports.append(PortMapping(hostPort: 0, containerPort: port, proto: proto))
+                }
+            }
+        }
+        for index in ports.indices where ports[index].hostPort == 0 {
+            guard let free = NetworkSandbox.freePort(proto: ports[index].proto) else {
+                throw .system("no free host port for \(ports[index].containerKey)")
+            }
+            ports[index].hostPort = free
+        }
+        return ports
+    }
+
+    /// Detaches from every network and removes the namespace; safe to repeat, and what cleans up
+    /// after a crash (the records stay beside the container until their DEL has run).
+    func tearDownNetworking(_ id: String) {
+        let dns = dnsDirectory
+        NetworkSandbox.tearDown(recordDirectory: networkRecordDirectory(id), netns: netnsPath(id)) { attachment in
+            DNSControl.withdraw(dns, attachment)
+        }
+    }
+
+    /// What the supervisor runs when the container has ended for good.
+    func networkTeardown(_ id: String) -> SupervisorConfig.NetworkTeardown? {
+        SupervisorConfig.NetworkTeardown(recordDirectory: networkRecordDirectory(id), netns: netnsPath(id), dnsDirectory: dnsDirectory)
+    }
+
+    /// The attachments of a running container (inspect, port).
+    public func attachments(_ container: Container) -> [NetworkAttachment] {
+        NetworkSandbox.attachments(in: networkRecordDirectory(container.id))
+    }
+
+    public func networkEndpoints(_ container: Container) -> [(network: BridgeNetwork, endpoint: NetworkEndpoint)] {
+        let all = (try? networkRecords.all()) ?? []
+        return ((try? networkRecords.endpoints(containerID: container.id)) ?? []).compactMap { endpoint in
+            all.first { $0.id == endpoint.networkID }.map { ($0, endpoint) }
+        }
+    }
+}
+
+/// Runs a helper program (ip) and waits.
+enum PluginProcessRunner {
+    static func run(_ argv: [String]) throws -> Int32 {
+        let pid = try ProcessSys.spawn(argv, newSession: false)
+        return try ProcessSys.wait(pid).shellStatus
+    }
+}

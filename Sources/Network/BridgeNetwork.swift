@@ -1,0 +1,75 @@
+import OCI
+
+/// A bridge network: one Linux bridge on the host, a subnet whose first address is the bridge's
+/// (the containers' gateway and their DNS server), and host-local IPAM handing out the rest.
+/// This is what `network create` records and what every container attachment copies, so a
+/// container can be detached even after a crash (the CNI DEL gets the configuration the ADD got).
+public struct BridgeNetwork: Codable, Sendable, Equatable {
+    /// 64 hex digits, as Docker's network IDs.
+    public var id: String
+    public var name: String
+    /// The bridge device (at most 15 characters).
+    public var bridge: String
+    public var subnet: String
+    public var gateway: String
+    /// `--internal`: no route out, no masquerading, no forwarding to other interfaces.
+    public var `internal`: Bool
+    public var labels: [String: String]
+    /// RFC 3339 with nanoseconds.
+    public var created: String
+    /// Where host-local keeps its leases (one file per address in use).
+    public var ipamDirectory: String
+
+    public init(id: String, name: String, bridge: String, subnet: String, gateway: String, internal: Bool,
+                labels: [String: String], created: String, ipamDirectory: String) {
+        self.id = id
+        self.name = name
+        self.bridge = bridge
+        self.subnet = subnet
+        self.gateway = gateway
+        self.internal = `internal`
+        self.labels = labels
+        self.created = created
+        self.ipamDirectory = ipamDirectory
+    }
+
+    public var shortID: String { String(id.prefix(12)) }
+
+    // MARK: - Plugin configurations (CNI network configuration, one object per plugin)
+
+    /// The bridge plugin with host-local IPAM. Masquerading and forwarding are the network's own
+    /// iptables rules (`HostFirewall`), installed once rather than per container.
+    func bridgeConfig(requestedIP: String?) -> String {
+        var ipam = "{\"type\":\"host-local\",\"ranges\":[[{\"subnet\":\(jsonQuoted(subnet)),\"gateway\":\(jsonQuoted(gateway))}]]"
+        if !`internal` { ipam += ",\"routes\":[{\"dst\":\"0.0.0.0/0\"}]" }
+        ipam += ",\"dataDir\":\(jsonQuoted(ipamDirectory))}"
+        var config = "{\"cniVersion\":\"\(CNI.version)\",\"name\":\(jsonQuoted(name)),\"type\":\"bridge\",\"bridge\":\(jsonQuoted(bridge))"
+        config += ",\"isGateway\":true,\"ipMasq\":false,\"hairpinMode\":true"
+        if let requestedIP { config += ",\"args\":{\"cni\":{\"ips\":[\(jsonQuoted(requestedIP))]}}" }
+        return config + ",\"ipam\":\(ipam)}"
+    }
+
+    /// The portmap plugin: DNAT from the host's ports to the container's, for 127.0.0.1 too (snat).
+    func portmapConfig(_ ports: [PortMapping]) -> String {
+        let mappings = ports.map { port in
+            "{\"hostPort\":\(port.hostPort),\"containerPort\":\(port.containerPort),\"protocol\":\(jsonQuoted(port.proto)),\"hostIP\":\(jsonQuoted(port.hostIP))}"
+        }
+        return "{\"cniVersion\":\"\(CNI.version)\",\"name\":\(jsonQuoted(name)),\"type\":\"portmap\",\"snat\":true,"
+            + "\"capabilities\":{\"portMappings\":true},\"runtimeConfig\":{\"portMappings\":[\(mappings.joined(separator: ","))]}}"
+    }
+
+    static func loopbackConfig() -> String {
+        "{\"cniVersion\":\"\(CNI.version)\",\"name\":\"lo\",\"type\":\"loopback\"}"
+    }
+
+    /// The network as one CNI configuration list, as `network inspect` and other CNI tools read it.
+    public var configurationList: String {
+        "{\"cniVersion\":\"\(CNI.version)\",\"name\":\(jsonQuoted(name)),\"plugins\":[\(bridgeConfig(requestedIP: nil)),\(portmapConfig([]))]}"
+    }
+}
+
+/// Splices `prevResult` into a plugin's configuration, as a chain passes each result to the next.
+func withPreviousResult(_ config: String, _ result: [UInt8]?) -> [UInt8] {
+    guard let result, !result.isEmpty, config.hasSuffix("}") else { return Array(config.utf8) }
+    return Array(config.dropLast().utf8) + Array(",\"prevResult\":".utf8) + result + [UInt8(ascii: "}")]
+}

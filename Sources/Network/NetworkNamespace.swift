@@ -1,0 +1,51 @@
+import CLinuxSys
+import Glibc
+import LinuxSys
+
+/// A network namespace that outlives any process in it: bind-mounted on a file, as `ip netns add`
+/// and Podman keep them. The container joins it by path, so its restarts keep the same address,
+/// and CNI plugins enter it by path to set up and remove interfaces.
+public enum NetworkNamespace {
+    /// Creates a new namespace bound at `path`. The calling thread enters the new namespace only
+    /// for the bind mount and goes back to its own before returning.
+    public static func create(at path: String) throws(NetworkError) {
+        let original: Int32
+        do { original = try FS.open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC) } catch {
+            throw NetworkError("open this thread's network namespace", error)
+        }
+        defer { FS.close(original) }
+        do {
+            let fd = try FS.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o444)
+            FS.close(fd)
+        } catch {
+            throw NetworkError("create the network namespace file", error)
+        }
+        guard berth_unshare(CLONE_NEWNET) == 0 else {
+            let error = SysError("unshare", "CLONE_NEWNET")
+            _ = unlink(path)
+            throw NetworkError("create a network namespace", error)
+        }
+        var failure: SysError?
+        do {
+            try MountSys.mount(source: "/proc/thread-self/ns/net", target: path, type: nil, flags: UInt(MS_BIND), data: nil)
+        } catch {
+            failure = error
+        }
+        // Back to where we were; without this the thread would stay in the empty namespace.
+        guard berth_setns(original, CLONE_NEWNET) == 0 else {
+            throw NetworkError("return to the host's network namespace", SysError("setns"))
+        }
+        if let failure {
+            _ = unlink(path)
+            throw NetworkError("bind the network namespace at \(path)", failure)
+        }
+    }
+
+    /// Unmounts and removes it; the kernel frees the namespace once nothing else holds it.
+    public static func remove(at path: String) {
+        _ = umount2(path, Int32(MNT_DETACH))
+        _ = unlink(path)
+    }
+
+    public static func exists(at path: String) -> Bool { access(path, F_OK) == 0 }
+}

@@ -1,0 +1,179 @@
+import CLinuxSys
+import Glibc
+import LinuxSys
+import OCI
+
+/// One container's endpoint on one network, as recorded beside the container (persistently, so
+/// that after a crash or a reboot a later command can still run the CNI DEL that releases it).
+/// Written before the ADD (so a kill -9 during the ADD leaves something to delete) and again
+/// with the result.
+public struct NetworkAttachment: Codable, Sendable, Equatable {
+    public var network: BridgeNetwork
+    public var containerID: String
+    public var netns: String
+    public var ifname: String
+    /// Names other containers on the network resolve to this one (`--network-alias`).
+    public var aliases: [String]
+    public var ports: [PortMapping]
+    public var requestedIP: String?
+    /// The configuration each plugin of the chain got, in ADD order (DEL runs them in reverse).
+    public var pluginConfigs: [String]
+    public var pluginTypes: [String]
+    /// The chain's final result (raw CNI JSON), once the ADD completed.
+    public var result: String?
+    public var ipAddress: String?
+    public var prefixLength: Int?
+    public var gateway: String?
+    public var macAddress: String?
+}
+
+/// Sets up and tears down a container's networking with CNI plugins: a network namespace of its
+/// own, `lo` up (loopback plugin), and one veth per network on that network's bridge (bridge plugin
+/// with host-local IPAM, then portmap for published ports).
+public enum NetworkSandbox {
+    /// Creates the namespace and brings up its loopback interface.
+    public static func create(netns: String, containerID: String) throws(NetworkError) {
+        if !NetworkNamespace.exists(at: netns) {
+            try NetworkNamespace.create(at: netns)
+        }
+        do {
+            _ = try CNI.invoke("loopback", .add, containerID: containerID, netns: netns, ifname: "lo",
+                               config: Array(BridgeNetwork.loopbackConfig().utf8))
+        } catch {
+            NetworkNamespace.remove(at: netns)
+            throw error
+        }
+    }
+
+    /// Attaches the namespace to a network: interface `ifname`, an address from the network's range
+    /// (or `requestedIP`), and `ports` published on the host.
+    public static func attach(_ network: BridgeNetwork, containerID: String, netns: String, ifname: String,
+                              aliases: [String], ports: [PortMapping], requestedIP: String?,
+                              recordDirectory: String) throws(NetworkError) -> NetworkAttachment {
+        var configs = [network.bridgeConfig(requestedIP: requestedIP)]
+        var types = ["bridge"]
+        if !ports.isEmpty {
+            configs.append(network.portmapConfig(ports))
+            types.append("portmap")
+        }
+        var attachment = NetworkAttachment(network: network, containerID: containerID, netns: netns, ifname: ifname,
+                                           aliases: aliases, ports: ports, requestedIP: requestedIP,
+                                           pluginConfigs: configs, pluginTypes: types)
+        let lock = try lockRecords(recordDirectory)
+        defer { FS.close(lock) }
+        try save(attachment, in: recordDirectory)
+        var previous: [UInt8]?
+        do {
+            for (type, config) in zip(types, configs) {
+                previous = try CNI.invoke(type, .add, containerID: containerID, netns: netns, ifname: ifname,
+                                          config: withPreviousResult(config, previous))
+            }
+        } catch {
+            // Undo what the chain did; the record goes with it.
+            runDelete(attachment)
+            _ = unlink(recordPath(recordDirectory, network))
+            throw error
+        }
+        if let previous {
+            let result = try CNIResult.decode(previous)
+            attachment.result = String(decoding: previous, as: UTF8.self)
+            if let ip = result.firstIPv4 {
+                attachment.ipAddress = ip.address.description
+                attachment.prefixLength = ip.prefix
+                attachment.gateway = ip.gateway?.description
+            }
+            attachment.macAddress = result.containerInterface(ifname)?.mac
+        }
+        try save(attachment, in: recordDirectory)
+        return attachment
+    }
+
+    /// Runs the DEL of one attachment and forgets it.
+    public static func detach(_ attachment: NetworkAttachment, recordDirectory: String) {
+        guard let lock = try? lockRecords(recordDirectory) else { return }
+        defer { FS.close(lock) }
+        runDelete(attachment)
+        _ = unlink(recordPath(recordDirectory, attachment.network))
+    }
+
+    /// Every attachment of the container, then its namespace: what stop, rm and a crashed
+    /// container's cleanup run. Safe to run twice, or after a reboot (DEL releases the leases).
+    public static func tearDown(recordDirectory: String, netns: String, each: (NetworkAttachment) -> Void = { _ in }) {
+        let all = attachments(in: recordDirectory)
+        if !all.isEmpty, let lock = try? lockRecords(recordDirectory) {
+            for attachment in attachments(in: recordDirectory).reversed() {
+                runDelete(attachment)
+                _ = unlink(recordPath(recordDirectory, attachment.network))
+                each(attachment)
+            }
+            FS.close(lock)
+        }
+        NetworkNamespace.remove(at: netns)
+    }
+
+    public static func attachments(in recordDirectory: String) -> [NetworkAttachment] {
+        guard let names = try? FS.list(path: recordDirectory) else { return [] }
+        let records = names.filter { $0.hasSuffix(".json") }.compactMap { name -> NetworkAttachment? in
+            guard let bytes = try? FS.readFile(recordDirectory + "/" + name) else { return nil }
+            return try? JSONTreeDecoder.decode(NetworkAttachment.self, from: bytes)
+        }
+        // In interface order: eth0 first.
+        return records.sorted { $0.ifname.count != $1.ifname.count ? $0.ifname.count < $1.ifname.count : $0.ifname < $1.ifname }
+    }
+
+    static func runDelete(_ attachment: NetworkAttachment) {
+        let result = attachment.result.map { Array($0.utf8) }
+        for (type, config) in zip(attachment.pluginTypes, attachment.pluginConfigs).reversed() {
+            // A DEL that fails (the namespace is already gone, say) must not stop the others.
+            _ = try? CNI.invoke(type, .del, containerID: attachment.containerID, netns: attachment.netns,
+                                ifname: attachment.ifname, config: withPreviousResult(config, result))
+        }
+    }
+
+    static func recordPath(_ directory: String, _ network: BridgeNetwork) -> String {
+        directory + "/" + network.id + ".json"
+    }
+
+    static func save(_ attachment: NetworkAttachment, in directory: String) throws(NetworkError) {
+        do {
+            try FS.writeFileAtomically(recordPath(directory, attachment.network), try JSONTreeEncoder.encode(attachment), mode: 0o600)
+        } catch {
+            throw NetworkError("record the attachment of \(attachment.containerID.prefix(12)) to \(attachment.network.name)", error)
+        }
+    }
+
+    /// Serialises changes to one container's attachments (the supervisor's cleanup and an `rm -f`
+    /// may run at once).
+    static func lockRecords(_ directory: String) throws(NetworkError) -> Int32 {
+        do {
+            try FS.mkdirAll(directory, mode: 0o700)
+            let fd = try FS.open(directory + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, mode: 0o600)
+            while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+            return fd
+        } catch {
+            throw NetworkError("lock \(directory)", error)
+        }
+    }
+
+    /// A host port nobody uses now, for `-p 80` and `-P` (the kernel's choice from its ephemeral range).
+    public static func freePort(proto: String) -> Int? {
+        let type = proto == "udp" ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue)
+        let fd = socket(AF_INET, type | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { FS.close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { return nil }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { return nil }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

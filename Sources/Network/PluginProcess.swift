@@ -1,0 +1,85 @@
+import CLinuxSys
+import Glibc
+import LinuxSys
+
+/// Runs a program to completion with `input` on its stdin and returns its status and output:
+/// how a CNI plugin is called (config on stdin, result or error JSON on stdout).
+struct PluginProcess {
+    struct Output {
+        var status: Int32
+        var stdout: [UInt8]
+        var stderr: [UInt8]
+    }
+
+    static func run(_ argv: [String], environment: [String], input: [UInt8]) throws(NetworkError) -> Output {
+        var stdinPipe: [Int32] = [0, 0], stdoutPipe: [Int32] = [0, 0], stderrPipe: [Int32] = [0, 0]
+        guard berth_pipe2(&stdinPipe, O_CLOEXEC) == 0 else { throw NetworkError("pipe", SysError("pipe2")) }
+        guard berth_pipe2(&stdoutPipe, O_CLOEXEC) == 0 else {
+            stdinPipe.forEach(FS.close)
+            throw NetworkError("pipe", SysError("pipe2"))
+        }
+        guard berth_pipe2(&stderrPipe, O_CLOEXEC) == 0 else {
+            (stdinPipe + stdoutPipe).forEach(FS.close)
+            throw NetworkError("pipe", SysError("pipe2"))
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var cArgs = argv.map { strdup($0) } + [nil]
+        var cEnv = environment.map { strdup($0) } + [nil]
+        defer { (cArgs + cEnv).forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, argv[0], &actions, &attributes, &cArgs, &cEnv)
+        FS.close(stdinPipe[0]); FS.close(stdoutPipe[1]); FS.close(stderrPipe[1])
+        guard rc == 0 else {
+            FS.close(stdinPipe[1]); FS.close(stdoutPipe[0]); FS.close(stderrPipe[0])
+            throw NetworkError("run \(argv[0])", SysError("spawn", argv[0], errno: rc))
+        }
+        // A config is a few KiB, well under a pipe's buffer, but a plugin may exit without reading.
+        var ignore = sigaction()
+        var previous = sigaction()
+        ignore.__sigaction_handler.sa_handler = SIG_IGN
+        sigaction(SIGPIPE, &ignore, &previous)
+        try? FS.write(stdinPipe[1], input)
+        sigaction(SIGPIPE, &previous, nil)
+        FS.close(stdinPipe[1])
+        var stdout: [UInt8] = [], stderr: [UInt8] = []
+        var open: [Int32] = [stdoutPipe[0], stderrPipe[0]]
+        while !open.isEmpty {
+            var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            if poll(&fds, nfds_t(fds.count), -1) < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            for entry in fds where entry.revents != 0 {
+                let chunk = (try? FS.read(entry.fd, max: 64 << 10)) ?? []
+                if chunk.isEmpty {
+                    FS.close(entry.fd)
+                    open.removeAll { $0 == entry.fd }
+                } else if entry.fd == stdoutPipe[0] {
+                    stdout += chunk
+                } else {
+                    stderr += chunk
+                }
+            }
+        }
+        open.forEach(FS.close)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exit = ProcessSys.decode(status: status)
+        return Output(status: exit.shellStatus, stdout: stdout, stderr: stderr)
+    }
+}
