@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Network
 import OCI
 import TextTemplate
 
@@ -94,7 +95,13 @@ func containerInspectValue(_ container: Container, engine: Engine) -> TemplateVa
     })
     let hostConfig: TemplateValue = .object([
         ("Binds", binds.isEmpty ? .null : strings(binds)),
-        ("NetworkMode", .string(networkName(options.network))),
+        ("NetworkMode", .string(options.network == .default ? "default" : networkName(options.network))),
+        ("PortBindings", portBindingsValue(options.net.publish)),
+        ("PublishAllPorts", .bool(options.net.publishAll)),
+        ("Dns", strings(options.net.dns)),
+        ("DnsOptions", strings(options.net.dnsOptions)),
+        ("DnsSearch", strings(options.net.dnsSearch)),
+        ("ExtraHosts", options.net.extraHosts.isEmpty ? .null : strings(options.net.extraHosts)),
         ("RestartPolicy", restart),
         ("AutoRemove", .bool(options.autoRemove)),
         ("CapAdd", options.capAdd.isEmpty ? .null : strings(options.capAdd)),
@@ -149,7 +156,76 @@ func containerInspectValue(_ container: Container, engine: Engine) -> TemplateVa
         ])),
         ("Mounts", mounts),
         ("Config", .object(configMembers)),
-        ("NetworkSettings", .object([("Networks", .object([]))])),
+        ("NetworkSettings", networkSettingsValue(container, engine: engine)),
+    ])
+}
+
+/// HostConfig.PortBindings as given (a host port of 0, "pick one", is Docker's empty string).
+func portBindingsValue(_ ports: [PortMapping]) -> TemplateValue {
+    var byKey: [String: [PortMapping]] = [:]
+    for port in ports { byKey[port.containerKey, default: []].append(port) }
+    return .object(byKey.keys.sorted().map { key in
+        (key, .array((byKey[key] ?? []).map { .object([("HostIp", .string($0.hostIP)), ("HostPort", .string($0.hostPort == 0 ? "" : String($0.hostPort)))]) }))
+    })
+}
+
+/// Docker's NetworkSettings: the published ports, and per network the endpoint's address (filled
+/// while the container runs); the top-level address fields are the default network's, as Docker's.
+func networkSettingsValue(_ container: Container, engine: Engine) -> TemplateValue {
+    let attachments = engine.attachments(container)
+    var ports: [(key: String, value: TemplateValue)] = []
+    var published: [String: [PortMapping]] = [:]
+    for port in attachments.flatMap(\.ports) { published[port.containerKey, default: []].append(port) }
+    var keys = Set(published.keys)
+    for key in (container.config.exposedPorts ?? [:]).keys { keys.insert(key.contains("/") ? key : key + "/tcp") }
+    for key in keys.sorted() {
+        if let list = published[key] {
+            ports.append((key, .array(list.map { .object([("HostIp", .string($0.hostIP.isEmpty ? "0.0.0.0" : $0.hostIP)), ("HostPort", .string(String($0.hostPort)))]) })))
+        } else {
+            ports.append((key, .null))
+        }
+    }
+    var networks: [(key: String, value: TemplateValue)] = []
+    for (network, endpoint) in engine.networkEndpoints(container) {
+        let attachment = attachments.first { $0.network.id == network.id }
+        networks.append((network.name, .object([
+            ("IPAMConfig", endpoint.ipv4.map { .object([("IPv4Address", .string($0))]) } ?? .null),
+            ("Links", .null),
+            ("Aliases", endpoint.aliases.isEmpty && network.name == Engine.defaultNetworkName ? .null
+                : .array((endpoint.aliases + [container.shortID]).map { .string($0) })),
+            ("NetworkID", .string(network.id)),
+            ("EndpointID", .string(attachment.map(endpointID) ?? "")),
+            ("Gateway", .string(attachment?.gateway ?? "")),
+            ("IPAddress", .string(attachment?.ipAddress ?? "")),
+            ("IPPrefixLen", .int(Int64(attachment?.prefixLength ?? 0))),
+            ("IPv6Gateway", .string("")),
+            ("GlobalIPv6Address", .string("")),
+            ("GlobalIPv6PrefixLen", .int(0)),
+            ("MacAddress", .string(attachment?.macAddress ?? "")),
+            ("DriverOpts", .null),
+        ])))
+    }
+    switch container.options.network {
+    case .host: networks = [("host", .object([("NetworkID", .string("4057f1c7" + String(repeating: "0", count: 56)))]))]
+    case .none: networks = [("none", .object([("NetworkID", .string("a0e2c1d9" + String(repeating: "0", count: 56)))]))]
+    default: break
+    }
+    let primary = attachments.first { $0.network.name == Engine.defaultNetworkName }
+    return .object([
+        ("Bridge", .string("")),
+        ("SandboxID", .string(attachments.isEmpty ? "" : container.id)),
+        ("HairpinMode", .bool(false)),
+        ("Ports", .object(ports)),
+        ("SandboxKey", .string(attachments.isEmpty ? "" : engine.runRoot + "/netns/" + container.id)),
+        ("EndpointID", .string(primary.map(endpointID) ?? "")),
+        ("Gateway", .string(primary?.gateway ?? "")),
+        ("GlobalIPv6Address", .string("")),
+        ("GlobalIPv6PrefixLen", .int(0)),
+        ("IPAddress", .string(primary?.ipAddress ?? "")),
+        ("IPPrefixLen", .int(Int64(primary?.prefixLength ?? 0))),
+        ("IPv6Gateway", .string("")),
+        ("MacAddress", .string(primary?.macAddress ?? "")),
+        ("Networks", .object(networks)),
     ])
 }
 

@@ -111,7 +111,8 @@ func statusText(_ status: ContainerState) -> String {
 
 func networkName(_ mode: NetworkMode) -> String {
     switch mode {
-    case .default, .none: "none"
+    case .default: "bridge"
+    case .none: "none"
     case .host: "host"
     case .named(let name): name
     case .container(let name): "container:\(name)"

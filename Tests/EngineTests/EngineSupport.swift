@@ -67,11 +67,20 @@ struct BerthEngine {
         return result.stdout
     }
 
+    @discardableResult
+    func call(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let result = try callAnyway(arguments)
+        try #require(result.status == 0, "berth \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)\(result.stdout)", sourceLocation: sourceLocation)
+        return result.stdout
+    }
+
     /// Removes every container, then checks nothing of them is left mounted, then the directories.
     func remove() {
         if let ids = try? callAnyway(["ps", "-aq", "--no-trunc"]).stdout.split(separator: "\n").map(String.init), !ids.isEmpty {
             _ = try? callAnyway(["rm", "-f"] + ids)
         }
+        // User networks are host-wide things (a bridge, iptables rules): never leave them behind.
+        _ = try? callAnyway(["network", "prune", "-f"])
         _ = try? sh(["/bin/sh", "-c", "grep -o ' \(base)[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l"])
         try? FileManager.default.removeItem(atPath: base)
     }

@@ -1,0 +1,272 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Networks on real containers through Debian's CNI plugins: published ports, user networks,
+/// name resolution by Berth's DNS server, host/none/container modes, and teardown (nothing left
+/// behind after rm -f, even after a kill -9 of the supervisor). Traffic goes only to 127.0.0.1,
+/// the host's own address and containers in namespaces Berth made.
+@Suite(.enabled(if: EngineEnv.ready && FileManager.default.isExecutableFile(atPath: "/usr/lib/cni/bridge")), .serialized)
+struct NetworkTests {
+    func lines(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }
+
+    /// A host port nobody listens on (the kernel's pick).
+    func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// The host's own (non-loopback) IPv4 address, from the interface of its default route.
+    func hostAddress() throws -> String? {
+        let out = try sh(["/bin/sh", "-c", "ip -4 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | grep -v '^10\\.8[67]\\.' | head -1"])
+        let address = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        return address.isEmpty ? nil : address
+    }
+
+    func curl(_ url: String) throws -> Output {
+        try sh(["/usr/bin/curl", "-s", "-m", "5", url])
+    }
+
+    /// httpd serving "hello from berth" on port 80.
+    func startWeb(_ berth: BerthEngine, _ flags: [String]) throws -> String {
+        let www = berth.base + "/www"
+        try FileManager.default.createDirectory(atPath: www, withIntermediateDirectories: true)
+        try "hello from berth\n".write(toFile: www + "/index.html", atomically: true, encoding: .utf8)
+        let id = try berth.call(["run", "-d"] + flags + ["-v", www + ":/www", "busybox:test", "httpd", "-f", "-p", "80", "-h", "/www"])
+        return id.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func waitFor(_ seconds: Double = 5, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            usleep(50_000)
+        }
+        return try condition()
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/curl")))
+    func publishedPortAnswersOnLoopbackAndTheHostsAddress() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let port = freePort()
+        let id = try startWeb(berth, ["--name", "web", "-p", "\(port):80"])
+        #expect(try waitFor { try curl("http://127.0.0.1:\(port)/").stdout == "hello from berth\n" })
+        if let host = try hostAddress() {
+            #expect(try curl("http://\(host):\(port)/").stdout == "hello from berth\n")
+        }
+        #expect(try berth.call("port", "web") == "80/tcp -> 0.0.0.0:\(port)\n")
+        #expect(try berth.call("port", "web", "80") == "0.0.0.0:\(port)\n")
+        #expect(try berth.callAnyway(["port", "web", "81"]).status == 1)
+        #expect(try berth.inspect(id, "{{json .NetworkSettings.Ports}}") == "{\"80/tcp\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"\(port)\"}]}")
+        #expect(try berth.inspect(id, "{{json .HostConfig.PortBindings}}") == "{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"\(port)\"}]}")
+        let ip = try berth.inspect(id, "{{.NetworkSettings.IPAddress}}")
+        #expect(ip.hasPrefix("10."), "the default network's address")
+        #expect(try berth.inspect(id, "{{.NetworkSettings.Networks.bridge.IPAddress}}") == ip)
+        // After rm, nothing answers on the port any more.
+        try berth.call("rm", "-f", "web")
+        #expect(try curl("http://127.0.0.1:\(port)/").stdout == "")
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/curl")))
+    func publishAllAndRandomHostPorts() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let tarball = berth.base + "/image.tar"
+        try berth.call("save", "-o", tarball, "busybox:test")
+        // The same image with EXPOSE 80 (import of its rootfs keeps the files, adds the config).
+        let exported = berth.base + "/rootfs.tar"
+        let made = try sh(["/bin/sh", "-c", "cd \(EngineEnv.busyboxLayout) && umoci unpack --image .:latest \(berth.base)/bundle >/dev/null && tar -C \(berth.base)/bundle/rootfs -cf \(exported) ."])
+        try #require(made.status == 0, "umoci unpack: \(made.stderr)")
+        try berth.call("import", "-c", "EXPOSE 80", exported, "exposed:latest")
+        let id = try startWebImage(berth, image: "exposed:latest", ["-P"])
+        let mapping = try berth.call("port", id).trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = try #require(mapping.split(separator: ":").last.flatMap { Int($0) }, "port: \(mapping)")
+        #expect(mapping == "80/tcp -> 0.0.0.0:\(port)")
+        #expect(try waitFor { try curl("http://127.0.0.1:\(port)/").stdout == "hello from berth\n" })
+        // -p 80 alone: a free host port too.
+        let other = try startWebImage(berth, image: "busybox:test", ["-p", "127.0.0.1::80"])
+        let second = try berth.call("port", other, "80/tcp").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(second.hasPrefix("127.0.0.1:"))
+        #expect(try waitFor { try curl("http://\(second)/").stdout == "hello from berth\n" })
+    }
+
+    func startWebImage(_ berth: BerthEngine, image: String, _ flags: [String]) throws -> String {
+        let www = berth.base + "/www"
+        try FileManager.default.createDirectory(atPath: www, withIntermediateDirectories: true)
+        try "hello from berth\n".write(toFile: www + "/index.html", atomically: true, encoding: .utf8)
+        return try berth.call(["run", "-d"] + flags + ["-v", www + ":/www", image, "httpd", "-f", "-p", "80", "-h", "/www"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func userNetworkLifecycleAndErrors() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let id = try berth.call("network", "create", "--subnet", "10.86.200.0/24", "--label", "team=a", "front").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(id.count == 64)
+        #expect(try berth.call("network", "inspect", "-f", "{{.Name}} {{.Driver}} {{(index .IPAM.Config 0).Subnet}} {{(index .IPAM.Config 0).Gateway}} {{.Labels.team}}", "front")
+                == "front bridge 10.86.200.0/24 10.86.200.1 a\n")
+        let listed = lines(try berth.call("network", "ls", "--format", "{{.Name}} {{.Driver}}"))
+        #expect(listed == ["bridge bridge", "front bridge", "host host", "none null"])
+        // The same name again, an overlapping subnet, a bad subnet, a reserved name.
+        let again = try berth.callAnyway(["network", "create", "front"])
+        #expect(again.status == 1 && again.stderr.contains("network with name front already exists"))
+        let overlap = try berth.callAnyway(["network", "create", "--subnet", "10.86.200.128/25", "other"])
+        #expect(overlap.status == 1 && overlap.stderr.contains("overlaps"))
+        let bad = try berth.callAnyway(["network", "create", "--subnet", "10.86.201.1/24", "bad"])
+        #expect(bad.status == 1 && bad.stderr.contains("invalid subnet 10.86.201.1/24"))
+        #expect(try berth.callAnyway(["network", "rm", "bridge"]).stderr.contains("pre-defined network"))
+        // --ip on a user network; the container sees the address and the gateway.
+        let run = try berth.callAnyway(["run", "--rm", "--network", "front", "--ip", "10.86.200.77", "busybox:test", "sh", "-c", "ip -4 -o addr show eth0; ip route"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("inet 10.86.200.77/24"))
+        #expect(run.stdout.contains("default via 10.86.200.1"))
+        // In use: rm refuses and keeps the network; after the container, it goes.
+        let user = try berth.call("run", "-d", "--network", "front", "--name", "user", "busybox:test", "sleep", "60").trimmingCharacters(in: .whitespacesAndNewlines)
+        let inUse = try berth.callAnyway(["network", "rm", "front"])
+        #expect(inUse.status == 1)
+        #expect(inUse.stderr.contains("network front id \(id) has active endpoints"))
+        #expect(try berth.call("network", "inspect", "-f", "{{range $k, $v := .Containers}}{{$v.Name}}{{end}}", "front") == "user\n")
+        #expect(try berth.call("ps", "--format", "{{.Names}} {{.Networks}}") == "user front\n")
+        try berth.call("rm", "-f", user)
+        let bridge = try berth.call("network", "inspect", "-f", "{{index .Options \"com.docker.network.bridge.name\"}}", "front").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try berth.call("network", "rm", "front") == "front\n")
+        #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(bridge)"), "the bridge goes with the network")
+        #expect(try sh(["/bin/sh", "-c", "iptables-save | grep -c 'berth:\(id.prefix(12))'"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        let unknown = try berth.callAnyway(["run", "--rm", "--network", "nosuch", "busybox:test", "true"])
+        #expect(unknown.status == 125 && unknown.stderr.contains("network nosuch not found"))
+        // prune removes unused user networks only.
+        try berth.call("network", "create", "spare")
+        #expect(try berth.call("network", "prune", "-f") == "Deleted Networks:\nspare\n")
+    }
+
+    @Test func noneHostAndContainerModes() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let none = try berth.call("run", "--rm", "--network", "none", "busybox:test", "sh", "-c", "ls /sys/class/net")
+        #expect(lines(none) == ["lo"])
+        let bridged = try berth.call("run", "--rm", "busybox:test", "sh", "-c", "ls /sys/class/net")
+        #expect(lines(bridged) == ["eth0", "lo"])
+        let host = try berth.call("run", "--rm", "--network", "host", "busybox:test", "sh", "-c", "ls /sys/class/net")
+        let hostLinks = try FileManager.default.contentsOfDirectory(atPath: "/sys/class/net").sorted()
+        #expect(Set(lines(host)) == Set(hostLinks))
+        // container: shares the other's loopback (and its address).
+        let web = try startWeb(berth, ["--name", "web"])
+        #expect(try waitFor {
+            try berth.callAnyway(["run", "--rm", "--network", "container:web", "busybox:test", "wget", "-qO-", "http://127.0.0.1/"]).stdout == "hello from berth\n"
+        })
+        let webIP = try berth.inspect(web, "{{.NetworkSettings.IPAddress}}")
+        let shared = try berth.call("run", "--rm", "--network", "container:web", "busybox:test", "sh", "-c", "ip -4 -o addr show eth0")
+        #expect(shared.contains("inet \(webIP)/"))
+        let stopped = try berth.callAnyway(["run", "--rm", "--network", "container:nosuch", "busybox:test", "true"])
+        #expect(stopped.status == 125)
+    }
+
+    @Test func connectAndDisconnectARunningContainer() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        try berth.call("network", "create", "--subnet", "10.86.210.0/24", "back")
+        let id = try berth.call("run", "-d", "--name", "app", "busybox:test", "sleep", "60").trimmingCharacters(in: .whitespacesAndNewlines)
+        try berth.call("network", "connect", "--alias", "db", "back", "app")
+        let links = try berth.call("exec", id, "sh", "-c", "ip -4 -o addr show eth1")
+        #expect(links.contains("inet 10.86.210."))
+        #expect(try berth.inspect(id, "{{.NetworkSettings.Networks.back.Gateway}}") == "10.86.210.1")
+        let twice = try berth.callAnyway(["network", "connect", "back", "app"])
+        #expect(twice.status == 1 && twice.stderr.contains("already exists in network back"))
+        try berth.call("network", "disconnect", "back", "app")
+        #expect(try berth.callAnyway(["exec", id, "ip", "link", "show", "eth1"]).status != 0)
+        #expect(try berth.inspect(id, "{{len .NetworkSettings.Networks}}") == "1")
+        let notConnected = try berth.callAnyway(["network", "disconnect", "back", "app"])
+        #expect(notConnected.status == 1 && notConnected.stderr.contains("is not connected to network back"))
+    }
+
+    /// What a container holds on the host: veths on the network's bridge, iptables rules naming its
+    /// address or published port, host-local leases, its namespace file.
+    struct Footprint: Equatable, CustomStringConvertible {
+        var veths: Int, rules: Int, leases: Int, namespaces: Int
+        var description: String { "veths \(veths), rules \(rules), leases \(leases), netns \(namespaces)" }
+    }
+
+    func footprint(_ berth: BerthEngine, bridge: String, network: String, port: Int, ips: [String]) throws -> Footprint {
+        let veths = try sh(["/bin/sh", "-c", "ip -o link show master \(bridge) 2>/dev/null | wc -l"]).stdout
+        let pattern = (["dport \(port) ", "--to-destination \\S*:\(port)"] + ips.map { "\($0)/" } + ips.map { "\($0):" }).joined(separator: "|")
+        let rules = try sh(["/bin/sh", "-c", "iptables-save | grep -E -c '\(pattern)'"]).stdout
+        let leaseDir = berth.root + "/networks/ipam/\(network)"
+        let leases = ((try? FileManager.default.contentsOfDirectory(atPath: leaseDir)) ?? []).filter { $0.first?.isNumber == true }.count
+        let namespaces = ((try? FileManager.default.contentsOfDirectory(atPath: berth.runRoot + "/netns")) ?? []).count
+        return Footprint(veths: Int(veths.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1,
+                         rules: Int(rules.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1, leases: leases, namespaces: namespaces)
+    }
+
+    @Test func nothingIsLeftBehindAfterRmAndAfterASupervisorKill() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        try berth.call("network", "create", "--subnet", "10.86.220.0/24", "counted")
+        let bridge = try berth.call("network", "inspect", "-f", "{{index .Options \"com.docker.network.bridge.name\"}}", "counted").trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = freePort()
+        // A first container brings the bridge up; the baseline is taken with it gone.
+        try berth.call("run", "--rm", "--network", "counted", "busybox:test", "true")
+        let ips = (2...20).map { "10.86.220.\($0)" }
+        let before = try footprint(berth, bridge: bridge, network: "counted", port: port, ips: ips)
+        #expect(before == Footprint(veths: 0, rules: 0, leases: 0, namespaces: 0))
+        for round in 0..<2 {
+            let id = try berth.call("run", "-d", "--network", "counted", "-p", "\(port):80", "busybox:test", "sleep", "60").trimmingCharacters(in: .whitespacesAndNewlines)
+            let during = try footprint(berth, bridge: bridge, network: "counted", port: port, ips: ips)
+            #expect(during.veths == 1 && during.leases == 1 && during.namespaces == 1 && during.rules > 0, "while running: \(during)")
+            if round == 1 {
+                // kill -9 of the supervisor: the container keeps running, rm -f still cleans up.
+                let state = try String(contentsOfFile: berth.root + "/containers/\(id)/state.json", encoding: .utf8)
+                let pid = try #require(state.firstMatch(of: /"supervisorPid":(\d+)/).flatMap { Int32($0.1) })
+                kill(pid, SIGKILL)
+                usleep(100_000)
+                #expect(try berth.inspect(id, "{{.State.Status}}") == "running")
+            }
+            try berth.call("rm", "-f", id)
+            let after = try footprint(berth, bridge: bridge, network: "counted", port: port, ips: ips)
+            #expect(after == before, "after rm -f (round \(round)): \(after)")
+        }
+        // A container that exits by itself frees its address and port at once (its supervisor does).
+        let quick = try berth.call("run", "-d", "--network", "counted", "-p", "\(port):80", "busybox:test", "true").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try waitFor { try footprint(berth, bridge: bridge, network: "counted", port: port, ips: ips) == before })
+        #expect(try berth.inspect(quick, "{{.State.Status}}") == "exited")
+    }
+
+    @Test func badNetworkFlagsAreRefused() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let cases: [([String], String)] = [
+            (["-p", "abc"], "invalid containerPort: abc"),
+            (["-p", "1.2.3:80:80"], "invalid IP address: 1.2.3"),
+            (["--network-alias", "x"], "network-scoped alias is supported only for containers in user defined networks"),
+            (["--ip", "10.1.1.1"], "user specified IP address is supported on user defined networks only"),
+            (["--add-host", "nocolon"], "bad format for add-host"),
+            (["--dns", "notanip"], "notanip is not an ip address"),
+        ]
+        for (flags, message) in cases {
+            let result = try berth.callAnyway(["run", "--rm"] + flags + ["busybox:test", "true"])
+            #expect(result.status == 125, "\(flags)")
+            #expect(result.stderr.contains(message), "\(flags): \(result.stderr)")
+        }
+        #expect(try berth.call("ps", "-aq") == "")
+    }
+
+    @Test func etcFilesCarryDnsAndExtraHosts() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let out = try berth.call("run", "--rm", "-h", "box", "--add-host", "db.local:10.1.2.3", "--dns-search", "example.test",
+                                 "busybox:test", "sh", "-c", "cat /etc/hosts /etc/resolv.conf /etc/hostname")
+        #expect(out.contains("10.1.2.3\tdb.local\n"))
+        #expect(out.contains("search example.test\n"))
+        #expect(out.contains("\tbox\n"))
+        let gateway = try berth.call("network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", "bridge").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(out.contains("nameserver \(gateway)\n"), "the network's DNS server: \(out)")
+        let custom = try berth.call("run", "--rm", "--dns", "192.0.2.53", "busybox:test", "cat", "/etc/resolv.conf")
+        #expect(custom.contains("nameserver 192.0.2.53\n") && !custom.contains("nameserver \(gateway)"))
+    }
+}
