@@ -34,7 +34,7 @@ extension Engine {
         if (config.entrypoint ?? []).isEmpty && (config.cmd ?? []).isEmpty {
             throw .invalid("No command specified")
         }
-        let container = Container(id: id, name: name, image: imageName, imageID: record.id.description,
+        var container = Container(id: id, name: name, image: imageName, imageID: record.id.description,
                                   created: Clock.rfc3339Nano(), options: options, config: config)
         // The network must exist now, as Docker checks at create.
         if case .named(let networkName) = options.network { _ = try network(networkName) }
@@ -44,11 +44,19 @@ extension Engine {
         } catch {
             throw .system("create container directory", error)
         }
-        do {
-            try containers.insert(container)
-        } catch {
-            FS.removeAll(containerDirectory(id))
-            throw error
+        var tries = 0
+        while true {
+            do {
+                try containers.insert(container)
+                break
+            } catch where error.kind == .conflict && options.name == nil && tries < 16 {
+                // Another CLI took the same generated name a moment ago: draw again, as the daemon would.
+                tries += 1
+                container.name = try uniqueGeneratedName()
+            } catch {
+                FS.removeAll(containerDirectory(id))
+                throw error
+            }
         }
         do {
             try attachVolumes(container)
@@ -485,7 +493,15 @@ extension Engine {
             _ = waitForExit(container, seconds: 10)
         }
         // A supervisor still finishing up (or one killed -9) must not outlive the record.
-        let state = ContainerRunState.load(statePath(container.id))
+        var state = ContainerRunState.load(statePath(container.id))
+        if let current = state, current.supervisorAlive, !current.containerAlive {
+            // Let it finish its own teardown (the network DEL, the unmount) rather than cut it short.
+            let deadline = Clock.monotonicSeconds() + 2
+            while Clock.monotonicSeconds() < deadline, state?.supervisorAlive == true {
+                usleep(2_000)
+                state = ContainerRunState.load(statePath(container.id))
+            }
+        }
         if let state, state.supervisorAlive {
             _ = Glibc.kill(state.supervisorPid, SIGKILL)
         }

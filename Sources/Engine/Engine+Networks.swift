@@ -213,10 +213,12 @@ extension Engine {
         } catch {
             throw .system("create network directories", error)
         }
-        do { try NetworkSandbox.create(netns: netns, containerID: container.id) } catch {
+        let loopback: CNI.Pending
+        do { loopback = try NetworkSandbox.create(netns: netns, containerID: container.id) } catch {
             throw .system("network namespace of \(container.name): \(error.message)")
         }
         var attachments: [NetworkAttachment] = []
+        var loopbackDone = false
         do throws(EngineError) {
             let ports = try publishedPorts(container)
             for (index, endpoint) in endpoints.enumerated() {
@@ -225,7 +227,10 @@ extension Engine {
                 }
                 attachments.append(try attach(container, network, endpoint: endpoint, ports: index == 0 ? ports : [], ifname: "eth\(index)"))
             }
+            loopbackDone = true
+            do { _ = try loopback.finish() } catch { throw EngineError.system("loopback of \(container.name): \(error.message)") }
         } catch {
+            if !loopbackDone { _ = try? loopback.finish() }
             tearDownNetworking(container.id)
             throw error
         }

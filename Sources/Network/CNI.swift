@@ -30,6 +30,33 @@ public enum CNI {
     /// Runs one plugin; returns its stdout (the result JSON for ADD, usually empty for DEL and CHECK).
     public static func invoke(_ type: String, _ command: Command, containerID: String, netns: String,
                               ifname: String, config: [UInt8]) throws(NetworkError) -> [UInt8] {
+        try start(type, command, containerID: containerID, netns: netns, ifname: ifname, config: config).finish()
+    }
+
+    /// A plugin started but not waited for, so independent ones (lo and eth0) run at once.
+    public struct Pending {
+        var type: String
+        var command: Command
+        var ifname: String
+        var process: PluginProcess.Running
+
+        public func finish() throws(NetworkError) -> [UInt8] {
+            let output = process.wait()
+            guard output.status == 0 else {
+                var message = String(decoding: output.stderr, as: UTF8.self).trimmingTrailingNewlines()
+                if let error = try? JSONTreeDecoder.decode(PluginError.self, from: output.stdout) {
+                    message = [error.msg, error.details].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
+                } else if message.isEmpty {
+                    message = String(decoding: output.stdout, as: UTF8.self).trimmingTrailingNewlines()
+                }
+                throw NetworkError("CNI \(type) \(command.rawValue) for \(ifname): \(message.isEmpty ? "exit status \(output.status)" : message)")
+            }
+            return output.stdout
+        }
+    }
+
+    public static func start(_ type: String, _ command: Command, containerID: String, netns: String,
+                             ifname: String, config: [UInt8]) throws(NetworkError) -> Pending {
         let dirs = pluginDirectories
         guard let plugin = dirs.map({ $0 + "/" + type }).first(where: { access($0, X_OK) == 0 }) else {
             throw NetworkError("CNI plugin \(type) not found in \(dirs.joined(separator: ":")) (Debian: apt-get install containernetworking-plugins)")
@@ -40,17 +67,8 @@ public enum CNI {
             // iptables and ip, which some plugins run, are found on the usual path.
             "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
         ]
-        let output = try PluginProcess.run([plugin], environment: environment, input: config)
-        guard output.status == 0 else {
-            var message = String(decoding: output.stderr, as: UTF8.self).trimmingTrailingNewlines()
-            if let error = try? JSONTreeDecoder.decode(PluginError.self, from: output.stdout) {
-                message = [error.msg, error.details].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
-            } else if message.isEmpty {
-                message = String(decoding: output.stdout, as: UTF8.self).trimmingTrailingNewlines()
-            }
-            throw NetworkError("CNI \(type) \(command.rawValue) for \(ifname): \(message.isEmpty ? "exit status \(output.status)" : message)")
-        }
-        return output.stdout
+        let process = try PluginProcess.start([plugin], environment: environment, input: config)
+        return Pending(type: type, command: command, ifname: ifname, process: process)
     }
 }
 

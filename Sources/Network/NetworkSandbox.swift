@@ -31,14 +31,15 @@ public struct NetworkAttachment: Codable, Sendable, Equatable {
 /// own, `lo` up (loopback plugin), and one veth per network on that network's bridge (bridge plugin
 /// with host-local IPAM, then portmap for published ports).
 public enum NetworkSandbox {
-    /// Creates the namespace and brings up its loopback interface.
-    public static func create(netns: String, containerID: String) throws(NetworkError) {
+    /// Creates the namespace and starts bringing up its loopback interface; `finish()` the result
+    /// once the networks are attached (the two plugins work on different interfaces).
+    public static func create(netns: String, containerID: String) throws(NetworkError) -> CNI.Pending {
         if !NetworkNamespace.exists(at: netns) {
             try NetworkNamespace.create(at: netns)
         }
         do {
-            _ = try CNI.invoke("loopback", .add, containerID: containerID, netns: netns, ifname: "lo",
-                               config: Array(BridgeNetwork.loopbackConfig().utf8))
+            return try CNI.start("loopback", .add, containerID: containerID, netns: netns, ifname: "lo",
+                                 config: Array(BridgeNetwork.loopbackConfig().utf8))
         } catch {
             NetworkNamespace.remove(at: netns)
             throw error

@@ -12,6 +12,45 @@ struct PluginProcess {
     }
 
     static func run(_ argv: [String], environment: [String], input: [UInt8]) throws(NetworkError) -> Output {
+        try start(argv, environment: environment, input: input).wait()
+    }
+
+    /// A started plugin: its input written, its output not yet read.
+    struct Running {
+        var pid: pid_t
+        var stdout: Int32
+        var stderr: Int32
+
+        func wait() -> Output {
+            var out: [UInt8] = [], err: [UInt8] = []
+            var open: [Int32] = [stdout, stderr]
+            while !open.isEmpty {
+                var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+                if poll(&fds, nfds_t(fds.count), -1) < 0 {
+                    if errno == EINTR { continue }
+                    break
+                }
+                for entry in fds where entry.revents != 0 {
+                    let chunk = (try? FS.read(entry.fd, max: 64 << 10)) ?? []
+                    if chunk.isEmpty {
+                        FS.close(entry.fd)
+                        open.removeAll { $0 == entry.fd }
+                    } else if entry.fd == stdout {
+                        out += chunk
+                    } else {
+                        err += chunk
+                    }
+                }
+            }
+            open.forEach(FS.close)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            return Output(status: ProcessSys.decode(status: status).shellStatus, stdout: out, stderr: err)
+        }
+    }
+
+    /// Starts the program and hands it `input`; the caller may start others before it waits.
+    static func start(_ argv: [String], environment: [String], input: [UInt8]) throws(NetworkError) -> Running {
         var stdinPipe: [Int32] = [0, 0], stdoutPipe: [Int32] = [0, 0], stderrPipe: [Int32] = [0, 0]
         guard berth_pipe2(&stdinPipe, O_CLOEXEC) == 0 else { throw NetworkError("pipe", SysError("pipe2")) }
         guard berth_pipe2(&stdoutPipe, O_CLOEXEC) == 0 else {
@@ -56,30 +95,6 @@ struct PluginProcess {
         try? FS.write(stdinPipe[1], input)
         sigaction(SIGPIPE, &previous, nil)
         FS.close(stdinPipe[1])
-        var stdout: [UInt8] = [], stderr: [UInt8] = []
-        var open: [Int32] = [stdoutPipe[0], stderrPipe[0]]
-        while !open.isEmpty {
-            var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            if poll(&fds, nfds_t(fds.count), -1) < 0 {
-                if errno == EINTR { continue }
-                break
-            }
-            for entry in fds where entry.revents != 0 {
-                let chunk = (try? FS.read(entry.fd, max: 64 << 10)) ?? []
-                if chunk.isEmpty {
-                    FS.close(entry.fd)
-                    open.removeAll { $0 == entry.fd }
-                } else if entry.fd == stdoutPipe[0] {
-                    stdout += chunk
-                } else {
-                    stderr += chunk
-                }
-            }
-        }
-        open.forEach(FS.close)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let exit = ProcessSys.decode(status: status)
-        return Output(status: exit.shellStatus, stdout: stdout, stderr: stderr)
+        return Running(pid: pid, stdout: stdoutPipe[0], stderr: stderrPipe[0])
     }
 }
