@@ -8,7 +8,9 @@ import PackageDescription
 //   TextTemplate (Go-template --format) <- berth
 //   ContainerRuntime <- Supervisor (per-container process: stdio, json-file logs, exit, restarts, health)
 //                                    <- berth-supervisor
-//   OCI, LinuxSys <- Network (CNI plugins, network namespaces, port mappings) <- Supervisor, Engine
+//   LinuxSys <- ContainerDNS (the networks' DNS server: records, wire format, poll loop) <- berth-dns
+//   OCI, LinuxSys, ContainerDNS <- ContainerNetwork (CNI plugins, network namespaces, ports) <- Supervisor, Engine
+//   (not `Network`: AsyncHTTPClient takes `canImport(Network)` to mean Apple's framework)
 //   ImageStore, Supervisor, ContainerRuntime <- Engine (containers, volumes, their database) <- berth
 // The library is `ContainerRuntime` rather than `Runtime` because the toolchain ships a module named `Runtime`.
 let package = Package(
@@ -51,10 +53,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "TextTemplate"),
-        .target(name: "Network", dependencies: ["OCI", "LinuxSys", "CLinuxSys"]),
-        .target(name: "Supervisor", dependencies: ["ContainerRuntime", "LinuxSys", "CLinuxSys", "OCI", "Network"]),
+        .target(name: "ContainerNetwork", dependencies: ["OCI", "LinuxSys", "CLinuxSys", "ContainerDNS"]),
+        .target(name: "Supervisor", dependencies: ["ContainerRuntime", "LinuxSys", "CLinuxSys", "OCI", "ContainerNetwork"]),
         .target(name: "Engine", dependencies: [
-            "ImageStore", "Supervisor", "ContainerRuntime", "LinuxSys", "CLinuxSys", "OCI", "Network",
+            "ImageStore", "Supervisor", "ContainerRuntime", "LinuxSys", "CLinuxSys", "OCI", "ContainerNetwork",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .executableTarget(name: "berth-runtime", dependencies: ["ContainerRuntime", "LinuxSys", "OCI"]),
@@ -62,7 +64,7 @@ let package = Package(
         .target(name: "ContainerDNS", dependencies: ["LinuxSys", "CLinuxSys"]),
         .executableTarget(name: "berth-dns", dependencies: ["ContainerDNS"]),
         .executableTarget(name: "berth", dependencies: [
-            "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "Supervisor", "ContainerRuntime", "Network",
+            "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "Supervisor", "ContainerRuntime", "ContainerNetwork",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -75,9 +77,9 @@ let package = Package(
         ]),
         .testTarget(name: "ImageTests", dependencies: ["ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TestSupport"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "LinuxSys", "OCI", "TestSupport"]),
-        .testTarget(name: "NetworkTests", dependencies: ["Network", "LinuxSys", "TestSupport"]),
+        .testTarget(name: "NetworkTests", dependencies: ["ContainerNetwork", "LinuxSys", "TestSupport"]),
         .testTarget(name: "DNSTests", dependencies: ["ContainerDNS", "LinuxSys"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Network", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

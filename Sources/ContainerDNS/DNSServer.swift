@@ -23,6 +23,9 @@ public enum DNSServer {
 
     /// Runs the server until its configuration has no networks left (or SIGTERM); the exit status.
     public static func main(_ options: Options) -> Int32 {
+        // A daemon must not keep its starter's descriptors: an inherited pipe's write end would
+        // keep whoever reads it waiting for as long as the server lives.
+        _ = berth_close_range(3, UInt32.max, 0)
         do {
             try FS.mkdirAll(options.configDir, mode: 0o755)
             // Blocked before anything else: the signals are read from signalfds, and a SIGHUP from
@@ -232,8 +235,7 @@ private final class Server {
         }
         for network in loaded {
             if var listener = listeners[network.name] {
-                if listener.config.listen.map({ SocketAddress($0.address, $0.port) }) !=
-                    network.listen.map({ SocketAddress($0.address, $0.port) }) {
+                if listener.address != Listener(config: network).address { // moved: rebind
                     close(listener)
                     listener.udp = -1
                     listener.tcp = -1

@@ -1,11 +1,14 @@
+import ContainerNetwork
 import LinuxSys
-import Network
 
-/// The engine's side of the DNS server: records for each attachment, the server started on first use.
+/// The engine's side of the networks' DNS server: records for each attachment; the server
+/// (`berth-dns`, beside `berth` or `BERTH_DNS`) started on first use.
 enum DNSControl {
-    static func publish(_ directory: String, _ attachment: NetworkAttachment, container: Container) {
-        DNSRecords.publish(directory, attachment, names: DNSRecords.names(containerName: container.name, containerID: container.id,
-                                                                            aliases: attachment.aliases))
+    @discardableResult
+    static func publish(_ directory: String, _ attachment: NetworkAttachment, container: Container) -> Bool {
+        DNSRecords.publish(directory, attachment,
+                           names: DNSRecords.names(containerName: container.name, containerID: container.id, aliases: attachment.aliases),
+                           server: Engine.siblingExecutable("berth-dns"))
     }
 
     static func withdraw(_ directory: String, _ attachment: NetworkAttachment) {
@@ -13,6 +16,6 @@ enum DNSControl {
     }
 
     static func removeNetwork(_ directory: String, _ network: BridgeNetwork) {
-        DNSRecords.removeNetwork(directory, name: network.name)
+        DNSRecords.removeNetwork(directory, id: network.id)
     }
 }

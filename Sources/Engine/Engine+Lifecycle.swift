@@ -1,4 +1,4 @@
-import Network
+import ContainerNetwork
 import CLinuxSys
 import ContainerRuntime
 import Glibc
@@ -273,7 +273,7 @@ extension Engine {
         }
         if container.options.network == .host {
             hosts = (try? FS.readText("/etc/hosts")) ?? hosts
-        } else if let gateway = attachments.first?.gateway {
+        } else if let first = attachments.first, first.dnsServer == true, let gateway = first.gateway {
             // The network's DNS server answers container names and forwards the rest to the host's resolvers.
             nameservers = [gateway]
         } else {

@@ -1,7 +1,7 @@
 import ContainerRuntime
 import Glibc
 import LinuxSys
-import Network
+import ContainerNetwork
 import OCI
 import Supervisor
 
@@ -13,7 +13,8 @@ import Supervisor
 ///                                             as the bridge berth0 is)
 ///     <root>/containers/<id>/networks/        the container's attachments (CNI configs + results)
 ///     <runroot>/netns/<id>                    the container's network namespace (bind mount)
-///     <runroot>/dns/                          what the DNS server answers (see ContainerDNS)
+///     /run/berth-dns/<network id>/            what the DNS server answers (see ContainerDNS; one
+///                                             server for the host, as one bridge per network)
 extension Engine {
     public static let defaultNetworkName = "bridge"
     /// The names Docker reserves: `network create` refuses them and `rm` cannot remove them.
@@ -22,7 +23,7 @@ extension Engine {
     func netnsPath(_ id: String) -> String { runRoot + "/netns/" + id }
     func networkRecordDirectory(_ id: String) -> String { containerDirectory(id) + "/networks" }
     func firewallMarker(_ network: BridgeNetwork) -> String { runRoot + "/networks/" + network.id + ".rules" }
-    var dnsDirectory: String { runRoot + "/dns" }
+    var dnsDirectory: String { DNSRecords.directory }
 
     /// The default network, the same on every root (one bridge, `berth0`, as Docker has `docker0`):
     /// 10.87.0.0/16 unless the host already routes it, then the first free subnet of the pool.
@@ -243,8 +244,9 @@ extension Engine {
             let attachment = try NetworkSandbox.attach(network, containerID: container.id, netns: netnsPath(container.id), ifname: ifname,
                                                        aliases: endpoint.aliases, ports: ports, requestedIP: endpoint.ipv4,
                                                        recordDirectory: networkRecordDirectory(container.id))
-            DNSControl.publish(dnsDirectory, attachment, container: container)
-            return attachment
+            var published = attachment
+            published.dnsServer = DNSControl.publish(dnsDirectory, attachment, container: container)
+            return published
         } catch {
             throw .system("failed to attach \(container.name) to network \(network.name): \(error.message)")
         }

@@ -1,7 +1,7 @@
 import FoundationEssentials
 import GRDB
 import ImageStore
-import Network
+import ContainerNetwork
 import OCI
 
 /// One container's connection to one network, as `run --network`, `network connect` recorded it

@@ -1,4 +1,4 @@
-import Network
+import ContainerNetwork
 import ContainerRuntime
 import Glibc
 import LinuxSys

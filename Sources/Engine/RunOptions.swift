@@ -1,4 +1,4 @@
-import Network
+import ContainerNetwork
 
 /// What `berth run` / `berth create` were asked for, as typed values: the flags of `docker run`
 /// after parsing, before the image's config is merged in. Stored with the container (it is what

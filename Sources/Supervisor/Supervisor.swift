@@ -1,4 +1,4 @@
-import Network
+import ContainerNetwork
 import CLinuxSys
 import ContainerRuntime
 import Glibc

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Engine
-import Network
+import ContainerNetwork
 import OCI
 import TextTemplate
 

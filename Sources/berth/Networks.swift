@@ -2,7 +2,7 @@ import ArgumentParser
 import Engine
 import Glibc
 import LinuxSys
-import Network
+import ContainerNetwork
 import TextTemplate
 
 /// `network create/ls/inspect/rm/prune/connect/disconnect`, with Docker's flags, output and exit

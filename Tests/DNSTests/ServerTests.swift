@@ -116,18 +116,24 @@ struct ServerTests {
         try DNSConfig.setRecords(dir: setup.dir, network: "third", containerID: "c6", entries: [(ip: "10.90.0.2", names: ["solo"])])
         try DNSConfig.setListen(dir: setup.dir, network: "third", address: "127.0.0.1", port: third)
         #expect(try ServerProcess.waitAnswer(port: third, name: "solo", seconds: 6) == [IPv4(10, 90, 0, 2)])
+        // A network whose address changes is served on the new one only.
+        let moved = DNSEnv.freePort()
+        try DNSConfig.setListen(dir: setup.dir, network: "third", address: "127.0.0.1", port: moved)
+        #expect(DNSServerControl.reload(dir: setup.dir))
+        #expect(try ServerProcess.waitAnswer(port: moved, name: "solo", seconds: 2) == [IPv4(10, 90, 0, 2)])
+        #expect(try UDPClient.ask(port: third, name: "solo", type: DNSType.a, timeoutMs: 300) == nil)
         // Removing a network closes its sockets.
         try DNSConfig.removeNetwork(dir: setup.dir, network: "third")
         #expect(DNSServerControl.reload(dir: setup.dir))
         usleep(300_000)
-        #expect(try UDPClient.ask(port: third, name: "solo", type: DNSType.a, timeoutMs: 300) == nil)
+        #expect(try UDPClient.ask(port: moved, name: "solo", type: DNSType.a, timeoutMs: 300) == nil)
     }
 
     @Test func bindIsRetriedUntilTheAddressIsFree() throws {
         let setup = try Setup()
         defer { setup.cleanup() }
         // Something else holds back's UDP port, as an address not yet on the bridge would fail the bind.
-        let blocker = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let blocker = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         #expect(DNSEnv.bindLoopback(blocker, port: setup.back))
         let server = try ServerProcess(dir: setup.dir, resolvConf: setup.resolvConf, probePort: setup.front, probeName: "web")
         defer { server.stop() }
@@ -195,7 +201,7 @@ struct ServerTests {
         }
         // Garbage over TCP too: a zero length, then a huge one cut short.
         for bytes: [UInt8] in [[0, 0], [0xFF, 0xFF, 1, 2, 3]] {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = setup.front.bigEndian

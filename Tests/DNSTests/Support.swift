@@ -37,10 +37,10 @@ enum DNSEnv {
     /// A port free on 127.0.0.1 for both UDP and TCP at the moment of asking.
     static func freePort() -> UInt16 {
         while true {
-            let udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            let udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             defer { close(udp) }
             guard bindLoopback(udp, port: 0), let port = localPort(udp) else { continue }
-            let tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             defer { close(tcp) }
             if bindLoopback(tcp, port: port) { return port }
         }
@@ -65,18 +65,26 @@ enum DNSEnv {
         return rc == 0 ? UInt16(bigEndian: address.sin_port) : nil
     }
 
-    /// Runs a program to completion; its exit status and standard output.
+    /// Runs a program to completion; its exit status and standard output. The output goes
+    /// through a file, not a pipe: a server started meanwhile by another test could inherit a
+    /// pipe's end and keep the reader waiting.
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let outputPath = scratch("out") + ".txt"
+        defer {
+            unlink(outputPath)
+            rmdir(String(outputPath.dropLast(4)))
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: arguments[0])
         process.arguments = Array(arguments.dropFirst())
-        let pipe = Pipe()
-        process.standardOutput = pipe
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try output.close()
+        return (process.terminationStatus, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
     }
 }
 

@@ -46,8 +46,9 @@ struct BerthEngine {
     var root: String { base + "/root" }
     var runRoot: String { base + "/run" }
 
-    init() throws {
+    init(environment: [String: String] = [:]) throws {
         base = EngineEnv.scratch("b")
+        self.environment = environment
         let loaded = try callAnyway(["load", "-i", EngineEnv.busyboxLayout + ".tar"])
         try #require(loaded.status == 0, "berth load: \(loaded.stderr)")
         let id = try #require(loaded.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
@@ -55,9 +56,13 @@ struct BerthEngine {
         try call("tag", imageID, "busybox:test")
     }
 
+    /// Extra environment for every berth command (merged over the test's own).
+    var environment: [String: String] = [:]
+
     @discardableResult
     func callAnyway(_ arguments: [String], stdin: String? = nil) throws -> Output {
-        try sh([EngineEnv.berth, "--root", root, "--runroot", runRoot] + arguments, stdin: stdin)
+        try sh([EngineEnv.berth, "--root", root, "--runroot", runRoot] + arguments, stdin: stdin,
+               environment: environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 })
     }
 
     @discardableResult

@@ -269,4 +269,101 @@ struct NetworkTests {
         let custom = try berth.call("run", "--rm", "--dns", "192.0.2.53", "busybox:test", "cat", "/etc/resolv.conf")
         #expect(custom.contains("nameserver 192.0.2.53\n") && !custom.contains("nameserver \(gateway)"))
     }
+
+    /// `nslookup NAME` in a new container on `network`: the address it answers, nil if none.
+    func resolve(_ berth: BerthEngine, _ name: String, on network: [String]) throws -> String? {
+        let out = try berth.callAnyway(["run", "--rm"] + network + ["busybox:test", "nslookup", "-type=a", name])
+        guard out.status == 0 else { return nil }
+        // busybox: "Name:\tweb\nAddress: 10.86.0.2" after the server's own lines.
+        let answer = out.stdout.components(separatedBy: "Name:").dropFirst().joined()
+        return answer.firstMatch(of: /Address:\s*([0-9.]+)/).map { String($0.1) }
+    }
+
+    @Test func namesAndAliasesResolveOnUserAndDefaultNetworks() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        try berth.call("network", "create", "--subnet", "10.86.230.0/24", "apps")
+        let web = try startWeb(berth, ["--name", "web", "--network", "apps", "--network-alias", "frontend"])
+        let webIP = try berth.inspect(web, "{{.NetworkSettings.Networks.apps.IPAddress}}")
+        #expect(webIP.hasPrefix("10.86.230."))
+        #expect(try resolve(berth, "web", on: ["--network", "apps"]) == webIP)
+        #expect(try resolve(berth, "frontend", on: ["--network", "apps"]) == webIP)
+        #expect(try resolve(berth, "WEB", on: ["--network", "apps"]) == webIP, "names are case-insensitive")
+        #expect(try resolve(berth, String(web.prefix(12)), on: ["--network", "apps"]) == webIP)
+        // Reach it by name and alias, not just resolve.
+        let fetched = try berth.callAnyway(["run", "--rm", "--network", "apps", "busybox:test", "sh", "-c", "wget -qO- http://web/ && wget -qO- http://frontend/"])
+        #expect(fetched.stdout == "hello from berth\nhello from berth\n", "\(fetched.stderr)")
+        // The default network resolves container names too (Docker and Podman do not).
+        let other = try startWeb(berth, ["--name", "plain"])
+        let otherIP = try berth.inspect(other, "{{.NetworkSettings.IPAddress}}")
+        #expect(try resolve(berth, "plain", on: []) == otherIP)
+        let byName = try berth.callAnyway(["run", "--rm", "busybox:test", "wget", "-qO-", "http://plain/"])
+        #expect(byName.stdout == "hello from berth\n", "\(byName.stderr)")
+        // After rm the name is gone at once from the server's records.
+        try berth.call("rm", "-f", "web")
+        let records = try FileManager.default.contentsOfDirectory(atPath: "/run/berth-dns").filter { !$0.hasPrefix("berth-dns") }
+        for network in records {
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: "/run/berth-dns/\(network)")) ?? []
+            #expect(!files.contains(web), "records of \(web) left in \(network)")
+        }
+    }
+
+    /// Names are scoped to the networks a container shares; what is not a container's name is
+    /// forwarded upstream. The test runs its own server (BERTH_DNS_DIR) on user networks only, and
+    /// its upstream is a stand-in on 127.0.0.1 that answers every forwarded question with
+    /// NXDOMAIN, so no query leaves the machine.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
+    func namesAreScopedToSharedNetworksAndTheRestIsForwarded() throws {
+        let scratch = EngineEnv.scratch("d")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let upstreamPort = freeUDPPort()
+        let upstream = Process()
+        upstream.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        upstream.arguments = ["-c", """
+            import socket, struct, sys
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", \(upstreamPort)))
+            log = open(sys.argv[1], "a", buffering=1)
+            while True:
+                q, a = s.recvfrom(4096)
+                i = 12; labels = []
+                while q[i]: labels.append(q[i+1:i+1+q[i]].decode()); i += 1 + q[i]
+                log.write(".".join(labels) + "\\n")
+                s.sendto(q[:2] + struct.pack(">H", 0x8183) + q[4:6] + b"\\0\\0\\0\\0\\0\\0" + q[12:i+5], a)
+            """, scratch + "/asked"]
+        try upstream.run()
+        // SIGKILL: the test process may hand its children a mask that blocks SIGTERM.
+        defer { kill(upstream.processIdentifier, SIGKILL); upstream.waitUntilExit() }
+        try "nameserver 127.0.0.1#\(upstreamPort)\n".write(toFile: scratch + "/resolv.conf", atomically: true, encoding: .utf8)
+        let berth = try BerthEngine(environment: ["BERTH_DNS_DIR": scratch + "/dns", "BERTH_DNS_RESOLV_CONF": scratch + "/resolv.conf"])
+        defer {
+            berth.remove()
+            if let pid = try? String(contentsOfFile: scratch + "/dns/berth-dns.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), let p = Int32(pid) { kill(p, SIGTERM) }
+        }
+        try berth.call("network", "create", "--subnet", "10.86.240.0/24", "red")
+        try berth.call("network", "create", "--subnet", "10.86.241.0/24", "blue")
+        let redIP = try berth.inspect(try berth.call("run", "-d", "--name", "redbox", "--network", "red", "busybox:test", "sleep", "60")
+            .trimmingCharacters(in: .whitespacesAndNewlines), "{{.NetworkSettings.Networks.red.IPAddress}}")
+        #expect(try resolve(berth, "redbox", on: ["--network", "red"]) == redIP)
+        // From blue, redbox is not a name: the server forwards it, the stand-in says NXDOMAIN.
+        #expect(try resolve(berth, "redbox", on: ["--network", "blue"]) == nil)
+        #expect(try resolve(berth, "elsewhere.example", on: ["--network", "red"]) == nil)
+        let asked = (try? String(contentsOfFile: scratch + "/asked", encoding: .utf8)) ?? ""
+        #expect(asked.contains("redbox\n"), "blue's question went upstream: \(asked)")
+        #expect(asked.contains("elsewhere.example\n"))
+        // Connected to blue as well, it is a name there too.
+        try berth.call("network", "connect", "blue", "redbox")
+        #expect(try resolve(berth, "redbox", on: ["--network", "blue"])?.hasPrefix("10.86.241.") == true)
+    }
+
+    func freeUDPPort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
 }

@@ -1,5 +1,5 @@
 import Testing
-@testable import Network
+@testable import ContainerNetwork
 
 @Suite("PortMappingTests")
 struct PortMappingTests {

@@ -25,6 +25,8 @@ public struct NetworkAttachment: Codable, Sendable, Equatable {
     public var prefixLength: Int?
     public var gateway: String?
     public var macAddress: String?
+    /// Whether the network's DNS server answers for it (else the container gets the host's resolvers).
+    public var dnsServer: Bool?
 }
 
 /// Sets up and tears down a container's networking with CNI plugins: a network namespace of its
