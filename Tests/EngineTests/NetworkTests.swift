@@ -366,4 +366,34 @@ struct NetworkTests {
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         return Int(UInt16(bigEndian: address.sin_port))
     }
+
+    /// The same runs through Podman (its CNI default network, runc): the interfaces a container
+    /// sees in each mode, and `port`'s output for the same published port.
+    @Test(.enabled(if: EngineEnv.hasPodman && FileManager.default.isExecutableFile(atPath: "/usr/bin/curl")))
+    func interfacesAndPortOutputMatchPodman() throws {
+        let berth = try BerthEngine()
+        let podman = try PodmanPeer()
+        defer {
+            berth.remove()
+            podman.remove()
+        }
+        let limits = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
+        for mode in [["--network", "none"], [], ["--network", "host"]] {
+            let ours = try berth.callAnyway(["run", "--rm"] + mode + ["busybox:test", "ls", "/sys/class/net"])
+            let theirs = try podman.callAnyway(["run", "--rm"] + limits + mode + ["busybox:test", "ls", "/sys/class/net"])
+            try #require(theirs.status == 0, "podman: \(theirs.stderr)")
+            #expect(ours.status == 0)
+            #expect(ours.stdout == theirs.stdout, "interfaces with \(mode)")
+        }
+        let port = freePort()
+        try berth.call("run", "-d", "--name", "web", "-p", "\(port):80", "busybox:test", "sleep", "60")
+        let ourPort = try berth.call("port", "web")
+        try berth.call("rm", "-f", "web")
+        let started = try podman.callAnyway(["run", "-d", "--name", "web", "-p", "\(port):80"] + limits + ["busybox:test", "sleep", "60"])
+        try #require(started.status == 0, "podman: \(started.stderr)")
+        let theirPort = try podman.callAnyway(["port", "web"]).stdout
+        #expect(ourPort == theirPort)
+        let ourOne = try berth.callAnyway(["port", "nosuch"])
+        #expect(ourOne.status != 0)
+    }
 }
