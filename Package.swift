@@ -53,6 +53,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "TextTemplate"),
+        .target(name: "Dockerfile"),
         .target(name: "ContainerNetwork", dependencies: ["OCI", "LinuxSys", "CLinuxSys", "ContainerDNS"]),
         .target(name: "Supervisor", dependencies: ["ContainerRuntime", "LinuxSys", "CLinuxSys", "OCI", "ContainerNetwork"]),
         .target(name: "Engine", dependencies: [
@@ -72,6 +73,7 @@ let package = Package(
         .testTarget(name: "ContainerRuntimeTests", dependencies: ["ContainerRuntime", "OCI", "LinuxSys", "CLinuxSys", "TestSupport"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "LinuxSys", "CLinuxSys"]),
         .testTarget(name: "TextTemplateTests", dependencies: ["TextTemplate"]),
+        .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile"]),
         .testTarget(name: "RegistryTests", dependencies: [
             "Registry", "OCI", .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
         ]),
