@@ -4,6 +4,7 @@ import LinuxSys
 /// The configuration directory the engine writes and the server reads, e.g. /run/berth/dns:
 ///
 ///     DIR/<network>/listen          "10.88.0.1" (the bridge gateway; port 53), or "127.0.0.1 5300"
+///     DIR/<network>/clients         optional "10.88.0.0/16": only queries from there are answered
 ///     DIR/<network>/<containerID>   one line per address: "10.88.0.2 web 3f2a9c1b7d4e alias"
 ///     DIR/berth-dns.lock            flock'ed by the running server for its whole life
 ///     DIR/berth-dns.pid             that server's pid
@@ -12,6 +13,7 @@ import LinuxSys
 /// each write changes the directory's mtime, which is how the server notices without a signal.
 public enum DNSConfig {
     public static let listenFile = "listen"
+    public static let clientsFile = "clients"
     public static let lockFile = "berth-dns.lock"
     public static let pidFile = "berth-dns.pid"
     public static let defaultPort: UInt16 = 53
@@ -23,6 +25,24 @@ public enum DNSConfig {
         try FS.mkdirAll(path, mode: 0o755)
         let line = port.map { "\(address) \($0)\n" } ?? "\(address)\n"
         try FS.writeFileAtomically(path + "/" + listenFile, Array(line.utf8), mode: 0o644)
+    }
+
+    /// Only queries from `subnet` (the network's own, "10.88.0.0/16") are answered: a container on
+    /// another network that can reach this gateway must not learn this network's names.
+    public static func setClients(dir: String, network: String, subnet: String) throws(SysError) {
+        let path = try networkPath(dir, network)
+        guard parseClients(subnet) != nil else { throw SysError("dns clients subnet", subnet, errno: EINVAL) }
+        try FS.mkdirAll(path, mode: 0o755)
+        try FS.writeFileAtomically(path + "/" + clientsFile, Array((subnet + "\n").utf8), mode: 0o644)
+    }
+
+    /// "A.B.C.D/N" as (network in host order, mask).
+    public static func parseClients(_ text: String) -> (network: UInt32, mask: UInt32)? {
+        let parts = text.split(whereSeparator: { $0 == "\n" || $0 == " " }).first?.split(separator: "/") ?? []
+        guard parts.count == 2, let ip = IPv4(parts[0]), let prefix = Int(parts[1]), (0...32).contains(prefix) else { return nil }
+        let mask: UInt32 = prefix == 0 ? 0 : UInt32.max << UInt32(32 - prefix)
+        let value = UInt32(ip.octets.0) << 24 | UInt32(ip.octets.1) << 16 | UInt32(ip.octets.2) << 8 | UInt32(ip.octets.3)
+        return (value & mask, mask)
     }
 
     /// The names `containerID` has on `network`, replacing any it had.
@@ -65,6 +85,13 @@ public enum DNSConfig {
             set { listenAddress = newValue?.address; listenPort = newValue?.port ?? DNSConfig.defaultPort }
         }
         public var records: NetworkRecords
+        /// The subnet queries must come from; nil answers anyone (tests on 127.0.0.1).
+        public var clients: (network: UInt32, mask: UInt32)? {
+            get { clientNetwork.map { ($0, clientMask) } }
+            set { clientNetwork = newValue?.network; clientMask = newValue?.mask ?? 0 }
+        }
+        private var clientNetwork: UInt32?
+        private var clientMask: UInt32 = 0
         private var listenAddress: IPv4?
         private var listenPort: UInt16 = DNSConfig.defaultPort
 
@@ -87,7 +114,9 @@ public enum DNSConfig {
                 for entry in parseRecords(text) { records.add(entry) }
             }
             let listen = (try? FS.readText(path + "/" + listenFile)).flatMap(parseListen)
-            return Network(name: name, listen: listen, records: records)
+            var network = Network(name: name, listen: listen, records: records)
+            network.clients = (try? FS.readText(path + "/" + clientsFile)).flatMap(parseClients)
+            return network
         }
     }
 
@@ -119,7 +148,7 @@ public enum DNSConfig {
     }
 
     static func isRecordsFile(_ name: String) -> Bool {
-        name != listenFile && !name.hasPrefix(".") && !name.contains(".tmp-")
+        name != listenFile && name != clientsFile && !name.hasPrefix(".") && !name.contains(".tmp-")
     }
 
     private static func networkPath(_ dir: String, _ network: String) throws(SysError) -> String {

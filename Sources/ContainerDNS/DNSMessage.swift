@@ -25,6 +25,7 @@ public enum DNSRcode {
     public static let servFail: UInt16 = 2
     public static let nxDomain: UInt16 = 3
     public static let notImp: UInt16 = 4
+    public static let refused: UInt16 = 5
 }
 
 /// A domain name as its labels, kept in the case they were sent: a reply must echo the question

@@ -111,6 +111,7 @@ private final class Server {
     final class Connection {
         let fd: Int32
         let network: String
+        var peer: IPv4?
         var input: [UInt8] = []
         var output: [UInt8] = []
         var lastActive: Double
@@ -359,6 +360,18 @@ private final class Server {
         }
         // Never answer a reply: two servers answering each other's answers would loop forever.
         guard !query.flags.isResponse else { return }
+        if let clients = listener.config.clients {
+            let peer: IPv4?
+            switch client {
+            case .udp(let address): peer = address.ip
+            case .tcp(let id): peer = connections[id]?.peer
+            }
+            let value = peer.map { UInt32($0.octets.0) << 24 | UInt32($0.octets.1) << 16 | UInt32($0.octets.2) << 8 | UInt32($0.octets.3) }
+            guard let value, value & clients.mask == clients.network else {
+                deliver(DNSResponder.reply(to: query, rcode: DNSRcode.refused).serialized(maxSize: 512), to: client, network: network)
+                return
+            }
+        }
         switch DNSResponder.resolve(query, records: listener.config.records, searchDomains: resolv.search) {
         case .answer(let response):
             deliver(response.serialized(maxSize: maxSize(for: query, client: client)), to: client, network: network)
@@ -449,7 +462,14 @@ private final class Server {
                 continue
             }
             nextConnection += 1
-            connections[nextConnection] = Connection(fd: fd, network: network, now: monotonicNow())
+            let connection = Connection(fd: fd, network: network, now: monotonicNow())
+            var address = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let named = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+            }
+            if named == 0 { connection.peer = IPv4(networkOrder: address.sin_addr.s_addr) }
+            connections[nextConnection] = connection
         }
     }
 

@@ -27,6 +27,7 @@ public enum DNSRecords {
         guard let ip = attachment.ipAddress, let server else { return false }
         do {
             try DNSConfig.setListen(dir: directory, network: attachment.network.id, address: attachment.network.gateway)
+            try DNSConfig.setClients(dir: directory, network: attachment.network.id, subnet: attachment.network.subnet)
             try DNSConfig.setRecords(dir: directory, network: attachment.network.id, containerID: attachment.containerID,
                                      entries: [(ip: ip, names: names)])
             // `BERTH_DNS_RESOLV_CONF`: the upstream resolvers the server forwards to (default /etc/resolv.conf).

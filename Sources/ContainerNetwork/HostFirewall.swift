@@ -7,28 +7,39 @@ import LinuxSys
 /// leaves it). An internal network gets no masquerading and is cut off from other interfaces.
 /// Every rule carries the comment `berth:<network id>` so removal finds exactly ours.
 public enum HostFirewall {
+    /// The rules, in the order they stand in their chains (Docker's model): traffic within the
+    /// network; nothing into another network's bridge; the rest out (masqueraded); back in only
+    /// replies and published ports (DNAT), so a container's other ports are not reachable through
+    /// the host's routing.
     static func rules(_ network: BridgeNetwork) -> [(table: String, chain: String, spec: [String])] {
         let tag = ["-m", "comment", "--comment", "berth:\(network.shortID)"]
         let bridge = network.bridge
+        var rules: [(table: String, chain: String, spec: [String])] = [
+            ("filter", "FORWARD", ["-i", bridge, "-o", bridge] + tag + ["-j", "ACCEPT"]),
+        ]
         if network.internal {
-            return [
-                ("filter", "FORWARD", ["-i", bridge, "-o", bridge] + tag + ["-j", "ACCEPT"]),
+            return rules + [
                 ("filter", "FORWARD", ["-i", bridge, "!", "-o", bridge] + tag + ["-j", "DROP"]),
                 ("filter", "FORWARD", ["-o", bridge, "!", "-i", bridge] + tag + ["-j", "DROP"]),
             ]
         }
-        return [
-            ("nat", "POSTROUTING", ["-s", network.subnet, "!", "-o", bridge] + tag + ["-j", "MASQUERADE"]),
+        rules.append(("filter", "FORWARD", ["-i", bridge, "-o", "br-+"] + tag + ["-j", "DROP"]))
+        if bridge != "berth0" { rules.append(("filter", "FORWARD", ["-i", bridge, "-o", "berth0"] + tag + ["-j", "DROP"])) }
+        rules += [
             ("filter", "FORWARD", ["-i", bridge] + tag + ["-j", "ACCEPT"]),
-            ("filter", "FORWARD", ["-o", bridge] + tag + ["-j", "ACCEPT"]),
+            ("filter", "FORWARD", ["-o", bridge, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"] + tag + ["-j", "ACCEPT"]),
+            ("filter", "FORWARD", ["-o", bridge, "-m", "conntrack", "--ctstate", "DNAT"] + tag + ["-j", "ACCEPT"]),
+            ("nat", "POSTROUTING", ["-s", network.subnet, "!", "-o", bridge] + tag + ["-j", "MASQUERADE"]),
         ]
+        return rules
     }
 
     /// Adds the rules that are missing (first in FORWARD, so they come before a DROP of dockerd's).
     /// `marker` is a file in /run: once the rules are in for this boot, later containers skip the checks.
     public static func ensure(_ network: BridgeNetwork, marker: String) throws(NetworkError) {
         if access(marker, F_OK) == 0 { return }
-        for rule in rules(network) {
+        // Inserted at the top in reverse, so they stand in the list's order above everything else.
+        for rule in rules(network).reversed() {
             let check = try iptables(["-t", rule.table, "-C", rule.chain] + rule.spec)
             if check.status == 0 { continue }
             let insert = rule.table == "filter" ? ["-t", rule.table, "-I", rule.chain, "1"] : ["-t", rule.table, "-A", rule.chain]
@@ -54,6 +65,6 @@ public enum HostFirewall {
         let candidates: [String] = ["/usr/sbin/iptables", "/sbin/iptables", "/usr/bin/iptables"]
         let binary = candidates.first { access($0, X_OK) == 0 }
         guard let binary else { throw NetworkError("iptables not found (Debian: apt-get install iptables)") }
-        return try PluginProcess.run([binary, "-w"] + arguments, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], input: [])
+        return try PluginProcess.run([binary, "-w", "10"] + arguments, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], input: [])
     }
 }

@@ -45,6 +45,9 @@ public struct IPv4Subnet: Hashable, Sendable, CustomStringConvertible {
         guard parts.count == 2, let address = IPv4Address(parts[0]), let prefix = Int(parts[1]), (0...32).contains(prefix) else {
             throw NetworkError("invalid subnet \(text): expected an IPv4 CIDR such as 10.89.0.0/24")
         }
+        guard prefix <= 30 else {
+            throw NetworkError("invalid subnet \(text): a /\(prefix) leaves no address for a container beside the gateway")
+        }
         guard address.value & ~Self.mask(prefix) == 0 else {
             throw NetworkError("invalid subnet \(text): it has host bits set (did you mean \(IPv4Subnet(network: address, prefix: prefix))?)")
         }

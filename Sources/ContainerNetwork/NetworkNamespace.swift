@@ -33,7 +33,11 @@ public enum NetworkNamespace {
         }
         // Back to where we were; without this the thread would stay in the empty namespace.
         guard berth_setns(original, CLONE_NEWNET) == 0 else {
-            throw NetworkError("return to the host's network namespace", SysError("setns"))
+            // Not an error to report and carry on from: every later plugin and iptables call of
+            // this thread would act inside the container's namespace. Stop here.
+            let message = "berth: cannot return to the host's network namespace: \(SysError("setns"))\n"
+            _ = message.withCString { write(2, $0, strlen($0)) }
+            abort()
         }
         if let failure {
             _ = unlink(path)

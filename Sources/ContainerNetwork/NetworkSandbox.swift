@@ -91,6 +91,13 @@ public enum NetworkSandbox {
         return attachment
     }
 
+    /// Saves what the engine learnt after the ADD (whether DNS answers for it).
+    public static func update(_ attachment: NetworkAttachment, recordDirectory: String) throws(NetworkError) {
+        let lock = try lockRecords(recordDirectory)
+        defer { FS.close(lock) }
+        try save(attachment, in: recordDirectory)
+    }
+
     /// Runs the DEL of one attachment and forgets it.
     public static func detach(_ attachment: NetworkAttachment, recordDirectory: String) {
         guard let lock = try? lockRecords(recordDirectory) else { return }
@@ -102,16 +109,16 @@ public enum NetworkSandbox {
     /// Every attachment of the container, then its namespace: what stop, rm and a crashed
     /// container's cleanup run. Safe to run twice, or after a reboot (DEL releases the leases).
     public static func tearDown(recordDirectory: String, netns: String, each: (NetworkAttachment) -> Void = { _ in }) {
-        let all = attachments(in: recordDirectory)
-        if !all.isEmpty, let lock = try? lockRecords(recordDirectory) {
-            for attachment in attachments(in: recordDirectory).reversed() {
-                runDelete(attachment)
-                _ = unlink(recordPath(recordDirectory, attachment.network))
-                each(attachment)
-            }
-            FS.close(lock)
+        let lock = FS.exists(recordDirectory) ? try? lockRecords(recordDirectory) : nil
+        for attachment in attachments(in: recordDirectory).reversed() {
+            // Names first: a kill -9 after the record is gone must not leave a name pointing at an
+            // address the next container may get.
+            each(attachment)
+            runDelete(attachment)
+            _ = unlink(recordPath(recordDirectory, attachment.network))
         }
         NetworkNamespace.remove(at: netns)
+        if let lock { FS.close(lock) }
     }
 
     public static func attachments(in recordDirectory: String) -> [NetworkAttachment] {
@@ -151,11 +158,38 @@ public enum NetworkSandbox {
         do {
             try FS.mkdirAll(directory, mode: 0o700)
             let fd = try FS.open(directory + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, mode: 0o600)
-            while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+            // Bounded: the holder runs plugins that are themselves killed after two minutes.
+            let deadline = monotonicSeconds() + 150
+            while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                guard errno == EWOULDBLOCK || errno == EINTR, monotonicSeconds() < deadline else {
+                    let error = SysError("flock", directory + "/.lock")
+                    FS.close(fd)
+                    throw error
+                }
+                usleep(5_000)
+            }
             return fd
         } catch {
             throw NetworkError("lock \(directory)", error)
         }
+    }
+
+    /// Whether a host process already listens on the port (the bind a docker-proxy would make).
+    public static func portIsFree(_ port: Int, proto: String, hostIP: String) -> Bool {
+        let type = proto == "udp" ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue)
+        let fd = socket(AF_INET, type | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return true }
+        defer { FS.close(fd) }
+        var one: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = (IPv4Address(hostIP)?.value ?? 0).bigEndian
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return bound == 0 || errno != EADDRINUSE
     }
 
     /// A host port nobody uses now, for `-p 80` and `-P` (the kernel's choice from its ephemeral range).

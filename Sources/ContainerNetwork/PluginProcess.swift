@@ -21,12 +21,22 @@ struct PluginProcess {
         var stdout: Int32
         var stderr: Int32
 
-        func wait() -> Output {
+        /// Reads its output until it ends; a plugin still running after `timeout` seconds (a hung
+        /// netlink call, a stuck lock) is killed, so no command waits forever.
+        func wait(timeout: Double = 120) -> Output {
             var out: [UInt8] = [], err: [UInt8] = []
             var open: [Int32] = [stdout, stderr]
+            let deadline = monotonicSeconds() + timeout
+            var killed = false
             while !open.isEmpty {
                 var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-                if poll(&fds, nfds_t(fds.count), -1) < 0 {
+                let left = deadline - monotonicSeconds()
+                if left <= 0 && !killed {
+                    Glibc.kill(pid, SIGKILL)
+                    killed = true
+                    err += Array("killed after \(Int(timeout)) s".utf8)
+                }
+                if poll(&fds, nfds_t(fds.count), killed ? -1 : Int32(min(left * 1000 + 1, 60_000))) < 0 {
                     if errno == EINTR { continue }
                     break
                 }
@@ -97,4 +107,10 @@ struct PluginProcess {
         FS.close(stdinPipe[1])
         return Running(pid: pid, stdout: stdoutPipe[0], stderr: stderrPipe[0])
     }
+}
+
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }

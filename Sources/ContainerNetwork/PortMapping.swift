@@ -7,6 +7,8 @@ public struct PortMapping: Codable, Sendable, Equatable, Hashable {
     public var containerPort: Int
     /// `tcp`, `udp` or `sctp`.
     public var proto: String
+    /// `-p 8000-8010:80`: the host port is the first free one of this range, chosen at start.
+    public var hostPortRange: ClosedRange<Int>?
 
     public init(hostIP: String = "", hostPort: Int, containerPort: Int, proto: String = "tcp") {
         self.hostIP = hostIP
@@ -51,13 +53,21 @@ public struct PortMapping: Codable, Sendable, Equatable, Hashable {
         guard !containerPart.isEmpty else { throw NetworkError("no port specified: \(spec)<empty>") }
         let containerRange = try range(containerPart, what: "containerPort")
         let hostRange = hostPart.isEmpty ? nil : try range(hostPart, what: "hostPort")
-        if let hostRange, hostRange.count != containerRange.count, hostRange.count != 1 {
+        // Docker's rules: ranges of equal length map port to port; one container port with a host
+        // range takes a free port of that range at start; anything else is refused.
+        if let hostRange, containerRange.count > 1, hostRange.count != containerRange.count {
             throw NetworkError("invalid ranges specified for container and host Ports: \(containerPart) and \(hostPart)")
         }
         return containerRange.enumerated().map { index, port in
-            let host: Int
-            if let hostRange { host = hostRange.count == 1 ? hostRange.lowerBound : hostRange.lowerBound + index } else { host = 0 }
-            return PortMapping(hostIP: hostIP, hostPort: host, containerPort: port, proto: proto)
+            var mapping = PortMapping(hostIP: hostIP, hostPort: 0, containerPort: port, proto: proto)
+            if let hostRange {
+                if containerRange.count == 1 && hostRange.count > 1 {
+                    mapping.hostPortRange = hostRange
+                } else {
+                    mapping.hostPort = hostRange.lowerBound + index
+                }
+            }
+            return mapping
         }
     }
 

@@ -112,6 +112,9 @@ extension Engine {
         }
         let id = container.id
         let runDir = runDirectory(id)
+        // The previous run's supervisor may still be finishing (its network DELs, its last state
+        // save, as right after `stop` in a `restart`): the new run must not overlap it.
+        waitForSupervisorToFinish(container)
         do {
             try FS.mkdirAll(runDir, mode: 0o700)
             _ = unlink(runDir + "/" + SupervisorConfig.stopRequestName)
@@ -253,7 +256,7 @@ extension Engine {
     /// /etc/hostname, /etc/hosts and /etc/resolv.conf as Docker writes them for a container: its
     /// own addresses and `--add-host` entries in hosts; on a bridge network the network's DNS server
     /// (the gateway, where ContainerDNS answers container names) as the nameserver.
-    func writeEtcFiles(_ container: Container, attachments: [NetworkAttachment]) throws(EngineError) -> [String: String] {
+    func writeEtcFiles(_ container: Container, attachments: [NetworkAttachment], hostsInPlace: Bool = false) throws(EngineError) -> [String: String] {
         let dir = containerDirectory(container.id)
         let hostname = container.options.hostname ?? container.shortID
         var hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
@@ -266,7 +269,7 @@ extension Engine {
             guard let first = words.first else { continue }
             switch first {
             case "nameserver" where words.count > 1: nameservers.append(words[1])
-            case "search", "domain": search += words.dropFirst()
+            case "search", "domain": search = Array(words.dropFirst())  // the last one wins, as in glibc
             case "options": options += words.dropFirst()
             default: break
             }
@@ -297,6 +300,13 @@ extension Engine {
             if let ip = attachment.ipAddress { hosts += "\(ip)\t\(hostname)\n" }
         }
         do {
+            if hostsInPlace {
+                // A running container has the file bind-mounted: a rename would not reach it.
+                let fd = try FS.open(dir + "/hosts", O_WRONLY | O_TRUNC | O_CLOEXEC)
+                defer { FS.close(fd) }
+                try FS.write(fd, Array(hosts.utf8))
+                return [:]
+            }
             try FS.writeFileAtomically(dir + "/hostname", Array((hostname + "\n").utf8), mode: 0o644)
             try FS.writeFileAtomically(dir + "/hosts", Array(hosts.utf8), mode: 0o644)
             try FS.writeFileAtomically(dir + "/resolv.conf", Array(resolv.utf8), mode: 0o644)
@@ -308,7 +318,7 @@ extension Engine {
 
     /// `network connect` of a running container: its hosts file gains the new address.
     func rewriteHosts(_ container: Container, attachments: [NetworkAttachment]) throws(EngineError) {
-        _ = try writeEtcFiles(container, attachments: attachments)
+        _ = try writeEtcFiles(container, attachments: attachments, hostsInPlace: true)
     }
 
     /// The namespace the container joins: its own (bridge networks), another container's
@@ -477,6 +487,19 @@ extension Engine {
         }
     }
 
+    /// A supervisor whose container has ended is doing its teardown (network DELs, unmount, the
+    /// last state save): let it finish rather than cut it short or run beside it. Bounded, since a
+    /// plugin could hang; a stuck one is then killed by `rm`.
+    func waitForSupervisorToFinish(_ container: Container) {
+        var state = ContainerRunState.load(statePath(container.id))
+        guard let first = state, first.supervisorAlive, !first.containerAlive else { return }
+        let deadline = Clock.monotonicSeconds() + 15
+        while Clock.monotonicSeconds() < deadline, let current = state, current.supervisorAlive, !current.containerAlive {
+            usleep(2_000)
+            state = ContainerRunState.load(statePath(container.id))
+        }
+    }
+
     // MARK: - Remove
 
     /// `rm`: a stopped container's directories, mounts and record; `force` kills a running one first.
@@ -493,15 +516,8 @@ extension Engine {
             _ = waitForExit(container, seconds: 10)
         }
         // A supervisor still finishing up (or one killed -9) must not outlive the record.
-        var state = ContainerRunState.load(statePath(container.id))
-        if let current = state, current.supervisorAlive, !current.containerAlive {
-            // Let it finish its own teardown (the network DEL, the unmount) rather than cut it short.
-            let deadline = Clock.monotonicSeconds() + 2
-            while Clock.monotonicSeconds() < deadline, state?.supervisorAlive == true {
-                usleep(2_000)
-                state = ContainerRunState.load(statePath(container.id))
-            }
-        }
+        waitForSupervisorToFinish(container)
+        let state = ContainerRunState.load(statePath(container.id))
         if let state, state.supervisorAlive {
             _ = Glibc.kill(state.supervisorPid, SIGKILL)
         }
@@ -510,11 +526,12 @@ extension Engine {
         }
         try? runtime.delete(id: container.id, force: true)
         tearDownNetworking(container.id)
-        networkRecords.removeEndpoints(containerID: container.id)
         unmountRootfs(container.id)
         FS.removeAll(runDirectory(container.id))
         FS.removeAll(containerDirectory(container.id))
         try containers.remove(id: container.id)
+        // After the container's row: a kill -9 between the two leaves only rows no query sees.
+        networkRecords.removeEndpoints(containerID: container.id)
         recordEvent(container, "destroy")
     }
 

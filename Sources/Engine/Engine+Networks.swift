@@ -129,13 +129,24 @@ extension Engine {
         if Self.predefinedNetworks.contains(network.name) {
             throw .conflict("\(network.name) is a pre-defined network and cannot be removed")
         }
-        try networkRecords.remove(network)
+        // Refused while in use; then the host's state goes first and the record last, so a kill -9
+        // in between leaves a record a later `network rm` finishes.
+        if try !networkRecords.containerIDs(networkID: network.id).isEmpty {
+            throw .conflict("error while removing network: network \(network.name) id \(network.id) has active endpoints")
+        }
         HostFirewall.remove(network, marker: firewallMarker(network))
         if Self.bridgeExists(network.bridge) {
-            _ = try? PluginProcessRunner.run(["/sbin/ip", "link", "delete", network.bridge, "type", "bridge"])
+            guard let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first(where: { access($0, X_OK) == 0 }) else {
+                throw .system("remove bridge \(network.bridge): ip not found (Debian: apt-get install iproute2)")
+            }
+            let status = (try? PluginProcessRunner.run([ip, "link", "delete", network.bridge, "type", "bridge"])) ?? -1
+            if status != 0 && Self.bridgeExists(network.bridge) {
+                throw .system("remove bridge \(network.bridge) of network \(network.name): ip exited with \(status)")
+            }
         }
         FS.removeAll(network.ipamDirectory + "/" + network.name)
         DNSControl.removeNetwork(dnsDirectory, network)
+        try networkRecords.remove(network)
     }
 
     /// `network prune`: every user network no container is connected to.
@@ -175,9 +186,9 @@ extension Engine {
         let current = status(container)
         guard current.isRunning, NetworkNamespace.exists(at: netnsPath(container.id)) else { return }
         do {
-            let attachment = try attach(container, network, endpoint: endpoint, ports: [], ifname: "eth\(endpoint.position)")
+            _ = try attach(container, network, endpoint: endpoint, ports: [], ifname: "eth\(endpoint.position)")
+            // The running container sees its new address in /etc/hosts (rewritten in place: it is bind-mounted).
             try? rewriteHosts(container, attachments: NetworkSandbox.attachments(in: networkRecordDirectory(container.id)))
-            _ = attachment
         } catch {
             _ = try? networkRecords.disconnect(containerID: container.id, networkID: network.id)
             throw error
@@ -190,8 +201,8 @@ extension Engine {
         }
         let directory = networkRecordDirectory(container.id)
         if let attachment = NetworkSandbox.attachments(in: directory).first(where: { $0.network.id == network.id }) {
-            NetworkSandbox.detach(attachment, recordDirectory: directory)
             DNSControl.withdraw(dnsDirectory, attachment)
+            NetworkSandbox.detach(attachment, recordDirectory: directory)
         }
     }
 
@@ -220,6 +231,13 @@ extension Engine {
         }
         var attachments: [NetworkAttachment] = []
         var loopbackDone = false
+        // Two containers starting at once must not both take the same host port.
+        var portsLock: Int32 = -1
+        if !container.options.net.publish.isEmpty || container.options.net.publishAll {
+            portsLock = (try? FS.open(runRoot + "/networks/ports.lock", O_RDWR | O_CREAT | O_CLOEXEC, mode: 0o600)) ?? -1
+            if portsLock >= 0 { while flock(portsLock, LOCK_EX) != 0 && errno == EINTR {} }
+        }
+        defer { if portsLock >= 0 { FS.close(portsLock) } }
         do throws(EngineError) {
             let ports = try publishedPorts(container)
             for (index, endpoint) in endpoints.enumerated() {
@@ -246,6 +264,7 @@ extension Engine {
                                                        recordDirectory: networkRecordDirectory(container.id))
             var published = attachment
             published.dnsServer = DNSControl.publish(dnsDirectory, attachment, container: container)
+            try NetworkSandbox.update(published, recordDirectory: networkRecordDirectory(container.id))
             return published
         } catch {
             throw .system("failed to attach \(container.name) to network \(network.name): \(error.message)")
@@ -265,11 +284,36 @@ extension Engine {
                 }
             }
         }
-        for index in ports.indices where ports[index].hostPort == 0 {
-            guard let free = NetworkSandbox.freePort(proto: ports[index].proto) else {
-                throw .system("no free host port for \(ports[index].containerKey)")
+        // What other containers publish (DNAT holds no socket, so the kernel cannot tell us).
+        var taken = Set<String>()
+        if let ids = try? FS.list(path: root + "/containers") {
+            for id in ids where id != container.id {
+                for attachment in NetworkSandbox.attachments(in: networkRecordDirectory(id)) {
+                    for port in attachment.ports { taken.insert("\(port.proto)/\(port.hostPort)") }
+                }
             }
-            ports[index].hostPort = free
+        }
+        for index in ports.indices {
+            let port = ports[index]
+            if port.hostPort != 0 {
+                let shown = "\(port.hostIP.isEmpty ? "0.0.0.0" : port.hostIP):\(port.hostPort)"
+                if taken.contains("\(port.proto)/\(port.hostPort)") || !NetworkSandbox.portIsFree(port.hostPort, proto: port.proto, hostIP: port.hostIP) {
+                    throw .conflict("driver failed programming external connectivity on endpoint \(container.name): Bind for \(shown) failed: port is already allocated")
+                }
+            } else if let range = port.hostPortRange {
+                guard let free = range.first(where: { !taken.contains("\(port.proto)/\($0)") && NetworkSandbox.portIsFree($0, proto: port.proto, hostIP: port.hostIP) }) else {
+                    throw .conflict("driver failed programming external connectivity on endpoint \(container.name): no free host port in \(range.lowerBound)-\(range.upperBound) for \(port.containerKey)")
+                }
+                ports[index].hostPort = free
+            } else {
+                var free: Int?
+                for _ in 0..<16 {
+                    if let candidate = NetworkSandbox.freePort(proto: port.proto), !taken.contains("\(port.proto)/\(candidate)") { free = candidate; break }
+                }
+                guard let free else { throw .system("no free host port for \(port.containerKey)") }
+                ports[index].hostPort = free
+            }
+            taken.insert("\(port.proto)/\(ports[index].hostPort)")
         }
         return ports
     }

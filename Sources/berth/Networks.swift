@@ -305,7 +305,7 @@ struct Port: BerthCommand {
         var wanted: (port: Int, proto: String)?
         if let privatePort {
             let parts = privatePort.split(separator: "/").map(String.init)
-            guard let port = Int(parts[0]) else {
+            guard let first = parts.first, let port = Int(first) else {
                 printError("Error: invalid port (\(privatePort)): invalid syntax")
                 throw ExitCode(1)
             }

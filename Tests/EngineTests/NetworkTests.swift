@@ -396,4 +396,63 @@ struct NetworkTests {
         let ourOne = try berth.callAnyway(["port", "nosuch"])
         #expect(ourOne.status != 0)
     }
+
+    /// Docker's isolation: containers on different networks cannot reach each other (nor ask the
+    /// other network's DNS server); on the same network they can.
+    @Test func networksAreIsolatedFromEachOther() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        try berth.call("network", "create", "--subnet", "10.86.250.0/24", "east")
+        try berth.call("network", "create", "--subnet", "10.86.251.0/24", "west")
+        let web = try startWeb(berth, ["--name", "eastweb", "--network", "east"])
+        let ip = try berth.inspect(web, "{{.NetworkSettings.Networks.east.IPAddress}}")
+        #expect(try waitFor {
+            try berth.callAnyway(["run", "--rm", "--network", "east", "busybox:test", "wget", "-qO-", "-T", "2", "http://\(ip)/"]).stdout == "hello from berth\n"
+        })
+        let across = try berth.callAnyway(["run", "--rm", "--network", "west", "busybox:test", "wget", "-qO-", "-T", "2", "http://\(ip)/"])
+        #expect(across.status != 0 && across.stdout.isEmpty, "west reached east's container: \(across.stdout)")
+        // east's DNS server refuses a question from west's subnet.
+        let asked = try berth.callAnyway(["run", "--rm", "--network", "west", "busybox:test", "nslookup", "eastweb", "10.86.250.1"])
+        #expect(!asked.stdout.contains(ip), "\(asked.stdout)")
+    }
+
+    @Test func aHostPortIsPublishedOnce() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let port = freePort()
+        try berth.call("run", "-d", "--name", "first", "-p", "\(port):80", "busybox:test", "sleep", "60")
+        let second = try berth.callAnyway(["run", "-d", "--name", "second", "-p", "\(port):80", "busybox:test", "sleep", "60"])
+        #expect(second.status == 125)
+        #expect(second.stderr.contains("Bind for 0.0.0.0:\(port) failed: port is already allocated"), "\(second.stderr)")
+        // A port a host process listens on is refused too.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        let busy = freePort()
+        address.sin_port = UInt16(busy).bigEndian
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        listen(listener, 1)
+        let third = try berth.callAnyway(["run", "--rm", "-p", "\(busy):80", "busybox:test", "true"])
+        #expect(third.status == 125 && third.stderr.contains("port is already allocated"))
+        // A range for one port takes the first free one of it.
+        let pooled = try berth.call("run", "-d", "-p", "\(port)-\(port + 1):80", "busybox:test", "sleep", "60").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try berth.call("port", pooled, "80") == "0.0.0.0:\(port + 1)\n")
+    }
+
+    @Test func systemPruneRemovesStoppedContainersAndUnusedNetworks() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        try berth.call("network", "create", "unused")
+        try berth.call("network", "create", "kept")
+        try berth.call("run", "-d", "--name", "alive", "--network", "kept", "busybox:test", "sleep", "60")
+        let dead = try berth.call("run", "-d", "--network", "kept", "-p", "\(freePort()):80", "busybox:test", "true").trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try berth.call("wait", dead)
+        let out = try berth.call("system", "prune", "-f")
+        #expect(out.contains("Deleted Containers:\n\(dead)\n"))
+        #expect(out.contains("Deleted Networks:\nunused\n"))
+        #expect(!out.contains("kept"))
+        #expect(lines(try berth.call("network", "ls", "--format", "{{.Name}}")) == ["bridge", "host", "kept", "none"])
+        #expect(try berth.call("ps", "-a", "--format", "{{.Names}}") == "alive\n")
+    }
 }

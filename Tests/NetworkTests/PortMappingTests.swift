@@ -10,10 +10,15 @@ struct PortMappingTests {
         ("127.0.0.1::80", [PortMapping(hostIP: "127.0.0.1", hostPort: 0, containerPort: 80)]),
         ("0.0.0.0:81:80", [PortMapping(hostPort: 81, containerPort: 80)]),
         ("8000-8001:80-81/tcp", [PortMapping(hostPort: 8000, containerPort: 80), PortMapping(hostPort: 8001, containerPort: 81)]),
-        ("9000:80-81", [PortMapping(hostPort: 9000, containerPort: 80), PortMapping(hostPort: 9000, containerPort: 81)]),
     ])
     func parses(_ spec: String, _ expected: [PortMapping]) throws {
         #expect(try PortMapping.parse(spec) == expected)
+    }
+
+    @Test func aHostRangeForOnePortIsAPool() throws {
+        let parsed = try PortMapping.parse("8000-8010:80")
+        #expect(parsed.count == 1)
+        #expect(parsed.first?.hostPort == 0 && parsed.first?.hostPortRange == 8000...8010)
     }
 
     @Test(arguments: [
@@ -23,6 +28,7 @@ struct PortMappingTests {
         ("8000-8002:80-81", "invalid ranges specified for container and host Ports: 80-81 and 8000-8002"),
         ("70000:80", "invalid hostPort: 70000"),
         ("1:2:3:4", "invalid port format: 1:2:3:4"),
+        ("9000:80-81", "invalid ranges specified for container and host Ports: 80-81 and 9000"),
     ])
     func refuses(_ spec: String, _ message: String) {
         #expect(throws: NetworkError.self) { try PortMapping.parse(spec) }
