@@ -136,7 +136,8 @@ extension Engine {
         }
         HostFirewall.remove(network, marker: firewallMarker(network))
         if Self.bridgeExists(network.bridge) {
-            guard let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first(where: { access($0, X_OK) == 0 }) else {
+            let candidates: [String] = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
+            guard let ip = candidates.first(where: { access($0, X_OK) == 0 }) else {
                 throw .system("remove bridge \(network.bridge): ip not found (Debian: apt-get install iproute2)")
             }
             let status = (try? PluginProcessRunner.run([ip, "link", "delete", network.bridge, "type", "bridge"])) ?? -1
