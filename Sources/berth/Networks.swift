@@ -179,21 +179,7 @@ struct NetworkInspect: BerthCommand {
 
     func execute() async throws {
         let engine = try GlobalOptions.engine()
-        var values: [TemplateValue] = []
-        var failed = false
-        for name in networks {
-            do { values.append(networkInspectValue(try engine.network(name), engine: engine)) } catch {
-                printError("Error response from daemon: " + describe(error))
-                failed = true
-            }
-        }
-        do {
-            printBlock(try InspectFormatter.render(values, format: format == "json" ? nil : format))
-        } catch {
-            printError("template parsing error: \(error)")
-            throw ExitCode(1)
-        }
-        if failed { throw ExitCode(1) }
+        try inspectEach(networks, format: format) { name in networkInspectValue(try engine.network(name), engine: engine) }
     }
 }
 

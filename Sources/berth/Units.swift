@@ -1,3 +1,6 @@
+import ArgumentParser
+import TextTemplate
+
 /// Sizes and durations in the words Docker prints them (go-units' HumanSize and HumanDuration).
 
 /// Decimal units with three significant digits: 4261000 → "4.26MB", 1234 → "1.23kB".
@@ -51,4 +54,24 @@ func humanDuration(_ seconds: Double) -> String {
 /// Prints text that may or may not end in a newline, ending it with exactly one.
 func printBlock(_ text: String) {
     print(text.hasSuffix("\n") ? text : text + "\n", terminator: "")
+}
+
+/// `volume inspect`, `network inspect` …: each name looked up and shown through `--format`; a name
+/// that fails is reported as the daemon reports it, and the command then exits 1.
+func inspectEach(_ names: [String], format: String?, _ value: (String) throws -> TemplateValue) throws {
+    var values: [TemplateValue] = []
+    var failed = false
+    for name in names {
+        do { values.append(try value(name)) } catch {
+            printError("Error response from daemon: " + describe(error))
+            failed = true
+        }
+    }
+    do {
+        printBlock(try InspectFormatter.render(values, format: format == "json" ? nil : format))
+    } catch {
+        printError("template parsing error: \(error)")
+        throw ExitCode(1)
+    }
+    if failed { throw ExitCode(1) }
 }

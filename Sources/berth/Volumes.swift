@@ -189,21 +189,7 @@ struct VolumeInspect: BerthCommand {
 
     func execute() async throws {
         let engine = try GlobalOptions.engine()
-        var values: [TemplateValue] = []
-        var failed = false
-        for name in volumes {
-            do { values.append(volumeInspectValue(try engine.volume(name))) } catch {
-                printError("Error response from daemon: " + describe(error))
-                failed = true
-            }
-        }
-        do {
-            printBlock(try InspectFormatter.render(values, format: format == "json" ? nil : format))
-        } catch {
-            printError("template parsing error: \(error)")
-            throw ExitCode(1)
-        }
-        if failed { throw ExitCode(1) }
+        try inspectEach(volumes, format: format) { name in volumeInspectValue(try engine.volume(name)) }
     }
 }
 
