@@ -159,7 +159,9 @@ struct ManageTests {
     @Test func statsNoStreamShowsUsage() throws {
         let berth = try BerthEngine()
         defer { berth.remove() }
-        try berth.call("run", "-d", "--name", "st", "-m", "100m", "busybox:test", "sh", "-c", "while true; do :; done")
+        // No network for the busy one: its NET I/O is exactly 0B / 0B (a bridged one sees the
+        // kernel's own IPv6 chatter).
+        try berth.call("run", "-d", "--name", "st", "--network", "none", "-m", "100m", "busybox:test", "sh", "-c", "while true; do :; done")
         try berth.call("run", "-d", "--name", "idle", "busybox:test", "sleep", "300")
         let table = try berth.call("stats", "--no-stream")
         let lines = table.split(separator: "\n")
@@ -178,6 +180,8 @@ struct ManageTests {
         #expect(used.hasSuffix("KiB") || used.hasSuffix("MiB"), "implausible usage \(used)")
         #expect(fields[4] == "0B / 0B")
         #expect(fields[5] == "1")
+        let bridged = try berth.call("stats", "--no-stream", "--format", "{{.NetIO}}", "idle").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(bridged.wholeMatch(of: /[0-9.]+[kMG]?B \/ [0-9.]+[kMG]?B/) != nil, "\(bridged)")
         let json = try berth.call("stats", "--no-stream", "--format", "{{json .}}", "idle")
         #expect(json.hasPrefix("{\"BlockIO\":"), "\(json)")
         #expect(json.contains("\"Name\":\"idle\"") && json.contains("\"PIDs\":\"1\""))
