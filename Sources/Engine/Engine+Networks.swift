@@ -241,8 +241,9 @@ extension Engine {
         defer { if portsLock >= 0 { FS.close(portsLock) } }
         do throws(EngineError) {
             let ports = try publishedPorts(container)
+            let networks = try networkRecords.all()
             for (index, endpoint) in endpoints.enumerated() {
-                guard let network = try networkRecords.all().first(where: { $0.id == endpoint.networkID }) else {
+                guard let network = networks.first(where: { $0.id == endpoint.networkID }) else {
                     throw EngineError.notFound("network \(endpoint.networkID) not found")
                 }
                 attachments.append(try attach(container, network, endpoint: endpoint, ports: index == 0 ? ports : [], ifname: "eth\(index)"))
