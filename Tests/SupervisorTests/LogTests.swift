@@ -477,7 +477,9 @@ private final class Flag: @unchecked Sendable {
             }
             trap cleanup EXIT
             echo '{}' > $D/daemon.json
-            dockerd --config-file $D/daemon.json --data-root $D/data --exec-root $ER --pidfile $PF -H unix://$SOCK \
+            # --bridge none makes dockerd delete any docker0 it sees; in a network namespace of its
+            # own it cannot take the bridge of another dockerd (tests/engines/docker.sh) running now.
+            unshare --net dockerd --config-file $D/daemon.json --data-root $D/data --exec-root $ER --pidfile $PF -H unix://$SOCK \
               --bridge none --iptables=false --ip-masq=false --exec-opt native.cgroupdriver=cgroupfs \
               --cgroup-parent /berth-logtests-docker >$D/dockerd.log 2>&1 &
             wait_for 60 dk version >/dev/null || { tail $D/dockerd.log; exit 1; }

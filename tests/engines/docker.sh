@@ -49,7 +49,7 @@ teardown() {
   for root in "$EXEC_ROOT"/runtime-*/moby; do reap_runtime_root "$RUNTIME" "$root"; done
   unmount_under "$WORK"
   unmount_under "$EXEC_ROOT"
-  restore_host_network "$WORK/hostnet" docker0
+  restore_host_network "$WORK/hostnet" docker0 "DOCKER|docker0"
   rmdir /sys/fs/cgroup/*/"${CGROUP_PARENT#/}"/* /sys/fs/cgroup/*/"${CGROUP_PARENT#/}" 2>/dev/null || true
   rm -rf "$WORK" "$EXEC_ROOT" "$SOCK" "$PIDFILE"
 }
@@ -67,11 +67,14 @@ RT=$(logged_runtime "$RUNTIME" "$WORK/bin")
 # here: it creates docker0 and iptables rules, which teardown removes again.
 echo '{}' >"$WORK/daemon.json"
 net_flags=()
-if [ "$NETWORK" = none ]; then net_flags=(--bridge none --iptables=false --ip-masq=false); fi
+netns_wrap=()
+# --bridge none makes dockerd delete any docker0 on the host, another dockerd's too: in that mode
+# it gets a network namespace of its own (it needs none of the host's interfaces then).
+if [ "$NETWORK" = none ]; then net_flags=(--bridge none --iptables=false --ip-masq=false); netns_wrap=(unshare --net); fi
 snapshot_host_network "$WORK/hostnet"
 # DOCKER_EXTRA_FLAGS: more dockerd flags, split on spaces (e.g. "--debug").
 # shellcheck disable=SC2086
-dockerd \
+"${netns_wrap[@]}" dockerd \
   --config-file "$WORK/daemon.json" \
   --data-root "$WORK/data" \
   --exec-root "$EXEC_ROOT" \

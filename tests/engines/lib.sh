@@ -127,45 +127,47 @@ reap_runtime_root() {
 
 # ---- host network state ---------------------------------------------------------------------------
 
-# Engines with bridge networking change the host: a bridge (docker0, cni-podman0), iptables chains
-# and NAT rules, net.ipv4.ip_forward=1 and, for Docker, FORWARD's policy DROP. We snapshot that
-# before the engine starts and put it back after it stopped. The snapshot lives in the engine's
-# work dir, so a run that was killed is undone by the next run's stale cleanup.
+# Engines with bridge networking change the host: a bridge (docker0, the CNI bridge), iptables
+# chains and NAT rules, net.ipv4.ip_forward=1 and, for Docker, FORWARD's policy DROP. We snapshot
+# that before the engine starts and take the engine's part out again after it stopped. Only the
+# engine's part: Berth's own tests make bridges and rules at the same time, and putting a whole
+# table back from the snapshot would wipe theirs. The snapshot lives in the engine's work dir, so
+# a run that was killed is undone by the next run's stale cleanup.
 
-# snapshot_host_network FILE_PREFIX: writes FILE_PREFIX.{ip_forward,iptables} unless already there
+# snapshot_host_network FILE_PREFIX: writes FILE_PREFIX.{ip_forward,filter,nat} unless already there
 # (an existing snapshot is from a killed run and shows the state before that run).
 snapshot_host_network() {
-  local p=$1
+  local p=$1 t
   [ -e "$p.ip_forward" ] && return 0
   mkdir -p "$(dirname "$p")"
-  if command -v iptables-save >/dev/null; then iptables-save >"$p.iptables" 2>/dev/null || true; fi
+  if command -v iptables >/dev/null; then
+    for t in filter nat; do iptables -w 10 -t "$t" -S >"$p.$t" 2>/dev/null || true; done
+  fi
   cat /proc/sys/net/ipv4/ip_forward >"$p.ip_forward"
 }
 
-# restore_host_network FILE_PREFIX BRIDGE...: if there is a snapshot, deletes the named bridges
-# (the engine's own: docker0, cni-podman0), restores the filter and nat tables and ip_forward from
-# it, and removes it.
+# restore_host_network FILE_PREFIX BRIDGE PATTERN: if there is a snapshot, deletes the engine's
+# bridge, every rule and chain added since the snapshot whose text matches PATTERN (an ERE naming
+# the engine's chains, bridge or subnet), puts back the built-in chains' policies, and ip_forward.
 restore_host_network() {
-  local p=$1 t chain
-  shift
+  local p=$1 bridge=$2 pattern=$3 t line chain
   [ -e "$p.ip_forward" ] || return 0
-  for t in "$@"; do ip link del "$t" 2>/dev/null || true; done
-  if [ -e "$p.iptables" ] && command -v iptables >/dev/null; then
+  ip link del "$bridge" 2>/dev/null || true
+  if command -v iptables >/dev/null; then
     for t in filter nat; do
-      if grep -qx "\*$t" "$p.iptables"; then
-        # Restore just this table from the snapshot (iptables-restore replaces a table it is given).
-        awk -v t="*$t" '$0 == t { on = 1 } on { print } on && /^COMMIT/ { on = 0 }' "$p.iptables" | iptables-restore
-      else
-        iptables -t "$t" -F 2>/dev/null || true
-        iptables -t "$t" -X 2>/dev/null || true
-        for chain in $(iptables -t "$t" -S 2>/dev/null | awk '$1 == "-P" { print $2 }'); do
-          iptables -t "$t" -P "$chain" ACCEPT
-        done
-      fi
+      [ -e "$p.$t" ] || continue
+      # Rules first (a chain goes only once nothing jumps to it), newest first.
+      iptables -w 10 -t "$t" -S 2>/dev/null | grep '^-A ' | grep -E -- "$pattern" | grep -vxF -f "$p.$t" | tac |
+        while IFS= read -r line; do eval "iptables -w 10 -t $t -D ${line#-A }" 2>/dev/null || true; done
+      for chain in $(iptables -w 10 -t "$t" -S 2>/dev/null | grep '^-N ' | grep -vxF -f "$p.$t" | awk '{ print $2 }' | grep -E -- "$pattern"); do
+        iptables -w 10 -t "$t" -F "$chain" 2>/dev/null || true
+        iptables -w 10 -t "$t" -X "$chain" 2>/dev/null || true
+      done
+      grep '^-P ' "$p.$t" | while read -r _ chain policy; do iptables -w 10 -t "$t" -P "$chain" "$policy" 2>/dev/null || true; done
     done
   fi
   cat "$p.ip_forward" >/proc/sys/net/ipv4/ip_forward
-  rm -f "$p.iptables" "$p.ip_forward"
+  rm -f "$p.filter" "$p.nat" "$p.iptables" "$p.ip_forward"
 }
 
 # ---- the runtime under test -----------------------------------------------------------------------

@@ -21,6 +21,7 @@ RUNROOT=/run/berth-test-podman           # --runroot and --tmpdir: conmon pid fi
 IMAGE=localhost/berth-test/busybox:latest
 TIMEOUT=${CMD_TIMEOUT:-60}
 NETWORK=${PODMAN_NETWORK:-bridge}        # "none": containers get no network (netns = "none")
+PODMAN_BRIDGE=berth-pmsh0                # not cni-podman0: Berth's Podman peer tests may be using that one now
 
 [ "$(id -u)" = 0 ] || fail "run as root"
 for cmd in podman conmon script tar; do command -v "$cmd" >/dev/null || fail "missing $cmd (see README.md)"; done
@@ -46,7 +47,7 @@ teardown() {
   reap_runtime_root "$RUNTIME" "" "$WORK/"
   unmount_under "$WORK"
   unmount_under "$RUNROOT"
-  restore_host_network "$WORK/hostnet" cni-podman0
+  restore_host_network "$WORK/hostnet" "$PODMAN_BRIDGE" "$PODMAN_BRIDGE|10\.89\.254\."
   rmdir /sys/fs/cgroup/*/libpod_parent/* /sys/fs/cgroup/*/libpod_parent 2>/dev/null || true
   rm -rf "$WORK" "$RUNROOT"
 }
@@ -93,10 +94,10 @@ cat >"$WORK/cni/87-podman-bridge.conflist" <<EOF
   "cniVersion": "0.4.0",
   "name": "podman",
   "plugins": [
-    { "type": "bridge", "bridge": "cni-podman0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+    { "type": "bridge", "bridge": "$PODMAN_BRIDGE", "isGateway": true, "ipMasq": true, "hairpinMode": true,
       "ipam": { "type": "host-local", "dataDir": "$WORK/cni-ipam",
                 "routes": [{ "dst": "0.0.0.0/0" }],
-                "ranges": [[{ "subnet": "10.88.0.0/16", "gateway": "10.88.0.1" }]] } },
+                "ranges": [[{ "subnet": "10.89.254.0/24", "gateway": "10.89.254.1" }]] } },
     { "type": "portmap", "capabilities": { "portMappings": true } },
     { "type": "firewall" },
     { "type": "tuning" }
@@ -142,7 +143,7 @@ expect_eq "run --memory 32m: memory.limit_in_bytes inside" 33554432 "$out"
 
 if [ "$NETWORK" = bridge ]; then
   out=$(pm run --rm "$IMAGE" ip -o -4 addr show eth0 2>&1) || true
-  expect_match "run: default (CNI bridge) network gives eth0 an address" 'inet 10\.88\.' "$out"
+  expect_match "run: default (CNI bridge) network gives eth0 an address" 'inet 10\.89\.254\.' "$out"
 else
   skip "run: default (CNI bridge) network" "PODMAN_NETWORK=$NETWORK"
 fi
