@@ -60,12 +60,17 @@ let package = Package(
             "ImageStore", "Supervisor", "ContainerRuntime", "LinuxSys", "CLinuxSys", "OCI", "ContainerNetwork",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .target(name: "Builder", dependencies: [
+            "Dockerfile", "Engine", "ImageStore", "Archive", "OCI", "LinuxSys", "CLinuxSys",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .executableTarget(name: "berth-runtime", dependencies: ["ContainerRuntime", "LinuxSys", "OCI"]),
         .executableTarget(name: "berth-supervisor", dependencies: ["Supervisor", "LinuxSys"]),
         .target(name: "ContainerDNS", dependencies: ["LinuxSys", "CLinuxSys"]),
         .executableTarget(name: "berth-dns", dependencies: ["ContainerDNS"]),
         .executableTarget(name: "berth", dependencies: [
             "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "Supervisor", "ContainerRuntime", "ContainerNetwork",
+            "Builder", "Dockerfile",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -49,22 +49,8 @@ public struct BridgeNetwork: Codable, Sendable, Equatable {
         return config + ",\"ipam\":\(ipam)}"
     }
 
-    /// The portmap plugin: DNAT from the host's ports to the container's, for 127.0.0.1 too (snat).
-    func portmapConfig(_ ports: [PortMapping]) -> String {
-        let mappings = ports.map { port in
-            "{\"hostPort\":\(port.hostPort),\"containerPort\":\(port.containerPort),\"protocol\":\(jsonQuoted(port.proto)),\"hostIP\":\(jsonQuoted(port.hostIP))}"
-        }
-        return "{\"cniVersion\":\"\(CNI.version)\",\"name\":\(jsonQuoted(name)),\"type\":\"portmap\",\"snat\":true,"
-            + "\"capabilities\":{\"portMappings\":true},\"runtimeConfig\":{\"portMappings\":[\(mappings.joined(separator: ","))]}}"
-    }
-
     static func loopbackConfig() -> String {
         "{\"cniVersion\":\"\(CNI.version)\",\"name\":\"lo\",\"type\":\"loopback\"}"
-    }
-
-    /// The network as one CNI configuration list, as `network inspect` and other CNI tools read it.
-    public var configurationList: String {
-        "{\"cniVersion\":\"\(CNI.version)\",\"name\":\(jsonQuoted(name)),\"plugins\":[\(bridgeConfig(requestedIP: nil)),\(portmapConfig([]))]}"
     }
 }
 

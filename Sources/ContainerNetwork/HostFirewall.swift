@@ -30,6 +30,10 @@ public enum HostFirewall {
             ("filter", "FORWARD", ["-o", bridge, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"] + tag + ["-j", "ACCEPT"]),
             ("filter", "FORWARD", ["-o", bridge, "-m", "conntrack", "--ctstate", "DNAT"] + tag + ["-j", "ACCEPT"]),
             ("nat", "POSTROUTING", ["-s", network.subnet, "!", "-o", bridge] + tag + ["-j", "MASQUERADE"]),
+            // Published ports (HostPorts): the host's own connections, from 127.0.0.1 too, and a
+            // container reaching one of the network through a host port, answered back the same way.
+            ("nat", "POSTROUTING", ["-o", bridge, "-m", "addrtype", "--src-type", "LOCAL"] + tag + ["-j", "MASQUERADE"]),
+            ("nat", "POSTROUTING", ["-s", network.subnet, "-o", bridge, "-m", "conntrack", "--ctstate", "DNAT"] + tag + ["-j", "MASQUERADE"]),
         ]
         return rules
     }

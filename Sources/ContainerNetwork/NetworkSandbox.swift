@@ -27,11 +27,13 @@ public struct NetworkAttachment: Codable, Sendable, Equatable {
     public var macAddress: String?
     /// Whether the network's DNS server answers for it (else the container gets the host's resolvers).
     public var dnsServer: Bool?
+    /// The published ports' DNAT rules (`HostPorts`), recorded before they are added.
+    public var hostPortRules: [String]?
 }
 
 /// Sets up and tears down a container's networking with CNI plugins: a network namespace of its
 /// own, `lo` up (loopback plugin), and one veth per network on that network's bridge (bridge plugin
-/// with host-local IPAM, then portmap for published ports).
+/// with host-local IPAM; published ports are Berth's own DNAT rules, `HostPorts`).
 public enum NetworkSandbox {
     /// Creates the namespace and starts bringing up its loopback interface; `finish()` the result
     /// once the networks are attached (the two plugins work on different interfaces).
@@ -49,16 +51,12 @@ public enum NetworkSandbox {
     }
 
     /// Attaches the namespace to a network: interface `ifname`, an address from the network's range
-    /// (or `requestedIP`), and `ports` published on the host.
+    /// (or `requestedIP`), and `ports` published on the host. `hostPortsMarker`: see `HostPorts.add`.
     public static func attach(_ network: BridgeNetwork, containerID: String, netns: String, ifname: String,
                               aliases: [String], ports: [PortMapping], requestedIP: String?,
-                              recordDirectory: String) throws(NetworkError) -> NetworkAttachment {
-        var configs = [network.bridgeConfig(requestedIP: requestedIP)]
-        var types = ["bridge"]
-        if !ports.isEmpty {
-            configs.append(network.portmapConfig(ports))
-            types.append("portmap")
-        }
+                              recordDirectory: String, hostPortsMarker: String) throws(NetworkError) -> NetworkAttachment {
+        let configs = [network.bridgeConfig(requestedIP: requestedIP)]
+        let types = ["bridge"]
         var attachment = NetworkAttachment(network: network, containerID: containerID, netns: netns, ifname: ifname,
                                            aliases: aliases, ports: ports, requestedIP: requestedIP,
                                            pluginConfigs: configs, pluginTypes: types)
@@ -87,7 +85,22 @@ public enum NetworkSandbox {
             }
             attachment.macAddress = result.containerInterface(ifname)?.mac
         }
+        if !ports.isEmpty {
+            guard let ip = attachment.ipAddress else {
+                runDelete(attachment)
+                _ = unlink(recordPath(recordDirectory, network))
+                throw NetworkError("publish ports of \(containerID.prefix(12)): the bridge plugin gave no IPv4 address")
+            }
+            attachment.hostPortRules = HostPorts.rules(ports, containerIP: ip, containerID: containerID)
+        }
         try save(attachment, in: recordDirectory)
+        do {
+            try HostPorts.add(attachment.hostPortRules ?? [], bridge: network.bridge, marker: hostPortsMarker)
+        } catch {
+            runDelete(attachment)
+            _ = unlink(recordPath(recordDirectory, network))
+            throw error
+        }
         return attachment
     }
 
@@ -109,21 +122,55 @@ public enum NetworkSandbox {
     /// Every attachment of the container, then its namespace: what stop, rm and a crashed
     /// container's cleanup run. Safe to run twice, or after a reboot (DEL releases the leases).
     public static func tearDown(recordDirectory: String, netns: String, each: (NetworkAttachment) -> Void = { _ in }) {
+        beginTearDown(recordDirectory: recordDirectory, netns: netns, each: each).finish()
+    }
+
+    /// A teardown whose plugins are still running: the caller does its own cleanup meanwhile
+    /// (the supervisor unmounts the rootfs) and then calls `finish()`.
+    public struct TearDown {
+        var lock: Int32?
+        var recordDirectory: String
+        var running: [(attachment: NetworkAttachment, release: CNI.Pending?)]
+
+        public func finish() {
+            for (attachment, release) in running {
+                _ = try? release?.finish()
+                _ = unlink(recordPath(recordDirectory, attachment.network))
+            }
+            if let lock { FS.close(lock) }
+        }
+    }
+
+    public static func beginTearDown(recordDirectory: String, netns: String, each: (NetworkAttachment) -> Void = { _ in }) -> TearDown {
         let lock = FS.exists(recordDirectory) ? try? lockRecords(recordDirectory) : nil
-        let all = attachments(in: recordDirectory).reversed()
+        let all = Array(attachments(in: recordDirectory).reversed())
         // Names first: a kill -9 after a record is gone must not leave a name pointing at an
         // address the next container may get.
         for attachment in all { each(attachment) }
         // The namespace next: with nothing left in it the kernel destroys it and its veths in
-        // the background, and the bridge plugin's DEL, finding no namespace, only releases the
-        // address (CNI's DEL tolerates a missing namespace). Deleting each veth in the foreground
-        // first would cost a quarter of a container's start-to-removal time.
+        // the background. Deleting each veth in the foreground first would cost a quarter of a
+        // container's start-to-removal time.
         NetworkNamespace.remove(at: netns)
+        var running: [(attachment: NetworkAttachment, release: CNI.Pending?)] = []
         for attachment in all {
-            runDelete(attachment)
-            _ = unlink(recordPath(recordDirectory, attachment.network))
+            HostPorts.remove(attachment.hostPortRules ?? [])
+            if attachment.pluginTypes == ["bridge"], !NetworkNamespace.exists(at: attachment.netns) {
+                // With the namespace gone the bridge plugin's DEL does nothing but its IPAM DEL
+                // (CNI's DEL tolerates a missing namespace), so host-local is called directly:
+                // one plugin process instead of two, and all networks' at once.
+                if let release = try? CNI.start("host-local", .del, containerID: attachment.containerID, netns: attachment.netns,
+                                                ifname: attachment.ifname, config: Array(attachment.pluginConfigs[0].utf8)) {
+                    running.append((attachment, release))
+                    continue
+                }
+                runPluginDeletes(attachment)
+                running.append((attachment, nil))
+            } else {
+                runPluginDeletes(attachment)
+                running.append((attachment, nil))
+            }
         }
-        if let lock { FS.close(lock) }
+        return TearDown(lock: lock, recordDirectory: recordDirectory, running: running)
     }
 
     public static func attachments(in recordDirectory: String) -> [NetworkAttachment] {
@@ -137,6 +184,11 @@ public enum NetworkSandbox {
     }
 
     static func runDelete(_ attachment: NetworkAttachment) {
+        HostPorts.remove(attachment.hostPortRules ?? [])
+        runPluginDeletes(attachment)
+    }
+
+    static func runPluginDeletes(_ attachment: NetworkAttachment) {
         let result = attachment.result.map { Array($0.utf8) }
         for (type, config) in zip(attachment.pluginTypes, attachment.pluginConfigs).reversed() {
             // A DEL that fails (the namespace is already gone, say) must not stop the others.

@@ -263,7 +263,8 @@ extension Engine {
             try HostFirewall.ensure(network, marker: firewallMarker(network))
             let attachment = try NetworkSandbox.attach(network, containerID: container.id, netns: netnsPath(container.id), ifname: ifname,
                                                        aliases: endpoint.aliases, ports: ports, requestedIP: endpoint.ipv4,
-                                                       recordDirectory: networkRecordDirectory(container.id))
+                                                       recordDirectory: networkRecordDirectory(container.id),
+                                                       hostPortsMarker: runRoot + "/networks/hostports.rules")
             var published = attachment
             published.dnsServer = DNSControl.publish(dnsDirectory, attachment, container: container)
             try NetworkSandbox.update(published, recordDirectory: networkRecordDirectory(container.id))

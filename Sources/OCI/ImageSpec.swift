@@ -162,6 +162,8 @@ public struct HealthConfig: Codable, Sendable, Equatable {
     public var startInterval: Int64?
     public var retries: Int?
 
+    public init(test: [String]? = nil) { self.test = test }
+
     enum CodingKeys: String, CodingKey {
         case test = "Test", interval = "Interval", timeout = "Timeout", startPeriod = "StartPeriod"
         case startInterval = "StartInterval", retries = "Retries"

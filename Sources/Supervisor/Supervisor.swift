@@ -527,15 +527,17 @@ public final class Supervisor {
 
     func tearDown() {
         log.close()
-        if let mount = config.rootfsMount { try? MountSys.umount(mount, flags: Int32(MNT_DETACH)) }
-        if let network = config.network {
-            // Addresses, published ports and DNS names go with the container, as Docker frees them.
-            NetworkSandbox.tearDown(recordDirectory: network.recordDirectory, netns: network.netns) { attachment in
+        // Addresses, published ports and DNS names go with the container, as Docker frees them;
+        // the address release runs while the rest is cleaned up.
+        let network = config.network.map { network in
+            NetworkSandbox.beginTearDown(recordDirectory: network.recordDirectory, netns: network.netns) { attachment in
                 DNSRecords.withdraw(network.dnsDirectory, attachment)
             }
         }
+        if let mount = config.rootfsMount { try? MountSys.umount(mount, flags: Int32(MNT_DETACH)) }
         if listener >= 0 { FS.close(listener) }
         _ = unlink(config.attachSocket)
+        network?.finish()
         state.supervisorPid = 0
         try? state.save(config.statePath)
         // The engine's cleanup command, in a session of its own; nobody waits for it.

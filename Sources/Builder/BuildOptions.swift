@@ -1,0 +1,36 @@
+import OCI
+
+/// What `berth build` was asked for (Docker's flag names in comments).
+public struct BuildOptions: Sendable {
+    /// The context directory, absolute (a `-` tar on stdin is unpacked into one first).
+    public var contextDirectory: String
+    /// `-f`: the Dockerfile's path; nil: `Dockerfile` in the context.
+    public var dockerfilePath: String?
+    /// `-f -`: the Dockerfile's text itself.
+    public var dockerfileText: String?
+    /// `-t`, each normalised.
+    public var tags: [ImageReference] = []
+    /// `--build-arg K=V` (a bare `K` takes the value from the environment, as Docker does).
+    public var buildArgs: [String: String] = [:]
+    /// `--target`.
+    public var target: String?
+    /// `--no-cache`.
+    public var noCache = false
+    /// `--label`: added to the final image.
+    public var labels: [String: String] = [:]
+    /// `-q`: no progress, only the image ID on stdout.
+    public var quiet = false
+    public var platform: Platform = .current
+
+    public init(contextDirectory: String) {
+        self.contextDirectory = contextDirectory
+    }
+}
+
+/// A build failure: which instruction of which file (when there is one), and why.
+public struct BuildError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public init(_ operation: String, _ error: any Error) { self.message = "\(operation): \(error)" }
+    public var description: String { message }
+}

@@ -1,0 +1,67 @@
+import Glibc
+
+/// Progress as BuildKit's `--progress=plain` prints it, on stderr: each step a numbered block
+/// (`#3 [build 2/4] RUN make`), its output lines with the seconds since it began, then `CACHED`
+/// or `DONE 0.4s`. `-q` prints nothing.
+final class BuildProgress {
+    let quiet: Bool
+    var next = 1
+    var began: [Int: Double] = [:]
+    var cached: Set<Int> = []
+
+    init(quiet: Bool) { self.quiet = quiet }
+
+    func begin(_ title: String) -> Int {
+        let step = next
+        next += 1
+        began[step] = monotonicNow()
+        emit("\n#\(step) \(title)\n")
+        return step
+    }
+
+    /// A line of the step's own output (a RUN's stdout and stderr).
+    func output(_ step: Int, _ text: String) {
+        let elapsed = monotonicNow() - (began[step] ?? monotonicNow())
+        var line = "#\(step) \(formatSeconds(elapsed, digits: 3)) \(text)"
+        if !line.hasSuffix("\n") { line += "\n" }
+        emit(line)
+    }
+
+    func line(_ step: Int, _ text: String) {
+        if text == "CACHED" { cached.insert(step) }
+        emit("#\(step) \(text)\n")
+    }
+
+    func done(_ step: Int, seconds: Double) {
+        if cached.contains(step) { return }
+        emit("#\(step) DONE \(formatSeconds(seconds, digits: 1))s\n")
+    }
+
+    func note(_ text: String) { emit(text + "\n") }
+
+    func emit(_ text: String) {
+        guard !quiet else { return }
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
+            offset += n
+        }
+    }
+}
+
+func monotonicNow() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+func formatSeconds(_ value: Double, digits: Int) -> String {
+    let scale = digits == 3 ? 1000.0 : 10.0
+    let scaled = Int((value * scale).rounded())
+    let whole = scaled / Int(scale)
+    var fraction = String(scaled % Int(scale))
+    while fraction.count < digits { fraction = "0" + fraction }
+    return "\(whole).\(fraction)"
+}

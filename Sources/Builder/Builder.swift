@@ -1,0 +1,304 @@
+import Dockerfile
+import Engine
+import Glibc
+import ImageStore
+import LinuxSys
+import OCI
+
+/// `berth build`: runs a Dockerfile's stages one instruction at a time. Config instructions change
+/// the stage's image config; RUN runs in a container whose root is an overlay of the stage's
+/// layers, and its upper directory becomes the next layer; COPY and ADD write a layer directly.
+/// Each step has a cache key (see `BuildCache`); a hit prints CACHED and reuses the layer.
+public final class Builder {
+    let engine: Engine
+    let options: BuildOptions
+    let cache: BuildCache
+    let progress: BuildProgress
+    let context: BuildContext
+    var results: [Int: StageResult] = [:]
+    var currentPlan: BuildPlan?
+
+    /// The state of a stage between instructions.
+    struct StageResult {
+        var layers: [CommittedLayer]
+        var config: ImageConfigState
+        var architecture: String
+        var os: String
+        var variant: String?
+        var history: [HistoryEntry]
+        var key: String
+        var created: String
+    }
+
+    public init(engine: Engine, options: BuildOptions) throws(BuildError) {
+        self.engine = engine
+        self.options = options
+        cache = BuildCache(root: engine.root)
+        progress = BuildProgress(quiet: options.quiet)
+        context = try BuildContext(root: options.contextDirectory, ignore: BuildContext.ignoreFile(in: options.contextDirectory))
+    }
+
+    /// The Dockerfile's text and the name errors give it.
+    func dockerfile() throws(BuildError) -> (text: String, name: String) {
+        if let text = options.dockerfileText { return (text, "Dockerfile") }
+        let path = options.dockerfilePath ?? options.contextDirectory + "/Dockerfile"
+        do { return (try FS.readText(path), path.split(separator: "/").last.map(String.init) ?? path) } catch {
+            throw BuildError("failed to read dockerfile: open \(path): \(error.reason)")
+        }
+    }
+
+    /// The parsed plan, before anything runs (so the CLI can pull the images it names first).
+    public func plan() throws(BuildError) -> BuildPlan {
+        let (text, name) = try dockerfile()
+        do {
+            let file = try Dockerfile(parsing: text, fileName: name)
+            let target = dockerfilePlatform(os: options.platform.os, architecture: options.platform.architecture,
+                                            variant: options.platform.variant)
+            return try BuildPlan(file, buildArgs: options.buildArgs, target: options.target, targetPlatform: target)
+        } catch {
+            throw BuildError("failed to solve: \(error)")
+        }
+    }
+
+    /// Builds the target stage and stores the image; returns its ID.
+    public func build(_ plan: BuildPlan) throws(BuildError) -> Digest {
+        let started = monotonicNow()
+        currentPlan = plan
+        for index in plan.required {
+            results[index] = try buildStage(plan.stages[index], plan: plan)
+        }
+        guard var final = results[plan.target] else { throw BuildError("target stage was not built") }
+        for (key, value) in options.labels { final.config.labels[key] = value }
+        if !plan.unusedBuildArgs.isEmpty {
+            progress.note("[Warning] One or more build-args [\(plan.unusedBuildArgs.joined(separator: " "))] were not consumed")
+        }
+        let step = progress.begin("exporting to image")
+        let config = ImageConfiguration(
+            architecture: final.architecture, os: final.os, config: Self.containerConfig(final.config),
+            rootfs: RootFS(diffIDs: final.layers.map(\.diffID)), history: final.history, created: final.created)
+        var withVariant = config
+        withVariant.variant = final.variant
+        withVariant.author = final.config.author
+        let id: Digest
+        do { id = try engine.images.storeBuiltImage(config: withVariant, layers: final.layers, tags: options.tags) } catch {
+            throw BuildError("store the image", error)
+        }
+        progress.line(step, "writing image \(id) done")
+        for tag in options.tags { progress.line(step, "naming to \(tag) done") }
+        progress.done(step, seconds: monotonicNow() - started)
+        return id
+    }
+
+    // MARK: - Stages
+
+    func buildStage(_ stage: Stage, plan: BuildPlan) throws(BuildError) -> StageResult {
+        var result: StageResult
+        var onBuild: [String] = []
+        let total = stage.instructions.count + 1
+        let label = stage.name ?? "stage-\(stage.index)"
+        let fromStep = progress.begin("[\(label) 1/\(total)] FROM \(stage.baseName)")
+        switch stage.base {
+        case .scratch:
+            result = StageResult(layers: [], config: ImageConfigState(), architecture: options.platform.architecture,
+                                 os: options.platform.os, variant: options.platform.variant, history: [], key: sha256Hex("scratch"),
+                                 created: Timestamp.now())
+        case .stage(let index):
+            guard let base = results[index] else { throw BuildError("stage \(index) was not built before stage \(stage.index)") }
+            result = base
+            result.config.resetStageFlags()
+        case .image(let name):
+            let base = try self.image(name)
+            result = try Self.start(from: base, store: engine.images)
+            onBuild = base.config.config?.onBuild ?? []
+        }
+        progress.done(fromStep, seconds: 0)
+        var scope = plan.scope(baseEnv: result.config.env)
+        result.config.env = scope.configEnv
+        // The base image's ONBUILD triggers run first, as if written right after FROM.
+        var lines: [InstructionLine] = []
+        for trigger in onBuild {
+            do {
+                let parsed = try Dockerfile(parsing: "FROM scratch\n" + trigger, fileName: "ONBUILD")
+                lines.append(contentsOf: parsed.instructions.dropFirst())
+            } catch {
+                throw BuildError("failed to process ONBUILD trigger \(trigger): \(error)")
+            }
+        }
+        lines.append(contentsOf: stage.instructions)
+        for (position, line) in lines.enumerated() {
+            let step = progress.begin("[\(label) \(position + 2)/\(lines.count + 1)] \(line.source)")
+            let began = monotonicNow()
+            let instruction: Instruction
+            do { instruction = try line.expanded(with: scope.expander, file: line.line > 0 ? fileName(plan) : "ONBUILD") } catch {
+                throw BuildError("failed to solve: \(error)")
+            }
+            do {
+                let before = result
+                let currentScope = scope
+                switch instruction {
+                case .run(let run):
+                    let description = try runDescription(run, result: before, scope: currentScope)
+                    try layerStep(&result, step: step, description: description,
+                                  createdBy: "RUN " + commandText(run, shell: before.config.shell) + " # buildkit") {
+                        try self.run(run, result: before, scope: currentScope, step: step)
+                    }
+                case .copy(let copy), .add(let copy):
+                    var isAdd = false
+                    if case .add = instruction { isAdd = true }
+                    let sources = try copySources(copy, isAdd: isAdd)
+                    let description = try copyDescription(copy, isAdd: isAdd, sources: sources, result: before)
+                    try layerStep(&result, step: step, description: description,
+                                  createdBy: "\(isAdd ? "ADD" : "COPY") \(copyText(copy)) # buildkit") {
+                        try self.copy(copy, isAdd: isAdd, sources: sources, result: before)
+                    }
+                case .onbuild(let expression, _):
+                    try result.config.apply(instruction, scope: &scope)
+                    configStep(&result, step: step, createdBy: "ONBUILD " + expression)
+                default:
+                    try result.config.apply(instruction, scope: &scope)
+                    configStep(&result, step: step, createdBy: line.source)
+                }
+            } catch let error as DockerfileError {
+                throw BuildError("failed to solve: \(error.located(file: fileName(plan), line: line.line, instruction: line.keyword))")
+            } catch let error as BuildError {
+                throw BuildError("\(fileName(plan)):\(line.line) \(line.keyword.uppercased()): \(error.message)")
+            } catch {
+                throw BuildError("\(fileName(plan)):\(line.line) \(line.keyword.uppercased()): \(error)")
+            }
+            progress.done(step, seconds: monotonicNow() - began)
+        }
+        return result
+    }
+
+    func fileName(_ plan: BuildPlan) -> String {
+        options.dockerfileText != nil ? "Dockerfile" : (options.dockerfilePath ?? "Dockerfile").split(separator: "/").last.map(String.init) ?? "Dockerfile"
+    }
+
+    /// A step that makes a layer: looked up by key, else `work` makes the layer and it is cached.
+    func layerStep(_ result: inout StageResult, step: Int, description: String, createdBy: String,
+                   work: () throws -> CommittedLayer) throws {
+        let key = sha256Hex(result.key + "\n" + description)
+        let entry: BuildCache.Entry
+        if !options.noCache, let hit = cache.lookup(key, in: engine.images) {
+            progress.line(step, "CACHED")
+            entry = hit
+        } else {
+            entry = BuildCache.Entry(layer: try work(), created: Timestamp.now())
+            cache.store(key, entry)
+        }
+        guard let layer = entry.layer else { throw BuildError("cache entry \(key) has no layer") }
+        result.layers.append(layer)
+        result.history.append(HistoryEntry(created: entry.created, createdBy: createdBy, comment: "buildkit.dockerfile.v0"))
+        result.key = key
+        result.created = entry.created
+    }
+
+    /// A step that changes only the config: it still moves the key (later steps depend on it).
+    func configStep(_ result: inout StageResult, step: Int, createdBy: String) {
+        let key = sha256Hex(result.key + "\n" + createdBy + "\n" + configFingerprint(result.config))
+        let entry: BuildCache.Entry
+        if !options.noCache, let hit = cache.lookup(key, in: engine.images) {
+            entry = hit
+        } else {
+            entry = BuildCache.Entry(layer: nil, created: Timestamp.now())
+            cache.store(key, entry)
+        }
+        result.history.append(HistoryEntry(created: entry.created, createdBy: createdBy, comment: "buildkit.dockerfile.v0", emptyLayer: true))
+        result.key = key
+        result.created = entry.created
+    }
+
+    func configFingerprint(_ config: ImageConfigState) -> String {
+        let converted = Self.containerConfig(config)
+        return (try? JSONTreeEncoder.encode(converted)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
+
+    // MARK: - Images and configs
+
+    func image(_ name: String) throws(BuildError) -> ImageStore.Image {
+        do { return try engine.images.load(try engine.images.resolve(name)) } catch {
+            throw BuildError("failed to solve: \(name): not found in the image store (pull it first): \(error)")
+        }
+    }
+
+    static func start(from image: ImageStore.Image, store: ImageStore) throws(BuildError) -> StageResult {
+        var config = ImageConfigState()
+        if let c = image.config.config {
+            config.env = c.env ?? []
+            config.labels = c.labels ?? [:]
+            config.cmd = c.cmd
+            config.entrypoint = c.entrypoint
+            config.workingDir = c.workingDir ?? ""
+            config.user = c.user ?? ""
+            config.exposedPorts = Set((c.exposedPorts ?? [:]).keys)
+            config.volumes = Set((c.volumes ?? [:]).keys)
+            config.stopSignal = c.stopSignal
+            if let shell = c.shell, !shell.isEmpty { config.shell = shell }
+            if let h = c.healthcheck, let test = h.test {
+                var check = Healthcheck(test: test)
+                check.interval = h.interval ?? 0
+                check.timeout = h.timeout ?? 0
+                check.startPeriod = h.startPeriod ?? 0
+                check.startInterval = h.startInterval ?? 0
+                check.retries = h.retries ?? 0
+                config.healthcheck = check
+            }
+            // OnBuild triggers are run by this build, not inherited (Docker clears them).
+        }
+        config.author = image.config.author
+        let layers: [CommittedLayer]
+        do { layers = try store.committedLayers(image) } catch { throw BuildError("layers of \(image.id.shortID)", error) }
+        return StageResult(layers: layers, config: config, architecture: image.config.architecture, os: image.config.os,
+                           variant: image.config.variant, history: image.config.history ?? [], key: sha256Hex("image " + image.id.description),
+                           created: image.config.created ?? Timestamp.now())
+    }
+
+    /// The config instructions' state as the image config records it.
+    static func containerConfig(_ state: ImageConfigState) -> ContainerConfig {
+        var config = ContainerConfig()
+        config.env = state.env.isEmpty ? nil : state.env
+        config.labels = state.labels.isEmpty ? nil : state.labels
+        config.cmd = state.cmd
+        config.entrypoint = state.entrypoint
+        config.workingDir = state.workingDir.isEmpty ? nil : state.workingDir
+        config.user = state.user.isEmpty ? nil : state.user
+        if !state.exposedPorts.isEmpty {
+            config.exposedPorts = Dictionary(uniqueKeysWithValues: state.exposedPorts.map { ($0, EmptyObject()) })
+        }
+        if !state.volumes.isEmpty {
+            config.volumes = Dictionary(uniqueKeysWithValues: state.volumes.map { ($0, EmptyObject()) })
+        }
+        config.stopSignal = state.stopSignal
+        config.onBuild = state.onBuild.isEmpty ? nil : state.onBuild
+        if state.shell != ["/bin/sh", "-c"] { config.shell = state.shell }
+        if let check = state.healthcheck {
+            var health = HealthConfig()
+            health.test = check.test
+            if check.interval != 0 { health.interval = check.interval }
+            if check.timeout != 0 { health.timeout = check.timeout }
+            if check.startPeriod != 0 { health.startPeriod = check.startPeriod }
+            if check.startInterval != 0 { health.startInterval = check.startInterval }
+            if check.retries != 0 { health.retries = check.retries }
+            config.healthcheck = health
+        }
+        return config
+    }
+
+    /// `builder prune`: the build cache and cache mounts; the layers only they used go with the
+    /// next image prune.
+    public static func prune(root: String) -> Int64 {
+        BuildCache(root: root).prune()
+    }
+}
+
+extension ImageConfigState {
+    /// A stage built FROM another stage starts a new stage: CMD set there no longer counts as set here.
+    mutating func resetStageFlags() {
+        let copy = self
+        self = ImageConfigState()
+        env = copy.env; labels = copy.labels; cmd = copy.cmd; entrypoint = copy.entrypoint
+        workingDir = copy.workingDir; user = copy.user; exposedPorts = copy.exposedPorts; volumes = copy.volumes
+        healthcheck = copy.healthcheck; stopSignal = copy.stopSignal; shell = copy.shell; onBuild = copy.onBuild
+        author = copy.author
+    }
+}
