@@ -3,8 +3,10 @@ import Glibc
 /// Progress as BuildKit's `--progress=plain` prints it, on stderr: each step a numbered block
 /// (`#3 [build 2/4] RUN make`), its output lines with the seconds since it began, then `CACHED`
 /// or `DONE 0.4s`. `-q` prints nothing.
-final class BuildProgress {
+final class BuildProgress: @unchecked Sendable {
     let quiet: Bool
+    /// Stages of one wave report from their own threads.
+    let mutex = Mutex()
     var next = 1
     var began: [Int: Double] = [:]
     var cached: Set<Int> = []
@@ -12,28 +14,32 @@ final class BuildProgress {
     init(quiet: Bool) { self.quiet = quiet }
 
     func begin(_ title: String) -> Int {
-        let step = next
-        next += 1
-        began[step] = monotonicNow()
+        let step = mutex.locked {
+            let step = next
+            next += 1
+            began[step] = monotonicNow()
+            return step
+        }
         emit("\n#\(step) \(title)\n")
         return step
     }
 
     /// A line of the step's own output (a RUN's stdout and stderr).
     func output(_ step: Int, _ text: String) {
-        let elapsed = monotonicNow() - (began[step] ?? monotonicNow())
+        let start = mutex.locked { began[step] } ?? monotonicNow()
+        let elapsed = monotonicNow() - start
         var line = "#\(step) \(formatSeconds(elapsed, digits: 3)) \(text)"
         if !line.hasSuffix("\n") { line += "\n" }
         emit(line)
     }
 
     func line(_ step: Int, _ text: String) {
-        if text == "CACHED" { cached.insert(step) }
+        if text == "CACHED" { mutex.locked { _ = cached.insert(step) } }
         emit("#\(step) \(text)\n")
     }
 
     func done(_ step: Int, seconds: Double) {
-        if cached.contains(step) { return }
+        if mutex.locked({ cached.contains(step) }) { return }
         emit("#\(step) DONE \(formatSeconds(seconds, digits: 1))s\n")
     }
 
@@ -41,10 +47,15 @@ final class BuildProgress {
 
     func emit(_ text: String) {
         guard !quiet else { return }
+        mutex.locked { write(text) }
+    }
+
+    /// One write per line, so lines of parallel stages do not interleave mid-line.
+    private func write(_ text: String) {
         let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            let n = bytes[offset...].withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
             if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
             offset += n
         }

@@ -64,8 +64,28 @@ public final class Builder {
     public func build(_ plan: BuildPlan) throws(BuildError) -> Digest {
         let started = monotonicNow()
         currentPlan = plan
-        for index in plan.required {
-            results[index] = try buildStage(plan.stages[index], plan: plan)
+        // In waves: every stage whose dependencies are built runs now, side by side when there
+        // are several (each on a thread of its own: the steps wait on their containers).
+        var pending = plan.required
+        while !pending.isEmpty {
+            let ready = pending.filter { index in plan.stages[index].dependencies.allSatisfy { results[$0] != nil } }
+            guard !ready.isEmpty else { throw BuildError("stages \(pending) wait on each other") }
+            pending.removeAll { ready.contains($0) }
+            if ready.count == 1 {
+                results[ready[0]] = try buildStage(plan.stages[ready[0]], plan: plan)
+                continue
+            }
+            let outcomes = StageOutcomes()
+            runConcurrently(ready.map { index in
+                { outcomes.set(index, Result { try self.buildStage(plan.stages[index], plan: plan) }) }
+            })
+            for index in ready {
+                switch outcomes.get(index) {
+                case .success(let result): results[index] = result
+                case .failure(let error): throw (error as? BuildError) ?? BuildError("\(error)")
+                case nil: throw BuildError("stage \(index) did not finish")
+                }
+            }
         }
         guard var final = results[plan.target] else { throw BuildError("target stage was not built") }
         for (key, value) in options.labels { final.config.labels[key] = value }

@@ -58,6 +58,24 @@ public enum HostPorts {
         }
     }
 
+    /// `remove` in two halves, so the removal runs while the caller does other work (the
+    /// supervisor's teardown releases addresses meanwhile).
+    public struct Removal {
+        var rules: [String]
+        var process: PluginProcess.Running?
+
+        public func finish() {
+            guard !rules.isEmpty else { return }
+            if let process, process.wait().status == 0 { return }
+            for rule in rules { _ = try? restore(["-D " + rule]) }
+        }
+    }
+
+    public static func startRemoval(_ rules: [String]) -> Removal {
+        guard !rules.isEmpty else { return Removal(rules: [], process: nil) }
+        return Removal(rules: rules, process: try? startRestore(rules.map { "-D " + $0 }))
+    }
+
     /// The chain and the jumps to it, once per boot (serialised: two first containers at once
     /// must not both insert the jumps).
     static func ensureChain(marker: String) throws(NetworkError) {
@@ -87,12 +105,16 @@ public enum HostPorts {
     }
 
     static func restore(_ lines: [String]) throws(NetworkError) -> PluginProcess.Output {
+        try startRestore(lines).wait()
+    }
+
+    static func startRestore(_ lines: [String]) throws(NetworkError) -> PluginProcess.Running {
         let candidates: [String] = ["/usr/sbin/iptables-restore", "/sbin/iptables-restore", "/usr/bin/iptables-restore"]
         guard let binary = candidates.first(where: { access($0, X_OK) == 0 }) else {
             throw NetworkError("iptables-restore not found (Debian: apt-get install iptables)")
         }
         let input = "*nat\n" + lines.joined(separator: "\n") + "\nCOMMIT\n"
-        return try PluginProcess.run([binary, "--noflush", "-w", "10"], environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
-                                     input: Array(input.utf8))
+        return try PluginProcess.start([binary, "--noflush", "-w", "10"], environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+                                       input: Array(input.utf8))
     }
 }

@@ -131,8 +131,10 @@ public enum NetworkSandbox {
         var lock: Int32?
         var recordDirectory: String
         var running: [(attachment: NetworkAttachment, release: CNI.Pending?)]
+        var portRemovals: [HostPorts.Removal]
 
         public func finish() {
+            for removal in portRemovals { removal.finish() }
             for (attachment, release) in running {
                 _ = try? release?.finish()
                 _ = unlink(recordPath(recordDirectory, attachment.network))
@@ -152,8 +154,9 @@ public enum NetworkSandbox {
         // container's start-to-removal time.
         NetworkNamespace.remove(at: netns)
         var running: [(attachment: NetworkAttachment, release: CNI.Pending?)] = []
+        var portRemovals: [HostPorts.Removal] = []
         for attachment in all {
-            HostPorts.remove(attachment.hostPortRules ?? [])
+            portRemovals.append(HostPorts.startRemoval(attachment.hostPortRules ?? []))
             if attachment.pluginTypes == ["bridge"], !NetworkNamespace.exists(at: attachment.netns) {
                 // With the namespace gone the bridge plugin's DEL does nothing but its IPAM DEL
                 // (CNI's DEL tolerates a missing namespace), so host-local is called directly:
@@ -170,7 +173,7 @@ public enum NetworkSandbox {
                 running.append((attachment, nil))
             }
         }
-        return TearDown(lock: lock, recordDirectory: recordDirectory, running: running)
+        return TearDown(lock: lock, recordDirectory: recordDirectory, running: running, portRemovals: portRemovals)
     }
 
     public static func attachments(in recordDirectory: String) -> [NetworkAttachment] {

@@ -81,6 +81,29 @@ struct BuildTests {
         #expect(fifth.status == 0 && !fifth.stderr.contains("CACHED"), "\(fifth.stderr)")
     }
 
+    @Test func independentStagesBuildSideBySide() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let context = try makeContext(berth, [
+            "Dockerfile": """
+                FROM busybox:test AS left
+                RUN sleep 2 && echo left > /left
+                FROM busybox:test AS right
+                RUN sleep 2 && echo right > /right
+                FROM busybox:test
+                COPY --from=left /left /parts/left
+                COPY --from=right /right /parts/right
+                """,
+        ])
+        let started = Date()
+        let built = try build(berth, context, ["-t", "parallel:1"])
+        let elapsed = Date().timeIntervalSince(started)
+        try #require(built.status == 0, "build: \(built.stderr)")
+        #expect(try berth.call("run", "--rm", "parallel:1", "cat", "/parts/left", "/parts/right") == "left\nright\n")
+        // One after the other the two sleeps alone would take 4 s.
+        #expect(elapsed < 3.8, "took \(elapsed) s")
+    }
+
     @Test func dockerignoreWithExceptionsDecidesWhatIsCopied() throws {
         let berth = try BerthEngine()
         defer { berth.remove() }

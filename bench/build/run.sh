@@ -85,7 +85,8 @@ cleanup() {
     ip link del docker0 2>/dev/null
     cat "$WORKDIR/ip_forward.before" >/proc/sys/net/ipv4/ip_forward
   fi
-  rmdir /sys/fs/cgroup/*/berth-bench-build 2>/dev/null
+  # dockerd's --cgroup-parent, and BuildKit's "buildkit" cgroup below it
+  for d in /sys/fs/cgroup/*/berth-bench-build; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
   rm -rf --one-file-system "$WORKDIR/berth" "$WORKDIR/buildah" "$WORKDIR/docker" "$EXEC_ROOT" "$BERTH_RUNROOT" "$BUILDAH_RUNROOT" \
     "$WORKDIR/layout" "$WORKDIR/layout.tar" "$WORKDIR/docker.tar" "$WORKDIR/daemon.json" "$WORKDIR/ip_forward.before" "$WORKDIR/dockerd.pid" "$SOCK"
   return 0

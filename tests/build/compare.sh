@@ -109,7 +109,8 @@ cleanup() {
   umount_under "$WORKDIR"; umount_under "$EXEC_ROOT"; umount_under "$BUILDAH_RUNROOT"; umount_under "$BERTH_RUNROOT"
   rm -rf --one-file-system "$WORKDIR/buildah" "$WORKDIR/docker" "$WORKDIR/berth" "$WORKDIR/out" \
     "$WORKDIR/busybox" "$WORKDIR/busybox"*.tar "$WORKDIR/daemon.json" "$EXEC_ROOT" "$BUILDAH_RUNROOT" "$BERTH_RUNROOT" "$SOCK" "$PIDFILE"
-  rmdir /sys/fs/cgroup/*/berth-build-compare 2>/dev/null
+  # dockerd's --cgroup-parent, and BuildKit's "buildkit" cgroup below it
+  for d in /sys/fs/cgroup/*/berth-build-compare; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
   return 0
 }
 trap cleanup EXIT
