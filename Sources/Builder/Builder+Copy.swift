@@ -89,7 +89,9 @@ extension Builder {
         let owner: (uid: UInt32, gid: UInt32)? = try copy.chown.map { spec throws(BuildError) in
             do {
                 let user = try UserLookup.resolve(spec, groupAdd: [], rootfs: view)
-                return (user.uid, user.gid)
+                // A user without a group takes the user's numeric ID as the group too (Docker's rule
+                // for --chown, unlike USER's).
+                return (user.uid, spec.contains(":") ? user.gid : user.uid)
             } catch {
                 throw BuildError("unable to convert uid/gid chown string to host mapping: \(error)")
             }
@@ -130,7 +132,8 @@ extension Builder {
                 try writer.copyDirectory(from: full, to: targetFor(name: name, sourceIsDirectory: true), owner: owner ?? (0, 0),
                                          mode: mode, filter: { relative in allowed.contains(path.isEmpty ? relative : path + "/" + relative) })
             } else if isAdd, let archive = ArchiveKind.detect(full) {
-                try writer.unpack(archive: full, kind: archive, into: target, owner: owner)
+                // --chown does not reach the archive's entries (Docker, buildah and BuildKit agree).
+                try writer.unpack(archive: full, kind: archive, into: target, owner: nil)
             } else {
                 try writer.copyFile(from: full, to: targetFor(name: name, sourceIsDirectory: false), owner: owner ?? (0, 0), mode: mode)
             }

@@ -106,6 +106,13 @@ extension Builder {
         let status = try workspace.runContainer(id: id) { line in self.progress.output(step, line) }
         workspace.unmount(rootfs)
         workspace.removeMountPoints(made, from: upper)
+        // What a RUN writes into a VOLUME is lost, as in Docker's legacy builder (each RUN gets
+        // the volume as an anonymous volume of its own).
+        for volume in result.config.volumes {
+            let inUpper = upper + FS.clean(volume.hasPrefix("/") ? volume : "/" + volume)
+            guard let status = try? FS.lstat(inUpper), FS.isDirectory(status) else { continue }
+            for name in (try? FS.list(path: inUpper)) ?? [] { FS.removeAll(inUpper + "/" + name) }
+        }
         guard status == 0 else {
             throw BuildError("process \"\(options.entrypoint?.joined(separator: " ") ?? "")\" did not complete successfully: exit code: \(status)")
         }

@@ -126,12 +126,19 @@ public final class Builder {
             guard let base = results[index] else { throw BuildError("stage \(index) was not built before stage \(stage.index)") }
             result = base
             result.config.resetStageFlags()
+            // Triggers fire on FROM stage as on FROM image, and are not passed on.
+            onBuild = base.config.onBuild
+            result.config.onBuild = []
         case .image(let name):
             let base = try self.image(name)
             result = try Self.start(from: base, store: engine.images)
             onBuild = base.config.config?.onBuild ?? []
         }
         progress.done(fromStep, seconds: 0)
+        // Docker records the default PATH in the config when the base has none.
+        if !result.config.env.contains(where: { $0.hasPrefix("PATH=") }) {
+            result.config.env.insert("PATH=" + Self.defaultPath, at: 0)
+        }
         var scope = plan.scope(baseEnv: result.config.env)
         result.config.env = scope.configEnv
         // The base image's ONBUILD triggers run first, as if written right after FROM.
@@ -174,6 +181,19 @@ public final class Builder {
                 case .onbuild(let expression, _):
                     try result.config.apply(instruction, scope: &scope)
                     configStep(&result, step: step, createdBy: "ONBUILD " + expression)
+                case .workdir, .volume:
+                    // Both create their directories when the image lacks them (Docker's legacy
+                    // builder: owned by root), as a layer of their own.
+                    try result.config.apply(instruction, scope: &scope)
+                    let after = result
+                    let missing = try missingDirectories(instruction, result: after)
+                    if missing.isEmpty {
+                        configStep(&result, step: step, createdBy: line.source)
+                    } else {
+                        try layerStep(&result, step: step, description: "MKDIR\0" + missing.joined(separator: "\0"), createdBy: line.source) {
+                            try self.makeDirectories(missing, layers: after.layers)
+                        }
+                    }
                 default:
                     try result.config.apply(instruction, scope: &scope)
                     configStep(&result, step: step, createdBy: line.source)
@@ -226,6 +246,47 @@ public final class Builder {
         result.history.append(HistoryEntry(created: entry.created, createdBy: createdBy, comment: "buildkit.dockerfile.v0", emptyLayer: true))
         result.key = key
         result.created = entry.created
+    }
+
+    static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    /// The directories a WORKDIR or VOLUME names that the stage's root does not have yet.
+    func missingDirectories(_ instruction: Instruction, result: StageResult) throws -> [String] {
+        var paths: [String] = []
+        switch instruction {
+        case .workdir: if !result.config.workingDir.isEmpty { paths = [result.config.workingDir] }
+        case .volume(let volumes): paths = volumes.map { $0.hasPrefix("/") ? $0 : resolveWorkdir($0, current: result.config.workingDir) }
+        default: break
+        }
+        paths = paths.map { FS.clean($0) }.filter { $0 != "/" }
+        guard !paths.isEmpty else { return [] }
+        let workspace = try BuildWorkspace(runRoot: engine.runRoot)
+        defer { workspace.remove() }
+        let view = try workspace.mountReadOnly(result.layers.map { engine.images.snapshots.path($0.diffID) })
+        var missing: [String] = []
+        for path in paths {
+            let resolved = try resolveInView(view, path)
+            if (try? FS.stat(view + resolved)).map(FS.isDirectory) != true { missing.append(path) }
+        }
+        return missing
+    }
+
+    /// A layer with just these directories (and their parents as the image has them).
+    func makeDirectories(_ paths: [String], layers: [CommittedLayer]) throws -> CommittedLayer {
+        let workspace = try BuildWorkspace(runRoot: engine.runRoot)
+        defer { workspace.remove() }
+        let layerDirectory: String
+        do { layerDirectory = try engine.images.snapshots.prepare() } catch { throw BuildError("prepare the layer directory", error) }
+        var committed = false
+        defer { if !committed { engine.images.snapshots.abandon(layerDirectory) } }
+        let view = try workspace.mountReadOnly(layers.map { engine.images.snapshots.path($0.diffID) })
+        let writer = try LayerWriter(root: layerDirectory, view: view)
+        for path in paths { Glibc.close(try writer.directory(try resolveInView(view, path), owner: (0, 0))) }
+        writer.close()
+        workspace.unmount(view)
+        let layer = try engine.images.commitLayer(directory: layerDirectory)
+        committed = true
+        return layer
     }
 
     func configFingerprint(_ config: ImageConfigState) -> String {

@@ -271,3 +271,52 @@ struct BuildTests {
         #expect(ran.status == 0 && ran.stdout == "built-by-berth\n", "podman run: \(ran.stderr)")
     }
 }
+
+/// The corpus of tests/build/corpus built by berth, buildah and Docker's legacy builder
+/// (tests/build/compare.sh): every case must build with berth and meet its `expect` lines, and
+/// where Docker's legacy builder builds it, berth's image must be the same (files, modes, owners,
+/// contents, and the config fields people compare). buildah's differences from Docker are in
+/// tests/build/corpus/README.md.
+@Suite(.enabled(if: EngineEnv.ready && FileManager.default.isExecutableFile(atPath: "/usr/bin/buildah")
+                && FileManager.default.isExecutableFile(atPath: "/usr/sbin/dockerd")
+                && FileManager.default.isExecutableFile(atPath: "/usr/bin/skopeo"), "needs buildah, dockerd and skopeo"))
+struct BuildCorpusTests {
+    @Test(.timeLimit(.minutes(20)))
+    func corpusMatchesDockersLegacyBuilder() throws {
+        let work = EngineEnv.scratch("corpus")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let script = EngineEnv.packageRoot + "/tests/build/compare.sh"
+        let result = try sh(["/bin/bash", script], environment: ProcessInfo.processInfo.environment.merging([
+            "BERTH": EngineEnv.berth, "WORKDIR": work, "ENGINES": "buildah docker berth",
+        ]) { $1 })
+        try #require(result.status == 0, "compare.sh: \(result.stderr.suffix(3000))")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let headerIndex = try #require(lines.firstIndex { $0.hasPrefix("case ") }, "no table in: \(result.stdout)")
+        let header = lines[headerIndex].split(separator: " ").map(String.init)
+        var cases = 0
+        for line in lines[(headerIndex + 1)...] {
+            let cells = line.split(separator: " ").map(String.init)
+            guard cells.count >= header.count - 1, !line.hasPrefix("built:"), !line.isEmpty else { break }
+            // "2 lines" takes two cells: rejoin the comparison columns.
+            var row: [String: String] = [:]
+            var index = 0
+            for (position, name) in header.enumerated() {
+                guard index < cells.count else { break }
+                if position >= 4, index + 1 < cells.count, cells[index + 1] == "lines" {
+                    row[name] = cells[index] + " lines"
+                    index += 2
+                } else {
+                    row[name] = cells[index]
+                    index += 1
+                }
+            }
+            cases += 1
+            let name = row["case"] ?? "?"
+            #expect(row["berth"] == "built", "\(name): berth \(row["berth"] ?? "?") (logs under \(work))")
+            if row["docker"] == "built" {
+                #expect(row["berth=docker"] == "same", "\(name): berth and Docker's legacy builder differ: \(row["berth=docker"] ?? "?")")
+            }
+        }
+        #expect(cases >= 8, "\(result.stdout)")
+    }
+}
