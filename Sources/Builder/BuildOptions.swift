@@ -21,6 +21,8 @@ public struct BuildOptions: Sendable {
     /// `-q`: no progress, only the image ID on stdout.
     public var quiet = false
     public var platform: Platform = .current
+    /// `ADD https://…` sources, fetched before the build (the CLI does the HTTP): URL → local file.
+    public var downloads: [String: String] = [:]
 
     public init(contextDirectory: String) {
         self.contextDirectory = contextDirectory

@@ -1,5 +1,6 @@
 import Archive
 import CLinuxSys
+import Crypto
 import Dockerfile
 import Engine
 import Glibc
@@ -16,6 +17,8 @@ extension Builder {
         var contextPaths: [String] = []
         var fromPaths: [String] = []
         var heredocs: [Heredoc] = []
+        /// ADD of URLs: the URL and the file it was fetched into.
+        var downloads: [(url: String, file: String)] = []
     }
 
     func copySources(_ copy: CopyInstruction, isAdd: Bool) throws(BuildError) -> CopySources {
@@ -29,8 +32,13 @@ extension Builder {
                     sources.fromPaths.append(path)
                     continue
                 }
-                if isAdd, path.hasPrefix("http://") || path.hasPrefix("https://") || path.hasPrefix("git@") {
-                    throw BuildError("ADD from a URL (\(path)) is not supported yet: download it in a RUN step or into the context")
+                if isAdd, path.hasPrefix("http://") || path.hasPrefix("https://") {
+                    guard let file = options.downloads[path] else { throw BuildError("ADD \(path): it was not downloaded") }
+                    sources.downloads.append((path, file))
+                    continue
+                }
+                if isAdd, path.hasPrefix("git@") {
+                    throw BuildError("ADD of a git repository (\(path)) is not supported yet")
                 }
                 let matched = context.match(path)
                 guard !matched.isEmpty else {
@@ -74,6 +82,11 @@ extension Builder {
             parts.append("paths=" + sources.fromPaths.joined(separator: "\u{1}"))
         }
         for doc in sources.heredocs { parts.append("heredoc=\(doc.name)\u{1}\(doc.rawContent)") }
+        for download in sources.downloads {
+            var hasher = SHA256()
+            try hashFile(download.file, into: &hasher)
+            parts.append("url=\(download.url)\u{1}\(hexDigest(hasher.finalize()))")
+        }
         return parts.joined(separator: "\0")
     }
 
@@ -106,7 +119,7 @@ extension Builder {
             destination = (result.config.workingDir.isEmpty ? "/" : result.config.workingDir + "/") + destination
         }
         let wantsDirectory = copy.destination.hasSuffix("/") || copy.destination.hasSuffix("/.") || copy.destination == "."
-        let count = sources.contextPaths.count + sources.fromPaths.count + sources.heredocs.count
+        let count = sources.contextPaths.count + sources.fromPaths.count + sources.heredocs.count + sources.downloads.count
         let patterns = copy.sources.contains { if case .path(let p) = $0 { return p.contains(where: { "*?[".contains($0) }) } else { return false } }
         if (count > 1 || patterns) && !wantsDirectory {
             throw BuildError("When using COPY with more than one source file, the destination must be a directory and end with a /")
@@ -153,6 +166,12 @@ extension Builder {
                     try writer.copyFile(from: full, to: targetFor(name: name, sourceIsDirectory: false), owner: owner, mode: mode)
                 }
             }
+        }
+        for download in sources.downloads {
+            // The file is named after the URL's last path component; Docker gives it mode 0600
+            // and does not unpack it, whatever it holds.
+            let name = download.url.split(separator: "?").first.map(String.init)?.split(separator: "/").last.map(String.init) ?? "download"
+            try writer.copyFile(from: download.file, to: targetFor(name: name, sourceIsDirectory: false), owner: owner ?? (0, 0), mode: mode ?? 0o600)
         }
         for doc in sources.heredocs {
             let content = heredocBody(doc)

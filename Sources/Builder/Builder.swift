@@ -11,7 +11,7 @@ import OCI
 /// Each step has a cache key (see `BuildCache`); a hit prints CACHED and reuses the layer.
 public final class Builder {
     let engine: Engine
-    let options: BuildOptions
+    var options: BuildOptions
     let cache: BuildCache
     let progress: BuildProgress
     let context: BuildContext
@@ -37,6 +37,9 @@ public final class Builder {
         progress = BuildProgress(quiet: options.quiet)
         context = try BuildContext(root: options.contextDirectory, ignore: BuildContext.ignoreFile(in: options.contextDirectory))
     }
+
+    /// The files `ADD https://…` sources were fetched into (URL → path).
+    public func setDownloads(_ downloads: [String: String]) { options.downloads = downloads }
 
     /// The Dockerfile's text and the name errors give it.
     func dockerfile() throws(BuildError) -> (text: String, name: String) {

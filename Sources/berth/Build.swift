@@ -1,11 +1,13 @@
 import ArgumentParser
 import Archive
+import AsyncHTTPClient
 import Builder
 import Dockerfile
 import Engine
 import Glibc
 import ImageStore
 import LinuxSys
+import NIOCore
 import OCI
 
 /// `build`: a Dockerfile and its context into an image (see `Builder`).
@@ -60,8 +62,10 @@ struct Build: BerthCommand {
             if file == "-" {
                 options.dockerfileText = String(decoding: try readAllStdin(), as: UTF8.self)
             } else {
-                // -f is relative to the current directory, as Docker takes it.
-                options.dockerfilePath = FS.absolute(file)
+                // -f is relative to the current directory, as Docker takes it; with a tar on
+                // STDIN it names a file inside the tar.
+                options.dockerfilePath = context == "-" && !file.hasPrefix("/")
+                    ? options.contextDirectory + "/" + file : FS.absolute(file)
             }
         }
         for name in tag {
@@ -106,6 +110,19 @@ struct Build: BerthCommand {
         for name in images where !images[..<(images.firstIndex(of: name) ?? 0)].contains(name) {
             try await ensureImage(name, policy: pull ? .always : .missing, engine: engine)
         }
+        // ADD of URLs: fetched here (the builder does no HTTP), each into a file of its own.
+        let downloads = runRootDownloads(engine.runRoot)
+        defer { FS.removeAll(downloads) }
+        var fetched: [String: String] = [:]
+        for index in plan.required {
+            for line in plan.stages[index].instructions {
+                guard case .add(let add) = line.instruction else { continue }
+                for case .path(let url) in add.sources where (url.hasPrefix("http://") || url.hasPrefix("https://")) && fetched[url] == nil {
+                    fetched[url] = try await download(url, into: downloads + "/\(fetched.count)")
+                }
+            }
+        }
+        builder.setDownloads(fetched)
         let id: Digest
         do { id = try builder.build(plan) } catch {
             printError("ERROR: \(error.message)")
@@ -126,6 +143,32 @@ struct Build: BerthCommand {
             }
         }
         if options.quiet { print(id.description) }
+    }
+
+    func runRootDownloads(_ runRoot: String) -> String {
+        runRoot + "/build-downloads/\(getpid())"
+    }
+
+    /// Fetches `url` into a file (streamed; a 2xx answer or an error naming the status).
+    func download(_ url: String, into directory: String) async throws -> String {
+        try FS.mkdirAll(directory, mode: 0o700)
+        let path = directory + "/content"
+        let fd = try FS.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode: 0o600)
+        defer { _ = close(fd) }
+        let request = HTTPClientRequest(url: url)
+        let response: HTTPClientResponse
+        do { response = try await HTTPClient.shared.execute(request, timeout: .seconds(300)) } catch {
+            printError("ERROR: ADD \(url): \(error)")
+            throw ExitCode(1)
+        }
+        guard (200..<300).contains(response.status.code) else {
+            printError("ERROR: ADD \(url): failed to load cache key: invalid response status \(response.status.code)")
+            throw ExitCode(1)
+        }
+        for try await chunk in response.body {
+            try chunk.withUnsafeReadableBytes { try writeAll(fd, $0, path) }
+        }
+        return path
     }
 
     /// `--output type=oci,dest=out.tar` (also `type=docker`, and a bare path as a docker archive).

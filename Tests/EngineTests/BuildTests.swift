@@ -104,6 +104,80 @@ struct BuildTests {
         #expect(elapsed < 3.8, "took \(elapsed) s")
     }
 
+    @Test func contextOnStdinDockerfileFlagIidfileAndRunNetworks() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let context = try makeContext(berth, [
+            "build/Custom.dockerfile": """
+                FROM busybox:test
+                COPY payload.txt /payload.txt
+                RUN --network=none ls /sys/class/net > /interfaces-none
+                RUN ls /sys/class/net > /interfaces-default
+                """,
+            "payload.txt": "from a tar on stdin\n",
+        ])
+        // A tar of the context on stdin, the Dockerfile named inside it with -f.
+        let tar = berth.base + "/ctx.tar"
+        try #require(try sh(["/bin/tar", "-C", context, "-cf", tar, "."]).status == 0)
+        let iid = berth.base + "/iid"
+        let built = try sh(["/bin/sh", "-c", "\(EngineEnv.berth) --root \(berth.root) --runroot \(berth.runRoot) build -f build/Custom.dockerfile --iidfile \(iid) -t stdin:1 - < \(tar)"])
+        try #require(built.status == 0, "build: \(built.stderr)")
+        let id = try String(contentsOfFile: iid, encoding: .utf8)
+        #expect(id.hasPrefix("sha256:") && id.count == 71, "iidfile: \(id)")
+        #expect(try berth.call("images", "-q", "--no-trunc", "stdin:1").trimmingCharacters(in: .whitespacesAndNewlines) == id)
+        #expect(try berth.call("run", "--rm", "stdin:1", "cat", "/payload.txt") == "from a tar on stdin\n")
+        // --network=none: only lo. The default (the host's network, as the classic builder's host mode) sees more.
+        #expect(try berth.call("run", "--rm", "stdin:1", "cat", "/interfaces-none") == "lo\n")
+        let hostInterfaces = try berth.call("run", "--rm", "stdin:1", "cat", "/interfaces-default")
+        #expect(hostInterfaces.split(separator: "\n").count > 1, "\(hostInterfaces)")
+        // -q prints the ID alone on stdout; --output type=docker writes what `save` writes.
+        let archive = berth.base + "/docker.tar"
+        let quiet = try berth.callAnyway(["build", "-q", "-f", context + "/build/Custom.dockerfile", "--output", "type=docker,dest=\(archive)", context])
+        #expect(quiet.status == 0 && quiet.stdout == id + "\n", "\(quiet.stdout) \(quiet.stderr)")
+        let listing = try sh(["/bin/tar", "-tf", archive])
+        #expect(listing.stdout.contains("manifest.json"), "\(listing.stdout)")
+    }
+
+    /// ADD of a URL, from a server on 127.0.0.1: fetched, named after the URL, mode 0600, not unpacked;
+    /// a changed file behind the same URL misses the cache.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
+    func addOfAURLFetchesIt() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let served = berth.base + "/served"
+        try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
+        try "remote one\n".write(toFile: served + "/notes.txt", atomically: true, encoding: .utf8)
+        let port = Int.random(in: 20000...40000)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", served]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        // SIGKILL: the server inherits the test runner's blocked signals, SIGTERM among them.
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        for _ in 0..<50 {
+            if try sh(["/usr/bin/curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/notes.txt"]).status == 0 { break }
+            usleep(100_000)
+        }
+        let context = try makeContext(berth, [
+            "Dockerfile": "FROM busybox:test\nADD http://127.0.0.1:\(port)/notes.txt /srv/\n",
+        ])
+        let built = try build(berth, context, ["-t", "url:1"])
+        try #require(built.status == 0, "build: \(built.stderr)")
+        #expect(try berth.call("run", "--rm", "url:1", "cat", "/srv/notes.txt") == "remote one\n")
+        #expect(try berth.call("run", "--rm", "url:1", "stat", "-c", "%a %u", "/srv/notes.txt") == "600 0\n")
+        try "remote two\n".write(toFile: served + "/notes.txt", atomically: true, encoding: .utf8)
+        let again = try build(berth, context, ["-t", "url:2"])
+        try #require(again.status == 0, "build: \(again.stderr)")
+        #expect(!again.stderr.contains("CACHED"), "\(again.stderr)")
+        #expect(try berth.call("run", "--rm", "url:2", "cat", "/srv/notes.txt") == "remote two\n")
+        // A URL that answers 404 fails the build with the status.
+        let missing = try makeContext(berth, ["Dockerfile": "FROM busybox:test\nADD http://127.0.0.1:\(port)/absent /x\n"])
+        let failed = try build(berth, missing, [])
+        #expect(failed.status == 1 && failed.stderr.contains("404"), "\(failed.stderr)")
+    }
+
     @Test func dockerignoreWithExceptionsDecidesWhatIsCopied() throws {
         let berth = try BerthEngine()
         defer { berth.remove() }
