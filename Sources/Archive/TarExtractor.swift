@@ -41,6 +41,33 @@ public final class TarExtractor {
 
     /// Names of entries skipped (whiteout-like names).
     public var skipped: [String] { handler.skipped }
+
+    /// Extracts a whole archive, plain, gzip or zstd (told by its first bytes), that `read`
+    /// delivers (it fills the buffer and returns the count, 0 at the end), then finishes.
+    public func extract(read: (UnsafeMutableRawBufferPointer) throws -> Int) throws {
+        var first = true
+        var decompressor: Decompressor?
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = try buffer.withUnsafeMutableBytes { try read($0) }
+            if count == 0 { break }
+            try buffer.withUnsafeBytes { raw in
+                let chunk = UnsafeRawBufferPointer(rebasing: raw[0..<count])
+                if first {
+                    first = false
+                    let kind = Compression.detect(chunk)
+                    if kind != .none { decompressor = try Decompressor(kind) }
+                }
+                if let decompressor {
+                    try decompressor.decompress(chunk) { out in try consume(out) }
+                } else {
+                    try consume(chunk)
+                }
+            }
+        }
+        try decompressor?.finish()
+        try finish()
+    }
 }
 
 private final class RewritingHandler: TarEntryHandler {

@@ -91,92 +91,104 @@ extension Builder {
     }
 
     func copy(_ copy: CopyInstruction, isAdd: Bool, sources: CopySources, result: StageResult) throws -> CommittedLayer {
+        try writeLayer(over: result.layers) { writer, view, workspace in
+
+            let owner: (uid: UInt32, gid: UInt32)? = try copy.chown.map { spec throws(BuildError) in
+                do {
+                    let user = try UserLookup.resolve(spec, groupAdd: [], rootfs: view)
+                    // A user without a group takes the user's numeric ID as the group too (Docker's rule
+                    // for --chown, unlike USER's).
+                    return (user.uid, spec.contains(":") ? user.gid : user.uid)
+                } catch {
+                    throw BuildError("unable to convert uid/gid chown string to host mapping: \(error)")
+                }
+            }
+            let mode: mode_t? = try copy.chmod.map { text throws(BuildError) in
+                guard let value = UInt32(text, radix: 8), value <= 0o7777 else { throw BuildError("invalid chmod parameter: \(text)") }
+                return mode_t(value)
+            }
+
+            var destination = copy.destination
+            if !destination.hasPrefix("/") {
+                destination = (result.config.workingDir.isEmpty ? "/" : result.config.workingDir + "/") + destination
+            }
+            let wantsDirectory = copy.destination.hasSuffix("/") || copy.destination.hasSuffix("/.") || copy.destination == "."
+            let count = sources.contextPaths.count + sources.fromPaths.count + sources.heredocs.count + sources.downloads.count
+            let patterns = copy.sources.contains { if case .path(let p) = $0 { return p.contains(where: { "*?[".contains($0) }) } else { return false } }
+            if (count > 1 || patterns) && !wantsDirectory {
+                throw BuildError("When using COPY with more than one source file, the destination must be a directory and end with a /")
+            }
+            let target = try resolveInView(view, FS.clean(destination))
+            let existingIsDirectory = (try? FS.lstat(view + target)).map(FS.isDirectory) ?? false
+
+            // Where each source lands: into the destination directory, or as the destination itself.
+            func targetFor(name: String, sourceIsDirectory: Bool) -> String {
+                if sourceIsDirectory { return target }
+                if wantsDirectory || existingIsDirectory { return (target == "/" ? "" : target) + "/" + name }
+                return target
+            }
+
+            for path in sources.contextPaths {
+                let full = path.isEmpty ? context.root : context.root + "/" + path
+                let status: stat
+                do { status = try FS.stat(full) } catch { throw BuildError("copy \(path)", error) }
+                let name = path.split(separator: "/").last.map(String.init) ?? ""
+                if FS.isDirectory(status) {
+                    let allowed = Set(context.tree(path).map(\.path))
+                    try writer.copyDirectory(from: full, to: targetFor(name: name, sourceIsDirectory: true), owner: owner ?? (0, 0),
+                                             mode: mode, filter: { relative in allowed.contains(path.isEmpty ? relative : path + "/" + relative) })
+                } else if isAdd, ArchiveKind.detect(full) != nil {
+                    // --chown does not reach the archive's entries (Docker, buildah and BuildKit agree).
+                    try writer.unpack(archive: full, into: target, owner: nil)
+                } else {
+                    try writer.copyFile(from: full, to: targetFor(name: name, sourceIsDirectory: false), owner: owner ?? (0, 0), mode: mode)
+                }
+            }
+            if let from = copy.from {
+                let source = try readOnlyView(of: from, workspace: workspace)
+                for raw in sources.fromPaths {
+                    let inside = try resolveInView(source, FS.clean("/" + raw))
+                    let full = source + inside
+                    guard let status = try? FS.lstat(full) else {
+                        throw BuildError("failed to compute cache key: failed to calculate checksum: \"\(FS.clean("/" + raw))\": not found")
+                    }
+                    let name = inside.split(separator: "/").last.map(String.init) ?? ""
+                    if FS.isDirectory(status) {
+                        try writer.copyDirectory(from: full, to: targetFor(name: name, sourceIsDirectory: true), owner: owner, mode: mode, filter: { _ in true })
+                    } else {
+                        try writer.copyFile(from: full, to: targetFor(name: name, sourceIsDirectory: false), owner: owner, mode: mode)
+                    }
+                }
+            }
+            for download in sources.downloads {
+                // The file is named after the URL's last path component; Docker gives it mode 0600
+                // and does not unpack it, whatever it holds.
+                let name = download.url.split(separator: "?").first.map(String.init)?.split(separator: "/").last.map(String.init) ?? "download"
+                try writer.copyFile(from: download.file, to: targetFor(name: name, sourceIsDirectory: false), owner: owner ?? (0, 0), mode: mode ?? 0o600)
+            }
+            for doc in sources.heredocs {
+                let content = heredocBody(doc)
+                try writer.writeFile(content: Array(content.utf8), to: targetFor(name: doc.name, sourceIsDirectory: false),
+                                     owner: owner ?? (0, 0), mode: mode ?? 0o644)
+            }
+        }
+    }
+
+    /// A layer written directly (COPY, ADD, the directories of WORKDIR and VOLUME): `body` gets a
+    /// writer on a fresh layer directory, a read-only view of the stage's layers under it, and
+    /// the step's workspace for further mounts.
+    func writeLayer(over layers: [CommittedLayer], _ body: (LayerWriter, String, BuildWorkspace) throws -> Void) throws -> CommittedLayer {
         let workspace = try BuildWorkspace(runRoot: engine.runRoot)
         defer { workspace.remove() }
         let layerDirectory: String
         do { layerDirectory = try engine.images.snapshots.prepare() } catch { throw BuildError("prepare the layer directory", error) }
         var committed = false
         defer { if !committed { engine.images.snapshots.abandon(layerDirectory) } }
-        let view = try workspace.mountReadOnly(result.layers.map { engine.images.snapshots.path($0.diffID) })
-
-        let owner: (uid: UInt32, gid: UInt32)? = try copy.chown.map { spec throws(BuildError) in
-            do {
-                let user = try UserLookup.resolve(spec, groupAdd: [], rootfs: view)
-                // A user without a group takes the user's numeric ID as the group too (Docker's rule
-                // for --chown, unlike USER's).
-                return (user.uid, spec.contains(":") ? user.gid : user.uid)
-            } catch {
-                throw BuildError("unable to convert uid/gid chown string to host mapping: \(error)")
-            }
-        }
-        let mode: mode_t? = try copy.chmod.map { text throws(BuildError) in
-            guard let value = UInt32(text, radix: 8), value <= 0o7777 else { throw BuildError("invalid chmod parameter: \(text)") }
-            return mode_t(value)
-        }
-
-        var destination = copy.destination
-        if !destination.hasPrefix("/") {
-            destination = (result.config.workingDir.isEmpty ? "/" : result.config.workingDir + "/") + destination
-        }
-        let wantsDirectory = copy.destination.hasSuffix("/") || copy.destination.hasSuffix("/.") || copy.destination == "."
-        let count = sources.contextPaths.count + sources.fromPaths.count + sources.heredocs.count + sources.downloads.count
-        let patterns = copy.sources.contains { if case .path(let p) = $0 { return p.contains(where: { "*?[".contains($0) }) } else { return false } }
-        if (count > 1 || patterns) && !wantsDirectory {
-            throw BuildError("When using COPY with more than one source file, the destination must be a directory and end with a /")
-        }
-        let target = try resolveInView(view, FS.clean(destination))
+        let view = try workspace.mountReadOnly(layers.map { engine.images.snapshots.path($0.diffID) })
         let writer = try LayerWriter(root: layerDirectory, view: view)
-        let existingIsDirectory = (try? FS.lstat(view + target)).map(FS.isDirectory) ?? false
-
-        // Where each source lands: into the destination directory, or as the destination itself.
-        func targetFor(name: String, sourceIsDirectory: Bool) -> String {
-            if sourceIsDirectory { return target }
-            if wantsDirectory || existingIsDirectory { return (target == "/" ? "" : target) + "/" + name }
-            return target
-        }
-
-        for path in sources.contextPaths {
-            let full = path.isEmpty ? context.root : context.root + "/" + path
-            let status: stat
-            do { status = try FS.stat(full) } catch { throw BuildError("copy \(path)", error) }
-            let name = path.split(separator: "/").last.map(String.init) ?? ""
-            if FS.isDirectory(status) {
-                let allowed = Set(context.tree(path).map(\.path))
-                try writer.copyDirectory(from: full, to: targetFor(name: name, sourceIsDirectory: true), owner: owner ?? (0, 0),
-                                         mode: mode, filter: { relative in allowed.contains(path.isEmpty ? relative : path + "/" + relative) })
-            } else if isAdd, let archive = ArchiveKind.detect(full) {
-                // --chown does not reach the archive's entries (Docker, buildah and BuildKit agree).
-                try writer.unpack(archive: full, kind: archive, into: target, owner: nil)
-            } else {
-                try writer.copyFile(from: full, to: targetFor(name: name, sourceIsDirectory: false), owner: owner ?? (0, 0), mode: mode)
-            }
-        }
-        if let from = copy.from {
-            let source = try readOnlyView(of: from, workspace: workspace)
-            for raw in sources.fromPaths {
-                let inside = try resolveInView(source, FS.clean("/" + raw))
-                let full = source + inside
-                guard let status = try? FS.lstat(full) else {
-                    throw BuildError("failed to compute cache key: failed to calculate checksum: \"\(FS.clean("/" + raw))\": not found")
-                }
-                let name = inside.split(separator: "/").last.map(String.init) ?? ""
-                if FS.isDirectory(status) {
-                    try writer.copyDirectory(from: full, to: targetFor(name: name, sourceIsDirectory: true), owner: owner, mode: mode, filter: { _ in true })
-                } else {
-                    try writer.copyFile(from: full, to: targetFor(name: name, sourceIsDirectory: false), owner: owner, mode: mode)
-                }
-            }
-        }
-        for download in sources.downloads {
-            // The file is named after the URL's last path component; Docker gives it mode 0600
-            // and does not unpack it, whatever it holds.
-            let name = download.url.split(separator: "?").first.map(String.init)?.split(separator: "/").last.map(String.init) ?? "download"
-            try writer.copyFile(from: download.file, to: targetFor(name: name, sourceIsDirectory: false), owner: owner ?? (0, 0), mode: mode ?? 0o600)
-        }
-        for doc in sources.heredocs {
-            let content = heredocBody(doc)
-            try writer.writeFile(content: Array(content.utf8), to: targetFor(name: doc.name, sourceIsDirectory: false),
-                                 owner: owner ?? (0, 0), mode: mode ?? 0o644)
+        do { try body(writer, view, workspace) } catch {
+            writer.close()
+            throw error
         }
         writer.close()
         workspace.unmount(view)

@@ -276,20 +276,9 @@ public final class Builder {
 
     /// A layer with just these directories (and their parents as the image has them).
     func makeDirectories(_ paths: [String], layers: [CommittedLayer]) throws -> CommittedLayer {
-        let workspace = try BuildWorkspace(runRoot: engine.runRoot)
-        defer { workspace.remove() }
-        let layerDirectory: String
-        do { layerDirectory = try engine.images.snapshots.prepare() } catch { throw BuildError("prepare the layer directory", error) }
-        var committed = false
-        defer { if !committed { engine.images.snapshots.abandon(layerDirectory) } }
-        let view = try workspace.mountReadOnly(layers.map { engine.images.snapshots.path($0.diffID) })
-        let writer = try LayerWriter(root: layerDirectory, view: view)
-        for path in paths { Glibc.close(try writer.directory(try resolveInView(view, path), owner: (0, 0))) }
-        writer.close()
-        workspace.unmount(view)
-        let layer = try engine.images.commitLayer(directory: layerDirectory)
-        committed = true
-        return layer
+        try writeLayer(over: layers) { writer, view, _ in
+            for path in paths { Glibc.close(try writer.directory(try resolveInView(view, path), owner: (0, 0))) }
+        }
     }
 
     func configFingerprint(_ config: ImageConfigState) -> String {

@@ -200,7 +200,7 @@ final class LayerWriter {
 
     /// ADD of a local archive: its entries extracted into `target` (a directory), each path
     /// resolved inside it; the archive's owners kept unless --chown.
-    func unpack(archive path: String, kind: ArchiveKind, into target: String, owner: (uid: UInt32, gid: UInt32)?) throws(BuildError) {
+    func unpack(archive path: String, into target: String, owner: (uid: UInt32, gid: UInt32)?) throws(BuildError) {
         let targetFD = try directory(target, owner: owner)
         defer { Glibc.close(targetFD) }
         let input = open(path, O_RDONLY | O_CLOEXEC)
@@ -208,29 +208,14 @@ final class LayerWriter {
         defer { Glibc.close(input) }
         do {
             let extractor = TarExtractor(directoryFD: targetFD, path: root + target, owner: owner.map { (Int($0.uid), Int($0.gid)) })
-            var decompressor: Decompressor?
-            switch kind {
-            case .tar: decompressor = nil
-            case .gzip: decompressor = try Decompressor(.gzip)
-            case .zstd: decompressor = try Decompressor(.zstd)
-            }
-            var buffer = [UInt8](repeating: 0, count: 1 << 16)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 { throw BuildError("read \(path)", SysError("read", path)) }
-                if n == 0 { break }
-                try buffer.withUnsafeBytes { raw in
-                    let chunk = UnsafeRawBufferPointer(rebasing: raw[0..<n])
-                    if let decompressor {
-                        try decompressor.decompress(chunk) { out in try extractor.consume(out) }
-                    } else {
-                        try extractor.consume(chunk)
-                    }
+            try extractor.extract { buffer in
+                while true {
+                    let n = Glibc.read(input, buffer.baseAddress, buffer.count)
+                    if n < 0 && errno == EINTR { continue }
+                    if n < 0 { throw BuildError("read \(path)", SysError("read", path)) }
+                    return n
                 }
             }
-            try decompressor?.finish()
-            try extractor.finish()
         } catch let error as BuildError {
             throw error
         } catch {

@@ -202,28 +202,7 @@ struct Build: BerthCommand {
         let fd = try FS.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         defer { FS.close(fd) }
         let extractor = TarExtractor(directoryFD: fd, path: directory, owner: nil)
-        var first = true
-        var decompressor: Decompressor?
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = try buffer.withUnsafeMutableBytes { try readSome(STDIN_FILENO, $0, "stdin") }
-            if count == 0 { break }
-            try buffer.withUnsafeBytes { raw in
-                let chunk = UnsafeRawBufferPointer(rebasing: raw[0..<count])
-                if first {
-                    first = false
-                    let kind = Compression.detect(chunk)
-                    if kind != .none { decompressor = try Decompressor(kind) }
-                }
-                if let decompressor {
-                    try decompressor.decompress(chunk) { out in try extractor.consume(out) }
-                } else {
-                    try extractor.consume(chunk)
-                }
-            }
-        }
-        try decompressor?.finish()
-        try extractor.finish()
+        try extractor.extract { buffer in try readSome(STDIN_FILENO, buffer, "stdin") }
         return directory
     }
 
