@@ -287,14 +287,24 @@ struct BuildTests {
                 FROM busybox:test
                 ARG RUNID
                 RUN --mount=type=cache,target=/cache echo $RUNID >> /cache/log && cat /cache/log > /seen
+                RUN --mount=type=bind,source=data.txt,target=/mnt/data.txt cat /mnt/data.txt > /from-bind
+                RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && ls /scratch > /from-tmpfs
+                COPY --from=busybox:test /etc/passwd /passwd-from-image
                 """,
+            "data.txt": "bound\n",
         ])
         try #require(try build(berth, context, ["-t", "cm:1", "--build-arg", "RUNID=a"]).status == 0)
         let second = try build(berth, context, ["-t", "cm:2", "--build-arg", "RUNID=b"])
         try #require(second.status == 0, "\(second.stderr)")
         #expect(try berth.call("run", "--rm", "cm:2", "cat", "/seen") == "a\nb\n")
-        // The mount point is not part of the layer.
+        // The mount points are not part of the layers.
         #expect(try berth.callAnyway(["run", "--rm", "cm:2", "ls", "-d", "/cache"]).status != 0)
+        #expect(try berth.callAnyway(["run", "--rm", "cm:2", "ls", "-d", "/scratch"]).status != 0)
+        #expect(try berth.callAnyway(["run", "--rm", "cm:2", "ls", "/mnt/data.txt"]).status != 0)
+        #expect(try berth.call("run", "--rm", "cm:2", "cat", "/from-bind") == "bound\n")
+        #expect(try berth.call("run", "--rm", "cm:2", "cat", "/from-tmpfs") == "x\n")
+        // COPY --from an image (not a stage).
+        #expect(try berth.call("run", "--rm", "cm:2", "head", "-c", "5", "/passwd-from-image") == "root:")
     }
 
     @Test func errorsNameTheLineAndLeaveImagesAlone() throws {
