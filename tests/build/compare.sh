@@ -22,7 +22,8 @@
 #   DOCKER=PATH      the docker client (default /usr/bin/docker, Debian's, same version as dockerd)
 #   VERBOSE=1        print every diff, not only the table
 #
-# Each case is a directory: Dockerfile and its context; optional "args" (extra build flags, split
+# Each case is a directory: Dockerfile and its context; optional "modes" ("MODE PATH" lines: file
+# modes git cannot store, set before building); optional "args" (extra build flags, split
 # like a shell would: --build-arg K=V, --target S); optional Dockerfile.base (built first from the
 # same context, tagged berth-corpus/CASE-base:test, for a Dockerfile that uses it as a base image);
 # optional "expect" (one extended regex per line that must match a line of the normalised image;
@@ -212,6 +213,10 @@ declare -A STATUS
 for c in "${CASES[@]}"; do
   flags=()
   [ -f "$CORPUS/$c/args" ] && mapfile -t flags < <(xargs -n1 <"$CORPUS/$c/args")
+  # Modes git cannot keep (it stores 644 or 755): "MODE PATH" lines, applied to the checkout.
+  if [ -f "$CORPUS/$c/modes" ]; then
+    while read -r mode path; do [ -n "$mode" ] && chmod "$mode" "$CORPUS/$c/$path"; done <"$CORPUS/$c/modes"
+  fi
   for e in buildah docker buildkit berth; do
     have "$e" || continue
     if [ -z "${UP[$e]:-}" ]; then STATUS[$e,$c]=skip; continue; fi
