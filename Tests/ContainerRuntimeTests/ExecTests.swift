@@ -83,7 +83,14 @@ struct ExecTests {
         let detached = try runtime("exec", "--detach", "--pid-file", pidFile, id, "sleep", "50")
         #expect(detached.status == 0, "\(detached.stderr)")
         let pid = try #require(Int(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-        let comm = try String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)
+        // runc writes the pid file before its init has exec'd (comm is still "runc:[2:INIT]" for a
+        // moment under load): the process must become sleep, soon.
+        var comm = ""
+        for _ in 0..<100 {
+            comm = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? ""
+            if comm == "sleep\n" { break }
+            usleep(20_000)
+        }
         #expect(comm == "sleep\n")
         let ps = try runtime("ps", "--format", "json", id)
         let pids = try #require(try JSONSerialization.jsonObject(with: Data(ps.stdout.utf8)) as? [Int])
