@@ -116,8 +116,10 @@ struct PodmanPeer {
     }
 
     var global: [String] {
-        ["/usr/bin/podman", "--root", base + "/root", "--runroot", base + "/run", "--storage-driver", "overlay",
-         "--events-backend", "none", "--cgroup-manager", "cgroupfs"]
+        // --tmpdir too: peers of tests running at once must not share /run/libpod (a peer's first
+        // run there raced another's: "creating runtime status file: open /run/libpod/alive").
+        ["/usr/bin/podman", "--root", base + "/root", "--runroot", base + "/run", "--tmpdir", base + "/tmp",
+         "--storage-driver", "overlay", "--events-backend", "none", "--cgroup-manager", "cgroupfs"]
     }
 
     @discardableResult
