@@ -48,9 +48,19 @@ struct EngineAdminTests {
     /// their mounts gone, the run directory (tmpfs /run) emptied.
     func simulateHostRestart(_ berth: BerthEngine) throws {
         try sh(["/bin/sh", "-c", """
+            killed=""
             for p in $(pgrep -f 'berth-supervisor \(berth.runRoot)/'); do
-              for c in $(cat /proc/$p/task/$p/children 2>/dev/null); do kill -9 $c; done
+              for c in $(cat /proc/$p/task/$p/children 2>/dev/null); do kill -9 $c; killed="$killed $c"; done
               kill -9 $p
+              killed="$killed $p"
+            done
+            # Until every killed process is gone (not even a zombie waiting for init): a loaded
+            # machine takes longer than a fixed pause.
+            for _ in $(seq 1 100); do
+              left=""
+              for k in $killed; do [ -e /proc/$k ] && [ "$(cut -d' ' -f3 /proc/$k/stat 2>/dev/null)" != Z ] && left="$left $k"; done
+              [ -z "$left" ] && break
+              sleep 0.05
             done
             sleep 0.3
             grep -o ' \(berth.base)[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l
