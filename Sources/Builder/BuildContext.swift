@@ -1,6 +1,7 @@
 import Crypto
 import Dockerfile
 import Glibc
+import ImageStore
 import LinuxSys
 
 /// The files a build may use: the context directory minus what `.dockerignore` excludes. Walked
@@ -96,7 +97,7 @@ public struct BuildContext: Sendable {
                 hasher.update(data: [0])
             }
         }
-        return hexDigest(hasher.finalize())
+        return hexString(hasher.finalize())
     }
 }
 
@@ -116,18 +117,8 @@ func hashFile(_ path: String, into hasher: inout SHA256) throws(BuildError) {
     }
 }
 
-func hexDigest<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    for byte in digest {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0xF)])
-    }
-    return String(decoding: out, as: UTF8.self)
-}
-
 func sha256Hex(_ text: String) -> String {
-    hexDigest(SHA256.hash(data: Array(text.utf8)))
+    hexString(SHA256.hash(data: Array(text.utf8)))
 }
 
 /// A source path as Docker reads it: relative to the context root whatever it starts with, `..`

@@ -1,4 +1,5 @@
 import CLinuxSys
+import Engine
 import Glibc
 import LinuxSys
 import OCI
@@ -176,12 +177,6 @@ final class BuildWorkspace {
         return exit.shellStatus
     }
 
-    static func runtimeBinary() -> String? {
-        if let value = getenv("BERTH_RUNTIME").map({ String(cString: $0) }), !value.isEmpty { return value }
-        if let me = try? FS.readlink("/proc/self/exe") {
-            let sibling = String(me[..<(me.lastIndex(of: "/") ?? me.endIndex)]) + "/berth-runtime"
-            if access(sibling, X_OK) == 0 { return sibling }
-        }
-        return ["/usr/local/bin/berth-runtime", "/usr/bin/berth-runtime"].first { access($0, X_OK) == 0 }
-    }
+    /// BERTH_RUNTIME, else beside berth, else /usr/local/bin or /usr/bin (Engine's lookup).
+    static func runtimeBinary() -> String? { Engine.siblingExecutable("berth-runtime") }
 }

@@ -85,7 +85,7 @@ extension Builder {
         for download in sources.downloads {
             var hasher = SHA256()
             try hashFile(download.file, into: &hasher)
-            parts.append("url=\(download.url)\u{1}\(hexDigest(hasher.finalize()))")
+            parts.append("url=\(download.url)\u{1}\(hexString(hasher.finalize()))")
         }
         return parts.joined(separator: "\0")
     }

@@ -341,7 +341,7 @@ extension Engine {
     }
 
     /// A program installed beside the running one (berth-supervisor next to berth), or `BERTH_<NAME>`.
-    static func siblingExecutable(_ name: String) -> String? {
+    public static func siblingExecutable(_ name: String) -> String? {
         let variable = "BERTH_" + name.replacing("berth-", with: "").replacing("-", with: "_").uppercased()
         if let value = getenv(variable).map({ String(cString: $0) }), !value.isEmpty { return value }
         if let me = try? FS.readlink("/proc/self/exe") {
