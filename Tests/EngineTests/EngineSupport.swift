@@ -118,8 +118,11 @@ struct PodmanPeer {
     var global: [String] {
         // --tmpdir too: peers of tests running at once must not share /run/libpod (a peer's first
         // run there raced another's: "creating runtime status file: open /run/libpod/alive").
+        // runc, not crun: crun 1.8's exec as another user chowns its stdio to that user, and conmon
+        // gives it the host's /dev/null (`podman exec -u nobody` left /dev/null owned by 65534).
         ["/usr/bin/podman", "--root", base + "/root", "--runroot", base + "/run", "--tmpdir", base + "/tmp",
-         "--storage-driver", "overlay", "--events-backend", "none", "--cgroup-manager", "cgroupfs"]
+         "--storage-driver", "overlay", "--events-backend", "none", "--cgroup-manager", "cgroupfs",
+         "--runtime", "runc"]
     }
 
     @discardableResult
