@@ -197,15 +197,7 @@ extension Engine {
 
     // MARK: - Rootfs
 
-    func isMounted(_ path: String) -> Bool {
-        guard let text = try? FS.readText("/proc/self/mountinfo") else { return false }
-        let escaped = path.split(separator: " ", omittingEmptySubsequences: false).joined(separator: "\\040")
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ", maxSplits: 5)
-            if fields.count > 4, fields[4] == escaped { return true }
-        }
-        return false
-    }
+    func isMounted(_ path: String) -> Bool { Self.isMountPoint(path) }
 
     /// The image's snapshots as overlay lower layers (topmost first), the container's own upper and work.
     func mountRootfs(_ container: Container, layers: [String]) throws(EngineError) {

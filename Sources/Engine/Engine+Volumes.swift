@@ -1,3 +1,4 @@
+import CLinuxSys
 import ContainerRuntime
 import Glibc
 import LinuxSys
@@ -29,6 +30,11 @@ extension Engine {
         if let bad = options.keys.sorted().first(where: { !Self.localDriverOptions.contains($0) }) {
             throw .invalid("create \(name): invalid option: \"\(bad)\"")
         }
+        if options["type"] != nil || options["device"] != nil || options["o"] != nil {
+            for required in ["type", "device"] where (options[required] ?? "").isEmpty {
+                throw .invalid("create \(name): missing required option: \"\(required)\"")
+            }
+        }
         let volume = newVolume(name, anonymous: false, labels: labels, options: options)
         return withMountpoint(try volumeRecords.create(volume, makeDirectory: makeVolumeDirectory))
     }
@@ -56,6 +62,11 @@ extension Engine {
         do {
             try volumeRecords.remove(name) { [volumesDirectory] name in
                 let path = volumesDirectory + "/" + name
+                // A filesystem from `-o type=…` goes first: the rename must not carry it, and
+                // removing the trash must not delete a bound host directory's files.
+                while Self.isMountPoint(path + "/_data") {
+                    if umount2(path + "/_data", Int32(MNT_DETACH)) != 0 { throw SysError("umount", path + "/_data") }
+                }
                 if Glibc.rename(path, trash) != 0 && errno != ENOENT { throw SysError("rename", path) }
             }
         } catch let error where error.kind == .notFound && force {
@@ -136,12 +147,56 @@ extension Engine {
         var sources: [String: String] = [:]
         for attachment in try attachVolumes(container) {
             let path = volumePath(attachment.name)
+            if let options = try volumeRecords.get(attachment.name)?.options, options["type"] != nil {
+                try mountVolumeFilesystem(attachment.name, options: options)
+            }
             if uses.first(where: { $0.destination == attachment.destination })?.copy ?? true {
                 try VolumeCopy.copyUp(rootfs: rootfsPath(container.id), path: attachment.destination, into: path)
             }
             sources[attachment.destination] = path
         }
         return sources
+    }
+
+    /// Docker's local driver with options: `-o type=tmpfs -o device=tmpfs -o o=size=1m`, or
+    /// `-o type=none -o o=bind -o device=/srv/data`. The filesystem is mounted on the volume's
+    /// directory when a container first needs it (through an fd of that directory, so a symlink
+    /// put there meanwhile is not followed), and stays mounted until `volume rm` — Docker instead
+    /// unmounts when its last container stops.
+    func mountVolumeFilesystem(_ name: String, options: [String: String]) throws(EngineError) {
+        let path = volumePath(name)
+        if Self.isMountPoint(path) { return }
+        var flags: UInt = 0
+        var data: [String] = []
+        let known: [String: UInt] = [
+            "ro": UInt(MS_RDONLY), "bind": UInt(MS_BIND), "rbind": UInt(MS_BIND | MS_REC), "nosuid": UInt(MS_NOSUID),
+            "nodev": UInt(MS_NODEV), "noexec": UInt(MS_NOEXEC), "sync": UInt(MS_SYNCHRONOUS), "noatime": UInt(MS_NOATIME),
+            "nodiratime": UInt(MS_NODIRATIME), "relatime": UInt(MS_RELATIME), "strictatime": UInt(MS_STRICTATIME),
+            "rw": 0, "suid": 0, "dev": 0, "exec": 0, "async": 0, "defaults": 0,
+        ]
+        for option in (options["o"] ?? "").split(separator: ",").map(String.init) where !option.isEmpty {
+            if let flag = known[option] { flags |= flag } else { data.append(option) }
+        }
+        let type = options["type"] ?? "none"
+        let fd = berth_open(path, BERTH_O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
+        guard fd >= 0 else { throw .system("open volume \(name)", SysError("open", path)) }
+        defer { FS.close(fd) }
+        do {
+            try MountSys.mount(source: options["device"], target: "/proc/self/fd/\(fd)", type: type, flags: flags,
+                               data: data.joined(separator: ","), describe: path)
+        } catch {
+            throw .system("mount volume \(name) (type \(type), device \(options["device"] ?? ""))", error)
+        }
+    }
+
+    /// Whether `path` is itself a mount point (its mount's root is there), by /proc/self/mountinfo.
+    static func isMountPoint(_ path: String) -> Bool {
+        guard let text = try? FS.readText("/proc/self/mountinfo") else { return false }
+        let escaped = path.split(separator: " ", omittingEmptySubsequences: false).joined(separator: "\\040")
+        return text.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ", maxSplits: 5)
+            return fields.count > 4 && fields[4] == escaped
+        }
     }
 
     // MARK: - Helpers
@@ -170,5 +225,15 @@ extension Engine {
     /// Docker's CreatedAt: RFC 3339 to the second.
     static func volumeTime() -> String {
         Clock.format(seconds: time(nil), nanoseconds: 0)
+    }
+}
+
+extension Engine {
+    /// Docker's container sizes (`ps -s`, `inspect -s`): the bytes of the container's own changes
+    /// (its overlay upper directory) and those plus its image's.
+    public func sizes(_ container: Container) -> (writable: Int64, rootFS: Int64) {
+        let writable = VolumeCopy.size(of: containerDirectory(container.id) + "/upper")
+        let image = (try? images.resolve(container.imageID).size) ?? 0
+        return (writable, writable + image)
     }
 }

@@ -751,12 +751,39 @@ public struct RunArguments: Sendable, Equatable {
     public var stopSignal: String?, stopTimeout: String?
     public var network: [String] = []
     public var publish: [String] = [], publishAll = false, networkAlias: [String] = [], ip: String?
+    public var expose: [String] = []
     public var dns: [String] = [], dnsSearch: [String] = [], dnsOption: [String] = [], addHost: [String] = []
     public var pull: String?
     public var logOpt: [String] = []
     public var groupAdd: [String] = []
 
     public init() {}
+
+    /// `--expose PORT[-PORT][/PROTO]` and every `-p`'s container port, as Docker's CLI adds them
+    /// to ExposedPorts ("80/tcp"); nil when there are none.
+    func exposedPorts() throws(EngineError) -> [String]? {
+        var keys = Set<String>()
+        for item in publish {
+            for mapping in (try? PortMapping.parse(item)) ?? [] { keys.insert(mapping.containerKey) }
+        }
+        for item in expose {
+            let (ports, proto) = Parse.cut(item, "/")
+            let (first, last) = Parse.cut(ports, "-")
+            guard let low = Int(first), (1...65535).contains(low) else {
+                throw .invalid("invalid argument \"\(item)\" for \"--expose\" flag: invalid range format for --expose: \(item)")
+            }
+            let high = last.flatMap { Int($0) } ?? low
+            guard last == nil || Int(last ?? "") != nil, high >= low, high <= 65535 else {
+                throw .invalid("invalid argument \"\(item)\" for \"--expose\" flag: invalid range format for --expose: \(item)")
+            }
+            let name = (proto ?? "tcp").lowercased()
+            guard ["tcp", "udp", "sctp"].contains(name) else {
+                throw .invalid("invalid argument \"\(item)\" for \"--expose\" flag: invalid proto: \(name)")
+            }
+            for port in low...high { keys.insert("\(port)/\(name)") }
+        }
+        return keys.isEmpty ? nil : keys.sorted()
+    }
 
     /// `-p`, `-P`, `--network-alias`, `--ip`, `--dns*`, `--add-host`, with Docker's checks against the mode.
     func networkRequest(mode: NetworkMode) throws(EngineError) -> NetworkRequest {
@@ -948,6 +975,7 @@ public struct RunArguments: Sendable, Equatable {
         }
         o.network = modes.first ?? .default
         o.net = try networkRequest(mode: o.network)
+        o.exposedPorts = try exposedPorts()
         o.pull = try Parse.pull(pull ?? "")
 
         // What the daemon checks.
@@ -998,7 +1026,13 @@ extension RunOptions {
             guard let flag = goBool(value) else { throw .invalid("invalid --security-opt 2: \(goQuote(text))") }
             noNewPrivileges = flag
             securityOpt.append(text)
-        case "label", "apparmor", "systempaths", "writable-cgroups", "mask", "unmask", "proc-opts":
+        case "systempaths":
+            guard value == "unconfined" else { throw .invalid("invalid --security-opt 2: \(goQuote(text))") }
+            securityOpt.append(text)
+        case "writable-cgroups":
+            guard goBool(value) != nil else { throw .invalid("invalid --security-opt 2: \(goQuote(text))") }
+            securityOpt.append(text)
+        case "label", "apparmor", "mask", "unmask", "proc-opts":
             securityOpt.append(text)
         default:
             throw .invalid("invalid --security-opt 2: \(goQuote(text))")

@@ -21,6 +21,9 @@ public struct RunOptions: Codable, Sendable, Equatable {
     /// `--group-add`.
     public var groupAdd: [String] = []
     public var labels: [String: String] = [:]
+    /// `--expose` and the container ports of `-p`, as "80/tcp" (Docker adds both to ExposedPorts);
+    /// nil when none (and in records written before the flag existed).
+    public var exposedPorts: [String]?
     public var tty = false
     public var interactive = false
     public var detach = false
@@ -64,7 +67,9 @@ public struct RunOptions: Codable, Sendable, Equatable {
     /// profile format, read at create time), nil → the default profile.
     public var seccomp: SeccompChoice?
     public var noNewPrivileges = false
-    /// Any other `--security-opt` values, kept for inspect (label=…, apparmor=…: accepted, not applied).
+    /// Every `--security-opt` but seccomp, kept for inspect; systempaths, writable-cgroups, mask,
+    /// unmask and proc-opts shape the spec; label and apparmor are accepted and have no effect
+    /// (no SELinux or AppArmor policy is loaded by Berth, as Docker on a host without them).
     public var securityOpt: [String] = []
     /// `--sysctl KEY=VALUE`.
     public var sysctls: [String: String] = [:]

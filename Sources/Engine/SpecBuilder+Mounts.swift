@@ -121,6 +121,20 @@ extension SpecBuilder {
                 result[index].options = result[index].options?.filter { $0 != "ro" }
             }
         }
+        for (key, value) in options.securityOptionValues {
+            switch key {
+            case "writable-cgroups" where goBool(value) == true:
+                for index in result.indices where result[index].type == "cgroup" || result[index].type == "cgroup2" {
+                    result[index].options = result[index].options?.filter { $0 != "ro" }
+                }
+            case "proc-opts":
+                // Podman's: more options for /proc (hidepid=2, …).
+                for index in result.indices where result[index].destination == "/proc" {
+                    result[index].options = (result[index].options ?? []) + value.split(separator: ",").map(String.init)
+                }
+            default: break
+            }
+        }
         return (result + user, rootPropagation)
     }
 

@@ -153,3 +153,42 @@ extension SpecBuilder {
         return result
     }
 }
+
+extension SpecBuilder {
+    /// The masked and read-only paths after `--security-opt systempaths=unconfined` (Docker: none
+    /// of either) and Podman's `mask=PATH:PATH` (more masked) and `unmask=PATH:PATH|ALL` (fewer).
+    static func systemPaths(_ options: RunOptions) -> (masked: [String], readOnly: [String]) {
+        var masked = maskedPaths
+        var readOnly = readonlyPaths
+        for (key, value) in options.securityOptionValues {
+            switch key {
+            case "systempaths" where value == "unconfined":
+                masked = []
+                readOnly = []
+            case "mask":
+                for path in value.split(separator: ":").map(String.init) where !masked.contains(path) { masked.append(path) }
+            case "unmask":
+                let paths = Set(value.split(separator: ":").map(String.init))
+                if paths.contains("ALL") {
+                    masked = []
+                    readOnly = []
+                } else {
+                    masked.removeAll { paths.contains($0) }
+                    readOnly.removeAll { paths.contains($0) }
+                }
+            default: break
+            }
+        }
+        return (masked, readOnly)
+    }
+}
+
+extension RunOptions {
+    /// `--security-opt KEY=VALUE` pairs kept in `securityOpt`, in the order given.
+    var securityOptionValues: [(key: String, value: String)] {
+        securityOpt.compactMap { text in
+            let (key, value) = Parse.cut(text, "=")
+            return value.map { (key, $0) }
+        }
+    }
+}

@@ -99,6 +99,11 @@ public enum SpecBuilder {
         config.healthcheck = mergeHealthcheck(options, image: image.healthcheck)
         config.volumes = image.volumes
         config.exposedPorts = image.exposedPorts
+        if let extra = options.exposedPorts {
+            var ports = config.exposedPorts ?? [:]
+            for key in extra { ports[key] = EmptyObject() }
+            config.exposedPorts = ports
+        }
         return config
     }
 
@@ -221,8 +226,7 @@ public enum SpecBuilder {
         let sysctls = try sysctl(input)
         linux.sysctl = sysctls.isEmpty ? nil : sysctls
         if !options.privileged {
-            linux.maskedPaths = maskedPaths
-            linux.readonlyPaths = readonlyPaths
+            (linux.maskedPaths, linux.readonlyPaths) = systemPaths(options)
         }
         linux.seccomp = try seccomp(input, bounding: capabilities)
 

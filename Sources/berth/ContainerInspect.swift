@@ -6,7 +6,7 @@ import TextTemplate
 
 /// `container inspect`: Docker's JSON for a container — the fields people script against
 /// (State, Config, HostConfig, Name, Image, RestartCount, LogPath, Mounts).
-func containerInspectValue(_ container: Container, engine: Engine) -> TemplateValue {
+func containerInspectValue(_ container: Container, engine: Engine, sizes: Bool = false) -> TemplateValue {
     let status = engine.status(container)
     let state = status.state
     let options = container.options
@@ -127,7 +127,12 @@ func containerInspectValue(_ container: Container, engine: Engine) -> TemplateVa
         ("LogConfig", .object([("Type", .string("json-file")), ("Config", map(options.logOptions))])),
     ])
     let mounts = containerMountsValue(container, engine: engine)
-    return .object([
+    var sizeMembers: [(key: String, value: TemplateValue)] = []
+    if sizes {
+        let measured = engine.sizes(container)
+        sizeMembers = [("SizeRw", .int(measured.writable)), ("SizeRootFs", .int(measured.rootFS))]
+    }
+    var members: [(key: String, value: TemplateValue)] = [
         ("Id", .string(container.id)),
         ("Created", .string(container.created)),
         ("Path", .string(args.first ?? "")),
@@ -154,10 +159,14 @@ func containerInspectValue(_ container: Container, engine: Engine) -> TemplateVa
             ])),
             ("Name", .string("overlay")),
         ])),
+    ]
+    members += sizeMembers
+    members += [
         ("Mounts", mounts),
         ("Config", .object(configMembers)),
         ("NetworkSettings", networkSettingsValue(container, engine: engine)),
-    ])
+    ]
+    return .object(members)
 }
 
 /// HostConfig.PortBindings as given (a host port of 0, "pick one", is Docker's empty string).
@@ -234,7 +243,7 @@ struct ContainerInspect: BerthCommand {
 
     @Option(name: .shortAndLong, help: "Format output using a Go template, or json")
     var format: String?
-    @Flag(name: .shortAndLong, help: "Display total file sizes (not measured)")
+    @Flag(name: .shortAndLong, help: "Display total file sizes")
     var size = false
     @Argument(help: "CONTAINER")
     var containers: [String]
@@ -244,7 +253,7 @@ struct ContainerInspect: BerthCommand {
         var values: [TemplateValue] = []
         var failed = false
         for name in containers {
-            do { values.append(containerInspectValue(try engine.container(name), engine: engine)) } catch {
+            do { values.append(containerInspectValue(try engine.container(name), engine: engine, sizes: size)) } catch {
                 printError("Error: No such container: \(name)")
                 failed = true
             }

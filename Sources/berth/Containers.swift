@@ -20,7 +20,7 @@ struct Ps: BerthCommand {
     var latest = false
     @Flag(name: .customLong("no-trunc"), help: "Don't truncate output")
     var noTrunc = false
-    @Flag(name: .shortAndLong, help: "Display total file sizes (not measured: shown as 0B)")
+    @Flag(name: .shortAndLong, help: "Display total file sizes")
     var size = false
     @Option(name: .shortAndLong, help: "Filter output based on conditions provided")
     var filter: [String] = []
@@ -51,10 +51,16 @@ struct Ps: BerthCommand {
         let defaultTable = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
             + (size ? "\t{{.Size}}" : "")
         let formatter = ListFormatter(format: OutputFormat(format ?? "table"), defaultTable: defaultTable, headers: Self.headers)
-        print(try formatter.render(listed.map { row($0.0, $0.1) }), terminator: "")
+        print(try formatter.render(listed.map { row($0.0, $0.1, engine: engine) }), terminator: "")
     }
 
-    func row(_ container: Container, _ status: ContainerState) -> TemplateValue {
+    func row(_ container: Container, _ status: ContainerState, engine: Engine) -> TemplateValue {
+        let mounts = psMounts(container, engine: engine)
+        var sizeText = "0B"
+        if size {
+            let sizes = engine.sizes(container)
+            sizeText = "\(humanSize(sizes.writable)) (virtual \(humanSize(sizes.rootFS)))"
+        }
         let created = Timestamp.parse(container.created) ?? 0
         var command = ((container.config.entrypoint ?? []) + (container.config.cmd ?? [])).joined(separator: " ")
         if !noTrunc && command.count > 20 { command = String(command.prefix(19)) + "…" }
@@ -65,17 +71,90 @@ struct Ps: BerthCommand {
             ("ID", .string(noTrunc ? container.id : container.shortID)),
             ("Image", .string(container.image)),
             ("Labels", .string(labels)),
-            ("LocalVolumes", .string("0")),
-            ("Mounts", .string("")),
+            ("LocalVolumes", .string(String(mounts.filter { $0.isVolume }.count))),
+            ("Mounts", .string(mounts.map { noTrunc ? $0.name : truncated($0.name, 15) }.joined(separator: ","))),
             ("Names", .string(container.name)),
             ("Networks", .string(networkName(container.options.network))),
-            ("Ports", .string("")),
+            ("Ports", .string(status.isRunning ? displayablePorts(container, engine: engine) : "")),
             ("RunningFor", .string(humanDuration(now() - created) + " ago")),
-            ("Size", .string("0B")),
+            ("Size", .string(sizeText)),
             ("State", .string(status.status)),
             ("Status", .string(statusText(status))),
         ])
     }
+}
+
+/// The MOUNTS column's names: a volume's name, a bind mount's host path (Docker's order: as given).
+func psMounts(_ container: Container, engine: Engine) -> [(name: String, isVolume: Bool)] {
+    guard case .array(let mounts) = containerMountsValue(container, engine: engine) else { return [] }
+    return mounts.compactMap { mount in
+        guard case .object(let fields) = mount else { return nil }
+        func field(_ key: String) -> String {
+            if case .string(let text)? = fields.first(where: { $0.key == key })?.value { return text }
+            return ""
+        }
+        let name = field("Name").isEmpty ? field("Source") : field("Name")
+        return name.isEmpty ? nil : (name, field("Type") == "volume")
+    }
+}
+
+/// Docker's truncation with an ellipsis: at most `length` characters, the last one "…".
+func truncated(_ text: String, _ length: Int) -> String {
+    text.count <= length ? text : String(text.prefix(length - 1)) + "…"
+}
+
+/// The PORTS column as Docker prints it: "0.0.0.0:8080->80/tcp" per published port, exposed but
+/// unpublished ports as "80/tcp"; runs of consecutive ports with the same address and protocol (and
+/// the same host and container numbers) folded into ranges ("8000-8002/tcp").
+func displayablePorts(_ container: Container, engine: Engine) -> String {
+    struct Port { var ip: String; var privatePort: Int; var publicPort: Int; var proto: String }
+    var ports: [Port] = []
+    var published = Set<String>()
+    for mapping in engine.attachments(container).flatMap(\.ports) {
+        ports.append(Port(ip: mapping.hostIP.isEmpty ? "0.0.0.0" : mapping.hostIP, privatePort: mapping.containerPort,
+                          publicPort: mapping.hostPort, proto: mapping.proto))
+        published.insert(mapping.containerKey)
+    }
+    for key in (container.config.exposedPorts ?? [:]).keys {
+        let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+        let full = parts.count == 2 ? key : key + "/tcp"
+        guard !published.contains(full), let number = Int(parts[0]) else { continue }
+        ports.append(Port(ip: "", privatePort: number, publicPort: 0, proto: parts.count == 2 ? parts[1] : "tcp"))
+    }
+    ports.sort { a, b in
+        if a.privatePort != b.privatePort { return a.privatePort < b.privatePort }
+        if a.ip != b.ip { return a.ip < b.ip }
+        if a.publicPort != b.publicPort { return a.publicPort < b.publicPort }
+        return a.proto < b.proto
+    }
+    // Ranges are kept per (address, protocol) in the order first seen; a host port that differs
+    // from the container's is printed on its own, after the ranges.
+    var groups: [(key: String, ip: String, proto: String, first: Int, last: Int)] = []
+    var closed: [String] = []
+    var remapped: [String] = []
+    func text(_ group: (key: String, ip: String, proto: String, first: Int, last: Int)) -> String {
+        let range = group.first == group.last ? "\(group.first)" : "\(group.first)-\(group.last)"
+        return (group.ip.isEmpty ? range : "\(group.ip):\(range)->\(range)") + "/" + group.proto
+    }
+    for port in ports {
+        if !port.ip.isEmpty && port.publicPort != port.privatePort {
+            remapped.append("\(port.ip):\(port.publicPort)->\(port.privatePort)/\(port.proto)")
+            continue
+        }
+        let key = port.ip + "/" + port.proto
+        if let index = groups.firstIndex(where: { $0.key == key }) {
+            if port.privatePort == groups[index].last + 1 {
+                groups[index].last = port.privatePort
+            } else {
+                closed.append(text(groups[index]))
+                groups[index].first = port.privatePort
+                groups[index].last = port.privatePort
+            }
+        } else {
+            groups.append((key, port.ip, port.proto, port.privatePort, port.privatePort))
+        }
+    }
+    return (closed + groups.map(text) + remapped).joined(separator: ", ")
 }
 
 func now() -> Double {

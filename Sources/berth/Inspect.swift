@@ -24,6 +24,8 @@ struct Inspect: BerthCommand {
     var format: String?
     @Option(name: .customLong("type"), help: "Only search for objects of this type (container, image)")
     var kind: String?
+    @Flag(name: .shortAndLong, help: "Display total file sizes if the type is container")
+    var size = false
     @Argument(help: "NAME|ID")
     var names: [String]
 
@@ -38,7 +40,7 @@ struct Inspect: BerthCommand {
         var missing: [String] = []
         for name in names {
             if let container = try? engine.container(name) {
-                values.append(containerInspectValue(container, engine: engine))
+                values.append(containerInspectValue(container, engine: engine, sizes: size))
             } else if kind != "container", let record = try? engine.images.resolve(name), let image = try? engine.images.load(record) {
                 values.append(try inspectValue(image, store: engine.images))
             } else {

@@ -121,6 +121,8 @@ struct RunFlags: ParsableArguments {
     var publish: [String] = []
     @Flag(name: [.customShort("P"), .customLong("publish-all")], help: "Publish all exposed ports to random ports")
     var publishAll = false
+    @Option(help: "Expose a port or a range of ports")
+    var expose: [String] = []
     @Option(name: [.customLong("network-alias"), .customLong("net-alias")], help: "Add network-scoped alias for the container")
     var networkAlias: [String] = []
     @Option(name: .customLong("ip"), help: "IPv4 address (e.g., 172.30.100.104)")
@@ -193,6 +195,7 @@ struct RunFlags: ParsableArguments {
         a.network = network
         a.publish = publish
         a.publishAll = publishAll
+        a.expose = expose
         a.networkAlias = networkAlias
         a.ip = ip
         a.dns = dns

@@ -8,8 +8,21 @@ let arguments = GlobalOptions.extract(from: Array(CommandLine.arguments.dropFirs
 
 /// Runs the command and exits with its status.
 func runCommand(_ arguments: [String]) async -> Never {
+    var command: any ParsableCommand
     do {
-        var command = try Berth.parseAsRoot(arguments)
+        command = try Berth.parseAsRoot(arguments)
+    } catch {
+        // Usage errors exit as Docker's CLI does, not with ArgumentParser's 64: a bad flag or flag
+        // value 125 (scripts tell "berth failed" from "the container failed" by it), a missing or
+        // extra argument (or an unknown command) 1.
+        if Berth.exitCode(for: error) == .validationFailure {
+            let message = Berth.fullMessage(for: error)
+            printError(message)
+            exit(message.contains("Missing expected argument") || message.contains("Unexpected argument") ? 1 : 125)
+        }
+        Berth.exit(withError: error)
+    }
+    do {
         if let leaf = command as? any BerthCommand {
             try await leaf.execute()
         } else {

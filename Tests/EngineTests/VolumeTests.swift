@@ -65,12 +65,12 @@ struct VolumeTests {
     @Test func createListInspectAndFilters() throws {
         let berth = try BerthEngine()
         defer { berth.remove() }
-        #expect(try berth.call("volume", "create", "--label", "tier=db", "--label", "x", "-o", "type=tmpfs", "-d", "local", "dbdata") == "dbdata\n")
+        #expect(try berth.call("volume", "create", "--label", "tier=db", "--label", "x", "-o", "type=tmpfs", "-o", "device=tmpfs", "-d", "local", "dbdata") == "dbdata\n")
         let generated = try berth.call("volume", "create").trimmingCharacters(in: .newlines)
         #expect(generated.count == 64 && generated.allSatisfy(\.isHexDigit), "\(generated)")
         try berth.call("create", "--name", "user", "-v", "dbdata:/d", "busybox:test", "true")
         #expect(try berth.call("volume", "inspect", "-f", "{{json .Labels}} {{json .Options}} {{.Driver}}", "dbdata")
-            == "{\"tier\":\"db\",\"x\":\"\"} {\"type\":\"tmpfs\"} local\n")
+            == "{\"tier\":\"db\",\"x\":\"\"} {\"device\":\"tmpfs\",\"type\":\"tmpfs\"} local\n")
         #expect(try berth.call("volume", "inspect", "-f", "{{json .Labels}}", generated) == "{}\n")
         // Docker's table: DRIVER and VOLUME NAME, sorted by name.
         let table = lines(try berth.call("volume", "ls"))
@@ -286,5 +286,31 @@ struct VolumeTests {
         #expect(try berth.call("volume", "ls", "-q") == "")
         #expect(try berth.call("ps", "-aq") == "")
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: berth.root + "/volumes")) ?? []).isEmpty)
+    }
+
+    /// Docker's local driver options: `-o type=tmpfs …` mounts a tmpfs of that size on the volume's
+    /// directory for its containers (content shared between them), `-o type=none -o o=bind -o
+    /// device=DIR` a host directory; `volume rm` unmounts and leaves the host directory's files.
+    @Test func driverOptionsMountAFilesystem() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        try berth.call("volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=1m,mode=0700,nodev", "scratch")
+        let line = try berth.call("run", "--rm", "--network", "none", "-v", "scratch:/data", "busybox:test",
+                                  "sh", "-c", "grep ' /data ' /proc/mounts; echo kept > /data/f")
+        #expect(line.hasPrefix("tmpfs /data tmpfs rw,nodev,") && line.contains("size=1024k") && line.contains("mode=700"), "\(line)")
+        #expect(try berth.call("run", "--rm", "--network", "none", "-v", "scratch:/data", "busybox:test", "cat", "/data/f") == "kept\n")
+        #expect(try berth.call("volume", "inspect", "--format", "{{json .Options}}", "scratch").contains("\"type\":\"tmpfs\""))
+        let hostDir = berth.base + "/bound"
+        try FileManager.default.createDirectory(atPath: hostDir, withIntermediateDirectories: true)
+        try "from the host\n".write(toFile: hostDir + "/x", atomically: true, encoding: .utf8)
+        try berth.call("volume", "create", "-o", "type=none", "-o", "o=bind", "-o", "device=" + hostDir, "bound")
+        #expect(try berth.call("run", "--rm", "--network", "none", "-v", "bound:/data", "busybox:test", "cat", "/data/x") == "from the host\n")
+        try berth.call("volume", "rm", "scratch", "bound")
+        #expect(berth.mounts.filter { $0.contains("/volumes/") }.isEmpty, "\(berth.mounts)")
+        #expect(try String(contentsOfFile: hostDir + "/x", encoding: .utf8) == "from the host\n")
+        // Without a type the options cannot mount anything: refused at create, nothing made.
+        let refused = try berth.callAnyway(["volume", "create", "-o", "device=tmpfs", "half"])
+        #expect(refused.status == 1 && refused.stderr.contains("missing required option: \"type\""), "\(refused.stderr)")
+        #expect(try berth.call("volume", "ls", "-q") == "")
     }
 }

@@ -1,0 +1,138 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// What `ps` and `inspect` show about a running container beyond its state: the PORTS, MOUNTS and
+/// LOCAL VOLUMES columns, sizes (`ps -s`, `inspect -s`), `--expose`; and the CLI's usage errors.
+@Suite(.enabled(if: EngineEnv.ready && FileManager.default.isExecutableFile(atPath: "/usr/lib/cni/bridge")), .serialized)
+struct ListingTests {
+    /// Two consecutive host ports nobody listens on, from the kernel's pick.
+    func freePortPair() -> Int {
+        for _ in 0..<20 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+            close(fd)
+            let port = Int(UInt16(bigEndian: address.sin_port))
+            if port < 65535, (try? sh(["/bin/sh", "-c", "ss -Hltn 'sport = :\(port + 1)' | grep -q ."]))?.status == 1 { return port }
+        }
+        return 45001
+    }
+
+    /// Docker's PORTS: unpublished exposed ports and published ports whose host and container
+    /// numbers match are folded into ranges; a remapped port is listed alone, last; a stopped
+    /// container shows none. MOUNTS: a volume's name, a bind's host path, 15 characters unless
+    /// --no-trunc; LOCAL VOLUMES counts the volumes.
+    @Test func portsMountsAndLocalVolumesColumns() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let port = freePortPair()
+        let hostDir = berth.base + "/shared-host-dir"
+        try FileManager.default.createDirectory(atPath: hostDir, withIntermediateDirectories: true)
+        try berth.call("run", "-d", "--name", "web", "--expose", "7000-7002", "-p", "127.0.0.1::80",
+                       "-p", "127.0.0.1:\(port):\(port)", "-p", "127.0.0.1:\(port + 1):\(port + 1)",
+                       "-v", hostDir + ":/h:ro", "-v", "listingvol:/d", "busybox:test", "sleep", "600")
+        let remapped = try berth.call("port", "web", "80/tcp").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(remapped.hasPrefix("127.0.0.1:"), "\(remapped)")
+        let ports = try berth.call("ps", "--format", "{{.Ports}}").trimmingCharacters(in: .newlines)
+        #expect(ports == "7000-7002/tcp, 127.0.0.1:\(port)-\(port + 1)->\(port)-\(port + 1)/tcp, \(remapped)->80/tcp", "\(ports)")
+        // Docker's CLI adds every -p's container port and --expose to ExposedPorts.
+        let exposed = try berth.inspect("web", "{{json .Config.ExposedPorts}}")
+        for key in ["80/tcp", "\(port)/tcp", "\(port + 1)/tcp", "7000/tcp", "7001/tcp", "7002/tcp"] {
+            #expect(exposed.contains("\"\(key)\":{}"), "\(exposed)")
+        }
+        let truncated = String(hostDir.prefix(14)) + "…"
+        let mounts = try berth.call("ps", "--format", "{{.Mounts}}|{{.LocalVolumes}}").trimmingCharacters(in: .newlines)
+        #expect(mounts == "\(truncated),listingvol|1", "\(mounts)")
+        let full = try berth.call("ps", "--no-trunc", "--format", "{{.Mounts}}").trimmingCharacters(in: .newlines)
+        #expect(full == "\(hostDir),listingvol", "\(full)")
+        // The default table has the PORTS column filled.
+        let table = try berth.call("ps")
+        #expect(table.contains("7000-7002/tcp, 127.0.0.1:"), "\(table)")
+        try berth.call("stop", "-t", "0", "web")
+        #expect(try berth.call("ps", "-a", "--format", "[{{.Ports}}]") == "[]\n")
+        let bad = try berth.callAnyway(["run", "--expose", "70000", "busybox:test", "true"])
+        #expect(bad.status == 125 && bad.stderr.contains("--expose"), "\(bad.status) \(bad.stderr)")
+    }
+
+    /// `ps -s` and `inspect -s`: the container's own changes (its overlay upper directory), and
+    /// with the image's size the "virtual" total; plain inspect has no size fields, as Docker's.
+    @Test func sizesOfTheWritableLayer() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        try berth.call("run", "-d", "--name", "grow", "--network", "none", "busybox:test", "sleep", "600")
+        let before = try berth.inspect("grow", "{{.SizeRw}} {{.SizeRootFs}}")
+        #expect(before == "<no value> <no value>", "\(before)")
+        try berth.call("exec", "grow", "dd", "if=/dev/zero", "of=/blob", "bs=1024", "count=100")
+        let sizes = try berth.call("inspect", "-s", "--format", "{{.SizeRw}} {{.SizeRootFs}}", "grow")
+            .split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        try #require(sizes.count == 2)
+        let imageSize = try #require(Int(try berth.call("image", "inspect", "--format", "{{.Size}}", "busybox:test").trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(sizes[0] >= 102_400 && sizes[0] < 110_000, "\(sizes)")
+        #expect(sizes[1] == sizes[0] + imageSize, "\(sizes) image \(imageSize)")
+        let column = try berth.call("ps", "-s", "--format", "{{.Size}}")
+        #expect(column.hasPrefix("102kB (virtual ") || column.hasPrefix("103kB (virtual "), "\(column)")
+        #expect(try berth.call("container", "inspect", "-s", "--format", "{{.SizeRw}}", "grow") == "\(sizes[0])\n")
+    }
+
+    /// Usage errors exit as Docker's CLI: an unknown flag or a flag without its value 125, a
+    /// missing argument 1 — the same statuses as Docker's client, which needs no daemon for these.
+    @Test func usageErrorsExitAsDocker() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let cases: [([String], Int32)] = [(["ps", "--bogus"], 125), (["run"], 1), (["images", "--nope"], 125),
+                                          (["volume", "create", "--bogus"], 125), (["logs"], 1), (["run", "-m"], 125)]
+        for (arguments, status) in cases {
+            let ours = try berth.callAnyway(arguments)
+            #expect(ours.status == status, "\(arguments): \(ours.status) \(ours.stderr)")
+            #expect(!ours.stderr.isEmpty, "\(arguments)")
+            if let docker = executable("docker") {
+                let theirs = try sh([docker, "--host", "unix://" + berth.base + "/no-daemon.sock"] + arguments)
+                #expect(theirs.status == ours.status, "\(arguments): docker \(theirs.status) \(theirs.stderr)")
+            }
+        }
+        // --help is no error.
+        #expect(try berth.callAnyway(["ps", "--help"]).status == 0)
+    }
+
+    /// --security-opt values that shape the spec: systempaths=unconfined (no masked or read-only
+    /// /proc paths, as Docker), Podman's mask= and unmask=, writable-cgroups, proc-opts; the same
+    /// observations as Podman's container for the ones Podman knows.
+    @Test func securityOptionsShapeTheMounts() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        // A masked file is /dev/null bound over it (a character device 1,3); a masked directory an empty read-only tmpfs.
+        let probe = ["sh", "-c", "stat -c %F /proc/timer_list; grep -c ' /proc/sys proc ro,' /proc/mounts; stat -c %F /etc/hostname"]
+        func run(_ engine: (_ arguments: [String]) throws -> Output, _ options: [String]) throws -> String {
+            let result = try engine(["run", "--rm", "--network", "none"] + options + ["busybox:test"] + probe)
+            #expect(result.status <= 1, "\(options): \(result.stderr)")
+            return result.stdout
+        }
+        let ours = { (arguments: [String]) throws -> Output in try berth.callAnyway(arguments) }
+        #expect(try run(ours, []) == "character special file\n1\nregular file\n")
+        #expect(try run(ours, ["--security-opt", "systempaths=unconfined"]) == "regular empty file\n0\nregular file\n")
+        #expect(try run(ours, ["--security-opt", "unmask=/proc/timer_list"]) == "regular empty file\n1\nregular file\n")
+        #expect(try run(ours, ["--security-opt", "unmask=ALL"]) == "regular empty file\n0\nregular file\n")
+        #expect(try run(ours, ["--security-opt", "mask=/etc/hostname"]) == "character special file\n1\ncharacter special file\n")
+        let cgroup = try berth.callAnyway(["run", "--rm", "--network", "none", "--security-opt", "writable-cgroups=true", "busybox:test",
+                                           "sh", "-c", "grep -E ' /sys/fs/cgroup[^ ]* cgroup2? ' /proc/mounts | grep -c ' ro,'"])
+        #expect(cgroup.stdout == "0\n", "\(cgroup.stdout) \(cgroup.stderr)")
+        let proc = try berth.call("run", "--rm", "--network", "none", "--security-opt", "proc-opts=hidepid=2", "busybox:test",
+                                  "sh", "-c", "grep '^proc /proc ' /proc/mounts")
+        #expect(proc.contains("hidepid=") , "\(proc)")
+        let bad = try berth.callAnyway(["run", "--rm", "--security-opt", "systempaths=yes", "busybox:test", "true"])
+        #expect(bad.status == 125 && bad.stderr.contains("systempaths=yes"), "\(bad.stderr)")
+        guard EngineEnv.hasPodman else { return }
+        let podman = try PodmanPeer()
+        defer { podman.remove() }
+        let theirs = { (arguments: [String]) throws -> Output in
+            try podman.callAnyway(["run", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"] + arguments.dropFirst())
+        }
+        for options in [[], ["--security-opt", "unmask=/proc/timer_list"], ["--security-opt", "mask=/etc/hostname"], ["--security-opt", "unmask=ALL"]] {
+            #expect(try run(ours, options) == run(theirs, options), "\(options)")
+        }
+    }
+}
