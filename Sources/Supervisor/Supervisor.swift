@@ -364,8 +364,9 @@ public final class Supervisor {
         let n = buffer.withUnsafeMutableBytes { Glibc.recv(client.fd, $0.baseAddress, $0.count, 0) }
         if n < 0 { return errno == EAGAIN || errno == EINTR }
         if n == 0 {
-            // A client going away (detached) closes stdin only for a run that said so (Docker's StdinOnce).
-            if client.feedsStdin && config.stdinOnce { closeStdin() }
+            // A client going away closes stdin only for a run that said so (Docker's StdinOnce), and
+            // never a terminal's: that is how `run -it` detaches (ctrl-p ctrl-q) and the shell goes on.
+            if client.feedsStdin && config.stdinOnce && stdinFD != master { closeStdin() }
             return false
         }
         client.reader.append(Array(buffer[0..<n]))

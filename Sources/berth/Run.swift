@@ -13,8 +13,25 @@ struct Run: BerthCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and run a new container from an image", helpNames: [.long])
 
     @OptionGroup var arguments: CreateArguments
+    @Option(name: .customLong("detach-keys"), help: "Override the key sequence for detaching a container")
+    var detachKeys: String?
+    @Option(name: .customLong("sig-proxy"), help: "Proxy received signals to the process (true|false)")
+    var sigProxy = "true"
 
     func execute() async throws {
+        // Checked before anything is made, so a bad value leaves no container behind.
+        guard let proxy = Attach.parseBool(sigProxy) else {
+            printError("invalid argument \"\(sigProxy)\" for \"--sig-proxy\" flag: strconv.ParseBool: parsing \"\(sigProxy)\": invalid syntax")
+            throw ExitCode(125)
+        }
+        var keys: [UInt8] = [0x10, 0x11]  // ctrl-p, ctrl-q
+        if let detachKeys {
+            guard let parsed = DetachKeyMatcher.parse(detachKeys) else {
+                printError("berth: Invalid detach keys (\(detachKeys)) provided")
+                throw ExitCode(125)
+            }
+            keys = parsed
+        }
         let (engine, container) = try await arguments.createContainer()
         let options = container.options
         let started: Engine.Started
@@ -31,12 +48,20 @@ struct Run: BerthCommand {
         }
         var status: Int32 = 0
         if let socket = started.attachFD {
-            let relay = AttachRelay(socket: socket, stdin: options.interactive, tty: options.tty) { signal in
+            var relay = AttachRelay(socket: socket, stdin: options.interactive, tty: options.tty) { signal in
                 try? engine.kill(container, signal: signal)
             }
-            let reported = relay.run()
+            relay.proxySignals = proxy
+            // As Docker: the detach keys work with -i and -t; the container goes on (and with
+            // --rm its supervisor removes it when it ends).
+            relay.detachKeys = options.interactive && options.tty ? keys : nil
+            let outcome = relay.relay()
             FS.close(socket)
-            status = reported ?? (try? engine.wait(container)) ?? 125
+            switch outcome {
+            case .exited(let code): status = code
+            case .detached: throw ExitCode(0)
+            case .lost: status = (try? engine.wait(container)) ?? 125
+            }
         }
         if options.autoRemove {
             // The supervisor is our child: let it finish its teardown before the record goes.

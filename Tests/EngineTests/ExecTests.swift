@@ -272,6 +272,44 @@ struct ExecTests {
         #expect(ended.status == 6, "\(ended.stdout.debugDescription)\(ended.stderr)")
     }
 
+    /// `run -it` detaches with ctrl-p ctrl-q (or --detach-keys) as Docker's: exit 0, the container
+    /// goes on; with --rm it is removed once it ends. `run --sig-proxy=false` passes no signal on.
+    @Test func runDetachesWithTheDetachKeysAndSigProxy() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let berthCall = "\(EngineEnv.berth) --root \(berth.root) --runroot \(berth.runRoot)"
+        let environment = ["SHELL": "/bin/sh", "PATH": "/usr/bin:/bin", "TERM": "xterm"]
+        let detached = try sh(["/bin/sh", "-c", "(sleep 1.5; printf 'echo in-$((2*3))\\r'; sleep 0.5; printf '\\020\\021'; sleep 2) | /usr/bin/script -qefc '\(berthCall) run -it --name fg --network none busybox:test sh' /dev/null"],
+                              environment: environment)
+        #expect(detached.status == 0, "\(detached.stdout.debugDescription)\(detached.stderr)")
+        #expect(detached.stdout.contains("in-6"), "\(detached.stdout.debugDescription)")
+        #expect(try berth.inspect("fg", "{{.State.Status}}") == "running")
+        let custom = try sh(["/bin/sh", "-c", "(sleep 1.5; printf '\\030'; sleep 2) | /usr/bin/script -qefc '\(berthCall) run -it --rm --detach-keys ctrl-x --name gone --network none busybox:test sh' /dev/null"],
+                            environment: environment)
+        #expect(custom.status == 0, "\(custom.stdout.debugDescription)\(custom.stderr)")
+        #expect(try berth.inspect("gone", "{{.State.Status}}") == "running")
+        try berth.call("stop", "-t", "1", "gone")
+        var removed = false
+        for _ in 0..<100 where !removed {
+            removed = try berth.callAnyway(["inspect", "gone"]).status != 0
+            if !removed { usleep(50_000) }
+        }
+        #expect(removed, "a detached --rm container is removed when it ends")
+        let bad = try berth.callAnyway(["run", "--detach-keys", "ctrl-", "--name", "never", "busybox:test", "true"])
+        #expect(bad.status == 125 && bad.stderr.contains("Invalid detach keys"), "\(bad.stderr)")
+        #expect(try berth.callAnyway(["inspect", "never"]).status != 0, "nothing is made for a bad flag")
+        // Without -t the CLI passes SIGTERM on unless --sig-proxy=false.
+        let script = """
+            \(berthCall) run --name unproxied --sig-proxy=false --network none busybox:test sh -c 'trap "echo got-term; exit 9" TERM; while :; do sleep 0.1; done' & q=$!
+            sleep 1.5
+            kill -TERM $q
+            wait $q; echo unproxied=$?
+            """
+        let result = try sh(["/bin/sh", "-c", script])
+        #expect(result.stdout == "unproxied=143\n", "\(result.stdout)\(result.stderr)")
+        #expect(try berth.inspect("unproxied", "{{.State.Status}}") == "running")
+    }
+
     /// top: ps's header and the container's processes, none of the host's; ps options pass through.
     @Test func topListsOnlyTheContainersProcesses() throws {
         let berth = try BerthEngine()
