@@ -64,9 +64,18 @@ extension Engine {
         }
         var options = ExecOptions(process: process)
         options.detach = request.detach
+        // Docker's exec events: "exec_create: CMD", "exec_start: CMD" and, once the process has
+        // ended, exec_die with its status (a detached exec's end is nobody's to see: none then).
+        let execID = Self.newID()
+        let commandText = request.command.joined(separator: " ")
+        recordEvent(container, "exec_create: " + commandText, ["execID": execID])
+        recordEvent(container, "exec_start: " + commandText, ["execID": execID])
         do {
-            return try runtime.exec(id: container.id, options: options)
+            let status = try runtime.exec(id: container.id, options: options)
+            if !request.detach { recordEvent(container, "exec_die", ["execID": execID, "exitCode": "\(status)"]) }
+            return status
         } catch {
+            recordEvent(container, "exec_die", ["execID": execID, "exitCode": "\(Self.execFailureStatus(error.message, command: request.command[0]))"])
             // Docker's wording and statuses: 127 when the command is not there, 126 otherwise.
             let reason = error.message.hasPrefix("unable to start container process")
                 ? error.message : "unable to start container process: \(error.message)"

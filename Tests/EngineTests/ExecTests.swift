@@ -310,6 +310,28 @@ struct ExecTests {
         #expect(try berth.inspect("unproxied", "{{.State.Status}}") == "running")
     }
 
+    /// Docker's exec events: exec_create and exec_start with the command, exec_die with the
+    /// status, one execID for the three; `--filter event=exec_start` matches them by their prefix.
+    @Test func execRecordsItsEvents() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        _ = try Self.sleeper(berth, "box")
+        let since = EventsTests.stamp()
+        #expect(try berth.callAnyway(["exec", "box", "sh", "-c", "exit 3"]).status == 3)
+        #expect(try berth.callAnyway(["exec", "box", "nosuchcommand"]).status == 127)
+        let until = EventsTests.stamp(1)
+        let out = try berth.call("events", "--since", since, "--until", until, "--filter", "container=box",
+                                 "--format", "{{.Action}}|{{.Actor.Attributes.exitCode}}|{{.Actor.Attributes.execID}}")
+        let rows = out.split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+        try #require(rows.count == 6, "\(out)")
+        #expect(rows.map { $0[0] } == ["exec_create: sh -c exit 3", "exec_start: sh -c exit 3", "exec_die",
+                                       "exec_create: nosuchcommand", "exec_start: nosuchcommand", "exec_die"], "\(out)")
+        #expect(rows[2][1] == "3" && rows[5][1] == "127", "\(out)")
+        #expect(Set(rows[0..<3].map { $0[2] }).count == 1 && rows[0][2].count == 64 && rows[0][2] != rows[3][2], "\(out)")
+        let started = try berth.call("events", "--since", since, "--until", until, "--filter", "event=exec_start", "--format", "{{.Action}}")
+        #expect(started == "exec_start: sh -c exit 3\nexec_start: nosuchcommand\n", "\(started)")
+    }
+
     /// top: ps's header and the container's processes, none of the host's; ps options pass through.
     @Test func topListsOnlyTheContainersProcesses() throws {
         let berth = try BerthEngine()
