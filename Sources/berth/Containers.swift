@@ -3,7 +3,9 @@ import ContainerRuntime
 import Engine
 import Glibc
 import ImageStore
+import LinuxSys
 import OCI
+import Supervisor
 import TextTemplate
 
 /// `ps` (and `container ls`): containers in Docker's table, newest first.
@@ -34,7 +36,8 @@ struct Ps: BerthCommand {
 
     func execute() async throws {
         let engine = try GlobalOptions.engine()
-        let filters = try ContainerFilters(filter)
+        var filters = try ContainerFilters(filter)
+        try filters.resolve(engine)
         var listed: [(Container, ContainerState)] = []
         for container in try engine.all() {
             listed.append((container, engine.status(container)))
@@ -42,7 +45,7 @@ struct Ps: BerthCommand {
         let limit = latest ? 1 : last
         let showAll = all || limit > 0 || !filters.isEmpty && filters.mentionsStatus
         listed = listed.filter { showAll || $0.1.isRunning || $0.1.status == "restarting" }
-        listed = listed.filter { filters.accepts($0.0, $0.1) }
+        listed = listed.filter { filters.accepts($0.0, $0.1, engine: engine) }
         if limit > 0 { listed = Array(listed.prefix(limit)) }
         if quiet {
             for (container, _) in listed { print(noTrunc ? container.id : container.shortID) }
@@ -201,30 +204,74 @@ func networkName(_ mode: NetworkMode) -> String {
 /// Go's %q for the COMMAND column.
 func goQuote(_ text: String) -> String { jsonQuoted(text) }
 
-/// `ps --filter`: id, name, label, status, exited, ancestor (by the name given at create).
+/// `ps --filter` (and `container prune --filter`): Docker's keys. Values of one key are
+/// alternatives; different keys must all match.
 struct ContainerFilters {
     var ids: [String] = []
     var names: [String] = []
     var labels: [(String, String?)] = []
+    var notLabels: [(String, String?)] = []
     var statuses: [String] = []
     var exited: [Int32] = []
     var ancestors: [String] = []
     var health: [String] = []
+    /// `before=`/`since=` name or ID of a container; made creation times by `resolve`.
+    var before: [String] = []
+    var since: [String] = []
+    var beforeTimes: [Double] = []
+    var sinceTimes: [Double] = []
+    /// `until=` (prune only): created before this time.
+    var until: [Double] = []
+    var volumes: [String] = []
+    var networks: [String] = []
+    var publish: [PortFilter] = []
+    var expose: [PortFilter] = []
 
-    init(_ filters: [String]) throws {
+    /// `publish=`/`expose=`: a container port or range, with or without its protocol.
+    struct PortFilter {
+        var ports: ClosedRange<Int>
+        var proto: String?
+
+        init?(_ text: String) {
+            let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+            guard let first = parts.first else { return nil }
+            let bounds = first.split(separator: "-", maxSplits: 1).compactMap { Int($0) }
+            guard bounds.count == first.split(separator: "-", maxSplits: 1).count, let low = bounds.first else { return nil }
+            let high = bounds.count == 2 ? bounds[1] : low
+            guard low <= high else { return nil }
+            ports = low...high
+            proto = parts.count == 2 ? parts[1].lowercased() : nil
+        }
+
+        func matches(_ key: String) -> Bool {
+            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+            guard let port = parts.first.flatMap({ Int($0) }) else { return false }
+            return ports.contains(port) && (proto == nil || proto == (parts.count == 2 ? parts[1] : "tcp"))
+        }
+    }
+
+    init(_ filters: [String], allowUntil: Bool = false) throws {
         for filter in filters {
             guard let equals = filter.firstIndex(of: "=") else { throw ValidationError("bad format of filter (expected name=value)") }
-            let key = String(filter[..<equals]).lowercased()
+            var key = String(filter[..<equals]).lowercased()
             let value = String(filter[filter.index(after: equals)...])
+            var negated = false
+            if key.hasSuffix("!") {
+                key.removeLast()
+                negated = true
+                guard key == "label" && allowUntil else { throw ValidationError("invalid filter '\(key)!'") }
+            }
             switch key {
             case "id": ids.append(value)
             case "name": names.append(value)
             case "label":
+                let parsed: (String, String?)
                 if let eq = value.firstIndex(of: "=") {
-                    labels.append((String(value[..<eq]), String(value[value.index(after: eq)...])))
+                    parsed = (String(value[..<eq]), String(value[value.index(after: eq)...]))
                 } else {
-                    labels.append((value, nil))
+                    parsed = (value, nil)
                 }
+                if negated { notLabels.append(parsed) } else { labels.append(parsed) }
             case "status":
                 let known = ["created", "restarting", "running", "removing", "paused", "exited", "dead"]
                 guard known.contains(value) else {
@@ -240,15 +287,44 @@ struct ContainerFilters {
                     throw ValidationError("Unrecognised filter value for health: \(value)")
                 }
                 health.append(value)
+            case "before": before.append(value)
+            case "since": since.append(value)
+            case "until" where allowUntil:
+                guard let time = try? LogTimestamp.parse(userInput: value, now: LogTimestamp.now()) else {
+                    throw ValidationError("invalid filter 'until=\(value)'")
+                }
+                until.append(Double(time.seconds) + Double(time.nanoseconds) / 1e9)
+            case "volume": volumes.append(value)
+            case "network": networks.append(value)
+            case "publish", "expose":
+                guard let port = PortFilter(value) else { throw ValidationError("invalid filter '\(key)=\(value)'") }
+                if key == "publish" { publish.append(port) } else { expose.append(port) }
             default: throw ValidationError("invalid filter '\(key)'")
             }
         }
     }
 
-    var isEmpty: Bool { ids.isEmpty && names.isEmpty && labels.isEmpty && statuses.isEmpty && exited.isEmpty && ancestors.isEmpty && health.isEmpty }
+    /// `before=`/`since=` name the containers whose creation bounds the list (Docker: an unknown
+    /// one is an error).
+    mutating func resolve(_ engine: Engine) throws {
+        func created(_ name: String) throws -> Double {
+            guard let container = try? engine.container(name) else {
+                throw ValidationError("No such container: \(name)")
+            }
+            return Timestamp.parse(container.created) ?? 0
+        }
+        beforeTimes = try before.map(created)
+        sinceTimes = try since.map(created)
+    }
+
+    var isEmpty: Bool {
+        ids.isEmpty && names.isEmpty && labels.isEmpty && notLabels.isEmpty && statuses.isEmpty && exited.isEmpty
+            && ancestors.isEmpty && health.isEmpty && before.isEmpty && since.isEmpty && until.isEmpty
+            && volumes.isEmpty && networks.isEmpty && publish.isEmpty && expose.isEmpty
+    }
     var mentionsStatus: Bool { !statuses.isEmpty || !exited.isEmpty }
 
-    func accepts(_ container: Container, _ status: ContainerState) -> Bool {
+    func accepts(_ container: Container, _ status: ContainerState, engine: Engine) -> Bool {
         if !ids.isEmpty && !ids.contains(where: { container.id.hasPrefix($0) }) { return false }
         if !names.isEmpty && !names.contains(where: { container.name.contains($0) }) { return false }
         let containerLabels = container.config.labels ?? [:]
@@ -256,10 +332,38 @@ struct ContainerFilters {
             guard let actual = containerLabels[key] else { return false }
             if let value, actual != value { return false }
         }
+        for (key, value) in notLabels {
+            if let actual = containerLabels[key], value == nil || actual == value { return false }
+        }
         if !statuses.isEmpty && !statuses.contains(status.status) { return false }
         if !exited.isEmpty && !(status.status == "exited" && exited.contains(status.state.exitCode)) { return false }
         if !ancestors.isEmpty && !ancestors.contains(where: { $0 == container.image || container.imageID.contains($0) }) { return false }
         if !health.isEmpty && !health.contains(status.state.health?.status ?? "none") { return false }
+        let created = Timestamp.parse(container.created) ?? 0
+        if beforeTimes.contains(where: { created >= $0 }) { return false }
+        if sinceTimes.contains(where: { created <= $0 }) { return false }
+        if until.contains(where: { created >= $0 }) { return false }
+        if !volumes.isEmpty {
+            // A volume's name, a bind's host path, or where either is mounted in the container.
+            let attached = (try? engine.volumeAttachments(container)) ?? []
+            let mounts = container.options.mounts
+            let names = Set(attached.map(\.name) + attached.map(\.destination) + mounts.compactMap(\.source) + mounts.map { FS.clean($0.target) })
+            if !volumes.contains(where: { names.contains($0) }) { return false }
+        }
+        if !networks.isEmpty {
+            var known = [networkName(container.options.network)]
+            for (network, _) in engine.networkEndpoints(container) { known += [network.name, network.id] }
+            if !networks.contains(where: { wanted in known.contains { $0 == wanted || wanted.count >= 12 && $0.hasPrefix(wanted) } }) { return false }
+        }
+        if !publish.isEmpty {
+            let keys = container.options.net.publish.map(\.containerKey)
+                + (container.options.net.publishAll ? Array((container.config.exposedPorts ?? [:]).keys) : [])
+            if !publish.contains(where: { filter in keys.contains { filter.matches($0) } }) { return false }
+        }
+        if !expose.isEmpty {
+            let keys = Array((container.config.exposedPorts ?? [:]).keys)
+            if !expose.contains(where: { filter in keys.contains { filter.matches($0) } }) { return false }
+        }
         return true
     }
 }
@@ -401,7 +505,8 @@ struct ContainerPrune: BerthCommand {
 
     func execute() async throws {
         let engine = try GlobalOptions.engine()
-        let filters = try ContainerFilters(filter)
+        var filters = try ContainerFilters(filter, allowUntil: true)
+        try filters.resolve(engine)
         if !force {
             print("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ", terminator: "")
             fflush(nil)
@@ -411,7 +516,7 @@ struct ContainerPrune: BerthCommand {
         for container in try engine.all() {
             let status = engine.status(container)
             guard status.status == "exited" || status.status == "created" && !status.state.supervisorAlive,
-                  filters.accepts(container, status) else { continue }
+                  filters.accepts(container, status, engine: engine) else { continue }
             do {
                 try engine.remove(container, force: false)
                 removed.append(container.id)

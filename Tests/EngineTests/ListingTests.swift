@@ -135,4 +135,45 @@ struct ListingTests {
             #expect(try run(ours, options) == run(theirs, options), "\(options)")
         }
     }
+
+    /// The rest of Docker's ps filters — before, since, volume, network, publish, expose — and
+    /// prune's until and label!=.
+    @Test func psAndPruneFilters() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        try berth.call("create", "--name", "ca", "-v", "vol1:/data", "--expose", "8080", "--label", "tier=web", "busybox:test", "true")
+        usleep(20_000)
+        let afterA = EventsTests.stamp()
+        usleep(20_000)
+        try berth.call("create", "--name", "cb", "--network", "none", "busybox:test", "true")
+        try berth.call("create", "--name", "cc", "-p", "127.0.0.1::9000", "-v", berth.base + ":/host", "busybox:test", "true")
+        func names(_ filters: String...) throws -> String {
+            try berth.call(["ps", "-a", "--format", "{{.Names}}"] + filters.flatMap { ["--filter", $0] })
+                .split(separator: "\n").joined(separator: " ")
+        }
+        #expect(try names("before=cc") == "cb ca")
+        #expect(try names("since=ca") == "cc cb")
+        #expect(try names("since=ca", "before=cc") == "cb")
+        #expect(try names("volume=vol1") == "ca")
+        #expect(try names("volume=/data") == "ca")
+        #expect(try names("volume=" + berth.base) == "cc")
+        #expect(try names("network=none") == "cb")
+        #expect(try names("network=bridge") == "cc ca")
+        #expect(try names("expose=8080") == "ca")
+        #expect(try names("expose=8000-8100/tcp") == "ca")
+        #expect(try names("expose=8080/udp") == "")
+        #expect(try names("publish=9000") == "cc")
+        #expect(try names("expose=9000") == "cc", "a published port is exposed too")
+        let unknown = try berth.callAnyway(["ps", "--filter", "before=nosuch"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("nosuch"), "\(unknown.stderr)")
+        let untilInPs = try berth.callAnyway(["ps", "--filter", "until=1h"])
+        #expect(untilInPs.status != 0 && untilInPs.stderr.contains("until"), "\(untilInPs.stderr)")
+        // Prune: created before the time (a only), then everything but tier=web.
+        let pruned = try berth.call("container", "prune", "-f", "--filter", "until=" + afterA)
+        #expect(pruned.contains("Deleted Containers:"), "\(pruned)")
+        #expect(try names() == "cc cb")
+        try berth.call("create", "--name", "cd", "--label", "tier=web", "busybox:test", "true")
+        try berth.call("container", "prune", "-f", "--filter", "label!=tier=web")
+        #expect(try names() == "cd")
+    }
 }
