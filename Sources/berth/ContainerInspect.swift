@@ -106,11 +106,14 @@ func containerInspectValue(_ container: Container, engine: Engine, sizes: Bool =
         ("AutoRemove", .bool(options.autoRemove)),
         ("CapAdd", options.capAdd.isEmpty ? .null : strings(options.capAdd)),
         ("CapDrop", options.capDrop.isEmpty ? .null : strings(options.capDrop)),
+        ("GroupAdd", options.groupAdd.isEmpty ? .null : strings(options.groupAdd)),
+        ("OomScoreAdj", .int(Int64(options.oomScoreAdj ?? 0))),
         ("Privileged", .bool(options.privileged)),
         ("ReadonlyRootfs", .bool(options.readOnlyRootfs)),
         ("SecurityOpt", options.securityOpt.isEmpty && !options.noNewPrivileges ? .null
             : strings(options.securityOpt + (options.noNewPrivileges ? ["no-new-privileges"] : []))),
         ("Tmpfs", tmpfs.isEmpty ? .null : map(tmpfs)),
+        ("Sysctls", options.sysctls.isEmpty ? .null : map(options.sysctls)),
         ("ShmSize", .int(options.shmSize ?? 67_108_864)),
         ("Init", options.initProcess ? .bool(true) : .null),
         ("Memory", .int(options.memory ?? 0)),
@@ -124,6 +127,10 @@ func containerInspectValue(_ container: Container, engine: Engine, sizes: Bool =
         ("CpusetMems", .string(options.cpusetMems ?? "")),
         ("PidsLimit", options.pidsLimit.map { TemplateValue.int($0) } ?? .null),
         ("Ulimits", options.ulimits.isEmpty ? .null : ulimits),
+        ("Devices", .array(options.devices.map { device in
+            .object([("PathOnHost", .string(device.hostPath)), ("PathInContainer", .string(device.containerPath)),
+                     ("CgroupPermissions", .string(device.permissions))])
+        })),
         ("LogConfig", .object([("Type", .string("json-file")), ("Config", map(options.logOptions))])),
     ])
     let mounts = containerMountsValue(container, engine: engine)

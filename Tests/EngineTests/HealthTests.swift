@@ -49,14 +49,14 @@ struct HealthTests {
     @Test func startingThenHealthyWithInspectShapeAndPsStatus() throws {
         let berth = try BerthEngine()
         defer { berth.remove() }
-        try berth.call("run", "-d", "--name", "hc", "--health-cmd", "echo ok; echo err >&2", "--health-interval", "3s", "busybox:test", "sleep", "600")
+        try berth.call("run", "-d", "--name", "hc", "--health-cmd", "echo ok; echo err >&2", "--health-interval", "5s", "busybox:test", "sleep", "600")
         try berth.call("run", "-d", "--name", "plain", "busybox:test", "sleep", "600")
         let first = try #require(try Self.health(berth, "hc"))
         #expect(first.Status == "starting" && first.FailingStreak == 0 && first.Log.isEmpty)
         #expect(try Self.psStatus(berth, "hc").hasSuffix("(health: starting)"))
         #expect(try berth.call("ps", "--filter", "health=starting", "--format", "{{.Names}}") == "hc\n")
 
-        let healthy = try #require(try Self.waitFor(berth, "hc", seconds: 6) { $0.Status == "healthy" })
+        let healthy = try #require(try Self.waitFor(berth, "hc", seconds: 9) { $0.Status == "healthy" })
         #expect(healthy.Status == "healthy")
         #expect(healthy.FailingStreak == 0)
         let probe = try #require(healthy.Log.first)

@@ -176,4 +176,18 @@ struct ListingTests {
         try berth.call("container", "prune", "-f", "--filter", "label!=tier=web")
         #expect(try names() == "cd")
     }
+
+    /// HostConfig fields scripts read back, in Docker's shapes: Devices, Sysctls, GroupAdd, OomScoreAdj.
+    @Test func inspectHostConfigFields() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        try berth.call("create", "--name", "hc", "--network", "none", "--device", "/dev/zero:/dev/myzero:r", "--sysctl", "kernel.msgmax=8192",
+                       "--group-add", "10", "--oom-score-adj", "100", "busybox:test", "true")
+        #expect(try berth.inspect("hc", "{{json .HostConfig.Devices}}") == #"[{"PathOnHost":"/dev/zero","PathInContainer":"/dev/myzero","CgroupPermissions":"r"}]"#)
+        #expect(try berth.inspect("hc", "{{json .HostConfig.Sysctls}} {{json .HostConfig.GroupAdd}} {{.HostConfig.OomScoreAdj}}")
+                == #"{"kernel.msgmax":"8192"} ["10"] 100"#)
+        try berth.call("create", "--name", "bare", "--network", "none", "busybox:test", "true")
+        #expect(try berth.inspect("bare", "{{json .HostConfig.Devices}} {{json .HostConfig.Sysctls}} {{json .HostConfig.GroupAdd}} {{.HostConfig.OomScoreAdj}}")
+                == "[] null null 0")
+    }
 }
