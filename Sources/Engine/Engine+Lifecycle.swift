@@ -397,30 +397,64 @@ extension Engine {
 
     // MARK: - Stop, kill
 
-    /// `stop`: the stop signal, then SIGKILL after `timeout` seconds (Docker's default 10). A stopped
+    /// `stop`: the stop signal, then SIGKILL to every process of the container after `timeout`
+    /// seconds (the container's --stop-timeout, else Docker's 10; negative: no SIGKILL). The
+    /// supervisor carries it out (and records its events), so a CLI killed meanwhile does not leave
+    /// the container running; without a live supervisor the CLI does it itself. A stopped
     /// container is not restarted by its policy.
     public func stop(_ container: Container, timeout: Int? = nil) throws(EngineError) {
         var current = status(container)
         if current.status == "restarting" {
             markStopRequested(container)
+            _ = notifySupervisor(current.state)
             waitUntilSettled(container, seconds: 5)
             return
         }
         guard current.isRunning else { return }
-        markStopRequested(container)
         let signal = Signals.parse(container.config.stopSignal ?? "SIGTERM") ?? SIGTERM
-        if current.status == "paused" { try? runtime.resume(id: container.id) }
-        recordEvent(container, "kill", ["signal": "\(signal)"])
-        try? runtime.kill(id: container.id, signal: signal)
         let seconds = timeout ?? container.options.stopTimeout ?? 10
-        if seconds < 0 || !waitForExit(container, seconds: Double(seconds)) {
-            recordEvent(container, "kill", ["signal": "\(SIGKILL)"])
-            try? runtime.kill(id: container.id, signal: SIGKILL, all: true)
-            _ = waitForExit(container, seconds: 30)
+        markStopRequested(container, StopRequest(signal: signal, timeout: seconds))
+        let started = Clock.monotonicSeconds()
+        let killAt: Double? = seconds < 0 ? nil : started + Double(seconds)
+        // Once the supervisor has the request, it has sent the signal; we take over only if it dies.
+        var supervised = notifySupervisor(current.state)
+        var signalled = supervised
+        var escalated = false
+        // The bound of our wait: the timeout, and then time for SIGKILL to take effect.
+        var giveUpAt = killAt.map { $0 + 30 }
+        while true {
+            current = status(container)
+            if !current.isRunning && current.status != "created" || current.status == "restarting" { break }
+            let now = Clock.monotonicSeconds()
+            if supervised && !current.state.supervisorAlive { supervised = false }
+            if !supervised {
+                if !signalled {
+                    signalled = true
+                    if current.status == "paused" { try? runtime.resume(id: container.id) }
+                    recordEvent(container, "kill", ["signal": "\(signal)"])
+                    try? runtime.kill(id: container.id, signal: signal)
+                }
+                if !escalated, let killAt, now >= killAt {
+                    escalated = true
+                    recordEvent(container, "kill", ["signal": "\(SIGKILL)"])
+                    try? runtime.kill(id: container.id, signal: SIGKILL, all: true)
+                    giveUpAt = now + 30
+                }
+            }
+            if let giveUpAt, now >= giveUpAt { break }
+            usleep(5_000)
         }
         current = status(container)
         if current.isRunning { throw .system("container \(container.name) did not stop") }
-        recordEvent(container, "stop")
+        // A supervisor that saw it through recorded the stop after the die.
+        if !supervised { recordEvent(container, "stop") }
+    }
+
+    /// Wakes the container's supervisor to read its stop request; false when there is no live
+    /// supervisor that carries them out.
+    func notifySupervisor(_ state: ContainerRunState) -> Bool {
+        guard state.handlesStopRequests == true, state.supervisorAlive else { return false }
+        return Glibc.kill(state.supervisorPid, SupervisorConfig.stopNotifySignal) == 0
     }
 
     /// `kill`: a signal to the container's init (SIGKILL by default). Like `stop`, a killed
@@ -439,9 +473,15 @@ extension Engine {
         if current.status == "paused" { try? runtime.resume(id: container.id) }
     }
 
-    func markStopRequested(_ container: Container) {
+    /// Keeps the coming exit from being restarted; with `request` (from `stop`) the supervisor
+    /// also carries out the stop. A bare marker (`kill`, `rm -f`) does not replace a request.
+    func markStopRequested(_ container: Container, _ request: StopRequest? = nil) {
         let path = runDirectory(container.id) + "/" + SupervisorConfig.stopRequestName
-        try? FS.writeFileAtomically(path, [], mode: 0o600)
+        if let request {
+            try? request.save(runDirectory: runDirectory(container.id))
+        } else if let fd = try? FS.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode: 0o600) {
+            FS.close(fd)
+        }
         try? FS.writeFileAtomically(containerDirectory(container.id) + "/" + Self.stoppedByUserName, [], mode: 0o600)
     }
 

@@ -30,6 +30,8 @@ public struct ContainerRunState: Codable, Sendable, Equatable {
     public var error: String = ""
     public var oomKilled = false
     public var restartCount = 0
+    /// This supervisor carries out `StopRequest`s (one from before them would die of the signal).
+    public var handlesStopRequests: Bool?
     public var health: HealthState?
 
     public static let zeroTime = "0001-01-01T00:00:00Z"

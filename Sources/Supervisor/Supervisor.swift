@@ -18,6 +18,8 @@ public final class Supervisor {
     var log: JSONFileLogWriter
     var listener: Int32 = -1
     var signalFD: Int32 = -1
+    /// Readable when `stop` has asked us to stop the container (`SupervisorConfig.stopNotifySignal`).
+    var stopFD: Int32 = -1
     var devNull: Int32 = -1
     /// Where the first start's outcome goes (the engine waits for it); closed once written.
     var readyFD: Int32?
@@ -37,6 +39,10 @@ public final class Supervisor {
     var exitStatus: Int32?
     var runStarted = 0.0
     var healthMonitor: HealthMonitor?
+    /// A `StopRequest` is being carried out in this run: its exit is recorded as a `stop`.
+    var stopping = false
+    /// When the stop signal has had its time and every process of the container gets SIGKILL.
+    var killDeadline: Double?
 
     final class AttachClient {
         let fd: Int32
@@ -56,6 +62,10 @@ public final class Supervisor {
         self.runtime = OCIRuntime(root: config.runtimeRoot)
         self.readyFD = readyFD
         state = ContainerRunState.load(config.statePath) ?? ContainerRunState(status: .starting)
+        // A supervisor is started for a start by a person (start, restart, run, boot), which resets
+        // Docker's restart manager: an on-failure:N container gets its N retries again.
+        state.restartCount = 0
+        state.handlesStopRequests = true
         log = try JSONFileLogWriter(path: config.logPath, maxSize: config.logMaxSize, maxFiles: config.logMaxFiles)
     }
 
@@ -139,15 +149,25 @@ public final class Supervisor {
     }
 
     func setUp() {
+        // First: the stop signal's default action would end us, and our pid goes into the state
+        // (where `stop` finds it) only after this.
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        sigaddset(&mask, SIGCHLD)
+        sigaddset(&mask, SupervisorConfig.stopNotifySignal)
+        sigprocmask(SIG_BLOCK, &mask, nil)
+        var childMask = sigset_t()
+        sigemptyset(&childMask)
+        sigaddset(&childMask, SIGCHLD)
+        signalFD = berth_signalfd(&childMask)
+        var stopMask = sigset_t()
+        sigemptyset(&stopMask)
+        sigaddset(&stopMask, SupervisorConfig.stopNotifySignal)
+        stopFD = berth_signalfd(&stopMask)
         _ = berth_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         signal(SIGPIPE, SIG_IGN)
         signal(SIGHUP, SIG_IGN)
         signal(SIGINT, SIG_IGN)
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        sigaddset(&mask, SIGCHLD)
-        sigprocmask(SIG_BLOCK, &mask, nil)
-        signalFD = berth_signalfd(&mask)
         devNull = (try? FS.open("/dev/null", O_RDWR | O_CLOEXEC)) ?? -1
         try? Log.shared.configure(path: runDirectory + "/runtime.log", format: .json, debug: false)
         _ = unlink(config.attachSocket)
@@ -173,6 +193,8 @@ public final class Supervisor {
         state.status = .starting
         state.error = ""
         exitStatus = nil
+        stopping = false
+        killDeadline = nil
         var options = CreateOptions(bundle: config.bundle)
         var childEnds: [Int32] = []
         defer { for fd in childEnds { FS.close(fd) } }
@@ -243,6 +265,8 @@ public final class Supervisor {
     /// Moves bytes until the container has ended and its output is drained.
     func pump() {
         var drainDeadline: Double?
+        // A stop may have been asked between two runs, its signal read by `waitBeforeRestart`.
+        checkStopRequest()
         while true {
             if exitStatus != nil {
                 if outputs.isEmpty { break }
@@ -253,6 +277,7 @@ public final class Supervisor {
             var fds: [pollfd] = []
             fds.append(pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0))
             fds.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0))
+            fds.append(pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0))
             for output in outputs { fds.append(pollfd(fd: output.fd, events: Int16(POLLIN), revents: 0)) }
             for client in clients {
                 fds.append(pollfd(fd: client.fd, events: Int16(POLLIN) | (client.pending.isEmpty ? 0 : Int16(POLLOUT)), revents: 0))
@@ -263,11 +288,20 @@ public final class Supervisor {
             }
             let healthIndex = fds.count
             if let fd = healthOutputFD { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
-            let timeout = healthPollTimeout(exitStatus != nil ? 50 : (!pendingStdin.isEmpty && stdinFD == master ? 20 : -1))
-            let ready = poll(&fds, nfds_t(fds.count), timeout)
+            var base: Int32 = exitStatus != nil ? 50 : (!pendingStdin.isEmpty && stdinFD == master ? 20 : -1)
+            if let killDeadline, exitStatus == nil {
+                let milliseconds = Int32(max(0, min((killDeadline - Clock.monotonicSeconds()) * 1000 + 1, 3_600_000)))
+                base = base < 0 ? milliseconds : min(base, milliseconds)
+            }
+            let ready = poll(&fds, nfds_t(fds.count), healthPollTimeout(base))
             if ready < 0 && errno != EINTR { break }
             if fds[0].revents != 0 { reapChildren() }
-            var index = 2
+            if fds[2].revents != 0 {
+                _ = berth_drain_signalfd(stopFD)
+                checkStopRequest()
+            }
+            if let killDeadline, exitStatus == nil, Clock.monotonicSeconds() >= killDeadline { killEverything() }
+            var index = 3
             var closedOutputs: [Int32] = []
             for output in outputs {
                 if fds[index].revents != 0 && !readOutput(output.fd, output.stream) { closedOutputs.append(output.fd) }
@@ -455,6 +489,7 @@ public final class Supervisor {
         state.finishedAt = Clock.rfc3339Nano()
         // Before the state says exited: whoever waits for that (stop, rm -f) logs its event after this one.
         emitEvent("die", ["exitCode": "\(status)", "execDuration": "\(Int(Clock.monotonicSeconds() - runStarted))"])
+        if stopping { emitEvent("stop") }
         try? state.save(config.statePath)
         broadcastExit(status)
     }
@@ -511,9 +546,12 @@ public final class Supervisor {
         let until = Clock.monotonicSeconds() + restartDelay
         while Clock.monotonicSeconds() < until {
             if stopRequested { return false }
-            var fds = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0), pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
-            _ = poll(&fds, 2, Int32(max(1, min(100, (until - Clock.monotonicSeconds()) * 1000))))
+            var fds = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0), pollfd(fd: listener, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
+            _ = poll(&fds, 3, Int32(max(1, min(100, (until - Clock.monotonicSeconds()) * 1000))))
             if fds[0].revents != 0 { reapChildren() }
+            // Only a wake-up: the request's file, checked above, cancels the restart.
+            if fds[2].revents != 0 { _ = berth_drain_signalfd(stopFD) }
             if fds[1].revents != 0 {
                 // Attaching to a restarting container sees the next run's output.
                 acceptClients()
@@ -523,6 +561,28 @@ public final class Supervisor {
     }
 
     var restartDelay = 0.05
+
+    // MARK: - Stop
+
+    /// Carries out `stop`'s request, once per run: the stop signal to the init (a paused container
+    /// thawed first), SIGKILL to all its processes after the timeout. Events as Docker's: kill
+    /// (signal), [kill (9)], then die and stop when it has ended.
+    func checkStopRequest() {
+        guard !stopping, let request = StopRequest.load(runDirectory: runDirectory) else { return }
+        stopping = true
+        // Ended already, not yet written down: nothing to signal, the exit is still the stop's.
+        guard exitStatus == nil else { return }
+        emitEvent("kill", ["signal": "\(request.signal)"])
+        if (try? runtime.state(id: config.id).status) == .paused { try? runtime.resume(id: config.id) }
+        try? runtime.kill(id: config.id, signal: request.signal)
+        killDeadline = request.timeout < 0 ? nil : Clock.monotonicSeconds() + Double(request.timeout)
+    }
+
+    func killEverything() {
+        killDeadline = nil
+        emitEvent("kill", ["signal": "\(SIGKILL)"])
+        try? runtime.kill(id: config.id, signal: SIGKILL, all: true)
+    }
 
     // MARK: - Ending for good
 

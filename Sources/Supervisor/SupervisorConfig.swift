@@ -1,3 +1,4 @@
+import Glibc
 import LinuxSys
 import OCI
 
@@ -70,8 +71,11 @@ public struct SupervisorConfig: Codable, Sendable, Equatable {
     }
 
     public static let fileName = "supervisor.json"
-    /// Created by `stop`/`kill` before they signal: the exit that follows is not restarted.
+    /// Created by `stop`/`kill`/`rm -f` before they act: the exit that follows is not restarted.
+    /// From `stop` it holds a `StopRequest`, which the supervisor carries out.
     public static let stopRequestName = "stop-requested"
+    /// Sent to the supervisor once a `StopRequest` is in place (it reads it from its signalfd).
+    public static let stopNotifySignal = SIGUSR2
 
     public static func load(runDirectory: String) throws(SupervisorError) -> SupervisorConfig {
         let path = runDirectory + "/" + fileName
@@ -84,6 +88,35 @@ public struct SupervisorConfig: Codable, Sendable, Equatable {
 
     public func save(runDirectory: String) throws(SupervisorError) {
         let path = runDirectory + "/" + Self.fileName
+        do {
+            try FS.writeFileAtomically(path, try JSONTreeEncoder.encode(self), mode: 0o600)
+        } catch {
+            throw SupervisorError("write \(path)", error)
+        }
+    }
+}
+
+/// `stop`'s request to the supervisor, the content of `stop-requested`: the signal for the
+/// container's init and the seconds before every process of the container gets SIGKILL. The
+/// supervisor carries it out, so a CLI killed meanwhile does not leave the container running.
+public struct StopRequest: Codable, Sendable, Equatable {
+    public var signal: Int32
+    /// Negative: no SIGKILL, wait for as long as it takes (Docker's `stop -t -1`).
+    public var timeout: Int
+
+    public init(signal: Int32, timeout: Int) {
+        self.signal = signal
+        self.timeout = timeout
+    }
+
+    /// The request in `runDirectory`; nil when there is none, or only the bare marker of `kill`/`rm -f`.
+    public static func load(runDirectory: String) -> StopRequest? {
+        guard let bytes = try? FS.readFile(runDirectory + "/" + SupervisorConfig.stopRequestName), !bytes.isEmpty else { return nil }
+        return try? JSONTreeDecoder.decode(StopRequest.self, from: bytes)
+    }
+
+    public func save(runDirectory: String) throws(SupervisorError) {
+        let path = runDirectory + "/" + SupervisorConfig.stopRequestName
         do {
             try FS.writeFileAtomically(path, try JSONTreeEncoder.encode(self), mode: 0o600)
         } catch {

@@ -390,7 +390,9 @@ func eachContainer(_ names: [String], ignoringMissing: Bool = false, _ body: (En
 struct Stop: BerthCommand {
     static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop one or more running containers")
 
-    @Option(name: [.customShort("t"), .customLong("time"), .customLong("timeout")], help: "Seconds to wait before killing the container")
+    // Unconditional: Docker's `-t -1` (wait forever) is a value, not an option.
+    @Option(name: [.customShort("t"), .customLong("time"), .customLong("timeout")], parsing: .unconditional,
+            help: "Seconds to wait before killing the container")
     var time: Int?
     @Option(name: .shortAndLong, help: "Signal to send to the container")
     var signal: String?
@@ -430,7 +432,9 @@ struct Kill: BerthCommand {
 struct Restart: BerthCommand {
     static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart one or more containers")
 
-    @Option(name: [.customShort("t"), .customLong("time"), .customLong("timeout")], help: "Seconds to wait before killing the container")
+    // Unconditional: Docker's `-t -1` (wait forever) is a value, not an option.
+    @Option(name: [.customShort("t"), .customLong("time"), .customLong("timeout")], parsing: .unconditional,
+            help: "Seconds to wait before killing the container")
     var time: Int?
     @Argument(help: "CONTAINER")
     var containers: [String]

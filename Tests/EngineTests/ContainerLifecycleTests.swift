@@ -108,9 +108,23 @@ struct ContainerLifecycleTests {
     @Test func restartPolicies() throws {
         let berth = try BerthEngine()
         defer { berth.remove() }
-        try berth.call("run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox:test", "sh", "-c", "exit 1")
-        #expect(try waitFor { try berth.inspect("flaky", "{{.State.Status}} {{.RestartCount}}") == "exited 2" })
+        let marks = berth.base + "/marks"
+        try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
+        func runs() -> Int {
+            ((try? String(contentsOfFile: marks + "/runs", encoding: .utf8)) ?? "").split(separator: "\n").count
+        }
+        try berth.call("run", "-d", "--name", "flaky", "--restart", "on-failure:2", "-v", "\(marks):/marks", "busybox:test",
+                       "sh", "-c", "echo run >> /marks/runs; exit 1")
+        #expect(try waitFor { try berth.inspect("flaky", "{{.State.Status}} {{.RestartCount}}") == "exited 2" && runs() == 3 })
         #expect(try berth.inspect("flaky", "{{.State.ExitCode}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}") == "1 on-failure 2")
+        // A start by a person resets the count, as Docker's restart manager: two more retries, and
+        // the count is 2 again (Docker 20.10: the same). `restart` likewise.
+        try berth.call("start", "flaky")
+        #expect(try waitFor { try berth.inspect("flaky", "{{.State.Status}} {{.RestartCount}}") == "exited 2" && runs() == 6 }, "\(runs()) runs")
+        try berth.call("restart", "flaky")
+        #expect(try waitFor { try berth.inspect("flaky", "{{.State.Status}} {{.RestartCount}}") == "exited 2" && runs() == 9 }, "\(runs()) runs")
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(runs() == 9)
         // on-failure does not restart a success.
         try berth.call("run", "-d", "--name", "fine", "--restart", "on-failure", "busybox:test", "true")
         #expect(try waitFor { try berth.inspect("fine", "{{.State.Status}}") == "exited" })
@@ -122,6 +136,63 @@ struct ContainerLifecycleTests {
         let count = try berth.inspect("always", "{{.RestartCount}}")
         Thread.sleep(forTimeInterval: 1)
         #expect(try berth.inspect("always", "{{.State.Status}} {{.RestartCount}}") == "exited \(count)")
+    }
+
+    /// The supervisor carries out `stop`: a CLI killed with -9 just after asking does not leave a
+    /// container whose init ignores SIGTERM running; it still gets SIGKILL once -t has passed, and
+    /// the events are Docker's (kill 15, kill 9, die, stop).
+    @Test func stopOutlivesAKilledCLI() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        try berth.call("run", "-d", "--name", "stubborn", "busybox:test", "sh", "-c", "trap '' TERM; while :; do sleep 0.1; done")
+        let since = EventsTests.stamp()
+        let started = Date()
+        _ = try sh(["/bin/bash", "-c", "\(EngineEnv.berth) --root \(berth.root) --runroot \(berth.runRoot) stop -t 2 stubborn >/dev/null 2>&1 & pid=$!; sleep 0.3; kill -9 $pid; wait $pid 2>/dev/null; true"])
+        #expect(try berth.inspect("stubborn", "{{.State.Status}}") == "running", "SIGTERM is ignored and -t 2 has not passed")
+        #expect(try waitFor(seconds: 4) { try berth.inspect("stubborn", "{{.State.Status}} {{.State.ExitCode}}") == "exited 137" })
+        #expect(Date().timeIntervalSince(started) >= 1.9)
+        let events = try EventsTests.messages(berth, ["--since", since, "--until", EventsTests.stamp(1)])
+        #expect(events.map { $0.Action + ($0.Actor.Attributes["signal"].map { " " + $0 } ?? "") } == ["kill 15", "kill 9", "die", "stop"])
+        // Not restarted, and it starts again.
+        #expect(try berth.call("start", "stubborn") == "stubborn\n")
+        try berth.call("rm", "-f", "stubborn")
+    }
+
+    /// The stop signal and timeout of `create` (--stop-signal, --stop-timeout) and of the image
+    /// (STOPSIGNAL); `stop -t` wins over --stop-timeout, and a negative one waits as long as it takes.
+    @Test func stopSignalAndTimeoutFromCreateAndImage() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let marks = berth.base + "/marks"
+        try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
+        try berth.call("run", "-d", "--name", "usr1", "--stop-signal", "SIGUSR1", "--stop-timeout", "1", "-v", "\(marks):/marks",
+                       "busybox:test", "sh", "-c", "trap 'echo usr1 > /marks/got; exit 3' USR1; while :; do sleep 0.1; done")
+        var started = Date()
+        #expect(try berth.call("stop", "usr1") == "usr1\n")
+        #expect(Date().timeIntervalSince(started) < 0.9, "the trap ended it, not the SIGKILL after 1 s")
+        #expect(try berth.inspect("usr1", "{{.State.Status}} {{.State.ExitCode}}") == "exited 3")
+        #expect((try? String(contentsOfFile: marks + "/got", encoding: .utf8)) == "usr1\n")
+
+        try berth.call("run", "-d", "--name", "slow", "--stop-timeout", "0", "busybox:test",
+                       "sh", "-c", "trap 'sleep 1; exit 4' TERM; while :; do sleep 0.1; done")
+        started = Date()
+        try berth.call("stop", "-t", "-1", "slow")
+        #expect(Date().timeIntervalSince(started) >= 0.9)
+        #expect(try berth.inspect("slow", "{{.State.Status}} {{.State.ExitCode}}") == "exited 4")
+
+        let context = berth.base + "/ctx"
+        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+        try """
+            FROM busybox:test
+            STOPSIGNAL SIGUSR2
+            CMD ["sh", "-c", "trap 'exit 7' USR2; while :; do sleep 0.1; done"]
+            """.write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        let built = try berth.callAnyway(["build", "-t", "stopper:1", context])
+        try #require(built.status == 0, "\(built.stderr)")
+        try berth.call("run", "-d", "--name", "img", "stopper:1")
+        #expect(try berth.inspect("img", "{{.Config.StopSignal}}") == "SIGUSR2")
+        #expect(try berth.call("stop", "-t", "5", "img") == "img\n")
+        #expect(try berth.inspect("img", "{{.State.Status}} {{.State.ExitCode}}") == "exited 7")
     }
 
     /// kill -9 of a supervisor, and of the CLI at moments during `run`: `ps` and `rm -f` still work
@@ -136,7 +207,17 @@ struct ContainerLifecycleTests {
         Thread.sleep(forTimeInterval: 0.2)
         // The container outlives its supervisor and is still reported as running.
         #expect(try berth.inspect(id, "{{.State.Status}}") == "running")
+        // Without its supervisor `stop` is done by the CLI, SIGKILL after -t included.
+        #expect(try berth.call("stop", "-t", "1", id) == id + "\n")
+        #expect(try berth.inspect(id, "{{.State.Status}}") == "exited")
         try berth.call("rm", "-f", id)
+        // And rm -f of one whose supervisor was killed.
+        let second = try berth.call("run", "-d", "busybox:test", "sleep", "600").trimmingCharacters(in: .whitespacesAndNewlines)
+        let secondState = try String(contentsOfFile: berth.root + "/containers/\(second)/state.json", encoding: .utf8)
+        let secondSupervisor = try #require(secondState.firstMatch(of: /"supervisorPid":(\d+)/).map { Int32($0.1) ?? 0 })
+        #expect(kill(secondSupervisor, SIGKILL) == 0)
+        Thread.sleep(forTimeInterval: 0.2)
+        try berth.call("rm", "-f", second)
         #expect(try berth.call("ps", "-aq") == "")
         #expect(berth.mounts.isEmpty, "\(berth.mounts)")
         #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids/berth/\(id)"))
