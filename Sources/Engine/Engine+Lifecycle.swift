@@ -36,6 +36,12 @@ extension Engine {
         }
         var container = Container(id: id, name: name, image: imageName, imageID: record.id.description,
                                   created: Clock.rfc3339Nano(), options: options, config: config)
+        // As Docker's daemon at create: only a -v bind may name a host path that is not there yet.
+        for mount in options.mounts where mount.kind == .bind && mount.createsMissingSource != true {
+            if let source = mount.source, !FS.exists(source) {
+                throw .invalid("invalid mount config for type \"bind\": bind source path does not exist: \(source)")
+            }
+        }
         // The network must exist now, as Docker checks at create.
         if case .named(let networkName) = options.network { _ = try network(networkName) }
         if case .container(let other) = options.network { _ = try self.container(other) }
@@ -141,6 +147,7 @@ extension Engine {
                                   rootfs: rootfsPath(id), volumeSources: try prepareVolumes(container), etcFiles: etcFiles,
                                   initBinary: container.options.initProcess ? Self.initBinary() : nil,
                                   cgroupsPath: "/berth/\(id)", networkNamespacePath: try networkNamespacePath(container, attachments))
+            try createBindSources(container)
             let spec = try SpecBuilder.build(input)
             try createPaths(SpecBuilder.pathsToCreate(input), in: rootfsPath(id))
             let bytes: [UInt8]
@@ -230,6 +237,14 @@ extension Engine {
         let target = rootfsPath(id)
         while isMounted(target) {
             if (try? MountSys.umount(target, flags: Int32(MNT_DETACH))) == nil { break }
+        }
+    }
+
+    /// Docker creates the missing host directory of a `-v /host:/ctr` bind at start (0755, as root).
+    func createBindSources(_ container: Container) throws(EngineError) {
+        for mount in container.options.mounts where mount.kind == .bind && mount.createsMissingSource == true {
+            guard let source = mount.source, !FS.exists(source) else { continue }
+            do { try FS.mkdirAll(source, mode: 0o755) } catch { throw .system("create bind source \(source)", error) }
         }
     }
 

@@ -924,7 +924,9 @@ public struct RunArguments: Sendable, Equatable {
 
         // What the CLI checks after reading all flags (container/opts.go's parse).
         for item in volume {
-            o.mounts.append(try Parse.volume(item, currentDirectory: currentDirectory))
+            var request = try Parse.volume(item, currentDirectory: currentDirectory)
+            if request.kind == .bind { request.createsMissingSource = true }
+            o.mounts.append(request)
         }
         for item in tmpfs {
             o.mounts.append(try Parse.tmpfs(item))

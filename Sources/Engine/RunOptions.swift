@@ -117,6 +117,9 @@ public struct MountRequest: Codable, Sendable, Equatable {
     public var readOnly = false
     /// Further mount options as given: `z`/`Z`/`rprivate`/`nocopy` for -v, `size=…`/`mode=…` for tmpfs.
     public var options: [String] = []
+    /// A `-v` bind: a missing host directory is created at start, as Docker does for its Binds.
+    /// Otherwise (`--mount`, builds) a missing source is refused at create.
+    public var createsMissingSource: Bool?
 
     public init(kind: Kind, source: String?, target: String, readOnly: Bool = false, options: [String] = []) {
         self.kind = kind

@@ -255,6 +255,7 @@ public final class JSONFileLogWriter {
         }
         if maxFiles >= 2 {
             let oldest = "\(path).\(maxFiles - 1)"
+            Self.waitForFollower(oldest)
             if unlink(oldest) != 0 && errno != ENOENT { throw fail("unlink", oldest) }
             for i in stride(from: maxFiles - 1, to: 1, by: -1) {
                 if rename("\(path).\(i - 1)", "\(path).\(i)") != 0 && errno != ENOENT { throw fail("rename", "\(path).\(i - 1)") }
@@ -267,6 +268,21 @@ public final class JSONFileLogWriter {
         var extra = max(maxFiles, 1)
         while unlink("\(path).\(extra)") == 0 { extra += 1 }
         try open(truncate: true)
+    }
+
+    /// A `logs -f` holds a shared lock on the file it follows until it has opened the newer ones:
+    /// dropping that file now would lose every file rotated since it last looked. So wait for it,
+    /// as Docker's writer waits for its followers, but bounded: a stuck reader must not stop the
+    /// container for long.
+    static func waitForFollower(_ path: String, milliseconds: Int = 2000) {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return }
+        defer { Glibc.close(fd) }
+        var waited = 0
+        while flock(fd, LOCK_EX | LOCK_NB) != 0, errno == EWOULDBLOCK || errno == EINTR, waited < milliseconds {
+            usleep(1000)
+            waited += 1
+        }
     }
 
     // MARK: Docker's JSON string escaping

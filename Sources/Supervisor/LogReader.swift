@@ -77,7 +77,9 @@ private struct LogFile {
     let identity: FileIdentity
     var rest: [UInt8] = []
 
-    static func open(_ name: String) throws(SupervisorError) -> LogFile? {
+    /// `followed`: the file a follower reads as the current one. It holds a shared lock on it, so the
+    /// writer does not drop it (as the oldest) before the follower has opened the files after it.
+    static func open(_ name: String, followed: Bool = false) throws(SupervisorError) -> LogFile? {
         let fd: Int32
         do {
             fd = try FS.open(name, O_RDONLY)
@@ -85,6 +87,7 @@ private struct LogFile {
             if error.errno == ENOENT { return nil }
             throw SupervisorError("open json-file log", error)
         }
+        if followed { _ = flock(fd, LOCK_SH | LOCK_NB) }
         var st = stat()
         guard fstat(fd, &st) == 0 else {
             let e = SupervisorError("fstat json-file log \(name): \(String(cString: strerror(errno)))")
@@ -125,7 +128,7 @@ private struct Reader {
     mutating func run(isRunning: () -> Bool) throws {
         // The current file is opened first: should a rotation happen while the older files are
         // read, the follow loop notices that this one was renamed.
-        let current = try LogFile.open(path)
+        let current = try LogFile.open(path, followed: options.follow)
         var files: [LogFile]
         do {
             // Stopping at the current file if it was rotated since it was opened above.
@@ -168,15 +171,19 @@ private struct Reader {
     private mutating func follow(_ start: LogFile?, isRunning: () -> Bool) throws {
         var file = start
         defer { file?.close() }
+        var idlePolls = 0
         while true {
             let running = isRunning()
             if var open = file {
+                let before = lseek(open.fd, 0, SEEK_CUR)
                 try drain(&open, final: false)
+                idlePolls = lseek(open.fd, 0, SEEK_CUR) == before ? idlePolls + 1 : 0
                 file = open
                 if stopped { return }
             }
             let now = FileIdentity.of(path)
-            if let now, now != file?.identity, let next = try LogFile.open(path) {
+            if let now, now != file?.identity, let next = try LogFile.open(path, followed: true) {
+                idlePolls = 0
                 if var old = file {
                     file = nil
                     do {
@@ -192,7 +199,10 @@ private struct Reader {
             }
             if !running { return }
             if let until = options.until, LogTimestamp.now() > until { return }
-            usleep(UInt32(max(1, options.pollMilliseconds)) * 1000)
+            // Soon again while the log is busy (the writer may be waiting at a rotation for this
+            // reader to move on), backing off to the full interval when it is quiet.
+            let wait = min(max(1, options.pollMilliseconds), 5 << min(idlePolls, 6))
+            usleep(UInt32(wait) * 1000)
         }
     }
 

@@ -46,9 +46,11 @@ struct BerthEngine {
     var root: String { base + "/root" }
     var runRoot: String { base + "/run" }
 
-    init(environment: [String: String] = [:]) throws {
+    /// `loadBusybox: false`: an empty store, for tests that pull.
+    init(environment: [String: String] = [:], loadBusybox: Bool = true) throws {
         base = EngineEnv.scratch("b")
         self.environment = environment
+        guard loadBusybox else { return }
         let loaded = try callAnyway(["load", "-i", EngineEnv.busyboxLayout + ".tar"])
         try #require(loaded.status == 0, "berth load: \(loaded.stderr)")
         let id = try #require(loaded.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })

@@ -465,7 +465,7 @@ struct RunOptionsParseTests {
         #expect(o.workingDir == "/srv" && o.user == "1:2" && o.entrypoint == [""])
         #expect(o.mounts == [
             MountRequest(kind: .tmpfs, source: nil, target: "/t"),
-            MountRequest(kind: .bind, source: "/h", target: "/c", readOnly: true),
+            { var bind = MountRequest(kind: .bind, source: "/h", target: "/c", readOnly: true); bind.createsMissingSource = true; return bind }(),
             MountRequest(kind: .tmpfs, source: nil, target: "/run"),
         ])
         #expect(o.memory == 64 << 20 && o.memorySwap == -1 && o.memoryReservation == 32 << 20)
