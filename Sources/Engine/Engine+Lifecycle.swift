@@ -393,7 +393,7 @@ extension Engine {
         FS.close(ready[1])
         if let attachPair { FS.close(attachPair.1) }
         // The supervisor's first line: "ok\tPID", or "error\tSTATUS\tMESSAGE"; then it closes the pipe.
-        let reply = (try? FS.read(ready[0], max: 64 << 10)) ?? []
+        let reply = readReply(ready[0], supervisor: pid)
         FS.close(ready[0])
         let line = String(decoding: reply, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
         let fields = line.split(separator: "\t", maxSplits: 2).map(String.init)
@@ -407,7 +407,39 @@ extension Engine {
         if fields.count == 3, let code = Int32(fields[1]) {
             throw StartError(.system(fields[2]), exitCode: code)
         }
+        // A supervisor killed between creating and starting the container leaves its init waiting
+        // to be started (and the rootfs mounted): neither may outlive this failed start.
+        try? runtime.delete(id: container.id, force: true)
+        unmountRootfs(container.id)
         throw StartError(.system("the supervisor of \(container.name) ended before the container started (see \(runDirectory(container.id))/runtime.log)"))
+    }
+
+    /// The supervisor's reply on its ready pipe, or what came before it died. Not a plain read to
+    /// the end: a container init it forked before dying holds the pipe's write end too (until it
+    /// execs), so the end of the pipe alone would never come.
+    func readReply(_ fd: Int32, supervisor pid: pid_t) -> [UInt8] {
+        var reply: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var supervisorGone = false
+        while true {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, supervisorGone ? 0 : 100)
+            if ready > 0 {
+                let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    reply += buffer[0..<n]
+                    if reply.contains(UInt8(ascii: "\n")) { return reply }
+                    continue
+                }
+                if n == 0 || errno != EINTR { return reply }
+                continue
+            }
+            if ready < 0 && errno == EINTR { continue }
+            if supervisorGone { return reply }
+            // Alive, or a zombie of ours not yet reaped: a zombie has said all it will.
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid || Glibc.kill(pid, 0) != 0 { supervisorGone = true }
+        }
     }
 
     // MARK: - Stop, kill
