@@ -1,3 +1,4 @@
+import ContainerNetwork
 import Supervisor
 
 extension Engine {
@@ -17,5 +18,17 @@ extension Engine {
         var attributes = eventAttributes(container)
         for (key, value) in extra { attributes[key] = value }
         EventLog.append(EventMessage(container: container.id, action: action, attributes: attributes), to: eventsPath)
+    }
+
+    /// Records a volume event: create and destroy (the driver), mount (where, which container).
+    func recordVolumeEvent(_ name: String, _ action: String, _ extra: [String: String] = [:]) {
+        var attributes = ["driver": Self.localDriver]
+        for (key, value) in extra { attributes[key] = value }
+        EventLog.append(EventMessage(type: "volume", id: name, action: action, attributes: attributes), to: eventsPath)
+    }
+
+    /// Records a network event: create, destroy, connect and disconnect (with the container).
+    func recordNetworkEvent(_ network: BridgeNetwork, _ action: String, container: String? = nil) {
+        EventLog.append(EventMessage(network: network.id, name: network.name, action: action, container: container), to: eventsPath)
     }
 }

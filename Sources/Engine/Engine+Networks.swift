@@ -95,7 +95,9 @@ extension Engine {
         let network = BridgeNetwork(id: id, name: options.name, bridge: "br-" + String(id.prefix(12)), subnet: subnet.description,
                                     gateway: gateway.description, internal: options.internal, labels: options.labels,
                                     created: Clock.rfc3339Nano(), ipamDirectory: root + "/networks/ipam")
-        return try networkRecords.insert(network)
+        let inserted = try networkRecords.insert(network)
+        recordNetworkEvent(inserted, "create")
+        return inserted
     }
 
     /// Every network, the default one included (made here if it does not exist yet).
@@ -148,6 +150,7 @@ extension Engine {
         FS.removeAll(network.ipamDirectory + "/" + network.name)
         DNSControl.removeNetwork(dnsDirectory, network)
         try networkRecords.remove(network)
+        recordNetworkEvent(network, "destroy")
     }
 
     /// `network prune`: every user network no container is connected to.
@@ -204,6 +207,7 @@ extension Engine {
         if let attachment = NetworkSandbox.attachments(in: directory).first(where: { $0.network.id == network.id }) {
             DNSControl.withdraw(dnsDirectory, attachment)
             NetworkSandbox.detach(attachment, recordDirectory: directory)
+            recordNetworkEvent(network, "disconnect", container: container.id)
         }
     }
 
@@ -268,6 +272,7 @@ extension Engine {
             var published = attachment
             published.dnsServer = DNSControl.publish(dnsDirectory, attachment, container: container)
             try NetworkSandbox.update(published, recordDirectory: networkRecordDirectory(container.id))
+            recordNetworkEvent(network, "connect", container: container.id)
             return published
         } catch {
             throw .system("failed to attach \(container.name) to network \(network.name): \(error.message)")

@@ -3,6 +3,7 @@ import ContainerRuntime
 import Glibc
 import LinuxSys
 import OCI
+import Supervisor
 
 /// Volumes as Docker's local driver keeps them: a record in the engine database and a directory
 /// `<root>/volumes/<name>/_data` that containers get bind-mounted. Named volumes are made by
@@ -36,7 +37,10 @@ extension Engine {
             }
         }
         let volume = newVolume(name, anonymous: false, labels: labels, options: options)
-        return withMountpoint(try volumeRecords.create(volume, makeDirectory: makeVolumeDirectory))
+        let existed = (try? volumeRecords.get(name)) != nil
+        let created = withMountpoint(try volumeRecords.create(volume, makeDirectory: makeVolumeDirectory))
+        if !existed { recordVolumeEvent(name, "create") }
+        return created
     }
 
     /// Every volume, by name.
@@ -72,6 +76,7 @@ extension Engine {
         } catch let error where error.kind == .notFound && force {
             return
         }
+        recordVolumeEvent(name, "destroy")
         FS.removeAll(trash)
     }
 
@@ -132,9 +137,11 @@ extension Engine {
         return try volumeRecords.attach(
             containerID: container.id,
             wants: uses.map { VolumeDatabase.Want(destination: $0.destination, name: $0.name) },
-            make: { [root] name, anonymous in
-                Volume(name: name, driver: Engine.localDriver, mountpoint: root + "/volumes/" + name + "/_data", created: created,
-                       labels: nil, options: nil, anonymous: anonymous)
+            make: { [root, eventsPath] name, anonymous in
+                // Made on first use (a name never created, or anonymous): Docker's create event.
+                EventLog.append(EventMessage(type: "volume", id: name, action: "create", attributes: ["driver": Engine.localDriver]), to: eventsPath)
+                return Volume(name: name, driver: Engine.localDriver, mountpoint: root + "/volumes/" + name + "/_data", created: created,
+                              labels: nil, options: nil, anonymous: anonymous)
             },
             makeDirectory: makeVolumeDirectory)
     }
@@ -154,6 +161,9 @@ extension Engine {
                 try VolumeCopy.copyUp(rootfs: rootfsPath(container.id), path: attachment.destination, into: path)
             }
             sources[attachment.destination] = path
+            let readOnly = container.options.mounts.first { FS.clean($0.target) == attachment.destination }?.readOnly ?? false
+            recordVolumeEvent(attachment.name, "mount", ["container": container.id, "destination": attachment.destination,
+                                                         "propagation": "", "read/write": readOnly ? "false" : "true"])
         }
         return sources
     }

@@ -39,6 +39,24 @@ public struct EventMessage: Codable, Sendable, Equatable {
         self.timeNano = nano
     }
 
+    /// An event of a volume or a network: Docker leaves the deprecated status/id/from out of these.
+    public init(type: String, id: String, action: String, attributes: [String: String], timeNano: Int64? = nil) {
+        let nano = timeNano ?? EventLog.nowNano()
+        self.type = type
+        self.action = action
+        actor = Actor(id: id, attributes: attributes)
+        scope = "local"
+        time = nano / 1_000_000_000
+        self.timeNano = nano
+    }
+
+    /// A network event as Docker's: the network's ID, with its name and type (and the container's ID).
+    public init(network id: String, name: String, action: String, container: String? = nil) {
+        var attributes = ["name": name, "type": "bridge"]
+        if let container { attributes["container"] = container }
+        self.init(type: "network", id: id, action: action, attributes: attributes)
+    }
+
     /// The JSON line as written to the events file (and printed by `--format json`): Go's key order,
     /// attributes sorted as Go sorts map keys.
     public var jsonLine: String {

@@ -593,6 +593,7 @@ public final class Supervisor {
         let network = config.network.map { network in
             NetworkSandbox.beginTearDown(recordDirectory: network.recordDirectory, netns: network.netns) { attachment in
                 DNSRecords.withdraw(network.dnsDirectory, attachment)
+                emitNetworkDisconnect(networkID: attachment.network.id, name: attachment.network.name)
             }
         }
         if let mount = config.rootfsMount { try? MountSys.umount(mount, flags: Int32(MNT_DETACH)) }

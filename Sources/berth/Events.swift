@@ -118,7 +118,7 @@ struct EventFollower {
     }
 }
 
-/// `--filter container=|event=|type=|label=|image=`: values of one key are alternatives, keys must
+/// `--filter container=|event=|type=|label=|image=|volume=|network=`: values of one key are alternatives, keys must
 /// all match, and every label filter must match (Docker's rules).
 struct EventFilters {
     var values: [String: [String]] = [:]
@@ -132,7 +132,7 @@ struct EventFilters {
             guard let equals = filter.firstIndex(of: "=") else { throw Invalid(description: "bad format of filter (expected name=value)") }
             let key = String(filter[..<equals]).lowercased()
             let value = String(filter[filter.index(after: equals)...])
-            guard ["container", "event", "type", "label", "image", "scope"].contains(key) else {
+            guard ["container", "event", "type", "label", "image", "scope", "volume", "network"].contains(key) else {
                 throw Invalid(description: "invalid filter '\(key)'")
             }
             values[key, default: []].append(value)
@@ -149,6 +149,12 @@ struct EventFilters {
             guard actions.contains(where: { event.action == $0 || (["health_status", "exec_create", "exec_start"].contains($0) && event.action.hasPrefix($0)) }) else { return false }
         }
         if let types = values["type"], !types.contains(event.type) { return false }
+        if let volumes = values["volume"] {
+            guard event.type == "volume", volumes.contains(event.actor.id) else { return false }
+        }
+        if let networks = values["network"] {
+            guard event.type == "network", networks.contains(where: { attributes["name"] == $0 || event.actor.id.hasPrefix($0) }) else { return false }
+        }
         if let scopes = values["scope"], !scopes.contains(event.scope) { return false }
         for label in values["label"] ?? [] {
             if let eq = label.firstIndex(of: "=") {

@@ -28,7 +28,8 @@ struct EventsTests {
     }
 
     static func messages(_ berth: BerthEngine, _ arguments: [String]) throws -> [Message] {
-        let out = try berth.callAnyway(["events", "--format", "{{json .}}"] + arguments)
+        // Container events only: a run on the default network also logs its network connect/disconnect.
+        let out = try berth.callAnyway(["events", "--format", "{{json .}}", "--filter", "type=container"] + arguments)
         try #require(out.status == 0, "\(out.stderr)")
         return try out.stdout.split(separator: "\n").map { try JSONDecoder().decode(Message.self, from: Data($0.utf8)) }
     }
@@ -168,5 +169,38 @@ struct EventsTests {
         #expect(Date().timeIntervalSince(started) < 8)
         // With --until (and no --since) the recorded events are replayed first, as Docker does.
         #expect(try String(contentsOfFile: out, encoding: .utf8) == "before\nafter\nlater\n")
+    }
+
+    /// Volume and network events as Docker's: volume create, mount (container, destination,
+    /// read/write), destroy; network create, connect and disconnect (container), destroy; without
+    /// the deprecated status/id/from; `--filter type=|volume=|network=`.
+    @Test func volumeAndNetworkEvents() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let since = Self.stamp()
+        try berth.call("volume", "create", "evvol")
+        let bridged = FileManager.default.isExecutableFile(atPath: "/usr/lib/cni/bridge")
+        if bridged { try berth.call("network", "create", "evnet") }
+        let id = try berth.call("run", "-d", "-v", "evvol:/data:ro", "-v", "implicitvol:/more", "--network", bridged ? "evnet" : "none",
+                                "busybox:test", "true").trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try berth.call("wait", id)
+        try berth.call("rm", id)
+        try berth.call("volume", "rm", "evvol", "implicitvol")
+        if bridged { try berth.call("network", "rm", "evnet") }
+        let until = Self.stamp(1)
+        func lines(_ arguments: String...) throws -> [String] {
+            try berth.call(["events", "--since", since, "--until", until] + arguments).split(separator: "\n").map(String.init)
+        }
+        let volumes = try lines("--filter", "type=volume", "--format", "{{.Actor.ID}} {{.Action}} {{.Actor.Attributes.driver}} {{.Actor.Attributes.destination}} {{index .Actor.Attributes \"read/write\"}}")
+        #expect(volumes.sorted() == ["evvol create local <no value> <no value>", "evvol destroy local <no value> <no value>",
+                                     "evvol mount local /data false", "implicitvol create local <no value> <no value>",
+                                     "implicitvol destroy local <no value> <no value>", "implicitvol mount local /more true"], "\(volumes)")
+        #expect(try lines("--filter", "volume=evvol", "--format", "{{.Action}}") == ["create", "mount", "destroy"])
+        let json = try lines("--filter", "volume=evvol", "--format", "{{json .}}")
+        #expect(json.first?.hasPrefix("{\"Type\":\"volume\",\"Action\":\"create\",\"Actor\":{\"ID\":\"evvol\"") == true, "\(json)")
+        guard bridged else { return }
+        let networks = try lines("--filter", "network=evnet", "--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.type}} {{.Actor.Attributes.container}}")
+        #expect(networks == ["network create evnet bridge <no value>", "network connect evnet bridge \(id)",
+                             "network disconnect evnet bridge \(id)", "network destroy evnet bridge <no value>"], "\(networks)")
     }
 }

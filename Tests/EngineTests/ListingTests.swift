@@ -9,14 +9,7 @@ struct ListingTests {
     /// Two consecutive host ports nobody listens on, from the kernel's pick.
     func freePortPair() -> Int {
         for _ in 0..<20 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-            close(fd)
-            let port = Int(UInt16(bigEndian: address.sin_port))
+            let port = NetworkTests.freePort()
             if port < 65535, (try? sh(["/bin/sh", "-c", "ss -Hltn 'sport = :\(port + 1)' | grep -q ."]))?.status == 1 { return port }
         }
         return 45001

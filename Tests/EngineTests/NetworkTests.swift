@@ -11,7 +11,9 @@ struct NetworkTests {
     func lines(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }
 
     /// A host port nobody listens on (the kernel's pick).
-    func freePort() -> Int {
+    func freePort() -> Int { Self.freePort() }
+
+    static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
