@@ -49,10 +49,14 @@ struct EngineAdminTests {
     func simulateHostRestart(_ berth: BerthEngine) throws {
         try sh(["/bin/sh", "-c", """
             killed=""
+            # The supervisor first, then its children (read before): killed the other way round, a
+            # supervisor that sees its container end restarts it (always, unless-stopped) if the
+            # shell is descheduled for its 100 ms backoff on a loaded machine.
             for p in $(pgrep -f 'berth-supervisor \(berth.runRoot)/'); do
-              for c in $(cat /proc/$p/task/$p/children 2>/dev/null); do kill -9 $c; killed="$killed $c"; done
+              children=$(cat /proc/$p/task/$p/children 2>/dev/null)
               kill -9 $p
               killed="$killed $p"
+              for c in $children; do kill -9 $c; killed="$killed $c"; done
             done
             # Until every killed process is gone (not even a zombie waiting for init): a loaded
             # machine takes longer than a fixed pause.
