@@ -38,8 +38,14 @@ struct ManageTests {
 
         #expect(try berth.call("container", "unpause", "counter") == "counter\n")
         #expect(cgroup("freezer", id, "freezer.state") == "THAWED")
-        usleep(300_000)
-        #expect(Int(read(count)) ?? 0 > Int(frozen) ?? 0, "the counter did not resume")
+        // The counter rewrites its file (truncate, write): a read can see it empty, and a loaded
+        // machine takes its time; so poll for a larger number, up to 5 s.
+        var resumed = 0
+        for _ in 0..<100 where resumed <= Int(frozen) ?? 0 {
+            resumed = Int(read(count)) ?? 0
+            if resumed <= Int(frozen) ?? 0 { usleep(50_000) }
+        }
+        #expect(resumed > Int(frozen) ?? 0, "the counter did not resume")
         #expect(try berth.inspect("counter", "{{.State.Status}} {{.State.Paused}}") == "running false")
 
         let notPaused = try berth.callAnyway(["unpause", "counter"])
