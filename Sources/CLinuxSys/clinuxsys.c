@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <sys/signalfd.h>
+#include <sys/sendfile.h>
 
 pid_t berth_clone(unsigned long flags) {
     return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
@@ -389,4 +390,28 @@ int berth_seccomp_install(unsigned int flags, const void *instructions, unsigned
 
 int berth_memfd(const char *name) {
     return (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC);
+}
+
+int berth_execveat(int fd, char *const argv[], char *const envp[]) {
+    return (int)syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+}
+
+int berth_memfd_sealable(const char *name) {
+    // MFD_EXEC (0x10, Linux 6.3) keeps the copy executable when vm.memfd_noexec asks otherwise;
+    // older kernels refuse the unknown flag with EINVAL.
+    int fd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING | 0x10U);
+    if (fd < 0 && errno == EINVAL) fd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    return fd;
+}
+
+int berth_copy_file(int from, int to) {
+    off_t offset = 0;
+    for (;;) {
+        ssize_t n = sendfile(to, from, &offset, 1 << 30);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (n == 0) return 0;
+    }
 }

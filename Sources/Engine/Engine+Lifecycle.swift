@@ -351,13 +351,25 @@ extension Engine {
     public static func siblingExecutable(_ name: String) -> String? {
         let variable = "BERTH_" + name.replacing("berth-", with: "").replacing("-", with: "_").uppercased()
         if let value = getenv(variable).map({ String(cString: $0) }), !value.isEmpty { return value }
-        if let me = try? FS.readlink("/proc/self/exe") {
+        if let me = SealedExecutable.installedPath {
             let dir = me.split(separator: "/").dropLast().joined(separator: "/")
             let path = "/" + dir + "/" + name
             if access(path, X_OK) == 0 { return path }
         }
         for dir in ["/usr/local/bin", "/usr/bin"] where access(dir + "/" + name, X_OK) == 0 { return dir + "/" + name }
         return nil
+    }
+
+    /// Our environment with `name` set to `value`.
+    static func environment(setting name: String, to value: String) -> [String] {
+        var entries: [String] = []
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            if !text.hasPrefix(name + "=") { entries.append(text) }
+            cursor += 1
+        }
+        return entries + [name + "=" + value]
     }
 
     // MARK: - Supervisor
@@ -384,7 +396,12 @@ extension Engine {
         }
         let pid: pid_t
         do {
-            pid = try ProcessSys.spawn(argv, keep: keep, newSession: true)
+            // Started from a sealed copy (it enters the container: CVE-2019-5736), told where it
+            // is installed so it finds its siblings.
+            let sealed = try SealedExecutable.open(binary)
+            defer { FS.close(sealed) }
+            let environment = Self.environment(setting: SealedExecutable.pathVariable, to: binary)
+            pid = try ProcessSys.spawn(argv, keep: keep, newSession: true, executable: sealed, environment: environment)
         } catch {
             for fd in [ready[0], ready[1], attachPair?.0, attachPair?.1].compactMap({ $0 }) { FS.close(fd) }
             unmountRootfs(container.id)

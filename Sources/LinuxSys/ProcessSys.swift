@@ -117,7 +117,10 @@ public enum ProcessSys {
     /// Starts `argv` without waiting for it: stdin, stdout and stderr on /dev/null, `keep` fds
     /// dup'ed to the given numbers, default signal dispositions and an empty signal mask (the
     /// caller's threads may block signals), and with `newSession` a session of its own.
-    public static func spawn(_ argv: [String], keep: [(fd: Int32, as: Int32)] = [], newSession: Bool) throws(SysError) -> pid_t {
+    /// `executable`, when given, is an fd to run instead of the file `argv[0]` names (a sealed
+    /// copy, see SealedExecutable); `environment` replaces ours.
+    public static func spawn(_ argv: [String], keep: [(fd: Int32, as: Int32)] = [], newSession: Bool,
+                             executable: Int32? = nil, environment: [String]? = nil) throws(SysError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -137,8 +140,13 @@ public enum ProcessSys {
         posix_spawnattr_setflags(&attributes, flags)
         var cArgs = argv.map { strdup($0) } + [nil]
         defer { for arg in cArgs { free(arg) } }
+        var cEnv: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup($0) } + [nil] }
+        defer { for entry in cEnv ?? [] { free(entry) } }
+        // A close-on-exec fd is still open when execve opens its /proc/self/fd path.
+        let path = executable.map { "/proc/self/fd/\($0)" } ?? argv[0]
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, &attributes, &cArgs, environ)
+        let rc = cEnv == nil ? posix_spawn(&pid, path, &actions, &attributes, &cArgs, environ)
+                             : posix_spawn(&pid, path, &actions, &attributes, &cArgs, &cEnv!)
         guard rc == 0 else { throw SysError("spawn", argv[0], errno: rc) }
         return pid
     }

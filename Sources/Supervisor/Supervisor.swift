@@ -94,6 +94,9 @@ public final class Supervisor {
         _ = berth_close_range(UInt32(keep + 1), UInt32.max, 0)
         let runDirectory = positional[0]
         do {
+            // The supervisor makes the container's init and runs health probes in it: it must run
+            // from a sealed copy of itself (CVE-2019-5736). The engine starts it from one already.
+            try SealedExecutable.reexecIfNeeded(arguments)
             let config = try SupervisorConfig.load(runDirectory: runDirectory)
             let supervisor = try Supervisor(runDirectory: runDirectory, config: config, readyFD: readyFD)
             if let attachFD {

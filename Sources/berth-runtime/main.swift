@@ -1,5 +1,6 @@
 import ContainerRuntime
 import Glibc
+import LinuxSys
 import OCI
 
 // berth-runtime: an OCI runtime with runc's command line. This file only parses arguments,
@@ -134,6 +135,11 @@ func main() -> Int32 {
     let arguments: ParsedArguments
     do { arguments = try flags.parse(Array(global.positionals.dropFirst()), stopAtPositional: true) } catch {
         fail("\(command): \(error.description)")
+    }
+    // Commands that put a process into a container run from a sealed copy of this binary, which
+    // the container cannot write through /proc/PID/exe (CVE-2019-5736).
+    if ["create", "run", "exec"].contains(command) {
+        do { try SealedExecutable.reexecIfNeeded() } catch { fail("\(command): cannot run from a sealed copy of berth-runtime: \(error)") }
     }
     let runtime = OCIRuntime(root: global.value("root") ?? OCIRuntime.defaultRoot())
 

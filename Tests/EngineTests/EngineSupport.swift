@@ -47,9 +47,10 @@ struct BerthEngine {
     var runRoot: String { base + "/run" }
 
     /// `loadBusybox: false`: an empty store, for tests that pull.
-    init(environment: [String: String] = [:], loadBusybox: Bool = true) throws {
+    init(environment: [String: String] = [:], loadBusybox: Bool = true, binary: String = EngineEnv.berth) throws {
         base = EngineEnv.scratch("b")
         self.environment = environment
+        self.binary = binary
         guard loadBusybox else { return }
         let loaded = try callAnyway(["load", "-i", EngineEnv.busyboxLayout + ".tar"])
         try #require(loaded.status == 0, "berth load: \(loaded.stderr)")
@@ -60,10 +61,12 @@ struct BerthEngine {
 
     /// Extra environment for every berth command (merged over the test's own).
     var environment: [String: String] = [:]
+    /// The berth executable the commands run (a copy, for tests that may damage it).
+    var binary = EngineEnv.berth
 
     @discardableResult
     func callAnyway(_ arguments: [String], stdin: String? = nil) throws -> Output {
-        try sh([EngineEnv.berth, "--root", root, "--runroot", runRoot] + arguments, stdin: stdin,
+        try sh([binary, "--root", root, "--runroot", runRoot] + arguments, stdin: stdin,
                environment: environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 })
     }
 

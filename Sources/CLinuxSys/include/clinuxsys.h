@@ -150,4 +150,23 @@ int berth_bpf_prog_query(int cgroup_fd, unsigned int attach_type, unsigned int *
 int berth_bpf_prog_get_fd_by_id(unsigned int id);
 int berth_bpf_prog_detach(int prog_fd, int cgroup_fd, unsigned int attach_type);
 
+// Sealed copies of our own binary (runc CVE-2019-5736): see LinuxSys/SealedExecutable.swift.
+static const unsigned int BERTH_OPEN_TREE_CLONE = 1;
+static const unsigned int BERTH_OPEN_TREE_CLOEXEC = 02000000;
+static const uint64_t BERTH_MOUNT_ATTR_RDONLY = 0x1;
+static const uint64_t BERTH_MOUNT_ATTR_NOSUID = 0x2;
+static const uint64_t BERTH_MOUNT_ATTR_NODEV = 0x4;
+static const int BERTH_F_ADD_SEALS = 1033;
+static const int BERTH_F_GET_SEALS = 1034;
+static const int BERTH_F_SEAL_SEAL = 0x1;
+static const int BERTH_F_SEAL_SHRINK = 0x2;
+static const int BERTH_F_SEAL_GROW = 0x4;
+static const int BERTH_F_SEAL_WRITE = 0x8;
+// execveat(fd, "", argv, envp, AT_EMPTY_PATH): runs the file `fd` names; returns only on failure.
+int berth_execveat(int fd, char *const argv[], char *const envp[]);
+// memfd_create(MFD_CLOEXEC | MFD_ALLOW_SEALING), executable (MFD_EXEC where the kernel has it).
+int berth_memfd_sealable(const char *name);
+// Copies all of `from` (from offset 0) into `to` with sendfile; 0, or -1 with errno.
+int berth_copy_file(int from, int to);
+
 #endif
