@@ -49,7 +49,7 @@ public struct PortMapping: Codable, Sendable, Equatable, Hashable {
             case 1: containerPart = String(fields[0])
             case 2: hostPart = String(fields[0]); containerPart = String(fields[1])
             case 3: hostIP = String(fields[0]); hostPart = String(fields[1]); containerPart = String(fields[2])
-            default: throw NetworkError("invalid port format: \(spec.debugDescription)")
+            default: throw NetworkError("invalid port format: \(spec)")
             }
             if !hostIP.isEmpty, IPv4Address(hostIP) == nil { throw NetworkError("invalid IP address: \(hostIP)") }
         }
