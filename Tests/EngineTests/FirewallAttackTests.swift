@@ -32,7 +32,7 @@ struct FirewallAttackTests {
         let listener = """
         import socket
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", \(port))); s.settimeout(4)
-        try: open("\(received)", "wb").write(s.recv(100))
+        try: data = s.recv(100); open("\(received)", "wb").write(data)
         except socket.timeout: pass
         """
         let frame = """
