@@ -15,6 +15,9 @@ public enum HostFirewall {
         let tag = ["-m", "comment", "--comment", "berth:\(network.shortID)"]
         let bridge = network.bridge
         var rules: [(table: String, chain: String, spec: [String])] = [
+            // route_localnet on the bridge (HostPorts) would let a container reach the host's
+            // 127.0.0.1 services with a crafted frame (CVE-2020-8558): dropped before routing.
+            ("raw", "PREROUTING", ["-i", bridge, "-d", "127.0.0.0/8"] + tag + ["-j", "DROP"]),
             ("filter", "FORWARD", ["-i", bridge, "-o", bridge] + tag + ["-j", "ACCEPT"]),
         ]
         if network.internal {
@@ -29,6 +32,8 @@ public enum HostFirewall {
             ("filter", "FORWARD", ["-i", bridge] + tag + ["-j", "ACCEPT"]),
             ("filter", "FORWARD", ["-o", bridge, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"] + tag + ["-j", "ACCEPT"]),
             ("filter", "FORWARD", ["-o", bridge, "-m", "conntrack", "--ctstate", "DNAT"] + tag + ["-j", "ACCEPT"]),
+            // Anything else routed in (a neighbour to an unpublished port) is refused, whatever the policy.
+            ("filter", "FORWARD", ["-o", bridge] + tag + ["-j", "DROP"]),
             ("nat", "POSTROUTING", ["-s", network.subnet, "!", "-o", bridge] + tag + ["-j", "MASQUERADE"]),
             // Published ports (HostPorts): the host's own connections, from 127.0.0.1 too, and a
             // container reaching one of the network through a host port, answered back the same way.
@@ -46,7 +51,7 @@ public enum HostFirewall {
         for rule in rules(network).reversed() {
             let check = try iptables(["-t", rule.table, "-C", rule.chain] + rule.spec)
             if check.status == 0 { continue }
-            let insert = rule.table == "filter" ? ["-t", rule.table, "-I", rule.chain, "1"] : ["-t", rule.table, "-A", rule.chain]
+            let insert = rule.table != "nat" ? ["-t", rule.table, "-I", rule.chain, "1"] : ["-t", rule.table, "-A", rule.chain]
             let added = try iptables(insert + rule.spec)
             guard added.status == 0 else {
                 throw NetworkError("iptables rule for network \(network.name): \(String(decoding: added.stderr, as: UTF8.self).trimmingTrailingNewlines())")

@@ -93,6 +93,16 @@ public enum HostPorts {
                 throw NetworkError("create iptables chain \(chain): \(String(decoding: made.stderr, as: UTF8.self).trimmingTrailingNewlines())")
             }
         }
+        // route_localnet lets 127.0.0.0/8 in from outside lo (CVE-2020-8558); only the host's own
+        // connections to a port published on 127.0.0.1 may be DNAT'd, so the rest is dropped
+        // before NAT sees it (a LAN neighbour routing 127.0.0.1 via this host, a container).
+        let loopback = ["-d", "127.0.0.0/8", "!", "-i", "lo", "-m", "comment", "--comment", "berth:loopback", "-j", "DROP"]
+        if try HostFirewall.iptables(["-t", "raw", "-C", "PREROUTING"] + loopback).status != 0 {
+            let added = try HostFirewall.iptables(["-t", "raw", "-I", "PREROUTING", "1"] + loopback)
+            guard added.status == 0 else {
+                throw NetworkError("raw PREROUTING drop of 127.0.0.0/8: \(String(decoding: added.stderr, as: UTF8.self).trimmingTrailingNewlines())")
+            }
+        }
         for hook in ["PREROUTING", "OUTPUT"] {
             let jump = ["-m", "addrtype", "--dst-type", "LOCAL", "-j", chain]
             if try HostFirewall.iptables(["-t", "nat", "-C", hook] + jump).status == 0 { continue }
@@ -112,6 +122,10 @@ public enum HostPorts {
         let candidates: [String] = ["/usr/sbin/iptables-restore", "/sbin/iptables-restore", "/usr/bin/iptables-restore"]
         guard let binary = candidates.first(where: { access($0, X_OK) == 0 }) else {
             throw NetworkError("iptables-restore not found (Debian: apt-get install iptables)")
+        }
+        // Defence in depth: a value with a line break or quote would add rules of its own.
+        for line in lines where line.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") }) {
+            throw NetworkError("publish ports: refused iptables rule with a control character or quote: \(line.debugDescription)")
         }
         let input = "*nat\n" + lines.joined(separator: "\n") + "\nCOMMIT\n"
         return try PluginProcess.start([binary, "--noflush", "-w", "10"], environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],

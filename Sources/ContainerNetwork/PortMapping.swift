@@ -1,3 +1,5 @@
+import Glibc
+
 /// One published port: `-p [hostIP:][hostPort:]containerPort[/proto]`, ranges expanded.
 public struct PortMapping: Codable, Sendable, Equatable, Hashable {
     /// Empty: every host address (Docker's 0.0.0.0).
@@ -35,6 +37,8 @@ public struct PortMapping: Codable, Sendable, Equatable, Hashable {
             // [v6]:host:container
             guard let close = rest.firstIndex(of: "]") else { throw NetworkError("invalid IP address: \(rest)") }
             hostIP = String(rest[rest.index(after: rest.startIndex)..<close])
+            // The address reaches iptables-restore's input: only a real IPv6 address may pass.
+            guard isIPv6(hostIP) else { throw NetworkError("invalid IP address: \(hostIP.debugDescription)") }
             let after = rest[rest.index(after: close)...]
             fields = after.split(separator: ":", omittingEmptySubsequences: false)
             guard fields.count == 3, fields[0].isEmpty else { throw NetworkError("invalid port format: \(spec)") }
@@ -69,6 +73,11 @@ public struct PortMapping: Codable, Sendable, Equatable, Hashable {
             }
             return mapping
         }
+    }
+
+    static func isIPv6(_ text: String) -> Bool {
+        var address = in6_addr()
+        return !text.isEmpty && text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) && inet_pton(AF_INET6, text, &address) == 1
     }
 
     static func range(_ text: String, what: String) throws(NetworkError) -> ClosedRange<Int> {

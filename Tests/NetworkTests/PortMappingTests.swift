@@ -15,6 +15,18 @@ struct PortMappingTests {
         #expect(try PortMapping.parse(spec) == expected)
     }
 
+    @Test func aBracketedIPv6AddressIsKept() throws {
+        #expect(try PortMapping.parse("[::1]:8080:80") == [PortMapping(hostIP: "::1", hostPort: 8080, containerPort: 80)])
+    }
+
+    @Test func restoreInputRefusesLineBreaksAndQuotes() {
+        let rules = HostPorts.rules([PortMapping(hostIP: "1.2.3.4\n-A INPUT -j ACCEPT", hostPort: 1, containerPort: 1)],
+                                    containerIP: "10.0.0.2", containerID: "abc")
+        #expect(throws: NetworkError.self) { _ = try HostPorts.startRestore(rules.map { "-A " + $0 }) }
+        let quoted = HostPorts.rules([PortMapping(hostPort: 1, containerPort: 1)], containerIP: "10.0.0.2", containerID: "a\"b")
+        #expect(throws: NetworkError.self) { _ = try HostPorts.startRestore(quoted.map { "-A " + $0 }) }
+    }
+
     @Test func aHostRangeForOnePortIsAPool() throws {
         let parsed = try PortMapping.parse("8000-8010:80")
         #expect(parsed.count == 1)
@@ -29,6 +41,10 @@ struct PortMappingTests {
         ("70000:80", "invalid hostPort: 70000"),
         ("1:2:3:4", "invalid port format: 1:2:3:4"),
         ("9000:80-81", "invalid ranges specified for container and host Ports: 80-81 and 9000"),
+        // Rule injection through the bracketed address (it reaches iptables-restore's input).
+        ("[::1\n-A INPUT -j ACCEPT]:8080:80", "invalid IP address: \"::1\\n-A INPUT -j ACCEPT\""),
+        ("[not-an-ip]:8080:80", "invalid IP address: \"not-an-ip\""),
+        ("[]:8080:80", "invalid IP address: \"\""),
     ])
     func refuses(_ spec: String, _ message: String) {
         #expect(throws: NetworkError.self) { try PortMapping.parse(spec) }
