@@ -8,7 +8,7 @@ public enum DNSServerControl {
     /// so waiting for that first process leaves no zombie and means the lock is held. Waits at
     /// most about a second; throws if no server holds the lock by then.
     public static func ensureRunning(dir: String, binary: String, arguments: [String] = []) throws(SysError) {
-        try FS.mkdirAll(dir, mode: 0o755)
+        try DNSConfig.secureDirectory(dir)
         if isRunning(dir: dir) { return }
         let pid = try ProcessSys.spawn([binary, "--config-dir", dir] + arguments, newSession: true)
         var status: Int32 = 0
@@ -53,7 +53,15 @@ enum InstanceLock {
     /// `isHeld` takes a shared lock for an instant and must not make a starting server give up.
     static func acquire(dir: String) throws(SysError) -> Int32? {
         let path = dir + "/" + DNSConfig.lockFile
-        let fd = try FS.open(path, O_RDWR | O_CREAT, mode: 0o644)
+        // Never a link, and only a file of our own: a lock another user made could be held by
+        // them forever, keeping every server from starting.
+        let fd = try FS.open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode: DNSConfig.fileMode)
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_uid == geteuid() else {
+            FS.close(fd)
+            throw SysError("dns server lock not a regular file owned by uid \(geteuid())", path, errno: EPERM)
+        }
+        _ = fchmod(fd, DNSConfig.fileMode)
         for _ in 0..<50 {
             if flock(fd, LOCK_EX | LOCK_NB) == 0 { return fd }
             guard errno == EWOULDBLOCK || errno == EINTR else {
@@ -68,7 +76,7 @@ enum InstanceLock {
     }
 
     static func isHeld(dir: String) -> Bool {
-        guard let fd = try? FS.open(dir + "/" + DNSConfig.lockFile, O_RDONLY) else { return false }
+        guard let fd = try? FS.open(dir + "/" + DNSConfig.lockFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) else { return false }
         defer { FS.close(fd) }
         if flock(fd, LOCK_SH | LOCK_NB) == 0 {
             flock(fd, LOCK_UN)
