@@ -53,13 +53,14 @@ enum InstanceLock {
     /// `isHeld` takes a shared lock for an instant and must not make a starting server give up.
     static func acquire(dir: String) throws(SysError) -> Int32? {
         let path = dir + "/" + DNSConfig.lockFile
-        // Never a link, and only a file of our own: a lock another user made could be held by
-        // them forever, keeping every server from starting.
-        let fd = try FS.open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode: DNSConfig.fileMode)
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_uid == geteuid() else {
+        // Never a link, and only a file of our own: a lock another user made (while the directory
+        // let them) could be held by them forever. Such a file is replaced; the directory is ours
+        // and 0700 by now, so they cannot make another.
+        var fd = try FS.open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode: DNSConfig.fileMode)
+        if !isOurs(fd) {
             FS.close(fd)
-            throw SysError("dns server lock not a regular file owned by uid \(geteuid())", path, errno: EPERM)
+            if unlink(path) != 0 && errno != ENOENT { throw SysError("unlink foreign dns lock", path) }
+            fd = try FS.open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode: DNSConfig.fileMode)
         }
         _ = fchmod(fd, DNSConfig.fileMode)
         for _ in 0..<50 {
@@ -78,10 +79,17 @@ enum InstanceLock {
     static func isHeld(dir: String) -> Bool {
         guard let fd = try? FS.open(dir + "/" + DNSConfig.lockFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) else { return false }
         defer { FS.close(fd) }
+        guard isOurs(fd) else { return false } // a foreign file's lock says nothing about a server
         if flock(fd, LOCK_SH | LOCK_NB) == 0 {
             flock(fd, LOCK_UN)
             return false
         }
         return errno == EWOULDBLOCK
+    }
+
+    /// A regular file owned by this process's user.
+    static func isOurs(_ fd: Int32) -> Bool {
+        var st = stat()
+        return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && st.st_uid == geteuid()
     }
 }
