@@ -64,8 +64,9 @@ struct AttackTests {
             let bytes = forged.serialized()
             var wrongID = bytes
             wrongID[1] ^= 0x5A
-            for fromPort in [other.port, UInt16(0)] {
-                for packet in [bytes, wrongID] { sendFrom(port: fromPort, to: query.port, packet) }
+            for packet in [bytes, wrongID] {
+                other.send(packet, toPort: query.port)          // the other configured server
+                sendFrom(port: 0, to: query.port, packet)       // another port of the same address
             }
         }
         spoofer.start()

@@ -262,6 +262,21 @@ final class FakeUpstream: Sendable {
         close(fd)
     }
 
+    /// Sends `bytes` to 127.0.0.1:`port` from this upstream's own address and port (a forgery).
+    func send(_ bytes: [UInt8], toPort port: UInt16) {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = IPv4(127, 0, 0, 1).networkOrder
+        _ = bytes.withUnsafeBytes { data in
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, data.baseAddress, data.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+    }
+
     func stop() { stopped.store(true, ordering: .relaxed) }
     deinit { stop() }
 }
