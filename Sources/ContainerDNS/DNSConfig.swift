@@ -120,6 +120,10 @@ public enum DNSConfig {
         public var records: NetworkRecords
         /// An `--internal` network: unknown names are refused rather than forwarded.
         public var isInternal = false
+        /// Which container (its records file) each address belongs to, and those containers: a
+        /// client is known by its address, and answered from every network its container is on.
+        public var members: [IPv4: String] = [:]
+        public var containerIDs: Set<String> = []
         /// The subnet queries must come from; nil answers anyone (tests on 127.0.0.1).
         public var clients: (network: UInt32, mask: UInt32)? {
             get { clientNetwork.map { ($0, clientMask) } }
@@ -143,14 +147,22 @@ public enum DNSConfig {
         networkNames(dir: dir).map { name in
             let path = dir + "/" + name
             var records = NetworkRecords()
+            var members: [IPv4: String] = [:]
+            var containerIDs: Set<String> = []
             let files = ((try? FS.list(path: path)) ?? []).filter { isRecordsFile($0) }.sorted()
             for file in files {
                 guard let text = try? FS.readText(path + "/" + file) else { continue }
-                for entry in parseRecords(text) { records.add(entry) }
+                for entry in parseRecords(text) {
+                    records.add(entry)
+                    members[entry.ip] = file
+                }
+                containerIDs.insert(file)
             }
             let listen = (try? FS.readText(path + "/" + listenFile)).flatMap(parseListen)
             var network = Network(name: name, listen: listen, records: records)
             network.clients = (try? FS.readText(path + "/" + clientsFile)).flatMap(parseClients)
+            network.members = members
+            network.containerIDs = containerIDs
             network.isInternal = access(path + "/" + internalFile, F_OK) == 0
             return network
         }

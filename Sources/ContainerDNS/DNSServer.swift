@@ -359,11 +359,7 @@ private final class Server {
         guard let listener = listeners[network] else { return }
         // Who may ask is decided before any parsing: a stranger's packet costs no work at all.
         if let clients = listener.config.clients {
-            let peer: IPv4?
-            switch client {
-            case .udp(let address): peer = address.ip
-            case .tcp(let id): peer = connections[id]?.peer
-            }
+            let peer = peerAddress(client)
             let value = peer.map { UInt32($0.octets.0) << 24 | UInt32($0.octets.1) << 16 | UInt32($0.octets.2) << 8 | UInt32($0.octets.3) }
             guard let value, value & clients.mask == clients.network else { return }
         }
@@ -379,7 +375,19 @@ private final class Server {
         }
         // Never answer a reply: two servers answering each other's answers would loop forever.
         guard !query.flags.isResponse else { return }
-        switch DNSResponder.resolve(query, records: listener.config.records, searchDomains: resolv.search) {
+        var resolution = DNSResponder.resolve(query, records: listener.config.records, searchDomains: resolv.search)
+        // Unknown here: the client's container may be on other networks too (`network connect`);
+        // their names are its names, whichever network's address its resolv.conf names.
+        if resolution == .forward, let peer = peerAddress(client), let container = listener.config.members[peer] {
+            for (name, other) in listeners where name != network && other.config.containerIDs.contains(container) {
+                let found = DNSResponder.resolve(query, records: other.config.records, searchDomains: resolv.search)
+                if found != .forward {
+                    resolution = found
+                    break
+                }
+            }
+        }
+        switch resolution {
         case .answer(let response):
             deliver(response.serialized(maxSize: maxSize(for: query, client: client)), to: client, network: network)
         case .forward where listener.config.isInternal:
@@ -387,6 +395,13 @@ private final class Server {
             deliver(DNSResponder.reply(to: query, rcode: DNSRcode.refused).serialized(maxSize: 512), to: client, network: network)
         case .forward:
             forward(query, bytes, from: client, network: network)
+        }
+    }
+
+    func peerAddress(_ client: Client) -> IPv4? {
+        switch client {
+        case .udp(let address): return address.ip
+        case .tcp(let id): return connections[id]?.peer
         }
     }
 

@@ -215,3 +215,30 @@ struct MalformedPacket: Sendable, CustomStringConvertible {
         MalformedPacket(name: "pointer chain", bytes: AttackTests.pointerChainPacket()),
     ]
 }
+
+/// Integrity: a container connected to a second network resolves that network's names through
+/// the server its resolv.conf names (its first network's), and only its own networks' names.
+@Suite(.enabled(if: DNSEnv.ready, "needs the built berth-dns and /usr/bin/dig"))
+struct ConnectedNetworkTests {
+    @Test func aClientResolvesEveryNetworkItsContainerIsOn() throws {
+        let setup = try ServerTests.Setup()
+        defer { setup.cleanup() }
+        // The client (127.0.0.1 here) is container cX, on front; db lives on back only.
+        try DNSConfig.setRecords(dir: setup.dir, network: "front", containerID: "cX", entries: [(ip: "127.0.0.1", names: ["client"])])
+        let server = try setup.start()
+        defer { server.stop() }
+        #expect(try dig(port: setup.front, "db").answers == ["192.0.2.7"]) // not on back: not its name
+        // `network connect back cX`.
+        try DNSConfig.setRecords(dir: setup.dir, network: "back", containerID: "cX", entries: [(ip: "10.89.0.9", names: ["client"])])
+        #expect(DNSServerControl.reload(dir: setup.dir))
+        usleep(300_000)
+        #expect(try dig(port: setup.front, "db").answers == ["10.89.0.2"])
+        #expect(try dig(port: setup.front, "db", tcp: true).answers == ["10.89.0.2"])
+        #expect(try dig(port: setup.front, "web").answers == ["10.88.0.2"])
+        // Disconnected again: back's names are gone for it.
+        try DNSConfig.removeRecords(dir: setup.dir, network: "back", containerID: "cX")
+        #expect(DNSServerControl.reload(dir: setup.dir))
+        usleep(300_000)
+        #expect(try dig(port: setup.front, "db").answers == ["192.0.2.7"])
+    }
+}
