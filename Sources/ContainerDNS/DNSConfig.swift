@@ -5,6 +5,8 @@ import LinuxSys
 ///
 ///     DIR/<network>/listen          "10.88.0.1" (the bridge gateway; port 53), or "127.0.0.1 5300"
 ///     DIR/<network>/clients         optional "10.88.0.0/16": only queries from there are answered
+///     DIR/<network>/internal        present for an `--internal` network: names it does not know are
+///                                   refused, never forwarded upstream (DNS would be a way out)
 ///     DIR/<network>/<containerID>   one line per address: "10.88.0.2 web 3f2a9c1b7d4e alias"
 ///     DIR/berth-dns.lock            flock'ed by the running server for its whole life
 ///     DIR/berth-dns.pid             that server's pid
@@ -14,6 +16,11 @@ import LinuxSys
 public enum DNSConfig {
     public static let listenFile = "listen"
     public static let clientsFile = "clients"
+    public static let internalFile = "internal"
+    /// Records name every container and its address: root only, as are the lock and pid files
+    /// (a user who could create or hold the lock would keep the server from ever starting).
+    public static let fileMode: mode_t = 0o600
+    public static let directoryMode: mode_t = 0o700
     public static let lockFile = "berth-dns.lock"
     public static let pidFile = "berth-dns.pid"
     public static let defaultPort: UInt16 = 53
@@ -22,9 +29,35 @@ public enum DNSConfig {
     public static func setListen(dir: String, network: String, address: String, port: UInt16? = nil) throws(SysError) {
         let path = try networkPath(dir, network)
         guard IPv4(address) != nil else { throw SysError("dns listen address", address, errno: EINVAL) }
-        try FS.mkdirAll(path, mode: 0o755)
+        try FS.mkdirAll(path, mode: DNSConfig.directoryMode)
         let line = port.map { "\(address) \($0)\n" } ?? "\(address)\n"
-        try FS.writeFileAtomically(path + "/" + listenFile, Array(line.utf8), mode: 0o644)
+        try FS.writeFileAtomically(path + "/" + listenFile, Array(line.utf8), mode: DNSConfig.fileMode)
+    }
+
+    /// Makes `dir` if missing and keeps it root's alone (0700, owned by us, not a link): inside
+    /// are every container's names and addresses, and the server's lock.
+    public static func secureDirectory(_ dir: String) throws(SysError) {
+        try FS.mkdirAll(dir, mode: directoryMode)
+        let fd = try FS.open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        defer { FS.close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_uid == geteuid() else {
+            throw SysError("dns config directory not owned by uid \(geteuid())", dir, errno: EPERM)
+        }
+        if st.st_mode & 0o7777 != directoryMode, fchmod(fd, directoryMode) != 0 { throw SysError("chmod", dir) }
+    }
+
+    /// Marks a network internal (or not). Written before its listen file, so the server never
+    /// serves an internal network as an ordinary one.
+    public static func setInternal(dir: String, network: String, _ isInternal: Bool) throws(SysError) {
+        let path = try networkPath(dir, network)
+        try FS.mkdirAll(path, mode: DNSConfig.directoryMode)
+        let file = path + "/" + internalFile
+        if isInternal {
+            try FS.writeFileAtomically(file, Array("internal\n".utf8), mode: DNSConfig.fileMode)
+        } else if unlink(file) != 0 && errno != ENOENT {
+            throw SysError("unlink", file)
+        }
     }
 
     /// Only queries from `subnet` (the network's own, "10.88.0.0/16") are answered: a container on
@@ -32,8 +65,8 @@ public enum DNSConfig {
     public static func setClients(dir: String, network: String, subnet: String) throws(SysError) {
         let path = try networkPath(dir, network)
         guard parseClients(subnet) != nil else { throw SysError("dns clients subnet", subnet, errno: EINVAL) }
-        try FS.mkdirAll(path, mode: 0o755)
-        try FS.writeFileAtomically(path + "/" + clientsFile, Array((subnet + "\n").utf8), mode: 0o644)
+        try FS.mkdirAll(path, mode: DNSConfig.directoryMode)
+        try FS.writeFileAtomically(path + "/" + clientsFile, Array((subnet + "\n").utf8), mode: DNSConfig.fileMode)
     }
 
     /// "A.B.C.D/N" as (network in host order, mask).
@@ -49,7 +82,7 @@ public enum DNSConfig {
     public static func setRecords(dir: String, network: String, containerID: String, entries: [(ip: String, names: [String])]) throws(SysError) {
         let path = try networkPath(dir, network)
         let file = try component(containerID, what: "dns container id")
-        guard file != listenFile else { throw SysError("dns container id", containerID, errno: EINVAL) }
+        guard !reservedFiles.contains(file) else { throw SysError("dns container id", containerID, errno: EINVAL) }
         var text = ""
         for entry in entries {
             guard IPv4(entry.ip) != nil else { throw SysError("dns record address", entry.ip, errno: EINVAL) }
@@ -59,8 +92,8 @@ public enum DNSConfig {
             guard !entry.names.isEmpty else { continue }
             text += ([entry.ip] + entry.names).joined(separator: " ") + "\n"
         }
-        try FS.mkdirAll(path, mode: 0o755)
-        try FS.writeFileAtomically(path + "/" + file, Array(text.utf8), mode: 0o644)
+        try FS.mkdirAll(path, mode: DNSConfig.directoryMode)
+        try FS.writeFileAtomically(path + "/" + file, Array(text.utf8), mode: DNSConfig.fileMode)
     }
 
     /// Forgets a container on a network; no error if it was not there.
@@ -85,6 +118,12 @@ public enum DNSConfig {
             set { listenAddress = newValue?.address; listenPort = newValue?.port ?? DNSConfig.defaultPort }
         }
         public var records: NetworkRecords
+        /// An `--internal` network: unknown names are refused rather than forwarded.
+        public var isInternal = false
+        /// Which container (its records file) each address belongs to, and those containers: a
+        /// client is known by its address, and answered from every network its container is on.
+        public var members: [IPv4: String] = [:]
+        public var containerIDs: Set<String> = []
         /// The subnet queries must come from; nil answers anyone (tests on 127.0.0.1).
         public var clients: (network: UInt32, mask: UInt32)? {
             get { clientNetwork.map { ($0, clientMask) } }
@@ -108,14 +147,23 @@ public enum DNSConfig {
         networkNames(dir: dir).map { name in
             let path = dir + "/" + name
             var records = NetworkRecords()
+            var members: [IPv4: String] = [:]
+            var containerIDs: Set<String> = []
             let files = ((try? FS.list(path: path)) ?? []).filter { isRecordsFile($0) }.sorted()
             for file in files {
                 guard let text = try? FS.readText(path + "/" + file) else { continue }
-                for entry in parseRecords(text) { records.add(entry) }
+                for entry in parseRecords(text) {
+                    records.add(entry)
+                    members[entry.ip] = file
+                }
+                containerIDs.insert(file)
             }
             let listen = (try? FS.readText(path + "/" + listenFile)).flatMap(parseListen)
             var network = Network(name: name, listen: listen, records: records)
             network.clients = (try? FS.readText(path + "/" + clientsFile)).flatMap(parseClients)
+            network.members = members
+            network.containerIDs = containerIDs
+            network.isInternal = access(path + "/" + internalFile, F_OK) == 0
             return network
         }
     }
@@ -147,8 +195,10 @@ public enum DNSConfig {
         }
     }
 
+    static let reservedFiles: Set<String> = [listenFile, clientsFile, internalFile]
+
     static func isRecordsFile(_ name: String) -> Bool {
-        name != listenFile && name != clientsFile && !name.hasPrefix(".") && !name.contains(".tmp-")
+        !reservedFiles.contains(name) && !name.hasPrefix(".") && !name.contains(".tmp-")
     }
 
     private static func networkPath(_ dir: String, _ network: String) throws(SysError) -> String {

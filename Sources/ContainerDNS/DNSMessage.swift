@@ -7,6 +7,8 @@ public enum DNSParseError: Error, Sendable, Equatable {
     case badLabel
     case badPointer
     case nameTooLong
+    /// More pointer jumps than any real name needs, or the message's parsing budget spent.
+    case tooComplex
 }
 
 /// Record types and classes the server looks at.
@@ -253,6 +255,12 @@ public struct DNSMessage: Equatable, Sendable {
 struct DNSReader {
     let bytes: [UInt8]
     var offset = 0
+    /// Pointer jumps one name may take: a real name needs at most a few; a chain of pointers to
+    /// pointers would otherwise make every name cost the whole packet (quadratic per message).
+    static let maxJumps = 16
+    /// Labels and jumps the whole message may cost, so a 64 KB datagram of names costs bounded work.
+    static let messageBudget = 16384
+    var budget = DNSReader.messageBudget
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -282,8 +290,11 @@ struct DNSReader {
         var position = offset
         var segmentStart = offset  // a pointer must land before this
         var resume: Int? = nil     // where the caller continues after the first pointer
+        var jumps = 0
         while true {
             guard position < bytes.count else { throw .truncated }
+            budget -= 1
+            guard budget >= 0 else { throw .tooComplex }
             let byte = bytes[position]
             switch byte & 0xC0 {
             case 0x00:
@@ -301,6 +312,8 @@ struct DNSReader {
                 guard position + 1 < bytes.count else { throw .truncated }
                 let target = Int(byte & 0x3F) << 8 | Int(bytes[position + 1])
                 guard target < segmentStart else { throw .badPointer }
+                jumps += 1
+                guard jumps <= Self.maxJumps else { throw .tooComplex }
                 if resume == nil { resume = position + 2 }
                 segmentStart = target
                 position = target

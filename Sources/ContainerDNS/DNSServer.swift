@@ -27,7 +27,7 @@ public enum DNSServer {
         // keep whoever reads it waiting for as long as the server lives.
         _ = berth_close_range(3, UInt32.max, 0)
         do {
-            try FS.mkdirAll(options.configDir, mode: 0o755)
+            try DNSConfig.secureDirectory(options.configDir)
             // Blocked before anything else: the signals are read from signalfds, and a SIGHUP from
             // `reload` may come as soon as the pid file exists.
             var mask = sigset_t()
@@ -41,13 +41,13 @@ public enum DNSServer {
                 // whoever started us knows, once we exit, that the server runs and where.
                 let child = try ProcessSys.clone(flags: 0)
                 if child > 0 {
-                    try FS.writeFileAtomically(pidFile, Array("\(child)\n".utf8), mode: 0o644)
+                    try FS.writeFileAtomically(pidFile, Array("\(child)\n".utf8), mode: DNSConfig.fileMode)
                     return 0
                 }
                 _ = setsid()
                 _ = chdir("/")
             } else {
-                try FS.writeFileAtomically(pidFile, Array("\(getpid())\n".utf8), mode: 0o644)
+                try FS.writeFileAtomically(pidFile, Array("\(getpid())\n".utf8), mode: DNSConfig.fileMode)
             }
             let server = try Server(options: options, lock: lock)
             return server.run()
@@ -106,6 +106,10 @@ private final class Server {
         var server = 0
         var started: Double
         var lastSent: Double
+        /// The socket of the current attempt: a fresh random source port, connected to the one
+        /// server asked, so the kernel drops datagrams from any other address or port.
+        var socket: Int32
+        var upstreamID: UInt16
     }
 
     final class Connection {
@@ -124,7 +128,8 @@ private final class Server {
     }
 
     enum Source {
-        case reload, terminate, upstream
+        case reload, terminate
+        case upstream(Int32)
         case udp(String), tcpListener(String), connection(Int)
     }
 
@@ -133,10 +138,9 @@ private final class Server {
     var lock: Int32
     let hupFD: Int32
     let termFD: Int32
-    let upstreamFD: Int32
     var resolv = ResolvConf()
     var listeners: [String: Listener] = [:]
-    var pending: [UInt16: Pending] = [:]
+    var pending: [Int32: Pending] = [:]
     var connections: [Int: Connection] = [:]
     var nextConnection = 0
     var fingerprint: [Int] = []
@@ -149,9 +153,14 @@ private final class Server {
         dir = options.configDir
         resolvPath = options.resolvConf
         self.lock = lock
+        // Each forwarded query holds a socket of its own until answered: room for all of them.
+        var limit = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < 4096 {
+            limit.rlim_cur = min(limit.rlim_max, 4096)
+            _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        }
         hupFD = try Self.signalFD([SIGHUP])
         termFD = try Self.signalFD([SIGTERM, SIGINT])
-        upstreamFD = try Socket.udp(bind: nil)
     }
 
     static func signalFD(_ signals: [Int32]) throws(SysError) -> Int32 {
@@ -173,7 +182,7 @@ private final class Server {
             }
             watch(hupFD, .reload)
             watch(termFD, .terminate)
-            watch(upstreamFD, .upstream)
+            for fd in pending.keys { watch(fd, .upstream(fd)) }
             for (name, listener) in listeners where listener.udp >= 0 {
                 watch(listener.udp, .udp(name))
                 watch(listener.tcp, .tcpListener(name))
@@ -196,7 +205,7 @@ private final class Server {
                     _ = berth_drain_signalfd(termFD)
                     unlink(dir + "/" + DNSConfig.pidFile)
                     return 0
-                case .upstream: readUpstream()
+                case .upstream(let fd): readUpstream(fd)
                 case .udp(let network): readUDP(network)
                 case .tcpListener(let network): accept(network)
                 case .connection(let id): service(id, revents: Int32(pfd.revents))
@@ -328,7 +337,7 @@ private final class Server {
         guard !DNSConfig.networkNames(dir: dir).isEmpty,
               let relocked = try? InstanceLock.acquire(dir: dir) else { return true }
         lock = relocked
-        try? FS.writeFileAtomically(pidFile, Array("\(getpid())\n".utf8), mode: 0o644)
+        try? FS.writeFileAtomically(pidFile, Array("\(getpid())\n".utf8), mode: DNSConfig.fileMode)
         emptySince = nil
         rescan()
         return false
@@ -348,6 +357,12 @@ private final class Server {
     /// Answers one query from the network's records, or forwards it.
     func handle(_ bytes: [UInt8], from client: Client, network: String) {
         guard let listener = listeners[network] else { return }
+        // Who may ask is decided before any parsing: a stranger's packet costs no work at all.
+        if let clients = listener.config.clients {
+            let peer = peerAddress(client)
+            let value = peer.map { UInt32($0.octets.0) << 24 | UInt32($0.octets.1) << 16 | UInt32($0.octets.2) << 8 | UInt32($0.octets.3) }
+            guard let value, value & clients.mask == clients.network else { return }
+        }
         let query: DNSMessage
         do {
             query = try DNSMessage(parsing: bytes)
@@ -360,23 +375,33 @@ private final class Server {
         }
         // Never answer a reply: two servers answering each other's answers would loop forever.
         guard !query.flags.isResponse else { return }
-        if let clients = listener.config.clients {
-            let peer: IPv4?
-            switch client {
-            case .udp(let address): peer = address.ip
-            case .tcp(let id): peer = connections[id]?.peer
-            }
-            let value = peer.map { UInt32($0.octets.0) << 24 | UInt32($0.octets.1) << 16 | UInt32($0.octets.2) << 8 | UInt32($0.octets.3) }
-            guard let value, value & clients.mask == clients.network else {
-                deliver(DNSResponder.reply(to: query, rcode: DNSRcode.refused).serialized(maxSize: 512), to: client, network: network)
-                return
+        var resolution = DNSResponder.resolve(query, records: listener.config.records, searchDomains: resolv.search)
+        // Unknown here: the client's container may be on other networks too (`network connect`);
+        // their names are its names, whichever network's address its resolv.conf names.
+        if resolution == .forward, let peer = peerAddress(client), let container = listener.config.members[peer] {
+            for (name, other) in listeners where name != network && other.config.containerIDs.contains(container) {
+                let found = DNSResponder.resolve(query, records: other.config.records, searchDomains: resolv.search)
+                if found != .forward {
+                    resolution = found
+                    break
+                }
             }
         }
-        switch DNSResponder.resolve(query, records: listener.config.records, searchDomains: resolv.search) {
+        switch resolution {
         case .answer(let response):
             deliver(response.serialized(maxSize: maxSize(for: query, client: client)), to: client, network: network)
+        case .forward where listener.config.isInternal:
+            // An internal network has no way out, and DNS must not become one (CVE-2024-29018).
+            deliver(DNSResponder.reply(to: query, rcode: DNSRcode.refused).serialized(maxSize: 512), to: client, network: network)
         case .forward:
             forward(query, bytes, from: client, network: network)
+        }
+    }
+
+    func peerAddress(_ client: Client) -> IPv4? {
+        switch client {
+        case .udp(let address): return address.ip
+        case .tcp(let id): return connections[id]?.peer
         }
     }
 
@@ -385,54 +410,84 @@ private final class Server {
         return 65535
     }
 
-    /// Relays a query to the first upstream under a fresh ID; the reply is matched by that ID and
-    /// the question, and must come from one of the servers it was sent to.
+    /// Relays a query to the first upstream under a fresh ID, from a fresh socket (a random source
+    /// port per query, RFC 5452): a blind spoofer must guess both, and the reply must come from
+    /// the server asked, carry the ID and echo the question.
     func forward(_ query: DNSMessage, _ bytes: [UInt8], from client: Client, network: String) {
         let servers = resolv.nameservers
-        guard let first = servers.first, pending.count < Self.maxPending else {
+        guard !servers.isEmpty, pending.count < Self.maxPending else {
             deliver(servFail(query), to: client, network: network)
             return
         }
-        var id = UInt16.random(in: 0...UInt16.max)
-        while pending[id] != nil { id = UInt16.random(in: 0...UInt16.max) }
-        var relayed = bytes
-        relayed[0] = UInt8(id >> 8)
-        relayed[1] = UInt8(id & 0xFF)
         let now = monotonicNow()
-        pending[id] = Pending(client: client, network: network, query: query, clientID: query.id, bytes: relayed,
-                              servers: servers, started: now, lastSent: now)
-        Socket.send(upstreamFD, relayed, to: first)
+        var entry = Pending(client: client, network: network, query: query, clientID: query.id, bytes: bytes,
+                            servers: servers, started: now, lastSent: now, socket: -1, upstreamID: 0)
+        guard send(&entry) else {
+            deliver(servFail(query), to: client, network: network)
+            return
+        }
+        pending[entry.socket] = entry
+    }
+
+    /// Sends `entry` to its current server from a new socket under a new ID, closing the last one.
+    func send(_ entry: inout Pending) -> Bool {
+        if entry.socket >= 0 { FS.close(entry.socket) }
+        entry.socket = -1
+        guard let fd = try? Socket.udp(connectedTo: entry.servers[entry.server]) else { return false }
+        entry.socket = fd
+        entry.upstreamID = UInt16.random(in: 0...UInt16.max)
+        entry.bytes[0] = UInt8(entry.upstreamID >> 8)
+        entry.bytes[1] = UInt8(entry.upstreamID & 0xFF)
+        return Socket.send(fd, entry.bytes)
     }
 
     func servFail(_ query: DNSMessage) -> [UInt8] {
         DNSResponder.reply(to: query, rcode: DNSRcode.servFail).serialized(maxSize: 512)
     }
 
-    func readUpstream() {
+    func readUpstream(_ fd: Int32) {
         for _ in 0..<64 {
-            guard let (bytes, from) = Socket.receive(upstreamFD, into: &buffer) else { return }
-            guard let (id, question) = try? DNSMessage.peekQuestion(bytes), let entry = pending[id],
-                  entry.servers.contains(from), question == entry.query.questions.first else { continue }
-            pending[id] = nil
+            guard let entry = pending[fd] else { return }
+            // Connected: the kernel hands us only datagrams from the server asked, from its port.
+            guard let (bytes, _) = Socket.receive(fd, into: &buffer) else {
+                // ECONNREFUSED (the server's port is closed): try the next one now.
+                if errno == ECONNREFUSED { retry(fd, now: monotonicNow()) }
+                return
+            }
+            guard let (id, question) = try? DNSMessage.peekQuestion(bytes), id == entry.upstreamID,
+                  question == entry.query.questions.first else { continue }
+            pending[fd] = nil
+            FS.close(fd)
             var reply = bytes
             reply[0] = UInt8(entry.clientID >> 8)
             reply[1] = UInt8(entry.clientID & 0xFF)
             deliver(reply, to: entry.client, network: entry.network)
+            return
         }
     }
 
     /// Retries a silent upstream with the next one, and gives the client SERVFAIL at the deadline.
     func expirePending(_ now: Double) {
-        for (id, var entry) in pending {
+        for (fd, entry) in pending {
             if now - entry.started >= Self.upstreamDeadline {
-                pending[id] = nil
+                pending[fd] = nil
+                FS.close(fd)
                 deliver(servFail(entry.query), to: entry.client, network: entry.network)
             } else if now - entry.lastSent >= Self.upstreamRetry {
-                entry.server = (entry.server + 1) % entry.servers.count
-                entry.lastSent = now
-                Socket.send(upstreamFD, entry.bytes, to: entry.servers[entry.server])
-                pending[id] = entry
+                retry(fd, now: now)
             }
+        }
+    }
+
+    func retry(_ fd: Int32, now: Double) {
+        guard var entry = pending.removeValue(forKey: fd) else { return }
+        entry.server = (entry.server + 1) % entry.servers.count
+        entry.lastSent = now
+        if send(&entry) {
+            pending[entry.socket] = entry
+        } else {
+            if entry.socket >= 0 { FS.close(entry.socket) }
+            deliver(servFail(entry.query), to: entry.client, network: entry.network)
         }
     }
 
@@ -503,7 +558,7 @@ private final class Server {
         guard let connection = connections[id] else { return }
         while !connection.output.isEmpty {
             let sent = connection.output.withUnsafeBytes {
-                send(connection.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+                Glibc.send(connection.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
             }
             if sent < 0 && (errno == EAGAIN || errno == EINTR) { return }
             guard sent > 0 else {

@@ -8,7 +8,7 @@ public enum DNSServerControl {
     /// so waiting for that first process leaves no zombie and means the lock is held. Waits at
     /// most about a second; throws if no server holds the lock by then.
     public static func ensureRunning(dir: String, binary: String, arguments: [String] = []) throws(SysError) {
-        try FS.mkdirAll(dir, mode: 0o755)
+        try DNSConfig.secureDirectory(dir)
         if isRunning(dir: dir) { return }
         let pid = try ProcessSys.spawn([binary, "--config-dir", dir] + arguments, newSession: true)
         var status: Int32 = 0
@@ -53,7 +53,16 @@ enum InstanceLock {
     /// `isHeld` takes a shared lock for an instant and must not make a starting server give up.
     static func acquire(dir: String) throws(SysError) -> Int32? {
         let path = dir + "/" + DNSConfig.lockFile
-        let fd = try FS.open(path, O_RDWR | O_CREAT, mode: 0o644)
+        // Never a link, and only a file of our own: a lock another user made (while the directory
+        // let them) could be held by them forever. Such a file is replaced; the directory is ours
+        // and 0700 by now, so they cannot make another.
+        var fd = try FS.open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode: DNSConfig.fileMode)
+        if !isOurs(fd) {
+            FS.close(fd)
+            if unlink(path) != 0 && errno != ENOENT { throw SysError("unlink foreign dns lock", path) }
+            fd = try FS.open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode: DNSConfig.fileMode)
+        }
+        _ = fchmod(fd, DNSConfig.fileMode)
         for _ in 0..<50 {
             if flock(fd, LOCK_EX | LOCK_NB) == 0 { return fd }
             guard errno == EWOULDBLOCK || errno == EINTR else {
@@ -68,12 +77,19 @@ enum InstanceLock {
     }
 
     static func isHeld(dir: String) -> Bool {
-        guard let fd = try? FS.open(dir + "/" + DNSConfig.lockFile, O_RDONLY) else { return false }
+        guard let fd = try? FS.open(dir + "/" + DNSConfig.lockFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) else { return false }
         defer { FS.close(fd) }
+        guard isOurs(fd) else { return false } // a foreign file's lock says nothing about a server
         if flock(fd, LOCK_SH | LOCK_NB) == 0 {
             flock(fd, LOCK_UN)
             return false
         }
         return errno == EWOULDBLOCK
+    }
+
+    /// A regular file owned by this process's user.
+    static func isOurs(_ fd: Int32) -> Bool {
+        var st = stat()
+        return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && st.st_uid == geteuid()
     }
 }

@@ -34,6 +34,31 @@ enum Socket {
         try make(type: SOCK_DGRAM, bind: address, listen: false)
     }
 
+    /// A UDP socket on a kernel-chosen (random) port, connected to `server`: it receives only
+    /// that server's datagrams.
+    static func udp(connectedTo server: SocketAddress) throws(SysError) -> Int32 {
+        let fd = try make(type: SOCK_DGRAM, bind: nil, listen: false)
+        var raw = server.raw
+        do {
+            try sys("connect", "udp \(server)") {
+                withUnsafePointer(to: &raw) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+            }
+        } catch {
+            FS.close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    /// Sends one datagram on a connected socket.
+    @discardableResult
+    static func send(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        return sent == bytes.count
+    }
+
     static func tcpListener(bind address: SocketAddress) throws(SysError) -> Int32 {
         try make(type: SOCK_STREAM, bind: address, listen: true)
     }

@@ -26,6 +26,8 @@ public enum DNSRecords {
     public static func publish(_ directory: String, _ attachment: NetworkAttachment, names: [String], server: String?) -> Bool {
         guard let ip = attachment.ipAddress, let server else { return false }
         do {
+            // Before the listen file: an internal network is never served as an ordinary one.
+            try DNSConfig.setInternal(dir: directory, network: attachment.network.id, attachment.network.internal)
             try DNSConfig.setListen(dir: directory, network: attachment.network.id, address: attachment.network.gateway)
             try DNSConfig.setClients(dir: directory, network: attachment.network.id, subnet: attachment.network.subnet)
             try DNSConfig.setRecords(dir: directory, network: attachment.network.id, containerID: attachment.containerID,

@@ -206,8 +206,10 @@ final class FakeUpstream: Sendable {
     private let fd: Int32
     private let stopped = Atomic<Bool>(false)
     private let received = Atomic<Int>(0)
+    /// Each query's source port, ID and name, in arrival order.
+    let log = Mutex<[(port: UInt16, id: UInt16, name: String)]>([])
 
-    init(answer address: IPv4 = IPv4(192, 0, 2, 7), silent: Bool = false) {
+    init(answer address: IPv4 = IPv4(192, 0, 2, 7), silent: Bool = false, delayMs: UInt32 = 0) {
         var fd: Int32 = -1
         var port: UInt16 = 0
         while true {
@@ -220,7 +222,7 @@ final class FakeUpstream: Sendable {
         }
         self.fd = fd
         self.port = port
-        let thread = Thread { [self] in serve(address: address, silent: silent) }
+        let thread = Thread { [self] in serve(address: address, silent: silent, delayMs: delayMs) }
         thread.start()
     }
 
@@ -229,7 +231,7 @@ final class FakeUpstream: Sendable {
     /// A resolv.conf line naming this upstream.
     var nameserverLine: String { "nameserver 127.0.0.1#\(port)\n" }
 
-    private func serve(address: IPv4, silent: Bool) {
+    private func serve(address: IPv4, silent: Bool, delayMs: UInt32) {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while !stopped.load(ordering: .relaxed) {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -240,9 +242,12 @@ final class FakeUpstream: Sendable {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &length) }
             }
             guard count > 0 else { continue }
+            let parsed = try? DNSMessage(parsing: Array(buffer[0..<count]))
+            log.withLock { $0.append((UInt16(bigEndian: from.sin_port), parsed?.id ?? 0, parsed?.questions.first?.name.key ?? "")) }
             received.add(1, ordering: .relaxed)
-            guard !silent, let query = try? DNSMessage(parsing: Array(buffer[0..<count])), let question = query.questions.first
+            guard !silent, let query = parsed, let question = query.questions.first
             else { continue }
+            if delayMs > 0 { usleep(delayMs * 1000) }
             var reply = DNSResponder.reply(to: query, rcode: DNSRcode.noError)
             if question.type == DNSType.a {
                 reply.answers = [DNSRecord(name: question.name, type: DNSType.a, ttl: 30, data: address.bytes)]
@@ -255,6 +260,21 @@ final class FakeUpstream: Sendable {
             }
         }
         close(fd)
+    }
+
+    /// Sends `bytes` to 127.0.0.1:`port` from this upstream's own address and port (a forgery).
+    func send(_ bytes: [UInt8], toPort port: UInt16) {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = IPv4(127, 0, 0, 1).networkOrder
+        _ = bytes.withUnsafeBytes { data in
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, data.baseAddress, data.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
     }
 
     func stop() { stopped.store(true, ordering: .relaxed) }
