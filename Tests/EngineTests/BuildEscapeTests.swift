@@ -1,0 +1,91 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Builds and binds that try to reach the host: a stage's or context's symlinks named as a
+/// `RUN --mount` source, `..` traversal, and submounts under a read-only bind.
+@Suite(.enabled(if: EngineEnv.ready, "needs root, the built berth and umoci"))
+struct BuildEscapeTests {
+    /// A root-only host file outside every context, holding a random token.
+    struct HostSecret {
+        let path: String
+        let token: String
+        init() throws {
+            token = "berth-token-\(UInt64.random(in: 0...UInt64.max))"
+            path = "/tmp/berth-secret-\(UInt32.random(in: 0...UInt32.max))"
+            try token.write(toFile: path, atomically: false, encoding: .utf8)
+            chmod(path, 0o600)
+        }
+        func remove() { unlink(path) }
+    }
+
+    func makeContext(_ berth: BerthEngine, _ files: [String: String], links: [String: String] = [:]) throws -> String {
+        let dir = berth.base + "/ctx-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for (path, content) in files {
+            let url = URL(fileURLWithPath: dir + "/" + path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try content.write(to: url, atomically: true, encoding: .utf8)
+        }
+        for (path, target) in links { symlink(target, dir + "/" + path) }
+        return dir
+    }
+
+    @Test func runMountBindFromAStageSymlinkSeesTheStageNotTheHost() throws {
+        let berth = try BerthEngine()
+        let secret = try HostSecret()
+        defer { berth.remove(); secret.remove() }
+        let context = try makeContext(berth, ["Dockerfile": """
+            FROM busybox:test AS evil
+            RUN ln -s / /hostroot
+            FROM busybox:test
+            RUN --mount=type=bind,from=evil,source=hostroot,target=/h cat /h\(secret.path) > /seen; ls /h > /listing; true
+            """])
+        let built = try berth.callAnyway(["build", "-t", "esc:1", context])
+        if built.status == 0 {
+            let seen = try berth.call("run", "--rm", "esc:1", "cat", "/seen")
+            #expect(!seen.contains(secret.token), "the build read the host's \(secret.path)")
+            // The stage's own `/`: its hostroot link is there.
+            #expect(try berth.call("run", "--rm", "esc:1", "cat", "/listing").contains("hostroot"))
+        } else {
+            #expect(!built.stderr.contains(secret.token))
+        }
+    }
+
+    @Test func runMountBindFromTheContextStaysInTheContext() throws {
+        let berth = try BerthEngine()
+        let secret = try HostSecret()
+        defer { berth.remove(); secret.remove() }
+        let context = try makeContext(berth, ["Dockerfile": """
+            FROM busybox:test
+            RUN --mount=type=bind,source=rootlink,target=/h cat /h\(secret.path) > /via-link; true
+            RUN --mount=type=bind,source=../../../../..\(secret.path),target=/s cat /s > /via-dots; true
+            RUN --mount=type=bind,source=direct,target=/d cat /d > /via-file; true
+            """], links: ["rootlink": "/", "direct": secret.path])
+        let built = try berth.callAnyway(["build", "-t", "esc:2", context])
+        if built.status == 0 {
+            for file in ["/via-link", "/via-dots", "/via-file"] {
+                let seen = try berth.callAnyway(["run", "--rm", "esc:2", "cat", file]).stdout
+                #expect(!seen.contains(secret.token), "\(file) holds the host secret")
+            }
+        } else {
+            #expect(!built.stderr.contains(secret.token))
+        }
+    }
+
+    @Test func aReadOnlyBindIsReadOnlyInItsSubmounts() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let source = berth.base + "/ro-src"
+        try FileManager.default.createDirectory(atPath: source + "/sub", withIntermediateDirectories: true)
+        try #require(try sh(["/bin/mount", "-t", "tmpfs", "-o", "size=1m", "berth-test", source + "/sub"]).status == 0)
+        defer { _ = try? sh(["/bin/umount", "-l", source + "/sub"]) }
+        for flag in [["-v", source + ":/h:ro"], ["--mount", "type=bind,source=\(source),target=/h,readonly"]] {
+            let top = try berth.callAnyway(["run", "--rm"] + flag + ["busybox:test", "touch", "/h/top"])
+            #expect(top.status != 0 && top.stderr.contains("Read-only file system"), "\(top.stderr)")
+            let sub = try berth.callAnyway(["run", "--rm"] + flag + ["busybox:test", "touch", "/h/sub/written"])
+            #expect(sub.status != 0 && sub.stderr.contains("Read-only file system"), "\(flag): \(sub.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: source + "/sub/written"))
+    }
+}
