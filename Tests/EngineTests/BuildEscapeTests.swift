@@ -88,4 +88,24 @@ struct BuildEscapeTests {
         }
         #expect(!FileManager.default.fileExists(atPath: source + "/sub/written"))
     }
+
+    @Test func copyAndAddFollowContextSymlinksOnlyInsideTheContext() throws {
+        let berth = try BerthEngine()
+        let secret = try HostSecret()
+        defer { berth.remove(); secret.remove() }
+        let links = ["a.tar": secret.path, "rootlink": "/", "dir/link": "../../../../../../..\(secret.path)"]
+        let cases = ["COPY a.tar /a", "ADD a.tar /a", "COPY rootlink\(secret.path) /a", "COPY dir /a/"]
+        for (n, line) in cases.enumerated() {
+            let context = try makeContext(berth, ["Dockerfile": "FROM busybox:test\n\(line)\n", "dir/plain": "x\n"], links: links)
+            let built = try berth.callAnyway(["build", "-t", "cp:\(n)", context])
+            #expect(!built.stderr.contains(secret.token), "\(line): \(built.stderr)")
+            guard built.status == 0 else { continue }
+            let seen = try berth.callAnyway(["run", "--rm", "cp:\(n)", "sh", "-c", "cat /a /a/* 2>/dev/null; true"])
+            #expect(!seen.stdout.contains(secret.token), "\(line) put the host secret into the image")
+        }
+        // A symlink inside a copied directory is copied as the link itself.
+        let dirContext = try makeContext(berth, ["Dockerfile": "FROM busybox:test\nCOPY dir /d/\n", "dir/plain": "x\n"], links: links)
+        try #require(try berth.callAnyway(["build", "-t", "cp:dir", dirContext]).status == 0)
+        #expect(try berth.call("run", "--rm", "cp:dir", "readlink", "/d/link") == links["dir/link"]! + "\n")
+    }
 }
