@@ -93,8 +93,13 @@ struct BuildEscapeTests {
         let berth = try BerthEngine()
         let secret = try HostSecret()
         defer { berth.remove(); secret.remove() }
-        let links = ["a.tar": secret.path, "rootlink": "/", "dir/link": "../../../../../../..\(secret.path)"]
-        let cases = ["COPY a.tar /a", "ADD a.tar /a", "COPY dir /a/"]
+        // A real tar archive outside the context, holding the token: ADD unpacks what a link names.
+        let archive = secret.path + ".tar"
+        defer { unlink(archive) }
+        try #require(try sh(["/bin/tar", "-cf", archive, "-C", "/tmp", String(secret.path.dropFirst(5))]).status == 0)
+        chmod(archive, 0o600)
+        let links = ["a.tar": secret.path, "b.tar": archive, "rootlink": "/", "dir/link": "../../../../../../..\(secret.path)"]
+        let cases = ["COPY a.tar /a", "ADD a.tar /a", "ADD b.tar /a/", "COPY dir /a/"]
         for (n, line) in cases.enumerated() {
             let context = try makeContext(berth, ["Dockerfile": "FROM busybox:test\n\(line)\n", "dir/plain": "x\n"], links: links)
             let built = try berth.callAnyway(["build", "-t", "cp:\(n)", context])
