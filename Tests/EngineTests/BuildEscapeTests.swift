@@ -56,20 +56,18 @@ struct BuildEscapeTests {
         let berth = try BerthEngine()
         let secret = try HostSecret()
         defer { berth.remove(); secret.remove() }
-        let context = try makeContext(berth, ["Dockerfile": """
-            FROM busybox:test
-            RUN --mount=type=bind,source=rootlink,target=/h cat /h\(secret.path) > /via-link; true
-            RUN --mount=type=bind,source=../../../../..\(secret.path),target=/s cat /s > /via-dots; true
-            RUN --mount=type=bind,source=direct,target=/d cat /d > /via-file; true
-            """], links: ["rootlink": "/", "direct": secret.path])
-        let built = try berth.callAnyway(["build", "-t", "esc:2", context])
-        if built.status == 0 {
-            for file in ["/via-link", "/via-dots", "/via-file"] {
-                let seen = try berth.callAnyway(["run", "--rm", "esc:2", "cat", file]).stdout
-                #expect(!seen.contains(secret.token), "\(file) holds the host secret")
-            }
-        } else {
-            #expect(!built.stderr.contains(secret.token))
+        // One build each: a source that fails to resolve fails its build, which must not hide another.
+        let cases = ["--mount=type=bind,source=rootlink,target=/h cat /h\(secret.path)",
+                     "--mount=type=bind,source=../../../../..\(secret.path),target=/s cat /s",
+                     "--mount=type=bind,source=direct,target=/d cat /d"]
+        for (n, run) in cases.enumerated() {
+            let context = try makeContext(berth, ["Dockerfile": "FROM busybox:test\nRUN \(run) > /seen; true\n"],
+                                          links: ["rootlink": "/", "direct": secret.path])
+            let built = try berth.callAnyway(["build", "-t", "esc:\(n)", context])
+            #expect(!built.stderr.contains(secret.token), "\(run): \(built.stderr)")
+            guard built.status == 0 else { continue }
+            let seen = try berth.callAnyway(["run", "--rm", "esc:\(n)", "cat", "/seen"]).stdout
+            #expect(!seen.contains(secret.token), "RUN \(run) read the host secret")
         }
     }
 
