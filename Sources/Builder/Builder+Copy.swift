@@ -128,11 +128,15 @@ extension Builder {
                 return target
             }
 
-            for path in sources.contextPaths {
-                let full = path.isEmpty ? context.root : context.root + "/" + path
+            for named in sources.contextPaths {
+                // A source that is (or runs through) a symlink is followed inside the context, as
+                // Docker does, never on the host: `a.tar -> /etc/shadow` or `rootlink -> /` stay in.
+                let full = try resolveInside(context.root, named, what: "copy \(named)")
+                let contextReal = try resolveInside(context.root, "", what: "copy \(named)")
+                let path = full == contextReal ? "" : String(full.dropFirst(contextReal.count + 1))
                 let status: stat
-                do { status = try FS.stat(full) } catch { throw BuildError("copy \(path)", error) }
-                let name = path.split(separator: "/").last.map(String.init) ?? ""
+                do { status = try FS.stat(full) } catch { throw BuildError("copy \(named)", error) }
+                let name = named.split(separator: "/").last.map(String.init) ?? ""
                 if FS.isDirectory(status) {
                     let allowed = Set(context.tree(path).map(\.path))
                     try writer.copyDirectory(from: full, to: targetFor(name: name, sourceIsDirectory: true), owner: owner ?? (0, 0),

@@ -141,10 +141,12 @@ extension Builder {
             let source = cleanContextPath(mount.source ?? "")
             if let from = mount.from {
                 let view = try readOnlyView(of: from, workspace: workspace)
-                return MountRequest(kind: .bind, source: view + (source.isEmpty ? "" : "/" + source), target: absolute, readOnly: true)
+                return MountRequest(kind: .bind, source: try resolveInside(view, source, what: "--mount from=\(from)"),
+                                    target: absolute, readOnly: true)
             }
             // The context is mounted read-only: a build must not change the files it was given.
-            return MountRequest(kind: .bind, source: context.root + (source.isEmpty ? "" : "/" + source), target: absolute, readOnly: true)
+            return MountRequest(kind: .bind, source: try resolveInside(context.root, source, what: "--mount source in the context"),
+                                target: absolute, readOnly: true)
         case .secret, .ssh:
             throw BuildError("--mount=type=\(mount.type.rawValue) is not supported yet")
         }
@@ -174,5 +176,16 @@ extension Builder {
             do { layers = try engine.images.committedLayers(image) } catch { throw BuildError("layers of \(name)", error) }
         }
         return try workspace.mountReadOnly(layers.map { engine.images.snapshots.path($0.diffID) })
+    }
+
+    /// `source` resolved inside `root` (its symlinks taken as if `root` were `/`): mount(2) resolves
+    /// a path on the host, so a stage's `hostroot -> /` must not name the host's `/`.
+    func resolveInside(_ root: String, _ source: String, what: String) throws(BuildError) -> String {
+        let rootFD: Int32
+        do { rootFD = try FS.open(root, BERTH_O_PATH | O_DIRECTORY | O_CLOEXEC) } catch { throw BuildError(what, error) }
+        defer { FS.close(rootFD) }
+        do { return try InRoot(rootFD: rootFD, rootPath: root).resolvedHostPath(source) } catch {
+            throw BuildError("\(what): \(source.isEmpty ? "." : source)", error)
+        }
     }
 }

@@ -57,15 +57,16 @@ extension SpecBuilder {
                 case "slave", "rslave": if rootPropagation == nil { rootPropagation = "rslave" }
                 default: break
                 }
-                let mode = request.options.contains("bind-nonrecursive") ? "bind" : "rbind"
+                let recursive = !request.options.contains("bind-nonrecursive")
                 user.append(Mount(destination: target, type: "bind", source: FS.clean(source),
-                                  options: [mode] + (request.readOnly ? ["ro"] : []) + [propagation]))
+                                  options: [recursive ? "rbind" : "bind"] + readOnlyOptions(request.readOnly, recursive: recursive)
+                                      + [propagation]))
             case .volume:
                 guard let source = input.volumeSources[target] ?? input.volumeSources[request.target] else {
                     throw .system("mount volume at \(target): the engine gave no host directory for it")
                 }
                 user.append(Mount(destination: target, type: "bind", source: source,
-                                  options: ["rbind"] + (request.readOnly ? ["ro"] : [])))
+                                  options: ["rbind"] + readOnlyOptions(request.readOnly, recursive: true)))
             case .tmpfs:
                 let data = request.options + (request.readOnly ? ["ro"] : [])
                 let merged = try mergeTmpfsOptions(["noexec", "nosuid", "nodev", "rprivate"] + data)
@@ -136,6 +137,13 @@ extension SpecBuilder {
             }
         }
         return (result + user, rootPropagation)
+    }
+
+    /// `ro` alone remounts only the top of an rbind: a submount under the source would stay
+    /// writable, so a recursive read-only bind also asks for `rro` (as Docker 25 does).
+    static func readOnlyOptions(_ readOnly: Bool, recursive: Bool) -> [String] {
+        guard readOnly else { return [] }
+        return recursive ? ["ro", "rro"] : ["ro"]
     }
 
     static func validatedTarget(_ target: String, kind: MountRequest.Kind) throws(EngineError) -> String {

@@ -88,6 +88,22 @@ public struct InRoot: Sendable {
         return try open(path, BERTH_O_PATH)
     }
 
+    /// The host path `path` names when resolved inside the root (symlinks taken as if the root
+    /// were `/`, `..` stopping at it): what a caller that must hand a path on to mount(2), which
+    /// resolves on the host, may use. Checked to lie under `rootPath` so a race cannot widen it.
+    public func resolvedHostPath(_ path: String) throws(SysError) -> String {
+        let fd = try open(path.isEmpty ? "." : path, BERTH_O_PATH)
+        defer { FS.close(fd) }
+        let real = try FS.readlink(Self.procPath(fd))
+        // The root's own real path: `rootPath` may itself run through a symlink.
+        let rootReal = try FS.readlink(Self.procPath(rootFD))
+        let base = rootReal == "/" ? "" : rootReal
+        guard real == base || real.hasPrefix(base + "/") else {
+            throw SysError("resolve", describe(path), errno: EXDEV)
+        }
+        return real
+    }
+
     /// The magic-link path through which the kernel reaches exactly the inode behind `fd`.
     public static func procPath(_ fd: Int32) -> String { "/proc/self/fd/\(fd)" }
 }

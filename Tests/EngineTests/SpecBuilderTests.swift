@@ -440,9 +440,9 @@ struct SpecBuilderTests {
         let user = try #require(built.mounts?.dropFirst(7).map { $0 })
         #expect(user.map(\.destination) == ["/data", "/run", "/vol", "/shared", "/anon", "/vol/sub",
                                             "/etc/resolv.conf", "/etc/hostname", "/etc/hosts"])
-        #expect(user[0] == Mount(destination: "/data", type: "bind", source: "/srv/data", options: ["rbind", "ro", "rprivate"]))
+        #expect(user[0] == Mount(destination: "/data", type: "bind", source: "/srv/data", options: ["rbind", "ro", "rro", "rprivate"]))
         #expect(user[1] == Mount(destination: "/run", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "rprivate", "size=1m", "exec"]))
-        #expect(user[2] == Mount(destination: "/vol", type: "bind", source: "/v/anon1", options: ["rbind", "ro"]))
+        #expect(user[2] == Mount(destination: "/vol", type: "bind", source: "/v/anon1", options: ["rbind", "ro", "rro"]))
         #expect(user[3].options == ["rbind", "rshared"])
         #expect(user[4] == Mount(destination: "/anon", type: "bind", source: "/v/anon2", options: ["rbind"]))
         #expect(user[5] == Mount(destination: "/vol/sub", type: "bind", source: "/v/named", options: ["rbind"]))
