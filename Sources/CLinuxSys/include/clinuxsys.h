@@ -150,4 +150,13 @@ int berth_bpf_prog_query(int cgroup_fd, unsigned int attach_type, unsigned int *
 int berth_bpf_prog_get_fd_by_id(unsigned int id);
 int berth_bpf_prog_detach(int prog_fd, int cgroup_fd, unsigned int attach_type);
 
+// Extended attributes, called directly (a dlsym lookup finds nothing in a static executable).
+// `follow` 0 acts on a final symlink itself (the l* calls). -1 with errno set on failure.
+int berth_setxattr(const char *path, const char *name, const void *value, size_t size, int follow);
+int berth_fsetxattr(int fd, const char *name, const void *value, size_t size);
+long berth_lgetxattr(const char *path, const char *name, void *value, size_t size);
+long berth_llistxattr(const char *path, char *list, size_t size);
+long berth_fgetxattr(int fd, const char *name, void *value, size_t size);
+long berth_flistxattr(int fd, char *list, size_t size);
+
 #endif
