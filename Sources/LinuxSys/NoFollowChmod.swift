@@ -9,12 +9,12 @@ extension FS {
     /// /proc fd, which names that inode and nothing else. 0, or -1 with errno set (ELOOP for a
     /// symlink).
     public static func chmodNoFollow(_ dir: Int32, _ name: String, _ mode: mode_t) -> Int32 {
-        let fd = berth_openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0)
+        let fd = berth_openat(dir, name, BERTH_O_PATH | O_NOFOLLOW | O_CLOEXEC, 0)
         guard fd >= 0 else { return -1 }
         defer { _ = Glibc.close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { return -1 }
+        var st = Glibc.stat()
+        guard Glibc.fstat(fd, &st) == 0 else { return -1 }
         guard st.st_mode & S_IFMT != S_IFLNK else { errno = ELOOP; return -1 }
-        return chmod("/proc/self/fd/\(fd)", mode)
+        return Glibc.chmod("/proc/self/fd/\(fd)", mode)
     }
 }
