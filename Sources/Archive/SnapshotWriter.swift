@@ -328,9 +328,9 @@ final class SnapshotWriter: TarEntryHandler {
         let mode = mode_t(header.mode & 0o7777)
         if let name {
             guard fchownat(parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) == 0 else { throw sysFailure("chown") }
-            // Linux has no modes on symlinks. For the rest, fchmodat cannot refuse to follow, but the
-            // name was just created (or checked to be a directory) by us and is not a symlink.
-            if !isSymlink { guard fchmodat(parent, name, mode, 0) == 0 else { throw sysFailure("chmod") } }
+            // Linux has no modes on symlinks. The rest: the tree may be a running container's, which
+            // can swap the name for a symlink after we made it, so never follow one.
+            if !isSymlink { guard FS.chmodNoFollow(parent, name, mode) == 0 else { throw sysFailure("chmod") } }
         } else {
             guard fchown(parent, uid, gid) == 0 else { throw sysFailure("chown") }
             guard fchmod(parent, mode) == 0 else { throw sysFailure("chmod") }

@@ -414,4 +414,28 @@ int berth_copy_file(int from, int to) {
         }
         if (n == 0) return 0;
     }
+#include <sys/xattr.h>
+
+int berth_setxattr(const char *path, const char *name, const void *value, size_t size, int follow) {
+    return follow ? setxattr(path, name, value, size, 0) : lsetxattr(path, name, value, size, 0);
+}
+
+int berth_fsetxattr(int fd, const char *name, const void *value, size_t size) {
+    return fsetxattr(fd, name, value, size, 0);
+}
+
+long berth_lgetxattr(const char *path, const char *name, void *value, size_t size) {
+    return (long)lgetxattr(path, name, value, size);
+}
+
+long berth_llistxattr(const char *path, char *list, size_t size) {
+    return (long)llistxattr(path, list, size);
+}
+
+long berth_fgetxattr(int fd, const char *name, void *value, size_t size) {
+    return (long)fgetxattr(fd, name, value, size);
+}
+
+long berth_flistxattr(int fd, char *list, size_t size) {
+    return (long)flistxattr(fd, list, size);
 }

@@ -37,7 +37,7 @@ enum TreeCopy {
                 _ = mknodat(destination, name, st.st_mode, st.st_rdev)
             }
             _ = fchownat(destination, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW)
-            if st.st_mode & S_IFMT != S_IFLNK { _ = fchmodat(destination, name, st.st_mode & 0o7777, 0) }
+            if st.st_mode & S_IFMT != S_IFLNK { _ = FS.chmodNoFollow(destination, name, st.st_mode & 0o7777) }
         }
     }
 }

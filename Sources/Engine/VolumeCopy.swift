@@ -125,7 +125,7 @@ enum VolumeCopy {
                 case S_IFCHR, S_IFBLK, S_IFIFO:
                     try sys("mknod", entry) { mknodat(destination, name, st.st_mode, st.st_rdev) }
                     try sys("chown", entry) { fchownat(destination, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) }
-                    try sys("chmod", entry) { fchmodat(destination, name, st.st_mode & 0o7777, 0) }
+                    try sys("chmod", entry) { FS.chmodNoFollow(destination, name, st.st_mode & 0o7777) }
                 default:
                     // Sockets mean nothing once copied.
                     continue

@@ -168,5 +168,13 @@ int berth_execveat(int fd, char *const argv[], char *const envp[]);
 int berth_memfd_sealable(const char *name);
 // Copies all of `from` (from offset 0) into `to` with sendfile; 0, or -1 with errno.
 int berth_copy_file(int from, int to);
+// Extended attributes, called directly (a dlsym lookup finds nothing in a static executable).
+// `follow` 0 acts on a final symlink itself (the l* calls). -1 with errno set on failure.
+int berth_setxattr(const char *path, const char *name, const void *value, size_t size, int follow);
+int berth_fsetxattr(int fd, const char *name, const void *value, size_t size);
+long berth_lgetxattr(const char *path, const char *name, void *value, size_t size);
+long berth_llistxattr(const char *path, char *list, size_t size);
+long berth_fgetxattr(int fd, const char *name, void *value, size_t size);
+long berth_flistxattr(int fd, char *list, size_t size);
 
 #endif
