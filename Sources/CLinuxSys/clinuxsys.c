@@ -414,6 +414,8 @@ int berth_copy_file(int from, int to) {
         }
         if (n == 0) return 0;
     }
+}
+
 #include <sys/xattr.h>
 
 int berth_setxattr(const char *path, const char *name, const void *value, size_t size, int follow) {
