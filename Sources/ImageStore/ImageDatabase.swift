@@ -30,10 +30,25 @@ public final class ImageDatabase: Sendable {
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(30)
+            try Self.restrictToOwner(path)
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.withSchemaLock(path: path) { try Self.migrator.migrate(pool) }
         } catch {
             throw ImageStoreError("open image database \(path): \(error)")
+        }
+    }
+
+    /// Container records hold every `-e` value a user gave: the database is its owner's alone.
+    /// It is created 0600 before SQLite opens it (the WAL and SHM files take the database's mode),
+    /// and a database an older Berth made 0644 is narrowed, with its WAL and SHM.
+    static func restrictToOwner(_ path: String) throws(ImageStoreError) {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw ImageStoreError("create image database \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard fchmod(fd, 0o600) == 0 else { throw ImageStoreError("chmod 0600 \(path): \(String(cString: strerror(errno)))") }
+        for suffix in ["-wal", "-shm"] {
+            let side = open(path + suffix, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            if side >= 0 { _ = fchmod(side, 0o600); close(side) }
         }
     }
 

@@ -434,10 +434,11 @@ struct NetworkTests {
         })
         let across = try berth.callAnyway(["run", "--rm", "--network", "west", "busybox:test", "sh", "-c", "timeout 3 wget -qO- http://\(ip)/ || exit 1"])
         #expect(across.status != 0 && across.stdout.isEmpty, "west reached east's container: \(across.stdout)")
-        // east's DNS server refuses a question from west's subnet. (`|| exit 1` keeps sh as pid 1:
-        // a command exec'd as pid 1 would not die of timeout's signal.)
+        // east's DNS server does not answer a question from west's subnet: berth-dns drops a
+        // stranger's packet before parsing it (issue 15). (`|| exit 1` keeps sh as pid 1: a
+        // command exec'd as pid 1 would not die of timeout's signal.)
         let asked = try berth.callAnyway(["run", "--rm", "--network", "west", "busybox:test", "sh", "-c", "timeout 3 nslookup eastweb 10.86.250.1 || exit 1"])
-        #expect(asked.stdout.contains("REFUSED") && !asked.stdout.contains("Address: \(ip)"), "\(asked.stdout)")
+        #expect(asked.status != 0 && !asked.stdout.contains("Address: \(ip)"), "\(asked.stdout)")
     }
 
     @Test func aHostPortIsPublishedOnce() throws {
