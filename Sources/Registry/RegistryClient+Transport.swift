@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import OCI
+import Glibc
 
 extension RegistryClient {
     /// One logical request: sent, authenticated and retried by `send`.
@@ -60,7 +61,7 @@ extension RegistryClient {
                 response = try await httpClient.execute(request, timeout: call.timeout)
             } catch {
                 if Task.isCancelled || error is CancellationError { throw CancellationError() }
-                if call.idempotent, attempt + 1 < maxAttempts {
+                if call.idempotent, attempt + 1 < maxAttempts, Self.isTransient(error) {
                     try await backoff(attempt, retryAfter: nil)
                     attempt += 1
                     continue
@@ -227,6 +228,14 @@ extension RegistryClient {
         let reason = message == nil ? "\(status) \(response.status.reasonPhrase)" : nil
         return RegistryError(kind, operation: call.operation, request: call.summary, status: status, registryMessage: message,
                              detail: kind == .notFound && message == nil ? "not found" : reason)
+    }
+
+    /// Worth another attempt: a timeout or a connection lost midway. A refused connection or a
+    /// name that does not resolve will be the same a moment later (Docker does not retry them).
+    static func isTransient(_ error: any Error) -> Bool {
+        if error is SocketAddressError { return false }
+        if let error = error as? IOError, [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH].contains(error.errnoCode) { return false }
+        return true
     }
 
     static func describe(_ error: any Error) -> String {
