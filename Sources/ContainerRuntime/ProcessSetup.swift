@@ -25,13 +25,24 @@ enum ProcessSetup {
         return mask
     }
 
+    /// The highest capability the kernel knows, asked of the kernel: PR_CAPBSET_READ fails with EINVAL
+    /// past it. Not /proc/sys/kernel/cap_last_cap: by now that is the container's /proc, which a
+    /// container with CAP_SYS_ADMIN can cover with a fake file (an exec would then keep capabilities).
+    static func kernelLastCapability() -> Int {
+        var last = 0
+        while last < 63, (try? ProcessSys.prctl(PR_CAPBSET_READ, UInt(last + 1), describe: "PR_CAPBSET_READ")) != nil {
+            last += 1
+        }
+        return last
+    }
+
     /// Switches to the process's user and groups and sets the five capability sets.
     /// Order matters: the bounding set is cut while CAP_SETPCAP is still held, capabilities survive
     /// the uid change through KEEPCAPS, and ambient ones can only be raised once inheritable is set.
     static func applyIdentity(_ process: OCI.Process) throws(RuntimeError) {
         let caps = process.capabilities
         let bounding = mask(caps?.bounding)
-        let lastCap = ProcessSys.lastCapability()
+        let lastCap = kernelLastCapability()
         do {
             for cap in 0...max(0, lastCap) where bounding & (1 << UInt64(cap)) == 0 {
                 try ProcessSys.prctl(PR_CAPBSET_DROP, UInt(cap), describe: "drop \(Capability.names.indices.contains(cap) ? Capability.names[cap] : "cap \(cap)") from bounding set")

@@ -259,17 +259,20 @@ struct Rootfs {
     private func copyUp(_ destination: String) throws(RuntimeError) {
         // The image's content is still reachable through the rootfs path's underlying directory in a
         // second bind of the rootfs, which is not covered by the new tmpfs.
-        let scratch = "/tmp/.berth-copyup-\(getpid())"
+        // A fresh mkdtemp directory, never a fixed name: a local user could pre-create that as a
+        // symlink and have the rootfs bound (and the copy read) wherever it points.
+        var template = Array("/tmp/.berth-copyup-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw RuntimeError("tmpcopyup: creating a scratch directory in /tmp: \(String(cString: strerror(errno)))")
+        }
+        let scratch = String(cString: made)
+        defer { _ = rmdir(scratch) }
         do {
-            try FS.mkdirAll(scratch, mode: 0o700)
             try MountSys.mount(source: rootfs, target: scratch, type: nil, flags: UInt(MS_BIND), data: nil)
         } catch {
             throw error.context("tmpcopyup")
         }
-        defer {
-            _ = umount2(scratch, Int32(MNT_DETACH))
-            _ = rmdir(scratch)
-        }
+        defer { _ = umount2(scratch, Int32(MNT_DETACH)) }
         let underlay = InRoot(rootFD: (try? FS.open(scratch, O_RDONLY | O_DIRECTORY)) ?? -1, rootPath: scratch)
         defer { FS.close(underlay.rootFD) }
         guard let from = try? underlay.open(destination, O_RDONLY | O_DIRECTORY) else { return }

@@ -11,10 +11,12 @@ extension SpecBuilder {
         "CAP_AUDIT_WRITE",
     ]
 
-    /// Docker's masked paths (none with --privileged).
+    /// Docker 28's masked paths (none with --privileged): /proc/interrupts and powercap (RAPL energy
+    /// counters, a side channel) too.
     public static let maskedPaths = [
-        "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-        "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+        "/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+        "/sys/devices/virtual/powercap",
     ]
 
     /// Docker's read-only paths (none with --privileged).
