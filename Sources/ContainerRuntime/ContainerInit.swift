@@ -106,7 +106,6 @@ enum ContainerInit {
         try ProcessSetup.applyRlimits(process.rlimits)
         try ProcessAttributes.apply(process, linux: spec.linux)
         try ProcessSetup.applyIdentityAndSeccomp(process, seccomp: p.seccomp, sync: p.sync)
-        try ProcessSetup.enterWorkingDirectory(process.cwd)
         let env = ProcessSetup.environment(process)
         let args = process.args ?? []
         let program = try ProcessSetup.resolveExecutable(args[0], env: env)

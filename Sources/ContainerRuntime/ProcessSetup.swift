@@ -71,6 +71,9 @@ enum ProcessSetup {
     /// Identity, no_new_privs and the seccomp filter, in runc's order: without no_new_privs loading a
     /// filter needs CAP_SYS_ADMIN, so it goes in before capabilities are dropped; with it, as late as
     /// possible. A notify listener fd goes to the parent, which passes it to the agent at listenerPath.
+    /// Also enters the working directory: as the process's user, and before a no_new_privs filter,
+    /// which (as runc) goes on last so the profile need not allow chdir/getcwd (issue 15: a strict
+    /// profile made every create fail with "outside the container's root").
     static func applyIdentityAndSeccomp(_ process: OCI.Process, seccomp: PreparedSeccomp?, sync: SyncSocket) throws(RuntimeError) {
         let noNewPrivileges = process.noNewPrivileges == true
         if let seccomp, !noNewPrivileges { try loadSeccomp(seccomp, sync: sync) }
@@ -78,6 +81,7 @@ enum ProcessSetup {
         if noNewPrivileges {
             do { try ProcessSys.prctl(PR_SET_NO_NEW_PRIVS, 1, describe: "no_new_privs") } catch { throw error.context("set no_new_privs") }
         }
+        try enterWorkingDirectory(process.cwd)
         if let seccomp, noNewPrivileges { try loadSeccomp(seccomp, sync: sync) }
     }
 
