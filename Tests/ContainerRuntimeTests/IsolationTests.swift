@@ -14,6 +14,34 @@ struct IsolationTests {
         return (berth.stdout, runc.stdout)
     }
 
+    /// Issue 15 (1b): `hostname` with a uts namespace joined by path is valid and names that
+    /// namespace, as in runc; with no uts entry at all both refuse.
+    @Test func hostnameInAJoinedUTSNamespace() throws {
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        holder.arguments = ["--uts", "/bin/sleep", "100"]
+        try holder.run()
+        defer { holder.terminate(); holder.waitUntilExit() }
+        let nsPath = "/proc/\(holder.processIdentifier)/ns/uts"
+        let hostUTS = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/uts")
+        for _ in 0..<100 where (try? FileManager.default.destinationOfSymbolicLink(atPath: nsPath)) == hostUTS { usleep(20_000) }
+        let bundle = try TestBundle()
+        bundle.spec.linux?.namespaces = (bundle.spec.linux?.namespaces ?? []).filter { $0.type != .uts } + [Namespace(type: .uts, path: nsPath)]
+        bundle.spec.hostname = "joined-uts"
+        try bundle.shell("hostname; readlink /proc/self/ns/uts")
+        let expected = "joined-uts\n" + (try FileManager.default.destinationOfSymbolicLink(atPath: nsPath)) + "\n"
+        let (berth, runc) = try both(bundle)
+        #expect(berth == expected)
+        #expect(runc == expected)
+
+        bundle.spec.linux?.namespaces = (bundle.spec.linux?.namespaces ?? []).filter { $0.type != .uts }
+        try bundle.write()
+        let refusedBerth = try RuntimeCLI.berth(bundle).run(Env.uniqueID("d"), bundle: bundle)
+        let refusedRunc = try RuntimeCLI.runc(bundle).run(Env.uniqueID("d"), bundle: bundle)
+        #expect(refusedBerth.status != 0 && refusedBerth.stderr.contains("hostname"), "\(refusedBerth.stderr)")
+        #expect(refusedRunc.status != 0)
+    }
+
     @Test func identityCapabilitiesLimitsAndEnvironmentMatchRunc() throws {
         let bundle = try TestBundle()
         bundle.spec.hostname = "difftest"
