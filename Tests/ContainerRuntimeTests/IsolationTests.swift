@@ -14,6 +14,32 @@ struct IsolationTests {
         return (berth.stdout, runc.stdout)
     }
 
+    /// Issue 15 (1a): no mount namespace in the list is valid: the container shares the host's mount
+    /// namespace with the rootfs as its root (chroot, as runc); masked or read-only paths then are
+    /// refused by both. No mounts in the bundle: runc would leave them on the host.
+    @Test(arguments: ["berth", "runc"])
+    func noMountNamespaceSharesTheHosts(_ name: String) throws {
+        let bundle = try TestBundle(args: ["/bin/sleep", "100"])
+        bundle.spec.linux?.namespaces = (bundle.spec.linux?.namespaces ?? []).filter { $0.type != .mount }
+        bundle.spec.mounts = []
+        bundle.spec.linux?.maskedPaths = ["/proc/kcore"]
+        try bundle.write()
+        let runtime = RuntimeCLI.named(name, bundle)
+        let refused = try runtime("run", "--bundle", bundle.path, Env.uniqueID("nomnt"))
+        #expect(refused.status != 0, "masking without a mount namespace was accepted")
+
+        bundle.spec.linux?.maskedPaths = []
+        bundle.spec.linux?.readonlyPaths = []
+        try bundle.write()
+        let id = try runtime.launch(bundle, prefix: "nomnt", started: true)
+        defer { _ = try? runtime("delete", "-f", id) }
+        let pid = try #require(try runtime.state(id)?["pid"] as? Int)
+        let fm = FileManager.default
+        #expect(try fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/mnt") == fm.destinationOfSymbolicLink(atPath: "/proc/self/ns/mnt"))
+        #expect(try fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/root") == FS_realpath(bundle.rootfs))
+        #expect(!((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").contains(bundle.rootfs))
+    }
+
     /// Issue 15 (1b): `hostname` with a uts namespace joined by path is valid and names that
     /// namespace, as in runc; with no uts entry at all both refuse.
     @Test func hostnameInAJoinedUTSNamespace() throws {
@@ -185,4 +211,11 @@ struct IsolationTests {
         gethostname(&host, 255)
         #expect(String(cString: host) != "inside")
     }
+}
+
+/// The path with symlinks resolved (NSTemporaryDirectory may be reached through one).
+func FS_realpath(_ path: String) -> String {
+    guard let resolved = realpath(path, nil) else { return path }
+    defer { free(resolved) }
+    return String(cString: resolved)
 }
