@@ -36,7 +36,7 @@ struct IsolationTests {
         let pid = try #require(try runtime.state(id)?["pid"] as? Int)
         let fm = FileManager.default
         #expect(try fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/mnt") == fm.destinationOfSymbolicLink(atPath: "/proc/self/ns/mnt"))
-        #expect(try fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/root") == FS_realpath(bundle.rootfs))
+        #expect(try fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/root") == resolvedPath(bundle.rootfs))
         #expect(!((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").contains(bundle.rootfs))
     }
 
@@ -214,7 +214,7 @@ struct IsolationTests {
 }
 
 /// The path with symlinks resolved (NSTemporaryDirectory may be reached through one).
-func FS_realpath(_ path: String) -> String {
+func resolvedPath(_ path: String) -> String {
     guard let resolved = realpath(path, nil) else { return path }
     defer { free(resolved) }
     return String(cString: resolved)
