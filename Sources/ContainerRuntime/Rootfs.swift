@@ -40,6 +40,12 @@ struct Rootfs {
         let rootFlags = MountOptions([propagation.isEmpty ? "rslave" : propagation]).propagation.first ?? UInt(MS_SLAVE | MS_REC)
         do {
             try MountSys.mount(source: nil, target: "/", type: nil, flags: rootFlags, data: nil, describe: "/ (propagation)")
+            // pivot_root refuses (EINVAL) a shared parent of the new root: the parent goes private here
+            // and the asked-for propagation is put on the new root after the pivot (as runc).
+            if let parent = Self.mountPoint(containing: rootfs), parent.shared {
+                try MountSys.mount(source: nil, target: parent.point, type: nil, flags: UInt(MS_PRIVATE), data: nil,
+                                   describe: "\(parent.point) (parent of the rootfs, private for pivot_root)")
+            }
             try MountSys.mount(source: rootfs, target: rootfs, type: nil, flags: UInt(MS_BIND | MS_REC), data: nil,
                                describe: "rootfs \(rootfs)")
         } catch {
@@ -409,10 +415,47 @@ struct Rootfs {
                 try MountSys.umount(".", flags: Int32(MNT_DETACH))
             }
             try sys("chdir", "/") { chdir("/") }
+            if let propagation = spec.linux?.rootfsPropagation, !propagation.isEmpty,
+               let flags = MountOptions([propagation]).propagation.first {
+                try MountSys.mount(source: nil, target: "/", type: nil, flags: flags, data: nil, describe: "/ (rootfsPropagation)")
+            }
         } catch {
             throw error.context("pivot_root")
         }
         FS.close(root.rootFD)
+    }
+
+    /// The mount that holds `path` (the last-mounted of the longest mount points above it in this
+    /// namespace's mountinfo) and whether it is shared; read before pivot_root from the host's procfs.
+    static func mountPoint(containing path: String) -> (point: String, shared: Bool)? {
+        guard let text = try? FS.readText("/proc/self/mountinfo") else { return nil }
+        var best: (point: String, shared: Bool)?
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 6 else { continue }
+            let point = unescapeMountinfo(String(fields[4]))
+            let within = point == "/" || path == point || path.hasPrefix(point + "/")
+            // Optional fields sit between the options and "-"; "shared:N" marks a peer group.
+            let shared = fields[6...].prefix { $0 != "-" }.contains { $0.hasPrefix("shared:") }
+            if within && point.count >= (best?.point.count ?? -1) { best = (point, shared) }
+        }
+        return best
+    }
+
+    /// mountinfo writes space, tab, newline and backslash as \ooo octal escapes.
+    private static func unescapeMountinfo(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        var input = Array(text.utf8)[...]
+        while let byte = input.popFirst() {
+            if byte == UInt8(ascii: "\\"), input.count >= 3,
+               let value = UInt8(String(decoding: input.prefix(3), as: UTF8.self), radix: 8) {
+                bytes.append(value)
+                input = input.dropFirst(3)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     func makeRootReadonly() throws(RuntimeError) {
