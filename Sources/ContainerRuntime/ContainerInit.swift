@@ -120,6 +120,7 @@ enum ContainerInit {
         try writeSysctls(spec.linux?.sysctl, proc: proc)
         try ProcessSetup.applyRlimits(process.rlimits)
         try ProcessAttributes.apply(process, linux: spec.linux)
+        try ProcessAttributes.applyAppArmor(process, proc: proc)
         try ProcessSetup.applyIdentityAndSeccomp(process, seccomp: p.seccomp, sync: p.sync)
         let env = ProcessSetup.environment(process)
         let args = process.args ?? []

@@ -19,6 +19,17 @@ extension SpecBuilder {
         "/sys/devices/virtual/powercap",
     ]
 
+    /// `--security-opt apparmor=NAME` as the OCI process.apparmorProfile (the runtime refuses it
+    /// clearly where AppArmor is off, rather than running unconfined); `unconfined` asks for none.
+    static func appArmorProfile(_ options: RunOptions) -> String? {
+        let names = options.securityOpt.compactMap { opt -> String? in
+            for prefix in ["apparmor=", "apparmor:"] where opt.hasPrefix(prefix) { return String(opt.dropFirst(prefix.count)) }
+            return nil
+        }
+        guard let name = names.last, !name.isEmpty, name != "unconfined" else { return nil }
+        return name
+    }
+
     /// Docker's read-only paths (none with --privileged).
     public static let readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
 

@@ -112,6 +112,20 @@ struct RunFlagTests {
         #expect(unconfined.stdout == "Seccomp:\t0\n")
     }
 
+    /// Issue 15 item 12: `--security-opt apparmor=NAME` is not silently ignored: on a host without
+    /// AppArmor the run is refused with a message saying so; `apparmor=unconfined` runs.
+    @Test(.enabled(if: !FileManager.default.fileExists(atPath: "/sys/module/apparmor/parameters/enabled"), "AppArmor is on here"))
+    func appArmorProfileRefusedWhereAppArmorIsOff() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let refused = try berth.callAnyway(["run", "--rm", "--security-opt", "apparmor=berth-test-profile", "busybox:test", "true"])
+        #expect(refused.status != 0, "ran without the asked-for AppArmor profile")
+        #expect(refused.stderr.contains("AppArmor is not enabled"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("berth-test-profile"), "\(refused.stderr)")
+        let unconfined = try berth.callAnyway(["run", "--rm", "--security-opt", "apparmor=unconfined", "busybox:test", "true"])
+        #expect(unconfined.status == 0, "\(unconfined.stderr)")
+    }
+
     /// Issue 15 item 12: every path of Docker 28's masked list (with /proc/interrupts and powercap)
     /// reads empty from inside a default container.
     @Test func dockerMaskedPathsReadEmpty() throws {
