@@ -7,16 +7,17 @@ import Testing
 @Suite(.enabled(if: Env.canRunContainers, "needs root, busybox-static and a built berth-runtime"))
 struct SecurityTests {
     /// A local user pre-creates tmpcopyup's old fixed scratch name (the init is pid 1 in its pid
-    /// namespace) as a symlink to a directory of theirs: the copy must come from the image, not from
-    /// the attacker's directory, and the attacker's directory must stay as it was.
+    /// namespace, so it was always /tmp/.berth-copyup-1) as a symlink to a file of theirs: the
+    /// container must still start with the image's content, and the file must stay as it was.
+    /// (With the fixed name the bind followed the link and failed: any local user could stop every
+    /// tmpcopyup container, or aim the runtime's mount at a path of their choosing.)
     @Test func tmpcopyupIgnoresAPlantedScratchPath() throws {
         let fixed = "/tmp/.berth-copyup-1"
         // Another run's leftover or a real attacker: the test cannot plant over it.
         try #require(!FileManager.default.fileExists(atPath: fixed) && (try? FileManager.default.destinationOfSymbolicLink(atPath: fixed)) == nil)
         let bundle = try TestBundle()
-        let planted = bundle.directory + "/attacker"
-        try FileManager.default.createDirectory(atPath: planted + "/data", withIntermediateDirectories: true)
-        try "attacker\n".write(toFile: planted + "/data/file", atomically: true, encoding: .utf8)
+        let planted = bundle.directory + "/attacker-file"
+        try "attacker\n".write(toFile: planted, atomically: true, encoding: .utf8)
         try FileManager.default.createSymbolicLink(atPath: fixed, withDestinationPath: planted)
         defer { try? FileManager.default.removeItem(atPath: fixed) }
         try FileManager.default.createDirectory(atPath: bundle.rootfs + "/data", withIntermediateDirectories: true)
@@ -26,9 +27,11 @@ struct SecurityTests {
         let result = try RuntimeCLI.berth(bundle).run(Env.uniqueID("copyup"), bundle: bundle)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "image\n")
-        let left = try FileManager.default.contentsOfDirectory(atPath: planted).sorted()
-        #expect(left == ["data"])
-        #expect(try String(contentsOfFile: planted + "/data/file", encoding: .utf8) == "attacker\n")
+        #expect(try String(contentsOfFile: planted, encoding: .utf8) == "attacker\n")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: fixed) == planted)
+        // No scratch directory of the runtime's is left behind.
+        let left = try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter { $0.hasPrefix(".berth-copyup-") && $0 != ".berth-copyup-1" }
+        #expect(left.isEmpty, "\(left)")
     }
 
     /// An image whose directories are absolute symlinks to host paths: a mount destination and a
