@@ -39,10 +39,9 @@ enum ProcessSetup {
     /// Switches to the process's user and groups and sets the five capability sets.
     /// Order matters: the bounding set is cut while CAP_SETPCAP is still held, capabilities survive
     /// the uid change through KEEPCAPS, and ambient ones can only be raised once inheritable is set.
-    static func applyIdentity(_ process: OCI.Process) throws(RuntimeError) {
+    static func applyIdentity(_ process: OCI.Process, lastCap: Int) throws(RuntimeError) {
         let caps = process.capabilities
         let bounding = mask(caps?.bounding)
-        let lastCap = kernelLastCapability()
         do {
             for cap in 0...max(0, lastCap) where bounding & (1 << UInt64(cap)) == 0 {
                 try ProcessSys.prctl(PR_CAPBSET_DROP, UInt(cap), describe: "drop \(Capability.names.indices.contains(cap) ? Capability.names[cap] : "cap \(cap)") from bounding set")
@@ -76,8 +75,10 @@ enum ProcessSetup {
     /// profile made every create fail with "outside the container's root").
     static func applyIdentityAndSeccomp(_ process: OCI.Process, seccomp: PreparedSeccomp?, sync: SyncSocket) throws(RuntimeError) {
         let noNewPrivileges = process.noNewPrivileges == true
+        // Asked before any filter is on: a profile refusing prctl must not make it look small.
+        let lastCap = kernelLastCapability()
         if let seccomp, !noNewPrivileges { try loadSeccomp(seccomp, sync: sync) }
-        try applyIdentity(process)
+        try applyIdentity(process, lastCap: lastCap)
         if noNewPrivileges {
             do { try ProcessSys.prctl(PR_SET_NO_NEW_PRIVS, 1, describe: "no_new_privs") } catch { throw error.context("set no_new_privs") }
         }
