@@ -40,8 +40,8 @@ struct Rootfs {
         let rootFlags = MountOptions([propagation.isEmpty ? "rslave" : propagation]).propagation.first ?? UInt(MS_SLAVE | MS_REC)
         do {
             try MountSys.mount(source: nil, target: "/", type: nil, flags: rootFlags, data: nil, describe: "/ (propagation)")
-            // pivot_root refuses (EINVAL) a shared parent of the new root: the parent goes private here
-            // and the asked-for propagation is put on the new root after the pivot (as runc).
+            // pivot_root refuses (EINVAL) a shared parent of the new root: the parent goes private
+            // (as runc 1.1, whose new root then is private whatever rootfsPropagation says).
             if let parent = Self.mountPoint(containing: rootfs), parent.shared {
                 try MountSys.mount(source: nil, target: parent.point, type: nil, flags: UInt(MS_PRIVATE), data: nil,
                                    describe: "\(parent.point) (parent of the rootfs, private for pivot_root)")
@@ -415,10 +415,6 @@ struct Rootfs {
                 try MountSys.umount(".", flags: Int32(MNT_DETACH))
             }
             try sys("chdir", "/") { chdir("/") }
-            if let propagation = spec.linux?.rootfsPropagation, !propagation.isEmpty,
-               let flags = MountOptions([propagation]).propagation.first {
-                try MountSys.mount(source: nil, target: "/", type: nil, flags: flags, data: nil, describe: "/ (rootfsPropagation)")
-            }
         } catch {
             throw error.context("pivot_root")
         }
