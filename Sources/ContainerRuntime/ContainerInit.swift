@@ -83,7 +83,10 @@ enum ContainerInit {
         var rootfs = Rootfs(spec: spec, rootfs: p.rootfs, bundle: p.bundle, cgroup: p.cgroup,
                             newCgroupNamespace: p.newCgroupNamespace, devNullFD: devNull)
         rootfs.procFD = proc
-        try rootfs.prepare()
+        // No mount namespace in the config: the container shares the runtime's mounts, so (as runc)
+        // no rootfs is prepared and nothing pivots; mounting there would change the host's tree.
+        let ownMounts = (spec.linux?.namespaces ?? []).contains { $0.type == .mount }
+        if ownMounts { try rootfs.prepare() }
         let hooks = spec.hooks
         if !(hooks?.prestart ?? []).isEmpty || !(hooks?.createRuntime ?? []).isEmpty {
             p.sync.send(.runCreateHooks)
@@ -93,20 +96,32 @@ enum ContainerInit {
             }
         }
         try HookRunner.run(hooks?.createContainer, phase: "createContainer", state: hookState(p, status: .created))
-        try rootfs.protectPaths()
-        try rootfs.pivot(noPivot: p.noPivot)
+        if ownMounts {
+            try rootfs.protectPaths()
+            try rootfs.pivot(noPivot: p.noPivot)
+        } else {
+            // runc chroots here too; it also mounts the config's mounts into the host's namespace and
+            // leaves them there, which this does not do.
+            do {
+                _ = try sys("chdir", p.rootfs) { chdir(p.rootfs) }
+                _ = try sys("chroot", p.rootfs) { chroot(".") }
+                _ = try sys("chdir", "/") { chdir("/") }
+            } catch {
+                throw error.context("enter rootfs without a mount namespace")
+            }
+        }
         FS.close(devNull)
         if let console = p.consoleFD {
-            try Console.setUp(socket: console, size: process.consoleSize, bindConsole: true)
+            try Console.setUp(socket: console, size: process.consoleSize, bindConsole: ownMounts)
             FS.close(console)
         }
-        if spec.root?.readonly == true { try rootfs.makeRootReadonly() }
+        if ownMounts && spec.root?.readonly == true { try rootfs.makeRootReadonly() }
 
         try writeSysctls(spec.linux?.sysctl, proc: proc)
         try ProcessSetup.applyRlimits(process.rlimits)
         try ProcessAttributes.apply(process, linux: spec.linux)
+        try ProcessAttributes.applyAppArmor(process, proc: proc)
         try ProcessSetup.applyIdentityAndSeccomp(process, seccomp: p.seccomp, sync: p.sync)
-        try ProcessSetup.enterWorkingDirectory(process.cwd)
         let env = ProcessSetup.environment(process)
         let args = process.args ?? []
         let program = try ProcessSetup.resolveExecutable(args[0], env: env)

@@ -21,6 +21,10 @@ enum ProcessAttributes {
 
     /// Refuses unknown names and malformed lists with the field's path, before anything is created.
     static func validate(process: OCI.Process, linux: Linux?) throws(RuntimeError) {
+        // A profile asked for on a host without AppArmor would otherwise run the process unconfined.
+        if let profile = process.apparmorProfile, !profile.isEmpty, !appArmorEnabled {
+            throw RuntimeError("process.apparmorProfile: \"\(profile)\" is set but AppArmor is not enabled on this host (/sys/module/apparmor/parameters/enabled)")
+        }
         if let personality = linux?.personality, personalities[personality.domain] == nil {
             throw RuntimeError("linux.personality.domain: unknown domain \"\(personality.domain)\" (LINUX or LINUX32)")
         }
@@ -114,4 +118,25 @@ enum ProcessAttributes {
 
 extension Substring {
     var trimmed: String { String(self).trimmed }
+}
+
+extension ProcessAttributes {
+    /// Read on the host, before any container mount exists.
+    static var appArmorEnabled: Bool {
+        ((try? FS.readText("/sys/module/apparmor/parameters/enabled")) ?? "").hasPrefix("Y")
+    }
+
+    /// Asks AppArmor to confine the process from its next execve, written through the runtime's
+    /// private procfs (`proc`) so the container cannot redirect the write (CVE-2025-52881 class).
+    static func applyAppArmor(_ process: OCI.Process, proc: Int32) throws(RuntimeError) {
+        guard let profile = process.apparmorProfile, !profile.isEmpty else { return }
+        var fd = berth_openat(proc, "thread-self/attr/apparmor/exec", O_WRONLY | O_CLOEXEC, 0)
+        if fd < 0 { fd = berth_openat(proc, "thread-self/attr/exec", O_WRONLY | O_CLOEXEC, 0) }
+        guard fd >= 0 else { throw SysError("open", "attr/apparmor/exec").context("apparmor profile \(profile)") }
+        defer { FS.close(fd) }
+        let command = Array("exec \(profile)".utf8)
+        guard Glibc.write(fd, command, command.count) == command.count else {
+            throw SysError("write", "attr/apparmor/exec").context("apparmor profile \(profile)")
+        }
+    }
 }

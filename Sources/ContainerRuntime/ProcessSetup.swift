@@ -25,13 +25,23 @@ enum ProcessSetup {
         return mask
     }
 
+    /// The highest capability the kernel knows, asked of the kernel: PR_CAPBSET_READ fails with EINVAL
+    /// past it. Not /proc/sys/kernel/cap_last_cap: by now that is the container's /proc, which a
+    /// container with CAP_SYS_ADMIN can cover with a fake file (an exec would then keep capabilities).
+    static func kernelLastCapability() -> Int {
+        var last = 0
+        while last < 63, (try? ProcessSys.prctl(PR_CAPBSET_READ, UInt(last + 1), describe: "PR_CAPBSET_READ")) != nil {
+            last += 1
+        }
+        return last
+    }
+
     /// Switches to the process's user and groups and sets the five capability sets.
     /// Order matters: the bounding set is cut while CAP_SETPCAP is still held, capabilities survive
     /// the uid change through KEEPCAPS, and ambient ones can only be raised once inheritable is set.
-    static func applyIdentity(_ process: OCI.Process) throws(RuntimeError) {
+    static func applyIdentity(_ process: OCI.Process, lastCap: Int) throws(RuntimeError) {
         let caps = process.capabilities
         let bounding = mask(caps?.bounding)
-        let lastCap = ProcessSys.lastCapability()
         do {
             for cap in 0...max(0, lastCap) where bounding & (1 << UInt64(cap)) == 0 {
                 try ProcessSys.prctl(PR_CAPBSET_DROP, UInt(cap), describe: "drop \(Capability.names.indices.contains(cap) ? Capability.names[cap] : "cap \(cap)") from bounding set")
@@ -60,13 +70,19 @@ enum ProcessSetup {
     /// Identity, no_new_privs and the seccomp filter, in runc's order: without no_new_privs loading a
     /// filter needs CAP_SYS_ADMIN, so it goes in before capabilities are dropped; with it, as late as
     /// possible. A notify listener fd goes to the parent, which passes it to the agent at listenerPath.
+    /// Also enters the working directory: as the process's user, and before a no_new_privs filter,
+    /// which (as runc) goes on last so the profile need not allow chdir/getcwd (issue 15: a strict
+    /// profile made every create fail with "outside the container's root").
     static func applyIdentityAndSeccomp(_ process: OCI.Process, seccomp: PreparedSeccomp?, sync: SyncSocket) throws(RuntimeError) {
         let noNewPrivileges = process.noNewPrivileges == true
+        // Asked before any filter is on: a profile refusing prctl must not make it look small.
+        let lastCap = kernelLastCapability()
         if let seccomp, !noNewPrivileges { try loadSeccomp(seccomp, sync: sync) }
-        try applyIdentity(process)
+        try applyIdentity(process, lastCap: lastCap)
         if noNewPrivileges {
             do { try ProcessSys.prctl(PR_SET_NO_NEW_PRIVS, 1, describe: "no_new_privs") } catch { throw error.context("set no_new_privs") }
         }
+        try enterWorkingDirectory(process.cwd)
         if let seccomp, noNewPrivileges { try loadSeccomp(seccomp, sync: sync) }
     }
 

@@ -40,6 +40,12 @@ struct Rootfs {
         let rootFlags = MountOptions([propagation.isEmpty ? "rslave" : propagation]).propagation.first ?? UInt(MS_SLAVE | MS_REC)
         do {
             try MountSys.mount(source: nil, target: "/", type: nil, flags: rootFlags, data: nil, describe: "/ (propagation)")
+            // pivot_root refuses (EINVAL) a shared parent of the new root: the parent goes private
+            // (as runc 1.1, whose new root then is private whatever rootfsPropagation says).
+            if let parent = Self.mountPoint(containing: rootfs), parent.shared {
+                try MountSys.mount(source: nil, target: parent.point, type: nil, flags: UInt(MS_PRIVATE), data: nil,
+                                   describe: "\(parent.point) (parent of the rootfs, private for pivot_root)")
+            }
             try MountSys.mount(source: rootfs, target: rootfs, type: nil, flags: UInt(MS_BIND | MS_REC), data: nil,
                                describe: "rootfs \(rootfs)")
         } catch {
@@ -259,17 +265,20 @@ struct Rootfs {
     private func copyUp(_ destination: String) throws(RuntimeError) {
         // The image's content is still reachable through the rootfs path's underlying directory in a
         // second bind of the rootfs, which is not covered by the new tmpfs.
-        let scratch = "/tmp/.berth-copyup-\(getpid())"
+        // A fresh mkdtemp directory, never a fixed name: a local user could pre-create that as a
+        // symlink and have the rootfs bound (and the copy read) wherever it points.
+        var template = Array("/tmp/.berth-copyup-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw RuntimeError("tmpcopyup: creating a scratch directory in /tmp: \(String(cString: strerror(errno)))")
+        }
+        let scratch = String(cString: made)
+        defer { _ = rmdir(scratch) }
         do {
-            try FS.mkdirAll(scratch, mode: 0o700)
             try MountSys.mount(source: rootfs, target: scratch, type: nil, flags: UInt(MS_BIND), data: nil)
         } catch {
             throw error.context("tmpcopyup")
         }
-        defer {
-            _ = umount2(scratch, Int32(MNT_DETACH))
-            _ = rmdir(scratch)
-        }
+        defer { _ = umount2(scratch, Int32(MNT_DETACH)) }
         let underlay = InRoot(rootFD: (try? FS.open(scratch, O_RDONLY | O_DIRECTORY)) ?? -1, rootPath: scratch)
         defer { FS.close(underlay.rootFD) }
         guard let from = try? underlay.open(destination, O_RDONLY | O_DIRECTORY) else { return }
@@ -410,6 +419,39 @@ struct Rootfs {
             throw error.context("pivot_root")
         }
         FS.close(root.rootFD)
+    }
+
+    /// The mount that holds `path` (the last-mounted of the longest mount points above it in this
+    /// namespace's mountinfo) and whether it is shared; read before pivot_root from the host's procfs.
+    static func mountPoint(containing path: String) -> (point: String, shared: Bool)? {
+        guard let text = try? FS.readText("/proc/self/mountinfo") else { return nil }
+        var best: (point: String, shared: Bool)?
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 6 else { continue }
+            let point = unescapeMountinfo(String(fields[4]))
+            let within = point == "/" || path == point || path.hasPrefix(point + "/")
+            // Optional fields sit between the options and "-"; "shared:N" marks a peer group.
+            let shared = fields[6...].prefix { $0 != "-" }.contains { $0.hasPrefix("shared:") }
+            if within && point.count >= (best?.point.count ?? -1) { best = (point, shared) }
+        }
+        return best
+    }
+
+    /// mountinfo writes space, tab, newline and backslash as \ooo octal escapes.
+    private static func unescapeMountinfo(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        var input = Array(text.utf8)[...]
+        while let byte = input.popFirst() {
+            if byte == UInt8(ascii: "\\"), input.count >= 3,
+               let value = UInt8(String(decoding: input.prefix(3), as: UTF8.self), radix: 8) {
+                bytes.append(value)
+                input = input.dropFirst(3)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     func makeRootReadonly() throws(RuntimeError) {

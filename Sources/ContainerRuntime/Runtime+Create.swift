@@ -42,8 +42,12 @@ extension OCIRuntime {
         if process.terminal != true && options.consoleSocket != nil {
             throw RuntimeError("cannot use console socket if berth-runtime will not allocate tty")
         }
-        guard (spec.linux?.namespaces ?? []).contains(where: { $0.type == .mount }) else {
-            throw RuntimeError("config.json: linux.namespaces: a mount namespace is required")
+        // No mount namespace is valid (the container shares the host's mounts, as in runc), but then
+        // nothing can be masked or made read-only without changing the host's own /proc and /sys.
+        if !(spec.linux?.namespaces ?? []).contains(where: { $0.type == .mount }) {
+            if !(spec.linux?.maskedPaths ?? []).isEmpty || !(spec.linux?.readonlyPaths ?? []).isEmpty {
+                throw RuntimeError("config.json: linux.maskedPaths/readonlyPaths: masking paths needs a mount namespace in linux.namespaces")
+            }
         }
         let rootPath = spec.root!.path
         let rootfs = FS.clean(rootPath.hasPrefix("/") ? rootPath : bundle + "/" + rootPath)

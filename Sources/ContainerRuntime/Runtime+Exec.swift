@@ -255,7 +255,6 @@ enum ExecInit {
         try ProcessSetup.applyRlimits(process.rlimits)
         try ProcessAttributes.apply(process, linux: p.spec.linux)
         try ProcessSetup.applyIdentityAndSeccomp(process, seccomp: p.seccomp, sync: p.sync)
-        try ProcessSetup.enterWorkingDirectory(process.cwd)
         let env = ProcessSetup.environment(process)
         let args = process.args ?? []
         let program = try ProcessSetup.resolveExecutable(args[0], env: env)

@@ -68,8 +68,8 @@ public struct RunOptions: Codable, Sendable, Equatable {
     public var seccomp: SeccompChoice?
     public var noNewPrivileges = false
     /// Every `--security-opt` but seccomp, kept for inspect; systempaths, writable-cgroups, mask,
-    /// unmask and proc-opts shape the spec; label and apparmor are accepted and have no effect
-    /// (no SELinux or AppArmor policy is loaded by Berth, as Docker on a host without them).
+    /// unmask and proc-opts shape the spec; apparmor=NAME becomes process.apparmorProfile (refused
+    /// by the runtime where AppArmor is off); label is accepted and has no effect.
     public var securityOpt: [String] = []
     /// `--sysctl KEY=VALUE`.
     public var sysctls: [String: String] = [:]

@@ -1,3 +1,4 @@
+import Glibc
 import LinuxSys
 import OCI
 
@@ -6,7 +7,11 @@ import OCI
 /// `linux.seccomp` for one architecture, kernel and capability set, with Docker's rules.
 public struct SeccompProfile: Codable, Sendable, Equatable {
     /// Debian's containers-common profile: Docker's default profile in Docker's format.
-    public static let defaultPath = "/usr/share/containers/seccomp.json"
+    /// `BERTH_SECCOMP_PROFILE` names another file (tests use it to point at a missing one).
+    public static var defaultPath: String {
+        if let path = getenv("BERTH_SECCOMP_PROFILE"), path.pointee != 0 { return String(cString: path) }
+        return "/usr/share/containers/seccomp.json"
+    }
 
     public var defaultAction: String?
     public var defaultErrnoRet: UInt32?
@@ -141,7 +146,12 @@ extension SpecBuilder {
         case .profile(let path):
             profile = try SeccompProfile.load(path: path)
         case nil:
-            guard let path = input.defaultSeccompProfile, FS.exists(path) else { return nil }
+            // No default configured at all is the caller's choice; a configured default that is
+            // missing must not run the container unfiltered without a word (fail closed).
+            guard let path = input.defaultSeccompProfile else { return nil }
+            guard FS.exists(path) else {
+                throw .invalid("the default seccomp profile \(path) does not exist: install it (containers-common) or run with --security-opt seccomp=unconfined")
+            }
             profile = try SeccompProfile.load(path: path)
         }
         return try profile.converted(architecture: input.host.architecture, kernel: input.host.kernel,

@@ -11,11 +11,24 @@ extension SpecBuilder {
         "CAP_AUDIT_WRITE",
     ]
 
-    /// Docker's masked paths (none with --privileged).
+    /// Docker 28's masked paths (none with --privileged): /proc/interrupts and powercap (RAPL energy
+    /// counters, a side channel) too.
     public static let maskedPaths = [
-        "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-        "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+        "/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+        "/sys/devices/virtual/powercap",
     ]
+
+    /// `--security-opt apparmor=NAME` as the OCI process.apparmorProfile (the runtime refuses it
+    /// clearly where AppArmor is off, rather than running unconfined); `unconfined` asks for none.
+    static func appArmorProfile(_ options: RunOptions) -> String? {
+        let names = options.securityOpt.compactMap { opt -> String? in
+            for prefix in ["apparmor=", "apparmor:"] where opt.hasPrefix(prefix) { return String(opt.dropFirst(prefix.count)) }
+            return nil
+        }
+        guard let name = names.last, !name.isEmpty, name != "unconfined" else { return nil }
+        return name
+    }
 
     /// Docker's read-only paths (none with --privileged).
     public static let readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]

@@ -216,6 +216,7 @@ public enum SpecBuilder {
         process.capabilities = capabilitySets(capabilities, uid: user.uid)
         process.rlimits = try rlimits(options.ulimits)
         process.noNewPrivileges = options.noNewPrivileges ? true : nil
+        process.apparmorProfile = Self.appArmorProfile(options)
         process.oomScoreAdj = options.oomScoreAdj ?? 0
 
         var linux = Linux(namespaces: try namespaces(input), cgroupsPath: input.cgroupsPath)

@@ -92,12 +92,14 @@ extension Linux {
         if !newUser && !(uidMappings ?? []).isEmpty {
             throw SpecError(path: "linux.uidMappings", reason: "mappings are given but no new user namespace is requested")
         }
-        let newUTS = (namespaces ?? []).contains { $0.type == .uts && $0.path == nil }
-        if hostname != nil && !(hostname ?? "").isEmpty && !newUTS {
-            throw SpecError(path: "hostname", reason: "setting the hostname needs a new uts namespace")
+        // A uts namespace joined by path is the container's own too (runc refuses only when the list
+        // has no uts entry at all: the name would change the host's).
+        let ownUTS = (namespaces ?? []).contains { $0.type == .uts }
+        if hostname != nil && !(hostname ?? "").isEmpty && !ownUTS {
+            throw SpecError(path: "hostname", reason: "setting the hostname needs a uts namespace (new or joined by path)")
         }
-        if domainname != nil && !(domainname ?? "").isEmpty && !newUTS {
-            throw SpecError(path: "domainname", reason: "setting the domainname needs a new uts namespace")
+        if domainname != nil && !(domainname ?? "").isEmpty && !ownUTS {
+            throw SpecError(path: "domainname", reason: "setting the domainname needs a uts namespace (new or joined by path)")
         }
         let propagations = ["", "shared", "slave", "private", "unbindable", "rshared", "rslave", "rprivate", "runbindable"]
         if let rootfsPropagation, !propagations.contains(rootfsPropagation) {

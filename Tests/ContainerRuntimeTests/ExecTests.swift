@@ -131,6 +131,33 @@ struct ExecTests {
         #expect(!exe.stdout.contains("berth-runtime"))
     }
 
+    /// A container with CAP_SYS_ADMIN covers its /proc/sys/kernel/cap_last_cap with a file saying 0;
+    /// an exec'd process must still get exactly the spec's bounding set (the runtime asks the kernel,
+    /// not the container's /proc), the same set the init has.
+    @Test func execIgnoresAFakeCapLastCap() throws {
+        let bundle = try TestBundle(args: ["/bin/sleep", "100"])
+        try "0\n".write(toFile: bundle.rootfs + "/fakecap", atomically: true, encoding: .utf8)
+        let caps = ["CAP_SYS_ADMIN", "CAP_KILL", "CAP_CHOWN"]
+        bundle.spec.process?.capabilities = Capabilities(bounding: caps, effective: caps, permitted: caps)
+        try bundle.shell("mount --bind /fakecap /proc/sys/kernel/cap_last_cap && exec sleep 100")
+        let berth = RuntimeCLI.berth(bundle)
+        let id = try berth.launch(bundle, prefix: "execcap", started: true)
+        defer { _ = try? berth("delete", "-f", id) }
+        let pid = try #require(try berth.state(id)?["pid"] as? Int)
+        var faked = ""
+        for _ in 0..<100 {
+            faked = try berth("exec", id, "cat", "/proc/sys/kernel/cap_last_cap").stdout
+            if faked == "0\n" { break }
+            usleep(50_000)
+        }
+        #expect(faked == "0\n", "the attack's fake file is in place")
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let initBounding = status.split(separator: "\n").first { $0.hasPrefix("CapBnd") }.map(String.init)
+        let inside = try berth("exec", id, "grep", "^CapBnd", "/proc/self/status")
+        #expect(inside.status == 0, "\(inside.stderr)")
+        #expect(inside.stdout == (initBounding ?? "none") + "\n", "exec: \(inside.stdout) init: \(initBounding ?? "")")
+    }
+
     @Test func execInAUserNamespaceContainer() throws {
         let bundle = try TestBundle(args: ["/bin/sleep", "100"])
         bundle.spec.linux?.namespaces?.append(Namespace(type: .user))

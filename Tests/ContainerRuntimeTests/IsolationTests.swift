@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import TestSupport
 import Testing
 
 /// What the container's process sees, through berth-runtime and through runc on the same bundle.
@@ -12,6 +13,86 @@ struct IsolationTests {
         #expect(berth.status == 0, "berth: \(berth.stderr)")
         #expect(runc.status == 0, "runc: \(runc.stderr)")
         return (berth.stdout, runc.stdout)
+    }
+
+    /// Issue 15 (1a): no mount namespace in the list is valid: the container shares the host's mount
+    /// namespace with the rootfs as its root (chroot, as runc); masked or read-only paths then are
+    /// refused by both. No mounts in the bundle: runc would leave them on the host.
+    @Test(arguments: ["berth", "runc"])
+    func noMountNamespaceSharesTheHosts(_ name: String) throws {
+        if name == "runc" {
+            // runc makes the host's "/" rslave here (and binds the rootfs onto itself, which the
+            // bundle's deinit unmounts): run it only where "/" is not shared, so the host stays as found.
+            let mountinfo = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+            let rootLine = mountinfo.split(separator: "\n").first { $0.split(separator: " ").dropFirst(4).first == "/" }
+            try #require(!(rootLine?.contains("shared:") ?? true), "the host's / is shared: runc would change it")
+        }
+        let bundle = try TestBundle(args: ["/bin/sleep", "100"])
+        bundle.spec.linux?.namespaces = (bundle.spec.linux?.namespaces ?? []).filter { $0.type != .mount }
+        bundle.spec.mounts = []
+        bundle.spec.linux?.maskedPaths = ["/proc/kcore"]
+        try bundle.write()
+        let runtime = RuntimeCLI.named(name, bundle)
+        let refused = try runtime("run", "--bundle", bundle.path, Env.uniqueID("nomnt"))
+        #expect(refused.status != 0, "masking without a mount namespace was accepted")
+
+        bundle.spec.linux?.maskedPaths = []
+        bundle.spec.linux?.readonlyPaths = []
+        try bundle.write()
+        let id = try runtime.launch(bundle, prefix: "nomnt", started: true)
+        defer { _ = try? runtime("delete", "-f", id) }
+        let pid = try #require(try runtime.state(id)?["pid"] as? Int)
+        let fm = FileManager.default
+        #expect(try fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/mnt") == fm.destinationOfSymbolicLink(atPath: "/proc/self/ns/mnt"))
+        #expect(try fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/root") == resolvedPath(bundle.rootfs))
+        #expect(!((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").contains(bundle.rootfs))
+    }
+
+    /// Issue 15 (1c): `rootfsPropagation` shared or slave on a bundle whose parent mount is shared
+    /// (pivot_root refused that with EINVAL): both runtimes start it, and "/" inside has the same kind
+    /// of propagation (none: runc 1.1 leaves the new root private).
+    @Test(arguments: ["shared", "slave", "rshared"])
+    func rootfsPropagationOnASharedParent(_ propagation: String) throws {
+        let bundle = try TestBundle()
+        // The bundle directory as a shared mount of its own; TestBundle's deinit unmounts it.
+        #expect(try sh(["/bin/mount", "--bind", bundle.path, bundle.path]).status == 0)
+        #expect(try sh(["/bin/mount", "--make-shared", bundle.path]).status == 0)
+        bundle.spec.linux?.rootfsPropagation = propagation
+        // The kind of propagation of "/": shared, master (slave) or private.
+        try bundle.shell("""
+            grep -E '^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / ' /proc/self/mountinfo | grep -o -E ' (shared|master):' | tr -d ' :' | tr '\\n' ' '; echo started
+            """)
+        let (berth, runc) = try both(bundle)
+        #expect(berth.hasSuffix("started\n"))
+        #expect(berth == runc)
+    }
+
+    /// Issue 15 (1b): `hostname` with a uts namespace joined by path is valid and names that
+    /// namespace, as in runc; with no uts entry at all both refuse.
+    @Test func hostnameInAJoinedUTSNamespace() throws {
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        holder.arguments = ["--uts", "/bin/sleep", "100"]
+        try holder.run()
+        defer { holder.terminate(); holder.waitUntilExit() }
+        let nsPath = "/proc/\(holder.processIdentifier)/ns/uts"
+        let hostUTS = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/uts")
+        for _ in 0..<100 where (try? FileManager.default.destinationOfSymbolicLink(atPath: nsPath)) == hostUTS { usleep(20_000) }
+        let bundle = try TestBundle()
+        bundle.spec.linux?.namespaces = (bundle.spec.linux?.namespaces ?? []).filter { $0.type != .uts } + [Namespace(type: .uts, path: nsPath)]
+        bundle.spec.hostname = "joined-uts"
+        try bundle.shell("hostname; readlink /proc/self/ns/uts")
+        let expected = "joined-uts\n" + (try FileManager.default.destinationOfSymbolicLink(atPath: nsPath)) + "\n"
+        let (berth, runc) = try both(bundle)
+        #expect(berth == expected)
+        #expect(runc == expected)
+
+        bundle.spec.linux?.namespaces = (bundle.spec.linux?.namespaces ?? []).filter { $0.type != .uts }
+        try bundle.write()
+        let refusedBerth = try RuntimeCLI.berth(bundle).run(Env.uniqueID("d"), bundle: bundle)
+        let refusedRunc = try RuntimeCLI.runc(bundle).run(Env.uniqueID("d"), bundle: bundle)
+        #expect(refusedBerth.status != 0 && refusedBerth.stderr.contains("hostname"), "\(refusedBerth.stderr)")
+        #expect(refusedRunc.status != 0)
     }
 
     @Test func identityCapabilitiesLimitsAndEnvironmentMatchRunc() throws {
@@ -157,4 +238,11 @@ struct IsolationTests {
         gethostname(&host, 255)
         #expect(String(cString: host) != "inside")
     }
+}
+
+/// The path with symlinks resolved (NSTemporaryDirectory may be reached through one).
+func resolvedPath(_ path: String) -> String {
+    guard let resolved = realpath(path, nil) else { return path }
+    defer { free(resolved) }
+    return String(cString: resolved)
 }

@@ -60,6 +60,28 @@ struct SeccompTests {
         #expect(confined.stdout == "hostname: sethostname: Operation not permitted\nhostname=1\nstill-running\n")
     }
 
+    /// Issue 15 (1d): with no_new_privs the filter goes on last, after the working directory is
+    /// entered and checked, so a profile that refuses chdir/getcwd still starts the process (as runc).
+    @Test(arguments: ["berth", "runc"])
+    func profileRefusingGetcwdStillStarts(_ name: String) throws {
+        if name == "runc" { try #require(Env.hasRunc) }
+        let bundle = try TestBundle(args: ["/bin/sleep", "100"])
+        bundle.spec.process?.noNewPrivileges = true
+        bundle.spec.process?.cwd = "/tmp"
+        bundle.spec.linux?.seccomp = Seccomp(
+            defaultAction: "SCMP_ACT_ALLOW",
+            syscalls: [SeccompSyscall(names: ["getcwd", "chdir", "fchdir"], action: "SCMP_ACT_ERRNO", errnoRet: UInt32(EPERM))])
+        try bundle.write()
+        let runtime = RuntimeCLI.named(name, bundle)
+        let id = try runtime.launch(bundle, prefix: "scwd", started: true)
+        defer { _ = try? runtime("delete", "-f", id) }
+        let pid = try #require(try runtime.state(id)?["pid"] as? Int)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd").hasSuffix("/tmp"))
+        let result = try runtime("exec", "--cwd", "/tmp", id, "grep", "^Seccomp:", "/proc/self/status")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "Seccomp:\t2\n")
+    }
+
     /// Rules with errnoRet and argument conditions, for the init and for exec'd processes, loaded
     /// early (no no_new_privs) and late (with it).
     @Test(arguments: ["berth", "runc"], [false, true])

@@ -6,6 +6,31 @@ import Testing
 /// Regression tests for the security invariants in DESIGN.md, each inside a real container.
 @Suite(.enabled(if: Env.canRunContainers, "needs root, busybox-static and a built berth-runtime"))
 struct SecurityTests {
+    /// A local user pre-creates tmpcopyup's old fixed scratch name (the init is pid 1 in its pid
+    /// namespace, so it was always /tmp/.berth-copyup-1) as a symlink to a file of theirs: the
+    /// container must still start with the image's content, and the file must stay as it was.
+    /// (With the fixed name the bind followed the link and failed: any local user could stop every
+    /// tmpcopyup container, or aim the runtime's mount at a path of their choosing.)
+    @Test func tmpcopyupIgnoresAPlantedScratchPath() throws {
+        let fixed = "/tmp/.berth-copyup-1"
+        // Another run's leftover or a real attacker: the test cannot plant over it.
+        try #require(!FileManager.default.fileExists(atPath: fixed) && (try? FileManager.default.destinationOfSymbolicLink(atPath: fixed)) == nil)
+        let bundle = try TestBundle()
+        let planted = bundle.directory + "/attacker-file"
+        try "attacker\n".write(toFile: planted, atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: fixed, withDestinationPath: planted)
+        defer { try? FileManager.default.removeItem(atPath: fixed) }
+        try FileManager.default.createDirectory(atPath: bundle.rootfs + "/data", withIntermediateDirectories: true)
+        try "image\n".write(toFile: bundle.rootfs + "/data/file", atomically: true, encoding: .utf8)
+        bundle.spec.mounts?.append(Mount(destination: "/data", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup"]))
+        try bundle.shell("cat /data/file")
+        let result = try RuntimeCLI.berth(bundle).run(Env.uniqueID("copyup"), bundle: bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "image\n")
+        #expect(try String(contentsOfFile: planted, encoding: .utf8) == "attacker\n")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: fixed) == planted)
+    }
+
     /// An image whose directories are absolute symlinks to host paths: a mount destination and a
     /// device path through them must land inside the rootfs, never on the host (CVE-2021-30465 class).
     @Test func symlinkedMountAndDevicePathsStayInsideTheRootfs() throws {

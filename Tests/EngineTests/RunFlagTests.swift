@@ -97,6 +97,55 @@ struct RunFlagTests {
         }
     }
 
+    /// Issue 15 item 9: with the default profile file missing, a container is not run unfiltered in
+    /// silence; the error names the file, and seccomp=unconfined is the one way to run without it.
+    @Test func missingDefaultSeccompProfileFailsClosed() throws {
+        let missing = NSTemporaryDirectory() + "berth-no-seccomp-\(getpid())/seccomp.json"
+        let berth = try BerthEngine(environment: ["BERTH_SECCOMP_PROFILE": missing])
+        defer { berth.remove() }
+        let refused = try berth.callAnyway(["run", "--rm", "busybox:test", "grep", "^Seccomp:", "/proc/self/status"])
+        #expect(refused.status != 0, "ran unfiltered: \(refused.stdout)")
+        #expect(refused.stderr.contains(missing), "\(refused.stderr)")
+        let unconfined = try berth.callAnyway(["run", "--rm", "--security-opt", "seccomp=unconfined", "busybox:test",
+                                               "grep", "^Seccomp:", "/proc/self/status"])
+        #expect(unconfined.status == 0, "\(unconfined.stderr)")
+        #expect(unconfined.stdout == "Seccomp:\t0\n")
+    }
+
+    /// Issue 15 item 12: `--security-opt apparmor=NAME` is not silently ignored: on a host without
+    /// AppArmor the run is refused with a message saying so; `apparmor=unconfined` runs.
+    @Test(.enabled(if: !FileManager.default.fileExists(atPath: "/sys/module/apparmor/parameters/enabled"), "AppArmor is on here"))
+    func appArmorProfileRefusedWhereAppArmorIsOff() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let refused = try berth.callAnyway(["run", "--rm", "--security-opt", "apparmor=berth-test-profile", "busybox:test", "true"])
+        #expect(refused.status != 0, "ran without the asked-for AppArmor profile")
+        #expect(refused.stderr.contains("AppArmor is not enabled"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("berth-test-profile"), "\(refused.stderr)")
+        let unconfined = try berth.callAnyway(["run", "--rm", "--security-opt", "apparmor=unconfined", "busybox:test", "true"])
+        #expect(unconfined.status == 0, "\(unconfined.stderr)")
+    }
+
+    /// Issue 15 item 12: every path of Docker 28's masked list (with /proc/interrupts and powercap)
+    /// reads empty from inside a default container.
+    @Test func dockerMaskedPathsReadEmpty() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let paths = ["/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                     "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+                     "/sys/devices/virtual/powercap"]
+        let script = "for p in \(paths.joined(separator: " ")); do if [ -d $p ]; then echo \"$p $(ls -A $p | wc -l)\"; "
+            + "elif [ -e $p ]; then echo \"$p $(cat $p 2>/dev/null | wc -c)\"; fi; done"
+        let out = try berth.callAnyway(["run", "--rm", "busybox:test", "sh", "-c", script])
+        #expect(out.status == 0, "\(out.stderr)")
+        let lines = out.stdout.split(separator: "\n").map(String.init)
+        for line in lines { #expect(line.hasSuffix(" 0"), "not masked: \(line)") }
+        #expect(lines.contains("/proc/interrupts 0"), "\(out.stdout)")
+        if FileManager.default.fileExists(atPath: "/sys/devices/virtual/powercap") {
+            #expect(lines.contains("/sys/devices/virtual/powercap 0"), "\(out.stdout)")
+        }
+    }
+
     // MARK: - devices, ulimits, cgroups
 
     @Test func deviceWithAnotherPath() throws {
