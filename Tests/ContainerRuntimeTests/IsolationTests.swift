@@ -28,7 +28,8 @@ struct IsolationTests {
             try #require(!(rootLine?.contains("shared:") ?? true), "the host's / is shared: runc would change it")
         }
         let bundle = try TestBundle(args: ["/bin/sleep", "100"])
-        bundle.spec.linux?.namespaces = (bundle.spec.linux?.namespaces ?? []).filter { $0.type != .mount }
+        let withoutMount = (bundle.spec.linux?.namespaces ?? []).filter { $0.type != .mount }
+        bundle.spec.linux?.namespaces = withoutMount
         bundle.spec.mounts = []
         bundle.spec.linux?.maskedPaths = ["/proc/kcore"]
         try bundle.write()
@@ -74,12 +75,13 @@ struct IsolationTests {
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
         holder.arguments = ["--uts", "/bin/sleep", "100"]
         try holder.run()
-        defer { holder.terminate(); holder.waitUntilExit() }
+        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
         let nsPath = "/proc/\(holder.processIdentifier)/ns/uts"
         let hostUTS = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/uts")
         for _ in 0..<100 where (try? FileManager.default.destinationOfSymbolicLink(atPath: nsPath)) == hostUTS { usleep(20_000) }
         let bundle = try TestBundle()
-        bundle.spec.linux?.namespaces = (bundle.spec.linux?.namespaces ?? []).filter { $0.type != .uts } + [Namespace(type: .uts, path: nsPath)]
+        let withoutUTS = (bundle.spec.linux?.namespaces ?? []).filter { $0.type != .uts }
+        bundle.spec.linux?.namespaces = withoutUTS + [Namespace(type: .uts, path: nsPath)]
         bundle.spec.hostname = "joined-uts"
         try bundle.shell("hostname; readlink /proc/self/ns/uts")
         let expected = "joined-uts\n" + (try FileManager.default.destinationOfSymbolicLink(atPath: nsPath)) + "\n"
@@ -87,7 +89,7 @@ struct IsolationTests {
         #expect(berth == expected)
         #expect(runc == expected)
 
-        bundle.spec.linux?.namespaces = (bundle.spec.linux?.namespaces ?? []).filter { $0.type != .uts }
+        bundle.spec.linux?.namespaces = withoutUTS
         try bundle.write()
         let refusedBerth = try RuntimeCLI.berth(bundle).run(Env.uniqueID("d"), bundle: bundle)
         let refusedRunc = try RuntimeCLI.runc(bundle).run(Env.uniqueID("d"), bundle: bundle)
