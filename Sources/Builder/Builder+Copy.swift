@@ -128,11 +128,11 @@ extension Builder {
                 return target
             }
 
+            let contextReal = sources.contextPaths.isEmpty ? "" : try resolveInside(context.root, "", what: "copy from the context")
             for named in sources.contextPaths {
                 // A source that is (or runs through) a symlink is followed inside the context, as
                 // Docker does, never on the host: `a.tar -> /etc/shadow` or `rootlink -> /` stay in.
                 let full = try resolveInside(context.root, named, what: "copy \(named)")
-                let contextReal = try resolveInside(context.root, "", what: "copy \(named)")
                 let path = full == contextReal ? "" : String(full.dropFirst(contextReal.count + 1))
                 let status: stat
                 do { status = try FS.stat(full) } catch { throw BuildError("copy \(named)", error) }

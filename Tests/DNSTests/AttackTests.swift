@@ -162,17 +162,7 @@ struct AttackTests {
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
         _ = DNSEnv.bindLoopback(fd, port: fromPort)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = IPv4(127, 0, 0, 1).networkOrder
-        _ = bytes.withUnsafeBytes { data in
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, data.baseAddress, data.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        }
+        DNSEnv.sendLoopback(fd, bytes, toPort: port)
     }
 
     func asNobody(_ command: [String], wait: Bool) throws -> pid_t {

@@ -46,6 +46,21 @@ enum DNSEnv {
         }
     }
 
+    /// One datagram from `fd` to 127.0.0.1:`port`.
+    static func sendLoopback(_ fd: Int32, _ bytes: [UInt8], toPort port: UInt16) {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = IPv4(127, 0, 0, 1).networkOrder
+        _ = bytes.withUnsafeBytes { data in
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, data.baseAddress, data.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+    }
+
     static func bindLoopback(_ fd: Int32, port: UInt16) -> Bool {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -264,17 +279,7 @@ final class FakeUpstream: Sendable {
 
     /// Sends `bytes` to 127.0.0.1:`port` from this upstream's own address and port (a forgery).
     func send(_ bytes: [UInt8], toPort port: UInt16) {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = IPv4(127, 0, 0, 1).networkOrder
-        _ = bytes.withUnsafeBytes { data in
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, data.baseAddress, data.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        }
+        DNSEnv.sendLoopback(fd, bytes, toPort: port)
     }
 
     func stop() { stopped.store(true, ordering: .relaxed) }
