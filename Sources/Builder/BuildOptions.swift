@@ -1,3 +1,4 @@
+import Dockerfile
 import OCI
 
 /// What `berth build` was asked for (Docker's flag names in comments).
@@ -20,7 +21,13 @@ public struct BuildOptions: Sendable {
     public var labels: [String: String] = [:]
     /// `-q`: no progress, only the image ID on stdout.
     public var quiet = false
-    public var platform: Platform = .current
+    public var platform: OCI.Platform = .current
+    /// `--network`: the network RUN steps get unless they name one; "default" is a namespace of
+    /// their own on the default bridge, as in Docker; "host" shares the host's (its loopback
+    /// services and abstract sockets included), so the user must ask for it.
+    public var network: RunNetworkMode = .default
+    /// `--allow network.host`: lets `RUN --network=host` have the host's network (BuildKit's entitlement).
+    public var allowHostNetwork = false
     /// `ADD https://…` sources, fetched before the build (the CLI does the HTTP): URL → local file.
     public var downloads: [String: String] = [:]
 

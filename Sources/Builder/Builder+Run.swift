@@ -82,21 +82,32 @@ extension Builder {
         }
         options.workingDir = result.config.workingDir.isEmpty ? nil : result.config.workingDir
         options.user = result.config.user.isEmpty ? nil : result.config.user
-        options.network = run.network?.rawValue == "none" ? .none : .host
         for mount in run.mounts {
             options.mounts.append(try runMount(mount, workspace: workspace, result: result))
         }
+        let id = workspace.id
         var etcFiles: [String: String] = [:]
-        if options.network == .host {
+        var network: BuildNetwork?
+        defer { if let network { engine.releaseBuildNetwork(network) } }
+        switch try stepNetwork(run) {
+        case .none:
+            options.network = .none
+        case .host:
+            options.network = .host
             etcFiles["/etc/resolv.conf"] = "/etc/resolv.conf"
             etcFiles["/etc/hosts"] = "/etc/hosts"
+        case .default:
+            options.network = .default
+            do { network = try engine.createBuildNetwork(id: id, hostname: Self.stepHostname) } catch {
+                throw BuildError("RUN: \(error.message)")
+            }
+            etcFiles = network?.etcFiles ?? [:]
         }
-        let id = workspace.id
         let input = SpecInput(containerID: id, image: nil, options: options, rootfs: rootfs, etcFiles: etcFiles,
-                              cgroupsPath: "/berth-build/\(id)")
+                              cgroupsPath: "/berth-build/\(id)", networkNamespacePath: network?.netns)
         var spec: Spec
         do { spec = try SpecBuilder.build(input) } catch { throw BuildError(error.message) }
-        spec.hostname = "buildkitsandbox"
+        spec.hostname = Self.stepHostname
         // Mount points the image lacks are made for the run and taken out of the layer after it,
         // so a RUN's layer holds only what the command changed.
         let made = try workspace.makeMountPoints(spec, in: rootfs)
@@ -119,6 +130,21 @@ extension Builder {
         let layer = try engine.images.commitLayer(directory: upper)
         committed = true
         return layer
+    }
+
+    /// BuildKit's hostname for RUN steps.
+    static let stepHostname = "buildkitsandbox"
+
+    /// The network a RUN step gets: its own `--network`, else the build's. The host's network
+    /// only when the user asked for it on the command line: a Dockerfile alone must not be able
+    /// to reach the host's loopback services.
+    func stepNetwork(_ run: RunInstruction) throws(BuildError) -> RunNetworkMode {
+        switch run.network ?? options.network {
+        case .host where run.network == .host && !(options.allowHostNetwork || options.network == .host):
+            throw BuildError("RUN --network=host: network.host is not allowed; run the build with --network host or --allow network.host")
+        case let mode:
+            return mode
+        }
     }
 
     /// A `RUN --mount` as the container's mount.

@@ -55,6 +55,9 @@ public enum NetworkMode: String, Equatable, Sendable {
     case `default`, none, host
 }
 
+/// The same, under a name that does not clash with the engine's `NetworkMode` (`docker run --network`).
+public typealias RunNetworkMode = NetworkMode
+
 /// `RUN --mount=...`
 public struct RunMount: Equatable, Sendable {
     public enum Kind: String, Equatable, Sendable { case bind, cache, tmpfs, secret, ssh }

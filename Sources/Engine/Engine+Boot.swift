@@ -20,6 +20,11 @@ extension Engine {
     /// Running containers are left alone, so a second call does nothing.
     public func boot() throws(EngineError) -> [BootResult] {
         var results: [BootResult] = []
+        // Build steps killed with the host: their addresses are still leased.
+        if let lock = try? lockBuildNetworks() {
+            sweepBuildNetworks()
+            FS.close(lock)
+        }
         for container in try all() {
             switch container.options.restart {
             case .always: break

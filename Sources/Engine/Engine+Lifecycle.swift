@@ -269,34 +269,13 @@ extension Engine {
         var hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
         hosts += "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
         let request = container.options.net
-        let hostResolv = (try? FS.readText("/etc/resolv.conf")) ?? ""
-        var nameservers: [String] = [], search: [String] = [], options: [String] = []
-        for line in hostResolv.split(separator: "\n") {
-            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            guard let first = words.first else { continue }
-            switch first {
-            case "nameserver" where words.count > 1: nameservers.append(words[1])
-            case "search", "domain": search = Array(words.dropFirst())  // the last one wins, as in glibc
-            case "options": options += words.dropFirst()
-            default: break
-            }
-        }
         if container.options.network == .host {
             hosts = (try? FS.readText("/etc/hosts")) ?? hosts
-        } else if let first = attachments.first, first.dnsServer == true, let gateway = first.gateway {
-            // The network's DNS server answers container names and forwards the rest to the host's resolvers.
-            nameservers = [gateway]
-        } else {
-            // Loopback resolvers of the host are unreachable from the container's own network.
-            nameservers.removeAll { $0.hasPrefix("127.") || $0 == "::1" }
         }
-        if !request.dns.isEmpty { nameservers = request.dns }
-        if !request.dnsSearch.isEmpty { search = request.dnsSearch == ["."] ? [] : request.dnsSearch }
-        if !request.dnsOptions.isEmpty { options = request.dnsOptions }
-        var resolv = ""
-        if !search.isEmpty { resolv += "search " + search.joined(separator: " ") + "\n" }
-        for server in nameservers { resolv += "nameserver \(server)\n" }
-        if !options.isEmpty { resolv += "options " + options.joined(separator: " ") + "\n" }
+        let first = attachments.first
+        let resolv = Self.resolvConf(hostNetwork: container.options.network == .host,
+                                     dnsServer: first?.dnsServer == true ? first?.gateway : nil,
+                                     dns: request.dns, dnsSearch: request.dnsSearch, dnsOptions: request.dnsOptions)
         for entry in request.extraHosts {
             let parts = entry.split(separator: ":", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { continue }
@@ -321,6 +300,39 @@ extension Engine {
             throw .system("write /etc files of \(container.name)", error)
         }
         return ["/etc/hostname": dir + "/hostname", "/etc/hosts": dir + "/hosts", "/etc/resolv.conf": dir + "/resolv.conf"]
+    }
+
+    /// /etc/resolv.conf for a container: the host's search domains and options; as nameserver the
+    /// network's DNS server (`dnsServer`, which answers container names and forwards the rest to the
+    /// host's resolvers), else the host's resolvers less loopback ones (unreachable from a namespace
+    /// of the container's own), or all of them on the host's network; `--dns*` replace each part.
+    static func resolvConf(hostNetwork: Bool, dnsServer: String?, dns: [String] = [], dnsSearch: [String] = [],
+                           dnsOptions: [String] = []) -> String {
+        let hostResolv = (try? FS.readText("/etc/resolv.conf")) ?? ""
+        var nameservers: [String] = [], search: [String] = [], options: [String] = []
+        for line in hostResolv.split(separator: "\n") {
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard let first = words.first else { continue }
+            switch first {
+            case "nameserver" where words.count > 1: nameservers.append(words[1])
+            case "search", "domain": search = Array(words.dropFirst())  // the last one wins, as in glibc
+            case "options": options += words.dropFirst()
+            default: break
+            }
+        }
+        if let dnsServer, !hostNetwork {
+            nameservers = [dnsServer]
+        } else if !hostNetwork {
+            nameservers.removeAll { $0.hasPrefix("127.") || $0 == "::1" }
+        }
+        if !dns.isEmpty { nameservers = dns }
+        if !dnsSearch.isEmpty { search = dnsSearch == ["."] ? [] : dnsSearch }
+        if !dnsOptions.isEmpty { options = dnsOptions }
+        var resolv = ""
+        if !search.isEmpty { resolv += "search " + search.joined(separator: " ") + "\n" }
+        for server in nameservers { resolv += "nameserver \(server)\n" }
+        if !options.isEmpty { resolv += "options " + options.joined(separator: " ") + "\n" }
+        return resolv
     }
 
     /// `network connect` of a running container: its hosts file gains the new address.

@@ -38,6 +38,10 @@ struct Build: BerthCommand {
     var platform: String?
     @Option(help: "Type of progress output (auto, plain, quiet)")
     var progress: String = "plain"
+    @Option(help: "Set the networking mode for the RUN instructions during build (default, none, host)")
+    var network: String = "default"
+    @Option(parsing: .singleValue, help: "Allow extra privileged entitlement (network.host)")
+    var allow: [String] = []
     @Argument(help: "PATH, or - for a tar context on STDIN")
     var context: String
 
@@ -86,6 +90,17 @@ struct Build: BerthCommand {
         }
         if let platform {
             do { options.platform = try Platform(parsing: platform) } catch { throw ValidationError(error.message) }
+        }
+        // Docker's builder takes "bridge" for the default network.
+        guard let mode = RunNetworkMode(rawValue: network == "bridge" ? "default" : network) else {
+            throw ValidationError("invalid argument \"\(network)\" for \"--network\" flag: network mode must be default, none or host")
+        }
+        options.network = mode
+        for entitlement in allow {
+            guard entitlement == "network.host" else {
+                throw ValidationError("invalid argument \"\(entitlement)\" for \"--allow\" flag: only network.host is supported")
+            }
+            options.allowHostNetwork = true
         }
         options.target = target
         options.noCache = noCache

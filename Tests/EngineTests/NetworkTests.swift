@@ -371,6 +371,29 @@ struct NetworkTests {
         // Connected to blue as well, it is a name there too.
         try berth.call("network", "connect", "blue", "redbox")
         #expect(try resolve(berth, "redbox", on: ["--network", "blue"])?.hasPrefix("10.86.241.") == true)
+        // And redbox itself resolves blue's names, through the one server its resolv.conf names,
+        // both now and after a restart (issue 15: the first network's server answered only for it).
+        let blueIP = try berth.inspect(try berth.call("run", "-d", "--name", "bluebox", "--network", "blue", "busybox:test", "sleep", "60")
+            .trimmingCharacters(in: .whitespacesAndNewlines), "{{.NetworkSettings.Networks.blue.IPAddress}}")
+        func fromRedbox(_ name: String) throws -> String? {
+            let out = try berth.callAnyway(["exec", "redbox", "nslookup", "-type=a", name])
+            return out.stdout.components(separatedBy: "Name:").dropFirst().joined().firstMatch(of: /Address:\s*([0-9.]+)/).map { String($0.1) }
+        }
+        #expect(try fromRedbox("bluebox") == blueIP)
+        try berth.call("restart", "-t", "0", "redbox")
+        #expect(try fromRedbox("bluebox") == blueIP, "after a restart")
+        #expect(try fromRedbox("redbox") != nil)
+
+        // An --internal network: its containers' names resolve, and nothing is asked upstream, so
+        // a container there cannot leak data in the names it looks up (CVE-2024-29018's class).
+        try berth.call("network", "create", "--internal", "--subnet", "10.86.242.0/24", "sealed")
+        let insideIP = try berth.inspect(try berth.call("run", "-d", "--name", "inside", "--network", "sealed", "busybox:test", "sleep", "60")
+            .trimmingCharacters(in: .whitespacesAndNewlines), "{{.NetworkSettings.Networks.sealed.IPAddress}}")
+        #expect(try resolve(berth, "inside", on: ["--network", "sealed"]) == insideIP)
+        let secret = "exfil-\(UInt32.random(in: 0...UInt32.max)).example"
+        #expect(try resolve(berth, secret, on: ["--network", "sealed"]) == nil)
+        let askedAfter = (try? String(contentsOfFile: scratch + "/asked", encoding: .utf8)) ?? ""
+        #expect(!askedAfter.contains(secret), "an internal network's question went upstream: \(askedAfter)")
     }
 
     func freeUDPPort() -> Int {
