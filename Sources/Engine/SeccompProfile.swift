@@ -2,15 +2,16 @@ import Glibc
 import LinuxSys
 import OCI
 
-/// A seccomp profile in Docker's JSON format (what `--security-opt seccomp=FILE` takes and what
-/// containers-common ships as /usr/share/containers/seccomp.json), and its conversion to the OCI
-/// `linux.seccomp` for one architecture, kernel and capability set, with Docker's rules.
+/// A seccomp profile in Docker's JSON format (what `--security-opt seccomp=FILE` takes), and its
+/// conversion to the OCI `linux.seccomp` for one architecture, kernel and capability set, with
+/// Docker's rules. The default profile is built in: `dockerDefault` (SeccompProfile+Default.swift).
 public struct SeccompProfile: Codable, Sendable, Equatable {
-    /// Debian's containers-common profile: Docker's default profile in Docker's format.
-    /// `BERTH_SECCOMP_PROFILE` names another file (tests use it to point at a missing one).
-    public static var defaultPath: String {
+    /// The operator's replacement for the built-in default profile, as dockerd's `--seccomp-profile`:
+    /// the file `BERTH_SECCOMP_PROFILE` names (a missing one is an error, never "no filter").
+    /// nil when unset: containers get `dockerDefault`.
+    public static var overridePath: String? {
         if let path = getenv("BERTH_SECCOMP_PROFILE"), path.pointee != 0 { return String(cString: path) }
-        return "/usr/share/containers/seccomp.json"
+        return nil
     }
 
     public var defaultAction: String?
@@ -60,7 +61,7 @@ public struct SeccompProfile: Codable, Sendable, Equatable {
         }
     }
 
-    /// Reads a profile from a host file (the user named it, or it is the default).
+    /// Reads a profile from a host file (the user named it, or the operator's override).
     public static func load(path: String) throws(EngineError) -> SeccompProfile {
         let bytes: [UInt8]
         do { bytes = try FS.readFile(path) } catch {
@@ -136,7 +137,8 @@ public struct SeccompProfile: Codable, Sendable, Equatable {
 
 extension SpecBuilder {
     /// Docker's choice: none when privileged or `seccomp=unconfined`, the named profile, else the
-    /// default profile (when the host has one).
+    /// operator's override of the default, else the built-in Docker 28 default profile. Nothing on
+    /// the host can leave a container unfiltered by its absence.
     static func seccomp(_ input: SpecInput, bounding: [String]) throws(EngineError) -> Seccomp? {
         if input.options.privileged { return nil }
         let profile: SeccompProfile
@@ -146,13 +148,15 @@ extension SpecBuilder {
         case .profile(let path):
             profile = try SeccompProfile.load(path: path)
         case nil:
-            // No default configured at all is the caller's choice; a configured default that is
-            // missing must not run the container unfiltered without a word (fail closed).
-            guard let path = input.defaultSeccompProfile else { return nil }
-            guard FS.exists(path) else {
-                throw .invalid("the default seccomp profile \(path) does not exist: install it (containers-common) or run with --security-opt seccomp=unconfined")
+            if let path = input.defaultSeccompProfile {
+                // An override that is missing must not silently fall back to another profile.
+                guard FS.exists(path) else {
+                    throw .invalid("the seccomp profile \(path) configured to replace the default (BERTH_SECCOMP_PROFILE) does not exist: fix or unset it, or run with --security-opt seccomp=unconfined")
+                }
+                profile = try SeccompProfile.load(path: path)
+            } else {
+                profile = .dockerDefault
             }
-            profile = try SeccompProfile.load(path: path)
         }
         return try profile.converted(architecture: input.host.architecture, kernel: input.host.kernel,
                                      capabilities: bounding)

@@ -23,7 +23,8 @@ public struct SpecInput: Sendable {
     /// The network namespace to join (`--network container:X`, later bridge networks); the engine
     /// resolves it. nil: a new namespace, or none for `--network host`.
     public var networkNamespacePath: String?
-    /// Docker-format seccomp profile used when the user names none; nil or a missing file: no seccomp.
+    /// A Docker-format seccomp profile file replacing the built-in default when the user names none
+    /// (the operator's override; a missing file is an error). nil: `SeccompProfile.dockerDefault`.
     public var defaultSeccompProfile: String?
     /// Facts about this machine (architecture, kernel, cgroup version …), probed once by default.
     public var host: HostInfo
@@ -31,7 +32,7 @@ public struct SpecInput: Sendable {
     public init(containerID: String, image: ContainerConfig?, options: RunOptions, rootfs: String,
                 volumeSources: [String: String] = [:], etcFiles: [String: String] = [:], initBinary: String? = nil,
                 cgroupsPath: String, networkNamespacePath: String? = nil,
-                defaultSeccompProfile: String? = SeccompProfile.defaultPath, host: HostInfo = .current) {
+                defaultSeccompProfile: String? = SeccompProfile.overridePath, host: HostInfo = .current) {
         self.containerID = containerID
         self.image = image
         self.options = options

@@ -97,9 +97,11 @@ struct RunFlagTests {
         }
     }
 
-    /// Issue 15 item 9: with the default profile file missing, a container is not run unfiltered in
-    /// silence; the error names the file, and seccomp=unconfined is the one way to run without it.
-    @Test func missingDefaultSeccompProfileFailsClosed() throws {
+    /// Issue 15 item 9: the default profile is built in, so no host file can be missing; but an
+    /// operator's override (`BERTH_SECCOMP_PROFILE`, as dockerd's --seccomp-profile) that is missing
+    /// does not run the container unfiltered or with another profile in silence: the error names
+    /// the file, and seccomp=unconfined is the one way to run without it.
+    @Test func missingSeccompOverrideFailsClosed() throws {
         let missing = NSTemporaryDirectory() + "berth-no-seccomp-\(getpid())/seccomp.json"
         let berth = try BerthEngine(environment: ["BERTH_SECCOMP_PROFILE": missing])
         defer { berth.remove() }

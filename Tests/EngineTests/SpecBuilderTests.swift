@@ -561,20 +561,29 @@ struct SpecBuilderTests {
         spec.options.seccomp = .unconfined
         #expect(try SpecBuilder.build(spec).linux?.seccomp == nil)
         spec.options.seccomp = nil
+        // No override: the built-in Docker 28 profile, for the container's bounding set.
+        spec.defaultSeccompProfile = nil
+        let builtIn = try SeccompProfile.dockerDefault.converted(architecture: testHost.architecture, kernel: testHost.kernel,
+                                                                 capabilities: Self.dockerDefaults.filter { $0 != "CAP_SYS_CHROOT" })
+        #expect(builtIn != nil)
+        #expect(try SpecBuilder.build(spec).linux?.seccomp == builtIn)
+        #expect(builtIn?.syscalls?.contains { $0.names.contains("chroot") } == false)
+        // The operator's override replaces it; a missing override is refused, never "no filter".
         spec.defaultSeccompProfile = file
-        #expect(try SpecBuilder.build(spec).linux?.seccomp != nil)
+        #expect(try SpecBuilder.build(spec).linux?.seccomp?.syscalls?.contains { $0.names == ["chroot"] && $0.action == "SCMP_ACT_ERRNO" } == true)
+        spec.defaultSeccompProfile = root.directory + "/no-such-override.json"
+        #expect(errorMessage { _ = try SpecBuilder.build(spec) }?.contains("\(root.directory)/no-such-override.json") == true)
         spec.options.privileged = true
         #expect(try SpecBuilder.build(spec).linux?.seccomp == nil)
         spec = input(root) { $0.seccomp = .profile(path: root.directory + "/missing.json") }
         #expect(errorMessage { _ = try SpecBuilder.build(spec) }?.hasPrefix("opening seccomp profile (\(root.directory)/missing.json) failed") == true)
     }
 
-    /// The profile Debian ships (Docker's default, in Docker's format) converts for this machine.
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: SeccompProfile.defaultPath)))
-    func defaultProfileConverts() throws {
-        let profile = try SeccompProfile.load(path: SeccompProfile.defaultPath)
-        let seccomp = try #require(try profile.converted(architecture: HostInfo.current.architecture, kernel: HostInfo.current.kernel,
-                                                         capabilities: Self.dockerDefaults))
+    /// The built-in profile (Docker 28's default) converts for this machine.
+    @Test func defaultProfileConverts() throws {
+        let seccomp = try #require(try SeccompProfile.dockerDefault.converted(architecture: HostInfo.current.architecture,
+                                                                              kernel: HostInfo.current.kernel,
+                                                                              capabilities: Self.dockerDefaults))
         #expect(seccomp.defaultAction == "SCMP_ACT_ERRNO")
         #expect(seccomp.syscalls?.contains { $0.names.contains("chroot") && $0.action == "SCMP_ACT_ALLOW" } == true)
         #expect(seccomp.syscalls?.contains { $0.names.contains("bpf") && $0.action == "SCMP_ACT_ALLOW" } == false)
@@ -665,7 +674,7 @@ extension SpecBuilderTests {
         let id = "spec-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         var spec = input(root, change)
         spec.host = .current
-        spec.defaultSeccompProfile = SeccompProfile.defaultPath
+        spec.defaultSeccompProfile = nil
         spec.cgroupsPath = "/berth-spec-test/" + id
         try "berth-spec\n".write(toFile: root.directory + "/hostname", atomically: false, encoding: .utf8)
         spec.etcFiles = ["/etc/hostname": root.directory + "/hostname"]
@@ -697,10 +706,8 @@ extension SpecBuilderTests {
         #expect(asRoot.stdout.contains("CapAmb:\t0000000000000000"))
         #expect(asRoot.stdout.contains("uid=0(root) gid=0(root) groups=0(root)"))
         #expect(asRoot.stdout.contains("berth-spec\n") || asRoot.stdout.contains("0123456789ab\n"))
-        if FileManager.default.fileExists(atPath: SeccompProfile.defaultPath) {
-            // The default profile compiles with the runtime's libseccomp compiler and is in force.
-            #expect(asRoot.stdout.contains("Seccomp:\t2"))
-        }
+        // The built-in default profile compiles with the runtime's libseccomp and is in force.
+        #expect(asRoot.stdout.contains("Seccomp:\t2"))
         #expect(asRoot.stdout.hasSuffix("\n0\n"))
 
         let asApp = try runInBerthRuntime(root) { $0.command = ["sh", "-c", Self.probe]; $0.user = "app"; $0.noNewPrivileges = true }
