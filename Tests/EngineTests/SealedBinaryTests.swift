@@ -62,8 +62,8 @@ struct SealedBinaryTests {
                 // could be written once it is not, as a real attacker would simply wait.
                 int readable = open(path, O_RDONLY);
                 struct statvfs fs;
-                int sealed = (fstatvfs(exe, &fs) == 0 && (fs.f_flag & ST_RDONLY))
-                    || (readable >= 0 && (fcntl(readable, F_GET_SEALS) & F_SEAL_WRITE));
+                int seals = readable >= 0 ? fcntl(readable, F_GET_SEALS) : -1;  /* -1 (EINVAL): not a memfd */
+                int sealed = (fstatvfs(exe, &fs) == 0 && (fs.f_flag & ST_RDONLY)) || (seals > 0 && (seals & F_SEAL_WRITE));
                 report(argv[1], sealed ? "busy-sealed" : "busy-writable", 0);
                 return 0;
             }
@@ -122,8 +122,17 @@ struct SealedBinaryTests {
         // libraries, as an image with glibc would have them (the static release needs none).
         let libraries = ["/lib", "/lib64", "/opt/swift"].flatMap { ["-v", "\($0):\($0):ro"] }
         var runFlags = ["run", "-d", "--network", "none", "--name", "victim", "-v", shared + ":/x"] + libraries
-        if entry == .healthProbe { runFlags += ["--health-cmd", "/x/evil", "--health-interval", "1s"] }
-        let id = try berth.call(runFlags + ["busybox:test", "sleep", "600"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        var image = "busybox:test"
+        if entry == .healthProbe {
+            // The exec form: `--health-cmd` is always CMD-SHELL, whose shell (busybox) would be
+            // what /proc/self/exe names when it runs /x/evil, never the supervisor.
+            let context = scratch + "/hc"
+            try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+            try "FROM busybox:test\nHEALTHCHECK --interval=1s CMD [\"/x/evil\"]\n".write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+            try berth.call("build", "-q", "-t", "victim:hc", context)
+            image = "victim:hc"
+        }
+        let id = try berth.call(runFlags + [image, "sleep", "600"]).trimmingCharacters(in: .whitespacesAndNewlines)
         try berth.call("exec", "-d", "victim", "/x/attacker", "/x/result")
         let target = bin + "/" + ["berthExec": "berth", "healthProbe": "berth-supervisor", "runtimeExec": "berth-runtime"][entry.rawValue]!
         let before = try Self.digest(target)
