@@ -339,7 +339,8 @@ struct Rootfs {
             }
             return
         }
-        _ = fchmodat(parent, name, mode & 0o7777, 0)
+        // The node was just made, but the directory is the image's: never follow a name there.
+        _ = FS.chmodNoFollow(parent, name, mode & 0o7777)
         if fchownat(parent, name, device.uid ?? 0, device.gid ?? 0, AT_SYMLINK_NOFOLLOW) != 0 {
             throw SysError("chown", root.describe(path)).context("create device")
         }

@@ -154,7 +154,7 @@ extension OCIRuntime {
                 throw error.context("exec: join pid namespace")
             }
         }
-        let parameters = ExecParameters(spec: spec, process: process, pidfd: pidfd,
+        let parameters = ExecParameters(spec: spec, process: process, pidfd: pidfd, initPid: pid_t(record.pid),
                                         namespaces: join & ~parentJoins, sync: SyncSocket(fd: childEnd),
                                         consoleFD: consoleFD, preserveFds: options.preserveFds, seccomp: seccomp)
         let pid: pid_t
@@ -213,6 +213,7 @@ struct ExecParameters {
     var spec: Spec
     var process: OCI.Process
     var pidfd: Int32
+    var initPid: pid_t
     /// CLONE_NEW* flags of the namespaces to join (all of the init's that differ from ours).
     var namespaces: Int32
     var sync: SyncSocket
@@ -240,12 +241,34 @@ enum ExecInit {
         try ProcessAttributes.applyInitialAffinity(p.process)
         // Wait until the parent has put us in the container's cgroup.
         guard p.sync.receive() == .proceed else { _exit(1) }
+        // Both opened while this process still sees the host's mounts. The host's procfs: the
+        // container's /proc could be anything it mounted there (CVE-2025-52881 class).
+        let proc = p.process.apparmorProfile?.isEmpty == false ? try? FS.open("/proc", BERTH_O_PATH | O_DIRECTORY) : nil
+        defer { if let proc { FS.close(proc) } }
+        // A container without a mount namespace of its own is its init's chroot: joining the
+        // other namespaces would leave this process at the host's "/" (the pidfd keeps the pid ours).
+        var initRoot: Int32?
+        if p.namespaces & Int32(CLONE_NEWNS) == 0 {
+            do { initRoot = try FS.open("/proc/\(p.initPid)/root", BERTH_O_PATH | O_DIRECTORY) } catch {
+                throw error.context("exec: open the container's root")
+            }
+        }
         if p.namespaces != 0 {
             do { try sys("setns", "namespaces of the container") { berth_setns(p.pidfd, p.namespaces) } } catch {
                 throw error.context("exec: join container namespaces")
             }
         }
         FS.close(p.pidfd)
+        if let initRoot {
+            do {
+                _ = try sys("fchdir", "the container's root") { fchdir(initRoot) }
+                _ = try sys("chroot", "the container's root") { chroot(".") }
+                _ = try sys("chdir", "/") { chdir("/") }
+            } catch {
+                throw error.context("exec: enter the container's root")
+            }
+            FS.close(initRoot)
+        }
         _ = setsid()
         let process = p.process
         if let console = p.consoleFD {
@@ -254,6 +277,8 @@ enum ExecInit {
         }
         try ProcessSetup.applyRlimits(process.rlimits)
         try ProcessAttributes.apply(process, linux: p.spec.linux)
+        // As create does for the init: exec'd processes are confined by the same profile.
+        if let proc { try ProcessAttributes.applyAppArmor(process, proc: proc) }
         try ProcessSetup.applyIdentityAndSeccomp(process, seccomp: p.seccomp, sync: p.sync)
         let env = ProcessSetup.environment(process)
         let args = process.args ?? []

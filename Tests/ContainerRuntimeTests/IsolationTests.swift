@@ -51,6 +51,11 @@ struct IsolationTests {
         #expect(try fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/root") == resolvedPath(bundle.rootfs))
         // Berth mounts nothing into the host's namespace (runc does, and leaves it there).
         if name == "berth" {
+            // An exec'd process enters the init's root, not the host's "/" (issue 15).
+            let marker = "nomnt-\(UInt32.random(in: 0...UInt32.max))"
+            try marker.write(toFile: bundle.rootfs + "/marker", atomically: false, encoding: .utf8)
+            let inside = try runtime("exec", id, "/bin/sh", "-c", "cat /marker; echo; pwd")
+            #expect(inside.stdout == marker + "\n/\n", "exec without a mount namespace: \(inside.stdout) \(inside.stderr)")
             #expect(!((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").contains(bundle.rootfs))
         }
     }
