@@ -25,8 +25,8 @@ extension Engine {
     /// `cp CONTAINER:SRC DEST`; DEST "-" writes a tar stream to `outputFD`.
     public func copyFromContainer(_ container: Container, path: String, to destination: String,
                                   options: CopyOptions = CopyOptions(), outputFD: Int32 = 1) throws(EngineError) {
-        try withRootfs(container) { (inRoot: InRoot) throws(EngineError) in
-            let source = try locateInContainer(inRoot, path, follow: options.followLink, container: container)
+        try withContainerView(container) { (view: ContainerView) throws(EngineError) in
+            let source = try locateInContainer(view, path, follow: options.followLink, container: container)
             defer { FS.close(source.parent) }
             if destination == "-" {
                 let writer = TarWriter(sink: { bytes in try Self.writeAll(outputFD, bytes) })
@@ -46,8 +46,8 @@ extension Engine {
     /// `cp SRC CONTAINER:DEST`; SRC "-" reads a tar stream from `inputFD` into the directory DEST.
     public func copyToContainer(_ container: Container, source: String, path: String,
                                 options: CopyOptions = CopyOptions(), inputFD: Int32 = 0) throws(EngineError) {
-        try withRootfs(container) { (inRoot: InRoot) throws(EngineError) in
-            let side = ContainerSide(inRoot: inRoot, container: container)
+        try withContainerView(container) { (view: ContainerView) throws(EngineError) in
+            let side = ContainerSide(view: view, container: container, destination: path)
             let owner: (uid: Int, gid: Int)? = options.archive ? nil : (0, 0)
             if source == "-" {
                 let directory: Int32
@@ -104,38 +104,41 @@ extension Engine {
         return (FS.clean(path.hasPrefix("/") ? path : "/" + path), contents, asserts)
     }
 
-    func locateInContainer(_ inRoot: InRoot, _ given: String, follow: Bool, container: Container) throws(EngineError) -> Source {
+    func locateInContainer(_ view: ContainerView, _ given: String, follow: Bool, container: Container) throws(EngineError) -> Source {
         let (path, contents, asserts) = Self.splitSourcePath(given)
         let notFound = EngineError.notFound("Error response from daemon: Could not find the file \(given) in container \(container.name)")
+        let notDirectory = EngineError.invalid("Error response from daemon: lstat \(given): not a directory")
         do {
-            var target = path
-            if follow || asserts {
-                // Resolved inside the root; the result's place in it is read back from the fd.
-                let fd = try inRoot.open(path, BERTH_O_PATH)
-                defer { FS.close(fd) }
-                let real = try FS.readlink(InRoot.procPath(fd))
-                guard real == inRoot.rootPath || real.hasPrefix(inRoot.rootPath + "/") else {
-                    throw EngineError.invalid("Error response from daemon: \(given) is not in the container's root filesystem (a mount?)")
-                }
-                target = real == inRoot.rootPath ? "/" : String(real.dropFirst(inRoot.rootPath.count))
-            }
+            // Through the container's mounts: a path in a volume or bind is read from there.
+            let found = try view.resolve(path, followLast: follow || asserts)
             let base = Self.split(path).name
-            if contents || target == "/" {
-                let directory = try inRoot.open(target, O_RDONLY | O_DIRECTORY)
+            if let file = found.layer.file {
+                // A bind-mounted file: its own directory on the host is never listed.
+                if asserts { throw notDirectory }
+                let parent = try found.layer.root.open("/", O_RDONLY | O_DIRECTORY)
+                return Source(parent: parent, name: file, isDirectory: false, contents: false, baseName: base)
+            }
+            if contents || found.path == "/" {
+                let directory = try found.layer.root.open(found.relative, O_RDONLY | O_DIRECTORY)
                 return Source(parent: directory, name: ".", isDirectory: true, contents: true, baseName: ".")
             }
-            let (parentPath, name) = Self.split(target)
-            let parent = try inRoot.open(parentPath, O_RDONLY | O_DIRECTORY)
+            if found.relative == "/" {
+                // A mount's own root: the directory itself, under the name the path gave it.
+                let directory = try found.layer.root.open("/", O_RDONLY | O_DIRECTORY)
+                return Source(parent: directory, name: ".", isDirectory: true, contents: false, baseName: base)
+            }
+            let (parentPath, name) = Self.split(found.relative)
+            let parent = try found.layer.root.open(parentPath, O_RDONLY | O_DIRECTORY)
             var st = Glibc.stat()
             guard fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
                 let code = errno
                 FS.close(parent)
-                throw SysError("lstat", inRoot.describe(target), errno: code)
+                throw SysError("lstat", view.describe(found.path), errno: code)
             }
             let isDirectory = FS.isDirectory(st)
             if asserts && !isDirectory {
                 FS.close(parent)
-                throw EngineError.invalid("Error response from daemon: lstat \(given): not a directory")
+                throw notDirectory
             }
             return Source(parent: parent, name: name, isDirectory: isDirectory, contents: false, baseName: base)
         } catch let error as EngineError {
@@ -143,7 +146,7 @@ extension Engine {
         } catch let error as SysError where error.errno == ENOENT {
             throw notFound
         } catch let error as SysError where error.errno == ENOTDIR {
-            throw .invalid("Error response from daemon: lstat \(given): not a directory")
+            throw notDirectory
         } catch {
             throw .system("Error response from daemon: \(given) in \(container.name): \(error)")
         }
@@ -311,26 +314,47 @@ struct HostSide: CopySide {
     }
 }
 
+/// The container's side: paths resolved through its mounts (`ContainerView`). It is only ever a
+/// destination, so every directory it opens is one about to be written, and is refused when its
+/// mount is read-only (Docker's rules: a read-only volume or bind, or the rootfs of `--read-only`).
 struct ContainerSide: CopySide {
-    let inRoot: InRoot
+    let view: ContainerView
     let container: Container
+    /// The container path the user named, for messages.
+    let destination: String
 
     func stat(_ path: String) throws -> Glibc.stat {
-        let fd = try inRoot.open(path, BERTH_O_PATH)
+        let fd = try view.open(try view.resolve(path, followLast: true), BERTH_O_PATH)
         defer { FS.close(fd) }
-        return try FS.fstat(fd, describe: inRoot.describe(path))
+        return try FS.fstat(fd, describe: view.describe(path))
     }
 
-    func openDirectory(_ path: String) throws -> Int32 { try inRoot.open(path, O_RDONLY | O_DIRECTORY) }
+    func openDirectory(_ path: String) throws -> Int32 {
+        let found = try view.resolve(path, followLast: true)
+        try checkWritable(found)
+        return try view.open(found, O_RDONLY | O_DIRECTORY)
+    }
 
     func resolvedParent(_ path: String) throws -> String {
-        let fd = try inRoot.open(path, BERTH_O_PATH)
-        defer { FS.close(fd) }
-        let real = try FS.readlink(InRoot.procPath(fd))
-        guard real.hasPrefix(inRoot.rootPath + "/") else {
-            throw EngineError.invalid("Error response from daemon: \(path) is not in the container's root filesystem (a mount?)")
+        let found = try view.resolve(path, followLast: true)
+        if found.layer.file != nil {
+            // The file is a mount point: it cannot be replaced (Docker fails on it as busy).
+            try checkWritable(found)
+            throw EngineError.invalid("Error response from daemon: \(path) in container \(container.name) is a bind-mounted file; cp cannot replace it")
         }
-        return Engine.split(String(real.dropFirst(inRoot.rootPath.count))).parent
+        return Engine.split(found.path).parent
+    }
+
+    /// Docker's words, then where: nothing is written below a read-only mount.
+    func checkWritable(_ found: ContainerView.Resolved) throws(EngineError) {
+        guard found.layer.readOnly else { return }
+        switch found.layer.kind {
+        case .rootfs, .engineFile:
+            // The /etc files are not volumes to Docker: read-only only with the rootfs.
+            throw .invalid("Error response from daemon: container rootfs is marked read-only (copying to \(container.name):\(destination))")
+        case .volume, .bind:
+            throw .invalid("Error response from daemon: mounted volume is marked read-only (copying to \(container.name):\(destination): \(found.layer.destination) is mounted read-only)")
+        }
     }
 
     func missingParent(_ path: String) -> EngineError {
