@@ -1,3 +1,4 @@
+import Archive
 import CLinuxSys
 import Glibc
 import LinuxSys
@@ -44,6 +45,8 @@ final class ContainerView {
 
     private(set) var layers: [Layer]
     let containerName: String
+    /// O_RDONLY directory fds of mounts extracted into, by destination; closed with the view.
+    private var writableRoots: [String: Int32] = [:]
 
     /// `rootfs` stays the caller's; the fds `add` opens are closed with the view.
     init(rootfs: InRoot, readOnlyRootfs: Bool, containerName: String) {
@@ -53,6 +56,7 @@ final class ContainerView {
 
     deinit {
         for layer in layers where layer.kind != .rootfs { FS.close(layer.root.rootFD) }
+        for fd in writableRoots.values { FS.close(fd) }
     }
 
     /// Lays a host directory (or file) over `destination`, as the container's mount of it does. The
@@ -138,6 +142,40 @@ final class ContainerView {
         let (layer, relative) = layer(holding: full)
         if layer.file != nil && relative != "/" { throw SysError("resolve", describe(path), errno: ENOTDIR) }
         return Resolved(layer: layer, relative: relative, path: full)
+    }
+
+    /// The mounts strictly below the directory `path` (resolved), by path relative to it, as a
+    /// tree walk of it wants them (`TarWriter.writeEntry`'s `submounts`): what Docker's tar of a
+    /// directory with a volume inside it holds. The fds stay the view's.
+    func submounts(below path: String) -> [String: (directory: Int32, name: String)] {
+        var result: [String: (directory: Int32, name: String)] = [:]
+        for layer in layers where layer.kind != .rootfs && layer.destination != path {
+            guard path == "/" || layer.destination.hasPrefix(path + "/") else { continue }
+            result[String(layer.destination.dropFirst(path == "/" ? 1 : path.count + 1))] = (layer.root.rootFD, layer.file ?? ".")
+        }
+        return result
+    }
+
+    /// The mounts strictly below the directory `path` (resolved) for an extraction into it
+    /// (`TarExtractor`'s submounts): a writable one's tree, or a refusal for a read-only one or a
+    /// bound file, so a tar entry lands where the container would see it, or nowhere.
+    func extractionSubmounts(below path: String) throws(SysError) -> [String: TarExtractor.Submount] {
+        var result: [String: TarExtractor.Submount] = [:]
+        for layer in layers where layer.kind != .rootfs && layer.destination != path {
+            guard path == "/" || layer.destination.hasPrefix(path + "/") else { continue }
+            let key = String(layer.destination.dropFirst(path == "/" ? 1 : path.count + 1))
+            if layer.file != nil {
+                result[key] = .refused(errno: EBUSY, reason: "\(layer.destination) is a bind-mounted file")
+            } else if layer.readOnly {
+                result[key] = .refused(errno: EROFS, reason: "\(layer.destination) is mounted read-only")
+            } else {
+                let fd: Int32
+                if let open = writableRoots[layer.destination] { fd = open } else { fd = try layer.root.open("/", O_RDONLY | O_DIRECTORY) }
+                writableRoots[layer.destination] = fd
+                result[key] = .directory(fd)
+            }
+        }
+        return result
     }
 
     /// Opens what `resolved` names, inside its mount.

@@ -31,7 +31,8 @@ extension Engine {
             if destination == "-" {
                 let writer = TarWriter(sink: { bytes in try Self.writeAll(outputFD, bytes) })
                 do {
-                    try writer.writeEntry(parent: source.parent, name: source.name, as: source.contents ? "." : source.baseName)
+                    try writer.writeEntry(parent: source.parent, name: source.name, as: source.contents ? "." : source.baseName,
+                                          submounts: source.submounts)
                     try writer.finish()
                 } catch {
                     throw .system("copy \(path) from \(container.name): \(error)")
@@ -61,7 +62,9 @@ extension Engine {
                     throw side.failure(path, error)
                 }
                 defer { FS.close(directory) }
-                let extractor = TarExtractor(directoryFD: directory, path: path, owner: owner)
+                let submounts: [String: TarExtractor.Submount]
+                do { submounts = try side.submounts(below: path) } catch { throw side.failure(path, error) }
+                let extractor = TarExtractor(directoryFD: directory, path: path, owner: owner, submounts: submounts)
                 do {
                     var buffer = [UInt8](repeating: 0, count: 1 << 20)
                     while true {
@@ -72,6 +75,8 @@ extension Engine {
                         try buffer.withUnsafeBytes { try extractor.consume(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
                     }
                     try extractor.finish()
+                } catch let error as ArchiveError where error.errno == EROFS || error.errno == EBUSY {
+                    throw Self.mountRefusal(error.errno ?? EROFS, error.reason, describe: "\(container.name):\(path)")
                 } catch {
                     throw .system("Error response from daemon: copy to \(container.name):\(path): \(error)")
                 }
@@ -95,6 +100,8 @@ extension Engine {
         var contents: Bool
         /// The name the copy takes: SRC's last component as given (a followed link keeps its own name).
         var baseName: String
+        /// For a directory in a container: the mounts below it, read from their own trees.
+        var submounts: [String: (directory: Int32, name: String)] = [:]
     }
 
     /// Docker: "dir/." copies the contents; a trailing "/" asserts a directory.
@@ -118,14 +125,15 @@ extension Engine {
                 let parent = try found.layer.root.open("/", O_RDONLY | O_DIRECTORY)
                 return Source(parent: parent, name: file, isDirectory: false, contents: false, baseName: base)
             }
+            let submounts = view.submounts(below: found.path)
             if contents || found.path == "/" {
                 let directory = try found.layer.root.open(found.relative, O_RDONLY | O_DIRECTORY)
-                return Source(parent: directory, name: ".", isDirectory: true, contents: true, baseName: ".")
+                return Source(parent: directory, name: ".", isDirectory: true, contents: true, baseName: ".", submounts: submounts)
             }
             if found.relative == "/" {
                 // A mount's own root: the directory itself, under the name the path gave it.
                 let directory = try found.layer.root.open("/", O_RDONLY | O_DIRECTORY)
-                return Source(parent: directory, name: ".", isDirectory: true, contents: false, baseName: base)
+                return Source(parent: directory, name: ".", isDirectory: true, contents: false, baseName: base, submounts: submounts)
             }
             let (parentPath, name) = Self.split(found.relative)
             let parent = try found.layer.root.open(parentPath, O_RDONLY | O_DIRECTORY)
@@ -140,7 +148,8 @@ extension Engine {
                 FS.close(parent)
                 throw notDirectory
             }
-            return Source(parent: parent, name: name, isDirectory: isDirectory, contents: false, baseName: base)
+            return Source(parent: parent, name: name, isDirectory: isDirectory, contents: false, baseName: base,
+                          submounts: isDirectory ? submounts : [:])
         } catch let error as EngineError {
             throw error
         } catch let error as SysError where error.errno == ENOENT {
@@ -200,6 +209,8 @@ extension Engine {
     func copy(_ source: Source, into side: some CopySide, _ destination: String, owner: (uid: Int, gid: Int)?, describe: String) throws(EngineError) {
         let root: Int32
         let top: String
+        /// The extraction directory, as `side` names it.
+        let rootPath: String
         do {
             let existing: Glibc.stat?
             do { existing = try side.stat(destination) } catch let error as SysError where error.errno == ENOENT {
@@ -209,10 +220,12 @@ extension Engine {
                 if FS.isDirectory(existing) {
                     root = try side.openDirectory(destination)
                     top = source.contents ? "." : source.baseName
+                    rootPath = destination
                 } else if source.isDirectory {
                     throw EngineError.invalid("cannot copy directory")
                 } else {
-                    root = try side.openDirectory(side.resolvedParent(destination))
+                    rootPath = try side.resolvedParent(destination)
+                    root = try side.openDirectory(rootPath)
                     top = Self.split(destination).name
                 }
             } else {
@@ -228,11 +241,13 @@ extension Engine {
                     if mkdirat(parentFD, name, 0o755) != 0 && errno != EEXIST { throw SysError("mkdir", describe) }
                     root = try side.openDirectory(destination)
                     top = "."
+                    rootPath = destination
                 } else if destination.hasSuffix("/") {
                     throw EngineError.invalid("no such directory")
                 } else {
                     root = try side.openDirectory(parentPath)
                     top = name
+                    rootPath = parentPath
                 }
             }
         } catch let error as EngineError {
@@ -241,15 +256,37 @@ extension Engine {
             throw side.failure(destination, error)
         }
         defer { FS.close(root) }
-        let extractor = TarExtractor(directoryFD: root, path: describe, owner: owner)
+        let submounts: [String: TarExtractor.Submount]
+        do { submounts = try side.submounts(below: rootPath) } catch { throw side.failure(destination, error) }
+        // A refused mount (read-only, a bound file) that the source has an entry for: fail before
+        // anything is written, where the extraction alone would stop at that entry.
+        for (key, submount) in submounts {
+            guard case .refused(let code, let reason) = submount else { continue }
+            let inside: String? = top == "." ? key : key == top ? "" : key.hasPrefix(top + "/") ? String(key.dropFirst(top.count + 1)) : nil
+            guard let inside else { continue }
+            var st = Glibc.stat()
+            if fstatat(source.parent, inside.isEmpty ? source.name : source.name + "/" + inside, &st, AT_SYMLINK_NOFOLLOW) == 0 {
+                throw Self.mountRefusal(code, reason, describe: describe)
+            }
+        }
+        let extractor = TarExtractor(directoryFD: root, path: describe, owner: owner, submounts: submounts)
         let writer = TarWriter(sink: { bytes in try extractor.consume(bytes) })
         do {
-            try writer.writeEntry(parent: source.parent, name: source.name, as: top)
+            try writer.writeEntry(parent: source.parent, name: source.name, as: top, submounts: source.submounts)
             try writer.finish()
             try extractor.finish()
+        } catch let error as ArchiveError where error.errno == EROFS || error.errno == EBUSY {
+            throw Self.mountRefusal(error.errno ?? EROFS, error.reason, describe: describe)
         } catch {
             throw .system("copy to \(describe): \(error)")
         }
+    }
+
+    /// An entry the container's mounts refuse (`TarExtractor.Submount.refused`): Docker's words for
+    /// a read-only mount, then which.
+    static func mountRefusal(_ code: Int32, _ reason: String, describe: String) -> EngineError {
+        if code == EROFS { return .invalid("Error response from daemon: mounted volume is marked read-only (copying to \(describe): \(reason))") }
+        return .invalid("Error response from daemon: copying to \(describe): \(reason)")
     }
 
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws {
@@ -298,10 +335,13 @@ protocol CopySide {
     /// The parent directory of what `path` resolves to (a followed link's target's parent).
     func resolvedParent(_ path: String) throws -> String
     func missingParent(_ path: String) -> EngineError
+    /// What is mounted below the directory `path`, for the extraction into it.
+    func submounts(below path: String) throws -> [String: TarExtractor.Submount]
     func failure(_ path: String, _ error: any Error) -> EngineError
 }
 
 struct HostSide: CopySide {
+    func submounts(below path: String) throws -> [String: TarExtractor.Submount] { [:] }
     func stat(_ path: String) throws -> Glibc.stat { try FS.stat(path) }
     func openDirectory(_ path: String) throws -> Int32 { try FS.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
     func resolvedParent(_ path: String) throws -> String {
@@ -333,6 +373,10 @@ struct ContainerSide: CopySide {
         let found = try view.resolve(path, followLast: true)
         try checkWritable(found)
         return try view.open(found, O_RDONLY | O_DIRECTORY)
+    }
+
+    func submounts(below path: String) throws -> [String: TarExtractor.Submount] {
+        try view.extractionSubmounts(below: try view.resolve(path, followLast: true).path)
     }
 
     func resolvedParent(_ path: String) throws -> String {

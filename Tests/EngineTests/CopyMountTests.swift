@@ -39,7 +39,8 @@ struct CopyMountTests {
         defer { berth.remove() }
         let host = EngineEnv.scratch("h")
         defer { try? FileManager.default.removeItem(atPath: host) }
-        try berth.call("run", "-d", "--name", "web", "-v", "vol:/data", "busybox:test", "sh", "-c", "echo 7 > /data/count; ln -s /data/count /link; sleep 300")
+        try berth.call("run", "-d", "--name", "web", "-v", "vol:/data", "-v", "nested:/srv/nested", "busybox:test", "sh", "-c",
+                       "echo 7 > /data/count; echo n > /srv/nested/n; ln -s /data/count /link; sleep 300")
         try waitFor(berth, "web", "/link")
         let volume = try berth.call("volume", "inspect", "--format", "{{.Mountpoint}}", "vol").trimmingCharacters(in: .whitespacesAndNewlines)
 
@@ -51,6 +52,12 @@ struct CopyMountTests {
         try berth.call("cp", "web:/data", host + "/data-copy")
         #expect(tree(host + "/data-copy") == ["count"])
         #expect(try berth.call("cp", "web:/data/count", "-").contains("7\n"))
+        // A directory with a volume inside it holds the volume's files, as Docker's tar of it does.
+        try berth.call("cp", "web:/srv", host + "/srv")
+        #expect(read(host + "/srv/nested/n") == "n\n")
+        let whole = try sh(["/bin/sh", "-c", "\(EngineEnv.berth) --root \(berth.root) --runroot \(berth.runRoot) cp web:/ - | tar -tf -"])
+        let names = Set(whole.stdout.split(separator: "\n").map { $0.hasPrefix("./") ? String($0.dropFirst(2)) : String($0) })
+        #expect(whole.status == 0 && names.contains("data/count") && names.contains("srv/nested/n"), "\(whole.stderr)")
 
         // Into the volume: a file, a directory, a tar stream; the container sees them, the overlay gets nothing.
         try write(host + "/in.txt", "hi\n")
@@ -62,8 +69,17 @@ struct CopyMountTests {
         #expect(try berth.call("exec", "web", "cat", "/data/in.txt", "/data/dir/a", "/data/dir/in.txt") == "hi\na\nhi\n")
         #expect(read(volume + "/in.txt") == "hi\n")
         #expect(tree(volume) == ["count", "dir", "dir/a", "dir/in.txt", "in.txt"])
+        // A tree copied into / whose names run into the volumes: each part lands in its volume.
+        try write(host + "/tree/data/spanned", "s\n")
+        try write(host + "/tree/srv/nested/deep/d", "d\n")
+        try write(host + "/tree/top", "t\n")
+        try berth.call("cp", host + "/tree/.", "web:/")
+        #expect(read(volume + "/spanned") == "s\n")
+        #expect(try berth.call("exec", "web", "cat", "/data/spanned", "/srv/nested/deep/d", "/top") == "s\nd\nt\n")
         let id = try berth.inspect("web", "{{.Id}}")
-        #expect(!exists(berth.root + "/containers/\(id)/upper/data/in.txt"), "cp wrote into the overlay under the volume")
+        let upper = berth.root + "/containers/\(id)/upper"
+        #expect(!exists(upper + "/data/in.txt") && !exists(upper + "/data/spanned") && !exists(upper + "/srv/nested/deep"),
+                "cp wrote into the overlay under the volume")
 
         // The volume outlives the container, with what cp put there.
         try berth.call("rm", "-f", "web")
@@ -99,6 +115,15 @@ struct CopyMountTests {
             #expect(refused.stderr.hasPrefix("Error response from daemon: mounted volume is marked read-only"), "\(destination): \(refused.stderr)")
             #expect(refused.stderr.contains(String(destination.dropFirst(4))), "\(destination): \(refused.stderr)")
         }
+        // A tree copied into / with a name in the read-only bind: refused before anything is written.
+        try write(host + "/tree/a-first", "a\n")
+        try write(host + "/tree/ro/x", "x\n")
+        let spanning = try berth.callAnyway(["cp", host + "/tree/.", "web:/"])
+        #expect(spanning.status == 1 && spanning.stderr.hasPrefix("Error response from daemon: mounted volume is marked read-only"), "\(spanning.stderr)")
+        #expect(spanning.stderr.contains("/ro is mounted read-only"), "\(spanning.stderr)")
+        #expect(try berth.callAnyway(["exec", "web", "ls", "/a-first"]).status != 0)
+        let spanningTar = try sh(["/bin/sh", "-c", "tar -C \(host)/tree -cf - ro | \(EngineEnv.berth) --root \(berth.root) --runroot \(berth.runRoot) cp - web:/"])
+        #expect(spanningTar.status == 1 && spanningTar.stderr.hasPrefix("Error response from daemon: mounted volume is marked read-only"), "\(spanningTar.stderr)")
         let tarred = try sh(["/bin/sh", "-c", "tar -C \(host) -cf - in.txt | \(EngineEnv.berth) --root \(berth.root) --runroot \(berth.runRoot) cp - web:/ro"])
         #expect(tarred.status == 1 && tarred.stderr.hasPrefix("Error response from daemon: mounted volume is marked read-only"), "\(tarred.stderr)")
         #expect(tree(host + "/ro") == before)
@@ -255,11 +280,14 @@ struct CopyMountTests {
             step writerotar dk cp - web:/ro < $D/in.tar
             step missing dk cp web:/data/nosuch -
             step readtmpfs dk cp web:/tt/x -
+            readroot() { dk cp web:/ - | tar -tf - | grep -E 'data/count$'; }
+            step readroot readroot
             step readhostname dk cp web:/etc/hostname -
             step writehostname dk cp $D/in.txt web:/etc/hostname
             step writerootroetc dk cp $D/in.txt rofs:/etc/hosts
             dk stop -t 1 web >/dev/null
             step stoppedread dk cp web:/data/in.txt -
+            step stoppedreadroot readroot
             step stoppedwritero dk cp $D/in.txt web:/ro/x
             step stoppedwritevol dk cp $D/in.txt web:/data/x
             echo done
@@ -304,7 +332,7 @@ struct CopyMountTests {
 
         let names = ["readvol", "writevol", "writero", "writerovol", "writerofile", "readro", "readrofile", "escread", "upread",
                      "writerootro", "writerootrovol", "writerotar", "missing", "readtmpfs", "readhostname", "writehostname",
-                     "writerootroetc", "stoppedread", "stoppedwritero", "stoppedwritevol"]
+                     "writerootroetc", "readroot", "stoppedread", "stoppedreadroot", "stoppedwritero", "stoppedwritevol"]
         for name in names {
             func result(_ engine: String) -> (rc: String?, err: String) {
                 (read(dir + "/\(engine)/\(name).rc")?.trimmingCharacters(in: .whitespacesAndNewlines),
