@@ -224,9 +224,9 @@ extension Engine {
                 } else if source.isDirectory {
                     throw EngineError.invalid("cannot copy directory")
                 } else {
-                    rootPath = try side.resolvedParent(destination)
+                    // Over what a link names, under the target's name (Docker's CLI follows it too).
+                    (rootPath, top) = try side.resolved(destination)
                     root = try side.openDirectory(rootPath)
-                    top = Self.split(destination).name
                 }
             } else {
                 let (parentPath, name) = Self.split(destination)
@@ -332,8 +332,8 @@ protocol CopySide {
     func stat(_ path: String) throws -> Glibc.stat
     /// An O_RDONLY directory fd, for extraction.
     func openDirectory(_ path: String) throws -> Int32
-    /// The parent directory of what `path` resolves to (a followed link's target's parent).
-    func resolvedParent(_ path: String) throws -> String
+    /// The parent directory and name of what `path` resolves to (a followed link's target's).
+    func resolved(_ path: String) throws -> (parent: String, name: String)
     func missingParent(_ path: String) -> EngineError
     /// What is mounted below the directory `path`, for the extraction into it.
     func submounts(below path: String) throws -> [String: TarExtractor.Submount]
@@ -344,8 +344,8 @@ struct HostSide: CopySide {
     func submounts(below path: String) throws -> [String: TarExtractor.Submount] { [:] }
     func stat(_ path: String) throws -> Glibc.stat { try FS.stat(path) }
     func openDirectory(_ path: String) throws -> Int32 { try FS.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-    func resolvedParent(_ path: String) throws -> String {
-        Engine.split(Engine.realPath(path) ?? FS.absolute(path)).parent
+    func resolved(_ path: String) throws -> (parent: String, name: String) {
+        Engine.split(Engine.realPath(path) ?? FS.absolute(path))
     }
     func missingParent(_ path: String) -> EngineError { .invalid("lstat \(path): no such file or directory") }
     func failure(_ path: String, _ error: any Error) -> EngineError {
@@ -379,14 +379,14 @@ struct ContainerSide: CopySide {
         try view.extractionSubmounts(below: try view.resolve(path, followLast: true).path)
     }
 
-    func resolvedParent(_ path: String) throws -> String {
+    func resolved(_ path: String) throws -> (parent: String, name: String) {
         let found = try view.resolve(path, followLast: true)
         if found.layer.file != nil {
             // The file is a mount point: it cannot be replaced (Docker fails on it as busy).
             try checkWritable(found)
             throw EngineError.invalid("Error response from daemon: \(path) in container \(container.name) is a bind-mounted file; cp cannot replace it")
         }
-        return Engine.split(found.path).parent
+        return Engine.split(found.path)
     }
 
     /// Docker's words, then where: nothing is written below a read-only mount.

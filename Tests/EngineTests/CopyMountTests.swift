@@ -188,7 +188,11 @@ struct CopyMountTests {
         #expect(!exists("/tmp/" + written) && !exists("/" + written))
         #expect(try berth.call("exec", "web", "cat", "/tmp/\(written)", "/\(written)") == "payload\npayload\n")
         _ = try berth.callAnyway(["cp", host + "/in.txt", "web:/data/hostdir/"])
-        _ = try berth.callAnyway(["cp", host + "/in.txt", "web:/data/marker"])
+        // Over a link to a file: the link's target in the container is replaced (as Docker's CLI
+        // does), never the host's file of the same name.
+        try berth.call("cp", host + "/in.txt", "web:/data/marker")
+        #expect(try berth.call("exec", "web", "cat", "/tmp/\(marker)") == "hi\n")
+        #expect(try berth.callAnyway(["exec", "web", "test", "-L", "/data/marker"]).status == 0)
         #expect(read(host + "/secret") == "host secret\n" && read("/tmp/" + marker) == "host file\n")
         #expect(tree(host).filter { $0.hasPrefix("in.txt") } == ["in.txt"])
     }
@@ -263,7 +267,7 @@ struct CopyMountTests {
             mkdir -p $D/robind; echo rofile > $D/robind/f; echo hi > $D/in.txt
             step() { local n=$1; shift; "$@" > $D/$n.out 2> $D/$n.err; echo $? > $D/$n.rc; }
             dk run -d --name web --network none -v vol:/data -v rovol:/rovol:ro -v $D/robind:/ro:ro -v $D/robind/f:/rofile:ro --tmpfs /tt busybox:test \
-              sh -c 'echo 7 > /data/count; echo t > /tt/x; ln -s / /data/esc; ln -s ../../.. /data/up; touch /data/ready; sleep 300' >/dev/null || exit 1
+              sh -c 'echo 7 > /data/count; echo t > /tt/x; echo old > /tmp/t; ln -s /tmp/t /data/lnk; ln -s / /data/esc; ln -s ../../.. /data/up; touch /data/ready; sleep 300' >/dev/null || exit 1
             dk run -d --name rofs --network none --read-only -v vol2:/data busybox:test sleep 300 >/dev/null || exit 1
             for _ in $(seq 100); do dk exec web test -e /data/ready && break; sleep 0.1; done
             step readvol dk cp web:/data/count -
@@ -280,6 +284,8 @@ struct CopyMountTests {
             step writerotar dk cp - web:/ro < $D/in.tar
             step missing dk cp web:/data/nosuch -
             step readtmpfs dk cp web:/tt/x -
+            step writelink dk cp $D/in.txt web:/data/lnk
+            step catlink dk exec web cat /tmp/t /data/lnk
             readroot() { dk cp web:/ - | tar -tf - | grep -E 'data/count$'; }
             step readroot readroot
             step readhostname dk cp web:/etc/hostname -
@@ -332,7 +338,7 @@ struct CopyMountTests {
 
         let names = ["readvol", "writevol", "writero", "writerovol", "writerofile", "readro", "readrofile", "escread", "upread",
                      "writerootro", "writerootrovol", "writerotar", "missing", "readtmpfs", "readhostname", "writehostname",
-                     "writerootroetc", "readroot", "stoppedread", "stoppedreadroot", "stoppedwritero", "stoppedwritevol"]
+                     "writerootroetc", "writelink", "catlink", "readroot", "stoppedread", "stoppedreadroot", "stoppedwritero", "stoppedwritevol"]
         for name in names {
             func result(_ engine: String) -> (rc: String?, err: String) {
                 (read(dir + "/\(engine)/\(name).rc")?.trimmingCharacters(in: .whitespacesAndNewlines),
@@ -345,6 +351,9 @@ struct CopyMountTests {
                 #expect(mine.err.hasPrefix(theirs.err), "\(name): docker said \(theirs.err), berth \(mine.err)")
             }
         }
+        // Over a link in a volume: its target in the container is replaced, the link stays.
+        #expect(read(dir + "/docker/catlink.out") == "hi\nhi\n")
+        #expect(read(dir + "/berth/catlink.out") == read(dir + "/docker/catlink.out"))
         // What was read: the volume's file, the bind's files, the container's own /bin/sh through the volume's links.
         for (name, text) in [("readvol", "7\n"), ("readro", "rofile\n"), ("readrofile", "rofile\n"), ("stoppedread", "hi\n"), ("escread", nil), ("upread", nil)] {
             let theirs = (try? Data(contentsOf: URL(fileURLWithPath: dir + "/docker/\(name).out"))) ?? Data()
