@@ -33,8 +33,13 @@ extension TarWriter {
     /// below it as `path/…` (`path` "." names the directory's contents `a`, `b/c`). Nothing is
     /// followed: a symlink is archived as one, and the walk goes through fds, so a tree that changes
     /// meanwhile (a running container's) cannot lead it outside `parent`. For `cp`.
-    public func writeEntry(parent: Int32, name: String, as path: String) throws {
+    ///
+    /// `submounts`: entries below it, by path relative to it (`lib/x`), read from elsewhere instead,
+    /// as a directory fd and the name in it ("." for the directory itself): the volumes mounted
+    /// inside a container directory being copied. The caller keeps the fds open until this returns.
+    public func writeEntry(parent: Int32, name: String, as path: String, submounts: [String: (directory: Int32, name: String)] = [:]) throws {
         var walker = TreeWalker(writer: self, options: TreeOptions(), base: path)
+        walker.submounts = submounts
         defer { walker.buffer.deallocate() }
         try walker.entry(parent, name, path: path)
     }
@@ -54,6 +59,8 @@ private struct TreeWalker {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
     /// (device, inode) of multiply-linked files already written, and the path they were written as.
     var seen: [InodeKey: String] = [:]
+    /// Paths relative to `base` read from another directory (see `writeEntry`).
+    var submounts: [String: (directory: Int32, name: String)] = [:]
 
     struct InodeKey: Hashable {
         var device: UInt64
@@ -78,6 +85,10 @@ private struct TreeWalker {
 
     /// One entry (and, for a directory, what is below it).
     mutating func entry(_ dir: Int32, _ name: String, path: String) throws {
+        var (dir, name) = (dir, name)
+        if !submounts.isEmpty, path != base, let mounted = submounts[base == "." ? path : String(path.dropFirst(base.count + 1))] {
+            (dir, name) = mounted
+        }
         var st = stat()
         guard fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw fail(path, "lstat") }
         var header = TarHeader(path: path, mode: UInt32(st.st_mode & 0o7777), uid: Int(st.st_uid), gid: Int(st.st_gid),

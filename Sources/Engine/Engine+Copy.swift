@@ -25,13 +25,14 @@ extension Engine {
     /// `cp CONTAINER:SRC DEST`; DEST "-" writes a tar stream to `outputFD`.
     public func copyFromContainer(_ container: Container, path: String, to destination: String,
                                   options: CopyOptions = CopyOptions(), outputFD: Int32 = 1) throws(EngineError) {
-        try withRootfs(container) { (inRoot: InRoot) throws(EngineError) in
-            let source = try locateInContainer(inRoot, path, follow: options.followLink, container: container)
+        try withContainerView(container) { (view: ContainerView) throws(EngineError) in
+            let source = try locateInContainer(view, path, follow: options.followLink, container: container)
             defer { FS.close(source.parent) }
             if destination == "-" {
                 let writer = TarWriter(sink: { bytes in try Self.writeAll(outputFD, bytes) })
                 do {
-                    try writer.writeEntry(parent: source.parent, name: source.name, as: source.contents ? "." : source.baseName)
+                    try writer.writeEntry(parent: source.parent, name: source.name, as: source.contents ? "." : source.baseName,
+                                          submounts: source.submounts)
                     try writer.finish()
                 } catch {
                     throw .system("copy \(path) from \(container.name): \(error)")
@@ -46,8 +47,8 @@ extension Engine {
     /// `cp SRC CONTAINER:DEST`; SRC "-" reads a tar stream from `inputFD` into the directory DEST.
     public func copyToContainer(_ container: Container, source: String, path: String,
                                 options: CopyOptions = CopyOptions(), inputFD: Int32 = 0) throws(EngineError) {
-        try withRootfs(container) { (inRoot: InRoot) throws(EngineError) in
-            let side = ContainerSide(inRoot: inRoot, container: container)
+        try withContainerView(container) { (view: ContainerView) throws(EngineError) in
+            let side = ContainerSide(view: view, container: container, destination: path)
             let owner: (uid: Int, gid: Int)? = options.archive ? nil : (0, 0)
             if source == "-" {
                 let directory: Int32
@@ -61,7 +62,9 @@ extension Engine {
                     throw side.failure(path, error)
                 }
                 defer { FS.close(directory) }
-                let extractor = TarExtractor(directoryFD: directory, path: path, owner: owner)
+                let submounts: [String: TarExtractor.Submount]
+                do { submounts = try side.submounts(below: path) } catch { throw side.failure(path, error) }
+                let extractor = TarExtractor(directoryFD: directory, path: path, owner: owner, submounts: submounts)
                 do {
                     var buffer = [UInt8](repeating: 0, count: 1 << 20)
                     while true {
@@ -72,6 +75,8 @@ extension Engine {
                         try buffer.withUnsafeBytes { try extractor.consume(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
                     }
                     try extractor.finish()
+                } catch let error as ArchiveError where error.errno == EROFS || error.errno == EBUSY {
+                    throw Self.mountRefusal(error.errno ?? EROFS, error.reason, describe: "\(container.name):\(path)")
                 } catch {
                     throw .system("Error response from daemon: copy to \(container.name):\(path): \(error)")
                 }
@@ -95,6 +100,8 @@ extension Engine {
         var contents: Bool
         /// The name the copy takes: SRC's last component as given (a followed link keeps its own name).
         var baseName: String
+        /// For a directory in a container: the mounts below it, read from their own trees.
+        var submounts: [String: (directory: Int32, name: String)] = [:]
     }
 
     /// Docker: "dir/." copies the contents; a trailing "/" asserts a directory.
@@ -104,46 +111,51 @@ extension Engine {
         return (FS.clean(path.hasPrefix("/") ? path : "/" + path), contents, asserts)
     }
 
-    func locateInContainer(_ inRoot: InRoot, _ given: String, follow: Bool, container: Container) throws(EngineError) -> Source {
+    func locateInContainer(_ view: ContainerView, _ given: String, follow: Bool, container: Container) throws(EngineError) -> Source {
         let (path, contents, asserts) = Self.splitSourcePath(given)
         let notFound = EngineError.notFound("Error response from daemon: Could not find the file \(given) in container \(container.name)")
+        let notDirectory = EngineError.invalid("Error response from daemon: lstat \(given): not a directory")
         do {
-            var target = path
-            if follow || asserts {
-                // Resolved inside the root; the result's place in it is read back from the fd.
-                let fd = try inRoot.open(path, BERTH_O_PATH)
-                defer { FS.close(fd) }
-                let real = try FS.readlink(InRoot.procPath(fd))
-                guard real == inRoot.rootPath || real.hasPrefix(inRoot.rootPath + "/") else {
-                    throw EngineError.invalid("Error response from daemon: \(given) is not in the container's root filesystem (a mount?)")
-                }
-                target = real == inRoot.rootPath ? "/" : String(real.dropFirst(inRoot.rootPath.count))
-            }
+            // Through the container's mounts: a path in a volume or bind is read from there.
+            let found = try view.resolve(path, followLast: follow || asserts)
             let base = Self.split(path).name
-            if contents || target == "/" {
-                let directory = try inRoot.open(target, O_RDONLY | O_DIRECTORY)
-                return Source(parent: directory, name: ".", isDirectory: true, contents: true, baseName: ".")
+            if let file = found.layer.file {
+                // A bind-mounted file: its own directory on the host is never listed.
+                if asserts { throw notDirectory }
+                let parent = try found.layer.root.open("/", O_RDONLY | O_DIRECTORY)
+                return Source(parent: parent, name: file, isDirectory: false, contents: false, baseName: base)
             }
-            let (parentPath, name) = Self.split(target)
-            let parent = try inRoot.open(parentPath, O_RDONLY | O_DIRECTORY)
+            let submounts = view.submounts(below: found.path)
+            if contents || found.path == "/" {
+                let directory = try found.layer.root.open(found.relative, O_RDONLY | O_DIRECTORY)
+                return Source(parent: directory, name: ".", isDirectory: true, contents: true, baseName: ".", submounts: submounts)
+            }
+            if found.relative == "/" {
+                // A mount's own root: the directory itself, under the name the path gave it.
+                let directory = try found.layer.root.open("/", O_RDONLY | O_DIRECTORY)
+                return Source(parent: directory, name: ".", isDirectory: true, contents: false, baseName: base, submounts: submounts)
+            }
+            let (parentPath, name) = Self.split(found.relative)
+            let parent = try found.layer.root.open(parentPath, O_RDONLY | O_DIRECTORY)
             var st = Glibc.stat()
             guard fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
                 let code = errno
                 FS.close(parent)
-                throw SysError("lstat", inRoot.describe(target), errno: code)
+                throw SysError("lstat", view.describe(found.path), errno: code)
             }
             let isDirectory = FS.isDirectory(st)
             if asserts && !isDirectory {
                 FS.close(parent)
-                throw EngineError.invalid("Error response from daemon: lstat \(given): not a directory")
+                throw notDirectory
             }
-            return Source(parent: parent, name: name, isDirectory: isDirectory, contents: false, baseName: base)
+            return Source(parent: parent, name: name, isDirectory: isDirectory, contents: false, baseName: base,
+                          submounts: isDirectory ? submounts : [:])
         } catch let error as EngineError {
             throw error
         } catch let error as SysError where error.errno == ENOENT {
             throw notFound
         } catch let error as SysError where error.errno == ENOTDIR {
-            throw .invalid("Error response from daemon: lstat \(given): not a directory")
+            throw notDirectory
         } catch {
             throw .system("Error response from daemon: \(given) in \(container.name): \(error)")
         }
@@ -197,6 +209,8 @@ extension Engine {
     func copy(_ source: Source, into side: some CopySide, _ destination: String, owner: (uid: Int, gid: Int)?, describe: String) throws(EngineError) {
         let root: Int32
         let top: String
+        /// The extraction directory, as `side` names it.
+        let rootPath: String
         do {
             let existing: Glibc.stat?
             do { existing = try side.stat(destination) } catch let error as SysError where error.errno == ENOENT {
@@ -206,11 +220,13 @@ extension Engine {
                 if FS.isDirectory(existing) {
                     root = try side.openDirectory(destination)
                     top = source.contents ? "." : source.baseName
+                    rootPath = destination
                 } else if source.isDirectory {
                     throw EngineError.invalid("cannot copy directory")
                 } else {
-                    root = try side.openDirectory(side.resolvedParent(destination))
-                    top = Self.split(destination).name
+                    // Over what a link names, under the target's name (Docker's CLI follows it too).
+                    (rootPath, top) = try side.resolved(destination)
+                    root = try side.openDirectory(rootPath)
                 }
             } else {
                 let (parentPath, name) = Self.split(destination)
@@ -225,11 +241,13 @@ extension Engine {
                     if mkdirat(parentFD, name, 0o755) != 0 && errno != EEXIST { throw SysError("mkdir", describe) }
                     root = try side.openDirectory(destination)
                     top = "."
+                    rootPath = destination
                 } else if destination.hasSuffix("/") {
                     throw EngineError.invalid("no such directory")
                 } else {
                     root = try side.openDirectory(parentPath)
                     top = name
+                    rootPath = parentPath
                 }
             }
         } catch let error as EngineError {
@@ -238,15 +256,37 @@ extension Engine {
             throw side.failure(destination, error)
         }
         defer { FS.close(root) }
-        let extractor = TarExtractor(directoryFD: root, path: describe, owner: owner)
+        let submounts: [String: TarExtractor.Submount]
+        do { submounts = try side.submounts(below: rootPath) } catch { throw side.failure(destination, error) }
+        // A refused mount (read-only, a bound file) that the source has an entry for: fail before
+        // anything is written, where the extraction alone would stop at that entry.
+        for (key, submount) in submounts {
+            guard case .refused(let code, let reason) = submount else { continue }
+            let inside: String? = top == "." ? key : key == top ? "" : key.hasPrefix(top + "/") ? String(key.dropFirst(top.count + 1)) : nil
+            guard let inside else { continue }
+            var st = Glibc.stat()
+            if fstatat(source.parent, inside.isEmpty ? source.name : source.name + "/" + inside, &st, AT_SYMLINK_NOFOLLOW) == 0 {
+                throw Self.mountRefusal(code, reason, describe: describe)
+            }
+        }
+        let extractor = TarExtractor(directoryFD: root, path: describe, owner: owner, submounts: submounts)
         let writer = TarWriter(sink: { bytes in try extractor.consume(bytes) })
         do {
-            try writer.writeEntry(parent: source.parent, name: source.name, as: top)
+            try writer.writeEntry(parent: source.parent, name: source.name, as: top, submounts: source.submounts)
             try writer.finish()
             try extractor.finish()
+        } catch let error as ArchiveError where error.errno == EROFS || error.errno == EBUSY {
+            throw Self.mountRefusal(error.errno ?? EROFS, error.reason, describe: describe)
         } catch {
             throw .system("copy to \(describe): \(error)")
         }
+    }
+
+    /// An entry the container's mounts refuse (`TarExtractor.Submount.refused`): Docker's words for
+    /// a read-only mount, then which.
+    static func mountRefusal(_ code: Int32, _ reason: String, describe: String) -> EngineError {
+        if code == EROFS { return .invalid("Error response from daemon: mounted volume is marked read-only (copying to \(describe): \(reason))") }
+        return .invalid("Error response from daemon: copying to \(describe): \(reason)")
     }
 
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws {
@@ -292,17 +332,20 @@ protocol CopySide {
     func stat(_ path: String) throws -> Glibc.stat
     /// An O_RDONLY directory fd, for extraction.
     func openDirectory(_ path: String) throws -> Int32
-    /// The parent directory of what `path` resolves to (a followed link's target's parent).
-    func resolvedParent(_ path: String) throws -> String
+    /// The parent directory and name of what `path` resolves to (a followed link's target's).
+    func resolved(_ path: String) throws -> (parent: String, name: String)
     func missingParent(_ path: String) -> EngineError
+    /// What is mounted below the directory `path`, for the extraction into it.
+    func submounts(below path: String) throws -> [String: TarExtractor.Submount]
     func failure(_ path: String, _ error: any Error) -> EngineError
 }
 
 struct HostSide: CopySide {
+    func submounts(below path: String) throws -> [String: TarExtractor.Submount] { [:] }
     func stat(_ path: String) throws -> Glibc.stat { try FS.stat(path) }
     func openDirectory(_ path: String) throws -> Int32 { try FS.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-    func resolvedParent(_ path: String) throws -> String {
-        Engine.split(Engine.realPath(path) ?? FS.absolute(path)).parent
+    func resolved(_ path: String) throws -> (parent: String, name: String) {
+        Engine.split(Engine.realPath(path) ?? FS.absolute(path))
     }
     func missingParent(_ path: String) -> EngineError { .invalid("lstat \(path): no such file or directory") }
     func failure(_ path: String, _ error: any Error) -> EngineError {
@@ -311,26 +354,51 @@ struct HostSide: CopySide {
     }
 }
 
+/// The container's side: paths resolved through its mounts (`ContainerView`). It is only ever a
+/// destination, so every directory it opens is one about to be written, and is refused when its
+/// mount is read-only (Docker's rules: a read-only volume or bind, or the rootfs of `--read-only`).
 struct ContainerSide: CopySide {
-    let inRoot: InRoot
+    let view: ContainerView
     let container: Container
+    /// The container path the user named, for messages.
+    let destination: String
 
     func stat(_ path: String) throws -> Glibc.stat {
-        let fd = try inRoot.open(path, BERTH_O_PATH)
+        let fd = try view.open(try view.resolve(path, followLast: true), BERTH_O_PATH)
         defer { FS.close(fd) }
-        return try FS.fstat(fd, describe: inRoot.describe(path))
+        return try FS.fstat(fd, describe: view.describe(path))
     }
 
-    func openDirectory(_ path: String) throws -> Int32 { try inRoot.open(path, O_RDONLY | O_DIRECTORY) }
+    func openDirectory(_ path: String) throws -> Int32 {
+        let found = try view.resolve(path, followLast: true)
+        try checkWritable(found)
+        return try view.open(found, O_RDONLY | O_DIRECTORY)
+    }
 
-    func resolvedParent(_ path: String) throws -> String {
-        let fd = try inRoot.open(path, BERTH_O_PATH)
-        defer { FS.close(fd) }
-        let real = try FS.readlink(InRoot.procPath(fd))
-        guard real.hasPrefix(inRoot.rootPath + "/") else {
-            throw EngineError.invalid("Error response from daemon: \(path) is not in the container's root filesystem (a mount?)")
+    func submounts(below path: String) throws -> [String: TarExtractor.Submount] {
+        try view.extractionSubmounts(below: try view.resolve(path, followLast: true).path)
+    }
+
+    func resolved(_ path: String) throws -> (parent: String, name: String) {
+        let found = try view.resolve(path, followLast: true)
+        if found.layer.file != nil {
+            // The file is a mount point: it cannot be replaced (Docker fails on it as busy).
+            try checkWritable(found)
+            throw EngineError.invalid("Error response from daemon: \(path) in container \(container.name) is a bind-mounted file; cp cannot replace it")
         }
-        return Engine.split(String(real.dropFirst(inRoot.rootPath.count))).parent
+        return Engine.split(found.path)
+    }
+
+    /// Docker's words, then where: nothing is written below a read-only mount.
+    func checkWritable(_ found: ContainerView.Resolved) throws(EngineError) {
+        guard found.layer.readOnly else { return }
+        switch found.layer.kind {
+        case .rootfs, .engineFile:
+            // The /etc files are not volumes to Docker: read-only only with the rootfs.
+            throw .invalid("Error response from daemon: container rootfs is marked read-only (copying to \(container.name):\(destination))")
+        case .volume, .bind:
+            throw .invalid("Error response from daemon: mounted volume is marked read-only (copying to \(container.name):\(destination): \(found.layer.destination) is mounted read-only)")
+        }
     }
 
     func missingParent(_ path: String) -> EngineError {
