@@ -1021,7 +1021,7 @@ extension RunOptions {
         case "seccomp":
             switch value {
             case "unconfined": seccomp = .unconfined
-            case "builtin": seccomp = nil
+            case "builtin": seccomp = .builtin
             default: seccomp = .profile(path: value)
             }
         case "no-new-privileges":

@@ -158,6 +158,8 @@ public struct DeviceRequest: Codable, Sendable, Equatable {
 
 public enum SeccompChoice: Codable, Sendable, Equatable {
     case unconfined
+    /// `seccomp=builtin`: Docker 28's default profile even where an operator replaced the default.
+    case builtin
     case profile(path: String)
 }
 

@@ -145,6 +145,8 @@ extension SpecBuilder {
         switch input.options.seccomp {
         case .unconfined:
             return nil
+        case .builtin:
+            profile = .dockerDefault
         case .profile(let path):
             profile = try SeccompProfile.load(path: path)
         case nil:

@@ -302,7 +302,7 @@ struct RunOptionsParseTests {
         try options.applySecurityOption("seccomp:/etc/profile.json")
         #expect(options.seccomp == .profile(path: "/etc/profile.json"))
         try options.applySecurityOption("seccomp=builtin")
-        #expect(options.seccomp == nil)
+        #expect(options.seccomp == .builtin)
         try options.applySecurityOption("no-new-privileges")
         #expect(options.noNewPrivileges)
         try options.applySecurityOption("no-new-privileges=false")

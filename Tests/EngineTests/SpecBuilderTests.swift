@@ -571,6 +571,10 @@ struct SpecBuilderTests {
         // The operator's override replaces it; a missing override is refused, never "no filter".
         spec.defaultSeccompProfile = file
         #expect(try SpecBuilder.build(spec).linux?.seccomp?.syscalls?.contains { $0.names == ["chroot"] && $0.action == "SCMP_ACT_ERRNO" } == true)
+        // `seccomp=builtin` asks for Docker's own profile past the override, as dockerd does.
+        spec.options.seccomp = .builtin
+        #expect(try SpecBuilder.build(spec).linux?.seccomp == builtIn)
+        spec.options.seccomp = nil
         spec.defaultSeccompProfile = root.directory + "/no-such-override.json"
         #expect(errorMessage { _ = try SpecBuilder.build(spec) }?.contains("\(root.directory)/no-such-override.json") == true)
         spec.options.privileged = true
