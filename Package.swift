@@ -24,6 +24,13 @@ let package = Package(
         .library(name: "OCI", targets: ["OCI"]),
         .library(name: "ContainerRuntime", targets: ["ContainerRuntime"]),
         .library(name: "ImageStore", targets: ["ImageStore"]),
+        // For the fuzzing package in Fuzz/ (see Fuzz/Package.swift).
+        .library(name: "Archive", targets: ["Archive"]),
+        .library(name: "Dockerfile", targets: ["Dockerfile"]),
+        .library(name: "TextTemplate", targets: ["TextTemplate"]),
+        .library(name: "ContainerDNS", targets: ["ContainerDNS"]),
+        .library(name: "ContainerNetwork", targets: ["ContainerNetwork"]),
+        .library(name: "Engine", targets: ["Engine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),

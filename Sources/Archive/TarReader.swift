@@ -51,6 +51,8 @@ public final class TarReader {
 
     /// PAX and GNU long-name records are held in memory; real ones are a few hundred bytes.
     static let maxExtensionSize = 1 << 20
+    /// The largest entry size taken (4 EiB): a size plus its padding must not overflow.
+    static let maxEntrySize: Int64 = 1 << 62
 
     private enum Extension { case pax, globalPax, longName, longLink }
 
@@ -172,6 +174,7 @@ public final class TarReader {
         let flag = block[TarField.typeflag]
         let size = try number(TarField.size, "size")
         guard size >= 0 else { throw ArchiveError.header(at: headerOffset, "negative size") }
+        guard size <= Self.maxEntrySize else { throw ArchiveError.header(at: headerOffset, "size \(size) is too large") }
         let padding = (Int64(TarField.blockSize) - size % Int64(TarField.blockSize)) % Int64(TarField.blockSize)
 
         switch flag {
@@ -358,6 +361,9 @@ public final class TarReader {
             }
         }
         guard header.size >= 0 else { throw ArchiveError.header(at: headerOffset, "negative size") }
+        guard header.size <= Self.maxEntrySize else {
+            throw ArchiveError.header(at: headerOffset, "size \(header.size) is too large")
+        }
     }
 
     private func paxNumber(_ key: String, _ value: [UInt8]) throws -> Int64 {
@@ -387,6 +393,9 @@ public final class TarReader {
         }
         // -1.5 is 1.5 s before the epoch: seconds -2, nanoseconds 500000000.
         if negative && nanoseconds > 0 {
+            guard seconds > Int64.min else {
+                throw ArchiveError.header(at: headerOffset, "PAX mtime \(ArchiveError.printable(string)) is out of range")
+            }
             return TarHeader.Time(seconds: seconds - 1, nanoseconds: 1_000_000_000 - nanoseconds)
         }
         return TarHeader.Time(seconds: seconds, nanoseconds: nanoseconds)

@@ -20,7 +20,7 @@ public struct ResolvConf: Equatable, Sendable {
             switch keyword {
             case "nameserver":
                 let parts = words[1].split(separator: "#", maxSplits: 1)
-                guard let ip = IPv4(parts[0]) else { continue }
+                guard let address = parts.first, let ip = IPv4(address) else { continue }  // `nameserver #`: no address
                 let port = parts.count == 2 ? UInt16(parts[1]) : 53
                 if let port, port > 0 { nameservers.append(SocketAddress(ip, port)) }
             case "search", "domain":

@@ -170,36 +170,60 @@ func compileGlob(_ pattern: String) -> [GlobToken] {
 
 /// Whole-path match.
 func globMatchPath(_ t: ArraySlice<GlobToken>, _ s: ArraySlice<Unicode.Scalar>) -> Bool {
-    guard let first = t.first else { return s.isEmpty }
-    let rest = t.dropFirst()
-    switch first {
-    case .literal(let c):
-        return s.first == c && globMatchPath(rest, s.dropFirst())
-    case .one:
-        guard let c = s.first, c != "/" else { return false }
-        return globMatchPath(rest, s.dropFirst())
-    case .set(let negated, let ranges):
-        guard let c = s.first, c != "/" else { return false }
-        let inSet = ranges.contains { $0.contains(c.value) }
-        return inSet != negated && globMatchPath(rest, s.dropFirst())
-    case .star:
-        var tail = s
-        while true {
-            if globMatchPath(rest, tail) { return true }
-            guard let c = tail.first, c != "/" else { return false }
-            tail = tail.dropFirst()
+    var matcher = GlobMatcher(tokens: Array(t), scalars: Array(s))
+    return matcher.match(0, 0)
+}
+
+/// Backtracking that remembers what failed: each (token, position) pair is decided once, so a
+/// pattern of many `*` costs at most tokens × length² steps. Plain backtracking grows exponentially
+/// with the stars (`*a*a*a*a*a*a*a*a*a*a*a*a*b` against 60 `a`s ran for minutes): a .dockerignore
+/// comes with the build context, which may be someone else's.
+struct GlobMatcher {
+    let tokens: [GlobToken]
+    let scalars: [Unicode.Scalar]
+    /// `token * (scalars.count + 1) + position` of the pairs known not to match.
+    var failed: Set<Int> = []
+
+    mutating func match(_ ti: Int, _ si: Int) -> Bool {
+        guard ti < tokens.count else { return si == scalars.count }
+        let key = ti * (scalars.count + 1) + si
+        if failed.contains(key) { return false }
+        let matched = step(ti, si)
+        if !matched { failed.insert(key) }
+        return matched
+    }
+
+    private mutating func step(_ ti: Int, _ si: Int) -> Bool {
+        let next = ti + 1
+        switch tokens[ti] {
+        case .literal(let c):
+            return si < scalars.count && scalars[si] == c && match(next, si + 1)
+        case .one:
+            return si < scalars.count && scalars[si] != "/" && match(next, si + 1)
+        case .set(let negated, let ranges):
+            guard si < scalars.count, scalars[si] != "/" else { return false }
+            let value = scalars[si].value
+            return ranges.contains { $0.contains(value) } != negated && match(next, si + 1)
+        case .star:
+            var i = si
+            while true {
+                if match(next, i) { return true }
+                guard i < scalars.count, scalars[i] != "/" else { return false }
+                i += 1
+            }
+        case .anyRest:
+            return true
+        case .anyDirs:
+            // Zero directories, or anything ending in `/`.
+            if match(next, si) { return true }
+            var i = si
+            while i < scalars.count {
+                let c = scalars[i]
+                i += 1
+                if c == "/" && match(next, i) { return true }
+            }
+            return false
         }
-    case .anyRest:
-        return true
-    case .anyDirs:
-        // Zero directories, or anything ending in `/`.
-        if globMatchPath(rest, s) { return true }
-        var tail = s
-        while let c = tail.first {
-            tail = tail.dropFirst()
-            if c == "/" && globMatchPath(rest, tail) { return true }
-        }
-        return false
     }
 }
 

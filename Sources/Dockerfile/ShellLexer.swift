@@ -109,6 +109,10 @@ private struct Scanner {
     var rawEscapes: Bool
     var matched: Set<String> = []
     var unmatched: Set<String> = []
+    /// `${…}` expansions open around the current position. Each level is a few frames of recursion:
+    /// `${A:-${A:-…}}` 5,000 deep (a 30 KB Dockerfile) overflowed the stack.
+    var nesting = 0
+    static let maxNesting = 100
 
     init(lexer: ShellLexer, text: [Unicode.Scalar], env: [String: String]) {
         self.lexer = lexer
@@ -262,6 +266,11 @@ private struct Scanner {
             // # and % take a pattern, whose escapes must survive to the pattern matcher.
             let patternLike = modifier == "#" || modifier == "%"
             let word: String
+            nesting += 1
+            defer { nesting -= 1 }
+            guard nesting <= Self.maxNesting else {
+                throw LexError("syntax error: variable expansions nested more than \(Self.maxNesting) deep")
+            }
             do {
                 word = try processStopOn("}", rawEscapes: patternLike).0
             } catch {

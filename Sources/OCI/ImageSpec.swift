@@ -280,7 +280,7 @@ public enum ManifestDocument: Sendable {
         if probe.schemaVersion == 1 {
             throw ImageSpecError("manifest: Docker schema 1 manifests are not supported (deprecated by Docker in 2019); push the image again with a current client")
         }
-        let type = probe.mediaType ?? contentType.map { String($0.split(separator: ";")[0]).trimmingSpaces } ?? ""
+        let type = probe.mediaType ?? contentType.map { String($0.split(separator: ";", omittingEmptySubsequences: false)[0]).trimmingSpaces } ?? ""
         let isIndex = MediaType.isIndex(type) || (probe.manifests != nil && probe.config == nil)
         do {
             if isIndex {

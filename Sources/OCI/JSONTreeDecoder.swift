@@ -180,9 +180,16 @@ struct JSONParser {
                 var scalar = try hex4()
                 if (0xD800...0xDBFF).contains(scalar), index + 1 < bytes.count,
                    bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                    let next = index
                     index += 2
                     let low = try hex4()
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low &- 0xDC00)
+                    if (0xDC00...0xDFFF).contains(low) {
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else {
+                        // Not a pair (`\uDBAB\uDB39` overflowed here): as Go does, the lone high
+                        // surrogate becomes U+FFFD and the next escape is read on its own.
+                        index = next
+                    }
                 }
                 out.append(contentsOf: String(Unicode.Scalar(scalar) ?? "\u{FFFD}").utf8)
             default:

@@ -6,6 +6,12 @@ struct TemplateExecutor {
     let headerMode: Bool
     var output = ""
     private var variables: [(name: String, value: TemplateValue)]
+    /// Range iterations so far, over all the loops of this execution.
+    private var iterations = 0
+    /// Bounds on one execution. Go would spin on `{{range 100000000000}}` or fill memory; a typo in a
+    /// --format should fail instead (nested loops share the iteration budget).
+    static let maxIterations = 100_000
+    static let maxOutputBytes = 64 << 20
 
     init(source: [UInt8], data: TemplateValue, headerMode: Bool = false) {
         self.source = source
@@ -89,6 +95,13 @@ struct TemplateExecutor {
         }
         var index: Int64 = 0
         while index < count {
+            iterations += 1
+            guard iterations <= Self.maxIterations else {
+                throw error(pipe.offset, "range: more than \(Self.maxIterations) iterations")
+            }
+            guard output.utf8.count <= Self.maxOutputBytes else {
+                throw error(pipe.offset, "range: output larger than \(Self.maxOutputBytes >> 20) MiB")
+            }
             let (key, value) = item(index)
             index += 1
             let iterationMark = variables.count

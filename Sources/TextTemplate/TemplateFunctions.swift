@@ -104,6 +104,8 @@ enum TemplateFunctions {
             let before = try integer(args[1])
             let after = try integer(args[2])
             guard before >= 0, after >= 0 else { throw FunctionError(message: "negative padding") }
+            // The bound printf puts on widths (Go's fmt too): a padding of 10^12 spaces is a mistake.
+            guard before <= 1_000_000, after <= 1_000_000 else { throw FunctionError(message: "padding larger than 1000000") }
             return .string(String(repeating: " ", count: before) + text + String(repeating: " ", count: after))
         case "truncate":
             try arity(name, args, 2)

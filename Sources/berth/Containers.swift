@@ -121,7 +121,7 @@ func displayablePorts(_ container: Container, engine: Engine) -> String {
     for key in (container.config.exposedPorts ?? [:]).keys {
         let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
         let full = parts.count == 2 ? key : key + "/tcp"
-        guard !published.contains(full), let number = Int(parts[0]) else { continue }
+        guard !published.contains(full), let number = parts.first.flatMap({ Int($0) }) else { continue }  // an image may expose "/"
         ports.append(Port(ip: "", privatePort: number, publicPort: 0, proto: parts.count == 2 ? parts[1] : "tcp"))
     }
     ports.sort { a, b in
