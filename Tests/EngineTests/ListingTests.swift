@@ -51,6 +51,25 @@ struct ListingTests {
         #expect(bad.status == 125 && bad.stderr.contains("--expose"), "\(bad.status) \(bad.stderr)")
     }
 
+    /// An image whose config exposes the key "/" (the fuzzing campaign's crash 10: `ps` indexed the
+    /// empty split of it); the other exposed port is still listed.
+    @Test func psSurvivesAnImageExposingASlash() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let layout = berth.base + "/exposes"
+        try #require(try sh(["/bin/cp", "-r", EngineEnv.busyboxLayout, layout]).status == 0)
+        for port in ["/", "80/tcp"] {
+            let tagged = try sh(["/usr/bin/umoci", "config", "--image", layout + (port == "/" ? ":latest" : ":exposes"),
+                                 "--tag", "exposes", "--config.exposedports", port])
+            try #require(tagged.status == 0, "umoci: \(tagged.stderr)")
+        }
+        try #require(try sh(["/bin/tar", "-C", layout, "-cf", layout + ".tar", "."]).status == 0)
+        let loaded = try berth.call("load", "-i", layout + ".tar")
+        let image = try #require(loaded.split(separator: "\n").last?.split(separator: " ").last.map(String.init))
+        try berth.call("run", "-d", "--name", "slash", "--network", "none", image, "sleep", "600")
+        #expect(try berth.call("ps", "--format", "{{.Ports}}") == "80/tcp\n")
+    }
+
     /// `ps -s` and `inspect -s`: the container's own changes (its overlay upper directory), and
     /// with the image's size the "virtual" total; plain inspect has no size fields, as Docker's.
     @Test func sizesOfTheWritableLayer() throws {
