@@ -723,5 +723,8 @@ func parseRAMSize(_ s: String) -> Int64? {
     var u = String(unit)
     if u.hasSuffix("ib") { u = String(u.dropLast(2)) } else if u.count == 2 && u.hasSuffix("b") { u = String(u.dropLast()) }
     guard let mult = multipliers[u], let number = Double(digits), number >= 0 else { return nil }
-    return Int64(number * Double(mult))
+    // `75775757t` is past Int64: refused, not a trap (found by the fuzzer).
+    let bytes = number * Double(mult)
+    guard bytes < Double(Int64.max) else { return nil }
+    return Int64(bytes)
 }

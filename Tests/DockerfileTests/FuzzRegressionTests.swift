@@ -35,4 +35,11 @@ import Testing
         let file = try Dockerfile(parsing: "ARG X=" + nested(5_000) + "\nFROM scratch\n")
         #expect(throws: DockerfileError.self) { _ = try BuildPlan(file) }
     }
+
+    /// `RUN --mount=type=tmpfs,size=75775757t`: the size in bytes is past Int64, and converting it
+    /// trapped (found by the CI fuzzing run's `mount` target). Now an invalid size.
+    @Test func tmpfsSizePastInt64() throws {
+        #expect(throws: DockerfileError.self) { _ = try RunMount.parse("type=tmpfs,size=75775757t") }
+        #expect(try RunMount.parse("type=tmpfs,size=64m").size == 64 << 20)
+    }
 }
