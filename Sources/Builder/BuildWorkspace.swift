@@ -143,7 +143,8 @@ final class BuildWorkspace {
     // MARK: - The container
 
     /// `berth-runtime run` on the bundle; its stdout and stderr come back line by line.
-    func runContainer(id: String, output: (String) -> Void) throws(BuildError) -> Int32 {
+    /// `handing`: fds the runtime gets as 3, 4 … (detached bind-source trees).
+    func runContainer(id: String, handing: [Int32] = [], output: (String) -> Void) throws(BuildError) -> Int32 {
         guard let runtime = Self.runtimeBinary() else {
             throw BuildError("berth-runtime not found beside berth or in /usr/local/bin, /usr/bin (or set BERTH_RUNTIME)")
         }
@@ -152,7 +153,8 @@ final class BuildWorkspace {
         let pid: pid_t
         do {
             pid = try ProcessSys.spawn([runtime, "--root", runtimeRoot, "run", "--bundle", path, id],
-                                       keep: [(fds[1], 1), (fds[1], 2)], newSession: false)
+                                       keep: [(fds[1], 1), (fds[1], 2)] + handing.enumerated().map { ($0.element, Int32(3 + $0.offset)) },
+                                       newSession: false)
         } catch {
             FS.close(fds[0]); FS.close(fds[1])
             throw BuildError("start \(runtime)", error)

@@ -82,8 +82,11 @@ extension Builder {
         }
         options.workingDir = result.config.workingDir.isEmpty ? nil : result.config.workingDir
         options.user = result.config.user.isEmpty ? nil : result.config.user
+        // RUN bind sources as detached mount trees, handed to the runtime as fds 3, 4 …
+        var trees: [Int32] = []
+        defer { for fd in trees { FS.close(fd) } }
         for mount in run.mounts {
-            options.mounts.append(try runMount(mount, workspace: workspace, result: result))
+            options.mounts.append(try runMount(mount, workspace: workspace, result: result, trees: &trees))
         }
         let id = workspace.id
         var etcFiles: [String: String] = [:]
@@ -114,7 +117,7 @@ extension Builder {
         do {
             try FS.writeFileAtomically(workspace.path + "/config.json", try JSONTreeEncoder.encode(spec), mode: 0o600)
         } catch { throw BuildError("write the step's config.json", error) }
-        let status = try workspace.runContainer(id: id) { line in self.progress.output(step, line) }
+        let status = try workspace.runContainer(id: id, handing: trees) { line in self.progress.output(step, line) }
         workspace.unmount(rootfs)
         workspace.removeMountPoints(made, from: upper)
         // What a RUN writes into a VOLUME is lost, as in Docker's legacy builder (each RUN gets
@@ -148,7 +151,7 @@ extension Builder {
     }
 
     /// A `RUN --mount` as the container's mount.
-    func runMount(_ mount: RunMount, workspace: BuildWorkspace, result: StageResult) throws -> MountRequest {
+    func runMount(_ mount: RunMount, workspace: BuildWorkspace, result: StageResult, trees: inout [Int32]) throws -> MountRequest {
         guard let target = mount.target, !target.isEmpty else { throw BuildError("--mount: the target is required") }
         let absolute = target.hasPrefix("/") ? target : resolveWorkdir(target, current: result.config.workingDir)
         switch mount.type {
@@ -167,11 +170,11 @@ extension Builder {
             let source = cleanContextPath(mount.source ?? "")
             if let from = mount.from {
                 let view = try readOnlyView(of: from, workspace: workspace)
-                return MountRequest(kind: .bind, source: try resolveInside(view, source, what: "--mount from=\(from)"),
+                return MountRequest(kind: .bind, source: try detachedSource(view, source, what: "--mount from=\(from)", trees: &trees),
                                     target: absolute, readOnly: true)
             }
             // The context is mounted read-only: a build must not change the files it was given.
-            return MountRequest(kind: .bind, source: try resolveInside(context.root, source, what: "--mount source in the context"),
+            return MountRequest(kind: .bind, source: try detachedSource(context.root, source, what: "--mount source in the context", trees: &trees),
                                 target: absolute, readOnly: true)
         case .secret, .ssh:
             throw BuildError("--mount=type=\(mount.type.rawValue) is not supported yet")
@@ -202,6 +205,28 @@ extension Builder {
             do { layers = try engine.images.committedLayers(image) } catch { throw BuildError("layers of \(name)", error) }
         }
         return try workspace.mountReadOnly(layers.map { engine.images.snapshots.path($0.diffID) })
+    }
+
+    /// `source` resolved inside `root` and cloned as a detached mount tree, named for the runtime as
+    /// the fd it will have (`/proc/self/fd/N`, N = 3, 4 … in the order of `trees`). mount(2) would
+    /// resolve a path again on the host, after the check: a context's name swapped for a symlink
+    /// meanwhile would redirect it. The tree is what was checked, whatever the name says later.
+    func detachedSource(_ root: String, _ source: String, what: String, trees: inout [Int32]) throws(BuildError) -> String {
+        let rootFD: Int32
+        do { rootFD = try FS.open(root, BERTH_O_PATH | O_DIRECTORY | O_CLOEXEC) } catch { throw BuildError(what, error) }
+        defer { FS.close(rootFD) }
+        do {
+            let fd = try InRoot(rootFD: rootFD, rootPath: root).openContained(source)
+            defer { FS.close(fd) }
+            let clone = try sys("open_tree", "\(what): \(source)") { berth_clone_tree(fd, 1) }
+            defer { FS.close(clone) }
+            // Above the numbers the runtime gets them as, so handing them over cannot overwrite one.
+            let tree = try sys("dup", "\(what): \(source)") { fcntl(clone, F_DUPFD_CLOEXEC, 64) }
+            trees.append(tree)
+            return "/proc/self/fd/\(2 + trees.count)"
+        } catch {
+            throw BuildError("\(what): \(source.isEmpty ? "." : source)", error)
+        }
     }
 
     /// `source` resolved inside `root` (its symlinks taken as if `root` were `/`): mount(2) resolves

@@ -290,6 +290,14 @@ int berth_bind_fd(int source_fd, int target_fd) {
     return result;
 }
 
+int berth_clone_tree(int fd, int recursive) {
+    return (int)syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0));
+}
+
+int berth_attach_tree(int tree, int target_fd) {
+    return (int)syscall(SYS_move_mount, tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
 long berth_recv_msg(int sock, char *payload, size_t len, int *fd) {
     char control[CMSG_SPACE(sizeof(int))];
     memset(control, 0, sizeof control);

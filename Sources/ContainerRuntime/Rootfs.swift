@@ -110,18 +110,32 @@ struct Rootfs {
         do { sourceStat = try FS.stat(source) } catch { throw error.context("bind source") }
         let target = FS.isDirectory(sourceStat) ? try directory(destination) : try file(destination)
         defer { FS.close(target) }
-        do {
-            try MountSys.mount(source: source, target: InRoot.procPath(target), type: nil,
-                               flags: UInt(MS_BIND) | (options.isRecursiveBind ? UInt(MS_REC) : 0), data: nil,
-                               describe: root.describe(destination))
-        } catch {
-            throw error.context("bind \(source)")
+        if let tree = Self.handedOverTree(source), berth_attach_tree(tree, target) == 0 {
+            // Attached as the caller cloned it: what it checked is what is mounted.
+        } else {
+            do {
+                try MountSys.mount(source: source, target: InRoot.procPath(target), type: nil,
+                                   flags: UInt(MS_BIND) | (options.isRecursiveBind ? UInt(MS_REC) : 0), data: nil,
+                                   describe: root.describe(destination))
+            } catch {
+                throw error.context("bind \(source)")
+            }
         }
         let remountable = UInt(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_SYNCHRONOUS)
         if options.flags & remountable != 0 {
             try remount(destination, flags: options.flags & remountable, cleared: options.clearedFlags)
         }
         try finish(destination, options: options)
+    }
+
+    /// A bind source `/proc/self/fd/N` whose fd the caller handed over: a detached mount tree
+    /// (open_tree OPEN_TREE_CLONE) made from a path it resolved safely (berth build's RUN binds,
+    /// resolved inside their root). mount(2) would resolve the name again, and a bind from a mount
+    /// of another namespace is refused, so such a tree is attached with move_mount; any other fd
+    /// falls back to the mount by path.
+    static func handedOverTree(_ source: String) -> Int32? {
+        guard source.hasPrefix("/proc/self/fd/"), let fd = Int32(source.dropFirst("/proc/self/fd/".count)), fd > 2 else { return nil }
+        return fd
     }
 
     /// `idmap`/`ridmap` binds: the source's ids are shown through the mount's own uid and gid mappings

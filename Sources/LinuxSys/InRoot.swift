@@ -92,16 +92,28 @@ public struct InRoot: Sendable {
     /// were `/`, `..` stopping at it): what a caller that must hand a path on to mount(2), which
     /// resolves on the host, may use. Checked to lie under `rootPath` so a race cannot widen it.
     public func resolvedHostPath(_ path: String) throws(SysError) -> String {
-        let fd = try open(path.isEmpty ? "." : path, BERTH_O_PATH)
+        let fd = try openContained(path)
         defer { FS.close(fd) }
-        let real = try FS.readlink(Self.procPath(fd))
-        // The root's own real path: `rootPath` may itself run through a symlink.
-        let rootReal = try FS.readlink(Self.procPath(rootFD))
-        let base = rootReal == "/" ? "" : rootReal
-        guard real == base || real.hasPrefix(base + "/") else {
-            throw SysError("resolve", describe(path), errno: EXDEV)
+        return try FS.readlink(Self.procPath(fd))
+    }
+
+    /// An O_PATH fd of what `path` names inside the root, checked as `resolvedHostPath` checks it:
+    /// for callers that act on the inode itself rather than hand a path on.
+    public func openContained(_ path: String) throws(SysError) -> Int32 {
+        let fd = try open(path.isEmpty ? "." : path, BERTH_O_PATH)
+        do throws(SysError) {
+            let real = try FS.readlink(Self.procPath(fd))
+            // The root's own real path: `rootPath` may itself run through a symlink.
+            let rootReal = try FS.readlink(Self.procPath(rootFD))
+            let base = rootReal == "/" ? "" : rootReal
+            guard real == base || real.hasPrefix(base + "/") else {
+                throw SysError("resolve", describe(path), errno: EXDEV)
+            }
+        } catch {
+            FS.close(fd)
+            throw error
         }
-        return real
+        return fd
     }
 
     /// The magic-link path through which the kernel reaches exactly the inode behind `fd`.

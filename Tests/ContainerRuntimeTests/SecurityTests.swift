@@ -6,6 +6,46 @@ import Testing
 /// Regression tests for the security invariants in DESIGN.md, each inside a real container.
 @Suite(.enabled(if: Env.canRunContainers, "needs root, busybox-static and a built berth-runtime"))
 struct SecurityTests {
+    /// A bind source handed over as a detached mount tree (`/proc/self/fd/3`, as berth build hands
+    /// its RUN binds over after resolving them inside their root): the runtime attaches that tree, so
+    /// the name it was made from can be swapped for a symlink to the host's /etc meanwhile and the
+    /// container still sees what was checked. A mount by path would follow the swapped name.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
+    func aHandedOverBindTreeIsMountedNotItsName() throws {
+        let bundle = try TestBundle(args: ["/bin/cat", "/data/checked"])
+        let source = bundle.directory + "/source"
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        try "what was checked\n".write(toFile: source + "/checked", atomically: false, encoding: .utf8)
+        bundle.spec.mounts = (bundle.spec.mounts ?? []) + [Mount(destination: "/data", type: "bind", source: "/proc/self/fd/3", options: ["rbind", "ro"])]
+        try bundle.write()
+        // Clone the tree, then swap the name for a link to the host's /etc, then run with fd 3.
+        let script = """
+            import ctypes, os, subprocess, sys
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.syscall.restype = ctypes.c_long
+            OPEN_TREE_CLONE, AT_RECURSIVE, AT_FDCWD = 1, 0x8000, -100
+            fd = libc.syscall(428, AT_FDCWD, sys.argv[1].encode(), OPEN_TREE_CLONE | AT_RECURSIVE)
+            if fd < 0: sys.exit("open_tree: %d" % ctypes.get_errno())
+            os.rename(sys.argv[1], sys.argv[1] + ".moved")
+            os.symlink("/etc", sys.argv[1])
+            os.dup2(fd, 3)
+            r = subprocess.run(sys.argv[2:], pass_fds=[3], capture_output=True)
+            sys.stdout.write(r.stdout.decode()); sys.stderr.write(r.stderr.decode()); sys.exit(r.returncode)
+            """
+        let id = Env.uniqueID("tree")
+        let out = try sh(["/usr/bin/python3", "-c", script, source, Env.berth, "--root", bundle.directory + "/state", "run", "--bundle", bundle.path, id])
+        _ = try? sh([Env.berth, "--root", bundle.directory + "/state", "delete", "-f", id])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout == "what was checked\n", "the container saw: \(out.stdout) \(out.stderr)")
+        // The control: the same mount by the name, which now leads to the host's /etc.
+        bundle.spec.mounts = (bundle.spec.mounts ?? []).filter { $0.destination != "/data" }
+            + [Mount(destination: "/data", type: "bind", source: source, options: ["rbind", "ro"])]
+        bundle.spec.process?.args = ["/bin/ls", "/data"]
+        try bundle.write()
+        let byName = try RuntimeCLI.berth(bundle).run(Env.uniqueID("name"), bundle: bundle)
+        #expect(byName.stdout.contains("passwd"), "\(byName.stdout) \(byName.stderr)")
+    }
+
     /// A local user pre-creates tmpcopyup's old fixed scratch name (the init is pid 1 in its pid
     /// namespace, so it was always /tmp/.berth-copyup-1) as a symlink to a file of theirs: the
     /// container must still start with the image's content, and the file must stay as it was.

@@ -134,6 +134,12 @@ long berth_set_mempolicy(int mode, const unsigned long *nodes, unsigned long max
 
 // Mount a file by fd: clone the mount of `source_fd` (OPEN_TREE_CLONE) and attach it on `target_fd`.
 int berth_bind_fd(int source_fd, int target_fd);
+// A detached copy of the mount tree at `fd` (OPEN_TREE_CLONE; with its submounts if `recursive`),
+// close-on-exec. A process in another mount namespace can attach it with berth_attach_tree, where
+// mount(2) would refuse a source from a namespace not its own.
+int berth_clone_tree(int fd, int recursive);
+// Attaches the detached tree `tree` on `target_fd` (move_mount).
+int berth_attach_tree(int tree, int target_fd);
 // An idmapped bind: clones the mount at `source` (recursively if asked), maps its ids through the
 // user namespace `userns_fd`, and attaches it on `target_fd`.
 int berth_bind_idmapped(const char *source, int recursive, int userns_fd, int target_fd);
