@@ -40,11 +40,6 @@ extension Engine {
             throw .system("create the build step's network directory", error)
         }
         while flock(lock, LOCK_EX) != 0 && errno == EINTR {}
-        let fail = { () -> Void in
-            NetworkSandbox.tearDown(recordDirectory: records, netns: netns)
-            FS.removeAll(directory)
-            FS.close(lock)
-        }
         do throws(EngineError) {
             let network = try defaultNetwork()
             let loopback: CNI.Pending
@@ -77,25 +72,31 @@ extension Engine {
             return BuildNetwork(netns: netns, etcFiles: ["/etc/hosts": directory + "/hosts", "/etc/resolv.conf": directory + "/resolv.conf"],
                                 id: id, directory: directory, lock: lock)
         } catch {
-            fail()
+            tearDownBuildNetwork(id: id)
+            FS.close(lock)
             throw error
         }
     }
 
     /// Detaches the step's namespace, releases its address and forgets it.
     public func releaseBuildNetwork(_ network: BuildNetwork) {
+        tearDownBuildNetwork(id: network.id)
+        FS.close(network.lock)
+    }
+
+    /// The step's name records, addresses, namespace and directory; safe on a half-made one.
+    func tearDownBuildNetwork(id: String) {
         let dns = dnsDirectory
-        NetworkSandbox.tearDown(recordDirectory: network.directory + "/networks", netns: network.netns) { attachment in
+        let directory = buildNetworksDirectory + "/" + id
+        NetworkSandbox.tearDown(recordDirectory: directory + "/networks", netns: netnsPath("build-" + id)) { attachment in
             DNSControl.withdraw(dns, attachment)
         }
-        FS.removeAll(network.directory)
-        FS.close(network.lock)
+        FS.removeAll(directory)
     }
 
     /// Tears down what killed builds left: every directory whose lock nobody holds.
     func sweepBuildNetworks() {
         guard let ids = try? FS.list(path: buildNetworksDirectory) else { return }
-        let dns = dnsDirectory
         for id in ids where !id.hasPrefix(".") {
             let directory = buildNetworksDirectory + "/" + id
             guard let lock = try? FS.open(directory + "/lock", O_RDWR | O_CLOEXEC | O_NOFOLLOW) else {
@@ -104,10 +105,7 @@ extension Engine {
             }
             defer { FS.close(lock) }
             guard flock(lock, LOCK_EX | LOCK_NB) == 0 else { continue }
-            NetworkSandbox.tearDown(recordDirectory: directory + "/networks", netns: netnsPath("build-" + id)) { attachment in
-                DNSControl.withdraw(dns, attachment)
-            }
-            FS.removeAll(directory)
+            tearDownBuildNetwork(id: id)
         }
     }
 
