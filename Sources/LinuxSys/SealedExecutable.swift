@@ -79,11 +79,22 @@ public enum SealedExecutable {
         return copy
     }
 
+    /// execveat(fd, "") names the process after the fd ("14" in `ps`, `top`, `pgrep`): give it back
+    /// the program's name (the kernel keeps the first 15 bytes).
+    static func restoreCommandName(_ arguments: [String]) {
+        guard let path = installedPath ?? arguments.first else { return }
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        try? FS.writeFile("/proc/self/comm", name)
+    }
+
     /// Re-executes the running program, with the same arguments and environment, from a sealed
     /// copy of itself, unless it already runs from one. Returns only if it already does; throws
     /// when no sealed copy can be made (the caller must then not enter a container).
     public static func reexecIfNeeded(_ arguments: [String] = CommandLine.arguments) throws(SysError) {
-        if isRunningSealed { return }
+        if isRunningSealed {
+            restoreCommandName(arguments)
+            return
+        }
         let installed = installedPath
         let fd = try open("/proc/self/exe")
         defer { FS.close(fd) }

@@ -2,13 +2,13 @@ import Foundation
 import TestSupport
 import Testing
 
-/// Docker, Podman and containerd driving berth-runtime: each engine's script (tests/engines/) starts
+/// Docker, Podman and containerd driving berth-runtime: each engine's script (Tests/Scripts/engines/) starts
 /// its own daemon, runs containers from a locally made busybox image through berth-runtime and
 /// checks what a user of that engine sees. The scripts were made known-good with runc.
 /// Serialized: two engines setting up bridge networks and iptables at once would race.
 @Suite(.serialized, .enabled(if: Env.canRunContainers, "needs root and a built berth-runtime"))
 struct EngineTests {
-    static let scripts = Env.packageRoot + "/tests/engines/"
+    static let scripts = Env.packageRoot + "/Tests/Scripts/engines/"
 
     func runScript(_ name: String, needs programs: [String]) throws {
         for program in programs {

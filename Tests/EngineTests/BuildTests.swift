@@ -355,11 +355,11 @@ struct BuildTests {
     }
 }
 
-/// The corpus of tests/build/corpus built by berth, buildah and Docker's legacy builder
-/// (tests/build/compare.sh): every case must build with berth and meet its `expect` lines, and
+/// The corpus of Tests/Scripts/build/corpus built by berth, buildah and Docker's legacy builder
+/// (Tests/Scripts/build/compare.sh): every case must build with berth and meet its `expect` lines, and
 /// where Docker's legacy builder builds it, berth's image must be the same (files, modes, owners,
 /// contents, and the config fields people compare). buildah's differences from Docker are in
-/// tests/build/corpus/README.md.
+/// Tests/Scripts/build/corpus/README.md.
 @Suite(.enabled(if: EngineEnv.ready && FileManager.default.isExecutableFile(atPath: "/usr/bin/buildah")
                 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/dockerd")
                 && FileManager.default.isExecutableFile(atPath: "/usr/bin/skopeo"), "needs buildah, dockerd and skopeo"))
@@ -368,7 +368,7 @@ struct BuildCorpusTests {
     func corpusMatchesDockersLegacyBuilder() throws {
         let work = EngineEnv.scratch("corpus")
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let script = EngineEnv.packageRoot + "/tests/build/compare.sh"
+        let script = EngineEnv.packageRoot + "/Tests/Scripts/build/compare.sh"
         let result = try sh(["/bin/bash", script], environment: ProcessInfo.processInfo.environment.merging([
             "BERTH": EngineEnv.berth, "WORKDIR": work, "ENGINES": "buildah docker berth",
         ]) { $1 })

@@ -252,7 +252,7 @@ struct CopyMountTests {
 
     // MARK: Against Docker
 
-    static let engineLib = EngineEnv.packageRoot + "/tests/engines/lib.sh"
+    static let engineLib = EngineEnv.packageRoot + "/Tests/Scripts/engines/lib.sh"
     static let dockerReady = FileManager.default.isExecutableFile(atPath: "/usr/sbin/dockerd")
         && FileManager.default.isExecutableFile(atPath: "/usr/bin/docker")
 

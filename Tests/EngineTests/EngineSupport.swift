@@ -26,7 +26,7 @@ enum EngineEnv {
     static let busyboxLayout: String = {
         let path = NSTemporaryDirectory() + "berth-engine-busybox-\(getpid())"
         if !FileManager.default.fileExists(atPath: path + "/index.json") {
-            _ = try? sh(["/bin/bash", packageRoot + "/tests/registry/make-busybox-image.sh", path])
+            _ = try? sh(["/bin/bash", packageRoot + "/Tests/Scripts/registry/make-busybox-image.sh", path])
             _ = try? sh(["/bin/tar", "-C", path, "-cf", path + ".tar", "."])
         }
         return path

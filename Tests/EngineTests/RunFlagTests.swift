@@ -398,7 +398,7 @@ struct RunFlagTests {
         && FileManager.default.isExecutableFile(atPath: "/usr/bin/skopeo")))
     func pullsMissingImagesAndPullAlways() throws {
         let registryDir = EngineEnv.scratch("r")
-        let script = EngineEnv.packageRoot + "/tests/registry/registry.sh"
+        let script = EngineEnv.packageRoot + "/Tests/Scripts/registry/registry.sh"
         let started = try sh(["/bin/bash", script, "start", registryDir])
         try #require(started.status == 0, "registry.sh: \(started.stderr)")
         defer {

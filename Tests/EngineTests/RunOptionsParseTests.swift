@@ -709,7 +709,7 @@ struct PodmanParityTests {
             _ = try? sh(base + ["system", "reset", "-f"])
             try? FileManager.default.removeItem(atPath: work)
         }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tests/registry/make-busybox-image.sh").standardized.path
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Tests/Scripts/registry/make-busybox-image.sh").standardized.path
         let made = try sh(["/bin/bash", script, work + "/image"])
         try #require(made.status == 0, "make-busybox-image.sh: \(made.stderr)")
         let pulled = try sh(base + ["pull", "-q", "oci:\(work)/image:latest"])

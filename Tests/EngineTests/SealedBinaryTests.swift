@@ -157,4 +157,18 @@ struct SealedBinaryTests {
         #expect(try berth.call("exec", "cc", "echo", "ok") == "ok\n")
         #expect(try berth.inspect("cc", "{{.State.Status}}") == "running")
     }
+
+    /// A program re-executed from its sealed copy by fd would be named after the fd ("14") in
+    /// `ps -e`, `top` and `pgrep -x`: it gives itself back its own name.
+    @Test func sealedProcessesKeepTheirNames() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        _ = try berth.call("run", "-d", "--network", "none", "--name", "named", "busybox:test", "sleep", "600")
+        let pids = try sh(["/usr/bin/pgrep", "-f", "berth-supervisor \(berth.runRoot)/"]).stdout.split(separator: "\n")
+        #expect(pids.count == 1, "one supervisor for the container, found \(pids)")
+        for pid in pids {
+            let comm = try String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)
+            #expect(comm == "berth-superviso\n", "comm of the supervisor \(pid)")
+        }
+    }
 }

@@ -601,13 +601,13 @@ struct SpecBuilderTests {
 // MARK: - Against a config.json that Docker 20.10.24 wrote on this kind of machine
 
 extension SpecBuilderTests {
-    /// tests/engines/observed/docker-config.json: `docker run` of busybox `sh -c …` with default flags,
+    /// Tests/Scripts/engines/observed/docker-config.json: `docker run` of busybox `sh -c …` with default flags,
     /// as dockerd handed it to the runtime. Docker's zero-valued resources (shares 0, weight 0,
     /// disableOOMKiller false) are "unset" and left out here; its seccomp profile is its own build's
     /// (ours comes from containers-common), and its libnetwork hook and root path are its own.
     @Test func matchesWhatDockerWrote() throws {
         let observed = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().path + "/tests/engines/observed/docker-config.json"
+            .deletingLastPathComponent().path + "/Tests/Scripts/engines/observed/docker-config.json"
         let docker = try Spec.decode(try FS.readFile(observed))
         let root = try FixtureRoot()
         let hostname = try #require(docker.hostname)
@@ -743,7 +743,7 @@ extension SpecBuilderTests {
         init() throws {
             directory = NSTemporaryDirectory() + "berth-spec-podman-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().path + "/tests/registry/make-busybox-image.sh"
+                .deletingLastPathComponent().path + "/Tests/Scripts/registry/make-busybox-image.sh"
             let made = try sh(["/bin/bash", script, directory + "/layout"])
             guard made.status == 0 else { throw EngineError.system("make-busybox-image.sh: \(made.stderr)") }
             let pulled = try sh(base + ["pull", "-q", "oci:" + directory + "/layout"])

@@ -67,7 +67,7 @@ struct AuthAndPlatformTests {
         defer { berth.remove() }
         let layout = try ImageEnv.temporaryDirectory("multi")
         defer { try? FileManager.default.removeItem(atPath: layout) }
-        let made = try sh(["/bin/bash", ImageEnv.packageRoot + "/tests/registry/make-multiplatform-index.sh", layout + "/oci",
+        let made = try sh(["/bin/bash", ImageEnv.packageRoot + "/Tests/Scripts/registry/make-multiplatform-index.sh", layout + "/oci",
                            "\(registry.address)/multi:latest"])
         try #require(made.status == 0, "\(made.stderr)")
         let indexDigest = trimmed(made.stdout.split(separator: "\n").last.map(String.init) ?? "")

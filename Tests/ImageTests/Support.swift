@@ -11,7 +11,7 @@ enum ImageEnv {
     }()
 
     static let berth: String = ProcessInfo.processInfo.environment["BERTH"] ?? packageRoot + "/.build/debug/berth"
-    static let registryScript = packageRoot + "/tests/registry/registry.sh"
+    static let registryScript = packageRoot + "/Tests/Scripts/registry/registry.sh"
 
     static func has(_ program: String) -> Bool {
         ["/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"].contains { FileManager.default.isExecutableFile(atPath: $0 + program) }
@@ -32,7 +32,7 @@ enum ImageEnv {
     static let busyboxLayout: String = {
         let path = NSTemporaryDirectory() + "berth-busybox-layout-\(getpid())"
         if !FileManager.default.fileExists(atPath: path + "/index.json") {
-            _ = try? sh(["/bin/bash", packageRoot + "/tests/registry/make-busybox-image.sh", path])
+            _ = try? sh(["/bin/bash", packageRoot + "/Tests/Scripts/registry/make-busybox-image.sh", path])
         }
         return path
     }()

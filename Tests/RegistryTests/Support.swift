@@ -16,7 +16,7 @@ enum Harness {
         return url.path
     }()
 
-    static let registryScript = repositoryRoot + "/tests/registry/registry.sh"
+    static let registryScript = repositoryRoot + "/Tests/Scripts/registry/registry.sh"
 
     static func executable(_ name: String) -> String? {
         for directory in ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"] {
@@ -92,7 +92,7 @@ enum Harness {
     }
 }
 
-/// Debian's docker-registry on 127.0.0.1, started by tests/registry/registry.sh (or, when that script
+/// Debian's docker-registry on 127.0.0.1, started by Tests/Scripts/registry/registry.sh (or, when that script
 /// is absent, directly with a minimal config, for anonymous access only).
 struct LocalRegistry {
     enum Auth { case none, htpasswd(String), token(String) }

@@ -446,9 +446,9 @@ private final class Flag: @unchecked Sendable {
 
     // MARK: Against Docker
 
-    /// tests/engines/lib.sh of this checkout: its dockerd helpers and busybox rootfs.
+    /// Tests/Scripts/engines/lib.sh of this checkout: its dockerd helpers and busybox rootfs.
     static let engineLib = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("tests/engines/lib.sh").path
+        .deletingLastPathComponent().appendingPathComponent("Tests/Scripts/engines/lib.sh").path
     static let dockerReady: Bool = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/dockerd")
         && FileManager.default.isExecutableFile(atPath: "/usr/bin/docker") && FileManager.default.fileExists(atPath: engineLib)
 
@@ -478,7 +478,7 @@ private final class Flag: @unchecked Sendable {
             trap cleanup EXIT
             echo '{}' > $D/daemon.json
             # --bridge none makes dockerd delete any docker0 it sees; in a network namespace of its
-            # own it cannot take the bridge of another dockerd (tests/engines/docker.sh) running now.
+            # own it cannot take the bridge of another dockerd (Tests/Scripts/engines/docker.sh) running now.
             unshare --net dockerd --config-file $D/daemon.json --data-root $D/data --exec-root $ER --pidfile $PF -H unix://$SOCK \
               --bridge none --iptables=false --ip-masq=false --exec-opt native.cgroupdriver=cgroupfs \
               --cgroup-parent /berth-logtests-docker >$D/dockerd.log 2>&1 &

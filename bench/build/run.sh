@@ -16,11 +16,11 @@
 #   DOCKER=PATH     the docker client (default /usr/bin/docker, Debian's, same version as dockerd)
 #   NETWORK=none    RUN steps without a network: buildah and docker get --network none, berth
 #                   its default (default; nothing on the host changes)
-#   NETWORK=bridge  each engine's default network for RUN: docker0 (a private dockerd in the host
-#                   network namespace, --iptables=false; docker0 and ip_forward are put back at
-#                   the end), buildah's CNI network (podman's default config)
+#   NETWORK=bridge  each engine's default network for RUN: docker0 (of the private dockerd, which
+#                   runs in a network namespace of its own either way), buildah's CNI network
+#                   (podman's default config)
 #
-# The same busybox image (tests/registry/make-busybox-image.sh) as busybox:test in each engine,
+# The same busybox image (Tests/Scripts/registry/make-busybox-image.sh) as busybox:test in each engine,
 # each with its own store. Cold: `build --no-cache -q -t bench/two-stage`. Cached: the same without
 # --no-cache after the warm-up runs (every step from cache). buildah runs with --isolation oci
 # --runtime runc --format docker (crun 1.8 refuses a hybrid cgroup layout with hugetlb on cgroup2;
@@ -80,24 +80,22 @@ cleanup() {
   fi
   for p in /proc/[0-9]*; do [[ "$(cmdline_of "${p#/proc/}")" == *"$EXEC_ROOT/"* ]] && kill "${p#/proc/}" 2>/dev/null; done
   umount_under "$WORKDIR"; umount_under "$EXEC_ROOT"; umount_under "$BERTH_RUNROOT"; umount_under "$BUILDAH_RUNROOT"
-  # NETWORK=bridge: the private dockerd made docker0 and may have set ip_forward; put both back.
-  if [ -e "$WORKDIR/ip_forward.before" ]; then
-    ip link del docker0 2>/dev/null
-    cat "$WORKDIR/ip_forward.before" >/proc/sys/net/ipv4/ip_forward
-  fi
   # dockerd's --cgroup-parent, and BuildKit's "buildkit" cgroup below it
   for d in /sys/fs/cgroup/*/berth-bench-build; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
   rm -rf --one-file-system "$WORKDIR/berth" "$WORKDIR/buildah" "$WORKDIR/docker" "$EXEC_ROOT" "$BERTH_RUNROOT" "$BUILDAH_RUNROOT" \
-    "$WORKDIR/layout" "$WORKDIR/layout.tar" "$WORKDIR/docker.tar" "$WORKDIR/daemon.json" "$WORKDIR/ip_forward.before" "$WORKDIR/dockerd.pid" "$SOCK"
+    "$WORKDIR/layout" "$WORKDIR/layout.tar" "$WORKDIR/docker.tar" "$WORKDIR/daemon.json" "$WORKDIR/dockerd.pid" "$SOCK"
   return 0
 }
-trap cleanup EXIT
+source "$REPO/bench/lib/host-state.sh"
+HOST_STATE=$(mktemp)
+trap 'rc=$?; cleanup; host_state_check "$HOST_STATE" bench/build || rc=1; rm -f "$HOST_STATE"; exit $rc' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 cleanup
+host_state_snapshot "$HOST_STATE"
 
 say "image: busybox:test (umoci, from Debian's busybox-static)"
-bash "$REPO/tests/registry/make-busybox-image.sh" "$WORKDIR/layout" >/dev/null
+bash "$REPO/Tests/Scripts/registry/make-busybox-image.sh" "$WORKDIR/layout" >/dev/null
 tar -C "$WORKDIR/layout" -cf "$WORKDIR/layout.tar" .
 skopeo copy --quiet "oci:$WORKDIR/layout:latest" "docker-archive:$WORKDIR/docker.tar:busybox:test"
 "${BA[@]}" pull -q "oci:$WORKDIR/layout:latest" >/dev/null
@@ -114,15 +112,13 @@ fi
 
 say "starting a private dockerd (NETWORK=$NETWORK)"
 echo '{}' >"$WORKDIR/daemon.json"
+# In a network namespace of its own either way: its docker0, iptables rules and ip_forward stay in
+# there and go with it, and a docker0 of the host's own Docker is left alone.
+dnet=(unshare --net)
 if [ "$NETWORK" = none ]; then
-  # Its own network namespace, no bridge, no iptables: nothing on the host changes.
-  dnet=(unshare --net)
   dflags=(--bridge none --iptables=false --ip-masq=false)
 else
-  cat /proc/sys/net/ipv4/ip_forward >"$WORKDIR/ip_forward.before"
-  ip link show docker0 >/dev/null 2>&1 && die "docker0 exists already (another dockerd?); NETWORK=bridge needs it free"
-  dnet=()
-  dflags=(--iptables=false --ip-masq=false)
+  dflags=()
 fi
 "${dnet[@]}" dockerd --config-file "$WORKDIR/daemon.json" --data-root "$WORKDIR/docker" --exec-root "$EXEC_ROOT" \
   --pidfile "$WORKDIR/dockerd.pid" -H "unix://$SOCK" --exec-opt native.cgroupdriver=cgroupfs \

@@ -11,18 +11,18 @@
 #      random (gzip cannot shrink it) and is the same bytes on every machine
 # Cached: the root in WORKDIR/rootfs and the image layout in WORKDIR/oci are made only when
 # missing (delete them to rebuild). Each run then (re)starts the registry
-# (tests/registry/registry.sh start WORKDIR/registry, plain HTTP on 127.0.0.1) and pushes the image
+# (Tests/Scripts/registry/registry.sh start WORKDIR/registry, plain HTTP on 127.0.0.1) and pushes the image
 # with skopeo as 127.0.0.1:PORT/bench/pull:latest (blobs already there are skipped).
 #
 # Prints one line on stdout: the image reference 127.0.0.1:PORT/bench/pull:latest.
-# The registry keeps running; stop it with: tests/registry/registry.sh stop WORKDIR/registry
+# The registry keeps running; stop it with: Tests/Scripts/registry/registry.sh stop WORKDIR/registry
 # (bench/pull/run.sh runs this script and stops the registry when it is done).
 set -euo pipefail
 
 WORKDIR=${1:-/var/tmp/berth-bench-pull}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-REGISTRY_SH=$REPO/tests/registry/registry.sh
+REGISTRY_SH=$REPO/Tests/Scripts/registry/registry.sh
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'bench/pull/prepare.sh: error: %s\n' "$*" >&2; exit 1; }

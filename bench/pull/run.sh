@@ -50,6 +50,22 @@ for cmd in hyperfine podman skopeo dockerd "$DOCKER" python3; do
   command -v "$cmd" >/dev/null || die "missing $cmd (Debian packages: hyperfine podman skopeo docker.io python3)"
 done
 
+# The whole benchmark (registry, dockerd, every pull) runs in a network namespace of its own, with
+# only lo: dockerd without a bridge ("--bridge none") deletes any docker0 it finds, the host's
+# Docker's too, and every tool then pulls through the same loopback. (`unshare --net`, not
+# `ip netns exec`: that one remounts /sys, hiding the cgroup mounts from dockerd.)
+if [[ ${BERTH_BENCH_PULL_INNER:-} != 1 ]]; then
+  source "$REPO/bench/lib/host-state.sh"
+  HOST_STATE=$(mktemp)
+  host_state_snapshot "$HOST_STATE"
+  rc=0
+  # shellcheck disable=SC2016  # expanded by the inner shell
+  BERTH_BENCH_PULL_INNER=1 unshare --net bash -c 'ip link set lo up && exec "$0" "$@"' "$0" "$@" || rc=$?
+  host_state_check "$HOST_STATE" bench/pull || rc=1
+  rm -f "$HOST_STATE"
+  exit "$rc"
+fi
+
 mkdir -p "$WORKDIR"
 WORKDIR=$(cd "$WORKDIR" && pwd)
 BENCH_FS=${BENCH_FS:-loop}
@@ -96,7 +112,7 @@ cleanup() {
   set +e
   trap - EXIT INT TERM
   stop_dockerd
-  "$REPO/tests/registry/registry.sh" stop "$WORKDIR/registry"
+  "$REPO/Tests/Scripts/registry/registry.sh" stop "$WORKDIR/registry"
   umount_under "$STORES"
   rm -rf --one-file-system "$STORES" "$DOCKER_WORK" "$WORKDIR/empty-store"
   unmount_store_fs
@@ -131,8 +147,9 @@ else
 fi
 
 # --- a private dockerd ----------------------------------------------------------------------------
-# Its own data root, exec root, pid file and socket (as tests/engines/docker.sh starts one), no
+# Its own data root, exec root, pid file and socket (as Tests/Scripts/engines/docker.sh starts one), no
 # bridge and no iptables rules (a pull needs no container network), the registry as insecure.
+# "--bridge none" deletes a docker0 in its network namespace: here the benchmark's own (above).
 rm -rf "$DOCKER_WORK"
 mkdir -p "$DOCKER_WORK" "$STORES"
 printf '{"insecure-registries": ["%s"]}\n' "$ADDR" >"$DOCKER_WORK/daemon.json"

@@ -12,7 +12,7 @@
 #   BERTH=PATH      the berth binary (default .build/release/berth; berth-supervisor beside it)
 #   DOCKER=PATH     the docker client (default /usr/bin/docker, Debian's, same version as dockerd)
 #
-# The same busybox image (tests/registry/make-busybox-image.sh) in each engine, each with its own
+# The same busybox image (Tests/Scripts/registry/make-busybox-image.sh) in each engine, each with its own
 # store. Three scenarios: `--network none`; the default bridge network (berth: berth0 through CNI's
 # bridge plugin; docker: docker0 with its iptables rules; podman: its CNI network); and the bridge
 # with `-p 127.0.0.1:PORT:80` (CNI portmap; docker-proxy + iptables; podman's portmap). A private
@@ -69,11 +69,14 @@ cleanup() {
   rm -rf --one-file-system "$WORKDIR/berth" "$WORKDIR/podman" "$WORKDIR/docker" "$EXEC_ROOT" /run/bbr /run/bbp
   rm -rf "$WORKDIR/layout" "$WORKDIR/layout.tar" "$WORKDIR/docker.tar"
 }
-trap cleanup EXIT
+source "$REPO/bench/lib/host-state.sh"
+HOST_STATE=$(mktemp)
+trap 'rc=$?; cleanup; host_state_check "$HOST_STATE" bench/run || rc=1; rm -f "$HOST_STATE"; exit $rc' EXIT
 cleanup
+host_state_snapshot "$HOST_STATE"
 
 say "image: busybox (umoci, from Debian's busybox-static)"
-bash "$REPO/tests/registry/make-busybox-image.sh" "$WORKDIR/layout" >/dev/null
+bash "$REPO/Tests/Scripts/registry/make-busybox-image.sh" "$WORKDIR/layout" >/dev/null
 tar -C "$WORKDIR/layout" -cf "$WORKDIR/layout.tar" .
 skopeo copy --quiet "oci:$WORKDIR/layout:latest" "docker-archive:$WORKDIR/docker.tar:busybox:bench"
 id=$("${B[@]}" load -i "$WORKDIR/layout.tar" | awk '{print $NF}')
@@ -83,7 +86,10 @@ id=$("${B[@]}" load -i "$WORKDIR/layout.tar" | awk '{print $NF}')
 
 say "starting a private dockerd"
 echo '{}' >"$WORKDIR/daemon.json"
-dockerd --config-file "$WORKDIR/daemon.json" --data-root "$WORKDIR/docker" --exec-root "$EXEC_ROOT" \
+# In a network namespace of its own (lo up, for docker-proxy's 127.0.0.1): its docker0 and iptables
+# rules stay in there and go with it, and a docker0 of the host's own Docker is left alone.
+# shellcheck disable=SC2016  # expanded by the inner shell
+unshare --net sh -c 'ip link set lo up && exec "$0" "$@"' dockerd --config-file "$WORKDIR/daemon.json" --data-root "$WORKDIR/docker" --exec-root "$EXEC_ROOT" \
   --pidfile "$WORKDIR/dockerd.pid" -H "unix://$SOCK" --exec-opt native.cgroupdriver=cgroupfs \
   --storage-driver overlay2 >"$WORKDIR/dockerd.log" 2>&1 &
 for _ in $(seq 1 240); do "${D[@]}" version >/dev/null 2>&1 && break; sleep 0.25; done

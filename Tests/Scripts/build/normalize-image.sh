@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Prints a deterministic, diffable description of one image in an OCI image layout.
 #
-#   tests/build/normalize-image.sh OCI_LAYOUT_DIR[:TAG]
-#   tests/build/normalize-image.sh ARCHIVE.tar[:TAG]     an oci-archive (a tar of a layout) or a
+#   Tests/Scripts/build/normalize-image.sh OCI_LAYOUT_DIR[:TAG]
+#   Tests/Scripts/build/normalize-image.sh ARCHIVE.tar[:TAG]     an oci-archive (a tar of a layout) or a
 #                                                        docker-archive (docker save, buildah push
 #                                                        docker-archive:)
 #

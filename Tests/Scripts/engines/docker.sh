@@ -2,12 +2,12 @@
 # Drives a real Docker engine (Debian's docker.io) with RUNTIME_PATH as an extra OCI runtime
 # ("--add-runtime berth=RUNTIME_PATH", then "docker run --runtime berth ...").
 #
-#   tests/engines/docker.sh RUNTIME_PATH          e.g. /usr/bin/runc or .build/debug/berth-runtime
+#   Tests/Scripts/engines/docker.sh RUNTIME_PATH          e.g. /usr/bin/runc or .build/debug/berth-runtime
 #
 # It starts its own dockerd (no systemd here) with its own data root, exec root, pid file and
 # socket, so it touches no other Docker, and stops it again at the end, even on failure. Every
 # invocation of the runtime is appended to $BERTH_RUNTIME_LOG when that is set.
-# Needs root and the Debian packages listed in tests/engines/README.md.
+# Needs root and the Debian packages listed in Tests/Scripts/engines/README.md.
 # shellcheck disable=SC2016  # "$..." in single quotes is for the container's shell to expand
 set -euo pipefail
 cd "$(dirname "$0")"

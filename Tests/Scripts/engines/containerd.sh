@@ -2,13 +2,13 @@
 # Drives containerd (Debian's containerd, shim io.containerd.runc.v2) with RUNTIME_PATH as the
 # runc binary of the shim ("ctr run --runc-binary RUNTIME_PATH ...").
 #
-#   tests/engines/containerd.sh RUNTIME_PATH      e.g. /usr/bin/runc or .build/debug/berth-runtime
+#   Tests/Scripts/engines/containerd.sh RUNTIME_PATH      e.g. /usr/bin/runc or .build/debug/berth-runtime
 #
 # It starts its own containerd with its own config (root, state dir, sockets), imports a busybox
 # image it builds by hand as an OCI image layout (tar + sha256sum + jq: no registry, no docker
 # save), and stops everything at the end, even on failure. All of it lives in the containerd
 # namespace "berth-test". Every invocation of the runtime is appended to $BERTH_RUNTIME_LOG when
-# that is set. Needs root and the packages in tests/engines/README.md.
+# that is set. Needs root and the packages in Tests/Scripts/engines/README.md.
 # shellcheck disable=SC2016  # "$..." in single quotes is for the container's shell to expand
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -105,7 +105,7 @@ jq -n --arg arch "$arch" --arg diff "$layer_digest" '{
   architecture: $arch, os: "linux",
   config: { Cmd: ["sh"], Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] },
   rootfs: { type: "layers", diff_ids: [$diff] },
-  history: [{ created_by: "tests/engines/containerd.sh: busybox-static rootfs" }]
+  history: [{ created_by: "Tests/Scripts/engines/containerd.sh: busybox-static rootfs" }]
 }' >"$WORK/config.json"
 read -r config_digest config_size < <(blob "$WORK/config.json")
 jq -n --arg cd "$config_digest" --argjson cs "$config_size" --arg ld "$layer_digest" --argjson ls "$layer_size" '{

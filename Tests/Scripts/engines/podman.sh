@@ -2,13 +2,13 @@
 # Drives Podman (Debian's podman, with conmon) with RUNTIME_PATH as its OCI runtime
 # ("podman --runtime RUNTIME_PATH ...").
 #
-#   tests/engines/podman.sh RUNTIME_PATH          e.g. /usr/bin/runc or .build/debug/berth-runtime
+#   Tests/Scripts/engines/podman.sh RUNTIME_PATH          e.g. /usr/bin/runc or .build/debug/berth-runtime
 #
 # Podman has no daemon: each podman command starts conmon, which runs the runtime. Everything it
 # stores goes to this script's own places (--root, --runroot, --tmpdir, a containers.conf named by
 # CONTAINERS_CONF, a storage.conf named by CONTAINERS_STORAGE_CONF, its own CNI config dir), so
 # /etc and any other Podman are left alone. Every invocation of the runtime is appended to
-# $BERTH_RUNTIME_LOG when that is set. Needs root and the packages in tests/engines/README.md.
+# $BERTH_RUNTIME_LOG when that is set. Needs root and the packages in Tests/Scripts/engines/README.md.
 # shellcheck disable=SC2016  # "$..." in single quotes is for the container's shell to expand
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -3,7 +3,7 @@
 # against registry.sh in its three modes (anonymous, --htpasswd, --token), and the
 # multi-platform index. Prints "ok - ..." / "not ok - ..." lines and a summary; exits 1 on failure.
 #
-#   tests/registry/selftest.sh            (root; needs skopeo, podman, umoci, curl, busybox-static)
+#   Tests/Scripts/registry/selftest.sh            (root; needs skopeo, podman, umoci, curl, busybox-static)
 #
 # Work files go to a temp dir (KEEP=1 keeps it, and leaves the registries running).
 # shellcheck disable=SC2015  # "COND && ok ... || not_ok ...": ok always succeeds

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Builds every case of tests/build/corpus with buildah, Docker's legacy builder, Docker's BuildKit
+# Builds every case of Tests/Scripts/build/corpus with buildah, Docker's legacy builder, Docker's BuildKit
 # and (when BERTH is set) berth, normalises each image (normalize-image.sh) and diffs them:
 # prints a table of which cases each builder built and which pairs of outputs match.
 #
-#   tests/build/compare.sh [CASE...]         default: every directory of tests/build/corpus
+#   Tests/Scripts/build/compare.sh [CASE...]         default: every directory of Tests/Scripts/build/corpus
 #
 # Environment:
 #   BERTH=PATH       also build with "$BERTH --root R --runroot RR build" and compare ("berth"
@@ -41,7 +41,7 @@ set -euo pipefail
 
 case ${1:-} in -h | --help) sed -n '2,/^set -e/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/../.." && pwd)
+REPO=$(cd "$HERE/../../.." && pwd)
 CORPUS=$HERE/corpus
 NORMALIZE=$HERE/normalize-image.sh
 WORKDIR=${WORKDIR:-/var/tmp/berth-build-compare}
@@ -122,8 +122,8 @@ rm -rf "$RESULTS"
 mkdir -p "$RESULTS"/{logs,norm,diff,layers} "$WORKDIR/out"
 
 # ---- the base image, in every engine -----------------------------------------------------------
-say "base image busybox:test (tests/registry/make-busybox-image.sh)"
-bash "$REPO/tests/registry/make-busybox-image.sh" "$WORKDIR/busybox" >/dev/null
+say "base image busybox:test (Tests/Scripts/registry/make-busybox-image.sh)"
+bash "$REPO/Tests/Scripts/registry/make-busybox-image.sh" "$WORKDIR/busybox" >/dev/null
 skopeo copy --quiet "oci:$WORKDIR/busybox:latest" "docker-archive:$WORKDIR/busybox-docker.tar:busybox:test"
 tar -C "$WORKDIR/busybox" -cf "$WORKDIR/busybox-oci.tar" .
 

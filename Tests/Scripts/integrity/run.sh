@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Integrity of what ships: layers with an opaque directory, whiteouts, file capabilities and
 # user.* xattrs pass between Docker, buildah, podman/skopeo and the given berth unchanged.
-#   tests/integrity/run.sh /path/to/berth     (berth-supervisor beside it; run as root)
+#   Tests/Scripts/integrity/run.sh /path/to/berth     (berth-supervisor beside it; run as root)
 # Everything runs in a private network namespace: a docker-registry on 127.0.0.1, a private
 # dockerd (--bridge none), buildah/podman with private storage. Prints "N passed, M failed".
 set -uo pipefail

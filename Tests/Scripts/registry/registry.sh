@@ -113,7 +113,7 @@ write_config() {
   local dir=$1 port=$2 mode=$3
   {
     cat <<EOF
-# Written by tests/registry/registry.sh
+# Written by Tests/Scripts/registry/registry.sh
 version: 0.1
 log:
   level: ${REGISTRY_LOG_LEVEL:-warn}
