@@ -28,17 +28,12 @@ public struct Container: Sendable, Equatable {
 final class ContainerDatabase: Sendable {
     let pool: DatabasePool
 
-    init(pool: DatabasePool, path: String) throws(EngineError) {
+    init(pool: DatabasePool) {
         self.pool = pool
-        do {
-            try ImageDatabase.withSchemaLock(path: path) { try Self.migrator.migrate(pool) }
-        } catch {
-            throw .system("prepare the containers table", error)
-        }
     }
 
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
+    /// The containers tables' schema, in the order it grew (StateDatabase applies it).
+    static func registerMigrations(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("containers-v1") { db in
             try db.execute(sql: """
                 CREATE TABLE containers (
@@ -53,7 +48,6 @@ final class ContainerDatabase: Sendable {
                 CREATE INDEX containers_by_image ON containers(image_id);
                 """)
         }
-        return migrator
     }
 
     func insert(_ container: Container) throws(EngineError) {

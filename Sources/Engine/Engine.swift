@@ -26,14 +26,15 @@ public final class Engine: Sendable {
     public init(root: String, runRoot: String) throws(EngineError) {
         self.root = FS.absolute(root)
         self.runRoot = FS.absolute(runRoot)
+        let database = try Self.openDatabase(root: self.root)
         do {
-            images = try ImageStore(root: self.root)
+            images = try ImageStore(root: self.root, database: database.pool)
         } catch {
             throw .system("open image store \(root)", error)
         }
-        containers = try ContainerDatabase(pool: images.database.pool, path: images.database.path)
-        volumeRecords = try VolumeDatabase(pool: images.database.pool, path: images.database.path)
-        networkRecords = try NetworkDatabase(pool: images.database.pool, path: images.database.path)
+        containers = ContainerDatabase(pool: database.pool)
+        volumeRecords = VolumeDatabase(pool: database.pool)
+        networkRecords = NetworkDatabase(pool: database.pool)
         runtime = OCIRuntime(root: self.runRoot + "/runtime")
         do {
             try FS.mkdirAll(self.root + "/containers", mode: 0o710)
@@ -41,6 +42,21 @@ public final class Engine: Sendable {
         } catch {
             throw .system("create engine directories", error)
         }
+    }
+
+    /// The image store alone, for the commands that need no more (`images`, `pull`, `rmi`): the
+    /// engine's database opened and migrated as `Engine.init` does.
+    public static func imageStore(root: String) throws(EngineError) -> ImageStore {
+        let root = FS.absolute(root)
+        let database = try openDatabase(root: root)
+        do { return try ImageStore(root: root, database: database.pool) } catch {
+            throw .system("open image store \(root)", error)
+        }
+    }
+
+    static func openDatabase(root: String) throws(EngineError) -> StateDatabase {
+        do { try FS.mkdirAll(root, mode: 0o711) } catch { throw .system("create \(root)", error) }
+        return try StateDatabase(path: root + "/berth.db")
     }
 
     // MARK: - Paths

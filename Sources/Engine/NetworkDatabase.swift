@@ -21,17 +21,12 @@ public struct NetworkEndpoint: Sendable, Equatable {
 final class NetworkDatabase: Sendable {
     let pool: DatabasePool
 
-    init(pool: DatabasePool, path: String) throws(EngineError) {
+    init(pool: DatabasePool) {
         self.pool = pool
-        do {
-            try ImageDatabase.withSchemaLock(path: path) { try Self.migrator.migrate(pool) }
-        } catch {
-            throw .system("prepare the networks table", error)
-        }
     }
 
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
+    /// The networks tables' schema, in the order it grew (StateDatabase applies it).
+    static func registerMigrations(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("networks-v1") { db in
             try db.execute(sql: """
                 CREATE TABLE networks (
@@ -50,7 +45,6 @@ final class NetworkDatabase: Sendable {
                 CREATE INDEX network_endpoints_by_network ON network_endpoints(network_id);
                 """)
         }
-        return migrator
     }
 
     /// Records `network` unless its name is taken; `ifMissing` returns the existing one instead

@@ -47,17 +47,12 @@ public struct VolumeAttachment: Sendable, Equatable {
 final class VolumeDatabase: Sendable {
     let pool: DatabasePool
 
-    init(pool: DatabasePool, path: String) throws(EngineError) {
+    init(pool: DatabasePool) {
         self.pool = pool
-        do {
-            try ImageDatabase.withSchemaLock(path: path) { try Self.migrator.migrate(pool) }
-        } catch {
-            throw .system("prepare the volumes table", error)
-        }
     }
 
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
+    /// The volumes tables' schema, in the order it grew (StateDatabase applies it).
+    static func registerMigrations(in migrator: inout DatabaseMigrator) {
         // No foreign key to containers: a container's uses are ignored once its record is gone
         // (every query joins containers) and swept by the next volume change.
         migrator.registerMigration("volumes-v1") { db in
@@ -79,7 +74,6 @@ final class VolumeDatabase: Sendable {
                 CREATE INDEX volume_mounts_by_name ON volume_mounts(name);
                 """)
         }
-        return migrator
     }
 
     /// What a container asks for at one destination: a named volume, or nil for a new anonymous one.

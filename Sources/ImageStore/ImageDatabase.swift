@@ -19,53 +19,19 @@ public struct ImageRecord: Sendable, Equatable {
     public var repoDigests: [String] = []
 }
 
-/// Image records, tags and layer sizes in SQLite (`<root>/berth.db`, WAL). Every change is one
-/// transaction, and content (blobs, snapshots) is in place before the record that names it.
+/// Image records, tags and layer sizes: tables in the engine's database (`<root>/berth.db`, WAL),
+/// which the engine opens and migrates (it owns the file; these are the image tables' migrations).
+/// Every change is one transaction, and content (blobs, snapshots) is in place before the record
+/// that names it.
 public final class ImageDatabase: Sendable {
     package let pool: DatabasePool
-    package let path: String
 
-    public init(path: String) throws(ImageStoreError) {
-        self.path = path
-        do {
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(30)
-            try Self.restrictToOwner(path)
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.withSchemaLock(path: path) { try Self.migrator.migrate(pool) }
-        } catch {
-            throw ImageStoreError("open image database \(path): \(error)")
-        }
+    public init(pool: DatabasePool) {
+        self.pool = pool
     }
 
-    /// Container records hold every `-e` value a user gave: the database is its owner's alone.
-    /// It is created 0600 before SQLite opens it (the WAL and SHM files take the database's mode),
-    /// and a database an older Berth made 0644 is narrowed, with its WAL and SHM.
-    static func restrictToOwner(_ path: String) throws(ImageStoreError) {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw ImageStoreError("create image database \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        guard fchmod(fd, 0o600) == 0 else { throw ImageStoreError("chmod 0600 \(path): \(String(cString: strerror(errno)))") }
-        for suffix in ["-wal", "-shm"] {
-            let side = open(path + suffix, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-            if side >= 0 { _ = fchmod(side, 0o600); close(side) }
-        }
-    }
-
-    /// Runs schema migrations under an exclusive lock on `<db>.lock`: two processes opening a new
-    /// database at once would otherwise both see a migration as pending and both apply it.
-    package static func withSchemaLock(path: String, _ body: () throws -> Void) throws {
-        let fd = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ImageStoreError("open \(path).lock: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw ImageStoreError("lock \(path).lock: \(String(cString: strerror(errno)))") }
-        }
-        try body()
-    }
-
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
+    /// The image tables' schema, in the order it grew.
+    public static func registerMigrations(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("images-v1") { db in
             try db.execute(sql: """
                 CREATE TABLE images (
@@ -93,7 +59,6 @@ public final class ImageDatabase: Sendable {
                 );
                 """)
         }
-        return migrator
     }
 
     func wrap<T>(_ what: String, _ body: () throws -> T) throws(ImageStoreError) -> T {

@@ -1,10 +1,12 @@
 import Glibc
+import GRDB
 import LinuxSys
 import OCI
 
 /// The engine's images: blobs by digest, unpacked layer snapshots, and records with tags.
 ///
-///     <root>/berth.db                 image records, tags, repo digests, layer sizes (SQLite)
+///     <root>/berth.db                 image records, tags, repo digests, layer sizes (tables in the
+///                                     engine's database, which the engine opens and migrates)
 ///     <root>/blobs/sha256/<hex>       manifests, configs and layers as the registry served them
 ///     <root>/snapshots/<diffID hex>   each layer unpacked, ready to be an overlayfs lower directory
 ///
@@ -16,12 +18,13 @@ public final class ImageStore: Sendable {
     public let snapshots: SnapshotStore
     public let database: ImageDatabase
 
-    public init(root: String) throws(ImageStoreError) {
+    /// `database`: the engine's database, opened and migrated by its owner.
+    public init(root: String, database: DatabasePool) throws(ImageStoreError) {
         self.root = root
         do { try FS.mkdirAll(root, mode: 0o711) } catch { throw .sys(error) }
         content = try ContentStore(root: root + "/blobs")
         snapshots = try SnapshotStore(root: root + "/snapshots")
-        database = try ImageDatabase(path: root + "/berth.db")
+        self.database = ImageDatabase(pool: database)
     }
 
     /// Everything `images`, `inspect` and friends show about one image.

@@ -54,7 +54,7 @@ enum GlobalOptions {
     }
 
     static func store() throws -> ImageStore {
-        try ImageStore(root: FS.absolute(root))
+        try Engine.imageStore(root: root)
     }
 
     static func client(insecure: [String] = []) -> RegistryClient {
