@@ -45,7 +45,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .target(name: "LinuxSys", dependencies: ["CLinuxSys"]),
-        .target(name: "ContainerRuntime", dependencies: ["OCI", "LinuxSys"]),
+        .target(name: "ContainerRuntime", dependencies: ["OCI", "LinuxSys", "CLinuxSys"]),
         .target(name: "Archive", dependencies: [
             "LinuxSys", "CLinuxSys", "CZlib", "CZstd", .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -64,7 +64,7 @@ let package = Package(
         .target(name: "ContainerNetwork", dependencies: ["OCI", "LinuxSys", "CLinuxSys", "ContainerDNS"]),
         .target(name: "Supervisor", dependencies: ["ContainerRuntime", "LinuxSys", "CLinuxSys", "OCI", "ContainerNetwork"]),
         .target(name: "Engine", dependencies: [
-            "ImageStore", "Supervisor", "ContainerRuntime", "LinuxSys", "CLinuxSys", "OCI", "ContainerNetwork",
+            "ImageStore", "Archive", "Supervisor", "ContainerRuntime", "LinuxSys", "CLinuxSys", "OCI", "ContainerNetwork",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "Builder", dependencies: [
