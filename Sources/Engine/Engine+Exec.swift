@@ -103,12 +103,15 @@ extension Engine {
         }
         var opened: [Int32] = []
         defer { for fd in opened { FS.close(fd) } }
+        // What only the runtime keeps: closed here once it is started.
+        var handed: [Int32] = []
+        defer { for fd in handed { FS.close(fd) } }
         // Every fd handed over is first moved to 10 or above, so no dup2 onto 0…5 in the child
         // overwrites another that is still to be handed over.
         func handOver(_ fd: Int32) throws(RuntimeError) -> Int32 {
             let high = berth_fcntl_int(fd, F_DUPFD_CLOEXEC, 10)
             guard high >= 0 else { throw SysError("dup", "fd \(fd)").context("exec") }
-            opened.append(high)
+            handed.append(high)
             return high
         }
         let processFile = berth_memfd("berth-exec-process")
@@ -117,7 +120,8 @@ extension Engine {
         do { try FS.write(processFile, encodeCompact(process)) } catch { throw error.context("exec: write process.json") }
         var status: [Int32] = [0, 0]
         guard berth_pipe2(&status, O_CLOEXEC) == 0 else { throw SysError("pipe2").context("exec") }
-        opened += status
+        opened.append(status[0])
+        handed.append(status[1])
 
         var argv = [binary, "--root", runtimeRoot, "exec", "--status-fd", "3", "--process", "/proc/self/fd/4"]
         var keep: [(fd: Int32, as: Int32)] = [(try handOver(status[1]), 3), (try handOver(processFile), 4)]
@@ -126,7 +130,8 @@ extension Engine {
             argv.append("--detach")
         } else if request.tty {
             do { console = try ProcessSys.socketPair(type: SOCK_STREAM) } catch { throw error.context("create console socket") }
-            opened += [console!.ours, console!.theirs]
+            opened.append(console!.ours)
+            handed.append(console!.theirs)
             keep.append((try handOver(console!.theirs), 5))
             argv += ["--console-socket-fd", "5"]
         } else {
@@ -146,9 +151,9 @@ extension Engine {
         } catch {
             throw error.context("exec: start \(binary)")
         }
-        // Only the runtime holds the write end now: its end (or its report) ends our read.
-        FS.close(status[1])
-        opened.removeAll { $0 == status[1] }
+        // Only the runtime holds the write end of the status pipe now: its end (or its report) ends our read.
+        for fd in handed { FS.close(fd) }
+        handed.removeAll()
         let report = ExecReport.read(from: status[0])
         guard let report, report.failure == nil else {
             let exit = (try? ProcessSys.wait(pid)) ?? .exited(255)
