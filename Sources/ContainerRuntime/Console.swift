@@ -101,13 +101,15 @@ nonisolated(unsafe) private var windowChanged: Int32 = 0
 /// console socket: raw mode on our side, bytes copied both ways, window size passed on.
 struct TerminalRelay {
     let master: Int32
+    /// Our side's input: stdin, or /dev/null when the process gets no keystrokes (`exec -t` without -i).
+    var input: Int32 = 0
 
     /// Copies until `finished` says the process is gone, then drains what the pty still holds.
     func relay(until finished: () -> Bool) {
         var saved = termios()
-        let isTTY = isatty(0) == 1
-        let raw = isTTY && berth_make_raw(0, &saved) == 0
-        defer { if raw { _ = berth_restore_termios(0, &saved) } }
+        let isTTY = isatty(input) == 1
+        let raw = isTTY && berth_make_raw(input, &saved) == 0
+        defer { if raw { _ = berth_restore_termios(input, &saved) } }
         copyWindowSize()
         Glibc.signal(SIGWINCH) { _ in windowChanged = 1 }
         // A SIGCHLD handler makes poll return when the process ends.
@@ -124,7 +126,7 @@ struct TerminalRelay {
                 copyWindowSize()
             }
             var fds = [pollfd(fd: master, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: stdinOpen ? 0 : -1, events: Int16(POLLIN), revents: 0)]
+                       pollfd(fd: stdinOpen ? input : -1, events: Int16(POLLIN), revents: 0)]
             let ready = poll(&fds, 2, 200)
             if ready < 0 { continue }
             if fds[0].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
@@ -132,7 +134,7 @@ struct TerminalRelay {
                 if n > 0 { writeAll(1, buffer[0..<n]) } else if n == 0 || errno != EINTR && errno != EAGAIN { break }
             }
             if fds[1].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
-                let n = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
+                let n = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
                 if n > 0 { writeAll(master, buffer[0..<n]) } else if n == 0 || errno != EINTR { stdinOpen = false }
             }
         }
@@ -155,7 +157,7 @@ struct TerminalRelay {
     private func copyWindowSize() {
         var rows: UInt16 = 0
         var cols: UInt16 = 0
-        if berth_get_winsize(0, &rows, &cols) == 0 || berth_get_winsize(1, &rows, &cols) == 0 {
+        if berth_get_winsize(input, &rows, &cols) == 0 || berth_get_winsize(1, &rows, &cols) == 0 {
             _ = berth_set_winsize(master, rows, cols)
         }
     }

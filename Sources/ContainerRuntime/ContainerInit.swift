@@ -39,7 +39,7 @@ enum ContainerInit {
         do {
             try setUp(parameters)
         } catch {
-            parameters.sync.send(.failed(error.message))
+            parameters.sync.send(.failed(error))
             _exit(1)
         }
         // setUp only returns by exec failing after start, when no one is listening any more.

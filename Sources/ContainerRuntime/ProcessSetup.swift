@@ -125,9 +125,11 @@ enum ProcessSetup {
         if name.contains("/") {
             var st = stat()
             if stat(name, &st) != 0 {
-                throw RuntimeError("exec: \"\(name)\": stat \(name): \(SysError("stat", name).reason)")
+                let error = SysError("stat", name)
+                throw RuntimeError("exec: \"\(name)\": stat \(name): \(error.reason)",
+                                   kind: error.errno == ENOENT ? .executableNotFound : .executableNotRunnable)
             }
-            if FS.isDirectory(st) { throw RuntimeError("exec: \"\(name)\": is a directory") }
+            if FS.isDirectory(st) { throw RuntimeError("exec: \"\(name)\": is a directory", kind: .executableNotRunnable) }
             return name
         }
         let path = env.last(where: { $0.hasPrefix("PATH=") }).map { String($0.dropFirst(5)) }
@@ -139,7 +141,7 @@ enum ProcessSetup {
                 return candidate
             }
         }
-        throw RuntimeError("exec: \"\(name)\": executable file not found in $PATH")
+        throw RuntimeError("exec: \"\(name)\": executable file not found in $PATH", kind: .executableNotFound)
     }
 
     /// The container starts with every signal at its default and none blocked, whatever the caller

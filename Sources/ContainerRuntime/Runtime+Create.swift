@@ -185,8 +185,8 @@ extension OCIRuntime {
                     sync.send(.proceed)
                 case .ready:
                     break loop
-                case .failed(let message):
-                    throw RuntimeError(message)
+                case .failed(let error):
+                    throw error
                 case .proceed, nil:
                     throw RuntimeError("container init exited during set-up (\(describeExit(pid)))")
                 }

@@ -11,6 +11,11 @@ public struct ExecOptions: Sendable {
     public var detach = false
     public var pidFile: String?
     public var consoleSocket: String?
+    /// A connected socket to send the pty master over, in place of `consoleSocket`'s path (the caller's to close).
+    public var consoleSocketFD: Int32?
+    /// Where one JSON line (ExecReport) tells the caller that the process has started, or why it
+    /// could not: its caller can then tell a start failure from the process's own exit status.
+    public var statusFD: Int32?
     public var preserveFds = 0
     public var ignorePaused = false
 
@@ -75,8 +80,18 @@ extension OCIRuntime {
 
     /// `exec`: runs another process in a created or running container, in all its namespaces and its
     /// cgroup. In the foreground returns the process's exit status (128 + signal when killed);
-    /// with `detach`, 0 once it has started.
+    /// with `detach`, 0 once it has started. With `statusFD`, reports there that the process
+    /// started or why it did not.
     public func exec(id: String, options: ExecOptions) throws(RuntimeError) -> Int32 {
+        do {
+            return try startExec(id: id, options: options)
+        } catch {
+            if let fd = options.statusFD { ExecReport(failure: error).write(to: fd) }
+            throw error
+        }
+    }
+
+    private func startExec(id: String, options: ExecOptions) throws(RuntimeError) -> Int32 {
         let lock = try store.lock(id)
         var locked = true
         defer { if locked { FS.close(lock) } }
@@ -99,10 +114,11 @@ extension OCIRuntime {
         try ProcessAttributes.validate(process: process, linux: spec.linux)
         let seccomp = try PreparedSeccomp.prepare(spec.linux?.seccomp, cacheDirectory: seccompCacheDirectory)
         let terminal = process.terminal == true
-        if terminal && options.detach && options.consoleSocket == nil {
+        let hasConsoleSocket = options.consoleSocket != nil || options.consoleSocketFD != nil
+        if terminal && options.detach && !hasConsoleSocket {
             throw RuntimeError("cannot allocate tty if berth-runtime will detach without setting console socket")
         }
-        if !terminal && options.consoleSocket != nil {
+        if !terminal && hasConsoleSocket {
             throw RuntimeError("cannot use console socket if berth-runtime will not allocate tty")
         }
 
@@ -116,7 +132,10 @@ extension OCIRuntime {
         var consoleFD: Int32?
         var relayEnd: Int32?
         if terminal {
-            if let path = options.consoleSocket {
+            if let fd = options.consoleSocketFD {
+                consoleFD = berth_fcntl_int(fd, F_DUPFD_CLOEXEC, 3)
+                guard consoleFD! >= 0 else { throw SysError("dup", "console socket").context("exec") }
+            } else if let path = options.consoleSocket {
                 consoleFD = try Console.connect(path)
             } else {
                 do {
@@ -157,6 +176,7 @@ extension OCIRuntime {
         let parameters = ExecParameters(spec: spec, process: process, pidfd: pidfd, initPid: pid_t(record.pid),
                                         namespaces: join & ~parentJoins, sync: SyncSocket(fd: childEnd),
                                         consoleFD: consoleFD, preserveFds: options.preserveFds, seccomp: seccomp)
+        CloneAudit.record()
         let pid: pid_t
         do { pid = try ProcessSys.clone(flags: 0) } catch { FS.close(childEnd); throw error.context("exec") }
         if pid == 0 {
@@ -179,7 +199,7 @@ extension OCIRuntime {
             loop: while true {
                 let (message, attached) = sync.receiveWithFD()
                 switch message {
-                case .failed(let text): throw RuntimeError(text)
+                case .failed(let error): throw error
                 case .seccompListener:
                     let state = ociState(record)
                     try forwardSeccompListener(attached, seccomp: spec.linux?.seccomp, pid: pid, state: state)
@@ -200,12 +220,63 @@ extension OCIRuntime {
         }
         FS.close(lock)
         locked = false
-        if options.detach { return 0 }
+        if options.detach {
+            if let fd = options.statusFD { ExecReport(pid: pid).write(to: fd) }
+            return 0
+        }
 
         var master: Int32?
         if let relayEnd { master = try? Console.receiveMaster(relayEnd) }
         defer { if let master { FS.close(master) } }
-        return ForegroundProcess(pid: pid, reapOrphans: false).wait(relaying: master).shellStatus
+        // Reported once our signal handlers are in place: the caller passes its signals on from then.
+        return ForegroundProcess(pid: pid, reapOrphans: false).wait(relaying: master) {
+            if let fd = options.statusFD { ExecReport(pid: pid).write(to: fd) }
+        }.shellStatus
+    }
+}
+
+/// What `exec` with a status fd reports, as one line of JSON: the process's pid once it has
+/// started, or why it could not be started (the message the runtime would print, and its kind).
+public struct ExecReport: Codable, Sendable, Equatable {
+    public var pid: Int32?
+    public var error: String?
+    public var kind: RuntimeError.Kind?
+
+    public init(pid: pid_t) { self.pid = pid }
+
+    public init(failure: RuntimeError) {
+        error = failure.message
+        kind = failure.kind
+    }
+
+    /// The start failure this report describes, nil when the process started.
+    public var failure: RuntimeError? {
+        error.map { RuntimeError($0, kind: kind ?? .other) }
+    }
+
+    func write(to fd: Int32) {
+        let line = encodeCompact(self) + [0x0A]
+        var offset = 0
+        while offset < line.count {
+            let n = line[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return }
+            offset += n
+        }
+    }
+
+    /// Reads the report from `fd`: the first line, or nil when the runtime wrote none before closing it.
+    public static func read(from fd: Int32) -> ExecReport? {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !bytes.contains(0x0A) {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            bytes += buffer[0..<n]
+        }
+        guard let end = bytes.firstIndex(of: 0x0A) else { return nil }
+        return try? decodeJSON(ExecReport.self, Array(bytes[..<end]))
     }
 }
 
@@ -231,7 +302,7 @@ enum ExecInit {
         do {
             try setUp(parameters)
         } catch {
-            parameters.sync.send(.failed("unable to start container process: " + error.message))
+            parameters.sync.send(.failed(RuntimeError("unable to start container process: " + error.message, kind: error.kind)))
             _exit(1)
         }
         _exit(127)
@@ -289,7 +360,7 @@ enum ExecInit {
         umask(mode_t(process.user.umask ?? 0o022))
         let error = ProcessSys.exec(program, args: args, env: env)
         // runc's wording: exec: "/etc/passwd": permission denied
-        throw RuntimeError("exec: \"\(args[0])\": \(error.reason)")
+        throw RuntimeError("exec: \"\(args[0])\": \(error.reason)", kind: error.errno == ENOENT ? .executableNotFound : .executableNotRunnable)
     }
 }
 
@@ -308,5 +379,23 @@ extension Namespaces {
             if theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev { flags |= flag }
         }
         return flags
+    }
+}
+
+/// For tests: with BERTH_TEST_CLONE_AUDIT=FILE, the process about to clone an exec'd process
+/// appends "pid=N threads=M" (its pid and the Threads: count of /proc/self/status) to FILE. A
+/// clone is only safe from a single-threaded process (another thread may hold a lock the child needs).
+enum CloneAudit {
+    /// The variable's value; a test in this process may set it instead (setenv races other threads' getenv).
+    nonisolated(unsafe) static var path: String? = getenv("BERTH_TEST_CLONE_AUDIT").map { String(cString: $0) }
+
+    static func record() {
+        guard let path, !path.isEmpty else { return }
+        let status = (try? FS.readText("/proc/self/status")) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("Threads:") }
+        let threads = line?.dropFirst(8).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? "?"
+        guard let fd = try? FS.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode: 0o600) else { return }
+        defer { FS.close(fd) }
+        try? FS.write(fd, Array("pid=\(getpid()) threads=\(threads)\n".utf8))
     }
 }

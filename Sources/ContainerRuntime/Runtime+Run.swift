@@ -75,14 +75,22 @@ nonisolated(unsafe) private var forwardedSignalTarget: pid_t = 0
 
 /// A container process that `run` or `exec` waits for in the foreground: the signals we receive
 /// are passed on to it, its terminal is relayed when we hold the pty master, and its status returned.
-struct ForegroundProcess {
+/// (Also a runtime that waits for a container process in turn: `berth exec` waits so for berth-runtime.)
+public struct ForegroundProcess {
     let pid: pid_t
     /// As a subreaper we also collect the container's orphans; otherwise only our own child.
     let reapOrphans: Bool
 
     static let forwarded: [Int32] = [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT]
 
-    func wait(relaying master: Int32?) -> ProcessSys.Exit {
+    public init(pid: pid_t, reapOrphans: Bool) {
+        self.pid = pid
+        self.reapOrphans = reapOrphans
+    }
+
+    /// `input`: what the relay reads the keystrokes from (our stdin; /dev/null for none).
+    /// `forwarding` runs once our signals are passed on, before the wait.
+    public func wait(relaying master: Int32?, input: Int32 = 0, forwarding: () -> Void = {}) -> ProcessSys.Exit {
         forwardedSignalTarget = pid
         var signals = Self.forwarded
         if master == nil { signals.append(SIGWINCH) }
@@ -90,9 +98,10 @@ struct ForegroundProcess {
             Glibc.signal(signal) { received in _ = Glibc.kill(forwardedSignalTarget, received) }
         }
         defer { for signal in signals { Glibc.signal(signal, SIG_DFL) } }
+        forwarding()
         var exit: ProcessSys.Exit?
         if let master {
-            TerminalRelay(master: master).relay {
+            TerminalRelay(master: master, input: input).relay {
                 if exit == nil { exit = reap(blocking: false) }
                 return exit != nil
             }

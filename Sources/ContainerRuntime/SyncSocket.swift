@@ -13,7 +13,7 @@ struct SyncSocket {
         case runCreateHooks      // child -> parent: rootfs is mounted; run prestart/createRuntime now
         case ready               // child -> parent: set up and waiting for `start`
         case seccompListener     // child -> parent: the seccomp notify fd is attached; pass it to listenerPath
-        case failed(String)      // child -> parent: set-up failed, with why
+        case failed(RuntimeError) // child -> parent: set-up failed, with why (and its kind)
 
         var encoded: String {
             switch self {
@@ -21,7 +21,7 @@ struct SyncSocket {
             case .runCreateHooks: return "hooks"
             case .ready: return "ready"
             case .seccompListener: return "seccomp"
-            case .failed(let message): return "error " + message
+            case .failed(let error): return "error " + error.kind.rawValue + " " + error.message
             }
         }
 
@@ -33,7 +33,10 @@ struct SyncSocket {
             case "seccomp": self = .seccompListener
             default:
                 guard text.hasPrefix("error ") else { return nil }
-                self = .failed(String(text.dropFirst(6)))
+                let rest = text.dropFirst(6)
+                let word = rest.prefix(while: { $0 != " " })
+                guard let kind = RuntimeError.Kind(rawValue: String(word)) else { return nil }
+                self = .failed(RuntimeError(String(rest.dropFirst(word.count + 1)), kind: kind))
             }
         }
     }

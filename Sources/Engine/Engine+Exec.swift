@@ -8,6 +8,8 @@ import OCI
 public struct ExecRequest: Sendable {
     public var command: [String]
     public var tty = false
+    /// `-i`: the process reads our stdin (else /dev/null; with `tty`, no keystrokes reach the pty).
+    public var interactive = false
     public var detach = false
     public var privileged = false
     /// `KEY=VALUE` entries (the CLI has already resolved bare keys and env files), after the container's.
@@ -42,11 +44,12 @@ public struct ProcessTable: Sendable, Equatable {
 extension Engine {
     // MARK: - Exec
 
-    /// `exec`: runs a process in a running container through the runtime library, in this process:
-    /// the container's namespaces, cgroup, seccomp and limits; its environment with `env` after it;
-    /// its user and working directory unless the request names others. The process inherits our
-    /// stdio (or, with `tty`, a pty the runtime relays to our terminal). Returns the process's exit
-    /// status (128 + signal when killed), or 0 with `detach` once it has started.
+    /// `exec`: runs a process in a running container through `berth-runtime exec`: the container's
+    /// namespaces, cgroup, seccomp and limits; its environment with `env` after it; its user and
+    /// working directory unless the request names others. The process gets our stdio (stdin only
+    /// when `interactive`, none with `detach`), or with `tty` a pty we relay to our terminal.
+    /// Returns the process's exit status (128 + signal when killed), or 0 with `detach` once it
+    /// has started.
     public func exec(_ container: Container, _ request: ExecRequest) throws(ExecError) -> Int32 {
         let current = status(container)
         switch current.status {
@@ -62,8 +65,6 @@ extension Engine {
         do { process = try execProcess(container, request, initPid: current.state.pid) } catch {
             throw ExecError(message: "Error response from daemon: \(error.message)", exitCode: 126)
         }
-        var options = ExecOptions(process: process)
-        options.detach = request.detach
         // Docker's exec events: "exec_create: CMD", "exec_start: CMD" and, once the process has
         // ended, exec_die with its status (a detached exec's end is nobody's to see: none then).
         let execID = Self.newID()
@@ -71,26 +72,107 @@ extension Engine {
         recordEvent(container, "exec_create: " + commandText, ["execID": execID])
         recordEvent(container, "exec_start: " + commandText, ["execID": execID])
         do {
-            let status = try runtime.exec(id: container.id, options: options)
+            let status = try runtimeExec(container, process, request)
             if !request.detach { recordEvent(container, "exec_die", ["execID": execID, "exitCode": "\(status)"]) }
             return status
         } catch {
-            recordEvent(container, "exec_die", ["execID": execID, "exitCode": "\(Self.execFailureStatus(error.message, command: request.command[0]))"])
+            recordEvent(container, "exec_die", ["execID": execID, "exitCode": "\(Self.execFailureStatus(error.kind))"])
             // Docker's wording and statuses: 127 when the command is not there, 126 otherwise.
             let reason = error.message.hasPrefix("unable to start container process")
                 ? error.message : "unable to start container process: \(error.message)"
             let text = "OCI runtime exec failed: exec failed: \(reason): unknown"
-            throw ExecError(message: text, exitCode: Self.execFailureStatus(error.message, command: request.command[0]))
+            throw ExecError(message: text, exitCode: Self.execFailureStatus(error.kind))
         }
     }
 
     /// 127 when the command does not exist (not found in $PATH, or a path with nothing there),
     /// 126 for every other failure to start it (permission denied, a directory, a bad working directory).
-    static func execFailureStatus(_ message: String, command: String) -> Int32 {
-        let lower = message.lowercased()
-        if lower.contains("executable file not found") { return 127 }
-        if lower.contains("\"\(command.lowercased())\"") && lower.contains("no such file or directory") { return 127 }
-        return 126
+    static func execFailureStatus(_ kind: RuntimeError.Kind) -> Int32 {
+        kind == .executableNotFound ? 127 : 126
+    }
+
+    /// Runs `process` through `berth-runtime exec`, a process of its own: a container's process is
+    /// cloned only from a single-threaded one, and this one runs Swift concurrency. The runtime
+    /// gets the process as a memfd, reports on a pipe that it started or why it did not (typed:
+    /// the 126/127 split needs no reading of messages), and with `tty` sends the pty master back
+    /// over a socket pair, which we relay to our terminal. It runs in a session of its own, so our
+    /// terminal's signals reach it only through us, once: we pass ours on as we would to the process.
+    func runtimeExec(_ container: Container, _ process: OCI.Process, _ request: ExecRequest) throws(RuntimeError) -> Int32 {
+        guard let binary = Self.siblingExecutable("berth-runtime") else {
+            throw RuntimeError("berth-runtime not found beside berth or in /usr/local/bin, /usr/bin (or set BERTH_RUNTIME)")
+        }
+        var opened: [Int32] = []
+        defer { for fd in opened { FS.close(fd) } }
+        // What only the runtime keeps: closed here once it is started.
+        var handed: [Int32] = []
+        defer { for fd in handed { FS.close(fd) } }
+        // Every fd handed over is first moved to 10 or above, so no dup2 onto 0…5 in the child
+        // overwrites another that is still to be handed over.
+        func handOver(_ fd: Int32) throws(RuntimeError) -> Int32 {
+            let high = berth_fcntl_int(fd, F_DUPFD_CLOEXEC, 10)
+            guard high >= 0 else { throw SysError("dup", "fd \(fd)").context("exec") }
+            handed.append(high)
+            return high
+        }
+        let processFile = berth_memfd("berth-exec-process")
+        guard processFile >= 0 else { throw SysError("memfd_create", "process.json").context("exec") }
+        opened.append(processFile)
+        do { try FS.write(processFile, encodeCompact(process)) } catch { throw error.context("exec: write process.json") }
+        var status: [Int32] = [0, 0]
+        guard berth_pipe2(&status, O_CLOEXEC) == 0 else { throw SysError("pipe2").context("exec") }
+        opened.append(status[0])
+        handed.append(status[1])
+
+        var argv = [binary, "--root", runtimeRoot, "exec", "--status-fd", "3", "--process", "/proc/self/fd/4"]
+        var keep: [(fd: Int32, as: Int32)] = [(try handOver(status[1]), 3), (try handOver(processFile), 4)]
+        var console: (ours: Int32, theirs: Int32)?
+        if request.detach {
+            argv.append("--detach")
+        } else if request.tty {
+            do { console = try ProcessSys.socketPair(type: SOCK_STREAM) } catch { throw error.context("create console socket") }
+            opened.append(console!.ours)
+            handed.append(console!.theirs)
+            keep.append((try handOver(console!.theirs), 5))
+            argv += ["--console-socket-fd", "5"]
+        } else {
+            // Without a terminal the process gets our stdout and stderr, and our stdin with -i.
+            if request.interactive { keep.append((try handOver(0), 0)) }
+            keep += [(try handOver(1), 1), (try handOver(2), 2)]
+        }
+        argv.append(container.id)
+
+        let pid: pid_t
+        do {
+            // From a sealed copy (it enters the container: CVE-2019-5736), told where it is installed.
+            let sealed = try SealedExecutable.open(binary)
+            defer { FS.close(sealed) }
+            let environment = Self.environment(setting: SealedExecutable.pathVariable, to: binary)
+            pid = try ProcessSys.spawn(argv, keep: keep, newSession: true, executable: sealed, environment: environment)
+        } catch {
+            throw error.context("exec: start \(binary)")
+        }
+        // Only the runtime holds the write end of the status pipe now: its end (or its report) ends our read.
+        for fd in handed { FS.close(fd) }
+        handed.removeAll()
+        let report = ExecReport.read(from: status[0])
+        guard let report, report.failure == nil else {
+            let exit = (try? ProcessSys.wait(pid)) ?? .exited(255)
+            throw report?.failure ?? RuntimeError("\(binary) exec ended without starting the process (status \(exit.shellStatus))")
+        }
+        if request.detach {
+            _ = try? ProcessSys.wait(pid)
+            return 0
+        }
+        var master: Int32?
+        if let console { master = try? Console.receiveMaster(console.ours) }
+        defer { if let master { FS.close(master) } }
+        var input: Int32 = 0
+        if master != nil && !request.interactive {
+            // -t without -i: no keystrokes; the window size comes from our stdout.
+            do { input = try FS.open("/dev/null", O_RDONLY | O_CLOEXEC) } catch { throw error.context("exec: open /dev/null") }
+            opened.append(input)
+        }
+        return ForegroundProcess(pid: pid, reapOrphans: false).wait(relaying: master, input: input).shellStatus
     }
 
     /// The process an exec runs: built from the container's own (its capabilities, limits,

@@ -63,6 +63,8 @@ public final class Engine: Sendable {
 
     func containerDirectory(_ id: String) -> String { root + "/containers/" + id }
     func runDirectory(_ id: String) -> String { runRoot + "/containers/" + id }
+    /// The runtime's state directory (`runtime`'s root, berth-runtime's --root).
+    var runtimeRoot: String { runRoot + "/runtime" }
     func statePath(_ id: String) -> String { containerDirectory(id) + "/state.json" }
     public func logPath(_ id: String) -> String { containerDirectory(id) + "/\(id)-json.log" }
     func rootfsPath(_ id: String) -> String { containerDirectory(id) + "/rootfs" }

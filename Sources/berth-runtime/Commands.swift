@@ -46,8 +46,20 @@ enum Commands {
         options.ignorePaused = arguments.flag("ignore-paused")
         options.pidFile = arguments.value("pid-file")
         options.consoleSocket = arguments.value("console-socket")
+        options.consoleSocketFD = try descriptor(arguments, "console-socket-fd")
+        options.statusFD = try descriptor(arguments, "status-fd")
         options.preserveFds = try preserveFds(arguments)
         return options
+    }
+
+    /// Berth's own exec flags that hand over an fd (`--status-fd 3`): an open descriptor, kept
+    /// from any program we start.
+    static func descriptor(_ arguments: ParsedArguments, _ flag: String) throws(RuntimeError) -> Int32? {
+        guard let text = arguments.value(flag) else { return nil }
+        guard let fd = Int32(text), fd > 2, fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 else {
+            throw RuntimeError("invalid --\(flag) value \"\(text)\"")
+        }
+        return fd
     }
 
     /// `ps`: the pids as JSON, or ps(1)'s table cut down to the container's processes.

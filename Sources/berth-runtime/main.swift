@@ -24,7 +24,7 @@ let commandFlags: [String: FlagSet] = [
     "features": FlagSet(),
     "exec": FlagSet(valued: [["process", "p"], ["cwd"], ["env", "e"], ["user", "u"], ["additional-gids", "g"],
                              ["cap", "c"], ["pid-file"], ["console-socket"], ["preserve-fds"], ["process-label"],
-                             ["apparmor"], ["cgroup"]],
+                             ["apparmor"], ["cgroup"], ["console-socket-fd"], ["status-fd"]],
                     boolean: [["tty", "t"], ["detach", "d"], ["no-new-privs"], ["ignore-paused"], ["no-subreaper"]]),
     "pause": FlagSet(),
     "resume": FlagSet(),
@@ -171,9 +171,16 @@ func main() -> Int32 {
         case "exec":
             let id = requireID(arguments, command: command)
             // As runc: a process that could not be started is status 255, so callers can tell it from the process's own.
+            let options: ExecOptions
+            do { options = try Commands.execOptions(arguments) } catch { fail("exec failed: " + error.message, status: 255) }
             do {
-                return try runtime.exec(id: id, options: try Commands.execOptions(arguments))
+                return try runtime.exec(id: id, options: options)
             } catch {
+                // Berth's own --status-fd: the caller has the failure from there and says it in its words.
+                if options.statusFD != nil {
+                    if Log.shared.isFile { Log.shared.error("exec failed: " + error.message) }
+                    exit(255)
+                }
                 fail("exec failed: " + error.message, status: 255)
             }
         case "pause":

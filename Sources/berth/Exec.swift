@@ -2,9 +2,8 @@ import ArgumentParser
 import CLinuxSys
 import Engine
 import Glibc
-import LinuxSys
 
-/// `exec`: runs a command in a running container, in this process through the runtime library.
+/// `exec`: runs a command in a running container, through berth-runtime (see Engine.exec).
 /// Exit status as Docker's: the command's own, 126 when it cannot be started, 127 when it is not
 /// found, 1 when the container is missing or not running.
 struct Exec: BerthCommand {
@@ -69,44 +68,15 @@ struct Exec: BerthCommand {
                 request.consoleSize = (Int(rows), Int(columns))
             }
         }
-        // The process inherits our stdio: without -i its stdin is empty; with -d nothing is connected.
-        let redirected: [Int32] = detach ? [0, 1, 2] : (interactive ? [] : [0])
-        let saved = StdioRedirect(redirected)
-        defer { saved.restore() }
+        // Without -i the process's stdin is empty; with -d nothing is connected.
+        request.interactive = interactive
         let status: Int32
         do {
             status = try engine.exec(target, request)
         } catch {
-            saved.restore()
             printError(error.message)
             throw ExitCode(error.exitCode)
         }
-        saved.restore()
         throw ExitCode(status)
-    }
-}
-
-/// Points some of our stdio at /dev/null for a while, keeping the originals (close-on-exec, so
-/// the container's process cannot inherit them) to put back.
-final class StdioRedirect {
-    private var saved: [(fd: Int32, copy: Int32)] = []
-
-    init(_ fds: [Int32]) {
-        guard !fds.isEmpty, let null = try? FS.open("/dev/null", O_RDWR | O_CLOEXEC) else { return }
-        defer { FS.close(null) }
-        for fd in fds {
-            let copy = berth_fcntl_int(fd, F_DUPFD_CLOEXEC, 10)
-            guard copy >= 0 else { continue }
-            saved.append((fd, copy))
-            dup2(null, fd)
-        }
-    }
-
-    func restore() {
-        for (fd, copy) in saved {
-            dup2(copy, fd)
-            FS.close(copy)
-        }
-        saved.removeAll()
     }
 }

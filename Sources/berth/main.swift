@@ -2,7 +2,6 @@
 // containers (run, ps, logs, …).
 import ArgumentParser
 import Glibc
-import LinuxSys
 
 // --root and --runroot may come before the command, as with Podman (`berth --root /tmp/x pull …`).
 let arguments = GlobalOptions.extract(from: Array(CommandLine.arguments.dropFirst()))
@@ -33,15 +32,6 @@ func runCommand(_ arguments: [String]) async -> Never {
         Berth.exit(withError: error)
     }
     exit(0)
-}
-
-// `exec` puts a process into a container from this process: it must run from a sealed copy of
-// this binary, which the container cannot write through /proc/PID/exe (CVE-2019-5736).
-if arguments.first == "exec" || (arguments.first == "container" && arguments.dropFirst().first == "exec") {
-    do { try SealedExecutable.reexecIfNeeded() } catch {
-        printError("Error response from daemon: cannot run from a sealed copy of berth: \(error)")
-        exit(126)
-    }
 }
 
 // Not an async main: that parks the main thread with pthread_exit, and unwinding it makes the C

@@ -172,4 +172,51 @@ struct ExecTests {
         #expect(maps.status == 0, "\(maps.stderr)")
         #expect(maps.stdout.split(separator: " ", omittingEmptySubsequences: true).map(String.init).prefix(3) == ["0", "100000", "65536\n"])
     }
+
+    /// Berth's --status-fd: one JSON line saying the process started (its pid), or why it could not,
+    /// with the kind Engine maps to Docker's 127 and 126; the failure then goes nowhere else (the
+    /// caller prints it), and the status is runc's 255.
+    @Test func statusFDReportsTheStartOrATypedFailure() throws {
+        let bundle = try TestBundle.sleeping()
+        let berth = RuntimeCLI.berth(bundle)
+        let id = try berth.launch(bundle, prefix: "execstatus", started: true)
+        defer { _ = try? berth("delete", "-f", id) }
+        func report(_ command: [String]) throws -> (Output, [String: Any]) {
+            let file = bundle.directory + "/status"
+            let quoted = command.map { "'\($0)'" }.joined(separator: " ")
+            let output = try sh(["/bin/sh", "-c", "exec '\(Env.berth)' --root '\(berth.root)' exec --status-fd 3 \(id) \(quoted) 3>'\(file)'"])
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            #expect(text.hasSuffix("\n") && text.filter { $0 == "\n" }.count == 1, "\(text)")
+            let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
+            return (output, object)
+        }
+        let started = try report(["sh", "-c", "exit 3"])
+        #expect(started.0.status == 3)
+        #expect((started.1["pid"] as? Int ?? 0) > 0 && started.1["error"] == nil, "\(started.1)")
+        for (command, kind) in [(["nosuch"], "executableNotFound"), (["/nonexistent"], "executableNotFound"),
+                                (["/etc/passwd"], "executableNotRunnable"), (["/tmp"], "executableNotRunnable")] {
+            let (output, object) = try report(command)
+            #expect(output.status == 255)
+            #expect(output.stderr == "", "\(output.stderr)")
+            #expect(object["kind"] as? String == kind, "\(command): \(object)")
+            #expect((object["error"] as? String ?? "").hasPrefix("unable to start container process: exec: \"\(command[0])\""), "\(object)")
+        }
+    }
+
+    /// The clone audit (BERTH_TEST_CLONE_AUDIT): berth-runtime exec clones the process from itself,
+    /// single-threaded.
+    @Test func runtimeExecClonesSingleThreaded() throws {
+        let bundle = try TestBundle.sleeping()
+        let berth = RuntimeCLI.berth(bundle)
+        let id = try berth.launch(bundle, prefix: "execaudit", started: true)
+        defer { _ = try? berth("delete", "-f", id) }
+        let audit = bundle.directory + "/clone-audit"
+        let pidFile = bundle.directory + "/runtime-pid"
+        let result = try sh(["/bin/sh", "-c", "echo $$ > '\(pidFile)'; exec '\(Env.berth)' --root '\(berth.root)' exec \(id) true"],
+                            environment: ProcessInfo.processInfo.environment.merging(["BERTH_TEST_CLONE_AUDIT": audit]) { $1 })
+        #expect(result.status == 0, "\(result.stderr)")
+        let runtimePid = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try String(contentsOfFile: audit, encoding: .utf8) == "pid=\(runtimePid) threads=1\n")
+    }
 }
+

@@ -105,3 +105,34 @@ struct DeviceFilterTests {
         #expect(result.stdout == "null-ok\nzero-denied\n", "\(result.stderr)")
     }
 }
+
+/// The clone audit that shows `exec` clones only from single-threaded processes can fail: called
+/// from this test process, which has threads (Swift Testing's pool, and one more made here), it
+/// records them.
+struct CloneAuditTests {
+    @Test func recordsAThreadedCaller() throws {
+        let file = NSTemporaryDirectory() + "berth-clone-audit-" + Env.uniqueID("a")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let release = DispatchSemaphore(value: 0)
+        let running = DispatchSemaphore(value: 0)
+        let thread = Thread { running.signal(); release.wait() }
+        thread.start()
+        running.wait()
+        defer { release.signal() }
+        let saved = CloneAudit.path
+        CloneAudit.path = file
+        CloneAudit.record()
+        CloneAudit.path = saved
+        let record = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(record.hasPrefix("pid=\(getpid()) threads="), "\(record)")
+        let threads = Int(record.dropFirst("pid=\(getpid()) threads=".count).prefix { $0.isNumber }) ?? 0
+        #expect(threads > 1, "\(record)")
+    }
+
+    /// A set-up failure crosses the sync socket with its kind.
+    @Test func syncFailuresKeepTheirKind() {
+        let failure = RuntimeError("unable to start container process: exec: \"x\": executable file not found in $PATH", kind: .executableNotFound)
+        #expect(SyncSocket.Message(SyncSocket.Message.failed(failure).encoded) == .failed(failure))
+        #expect(SyncSocket.Message(SyncSocket.Message.failed(RuntimeError("plain")).encoded) == .failed(RuntimeError("plain")))
+    }
+}

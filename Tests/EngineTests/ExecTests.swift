@@ -133,6 +133,32 @@ struct ExecTests {
         #expect(typed.stdout.contains("typed-42"), "\(typed.stdout.debugDescription)")
     }
 
+    /// The exec'd process is cloned by a single-threaded process (berth-runtime), never by the CLI,
+    /// whose commands run on the Swift concurrency pool: BERTH_TEST_CLONE_AUDIT makes the process
+    /// that clones record its pid and its thread count.
+    @Test(arguments: [[], ["-d"], ["-t"]] as [[String]])
+    func execClonesOnlyFromASingleThreadedProcess(flags: [String]) throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        _ = try Self.sleeper(berth)
+        let audit = berth.base + "/clone-audit"
+        let cliPid = berth.base + "/cli-pid"
+        // The shell execs the CLI: $$ is its pid.
+        let command = "echo $$ > \(cliPid); exec \(berth.binary) --root \(berth.root) --runroot \(berth.runRoot) exec \(flags.joined(separator: " ")) box true"
+        let result = try sh(["/bin/sh", "-c", command],
+                            environment: ProcessInfo.processInfo.environment.merging(["BERTH_TEST_CLONE_AUDIT": audit]) { $1 })
+        #expect(result.status == 0, "\(result.stderr)")
+        let cli = try String(contentsOfFile: cliPid, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let lines = try String(contentsOfFile: audit, encoding: .utf8).split(separator: "\n")
+        try #require(lines.count == 1, "\(lines)")
+        let fields = Dictionary(uniqueKeysWithValues: lines[0].split(separator: " ").map {
+            let pair = $0.split(separator: "=", maxSplits: 1)
+            return (String(pair[0]), String(pair.count > 1 ? pair[1] : ""))
+        })
+        #expect(fields["threads"] == "1", "\(lines[0])")
+        #expect(fields["pid"] != nil && fields["pid"] != cli, "the CLI (\(cli)) cloned: \(lines[0])")
+    }
+
     /// -d returns at once with 0 and leaves the process running in the container (top shows it).
     @Test func detachedExecKeepsRunning() throws {
         let berth = try BerthEngine()
