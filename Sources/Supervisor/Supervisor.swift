@@ -125,7 +125,7 @@ public final class Supervisor {
                 let message = "\(error)"
                 state.status = .exited
                 state.error = message
-                state.exitCode = Self.exitCode(forStartError: message)
+                state.exitCode = Self.exitCode(forStartFailure: error.startFailure)
                 state.finishedAt = Clock.rfc3339Nano()
                 state.pid = 0
                 try? state.save(config.statePath)
@@ -144,11 +144,14 @@ public final class Supervisor {
         return 0
     }
 
-    /// Docker's statuses for a process that could not be started: 127 not found, 126 not executable.
-    static func exitCode(forStartError message: String) -> Int32 {
-        if message.contains("executable file not found") || message.contains("no such file or directory") { return 127 }
-        if message.contains("permission denied") || message.contains("is a directory") { return 126 }
-        return 128
+    /// Docker's statuses for a container whose process could not be started: 127 its executable
+    /// is not there, 126 it cannot be executed, 128 anything else (a mount, a cgroup, a hook).
+    static func exitCode(forStartFailure kind: RuntimeError.Kind) -> Int32 {
+        switch kind {
+        case .executableNotFound: return 127
+        case .executableNotRunnable: return 126
+        case .other: return 128
+        }
     }
 
     func setUp() {
@@ -242,7 +245,7 @@ public final class Supervisor {
         } catch {
             try? runtime.delete(id: config.id, force: true)
             closeRun()
-            throw SupervisorError(error.message)
+            throw SupervisorError(error)
         }
         runStarted = Clock.monotonicSeconds()
         state.status = .running
