@@ -29,7 +29,6 @@ struct SpecFromOptionsTests {
         (["/ep"], ["a"], ["/new"], nil, ["/new"]),
         (["/ep"], ["a"], ["/new"], ["x"], ["/new", "x"]),
         (["/ep"], ["a"], [""], ["echo", "hi"], ["echo", "hi"]),
-        (nil, ["sh"], [""], nil, ["sh"]),
     ] as [([String]?, [String]?, [String]?, [String]?, [String])])
     func argv(imageEntrypoint: [String]?, imageCmd: [String]?, entrypoint: [String]?, command: [String]?, args: [String]) throws {
         let spec = try Self.spec(image: Self.image(entrypoint: imageEntrypoint, cmd: imageCmd)) {
@@ -42,6 +41,9 @@ struct SpecFromOptionsTests {
     @Test func noCommandAtAll() throws {
         let root = try FixtureRoot()
         #expect(errorMessage { _ = try SpecBuilder.build(input(root, image: Self.image(entrypoint: nil, cmd: nil))) } == "No command specified")
+        // `--entrypoint ""` counts as given, so the image's Cmd goes too.
+        #expect(errorMessage { _ = try SpecBuilder.build(input(root, image: Self.image(entrypoint: nil, cmd: ["sh"])) { $0.entrypoint = [""] }) }
+            == "No command specified")
     }
 
     // PATH and HOSTNAME first (TERM with -t), replaced in place or extended by the merged Env:
