@@ -2,6 +2,7 @@
 import PackageDescription
 
 // Layers, lowest first (see ../shared/DESIGN.md):
+//   GoCompat (Go's sizes, durations, quoting) <- OCI, Dockerfile, ContainerRuntime, ContainerSpec, Supervisor
 //   OCI (spec types, no I/O) <- LinuxSys (syscalls) <- ContainerRuntime <- berth-runtime
 //   OCI, LinuxSys <- Archive (tar, gzip, zstd, safe unpack) <- ImageStore (blobs, records, snapshots)
 //   OCI <- Registry (distribution client)                   <- ImageStore
@@ -11,6 +12,9 @@ import PackageDescription
 //   LinuxSys <- ContainerDNS (the networks' DNS server: records, wire format, poll loop) <- berth-dns
 //   OCI, LinuxSys, ContainerDNS <- ContainerNetwork (CNI plugins, network namespaces, ports) <- Supervisor, Engine
 //   (not `Network`: AsyncHTTPClient takes `canImport(Network)` to mean Apple's framework)
+//   OCI, LinuxSys, ContainerRuntime, ContainerNetwork <- ContainerSpec (RunOptions and their parsers,
+//                                    options + image config -> OCI spec) <- Supervisor, Engine, Builder
+//   Dockerfile, ContainerSpec, ImageStore <- Builder (no Engine: the CLI hands it the engine's parts)
 //   ImageStore, Supervisor, ContainerRuntime <- Engine (containers, volumes, their database) <- berth
 // The library is `ContainerRuntime` rather than `Runtime` because the toolchain ships a module named `Runtime`.
 let package = Package(
@@ -31,6 +35,8 @@ let package = Package(
         .library(name: "ContainerDNS", targets: ["ContainerDNS"]),
         .library(name: "ContainerNetwork", targets: ["ContainerNetwork"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "ContainerSpec", targets: ["ContainerSpec"]),
+        .library(name: "GoCompat", targets: ["GoCompat"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -40,12 +46,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
-        .target(name: "OCI"),
+        .target(name: "GoCompat"),
+        .target(name: "OCI", dependencies: ["GoCompat"]),
         .target(name: "CLinuxSys", linkerSettings: [.linkedLibrary("seccomp")]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .target(name: "LinuxSys", dependencies: ["CLinuxSys"]),
-        .target(name: "ContainerRuntime", dependencies: ["OCI", "LinuxSys", "CLinuxSys"]),
+        .target(name: "ContainerRuntime", dependencies: ["OCI", "LinuxSys", "CLinuxSys", "GoCompat"]),
         .target(name: "Archive", dependencies: [
             "LinuxSys", "CLinuxSys", "CZlib", "CZstd", .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -60,15 +67,18 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "TextTemplate"),
-        .target(name: "Dockerfile"),
+        .target(name: "Dockerfile", dependencies: ["GoCompat"]),
         .target(name: "ContainerNetwork", dependencies: ["OCI", "LinuxSys", "CLinuxSys", "ContainerDNS"]),
-        .target(name: "Supervisor", dependencies: ["ContainerRuntime", "LinuxSys", "CLinuxSys", "OCI", "ContainerNetwork"]),
+        .target(name: "ContainerSpec", dependencies: ["OCI", "LinuxSys", "CLinuxSys", "GoCompat", "ContainerRuntime", "ContainerNetwork"]),
+        .target(name: "Supervisor", dependencies: [
+            "ContainerRuntime", "ContainerSpec", "LinuxSys", "CLinuxSys", "OCI", "ContainerNetwork", "GoCompat",
+        ]),
         .target(name: "Engine", dependencies: [
-            "ImageStore", "Archive", "Supervisor", "ContainerRuntime", "LinuxSys", "CLinuxSys", "OCI", "ContainerNetwork",
+            "ImageStore", "Archive", "Supervisor", "ContainerSpec", "ContainerRuntime", "LinuxSys", "CLinuxSys", "OCI", "ContainerNetwork",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "Builder", dependencies: [
-            "Dockerfile", "Engine", "ImageStore", "Archive", "OCI", "LinuxSys", "CLinuxSys",
+            "Dockerfile", "ContainerSpec", "ImageStore", "Archive", "OCI", "LinuxSys", "CLinuxSys",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "berth-runtime", dependencies: ["ContainerRuntime", "LinuxSys", "OCI"]),
@@ -76,7 +86,7 @@ let package = Package(
         .target(name: "ContainerDNS", dependencies: ["LinuxSys", "CLinuxSys"]),
         .executableTarget(name: "berth-dns", dependencies: ["ContainerDNS"]),
         .executableTarget(name: "berth", dependencies: [
-            "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "Supervisor", "ContainerRuntime", "ContainerNetwork",
+            "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor", "ContainerRuntime", "ContainerNetwork",
             "Builder", "Dockerfile",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -87,6 +97,8 @@ let package = Package(
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "LinuxSys", "CLinuxSys"]),
         .testTarget(name: "TextTemplateTests", dependencies: ["TextTemplate"]),
         .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile"]),
+        .testTarget(name: "GoCompatTests", dependencies: ["GoCompat"]),
+        .testTarget(name: "ContainerSpecTests", dependencies: ["ContainerSpec", "ContainerNetwork", "OCI", "LinuxSys", "GoCompat", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: [
             "Registry", "OCI", .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
         ]),
@@ -94,7 +106,7 @@ let package = Package(
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "LinuxSys", "OCI", "TestSupport"]),
         .testTarget(name: "NetworkTests", dependencies: ["ContainerNetwork", "LinuxSys", "TestSupport"]),
         .testTarget(name: "DNSTests", dependencies: ["ContainerDNS", "LinuxSys"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

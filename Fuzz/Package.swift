@@ -20,7 +20,7 @@ let package = Package(
             .product(name: "TextTemplate", package: "Berth"),
             .product(name: "ContainerDNS", package: "Berth"),
             .product(name: "ContainerNetwork", package: "Berth"),
-            .product(name: "Engine", package: "Berth"),
+            .product(name: "ContainerSpec", package: "Berth"),
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,4 @@
 import CLinuxSys
-import Engine
 import Glibc
 import LinuxSys
 import OCI
@@ -180,5 +179,5 @@ final class BuildWorkspace {
     }
 
     /// BERTH_RUNTIME, else beside berth, else /usr/local/bin or /usr/bin (Engine's lookup).
-    static func runtimeBinary() -> String? { Engine.siblingExecutable("berth-runtime") }
+    static func runtimeBinary() -> String? { Executables.sibling("berth-runtime") }
 }

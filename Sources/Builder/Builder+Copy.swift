@@ -1,8 +1,8 @@
 import Archive
 import CLinuxSys
+import ContainerSpec
 import Crypto
 import Dockerfile
-import Engine
 import Glibc
 import ImageStore
 import LinuxSys
@@ -76,7 +76,7 @@ extension Builder {
         if let from = copy.from {
             let origin: String
             if let key = stageKey(from) { origin = key } else {
-                origin = (try? engine.images.resolve(from).id.description) ?? from
+                origin = (try? images.resolve(from).id.description) ?? from
             }
             parts.append("from=" + origin)
             parts.append("paths=" + sources.fromPaths.joined(separator: "\u{1}"))
@@ -182,13 +182,13 @@ extension Builder {
     /// writer on a fresh layer directory, a read-only view of the stage's layers under it, and
     /// the step's workspace for further mounts.
     func writeLayer(over layers: [CommittedLayer], _ body: (LayerWriter, String, BuildWorkspace) throws -> Void) throws -> CommittedLayer {
-        let workspace = try BuildWorkspace(runRoot: engine.runRoot)
+        let workspace = try BuildWorkspace(runRoot: runRoot)
         defer { workspace.remove() }
         let layerDirectory: String
-        do { layerDirectory = try engine.images.snapshots.prepare() } catch { throw BuildError("prepare the layer directory", error) }
+        do { layerDirectory = try images.snapshots.prepare() } catch { throw BuildError("prepare the layer directory", error) }
         var committed = false
-        defer { if !committed { engine.images.snapshots.abandon(layerDirectory) } }
-        let view = try workspace.mountReadOnly(layers.map { engine.images.snapshots.path($0.diffID) })
+        defer { if !committed { images.snapshots.abandon(layerDirectory) } }
+        let view = try workspace.mountReadOnly(layers.map { images.snapshots.path($0.diffID) })
         let writer = try LayerWriter(root: layerDirectory, view: view)
         do { try body(writer, view, workspace) } catch {
             writer.close()
@@ -196,7 +196,7 @@ extension Builder {
         }
         writer.close()
         workspace.unmount(view)
-        let layer = try engine.images.commitLayer(directory: layerDirectory)
+        let layer = try images.commitLayer(directory: layerDirectory)
         committed = true
         return layer
     }

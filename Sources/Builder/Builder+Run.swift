@@ -1,6 +1,6 @@
 import CLinuxSys
+import ContainerSpec
 import Dockerfile
-import Engine
 import Glibc
 import ImageStore
 import LinuxSys
@@ -60,18 +60,18 @@ extension Builder {
     /// becomes the layer. The container is `berth-runtime run` (the Runtime library's front end)
     /// in a process of its own: this one has threads, and a container is forked single-threaded.
     func run(_ run: RunInstruction, result: StageResult, scope: StageScope, step: Int) throws -> CommittedLayer {
-        let workspace = try BuildWorkspace(runRoot: engine.runRoot)
+        let workspace = try BuildWorkspace(runRoot: runRoot)
         defer { workspace.remove() }
         let upper: String, work: String
         do {
-            upper = try engine.images.snapshots.prepare()
-            work = try engine.images.snapshots.prepare()
+            upper = try images.snapshots.prepare()
+            work = try images.snapshots.prepare()
         } catch { throw BuildError("prepare the layer directory", error) }
-        defer { engine.images.snapshots.abandon(work) }
+        defer { images.snapshots.abandon(work) }
         var committed = false
-        defer { if !committed { engine.images.snapshots.abandon(upper) } }
+        defer { if !committed { images.snapshots.abandon(upper) } }
         let rootfs = workspace.path + "/rootfs"
-        try workspace.mountOverlay(lower: result.layers.map { engine.images.snapshots.path($0.diffID) },
+        try workspace.mountOverlay(lower: result.layers.map { images.snapshots.path($0.diffID) },
                                    upper: upper, work: work, at: rootfs)
 
         var options = RunOptions()
@@ -90,8 +90,8 @@ extension Builder {
         }
         let id = workspace.id
         var etcFiles: [String: String] = [:]
-        var network: BuildNetwork?
-        defer { if let network { engine.releaseBuildNetwork(network) } }
+        var network: BuildStepNetwork?
+        defer { network?.release() }
         switch try stepNetwork(run) {
         case .none:
             options.network = .none
@@ -101,7 +101,7 @@ extension Builder {
             etcFiles["/etc/hosts"] = "/etc/hosts"
         case .default:
             options.network = .default
-            do { network = try engine.createBuildNetwork(id: id, hostname: Self.stepHostname) } catch {
+            do { network = try networks.attach(stepID: id, hostname: Self.stepHostname) } catch {
                 throw BuildError("RUN: \(error.message)")
             }
             etcFiles = network?.etcFiles ?? [:]
@@ -130,7 +130,7 @@ extension Builder {
         guard status == 0 else {
             throw BuildError("process \"\(options.entrypoint?.joined(separator: " ") ?? "")\" did not complete successfully: exit code: \(status)")
         }
-        let layer = try engine.images.commitLayer(directory: upper)
+        let layer = try images.commitLayer(directory: upper)
         committed = true
         return layer
     }
@@ -202,9 +202,9 @@ extension Builder {
             layers = stage.layers
         } else {
             let image = try image(name)
-            do { layers = try engine.images.committedLayers(image) } catch { throw BuildError("layers of \(name)", error) }
+            do { layers = try images.committedLayers(image) } catch { throw BuildError("layers of \(name)", error) }
         }
-        return try workspace.mountReadOnly(layers.map { engine.images.snapshots.path($0.diffID) })
+        return try workspace.mountReadOnly(layers.map { images.snapshots.path($0.diffID) })
     }
 
     /// `source` resolved inside `root` and cloned as a detached mount tree, named for the runtime as

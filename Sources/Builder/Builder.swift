@@ -1,5 +1,5 @@
+import ContainerSpec
 import Dockerfile
-import Engine
 import Glibc
 import ImageStore
 import LinuxSys
@@ -10,7 +10,11 @@ import OCI
 /// layers, and its upper directory becomes the next layer; COPY and ADD write a layer directly.
 /// Each step has a cache key (see `BuildCache`); a hit prints CACHED and reuses the layer.
 public final class Builder {
-    let engine: Engine
+    let images: ImageStore
+    /// The engine's scratch directories: the cache lives under `root`, step workspaces under `runRoot`.
+    let root: String
+    let runRoot: String
+    let networks: any BuildNetworks
     var options: BuildOptions
     let cache: BuildCache
     let progress: BuildProgress
@@ -30,10 +34,13 @@ public final class Builder {
         var created: String
     }
 
-    public init(engine: Engine, options: BuildOptions) throws(BuildError) {
-        self.engine = engine
+    public init(images: ImageStore, root: String, runRoot: String, networks: any BuildNetworks, options: BuildOptions) throws(BuildError) {
+        self.images = images
+        self.root = root
+        self.runRoot = runRoot
+        self.networks = networks
         self.options = options
-        cache = BuildCache(root: engine.root)
+        cache = BuildCache(root: root)
         progress = BuildProgress(quiet: options.quiet)
         context = try BuildContext(root: options.contextDirectory, ignore: BuildContext.ignoreFile(in: options.contextDirectory))
     }
@@ -103,7 +110,7 @@ public final class Builder {
         withVariant.variant = final.variant
         withVariant.author = final.config.author
         let id: Digest
-        do { id = try engine.images.storeBuiltImage(config: withVariant, layers: final.layers, tags: options.tags) } catch {
+        do { id = try images.storeBuiltImage(config: withVariant, layers: final.layers, tags: options.tags) } catch {
             throw BuildError("store the image", error)
         }
         progress.line(step, "writing image \(id) done")
@@ -134,7 +141,7 @@ public final class Builder {
             result.config.onBuild = []
         case .image(let name):
             let base = try self.image(name)
-            result = try Self.start(from: base, store: engine.images)
+            result = try Self.start(from: base, store: images)
             onBuild = base.config.config?.onBuild ?? []
         }
         progress.done(fromStep, seconds: 0)
@@ -222,7 +229,7 @@ public final class Builder {
                    work: () throws -> CommittedLayer) throws {
         let key = sha256Hex(result.key + "\n" + description)
         let entry: BuildCache.Entry
-        if !options.noCache, let hit = cache.lookup(key, in: engine.images) {
+        if !options.noCache, let hit = cache.lookup(key, in: images) {
             progress.line(step, "CACHED")
             entry = hit
         } else {
@@ -240,7 +247,7 @@ public final class Builder {
     func configStep(_ result: inout StageResult, step: Int, createdBy: String) {
         let key = sha256Hex(result.key + "\n" + createdBy + "\n" + configFingerprint(result.config))
         let entry: BuildCache.Entry
-        if !options.noCache, let hit = cache.lookup(key, in: engine.images) {
+        if !options.noCache, let hit = cache.lookup(key, in: images) {
             entry = hit
         } else {
             entry = BuildCache.Entry(layer: nil, created: Timestamp.now())
@@ -263,9 +270,9 @@ public final class Builder {
         }
         paths = paths.map { FS.clean($0) }.filter { $0 != "/" }
         guard !paths.isEmpty else { return [] }
-        let workspace = try BuildWorkspace(runRoot: engine.runRoot)
+        let workspace = try BuildWorkspace(runRoot: runRoot)
         defer { workspace.remove() }
-        let view = try workspace.mountReadOnly(result.layers.map { engine.images.snapshots.path($0.diffID) })
+        let view = try workspace.mountReadOnly(result.layers.map { images.snapshots.path($0.diffID) })
         var missing: [String] = []
         for path in paths {
             let resolved = try resolveInView(view, path)
@@ -289,7 +296,7 @@ public final class Builder {
     // MARK: - Images and configs
 
     func image(_ name: String) throws(BuildError) -> ImageStore.Image {
-        do { return try engine.images.load(try engine.images.resolve(name)) } catch {
+        do { return try images.load(try images.resolve(name)) } catch {
             throw BuildError("failed to solve: \(name): not found in the image store (pull it first): \(error)")
         }
     }

@@ -1,3 +1,4 @@
+import GoCompat
 import Glibc
 import LinuxSys
 import OCI
@@ -49,19 +50,6 @@ extension OCIRuntime {
 /// Go's duration syntax (`5s`, `100ms`, `1m30s`, `1.5h`), as `events --interval` takes it.
 public enum GoDuration {
     public static func milliseconds(_ text: String) -> Int64? {
-        let units: [(String, Double)] = [("ns", 1e-6), ("us", 1e-3), ("µs", 1e-3), ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
-        var rest = Substring(text)
-        guard !rest.isEmpty else { return nil }
-        if rest == "0" { return 0 }
-        var total = 0.0
-        while !rest.isEmpty {
-            let number = rest.prefix(while: { $0.isNumber || $0 == "." })
-            guard !number.isEmpty, let value = Double(number) else { return nil }
-            rest = rest.dropFirst(number.count)
-            guard let unit = units.filter({ rest.hasPrefix($0.0) }).max(by: { $0.0.count < $1.0.count }) else { return nil }
-            rest = rest.dropFirst(unit.0.count)
-            total += value * unit.1
-        }
-        return Int64(total)
+        (try? GoTime.parseDuration(text)).map { $0 / 1_000_000 }
     }
 }

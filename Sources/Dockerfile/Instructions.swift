@@ -1,3 +1,5 @@
+import GoCompat
+
 /// The instructions as typed values. Strings are kept as written (quotes included where Docker keeps
 /// them until expansion); `Instruction.expanded(with:)` applies the variable substitution the builder
 /// does when it reaches the instruction.
@@ -638,7 +640,7 @@ extension RunMount {
                 guard m.type == .tmpfs else {
                     throw DockerfileError("unexpected key '\(key)' for mount type '\(m.type.rawValue)'")
                 }
-                guard let bytes = parseRAMSize(value) else { throw DockerfileError("invalid value \(value) for size") }
+                guard let bytes = try? GoUnits.ramInBytes(value) else { throw DockerfileError("invalid value \(value) for size") }
                 m.size = bytes
             case "env":
                 guard m.type == .secret else {
@@ -707,24 +709,4 @@ func parseCSVRecord(_ s: String) throws(DockerfileError) -> [String] {
         v = v.dropFirst()
     }
     return fields
-}
-
-/// docker/go-units `RAMInBytes`: `64m`, `1g`, `512kb`, `100` (bytes); binary multiples.
-func parseRAMSize(_ s: String) -> Int64? {
-    let lower = s.lowercased()
-    var digits = ""
-    var rest = Substring(lower)
-    while let c = rest.first, c.isNumber || c == "." {
-        digits.append(c)
-        rest = rest.dropFirst()
-    }
-    let unit = rest.trimmingPrefix(" ")
-    let multipliers: [String: Int64] = ["": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50]
-    var u = String(unit)
-    if u.hasSuffix("ib") { u = String(u.dropLast(2)) } else if u.count == 2 && u.hasSuffix("b") { u = String(u.dropLast()) }
-    guard let mult = multipliers[u], let number = Double(digits), number >= 0 else { return nil }
-    // `75775757t` is past Int64: refused, not a trap (found by the fuzzer).
-    let bytes = number * Double(mult)
-    guard bytes < Double(Int64.max) else { return nil }
-    return Int64(bytes)
 }

@@ -1,5 +1,6 @@
 import Archive
 import CLinuxSys
+import ContainerSpec
 import Glibc
 import LinuxSys
 

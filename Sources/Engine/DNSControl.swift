@@ -8,7 +8,7 @@ enum DNSControl {
     static func publish(_ directory: String, _ attachment: NetworkAttachment, container: Container) -> Bool {
         DNSRecords.publish(directory, attachment,
                            names: DNSRecords.names(containerName: container.name, containerID: container.id, aliases: attachment.aliases),
-                           server: Engine.siblingExecutable("berth-dns"))
+                           server: Executables.sibling("berth-dns"))
     }
 
     static func withdraw(_ directory: String, _ attachment: NetworkAttachment) {

@@ -1,4 +1,5 @@
 import ContainerRuntime
+import ContainerSpec
 import Glibc
 import LinuxSys
 

@@ -1,4 +1,5 @@
 import ContainerNetwork
+import ContainerSpec
 import Glibc
 import LinuxSys
 
@@ -53,7 +54,7 @@ extension Engine {
                                                        requestedIP: nil, recordDirectory: records,
                                                        hostPortsMarker: runRoot + "/networks/hostports.rules")
                 // No names: the record only lets the network's DNS server answer (and forward for) the step.
-                attachment.dnsServer = DNSRecords.publish(dnsDirectory, attachment, names: [], server: Engine.siblingExecutable("berth-dns"))
+                attachment.dnsServer = DNSRecords.publish(dnsDirectory, attachment, names: [], server: Executables.sibling("berth-dns"))
                 try NetworkSandbox.update(attachment, recordDirectory: records)
                 _ = try loopback.finish()
             } catch {

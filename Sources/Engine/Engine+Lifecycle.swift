@@ -1,6 +1,7 @@
 import ContainerNetwork
 import CLinuxSys
 import ContainerRuntime
+import ContainerSpec
 import Glibc
 import ImageStore
 import LinuxSys
@@ -183,7 +184,7 @@ extension Engine {
 
     /// The command a detached `--rm` container's supervisor runs when it has ended.
     func cleanupCommand(_ id: String) -> [String] {
-        let berth = Self.siblingExecutable("berth") ?? "/usr/bin/berth"
+        let berth = Executables.sibling("berth") ?? "/usr/bin/berth"
         return [berth, "--root", root, "--runroot", runRoot, "rm", "-f", "-v", id]
     }
 
@@ -359,19 +360,6 @@ extension Engine {
         ["/usr/bin/tini-static", "/usr/bin/docker-init", "/usr/bin/tini"].first { access($0, X_OK) == 0 }
     }
 
-    /// A program installed beside the running one (berth-supervisor next to berth), or `BERTH_<NAME>`.
-    public static func siblingExecutable(_ name: String) -> String? {
-        let variable = "BERTH_" + name.replacing("berth-", with: "").replacing("-", with: "_").uppercased()
-        if let value = getenv(variable).map({ String(cString: $0) }), !value.isEmpty { return value }
-        if let me = SealedExecutable.installedPath {
-            let dir = me.split(separator: "/").dropLast().joined(separator: "/")
-            let path = "/" + dir + "/" + name
-            if access(path, X_OK) == 0 { return path }
-        }
-        for dir in ["/usr/local/bin", "/usr/bin"] where access(dir + "/" + name, X_OK) == 0 { return dir + "/" + name }
-        return nil
-    }
-
     /// Our environment with `name` set to `value`.
     static func environment(setting name: String, to value: String) -> [String] {
         var entries: [String] = []
@@ -387,7 +375,7 @@ extension Engine {
     // MARK: - Supervisor
 
     func spawnSupervisor(_ container: Container, attach: Bool) throws(StartError) -> Started {
-        guard let binary = Self.siblingExecutable("berth-supervisor") else {
+        guard let binary = Executables.sibling("berth-supervisor") else {
             unmountRootfs(container.id)
             throw StartError(.system("berth-supervisor not found beside berth (set BERTH_SUPERVISOR)"))
         }

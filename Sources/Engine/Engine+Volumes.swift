@@ -1,5 +1,6 @@
 import CLinuxSys
 import ContainerRuntime
+import ContainerSpec
 import Glibc
 import LinuxSys
 import OCI

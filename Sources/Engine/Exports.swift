@@ -1,2 +1,2 @@
-// The supervisor's types (RestartPolicy, ContainerRunState, log formats) are part of the engine's API.
+// The supervisor's types (ContainerRunState, log formats) are part of the engine's API.
 @_exported import Supervisor

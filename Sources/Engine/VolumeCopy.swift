@@ -1,4 +1,5 @@
 import CLinuxSys
+import ContainerSpec
 import Glibc
 import LinuxSys
 

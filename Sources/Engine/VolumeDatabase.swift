@@ -1,3 +1,4 @@
+import ContainerSpec
 import FoundationEssentials
 import GRDB
 import ImageStore

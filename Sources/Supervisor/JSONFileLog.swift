@@ -1,4 +1,5 @@
 import Glibc
+import GoCompat
 import LinuxSys
 
 /// Which of the container's output streams a log entry came from.
@@ -31,7 +32,7 @@ public struct LogOptions: Equatable, Sendable {
         for (key, value) in options.sorted(by: { $0.key < $1.key }) {
             switch key {
             case "max-size":
-                guard let size = parseSize(value) else {
+                guard let size = try? GoUnits.fromHumanSize(value) else {
                     throw SupervisorError("log opt max-size=\(value): invalid size '\(value)' (a number with an optional k, m, g, t or p suffix, as 10m)")
                 }
                 guard size > 0 else { throw SupervisorError("log opt max-size=\(value): max-size must be a positive number") }
@@ -54,36 +55,6 @@ public struct LogOptions: Equatable, Sendable {
             }
         }
         return result
-    }
-
-    /// Docker's `units.FromHumanSize`: a decimal number, an optional space, then an optional unit
-    /// `k m g t p` in powers of 1000 (not 1024), optionally followed by `i`/`b`/`ib`; `b` alone is bytes.
-    static func parseSize(_ text: String) -> Int64? {
-        let bytes = Array(text.utf8)
-        guard let sep = bytes.lastIndex(where: { (0x30...0x39).contains($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: " ") })
-        else { return nil }
-        let numberEnd = bytes[sep] == UInt8(ascii: " ") ? sep : sep + 1
-        let number = String(decoding: bytes[..<numberEnd], as: UTF8.self)
-        let suffix = String(decoding: bytes[(sep + 1)...], as: UTF8.self).lowercased()
-        // Go's ParseFloat takes no leading "+" or spaces here; Swift's Double takes more, so check first.
-        guard !number.isEmpty, number.utf8.allSatisfy({ (0x30...0x39).contains($0) || $0 == UInt8(ascii: ".") }),
-              let value = Double(number), value >= 0 else { return nil }
-        var multiplier = 1.0
-        if let first = suffix.first {
-            guard suffix.count <= 3 else { return nil }
-            if first == "b" {
-                guard suffix.count == 1 else { return nil }
-            } else {
-                let units: [Character: Double] = ["k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "p": 1e15]
-                guard let unit = units[first] else { return nil }
-                multiplier = unit
-                let rest = suffix.dropFirst()
-                guard rest.isEmpty || rest == "i" || rest == "b" || rest == "ib" else { return nil }
-            }
-        }
-        let size = value * multiplier
-        guard size < 9.2e18 else { return nil }
-        return Int64(size)
     }
 }
 

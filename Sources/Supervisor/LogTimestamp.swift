@@ -1,3 +1,4 @@
+import GoCompat
 import Glibc
 
 /// A point in time as the json-file log records it: seconds and nanoseconds since the Unix epoch, UTC.
@@ -104,7 +105,7 @@ public struct LogTimestamp: Comparable, Hashable, Sendable, CustomStringConverti
     /// a `.` means a fraction; the colons after `T` give the precision), then parsed strictly.
     public static func parse(userInput value: String, now: LogTimestamp) throws(SupervisorError) -> LogTimestamp {
         let text = Array(value.utf8)
-        if value != "0", let duration = GoDuration.parse(text) {
+        if value != "0", let duration = try? GoTime.parseDuration(value) {
             // Docker sends `reference.Add(-d).Unix()`: whole seconds, rounded down.
             return LogTimestamp(seconds: now.adding(nanoseconds: 0 &- duration).seconds)
         }
@@ -288,71 +289,4 @@ private struct Scanner {
         }
         return count >= min ? value : nil
     }
-}
-
-/// Go's `time.ParseDuration`: `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+` with units ns, us, µs, μs, ms, s, m, h.
-enum GoDuration {
-    static func parse(_ text: [UInt8]) -> Int64? {
-        var s = text[...]
-        var negative = false
-        if let c = s.first, c == UInt8(ascii: "-") || c == UInt8(ascii: "+") {
-            negative = c == UInt8(ascii: "-")
-            s = s.dropFirst()
-        }
-        if s.elementsEqual("0".utf8) { return 0 }
-        if s.isEmpty { return nil }
-        var total: UInt64 = 0
-        let isDigit = { (c: UInt8) in (0x30...0x39).contains(c) }
-        while !s.isEmpty {
-            guard let c = s.first, c == UInt8(ascii: ".") || isDigit(c) else { return nil }
-            var whole: UInt64 = 0, sawDigits = false
-            while let c = s.first, isDigit(c) {
-                let (m, o1) = whole.multipliedReportingOverflow(by: 10)
-                let (a, o2) = m.addingReportingOverflow(UInt64(c - 0x30))
-                guard !o1, !o2, a <= 1 << 63 else { return nil }
-                whole = a
-                sawDigits = true
-                s = s.dropFirst()
-            }
-            var fraction: UInt64 = 0, scale = 1.0
-            if s.first == UInt8(ascii: ".") {
-                s = s.dropFirst()
-                var overflowed = false
-                while let c = s.first, isDigit(c) {
-                    sawDigits = true
-                    // Digits past what fits are ignored, as Go does.
-                    if !overflowed {
-                        let (m, o1) = fraction.multipliedReportingOverflow(by: 10)
-                        let (a, o2) = m.addingReportingOverflow(UInt64(c - 0x30))
-                        if o1 || o2 || a > 1 << 63 { overflowed = true } else { fraction = a; scale *= 10 }
-                    }
-                    s = s.dropFirst()
-                }
-            }
-            guard sawDigits else { return nil }
-            let unitEnd = s.firstIndex { $0 == UInt8(ascii: ".") || isDigit($0) } ?? s.endIndex
-            let unitText = Array(s[..<unitEnd])
-            s = s[unitEnd...]
-            guard let unit = units[unitText] else { return nil }
-            let (scaled, o1) = whole.multipliedReportingOverflow(by: unit)
-            guard !o1, scaled <= 1 << 63 else { return nil }
-            var value = scaled
-            if fraction > 0 {
-                value += UInt64(Double(fraction) * (Double(unit) / scale))
-                guard value <= 1 << 63 else { return nil }
-            }
-            let (sum, o2) = total.addingReportingOverflow(value)
-            guard !o2, sum <= 1 << 63 else { return nil }
-            total = sum
-        }
-        if negative { return total == 1 << 63 ? Int64.min : -Int64(total) }
-        guard total < 1 << 63 else { return nil }
-        return Int64(total)
-    }
-
-    private static let units: [[UInt8]: UInt64] = [
-        Array("ns".utf8): 1, Array("us".utf8): 1_000, Array("µs".utf8): 1_000, Array("μs".utf8): 1_000,
-        Array("ms".utf8): 1_000_000, Array("s".utf8): 1_000_000_000, Array("m".utf8): 60_000_000_000,
-        Array("h".utf8): 3_600_000_000_000,
-    ]
 }

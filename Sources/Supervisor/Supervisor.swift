@@ -1,6 +1,7 @@
 import ContainerNetwork
 import CLinuxSys
 import ContainerRuntime
+import ContainerSpec
 import Glibc
 import LinuxSys
 import OCI

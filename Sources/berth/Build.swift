@@ -2,6 +2,7 @@ import ArgumentParser
 import Archive
 import AsyncHTTPClient
 import Builder
+import ContainerSpec
 import Dockerfile
 import Engine
 import Glibc
@@ -110,7 +111,8 @@ struct Build: BerthCommand {
         let builder: Builder
         let plan: BuildPlan
         do {
-            builder = try Builder(engine: engine, options: options)
+            builder = try Builder(images: engine.images, root: engine.root, runRoot: engine.runRoot,
+                                  networks: EngineBuildNetworks(engine: engine), options: options)
             plan = try builder.plan()
         } catch {
             printError("ERROR: \(error.message)")
@@ -233,6 +235,16 @@ struct Build: BerthCommand {
 }
 
 /// `builder prune`.
+/// The engine's networks as a build's RUN steps use them (Builder does not depend on Engine).
+struct EngineBuildNetworks: BuildNetworks {
+    let engine: Engine
+
+    func attach(stepID id: String, hostname: String) throws(EngineError) -> BuildStepNetwork {
+        let network = try engine.createBuildNetwork(id: id, hostname: hostname)
+        return BuildStepNetwork(netns: network.netns, etcFiles: network.etcFiles) { engine.releaseBuildNetwork(network) }
+    }
+}
+
 struct BuilderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "builder", abstract: "Manage builds", subcommands: [BuilderPrune.self])
 }

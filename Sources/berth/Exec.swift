@@ -1,5 +1,6 @@
 import ArgumentParser
 import CLinuxSys
+import ContainerSpec
 import Engine
 import Glibc
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ContainerSpec
 import Engine
 import Glibc
 import LinuxSys

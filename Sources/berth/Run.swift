@@ -1,5 +1,6 @@
 import ArgumentParser
 import ContainerRuntime
+import ContainerSpec
 import Engine
 import Glibc
 import ImageStore

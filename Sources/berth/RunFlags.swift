@@ -1,10 +1,10 @@
 import ArgumentParser
-import Engine
+import ContainerSpec
 import Glibc
 import LinuxSys
 
 /// The flags `berth run` and `berth create` share, with `docker run`'s spellings. Values are
-/// collected as typed and parsed by `Engine.RunArguments`, so errors carry Docker's wording.
+/// collected as typed; `runOptions` hands each to its ContainerSpec parser, so errors carry Docker's wording.
 ///
 /// The embedding command declares `@Argument var image: String` and then
 /// `@Argument(parsing: .captureForPassthrough) var command: [String] = []`: everything after IMAGE
@@ -140,76 +140,101 @@ struct RunFlags: ParsableArguments {
     @Option(name: .customLong("log-opt"), help: "Log driver options (max-size, max-file)")
     var logOpt: [String] = []
 
-    /// The raw values, for Engine's parser.
-    var arguments: RunArguments {
-        var a = RunArguments()
-        a.detach = detach
-        a.interactive = interactive
-        a.tty = tty
-        a.autoRemove = autoRemove
-        a.name = name
-        a.env = env
-        a.envFile = envFile
-        a.workdir = workdir
-        a.user = user
-        a.entrypoint = entrypoint
-        a.groupAdd = groupAdd
-        a.volume = volume
-        a.mount = mount
-        a.tmpfs = tmpfs
-        a.readOnly = readOnly
-        a.memory = memory
-        a.memorySwap = memorySwap
-        a.memoryReservation = memoryReservation
-        a.cpus = cpus
-        a.cpuShares = cpuShares
-        a.cpuPeriod = cpuPeriod
-        a.cpuQuota = cpuQuota
-        a.cpusetCpus = cpusetCpus
-        a.cpusetMems = cpusetMems
-        a.pidsLimit = pidsLimit
-        a.ulimit = ulimit
-        a.shmSize = shmSize
-        a.oomScoreAdj = oomScoreAdj
-        a.capAdd = capAdd
-        a.capDrop = capDrop
-        a.privileged = privileged
-        a.device = device
-        a.securityOpt = securityOpt
-        a.sysctl = sysctl
-        a.initProcess = initProcess
-        a.restart = restart
-        a.healthCmd = healthCmd
-        a.healthInterval = healthInterval
-        a.healthTimeout = healthTimeout
-        a.healthRetries = healthRetries
-        a.healthStartPeriod = healthStartPeriod
-        a.healthStartInterval = healthStartInterval
-        a.noHealthcheck = noHealthcheck
-        a.hostname = hostname
-        a.domainname = domainname
-        a.label = label
-        a.labelFile = labelFile
-        a.stopSignal = stopSignal
-        a.stopTimeout = stopTimeout
-        a.network = network
-        a.publish = publish
-        a.publishAll = publishAll
-        a.expose = expose
-        a.networkAlias = networkAlias
-        a.ip = ip
-        a.dns = dns
-        a.dnsSearch = dnsSearch
-        a.dnsOption = dnsOption
-        a.addHost = addHost
-        a.pull = pull
-        a.logOpt = logOpt
-        return a
-    }
-
     /// The flags as RunOptions, parsed and checked as Docker does (`environment` resolves bare
     /// `-e KEY` and env-file keys; relative `-v ./dir` binds resolve against the current directory).
     func runOptions(environment: [String: String]) throws(EngineError) -> RunOptions {
-        try arguments.runOptions(environment: environment, currentDirectory: FS.absolute("."), hostCPUs: RunOptions.hostCPUs())
+        try runOptions(environment: environment, currentDirectory: FS.absolute("."), hostCPUs: RunOptions.hostCPUs())
+    }
+
+    /// Each flag through its ContainerSpec parser, in the order Docker's CLI reads them (errors name
+    /// the flag: `invalid argument "x" for "-m, --memory" flag: invalid size: 'x'`); then what its
+    /// CLI checks once every flag is read, then the daemon's checks.
+    func runOptions(environment: [String: String], currentDirectory: String, hostCPUs: Int) throws(EngineError) -> RunOptions {
+        typealias Parse = RunOptions.Parse
+        var o = RunOptions()
+        let lookup: (String) -> String? = { environment[$0] }
+        o.detach = detach
+        o.interactive = interactive
+        o.tty = tty
+        o.autoRemove = autoRemove
+        o.name = name.map { $0.hasPrefix("/") ? String($0.dropFirst()) : $0 }
+        o.hostname = hostname.flatMap { $0.isEmpty ? nil : $0 }
+        o.domainname = domainname.flatMap { $0.isEmpty ? nil : $0 }
+        o.workingDir = workdir.flatMap { $0.isEmpty ? nil : $0 }
+        o.user = user.flatMap { $0.isEmpty ? nil : $0 }
+        // `--entrypoint ""` clears the image's entrypoint; Docker sends [""] for it.
+        o.entrypoint = entrypoint.map { [$0] }
+        o.readOnlyRootfs = readOnly
+        o.privileged = privileged
+        o.initProcess = initProcess
+        o.groupAdd = groupAdd
+        o.cpusetCpus = cpusetCpus.flatMap { $0.isEmpty ? nil : $0 }
+        o.cpusetMems = cpusetMems.flatMap { $0.isEmpty ? nil : $0 }
+
+        for item in env {
+            if let value = try Parse.flag("-e, --env", item, { v throws(EngineError) in try Parse.env(v, lookup: lookup) }) {
+                o.env.append(value)
+            }
+        }
+        o.memory = try memory.map { v throws(EngineError) in try Parse.flag("-m, --memory", v, Parse.size) }
+        o.memorySwap = try memorySwap.map { v throws(EngineError) in try Parse.flag("--memory-swap", v, Parse.memorySwap) }
+        o.memoryReservation = try memoryReservation.map { v throws(EngineError) in try Parse.flag("--memory-reservation", v, Parse.size) }
+        o.shmSize = try shmSize.map { v throws(EngineError) in try Parse.flag("--shm-size", v, Parse.size) }
+        o.nanoCPUs = try cpus.map { v throws(EngineError) in try Parse.flag("--cpus", v, Parse.nanoCPUs) }
+        o.cpuShares = try cpuShares.map { v throws(EngineError) in
+            try Parse.cpuShares(try Parse.flag("-c, --cpu-shares", v, Parse.integer))
+        }
+        o.cpuPeriod = try cpuPeriod.map { v throws(EngineError) in
+            try Parse.cpuPeriod(try Parse.flag("--cpu-period", v, Parse.integer))
+        }
+        o.cpuQuota = try cpuQuota.map { v throws(EngineError) in try Parse.flag("--cpu-quota", v, Parse.integer) }
+        o.pidsLimit = try pidsLimit.map { v throws(EngineError) in try Parse.flag("--pids-limit", v, Parse.integer) }
+        o.oomScoreAdj = try oomScoreAdj.map { v throws(EngineError) in Int(try Parse.flag("--oom-score-adj", v, Parse.integer)) }
+        o.stopTimeout = try stopTimeout.map { v throws(EngineError) in Int(try Parse.flag("--stop-timeout", v, Parse.integer)) }
+        for item in ulimit {
+            o.setUlimit(try Parse.flag("--ulimit", item, Parse.ulimit))
+        }
+        for item in sysctl {
+            let (key, value) = try Parse.flag("--sysctl", item, Parse.sysctl)
+            o.sysctls[key] = value
+        }
+        for item in label {
+            _ = try Parse.flag("-l, --label", item, Parse.label)
+        }
+        var health = HealthOverride()
+        if let healthCmd, !healthCmd.isEmpty { health.test = ["CMD-SHELL", healthCmd] }
+        health.interval = try healthInterval.map { v throws(EngineError) in try Parse.flag("--health-interval", v, Parse.duration) }
+        health.timeout = try healthTimeout.map { v throws(EngineError) in try Parse.flag("--health-timeout", v, Parse.duration) }
+        health.startPeriod = try healthStartPeriod.map { v throws(EngineError) in try Parse.flag("--health-start-period", v, Parse.duration) }
+        health.startInterval = try healthStartInterval.map { v throws(EngineError) in try Parse.flag("--health-start-interval", v, Parse.duration) }
+        health.retries = try healthRetries.map { v throws(EngineError) in Int(try Parse.flag("--health-retries", v, Parse.integer)) }
+        let mountFields = try mount.map { v throws(EngineError) in
+            try Parse.flag("--mount", v, { v throws(EngineError) in try Parse.mountFields(v, currentDirectory: currentDirectory) })
+        }
+
+        // What Docker's CLI checks after reading all flags (container/opts.go's parse).
+        try o.addVolumes(volume, tmpfs: tmpfs, currentDirectory: currentDirectory)
+        o.devices = try device.map { v throws(EngineError) in try Parse.device(v) }
+        try o.addEnvFiles(envFile, lookup: lookup)
+        try o.addLabels(files: labelFile, labels: label)
+        o.restart = try Parse.restart(restart ?? "")
+        try o.addLogOptions(logOpt)
+        for item in securityOpt {
+            try o.applySecurityOption(item)
+        }
+        try o.applyHealth(health, noHealthcheck: noHealthcheck)
+        try o.checkRestartAndRemove()
+        try o.applyNetworkFlags(
+            networks: network, publish: publish, publishAll: publishAll, expose: expose, aliases: networkAlias, ip: ip,
+            dns: dns, dnsSearch: dnsSearch, dnsOptions: dnsOption, addHosts: addHost)
+        o.pull = try Parse.pull(pull ?? "")
+
+        // What the daemon checks.
+        try o.addMounts(mountFields)
+        o.stopSignal = try stopSignal.flatMap { v throws(EngineError) in v.isEmpty ? nil : try Parse.stopSignal(v) }
+        o.capAdd = try capAdd.map { v throws(EngineError) in try Parse.daemon("invalid CapAdd", v, Parse.capability) }
+        o.capDrop = try capDrop.map { v throws(EngineError) in try Parse.daemon("invalid CapDrop", v, Parse.capability) }
+        try o.validate(hostCPUs: hostCPUs)
+        return o
     }
 }

@@ -1,4 +1,4 @@
-import Engine
+import ContainerSpec
 import Foundation
 import OCI
 import TestSupport

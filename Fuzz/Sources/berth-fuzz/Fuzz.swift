@@ -10,8 +10,8 @@ import Archive
 import ContainerDNS
 import ContainerNetwork
 import Dockerfile
-#if canImport(Engine)
-import Engine
+#if canImport(ContainerSpec)
+import ContainerSpec
 #endif
 import OCI
 import TextTemplate
@@ -36,7 +36,7 @@ let harnesses: [String: Harness] = [
     "template-json": fuzzTemplateJSON,
     "port": fuzzPort,
 ]
-#if canImport(Engine)
+#if canImport(ContainerSpec)
 let engineHarnesses: [String: Harness] = ["volume": fuzzVolume, "mount": fuzzMount, "run-flags": fuzzRunFlags]
 #else
 let engineHarnesses: [String: Harness] = [:]
@@ -328,7 +328,7 @@ func fuzzPort(_ bytes: [UInt8]) {
     _ = try? PortMapping.parse(text(bytes))
 }
 
-#if canImport(Engine)
+#if canImport(ContainerSpec)
 
 /// `-v`/`--volume`.
 func fuzzVolume(_ bytes: [UInt8]) {

@@ -1,4 +1,4 @@
-import Engine
+import ContainerSpec
 import Foundation
 import Glibc
 import OCI
@@ -365,8 +365,8 @@ struct RunOptionsParseTests {
     // MARK: whole flag lines and their cross-flag checks
 
     /// A flag line as the CLI would hand it over (a test-side stand-in for ArgumentParser).
-    static func arguments(_ line: [String]) -> RunArguments {
-        var a = RunArguments()
+    static func arguments(_ line: [String]) -> FlagLine {
+        var a = FlagLine()
         var index = 0
         while index < line.count {
             var flag = line[index]
@@ -570,12 +570,6 @@ struct RunOptionsParseTests {
 }
 
 // MARK: peers
-
-/// Finds an executable on PATH (or the usual places).
-func executable(_ name: String) -> String? {
-    let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/local/bin:/usr/bin:/usr/sbin"
-    return path.split(separator: ":").map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 }
-}
 
 /// A docker client of version 23 or later (whose client-side messages the table mirrors): Debian's
 /// 20.10 client words some errors differently, and CI's PATH may find it first.

@@ -68,7 +68,7 @@ extension SpecBuilder {
 
     /// Root gets the list as bounding, effective and permitted; any other user only the bounding set,
     /// as execve would leave it (Docker since 20.10.14, CVE-2022-24769). No inheritable, no ambient.
-    static func capabilitySets(_ caps: [String], uid: UInt32) -> Capabilities {
+    public static func capabilitySets(_ caps: [String], uid: UInt32) -> Capabilities {
         if uid == 0 { return Capabilities(bounding: caps, effective: caps, permitted: caps) }
         return Capabilities(bounding: caps)
     }

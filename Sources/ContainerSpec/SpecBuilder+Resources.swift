@@ -6,7 +6,7 @@ extension SpecBuilder {
 
     /// The cgroup limits, validated with Docker's messages. Only what was asked for is set (zero
     /// and nil mean "no limit" to the runtime, as to runc).
-    static func resources(_ options: RunOptions, host: HostInfo) throws(EngineError) -> Resources {
+    public static func resources(_ options: RunOptions, host: HostInfo) throws(EngineError) -> Resources {
         var resources = Resources()
 
         // Memory: Docker defaults swap to twice the limit where swap can be limited.

@@ -120,7 +120,7 @@ public enum SpecBuilder {
     }
 
     /// Entries replace earlier ones with the same key, in place; new keys are appended.
-    static func replaceOrAppend(_ base: [String], _ overrides: [String]) -> [String] {
+    public static func replaceOrAppend(_ base: [String], _ overrides: [String]) -> [String] {
         var result = base
         for entry in overrides {
             let key = envKey(entry)

@@ -23,7 +23,7 @@ extension SpecBuilder {
 
     /// Targets of every volume the container gets: `-v name:/x`, `-v /x`, and the image's VOLUMEs
     /// that no user mount covers (Docker makes those anonymous volumes).
-    static func volumeTargets(_ input: SpecInput, config: ContainerConfig) -> [String] {
+    public static func volumeTargets(_ input: SpecInput, config: ContainerConfig) -> [String] {
         let requests = input.options.mounts
         var targets = requests.filter { $0.kind == .volume }.map { FS.clean($0.target) }
         let covered = Set(requests.map { FS.clean($0.target) })
