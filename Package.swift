@@ -5,13 +5,13 @@ import PackageDescription
 //   OCI (spec types, no I/O) <- LinuxSys (syscalls) <- ContainerRuntime <- berth-runtime
 //   OCI, LinuxSys <- Archive (tar, gzip, zstd, safe unpack) <- ImageStore (blobs, records, snapshots)
 //   OCI <- Registry (distribution client)                   <- ImageStore
-//   TextTemplate (Go-template --format) <- berth
+//   TextTemplate (Go-template --format) <- BerthCLI (every command) <- berth (main.swift only)
 //   ContainerRuntime <- Supervisor (per-container process: stdio, json-file logs, exit, restarts, health)
 //                                    <- berth-supervisor
 //   LinuxSys <- ContainerDNS (the networks' DNS server: records, wire format, poll loop) <- berth-dns
 //   OCI, LinuxSys, ContainerDNS <- ContainerNetwork (CNI plugins, network namespaces, ports) <- Supervisor, Engine
 //   (not `Network`: AsyncHTTPClient takes `canImport(Network)` to mean Apple's framework)
-//   ImageStore, Supervisor, ContainerRuntime <- Engine (containers, volumes, their database) <- berth
+//   ImageStore, Supervisor, ContainerRuntime <- Engine (containers, volumes, their database) <- BerthCLI
 // The library is `ContainerRuntime` rather than `Runtime` because the toolchain ships a module named `Runtime`.
 let package = Package(
     name: "Berth",
@@ -75,12 +75,13 @@ let package = Package(
         .executableTarget(name: "berth-supervisor", dependencies: ["Supervisor", "LinuxSys"]),
         .target(name: "ContainerDNS", dependencies: ["LinuxSys", "CLinuxSys"]),
         .executableTarget(name: "berth-dns", dependencies: ["ContainerDNS"]),
-        .executableTarget(name: "berth", dependencies: [
-            "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "Supervisor", "ContainerRuntime", "ContainerNetwork",
-            "Builder", "Dockerfile",
+        .target(name: "BerthCLI", dependencies: [
+            "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "CLinuxSys", "TextTemplate", "Engine", "Supervisor", "ContainerRuntime",
+            "ContainerNetwork", "Builder", "Dockerfile",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "ContainerRuntimeTests", dependencies: ["ContainerRuntime", "OCI", "LinuxSys", "CLinuxSys", "TestSupport"]),

@@ -6,8 +6,11 @@ import LinuxSys
 import OCI
 import Registry
 
-struct Berth: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The root command (public so a front end can embed or test the CLI).
+public struct Berth: AsyncParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "berth",
         abstract: "Berth: build, ship and run containers.",
         discussion: """
