@@ -5,6 +5,7 @@ import PackageDescription
 //   OCI (spec types, no I/O) <- LinuxSys (syscalls) <- ContainerRuntime <- berth-runtime
 //   OCI, LinuxSys <- Archive (tar, gzip, zstd, safe unpack) <- ImageStore (blobs, records, snapshots)
 //   OCI <- Registry (distribution client)                   <- ImageStore
+//   Engine <- DockerModel (Docker's JSON objects, filters, --format rows) <- BerthCLI
 //   TextTemplate (Go-template --format) <- BerthCLI (every command) <- berth (main.swift only)
 //   ContainerRuntime <- Supervisor (per-container process: stdio, json-file logs, exit, restarts, health)
 //                                    <- berth-supervisor
@@ -75,8 +76,9 @@ let package = Package(
         .executableTarget(name: "berth-supervisor", dependencies: ["Supervisor", "LinuxSys"]),
         .target(name: "ContainerDNS", dependencies: ["LinuxSys", "CLinuxSys"]),
         .executableTarget(name: "berth-dns", dependencies: ["ContainerDNS"]),
+        .target(name: "DockerModel", dependencies: ["Engine", "ImageStore", "Supervisor", "ContainerNetwork", "OCI", "LinuxSys"]),
         .target(name: "BerthCLI", dependencies: [
-            "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "CLinuxSys", "TextTemplate", "Engine", "Supervisor", "ContainerRuntime",
+            "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "CLinuxSys", "TextTemplate", "Engine", "Supervisor", "ContainerRuntime",
             "ContainerNetwork", "Builder", "Dockerfile",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -95,6 +97,7 @@ let package = Package(
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "LinuxSys", "OCI", "TestSupport"]),
         .testTarget(name: "NetworkTests", dependencies: ["ContainerNetwork", "LinuxSys", "TestSupport"]),
         .testTarget(name: "DNSTests", dependencies: ["ContainerDNS", "LinuxSys"]),
+        .testTarget(name: "DockerModelTests", dependencies: ["DockerModel", "TextTemplate", "Supervisor", "ContainerNetwork"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

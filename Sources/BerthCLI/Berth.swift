@@ -82,7 +82,7 @@ func printError(_ text: String) {
     var line = text
     if !line.hasSuffix("\n") { line += "\n" }
     fflush(nil)
-    _ = Array(line.utf8).withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    try? FS.write(STDERR_FILENO, Array(line.utf8))
 }
 
 /// A leaf command. Its work is `execute()`: ArgumentParser's `run()` has a synchronous default

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DockerModel
 import Glibc
 import ImageStore
 import OCI
@@ -19,6 +20,18 @@ struct Pull: BerthCommand {
     var name: String
 
     func execute() async throws {
+        try await ImagePuller(quiet: quiet, allTags: allTags, platform: platform, tlsVerify: tlsVerify).pull(name)
+    }
+}
+
+/// What `pull` does, callable without parsing a command line (`run` and `build` pull through it).
+struct ImagePuller {
+    var quiet = false
+    var allTags = false
+    var platform: String?
+    var tlsVerify = true
+
+    func pull(_ name: String) async throws {
         let reference = try parseReference(name)
         let wanted: Platform
         if let platform {

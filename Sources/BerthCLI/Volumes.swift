@@ -1,4 +1,5 @@
 import ArgumentParser
+import DockerModel
 import Engine
 import Glibc
 import LinuxSys
@@ -9,7 +10,7 @@ import TextTemplate
 struct VolumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "volume", abstract: "Manage volumes",
-        subcommands: [VolumeCreate.self, VolumeLs.self, VolumeInspect.self, VolumeRm.self, VolumePrune.self])
+        subcommands: [VolumeCreate.self, VolumeLs.self, VolumeInspectCommand.self, VolumeRm.self, VolumePrune.self])
 }
 
 /// Prints an engine error the way the docker CLI prints a daemon error, and exits 1.
@@ -57,60 +58,11 @@ struct VolumeCreate: BerthCommand {
     }
 }
 
-/// `volume ls --filter`: name (a regular expression, matched anywhere), label, dangling, driver.
-struct VolumeFilters {
-    var names: [String] = []
-    var labels: [(String, String?)] = []
-    var notLabels: [(String, String?)] = []
-    var dangling: Bool?
-    var drivers: [String] = []
-    /// `prune -a` (also `--filter all=true`): named volumes too.
-    var all = false
-
-    init(_ filters: [String], prune: Bool = false) throws(ExitCode) {
-        for filter in filters {
-            guard let equals = filter.firstIndex(of: "=") else {
-                printError("bad format of filter (expected name=value)")
-                throw ExitCode(1)
-            }
-            let key = String(filter[..<equals]).lowercased()
-            let value = String(filter[filter.index(after: equals)...])
-            func label(_ text: String) -> (String, String?) {
-                guard let eq = text.firstIndex(of: "=") else { return (text, nil) }
-                return (String(text[..<eq]), String(text[text.index(after: eq)...]))
-            }
-            switch key {
-            case "name" where !prune: names.append(value)
-            case "driver" where !prune: drivers.append(value)
-            case "label": labels.append(label(value))
-            case "label!" where prune: notLabels.append(label(value))
-            case "dangling" where !prune, "all" where prune:
-                guard let flag = ["true": true, "1": true, "false": false, "0": false][value.lowercased()] else {
-                    printError("Error response from daemon: invalid filter '\(key)=\(value)'")
-                    throw ExitCode(1)
-                }
-                if key == "all" { all = flag } else { dangling = flag }
-            default:
-                printError("Error response from daemon: Invalid filter '\(key)'")
-                throw ExitCode(1)
-            }
-        }
-    }
-
-    func accepts(_ volume: Volume, inUse: Bool) -> Bool {
-        if let dangling, dangling == inUse { return false }
-        if !names.isEmpty, !names.contains(where: { pattern in
-            (try? Regex(pattern)).map { volume.name.contains($0) } ?? false
-        }) { return false }
-        if !drivers.isEmpty, !drivers.contains(volume.driver) { return false }
-        let labels = volume.reportedLabels ?? [:]
-        for (key, value) in self.labels {
-            guard let actual = labels[key], value == nil || actual == value else { return false }
-        }
-        for (key, value) in notLabels {
-            if let actual = labels[key], value == nil || actual == value { return false }
-        }
-        return true
+/// The filters, their errors printed as Docker prints them (a bad format is the client's word).
+private func volumeFilters(_ filters: [String], prune: Bool = false) throws(ExitCode) -> VolumeFilters {
+    do { return try VolumeFilters(filters, prune: prune) } catch {
+        printError(error.kind == .badFormat ? error.message : "Error response from daemon: " + error.message)
+        throw ExitCode(1)
     }
 }
 
@@ -125,7 +77,7 @@ struct VolumeLs: BerthCommand {
     var format: String?
 
     func execute() async throws {
-        let filters = try VolumeFilters(filter)
+        let filters = try volumeFilters(filter)
         let engine = try GlobalOptions.engine()
         let volumes: [Volume], inUse: Set<String>
         do {
@@ -141,45 +93,11 @@ struct VolumeLs: BerthCommand {
         }
         let formatter = ListFormatter(format: OutputFormat(format ?? "table"), defaultTable: "table {{.Driver}}\t{{.Name}}",
                                       headers: ["Name": "VOLUME NAME"])
-        print(try formatter.render(shown.map(volumeRow)), terminator: "")
-    }
-
-    /// One line of `volume ls`, with the fields Docker's formatter offers.
-    func volumeRow(_ volume: Volume) -> TemplateValue {
-        let labels = volume.reportedLabels ?? [:]
-        return .object([
-            ("Availability", .string("N/A")),
-            ("Driver", .string(volume.driver)),
-            ("Group", .string("N/A")),
-            ("Labels", .string(labels.keys.sorted().map { "\($0)=\(labels[$0] ?? "")" }.joined(separator: ","))),
-            ("Links", .string("N/A")),
-            ("Mountpoint", .string(volume.mountpoint)),
-            ("Name", .string(volume.name)),
-            ("Scope", .string("local")),
-            ("Size", .string("N/A")),
-            ("Status", .string("N/A")),
-        ])
+        print(try formatter.render(shown.map { try templateValue(VolumeSummary($0)) }), terminator: "")
     }
 }
 
-/// Docker's `volume inspect` object.
-func volumeInspectValue(_ volume: Volume) -> TemplateValue {
-    func map(_ values: [String: String]?) -> TemplateValue {
-        guard let values else { return .null }
-        return .object(values.keys.sorted().map { (key: $0, value: TemplateValue.string(values[$0] ?? "")) })
-    }
-    return .object([
-        ("CreatedAt", .string(volume.created)),
-        ("Driver", .string(volume.driver)),
-        ("Labels", map(volume.reportedLabels)),
-        ("Mountpoint", .string(volume.mountpoint)),
-        ("Name", .string(volume.name)),
-        ("Options", map(volume.options)),
-        ("Scope", .string("local")),
-    ])
-}
-
-struct VolumeInspect: BerthCommand {
+struct VolumeInspectCommand: BerthCommand {
     static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Display detailed information on one or more volumes")
 
     @Option(name: .shortAndLong, help: "Format output using a Go template, or json")
@@ -189,7 +107,7 @@ struct VolumeInspect: BerthCommand {
 
     func execute() async throws {
         let engine = try GlobalOptions.engine()
-        try inspectEach(volumes, format: format) { name in volumeInspectValue(try engine.volume(name)) }
+        try inspectEach(volumes, format: format) { name in try templateValue(VolumeInspect(try engine.volume(name))) }
     }
 }
 
@@ -229,7 +147,7 @@ struct VolumePrune: BerthCommand {
     var filter: [String] = []
 
     func execute() async throws {
-        let filters = try VolumeFilters(filter, prune: true)
+        let filters = try volumeFilters(filter, prune: true)
         let everything = all || filters.all
         if !force {
             let what = everything ? "all local volumes" : "anonymous local volumes"
@@ -260,53 +178,4 @@ struct VolumePrune: BerthCommand {
         if !removed.isEmpty { print("Deleted Volumes:\n" + removed.map { $0 + "\n" }.joined()) }
         print("Total reclaimed space: \(humanSize(reclaimed))")
     }
-}
-
-/// `inspect`'s Mounts of a container as Docker lists them: binds and volumes (not tmpfs), each
-/// volume with its name and host directory.
-func containerMountsValue(_ container: Container, engine: Engine) -> TemplateValue {
-    let attachments = (try? engine.volumeAttachments(container)) ?? []
-    let propagations: Set<String> = ["private", "rprivate", "shared", "rshared", "slave", "rslave"]
-    var values: [TemplateValue] = []
-    var covered = Set<String>()
-    func volume(_ destination: String, readOnly: Bool, mode: String) -> TemplateValue {
-        let name = attachments.first { $0.destination == destination }?.name ?? ""
-        return .object([
-            ("Type", .string("volume")),
-            ("Name", .string(name)),
-            ("Source", .string(name.isEmpty ? "" : engine.volumePath(name))),
-            ("Destination", .string(destination)),
-            ("Driver", .string(Engine.localDriver)),
-            ("Mode", .string(mode)),
-            ("RW", .bool(!readOnly)),
-            ("Propagation", .string("")),
-        ])
-    }
-    for mount in container.options.mounts {
-        let destination = FS.clean(mount.target)
-        covered.insert(destination)
-        let mode = ((mount.readOnly ? ["ro"] : []) + mount.options).joined(separator: ",")
-        switch mount.kind {
-        case .bind:
-            values.append(.object([
-                ("Type", .string("bind")),
-                ("Source", .string(mount.source ?? "")),
-                ("Destination", .string(destination)),
-                ("Mode", .string(mode)),
-                ("RW", .bool(!mount.readOnly)),
-                ("Propagation", .string(mount.options.last { propagations.contains($0) } ?? "rprivate")),
-            ]))
-        case .volume:
-            // Docker's "z" (the default SELinux relabel mode) for a named volume given no mode.
-            values.append(volume(destination, readOnly: mount.readOnly, mode: mount.source == nil ? mode : (mode.isEmpty ? "z" : mode)))
-        case .tmpfs:
-            continue
-        }
-    }
-    for path in (container.config.volumes ?? [:]).keys.sorted() {
-        let destination = FS.clean(path)
-        guard destination.hasPrefix("/"), destination != "/", covered.insert(destination).inserted else { continue }
-        values.append(volume(destination, readOnly: false, mode: ""))
-    }
-    return .array(values)
 }

@@ -1,0 +1,59 @@
+import ImageStore
+
+/// Sizes, durations and times in the words Docker prints them (go-units' HumanSize and
+/// HumanDuration, Go's time.Time.String()).
+
+/// Decimal units with three significant digits: 4261000 → "4.26MB", 1234 → "1.23kB".
+public func humanSize(_ bytes: Int64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]
+    var value = Double(bytes)
+    var unit = 0
+    while value >= 1000, unit < units.count - 1 {
+        value /= 1000
+        unit += 1
+    }
+    return significant3(value) + units[unit]
+}
+
+/// Like Go's %.3g for values in [0, 1000).
+public func significant3(_ value: Double) -> String {
+    let decimals = value >= 100 ? 0 : value >= 10 ? 1 : 2
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let rounded = (value * scale).rounded() / scale
+    var text = String(rounded)
+    if text.hasSuffix(".0") { text.removeLast(2) }
+    if let dot = text.firstIndex(of: "."), text.distance(from: dot, to: text.endIndex) - 1 > decimals {
+        text = String(text[..<text.index(dot, offsetBy: decimals + 1)])
+    }
+    if text.contains(".") {
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+    }
+    return text
+}
+
+/// "Less than a second", "3 minutes", "About an hour", "2 weeks"… (Docker adds " ago").
+public func humanDuration(_ seconds: Double) -> String {
+    let s = Int(seconds)
+    if s < 1 { return "Less than a second" }
+    if s == 1 { return "1 second" }
+    if s < 60 { return "\(s) seconds" }
+    let minutes = s / 60
+    if minutes == 1 { return "About a minute" }
+    if minutes < 60 { return "\(minutes) minutes" }
+    let hours = minutes / 60
+    if hours == 1 { return "About an hour" }
+    if hours < 48 { return "\(hours) hours" }
+    if hours < 24 * 7 * 2 { return "\(hours / 24) days" }
+    if hours < 24 * 30 * 2 { return "\(hours / 24 / 7) weeks" }
+    if hours < 24 * 365 * 2 { return "\(hours / 24 / 30) months" }
+    return "\(hours / 24 / 365) years"
+}
+
+/// Go's time.Time.String() for UTC: "2024-05-01 12:00:00 +0000 UTC".
+public func goTime(_ seconds: Double) -> String {
+    let text = Timestamp.format(seconds: Int(seconds))
+    guard let index = text.firstIndex(of: "T") else { return String(text.dropLast()) + " +0000 UTC" }
+    return String((String(text[..<index]) + " " + String(text[text.index(after: index)...])).dropLast()) + " +0000 UTC"
+}
