@@ -56,7 +56,7 @@ struct Ps: BerthCommand {
             + (size ? "\t{{.Size}}" : "")
         let formatter = ListFormatter(format: OutputFormat(format ?? "table"), defaultTable: defaultTable, headers: Self.headers)
         print(try formatter.render(listed.map { container, status in
-            try templateValue(ContainerSummary(container, status, engine: engine, noTrunc: noTrunc, size: size, now: wallClock()))
+            try templateValue(ContainerRow(container, status, engine: engine, noTrunc: noTrunc, size: size, now: wallClock()))
         }), terminator: "")
     }
 }

@@ -34,11 +34,11 @@ struct ImagesOptions: ParsableArguments {
         let store = try GlobalOptions.store()
         let filters = try validated { () throws(FilterError) in try ImageFilters(filter, repository: repository) }
         let now = wallClock()
-        var rows: [ImageSummary] = []
+        var rows: [ImageRow] = []
         for record in try store.images() {
             // Labels live in the config: read it only when a filter asks about them.
             let labels = filters.labels.isEmpty ? [:] : (try? store.load(record))?.config.config?.labels ?? [:]
-            for row in ImageSummary.rows(for: record, noTrunc: noTrunc, now: now) where filters.accepts(row, labels: labels) {
+            for row in ImageRow.rows(for: record, noTrunc: noTrunc, now: now) where filters.accepts(row, labels: labels) {
                 rows.append(row)
             }
         }

@@ -99,7 +99,7 @@ struct NetworkLs: BerthCommand {
         let formatter = ListFormatter(format: OutputFormat(format ?? "table"), defaultTable: "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
                                       headers: ["ID": "NETWORK ID"])
         print(try formatter.render(rows.map { row in
-            try templateValue(NetworkSummary(name: row.name, id: id(row.id), driver: row.driver, labels: row.labels, created: row.created,
+            try templateValue(NetworkRow(name: row.name, id: id(row.id), driver: row.driver, labels: row.labels, created: row.created,
                                              internal: networks.first { $0.id == row.id }?.internal ?? false))
         }), terminator: "")
     }

@@ -4,6 +4,7 @@ import Glibc
 import ImageStore
 import OCI
 import Registry
+import Synchronization
 
 struct Pull: BerthCommand {
     static let configuration = CommandConfiguration(commandName: "pull", abstract: "Download an image from a registry")
@@ -78,7 +79,8 @@ struct ImagePuller {
 /// bytes and rate; otherwise plain lines at each change of state.
 final class PullDisplay: @unchecked Sendable {
     let terminal: Bool
-    let lock = Mutex()
+    /// Events arrive from several layer tasks; the display's state is changed under this lock.
+    let lock = Mutex(())
     var order: [Digest] = []
     var status: [Digest: String] = [:]
     var started: [Digest: Double] = [:]
@@ -92,7 +94,7 @@ final class PullDisplay: @unchecked Sendable {
     }
 
     func handle(_ event: PullEvent) {
-        lock.locked {
+        lock.withLock { _ in
             switch event {
             case .resolved: break
             case .layerExists(let digest): set(digest, "Already exists")
@@ -138,16 +140,10 @@ final class PullDisplay: @unchecked Sendable {
     }
 }
 
-/// A plain pthread mutex for the display (events arrive from several layer tasks).
-final class Mutex: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func locked<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
+/// Serialises lines printed from several tasks (push's per-layer events).
+final class OutputLock: Sendable {
+    private let mutex = Mutex(())
+    func locked(_ body: () -> Void) { mutex.withLock { _ in body() } }
 }
 
 func monotonicSeconds() -> Double {

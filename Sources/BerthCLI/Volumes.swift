@@ -93,7 +93,7 @@ struct VolumeLs: BerthCommand {
         }
         let formatter = ListFormatter(format: OutputFormat(format ?? "table"), defaultTable: "table {{.Driver}}\t{{.Name}}",
                                       headers: ["Name": "VOLUME NAME"])
-        print(try formatter.render(shown.map { try templateValue(VolumeSummary($0)) }), terminator: "")
+        print(try formatter.render(shown.map { try templateValue(VolumeRow($0)) }), terminator: "")
     }
 }
 

@@ -27,7 +27,7 @@ public struct ImageFilters: Sendable {
     }
 
     /// `labels` are the image config's (read only when `self.labels` is not empty).
-    public func accepts(_ row: ImageSummary, labels imageLabels: [String: String]) -> Bool {
+    public func accepts(_ row: ImageRow, labels imageLabels: [String: String]) -> Bool {
         if let dangling, dangling != row.record.tags.isEmpty { return false }
         for pattern in references {
             let withTag = "\(row.repository):\(row.tag)"

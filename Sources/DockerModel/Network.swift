@@ -77,7 +77,7 @@ public struct NetworkInspect: Encodable, Sendable {
 }
 
 /// One line of `network ls`, with the fields the docker CLI's network context offers (all strings).
-public struct NetworkSummary: Encodable, Sendable {
+public struct NetworkRow: Encodable, Sendable {
     public var createdAt: String
     public var driver: String
     public var id: String

@@ -42,7 +42,7 @@ public struct VolumeInspect: Encodable, Sendable {
 }
 
 /// One line of `volume ls`, with the fields the docker CLI's volume context offers (all strings).
-public struct VolumeSummary: Encodable, Sendable {
+public struct VolumeRow: Encodable, Sendable {
     public var availability = "N/A"
     public var driver: String
     public var group = "N/A"

@@ -34,8 +34,8 @@ import TextTemplate
         #expect(try json(labelled).contains(#""Options":{}"#))
     }
 
-    @Test func volumeSummaryIsTheCLIsStrings() throws {
-        let row = VolumeSummary(name: "v", driver: "local", mountpoint: "/m", labels: ["b": "2", "a": "1"])
+    @Test func volumeRowIsTheCLIsStrings() throws {
+        let row = VolumeRow(name: "v", driver: "local", mountpoint: "/m", labels: ["b": "2", "a": "1"])
         #expect(try json(row) == #"{"Availability":"N/A","Driver":"local","Group":"N/A","Labels":"a=1,b=2","Links":"N/A","Mountpoint":"/m","Name":"v","Scope":"local","Size":"N/A","Status":"N/A"}"#)
     }
 
@@ -49,8 +49,8 @@ import TextTemplate
         #expect(text.hasSuffix(#""Options":{"com.docker.network.bridge.name":"br-aaaaaaaaaaaa"},"Labels":{}}"#))
     }
 
-    @Test func networkSummary() throws {
-        let row = NetworkSummary(name: "bridge", id: "0123456789ab", driver: "bridge", labels: [:], created: "t", internal: true)
+    @Test func networkRow() throws {
+        let row = NetworkRow(name: "bridge", id: "0123456789ab", driver: "bridge", labels: [:], created: "t", internal: true)
         #expect(try json(row) == #"{"CreatedAt":"t","Driver":"bridge","ID":"0123456789ab","IPv6":"false","Internal":"true","Labels":"","Name":"bridge","Scope":"local"}"#)
     }
 

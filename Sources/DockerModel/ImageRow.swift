@@ -2,7 +2,7 @@ import ImageStore
 import OCI
 
 /// One line of `images`: an image under one of its names, with the fields Docker's `--format` offers.
-public struct ImageSummary: Sendable, Encodable {
+public struct ImageRow: Sendable, Encodable {
     public var repository: String
     public var tag: String
     public var digest: String
@@ -21,24 +21,24 @@ public struct ImageSummary: Sendable, Encodable {
     }
 
     /// The rows of one image: one per tag, one per digest of an untagged repository, or `<none>`.
-    public static func rows(for record: ImageRecord, noTrunc: Bool, now: Double) -> [ImageSummary] {
+    public static func rows(for record: ImageRecord, noTrunc: Bool, now: Double) -> [ImageRow] {
         let id = noTrunc ? record.id.description : record.id.shortID
-        var rows: [ImageSummary] = []
+        var rows: [ImageRow] = []
         var repositoriesWithTags = Set<String>()
         let digestsByRepository = Dictionary(grouping: record.repoDigests) { String($0.split(separator: "@")[0]) }
         for tag in record.tags {
             guard let reference = try? ImageReference(parsing: tag) else { continue }
             repositoriesWithTags.insert(reference.name)
             let digest = digestsByRepository[reference.name]?.first.map { String($0.split(separator: "@")[1]) } ?? "<none>"
-            rows.append(ImageSummary(repository: reference.familiarName, tag: reference.tag ?? "<none>", digest: digest, id: id, record: record, now: now))
+            rows.append(ImageRow(repository: reference.familiarName, tag: reference.tag ?? "<none>", digest: digest, id: id, record: record, now: now))
         }
         for (name, digests) in digestsByRepository.sorted(by: { $0.key < $1.key }) where !repositoriesWithTags.contains(name) {
             guard let reference = try? ImageReference(parsing: digests[0]) else { continue }
-            rows.append(ImageSummary(repository: reference.familiarName, tag: "<none>", digest: reference.digest?.description ?? "<none>",
+            rows.append(ImageRow(repository: reference.familiarName, tag: "<none>", digest: reference.digest?.description ?? "<none>",
                                      id: id, record: record, now: now))
         }
         if rows.isEmpty {
-            rows.append(ImageSummary(repository: "<none>", tag: "<none>", digest: "<none>", id: id, record: record, now: now))
+            rows.append(ImageRow(repository: "<none>", tag: "<none>", digest: "<none>", id: id, record: record, now: now))
         }
         return rows
     }

@@ -6,7 +6,7 @@ import Supervisor
 
 /// One line of `ps`, with the fields the docker CLI's container context offers (all strings, as
 /// `ps --format '{{json .}}'` prints them).
-public struct ContainerSummary: Encodable, Sendable {
+public struct ContainerRow: Encodable, Sendable {
     public var command: String
     public var createdAt: String
     public var id: String
