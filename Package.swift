@@ -6,7 +6,8 @@ import PackageDescription
 //   OCI (spec types, no I/O) <- LinuxSys (syscalls) <- ContainerRuntime <- berth-runtime
 //   OCI, LinuxSys <- Archive (tar, gzip, zstd, safe unpack) <- ImageStore (blobs, records, snapshots)
 //   OCI <- Registry (distribution client)                   <- ImageStore
-//   TextTemplate (Go-template --format) <- berth
+//   Engine <- DockerModel (Docker's JSON objects, filters, --format rows) <- BerthCLI
+//   TextTemplate (Go-template --format) <- BerthCLI (every command) <- berth (main.swift only)
 //   ContainerRuntime <- Supervisor (per-container process: stdio, json-file logs, exit, restarts, health)
 //                                    <- berth-supervisor
 //   LinuxSys <- ContainerDNS (the networks' DNS server: records, wire format, poll loop) <- berth-dns
@@ -15,7 +16,8 @@ import PackageDescription
 //   OCI, LinuxSys, ContainerRuntime, ContainerNetwork <- ContainerSpec (RunOptions and their parsers,
 //                                    options + image config -> OCI spec) <- Supervisor, Engine, Builder
 //   Dockerfile, ContainerSpec, ImageStore <- Builder (no Engine: the CLI hands it the engine's parts)
-//   ImageStore, Supervisor, ContainerRuntime <- Engine (containers, volumes, their database) <- berth
+//   ImageStore, Supervisor, ContainerRuntime <- Engine (containers, volumes, networks, their database)
+//   Engine, ImageStore <- DockerModel (Docker's objects, filters, --format rows) <- BerthCLI <- berth
 // The library is `ContainerRuntime` rather than `Runtime` because the toolchain ships a module named `Runtime`.
 let package = Package(
     name: "Berth",
@@ -85,12 +87,14 @@ let package = Package(
         .executableTarget(name: "berth-supervisor", dependencies: ["Supervisor", "LinuxSys"]),
         .target(name: "ContainerDNS", dependencies: ["LinuxSys", "CLinuxSys"]),
         .executableTarget(name: "berth-dns", dependencies: ["ContainerDNS"]),
-        .executableTarget(name: "berth", dependencies: [
-            "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor", "ContainerRuntime", "ContainerNetwork",
-            "Builder", "Dockerfile",
+        .target(name: "DockerModel", dependencies: ["Engine", "ContainerSpec", "ImageStore", "Supervisor", "ContainerNetwork", "OCI", "LinuxSys"]),
+        .target(name: "BerthCLI", dependencies: [
+            "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "CLinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",
+            "ContainerRuntime", "ContainerNetwork", "Builder", "Dockerfile",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "ContainerRuntimeTests", dependencies: ["ContainerRuntime", "OCI", "LinuxSys", "CLinuxSys", "TestSupport"]),
@@ -106,6 +110,7 @@ let package = Package(
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "LinuxSys", "OCI", "TestSupport"]),
         .testTarget(name: "NetworkTests", dependencies: ["ContainerNetwork", "LinuxSys", "TestSupport"]),
         .testTarget(name: "DNSTests", dependencies: ["ContainerDNS", "LinuxSys"]),
+        .testTarget(name: "DockerModelTests", dependencies: ["DockerModel", "TextTemplate", "Supervisor", "ContainerNetwork"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -99,7 +99,7 @@ extension Engine {
     /// over a socket pair, which we relay to our terminal. It runs in a session of its own, so our
     /// terminal's signals reach it only through us, once: we pass ours on as we would to the process.
     func runtimeExec(_ container: Container, _ process: OCI.Process, _ request: ExecRequest) throws(RuntimeError) -> Int32 {
-        guard let binary = Self.siblingExecutable("berth-runtime") else {
+        guard let binary = Executables.sibling("berth-runtime") else {
             throw RuntimeError("berth-runtime not found beside berth or in /usr/local/bin, /usr/bin (or set BERTH_RUNTIME)")
         }
         var opened: [Int32] = []

@@ -1,3 +1,4 @@
+import ContainerSpec
 import Glibc
 import GRDB
 import ImageStore

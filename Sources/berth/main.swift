@@ -1,41 +1,5 @@
 // berth: the Docker-style command line for Berth's engine: images (pull, push, build, …) and
-// containers (run, ps, logs, …).
-import ArgumentParser
-import Glibc
+// containers (run, ps, logs, …). The commands live in BerthCLI.
+import BerthCLI
 
-// --root and --runroot may come before the command, as with Podman (`berth --root /tmp/x pull …`).
-let arguments = GlobalOptions.extract(from: Array(CommandLine.arguments.dropFirst()))
-
-/// Runs the command and exits with its status.
-func runCommand(_ arguments: [String]) async -> Never {
-    var command: any ParsableCommand
-    do {
-        command = try Berth.parseAsRoot(arguments)
-    } catch {
-        // Usage errors exit as Docker's CLI does, not with ArgumentParser's 64: a bad flag or flag
-        // value 125 (scripts tell "berth failed" from "the container failed" by it), a missing or
-        // extra argument (or an unknown command) 1.
-        if Berth.exitCode(for: error) == .validationFailure {
-            let message = Berth.fullMessage(for: error)
-            printError(message)
-            exit(message.contains("Missing expected argument") || message.contains("Unexpected argument") ? 1 : 125)
-        }
-        Berth.exit(withError: error)
-    }
-    do {
-        if let leaf = command as? any BerthCommand {
-            try await leaf.execute()
-        } else {
-            try command.run()
-        }
-    } catch {
-        Berth.exit(withError: error)
-    }
-    exit(0)
-}
-
-// Not an async main: that parks the main thread with pthread_exit, and unwinding it makes the C
-// unwinder index every frame of this static binary first — about 40 ms of CPU on every command.
-// The command runs on the concurrency pool instead, and the main thread just waits to be exited.
-Task.detached { [arguments] in await runCommand(arguments) }
-while true { pause() }
+BerthMain.run(Array(CommandLine.arguments.dropFirst()))

@@ -1,10 +1,10 @@
-import ArgumentParser
-import TextTemplate
+import ImageStore
 
-/// Sizes and durations in the words Docker prints them (go-units' HumanSize and HumanDuration).
+/// Sizes, durations and times in the words Docker prints them (go-units' HumanSize and
+/// HumanDuration, Go's time.Time.String()).
 
 /// Decimal units with three significant digits: 4261000 → "4.26MB", 1234 → "1.23kB".
-func humanSize(_ bytes: Int64) -> String {
+public func humanSize(_ bytes: Int64) -> String {
     let units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]
     var value = Double(bytes)
     var unit = 0
@@ -16,7 +16,7 @@ func humanSize(_ bytes: Int64) -> String {
 }
 
 /// Like Go's %.3g for values in [0, 1000).
-func significant3(_ value: Double) -> String {
+public func significant3(_ value: Double) -> String {
     let decimals = value >= 100 ? 0 : value >= 10 ? 1 : 2
     var scale = 1.0
     for _ in 0..<decimals { scale *= 10 }
@@ -34,7 +34,7 @@ func significant3(_ value: Double) -> String {
 }
 
 /// "Less than a second", "3 minutes", "About an hour", "2 weeks"… (Docker adds " ago").
-func humanDuration(_ seconds: Double) -> String {
+public func humanDuration(_ seconds: Double) -> String {
     let s = Int(seconds)
     if s < 1 { return "Less than a second" }
     if s == 1 { return "1 second" }
@@ -51,27 +51,9 @@ func humanDuration(_ seconds: Double) -> String {
     return "\(hours / 24 / 365) years"
 }
 
-/// Prints text that may or may not end in a newline, ending it with exactly one.
-func printBlock(_ text: String) {
-    print(text.hasSuffix("\n") ? text : text + "\n", terminator: "")
-}
-
-/// `volume inspect`, `network inspect` …: each name looked up and shown through `--format`; a name
-/// that fails is reported as the daemon reports it, and the command then exits 1.
-func inspectEach(_ names: [String], format: String?, _ value: (String) throws -> TemplateValue) throws {
-    var values: [TemplateValue] = []
-    var failed = false
-    for name in names {
-        do { values.append(try value(name)) } catch {
-            printError("Error response from daemon: " + describe(error))
-            failed = true
-        }
-    }
-    do {
-        printBlock(try InspectFormatter.render(values, format: format == "json" ? nil : format))
-    } catch {
-        printError("template parsing error: \(error)")
-        throw ExitCode(1)
-    }
-    if failed { throw ExitCode(1) }
+/// Go's time.Time.String() for UTC: "2024-05-01 12:00:00 +0000 UTC".
+public func goTime(_ seconds: Double) -> String {
+    let text = Timestamp.format(seconds: Int(seconds))
+    guard let index = text.firstIndex(of: "T") else { return String(text.dropLast()) + " +0000 UTC" }
+    return String((String(text[..<index]) + " " + String(text[text.index(after: index)...])).dropLast()) + " +0000 UTC"
 }

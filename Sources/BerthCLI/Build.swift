@@ -1,4 +1,5 @@
 import ArgumentParser
+import DockerModel
 import Archive
 import AsyncHTTPClient
 import Builder

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Glibc
 import LinuxSys
+import Supervisor
 
 /// `attach`: this terminal joined to a running container's stdio through its supervisor. Ends
 /// with the container's exit status when it exits, or 0 when the user types the detach keys

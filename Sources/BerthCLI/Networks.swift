@@ -1,5 +1,6 @@
 import ArgumentParser
 import ContainerSpec
+import DockerModel
 import Engine
 import Glibc
 import LinuxSys
@@ -11,7 +12,7 @@ import TextTemplate
 struct NetworkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "network", abstract: "Manage networks",
-        subcommands: [NetworkCreate.self, NetworkLs.self, NetworkInspect.self, NetworkRm.self, NetworkPrune.self,
+        subcommands: [NetworkCreate.self, NetworkLs.self, NetworkInspectCommand.self, NetworkRm.self, NetworkPrune.self,
                       NetworkConnect.self, NetworkDisconnect.self])
 }
 
@@ -85,26 +86,12 @@ struct NetworkLs: BerthCommand {
             networks.map { ($0.name, $0.id, "bridge", $0.labels, $0.created) }
         rows += pseudoNetworks.map { ($0.name, $0.id, $0.driver, [:], networks.first?.created ?? "") }
         rows.sort { $0.name < $1.name }
-        for item in filter {
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else {
-                printError("bad format of filter (expected name=value)")
-                throw ExitCode(1)
-            }
-            switch parts[0] {
-            case "name": rows = rows.filter { $0.name.contains(parts[1]) }
-            case "id": rows = rows.filter { $0.id.hasPrefix(parts[1]) }
-            case "driver": rows = rows.filter { $0.driver == parts[1] }
-            case "label":
-                let kv = parts[1].split(separator: "=", maxSplits: 1).map(String.init)
-                rows = rows.filter { $0.labels[kv[0]] != nil && (kv.count == 1 || $0.labels[kv[0]] == kv[1]) }
-            case "type":
-                rows = rows.filter { (parts[1] == "builtin") == ["bridge", "host", "none"].contains($0.name) }
-            default:
-                printError("Error response from daemon: Invalid filter '\(parts[0])'")
-                throw ExitCode(1)
-            }
+        let filters: NetworkFilters
+        do { filters = try NetworkFilters(filter) } catch {
+            printError(error.kind == .badFormat ? error.message : "Error response from daemon: " + error.message)
+            throw ExitCode(1)
         }
+        rows = rows.filter { filters.accepts(name: $0.name, id: $0.id, driver: $0.driver, labels: $0.labels) }
         let id: (String) -> String = { noTrunc ? $0 : String($0.prefix(12)) }
         if quiet {
             for row in rows { print(id(row.id)) }
@@ -113,64 +100,13 @@ struct NetworkLs: BerthCommand {
         let formatter = ListFormatter(format: OutputFormat(format ?? "table"), defaultTable: "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
                                       headers: ["ID": "NETWORK ID"])
         print(try formatter.render(rows.map { row in
-            .object([
-                ("CreatedAt", .string(row.created)),
-                ("Driver", .string(row.driver)),
-                ("ID", .string(id(row.id))),
-                ("IPv6", .string("false")),
-                ("Internal", .string(String(networks.first { $0.id == row.id }?.internal ?? false))),
-                ("Labels", .string(row.labels.keys.sorted().map { "\($0)=\(row.labels[$0] ?? "")" }.joined(separator: ","))),
-                ("Name", .string(row.name)),
-                ("Scope", .string("local")),
-            ])
+            try templateValue(NetworkRow(name: row.name, id: id(row.id), driver: row.driver, labels: row.labels, created: row.created,
+                                             internal: networks.first { $0.id == row.id }?.internal ?? false))
         }), terminator: "")
     }
 }
 
-/// Docker's `network inspect` object.
-func networkInspectValue(_ network: BridgeNetwork, engine: Engine) -> TemplateValue {
-    let members = (try? engine.networkMembers(network)) ?? []
-    let containers: [(key: String, value: TemplateValue)] = members.map { member in
-        (member.container.id, .object([
-            ("Name", .string(member.container.name)),
-            ("EndpointID", .string(endpointID(member.attachment))),
-            ("MacAddress", .string(member.attachment.macAddress ?? "")),
-            ("IPv4Address", .string(member.attachment.ipAddress.map { "\($0)/\(member.attachment.prefixLength ?? 0)" } ?? "")),
-            ("IPv6Address", .string("")),
-        ]))
-    }
-    return .object([
-        ("Name", .string(network.name)),
-        ("Id", .string(network.id)),
-        ("Created", .string(network.created)),
-        ("Scope", .string("local")),
-        ("Driver", .string("bridge")),
-        ("EnableIPv6", .bool(false)),
-        ("IPAM", .object([
-            ("Driver", .string("default")),
-            ("Options", .object([])),
-            ("Config", .array([.object([("Subnet", .string(network.subnet)), ("Gateway", .string(network.gateway))])])),
-        ])),
-        ("Internal", .bool(network.internal)),
-        ("Attachable", .bool(false)),
-        ("Ingress", .bool(false)),
-        ("ConfigFrom", .object([("Network", .string(""))])),
-        ("ConfigOnly", .bool(false)),
-        ("Containers", .object(containers)),
-        ("Options", .object([("com.docker.network.bridge.name", .string(network.bridge))])),
-        ("Labels", .object(network.labels.keys.sorted().map { (key: $0, value: TemplateValue.string(network.labels[$0] ?? "")) })),
-    ])
-}
-
-/// A stable endpoint ID for an attachment (Docker's are random per endpoint): container ⊕ network.
-func endpointID(_ attachment: NetworkAttachment) -> String {
-    let a = Array(attachment.containerID.utf8), b = Array(attachment.network.id.utf8)
-    let hex = Array("0123456789abcdef".utf8)
-    func value(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : c - 87 }
-    return String(decoding: zip(a, b).map { hex[Int(value($0) ^ value($1)) & 15] }, as: UTF8.self)
-}
-
-struct NetworkInspect: BerthCommand {
+struct NetworkInspectCommand: BerthCommand {
     static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Display detailed information on one or more networks")
 
     @Option(name: .shortAndLong, help: "Format output using a Go template, or json")
@@ -180,7 +116,7 @@ struct NetworkInspect: BerthCommand {
 
     func execute() async throws {
         let engine = try GlobalOptions.engine()
-        try inspectEach(networks, format: format) { name in networkInspectValue(try engine.network(name), engine: engine) }
+        try inspectEach(networks, format: format) { name in try templateValue(NetworkInspect(try engine.network(name), engine: engine)) }
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DockerModel
 import Engine
 import Glibc
 import LinuxSys
@@ -79,101 +80,6 @@ struct Events: BerthCommand {
     }
 }
 
-/// Reads the events file incrementally: complete lines only, and on to the new file after a rotation.
-struct EventFollower {
-    let path: String
-    var fd: Int32 = -1
-    var pending: [UInt8] = []
-
-    init(path: String) { self.path = path }
-
-    mutating func poll() -> [EventMessage] {
-        var events: [EventMessage] = []
-        if fd < 0 {
-            guard let opened = try? FS.open(path, O_RDONLY | O_CLOEXEC) else { return [] }
-            fd = opened
-        }
-        events += readAvailable()
-        // Renamed away: what was appended before the rename is read above; go on with the new file.
-        var mine = Glibc.stat()
-        if let current = try? FS.stat(path), fstat(fd, &mine) == 0,
-           current.st_ino != mine.st_ino || current.st_dev != mine.st_dev {
-            FS.close(fd)
-            fd = -1
-            pending.removeAll()
-            events += poll()
-        }
-        return events
-    }
-
-    mutating func readAvailable() -> [EventMessage] {
-        var events: [EventMessage] = []
-        while let chunk = try? FS.read(fd, max: 1 << 20), !chunk.isEmpty {
-            pending += chunk
-            let (parsed, consumed) = EventLog.parse(pending[...])
-            events += parsed
-            pending.removeFirst(consumed)
-        }
-        return events
-    }
-}
-
-/// `--filter container=|event=|type=|label=|image=|volume=|network=`: values of one key are alternatives, keys must
-/// all match, and every label filter must match (Docker's rules).
-struct EventFilters {
-    var values: [String: [String]] = [:]
-
-    struct Invalid: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    init(_ filters: [String]) throws {
-        for filter in filters {
-            guard let equals = filter.firstIndex(of: "=") else { throw Invalid(description: "bad format of filter (expected name=value)") }
-            let key = String(filter[..<equals]).lowercased()
-            let value = String(filter[filter.index(after: equals)...])
-            guard ["container", "event", "type", "label", "image", "scope", "volume", "network"].contains(key) else {
-                throw Invalid(description: "invalid filter '\(key)'")
-            }
-            values[key, default: []].append(value)
-        }
-    }
-
-    func accepts(_ event: EventMessage) -> Bool {
-        let attributes = event.actor.attributes
-        if let containers = values["container"] {
-            guard event.type == "container", containers.contains(where: { attributes["name"] == $0 || event.actor.id.hasPrefix($0) }) else { return false }
-        }
-        if let actions = values["event"] {
-            // health_status, exec_create and exec_start also match their "…: detail" forms.
-            guard actions.contains(where: { event.action == $0 || (["health_status", "exec_create", "exec_start"].contains($0) && event.action.hasPrefix($0)) }) else { return false }
-        }
-        if let types = values["type"], !types.contains(event.type) { return false }
-        if let volumes = values["volume"] {
-            guard event.type == "volume", volumes.contains(event.actor.id) else { return false }
-        }
-        if let networks = values["network"] {
-            guard event.type == "network", networks.contains(where: { attributes["name"] == $0 || event.actor.id.hasPrefix($0) }) else { return false }
-        }
-        if let scopes = values["scope"], !scopes.contains(event.scope) { return false }
-        for label in values["label"] ?? [] {
-            if let eq = label.firstIndex(of: "=") {
-                guard attributes[String(label[..<eq])] == String(label[label.index(after: eq)...]) else { return false }
-            } else if attributes[label] == nil {
-                return false
-            }
-        }
-        if let images = values["image"] {
-            let image = attributes["image"] ?? event.from ?? ""
-            let untagged = image.split(separator: "@").first.map { name in
-                name.lastIndex(of: ":").map { colon in name[colon...].contains("/") ? String(name) : String(name[..<colon]) } ?? String(name)
-            } ?? image
-            guard images.contains(where: { $0 == image || $0 == untagged || $0 + ":latest" == image }) else { return false }
-        }
-        return true
-    }
-}
-
 /// How each event is printed: Docker's default line, JSON lines (`json`, `{{json .}}`), or a template
 /// over the Go field names (Status, ID, From, Type, Action, Actor.ID, Actor.Attributes, Scope, Time, TimeNano).
 struct EventPrinter {
@@ -199,7 +105,7 @@ struct EventPrinter {
         switch style {
         case .plain: return Self.plainLine(event)
         case .json: return event.jsonLine + "\n"
-        case .template(let formatter): return try formatter.render([Self.templateValue(event)])
+        case .template(let formatter): return try formatter.render([templateValue(EventRow(event))])
         }
     }
 
@@ -211,17 +117,6 @@ struct EventPrinter {
             out += " (" + attributes.keys.sorted().map { "\($0)=\(attributes[$0] ?? "")" }.joined(separator: ", ") + ")"
         }
         return out + "\n"
-    }
-
-    static func templateValue(_ event: EventMessage) -> TemplateValue {
-        let attributes = event.actor.attributes
-        return .object([
-            ("Status", .string(event.status ?? "")), ("ID", .string(event.id ?? "")), ("From", .string(event.from ?? "")),
-            ("Type", .string(event.type)), ("Action", .string(event.action)),
-            ("Actor", .object([("ID", .string(event.actor.id)),
-                               ("Attributes", .object(attributes.keys.sorted().map { (key: $0, value: .string(attributes[$0] ?? "")) }))])),
-            ("Scope", .string(event.scope)), ("Time", .int(event.time)), ("TimeNano", .int(event.timeNano)),
-        ])
     }
 
     /// Go's `2006-01-02T15:04:05.000000000Z07:00` in the local zone (`Z` when its offset is zero).

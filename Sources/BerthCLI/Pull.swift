@@ -1,8 +1,10 @@
 import ArgumentParser
+import DockerModel
 import Glibc
 import ImageStore
 import OCI
 import Registry
+import Synchronization
 
 struct Pull: BerthCommand {
     static let configuration = CommandConfiguration(commandName: "pull", abstract: "Download an image from a registry")
@@ -19,6 +21,18 @@ struct Pull: BerthCommand {
     var name: String
 
     func execute() async throws {
+        try await ImagePuller(quiet: quiet, allTags: allTags, platform: platform, tlsVerify: tlsVerify).pull(name)
+    }
+}
+
+/// What `pull` does, callable without parsing a command line (`run` and `build` pull through it).
+struct ImagePuller {
+    var quiet = false
+    var allTags = false
+    var platform: String?
+    var tlsVerify = true
+
+    func pull(_ name: String) async throws {
         let reference = try parseReference(name)
         let wanted: Platform
         if let platform {
@@ -65,7 +79,8 @@ struct Pull: BerthCommand {
 /// bytes and rate; otherwise plain lines at each change of state.
 final class PullDisplay: @unchecked Sendable {
     let terminal: Bool
-    let lock = Mutex()
+    /// Events arrive from several layer tasks; the display's state is changed under this lock.
+    let lock = Mutex(())
     var order: [Digest] = []
     var status: [Digest: String] = [:]
     var started: [Digest: Double] = [:]
@@ -79,7 +94,7 @@ final class PullDisplay: @unchecked Sendable {
     }
 
     func handle(_ event: PullEvent) {
-        lock.locked {
+        lock.withLock { _ in
             switch event {
             case .resolved: break
             case .layerExists(let digest): set(digest, "Already exists")
@@ -125,16 +140,10 @@ final class PullDisplay: @unchecked Sendable {
     }
 }
 
-/// A plain pthread mutex for the display (events arrive from several layer tasks).
-final class Mutex: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func locked<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
+/// Serialises lines printed from several tasks (push's per-layer events).
+final class OutputLock: Sendable {
+    private let mutex = Mutex(())
+    func locked(_ body: () -> Void) { mutex.withLock { _ in body() } }
 }
 
 func monotonicSeconds() -> Double {

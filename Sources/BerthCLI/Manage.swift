@@ -1,4 +1,5 @@
 import ArgumentParser
+import DockerModel
 import Engine
 import ImageStore
 import OCI

@@ -6,6 +6,7 @@ import Glibc
 import ImageStore
 import LinuxSys
 import OCI
+import Supervisor
 
 /// `run`: create a container from an image (pulling it when missing) and start it, attached to
 /// this terminal unless `-d`. Exit status as Docker's: the container's own, 125 when berth fails,
@@ -66,8 +67,7 @@ struct Run: BerthCommand {
         }
         if options.autoRemove {
             // The supervisor is our child: let it finish its teardown before the record goes.
-            var ignored: Int32 = 0
-            _ = waitpid(started.pid, &ignored, 0)
+            _ = try? ProcessSys.wait(started.pid)
             try? engine.remove(container, force: true, volumes: true)
         }
         throw ExitCode(status)
@@ -182,16 +182,7 @@ func ensureImage(_ name: String, policy: PullPolicy, engine: Engine) async throw
     case .always:
         break
     }
-    fflush(nil)
-    let saved = dup(1)
-    dup2(2, 1)
-    defer {
-        fflush(nil)
-        dup2(saved, 1)
-        close(saved)
-    }
-    let pull = try Pull.parse([name])
-    try await pull.execute()
+    try await StandardStreams.withStdoutOnStderr { try await ImagePuller().pull(name) }
 }
 
 func lookup(_ engine: Engine, _ name: String) throws -> Container {

@@ -19,15 +19,8 @@ struct Save: BerthCommand {
         if let output {
             // Written beside the target and renamed, so a failed save leaves no torn archive.
             let temporary = output + ".berth-save-\(getpid())"
-            let fd = try FS.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
-            do {
+            try FS.replaceDurably(output, temporary: temporary) { fd in
                 try store.save(images, format: kind) { chunk in try writeAll(fd, chunk, temporary) }
-                guard fsync(fd) == 0, close(fd) == 0 else { throw SysError("write", temporary) }
-                guard rename(temporary, output) == 0 else { throw SysError("rename", output) }
-            } catch {
-                _ = close(fd)
-                unlink(temporary)
-                throw error
             }
         } else {
             guard !isTerminal(STDOUT_FILENO) else {
@@ -81,13 +74,9 @@ struct Import: BerthCommand {
 }
 
 func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, _ what: String) throws {
-    var offset = 0
-    while offset < bytes.count {
-        let n = try sys("write", what) { Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset) }
-        offset += n
-    }
+    try FS.writeAll(fd, bytes, describe: what)
 }
 
 func readSome(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ what: String) throws -> Int {
-    try sys("read", what) { Glibc.read(fd, buffer.baseAddress!, buffer.count) }
+    try FS.readSome(fd, into: buffer, describe: what)
 }

@@ -4,7 +4,7 @@ import ArgumentParser
 struct ImageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image", abstract: "Manage images",
-        subcommands: [ImageInspect.self, ImageList.self, ImageRemove.self, Prune.self, Pull.self, Push.self,
+        subcommands: [ImageInspectCommand.self, ImageList.self, ImageRemove.self, Prune.self, Pull.self, Push.self,
                       Tag.self, Save.self, Load.self, Import.self, History.self])
 }
 

@@ -1,5 +1,4 @@
 import CLinuxSys
-import Engine
 import Glibc
 import LinuxSys
 
@@ -9,18 +8,27 @@ nonisolated(unsafe) private var signalPipeWrite: Int32 = -1
 /// (with -i) to the container, our terminal in raw mode and its size (with -t), and — without a
 /// terminal — the signals we receive passed on to the container, as Docker's sig-proxy does.
 /// Returns the container's exit status, or nil when the supervisor went away without one.
-struct AttachRelay {
-    let socket: Int32
-    let stdin: Bool
-    let tty: Bool
+/// (Here rather than in the CLI: it is the client half of the supervisor's attach protocol, and
+/// all raw I/O on the terminal and the socket.)
+public struct AttachRelay {
+    public let socket: Int32
+    public let stdin: Bool
+    public let tty: Bool
     /// Without a terminal, pass our signals on (`--sig-proxy`, on by default as in Docker).
-    var proxySignals = true
+    public var proxySignals = true
     /// A key sequence on stdin that ends the relay and leaves the container running (`--detach-keys`).
-    var detachKeys: [UInt8]? = nil
+    public var detachKeys: [UInt8]? = nil
     /// Called with each signal to forward (the engine's kill).
-    let forward: (Int32) -> Void
+    public let forward: (Int32) -> Void
 
-    enum Outcome: Equatable {
+    public init(socket: Int32, stdin: Bool, tty: Bool, forward: @escaping (Int32) -> Void) {
+        self.socket = socket
+        self.stdin = stdin
+        self.tty = tty
+        self.forward = forward
+    }
+
+    public enum Outcome: Equatable {
         case exited(Int32)
         /// The user typed the detach keys.
         case detached
@@ -30,12 +38,12 @@ struct AttachRelay {
 
     static let proxied: [Int32] = [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM]
 
-    func run() -> Int32? {
+    public func run() -> Int32? {
         if case .exited(let status) = relay() { return status }
         return nil
     }
 
-    func relay() -> Outcome {
+    public func relay() -> Outcome {
         var signalPipe: [Int32] = [-1, -1]
         _ = berth_pipe2(&signalPipe, O_CLOEXEC | O_NONBLOCK)
         signalPipeWrite = signalPipe[1]
@@ -133,14 +141,14 @@ struct AttachRelay {
 
 /// Watches stdin for the detach sequence: bytes that could start it are held back until it
 /// completes (detach) or stops matching (they go on to the container after all).
-struct DetachKeyMatcher {
-    let keys: [UInt8]
+public struct DetachKeyMatcher {
+    public let keys: [UInt8]
     private var held: [UInt8] = []
 
-    init(keys: [UInt8]) { self.keys = keys }
+    public init(keys: [UInt8]) { self.keys = keys }
 
     /// What to send on, and whether the sequence is complete.
-    mutating func filter(_ input: [UInt8]) -> (pass: [UInt8], detach: Bool) {
+    public mutating func filter(_ input: [UInt8]) -> (pass: [UInt8], detach: Bool) {
         guard !keys.isEmpty else { return (input, false) }
         var out: [UInt8] = []
         for byte in input {
@@ -158,7 +166,7 @@ struct DetachKeyMatcher {
 
     /// Docker's `--detach-keys` syntax: comma-separated single characters or `ctrl-X` with X one of
     /// a-z, @, [, \\, ], ^, _.
-    static func parse(_ text: String) -> [UInt8]? {
+    public static func parse(_ text: String) -> [UInt8]? {
         var keys: [UInt8] = []
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let bytes = Array(item.utf8)

@@ -6,8 +6,11 @@ import LinuxSys
 import OCI
 import Registry
 
-struct Berth: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The root command (public so a front end can embed or test the CLI).
+public struct Berth: AsyncParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "berth",
         abstract: "Berth: build, ship and run containers.",
         discussion: """
@@ -79,7 +82,7 @@ func printError(_ text: String) {
     var line = text
     if !line.hasSuffix("\n") { line += "\n" }
     fflush(nil)
-    _ = Array(line.utf8).withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    try? FS.write(STDERR_FILENO, Array(line.utf8))
 }
 
 /// A leaf command. Its work is `execute()`: ArgumentParser's `run()` has a synchronous default

@@ -16,7 +16,7 @@ struct Push: BerthCommand {
         let client = GlobalOptions.client(insecure: insecureList(tlsVerify, [destination]))
         if !quiet { print("The push refers to repository [\(destination.familiarName)]") }
         let quiet = quiet
-        let lock = Mutex()
+        let lock = OutputLock()
         let result = try await store.push(name, to: destination, client: client) { event in
             guard !quiet else { return }
             lock.locked {

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Glibc
+import LinuxSys
+
+/// The `berth` executable's whole life: takes the global options off the command line, runs the
+/// command and exits with its status.
+public enum BerthMain {
+    public static func run(_ commandLine: [String]) -> Never {
+        // --root and --runroot may come before the command, as with Podman (`berth --root /tmp/x pull …`).
+        let arguments = GlobalOptions.extract(from: commandLine)
+
+        // Not an async main: that parks the main thread with pthread_exit, and unwinding it makes the C
+        // unwinder index every frame of this static binary first — about 40 ms of CPU on every command.
+        // The command runs on the concurrency pool instead, and the main thread just waits to be exited.
+        Task.detached { [arguments] in await runCommand(arguments) }
+        while true { pause() }
+    }
+
+    /// Runs the command and exits with its status.
+    static func runCommand(_ arguments: [String]) async -> Never {
+        var command: any ParsableCommand
+        do {
+            command = try Berth.parseAsRoot(arguments)
+        } catch {
+            // Usage errors exit as Docker's CLI does, not with ArgumentParser's 64: a bad flag or flag
+            // value 125 (scripts tell "berth failed" from "the container failed" by it), a missing or
+            // extra argument (or an unknown command) 1.
+            if Berth.exitCode(for: error) == .validationFailure {
+                let message = Berth.fullMessage(for: error)
+                printError(message)
+                exit(message.contains("Missing expected argument") || message.contains("Unexpected argument") ? 1 : 125)
+            }
+            Berth.exit(withError: error)
+        }
+        do {
+            if let leaf = command as? any BerthCommand {
+                try await leaf.execute()
+            } else {
+                try command.run()
+            }
+        } catch {
+            Berth.exit(withError: error)
+        }
+        exit(0)
+    }
+}

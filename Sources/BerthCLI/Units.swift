@@ -1,0 +1,38 @@
+import ArgumentParser
+import DockerModel
+import TextTemplate
+
+/// Prints text that may or may not end in a newline, ending it with exactly one.
+func printBlock(_ text: String) {
+    print(text.hasSuffix("\n") ? text : text + "\n", terminator: "")
+}
+
+/// `volume inspect`, `network inspect` …: each name looked up and shown through `--format`; a name
+/// that fails is reported as the daemon reports it, and the command then exits 1.
+func inspectEach(_ names: [String], format: String?, _ value: (String) throws -> TemplateValue) throws {
+    var values: [TemplateValue] = []
+    var failed = false
+    for name in names {
+        do { values.append(try value(name)) } catch {
+            printError("Error response from daemon: " + describe(error))
+            failed = true
+        }
+    }
+    do {
+        printBlock(try InspectFormatter.render(values, format: format == "json" ? nil : format))
+    } catch {
+        printError("template parsing error: \(error)")
+        throw ExitCode(1)
+    }
+    if failed { throw ExitCode(1) }
+}
+
+/// A DockerModel value as templates and inspect's JSON read it (members in the model's order).
+func templateValue(_ value: some Encodable) throws -> TemplateValue {
+    try TemplateValueEncoder().encode(value)
+}
+
+/// A filter the daemon refused, as `docker` reports it through ArgumentParser ("Error: …").
+func validated<T>(_ body: () throws(FilterError) -> T) throws -> T {
+    do { return try body() } catch { throw ValidationError(error.message) }
+}

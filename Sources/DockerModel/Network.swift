@@ -1,0 +1,104 @@
+import ContainerNetwork
+import Engine
+
+/// Docker's `GET /networks/{id}` (`network inspect`), members in Docker's order.
+public struct NetworkInspect: Encodable, Sendable {
+    public var name: String
+    public var id: String
+    public var created: String
+    public var scope = "local"
+    public var driver = "bridge"
+    public var enableIPv6 = false
+    public var ipam: IPAM
+    public var `internal`: Bool
+    public var attachable = false
+    public var ingress = false
+    public var configFrom = ConfigReference()
+    public var configOnly = false
+    /// By container ID, in the engine's order.
+    public var containers: OrderedMap<Endpoint>
+    public var options: SortedMap<String>
+    public var labels: SortedMap<String>
+
+    public struct IPAM: Encodable, Sendable {
+        public var driver = "default"
+        public var options = SortedMap<String>([:])
+        public var config: [Config]
+        public struct Config: Encodable, Sendable {
+            public var subnet: String
+            public var gateway: String
+            enum CodingKeys: String, CodingKey { case subnet = "Subnet", gateway = "Gateway" }
+        }
+        enum CodingKeys: String, CodingKey { case driver = "Driver", options = "Options", config = "Config" }
+    }
+
+    public struct ConfigReference: Encodable, Sendable {
+        public var network = ""
+        enum CodingKeys: String, CodingKey { case network = "Network" }
+    }
+
+    public struct Endpoint: Encodable, Sendable {
+        public var name: String
+        public var endpointID: String
+        public var macAddress: String
+        public var ipv4Address: String
+        public var ipv6Address = ""
+        enum CodingKeys: String, CodingKey {
+            case name = "Name", endpointID = "EndpointID", macAddress = "MacAddress", ipv4Address = "IPv4Address", ipv6Address = "IPv6Address"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name = "Name", id = "Id", created = "Created", scope = "Scope", driver = "Driver", enableIPv6 = "EnableIPv6"
+        case ipam = "IPAM", `internal` = "Internal", attachable = "Attachable", ingress = "Ingress", configFrom = "ConfigFrom"
+        case configOnly = "ConfigOnly", containers = "Containers", options = "Options", labels = "Labels"
+    }
+
+    public init(_ network: BridgeNetwork, members: [(container: Container, attachment: NetworkAttachment)]) {
+        name = network.name
+        id = network.id
+        created = network.created
+        ipam = IPAM(config: [IPAM.Config(subnet: network.subnet, gateway: network.gateway)])
+        self.internal = network.internal
+        containers = OrderedMap(members.map { member in
+            (member.container.id, Endpoint(
+                name: member.container.name, endpointID: endpointID(member.attachment),
+                macAddress: member.attachment.macAddress ?? "",
+                ipv4Address: member.attachment.ipAddress.map { "\($0)/\(member.attachment.prefixLength ?? 0)" } ?? ""))
+        })
+        options = SortedMap(["com.docker.network.bridge.name": network.bridge])
+        labels = SortedMap(network.labels)
+    }
+
+    public init(_ network: BridgeNetwork, engine: Engine) {
+        let members = (try? engine.networkMembers(network)) ?? []
+        self.init(network, members: members.map { ($0.container, $0.attachment) })
+    }
+}
+
+/// One line of `network ls`, with the fields the docker CLI's network context offers (all strings).
+public struct NetworkRow: Encodable, Sendable {
+    public var createdAt: String
+    public var driver: String
+    public var id: String
+    public var ipv6 = "false"
+    public var `internal`: String
+    /// `k=v,k2=v2`, keys sorted.
+    public var labels: String
+    public var name: String
+    public var scope = "local"
+
+    public init(name: String, id: String, driver: String, labels: [String: String], created: String, internal: Bool) {
+        createdAt = created
+        self.driver = driver
+        self.id = id
+        self.internal = String(`internal`)
+        self.labels = labels.keys.sorted().map { "\($0)=\(labels[$0] ?? "")" }.joined(separator: ",")
+        self.name = name
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case createdAt = "CreatedAt", driver = "Driver", id = "ID", ipv6 = "IPv6", `internal` = "Internal", labels = "Labels"
+        case name = "Name", scope = "Scope"
+    }
+}
