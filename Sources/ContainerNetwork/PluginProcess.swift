@@ -26,11 +26,11 @@ struct PluginProcess {
         func wait(timeout: Double = 120) -> Output {
             var out: [UInt8] = [], err: [UInt8] = []
             var open: [Int32] = [stdout, stderr]
-            let deadline = monotonicSeconds() + timeout
+            let deadline = MonotonicClock.seconds() + timeout
             var killed = false
             while !open.isEmpty {
                 var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-                let left = deadline - monotonicSeconds()
+                let left = deadline - MonotonicClock.seconds()
                 if left <= 0 && !killed {
                     Glibc.kill(pid, SIGKILL)
                     killed = true
@@ -109,8 +109,3 @@ struct PluginProcess {
     }
 }
 
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}

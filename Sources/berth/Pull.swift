@@ -1,8 +1,10 @@
 import ArgumentParser
 import Glibc
 import ImageStore
+import LinuxSys
 import OCI
 import Registry
+import Synchronization
 
 struct Pull: BerthCommand {
     static let configuration = CommandConfiguration(commandName: "pull", abstract: "Download an image from a registry")
@@ -65,7 +67,8 @@ struct Pull: BerthCommand {
 /// bytes and rate; otherwise plain lines at each change of state.
 final class PullDisplay: @unchecked Sendable {
     let terminal: Bool
-    let lock = Mutex()
+    /// Events arrive from several layer tasks.
+    let lock = Mutex(())
     var order: [Digest] = []
     var status: [Digest: String] = [:]
     var started: [Digest: Double] = [:]
@@ -79,16 +82,16 @@ final class PullDisplay: @unchecked Sendable {
     }
 
     func handle(_ event: PullEvent) {
-        lock.locked {
+        lock.withLock { _ in
             switch event {
             case .resolved: break
             case .layerExists(let digest): set(digest, "Already exists")
             case .layerWaiting(let digest, _):
-                started[digest] = monotonicSeconds()
+                started[digest] = MonotonicClock.seconds()
                 set(digest, "Pulling fs layer")
             case .layerProgress(let digest, let bytes, let size):
                 guard terminal else { return }
-                let elapsed = max(monotonicSeconds() - (started[digest] ?? 0), 0.001)
+                let elapsed = max(MonotonicClock.seconds() - (started[digest] ?? 0), 0.001)
                 set(digest, "Downloading  \(bar(bytes, size))  \(humanSize(bytes))/\(humanSize(size))  \(humanSize(Int64(Double(bytes) / elapsed)))/s")
             case .layerDownloaded(let digest): set(digest, "Download complete")
             case .layerDone(let digest): set(digest, "Pull complete")
@@ -125,20 +128,8 @@ final class PullDisplay: @unchecked Sendable {
     }
 }
 
-/// A plain pthread mutex for the display (events arrive from several layer tasks).
-final class Mutex: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func locked<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
+/// A lock an escaping closure can share (`Mutex` is not copyable, so a closure cannot capture one).
+final class SharedMutex: Sendable {
+    let mutex = Mutex(())
 }
 
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}

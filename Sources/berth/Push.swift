@@ -3,6 +3,7 @@ import Glibc
 import ImageStore
 import OCI
 import Registry
+import Synchronization
 
 struct Push: BerthCommand {
     static let configuration = CommandConfiguration(commandName: "push", abstract: "Upload an image to a registry")
@@ -16,10 +17,10 @@ struct Push: BerthCommand {
         let client = GlobalOptions.client(insecure: insecureList(tlsVerify, [destination]))
         if !quiet { print("The push refers to repository [\(destination.familiarName)]") }
         let quiet = quiet
-        let lock = Mutex()
+        let lock = SharedMutex()
         let result = try await store.push(name, to: destination, client: client) { event in
             guard !quiet else { return }
-            lock.locked {
+            lock.mutex.withLock { _ in
                 switch event {
                 case .preparing: return
                 case .pushed(let digest): print("\(digest.shortID): Pushed")
