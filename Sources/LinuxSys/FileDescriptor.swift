@@ -44,7 +44,7 @@ public struct FileDescriptor: ~Copyable, Sendable {
 }
 
 /// The two ends of a pipe, each owned.
-public struct Pipe: ~Copyable, Sendable {
+@frozen public struct Pipe: ~Copyable, Sendable {
     public var read: FileDescriptor
     public var write: FileDescriptor
 
