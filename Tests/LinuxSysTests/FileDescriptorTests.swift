@@ -8,8 +8,11 @@ func openDescriptorCount() -> Int {
     (try? FS.list(path: "/proc/self/fd").count) ?? -1
 }
 
-// Serialized: the counts of open fds must not see another test's.
-@Suite(.serialized) struct FileDescriptorTests {
+/// Every suite here counts the process's open fds, so none runs beside another.
+@Suite(.serialized) struct DescriptorCounting {}
+
+extension DescriptorCounting {
+@Suite struct FileDescriptorTests {
     @Test func failingOpensLeakNothing() throws {
         let before = openDescriptorCount()
         for _ in 0..<1000 {
@@ -110,4 +113,5 @@ func openDescriptorCount() -> Int {
         #expect(MonotonicClock.elapsedSeconds(since: start) >= 0.02)
         #expect(abs(MonotonicClock.seconds() - Double(MonotonicClock.now()) / 1e9) < 1)
     }
+}
 }

@@ -43,6 +43,7 @@ func snapshot(_ root: String) throws -> [String: String] {
     return result
 }
 
+extension DescriptorCounting {
 @Suite struct SecureTreeTests {
     /// nested dirs, a file linked twice, symlinks in and out of the tree, a fifo.
     func makeTree(_ scratch: Scratch) throws -> String {
@@ -163,4 +164,5 @@ func snapshot(_ root: String) throws -> [String: String] {
         }
         #expect(openDescriptorCount() == before)
     }
+}
 }
