@@ -50,7 +50,12 @@ enum VolumeCopy {
             do {
                 try SecureTree.copy(contentsOf: sourceFD.raw, into: volumeFD.raw, options: copyUpOptions)
             } catch {
-                throw error.sysError(error.onSource ? path + "/" + error.path : error.path)
+                // Source-side steps name the image path, the rest the entry in the volume (as before).
+                switch error.step {
+                case .stat: throw SysError("stat", path + "/" + error.path, errno: error.errno)
+                case .read: throw error.sysError(error.path)
+                default: throw error.sysError(error.onSource ? path + "/" + error.path : error.path)
+                }
             }
             var st = stat()
             let sourceRaw = sourceFD.raw
