@@ -97,6 +97,7 @@ let package = Package(
         .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "LinuxSysTests", dependencies: ["LinuxSys", "CLinuxSys"]),
         .testTarget(name: "ContainerRuntimeTests", dependencies: ["ContainerRuntime", "OCI", "LinuxSys", "CLinuxSys", "TestSupport"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "LinuxSys", "CLinuxSys"]),
         .testTarget(name: "TextTemplateTests", dependencies: ["TextTemplate"]),

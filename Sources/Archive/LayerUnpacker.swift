@@ -32,7 +32,7 @@ public final class LayerUnpacker {
     /// The compression, once enough bytes have arrived to recognise it.
     public private(set) var compression: Compression?
 
-    private let rootFD: Int32
+    private let root: FileDescriptor
     private let writer: SnapshotWriter
     private let reader: TarReader
     private var decompressor: Decompressor?
@@ -46,25 +46,27 @@ public final class LayerUnpacker {
     /// Prepares to unpack into `directory`, which must exist and be empty.
     public init(into directory: String, options: UnpackOptions = UnpackOptions()) throws {
         self.directory = directory
-        let fd = openSnapshotDirectory(directory)
-        guard fd >= 0 else { throw ArchiveError("snapshot directory \(directory)", SysError("open").reason, errno: errno) }
+        // The snapshot directory itself: a path the caller chose, not one from the archive.
+        let root = try Self.openSnapshotDirectory(directory)
         let entries: [String]
-        do { entries = try FS.list(fd) } catch {
-            Glibc.close(fd)
+        do { entries = try FS.list(root.raw) } catch {
             throw ArchiveError("snapshot directory \(directory)", error.description, errno: error.errno)
         }
-        guard entries.isEmpty else {
-            Glibc.close(fd)
-            throw ArchiveError("snapshot directory \(directory)", "not empty")
-        }
-        rootFD = fd
-        writer = SnapshotWriter(rootFD: fd, rootPath: directory, options: options)
+        guard entries.isEmpty else { throw ArchiveError("snapshot directory \(directory)", "not empty") }
+        writer = SnapshotWriter(rootFD: root.raw, rootPath: directory, options: options)
+        self.root = root
         reader = TarReader(options: TarReader.Options(skipUnknownEntryTypes: options.skipUnknownEntryTypes))
     }
 
     deinit {
+        // The writer's fds first; `root` closes itself after.
         writer.close()
-        Glibc.close(rootFD)
+    }
+
+    private static func openSnapshotDirectory(_ path: String) throws -> FileDescriptor {
+        do { return try FS.openOwned(path, O_RDONLY | O_DIRECTORY) } catch {
+            throw ArchiveError("snapshot directory \(path)", error.reason, errno: error.errno)
+        }
     }
 
     /// Takes the next bytes of the layer blob, in chunks of any size, and applies whatever entries
@@ -117,9 +119,9 @@ public final class LayerUnpacker {
     /// Unpacks a layer blob from a file, reading it in 1 MiB chunks.
     public static func unpack(file path: String, into directory: String, options: UnpackOptions = UnpackOptions()) throws -> UnpackedLayer {
         let unpacker = try LayerUnpacker(into: directory, options: options)
-        let fd: Int32
-        do { fd = try FS.open(path, O_RDONLY) } catch { throw ArchiveError("layer \(path)", error.description, errno: error.errno) }
-        defer { FS.close(fd) }
+        let file: FileDescriptor
+        do { file = try FS.openOwned(path, O_RDONLY) } catch { throw ArchiveError("layer \(path)", error.description, errno: error.errno) }
+        let fd = file.raw
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         while true {
@@ -152,9 +154,4 @@ public final class LayerUnpacker {
             try reader.feed(tar, to: writer)
         }
     }
-}
-
-/// Opens the snapshot directory itself (a path the caller chose, not one from the archive).
-private func openSnapshotDirectory(_ path: String) -> Int32 {
-    open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
 }

@@ -235,9 +235,10 @@ final class SnapshotWriter: TarEntryHandler {
     }
 
     private func removeTree(_ parent: Int32, _ name: String) throws {
-        let dir = berth_openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
-        guard dir >= 0 else { throw sysFailure("open directory to replace") }
-        defer { Glibc.close(dir) }
+        let directory = berth_openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
+        guard directory >= 0 else { throw sysFailure("open directory to replace") }
+        let owned = FileDescriptor(adopting: directory)
+        let dir = owned.raw
         let children: [String]
         do { children = try FS.list(dir) } catch { throw ArchiveError.entry(entryName, error) }
         for child in children where unlinkat(dir, child, 0) != 0 {

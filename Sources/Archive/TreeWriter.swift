@@ -21,12 +21,13 @@ extension TarWriter {
     /// Owners are numeric (no user names: the output must not depend on the host's passwd), and
     /// mtimes keep their nanoseconds. Call `finish()` afterwards.
     public func writeTree(directory: String, options: TreeOptions = TreeOptions()) throws {
-        let root = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard root >= 0 else { throw ArchiveError("directory \(directory)", SysError("open").reason, errno: errno) }
-        defer { Glibc.close(root) }
+        let root: FileDescriptor
+        do { root = try FS.openOwned(directory, O_RDONLY | O_DIRECTORY) } catch {
+            throw ArchiveError("directory \(directory)", error.reason, errno: error.errno)
+        }
         var walker = TreeWalker(writer: self, options: options, base: directory)
         defer { walker.buffer.deallocate() }
-        try walker.walk(root, prefix: "")
+        try walker.walk(root.raw)
     }
 
     /// Appends the entry `name` of the directory `parent` as `path` and, for a directory, everything
@@ -41,7 +42,7 @@ extension TarWriter {
         var walker = TreeWalker(writer: self, options: TreeOptions(), base: path)
         walker.submounts = submounts
         defer { walker.buffer.deallocate() }
-        try walker.entry(parent, name, path: path)
+        try walker.walk(entry: name, in: parent, as: path)
     }
 
     /// A deterministic tar of `directory`, written to `sink` and finished.
@@ -77,20 +78,48 @@ private struct TreeWalker {
         ArchiveError("tree entry \(base)/\(path)", "\(operation): \(SysError(operation).reason)", errno: errno)
     }
 
-    mutating func walk(_ dir: Int32, prefix: String) throws {
-        let names: [String]
-        do { names = try FS.list(dir).sorted() } catch { throw ArchiveError("tree entry \(base)/\(prefix)", error.description) }
-        for name in names { try entry(dir, name, path: prefix + name) }
+    private func fail(_ failure: SecureTree.Failure) -> ArchiveError {
+        let error = failure.sysError()
+        return ArchiveError("tree entry \(base)/\(failure.path)", "\(error.operation): \(error.reason)", errno: error.errno)
     }
 
-    /// One entry (and, for a directory, what is below it).
-    mutating func entry(_ dir: Int32, _ name: String, path: String) throws {
-        var (dir, name) = (dir, name)
-        if !submounts.isEmpty, path != base, let mounted = submounts[base == "." ? path : String(path.dropFirst(base.count + 1))] {
-            (dir, name) = mounted
+    /// Where a path below `base` is read from: a submount's tree in place of the entry.
+    private var redirect: ((String) -> (directory: Int32, name: String)?)? {
+        guard !submounts.isEmpty else { return nil }
+        let (submounts, base) = (submounts, base)
+        return { path in
+            guard path != base else { return nil }
+            return submounts[base == "." ? path : String(path.dropFirst(base.count + 1))]
         }
-        var st = stat()
-        guard fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw fail(path, "lstat") }
+    }
+
+    /// Everything below `directory`, in name order.
+    mutating func walk(_ directory: Int32) throws {
+        do {
+            let redirect = redirect
+            try SecureTree.walk(contentsOf: directory, sorted: true, redirect: redirect) { entry in
+                try self.entry(entry)
+            }
+        } catch let failure as SecureTree.Failure {
+            throw fail(failure)
+        }
+    }
+
+    /// `name` in `parent` as `path`, and for a directory what is below it.
+    mutating func walk(entry name: String, in parent: Int32, as path: String) throws {
+        do {
+            let redirect = redirect
+            try SecureTree.walk(entry: name, in: parent, as: path, sorted: true, redirect: redirect) { entry in
+                try self.entry(entry)
+            }
+        } catch let failure as SecureTree.Failure {
+            throw fail(failure)
+        }
+    }
+
+    /// One entry's header (and a file's data); a directory's contents follow from the walk.
+    mutating func entry(_ entry: SecureTree.Entry) throws -> SecureTree.Descent {
+        let (dir, name, path, st) = (entry.parent, entry.name, entry.path, entry.status)
         var header = TarHeader(path: path, mode: UInt32(st.st_mode & 0o7777), uid: Int(st.st_uid), gid: Int(st.st_gid),
                                mtime: TarHeader.Time(seconds: Int64(st.st_mtim.tv_sec), nanoseconds: Int32(st.st_mtim.tv_nsec)))
         header.xattrs = xattrs(dir, name)
@@ -101,24 +130,21 @@ private struct TreeWalker {
             if options.overlayWhiteouts { header.xattrs = header.xattrs.filter { !$0.key.hasPrefix(options.overlayXattrPrefix) } }
             try writer.writeHeader(header)
             if opaque { try writer.writeHeader(TarHeader(path: path + "/.wh..wh..opq", mode: 0, mtime: header.mtime)) }
-            let child = openDirectoryNoFollow(dir, name)
-            guard child >= 0 else { throw fail(path, "open") }
-            defer { Glibc.close(child) }
-            try walk(child, prefix: path == "." ? "" : path + "/")
+            return .into
         case S_IFREG:
             let key = InodeKey(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
             if st.st_nlink > 1, let first = seen[key] {
                 header.type = .hardlink
                 header.linkName = first
                 try writer.writeHeader(header)
-                return
+                return .skip
             }
             if st.st_nlink > 1 { seen[key] = path }
             header.size = Int64(st.st_size)
             try writeFile(dir, name, header)
         case S_IFLNK:
             header.type = .symlink
-            header.linkName = try readlink(dir, name, path)
+            do { header.linkName = try SecureTree.readlink(dir, name, path: path) } catch { throw fail(error) }
             try writer.writeHeader(header)
         case S_IFCHR where options.overlayWhiteouts && st.st_rdev == 0:
             let prefix = path.dropLast(name.count)
@@ -132,14 +158,15 @@ private struct TreeWalker {
             header.type = .fifo
             try writer.writeHeader(header)
         default:
-            return   // sockets cannot be archived
+            break   // sockets cannot be archived
         }
+        return .skip
     }
 
     private func writeFile(_ dir: Int32, _ name: String, _ header: TarHeader) throws {
-        let fd = openFileNoFollow(dir, name)
-        guard fd >= 0 else { throw fail(header.path, "open") }
-        defer { Glibc.close(fd) }
+        let file: FileDescriptor
+        do { file = try SecureTree.openFile(dir, name, path: header.path) } catch { throw fail(error) }
+        let fd = file.raw
         try writer.writeHeader(header)
         var left = header.size
         while left > 0 {
@@ -153,13 +180,6 @@ private struct TreeWalker {
         }
     }
 
-    private func readlink(_ dir: Int32, _ name: String, _ path: String) throws -> String {
-        var target = [CChar](repeating: 0, count: 4096)
-        let n = readlinkat(dir, name, &target, target.count)
-        guard n >= 0 else { throw fail(path, "readlink") }
-        return String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
     private func xattrs(_ dir: Int32, _ name: String) -> [String: [UInt8]] {
         let path = "/proc/self/fd/\(dir)/\(name)"
         var result: [String: [UInt8]] = [:]
@@ -168,12 +188,4 @@ private struct TreeWalker {
         }
         return result
     }
-}
-
-private func openDirectoryNoFollow(_ dir: Int32, _ name: String) -> Int32 {
-    openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-}
-
-private func openFileNoFollow(_ dir: Int32, _ name: String) -> Int32 {
-    openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
 }

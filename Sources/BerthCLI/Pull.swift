@@ -2,6 +2,7 @@ import ArgumentParser
 import DockerModel
 import Glibc
 import ImageStore
+import LinuxSys
 import OCI
 import Registry
 import Synchronization
@@ -99,11 +100,11 @@ final class PullDisplay: @unchecked Sendable {
             case .resolved: break
             case .layerExists(let digest): set(digest, "Already exists")
             case .layerWaiting(let digest, _):
-                started[digest] = monotonicSeconds()
+                started[digest] = MonotonicClock.seconds()
                 set(digest, "Pulling fs layer")
             case .layerProgress(let digest, let bytes, let size):
                 guard terminal else { return }
-                let elapsed = max(monotonicSeconds() - (started[digest] ?? 0), 0.001)
+                let elapsed = max(MonotonicClock.seconds() - (started[digest] ?? 0), 0.001)
                 set(digest, "Downloading  \(bar(bytes, size))  \(humanSize(bytes))/\(humanSize(size))  \(humanSize(Int64(Double(bytes) / elapsed)))/s")
             case .layerDownloaded(let digest): set(digest, "Download complete")
             case .layerDone(let digest): set(digest, "Pull complete")
@@ -146,8 +147,3 @@ final class OutputLock: Sendable {
     func locked(_ body: () -> Void) { mutex.withLock { _ in body() } }
 }
 
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}

@@ -1,4 +1,6 @@
 import Glibc
+import LinuxSys
+import Synchronization
 
 /// Progress as BuildKit's `--progress=plain` prints it, on stderr: each step a numbered block
 /// (`#3 [build 2/4] RUN make`), its output lines with the seconds since it began, then `CACHED`
@@ -6,7 +8,7 @@ import Glibc
 final class BuildProgress: @unchecked Sendable {
     let quiet: Bool
     /// Stages of one wave report from their own threads.
-    let mutex = Mutex()
+    let mutex = Mutex(())
     var next = 1
     var began: [Int: Double] = [:]
     var cached: Set<Int> = []
@@ -14,10 +16,10 @@ final class BuildProgress: @unchecked Sendable {
     init(quiet: Bool) { self.quiet = quiet }
 
     func begin(_ title: String) -> Int {
-        let step = mutex.locked {
+        let step = mutex.withLock { _ in
             let step = next
             next += 1
-            began[step] = monotonicNow()
+            began[step] = MonotonicClock.seconds()
             return step
         }
         emit("\n#\(step) \(title)\n")
@@ -26,20 +28,20 @@ final class BuildProgress: @unchecked Sendable {
 
     /// A line of the step's own output (a RUN's stdout and stderr).
     func output(_ step: Int, _ text: String) {
-        let start = mutex.locked { began[step] } ?? monotonicNow()
-        let elapsed = monotonicNow() - start
+        let start = mutex.withLock { _ in began[step] } ?? MonotonicClock.seconds()
+        let elapsed = MonotonicClock.seconds() - start
         var line = "#\(step) \(formatSeconds(elapsed, digits: 3)) \(text)"
         if !line.hasSuffix("\n") { line += "\n" }
         emit(line)
     }
 
     func line(_ step: Int, _ text: String) {
-        if text == "CACHED" { mutex.locked { _ = cached.insert(step) } }
+        if text == "CACHED" { mutex.withLock { _ in _ = cached.insert(step) } }
         emit("#\(step) \(text)\n")
     }
 
     func done(_ step: Int, seconds: Double) {
-        if mutex.locked({ cached.contains(step) }) { return }
+        if mutex.withLock({ _ in cached.contains(step) }) { return }
         emit("#\(step) DONE \(formatSeconds(seconds, digits: 1))s\n")
     }
 
@@ -47,7 +49,7 @@ final class BuildProgress: @unchecked Sendable {
 
     func emit(_ text: String) {
         guard !quiet else { return }
-        mutex.locked { write(text) }
+        mutex.withLock { _ in write(text) }
     }
 
     /// One write per line, so lines of parallel stages do not interleave mid-line.
@@ -62,11 +64,6 @@ final class BuildProgress: @unchecked Sendable {
     }
 }
 
-func monotonicNow() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
 
 func formatSeconds(_ value: Double, digits: Int) -> String {
     let scale = digits == 3 ? 1000.0 : 10.0

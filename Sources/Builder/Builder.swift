@@ -72,7 +72,7 @@ public final class Builder {
 
     /// Builds the target stage and stores the image; returns its ID.
     public func build(_ plan: BuildPlan) throws(BuildError) -> Digest {
-        let started = monotonicNow()
+        let started = MonotonicClock.seconds()
         currentPlan = plan
         // In waves: every stage whose dependencies are built runs now, side by side when there
         // are several (each on a thread of its own: the steps wait on their containers).
@@ -115,7 +115,7 @@ public final class Builder {
         }
         progress.line(step, "writing image \(id) done")
         for tag in options.tags { progress.line(step, "naming to \(tag) done") }
-        progress.done(step, seconds: monotonicNow() - started)
+        progress.done(step, seconds: MonotonicClock.seconds() - started)
         return id
     }
 
@@ -164,7 +164,7 @@ public final class Builder {
         lines.append(contentsOf: stage.instructions)
         for (position, line) in lines.enumerated() {
             let step = progress.begin("[\(label) \(position + 2)/\(lines.count + 1)] \(line.source)")
-            let began = monotonicNow()
+            let began = MonotonicClock.seconds()
             let instruction: Instruction
             do { instruction = try line.expanded(with: scope.expander, file: line.line > 0 ? fileName(plan) : "ONBUILD") } catch {
                 throw BuildError("failed to solve: \(error)")
@@ -215,7 +215,7 @@ public final class Builder {
             } catch {
                 throw BuildError("\(fileName(plan)):\(line.line) \(line.keyword.uppercased()): \(error)")
             }
-            progress.done(step, seconds: monotonicNow() - began)
+            progress.done(step, seconds: MonotonicClock.seconds() - began)
         }
         return result
     }
@@ -284,7 +284,7 @@ public final class Builder {
     /// A layer with just these directories (and their parents as the image has them).
     func makeDirectories(_ paths: [String], layers: [CommittedLayer]) throws -> CommittedLayer {
         try writeLayer(over: layers) { writer, view, _ in
-            for path in paths { Glibc.close(try writer.directory(try resolveInView(view, path), owner: (0, 0))) }
+            for path in paths { _ = try writer.directory(try resolveInView(view, path), owner: (0, 0)) }
         }
     }
 

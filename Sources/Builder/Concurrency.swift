@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// Runs each body on a thread of its own and returns when all have ended. Plain threads, not
 /// Swift concurrency: a stage's steps block on their containers for seconds at a time.
@@ -26,25 +27,12 @@ func runConcurrently(_ bodies: [() -> Void]) {
     for thread in threads { pthread_join(thread, nil) }
 }
 
-/// A mutex, for the little state that threads of one build share.
-final class Mutex: @unchecked Sendable {
-    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    init() { pthread_mutex_init(lock, nil) }
-    deinit {
-        pthread_mutex_destroy(lock)
-        lock.deallocate()
-    }
-    func locked<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        return try body()
-    }
-}
-
 /// What each stage of a wave ended with.
 final class StageOutcomes: @unchecked Sendable {
-    private let mutex = Mutex()
+    private let mutex = Mutex(())
     private var outcomes: [Int: Result<Builder.StageResult, any Error>] = [:]
-    func set(_ index: Int, _ outcome: Result<Builder.StageResult, any Error>) { mutex.locked { outcomes[index] = outcome } }
-    func get(_ index: Int) -> Result<Builder.StageResult, any Error>? { mutex.locked { outcomes[index] } }
+    func set(_ index: Int, _ outcome: Result<Builder.StageResult, any Error>) { mutex.withLock { _ in outcomes[index] = outcome } }
+    func get(_ index: Int) -> Result<Builder.StageResult, any Error>? {
+        mutex.withLock { _ in outcomes[index] }
+    }
 }

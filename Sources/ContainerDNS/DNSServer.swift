@@ -62,11 +62,6 @@ public enum DNSServer {
     }
 }
 
-private func monotonicNow() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
 
 /// The server's state and its loop.
 private final class Server {
@@ -172,7 +167,7 @@ private final class Server {
 
     func run() -> Int32 {
         rescan()
-        lastTick = monotonicNow()
+        lastTick = MonotonicClock.seconds()
         while true {
             var fds: [pollfd] = []
             var sources: [Source] = []
@@ -190,7 +185,7 @@ private final class Server {
             for (id, connection) in connections {
                 watch(connection.fd, .connection(id), events: Int32(POLLIN) | (connection.output.isEmpty ? 0 : Int32(POLLOUT)))
             }
-            let timeout = Int32(max(0, min((nextDeadline() - monotonicNow()) * 1000 + 1, 2000)))
+            let timeout = Int32(max(0, min((nextDeadline() - MonotonicClock.seconds()) * 1000 + 1, 2000)))
             let ready = poll(&fds, nfds_t(fds.count), timeout)
             if ready < 0 && errno != EINTR {
                 DNSServer.log("\(SysError("poll"))")
@@ -211,7 +206,7 @@ private final class Server {
                 case .connection(let id): service(id, revents: Int32(pfd.revents))
                 }
             }
-            let now = monotonicNow()
+            let now = MonotonicClock.seconds()
             expirePending(now)
             expireConnections(now)
             if now - lastTick >= Self.rescanInterval {
@@ -419,7 +414,7 @@ private final class Server {
             deliver(servFail(query), to: client, network: network)
             return
         }
-        let now = monotonicNow()
+        let now = MonotonicClock.seconds()
         var entry = Pending(client: client, network: network, query: query, clientID: query.id, bytes: bytes,
                             servers: servers, started: now, lastSent: now, socket: -1, upstreamID: 0)
         guard send(&entry) else {
@@ -451,7 +446,7 @@ private final class Server {
             // Connected: the kernel hands us only datagrams from the server asked, from its port.
             guard let (bytes, _) = Socket.receive(fd, into: &buffer) else {
                 // ECONNREFUSED (the server's port is closed): try the next one now.
-                if errno == ECONNREFUSED { retry(fd, now: monotonicNow()) }
+                if errno == ECONNREFUSED { retry(fd, now: MonotonicClock.seconds()) }
                 return
             }
             guard let (id, question) = try? DNSMessage.peekQuestion(bytes), id == entry.upstreamID,
@@ -517,7 +512,7 @@ private final class Server {
                 continue
             }
             nextConnection += 1
-            let connection = Connection(fd: fd, network: network, now: monotonicNow())
+            let connection = Connection(fd: fd, network: network, now: MonotonicClock.seconds())
             var address = sockaddr_in()
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
             let named = withUnsafeMutablePointer(to: &address) {
@@ -538,7 +533,7 @@ private final class Server {
             drop(id)
             return
         }
-        connection.lastActive = monotonicNow()
+        connection.lastActive = MonotonicClock.seconds()
         connection.input += buffer[0..<count]
         // Each message is a 2-byte length and that many bytes (RFC 1035 4.2.2).
         while connection.input.count >= 2, connections[id] != nil {
@@ -566,7 +561,7 @@ private final class Server {
                 return
             }
             connection.output.removeFirst(sent)
-            connection.lastActive = monotonicNow()
+            connection.lastActive = MonotonicClock.seconds()
         }
     }
 

@@ -219,9 +219,9 @@ public enum NetworkSandbox {
             try FS.mkdirAll(directory, mode: 0o700)
             let fd = try FS.open(directory + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, mode: 0o600)
             // Bounded: the holder runs plugins that are themselves killed after two minutes.
-            let deadline = monotonicSeconds() + 150
+            let deadline = MonotonicClock.seconds() + 150
             while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-                guard errno == EWOULDBLOCK || errno == EINTR, monotonicSeconds() < deadline else {
+                guard errno == EWOULDBLOCK || errno == EINTR, MonotonicClock.seconds() < deadline else {
                     let error = SysError("flock", directory + "/.lock")
                     FS.close(fd)
                     throw error

@@ -26,11 +26,11 @@ struct PluginProcess {
         func wait(timeout: Double = 120) -> Output {
             var out: [UInt8] = [], err: [UInt8] = []
             var open: [Int32] = [stdout, stderr]
-            let deadline = monotonicSeconds() + timeout
+            let deadline = MonotonicClock.seconds() + timeout
             var killed = false
             while !open.isEmpty {
                 var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-                let left = deadline - monotonicSeconds()
+                let left = deadline - MonotonicClock.seconds()
                 if left <= 0 && !killed {
                     Glibc.kill(pid, SIGKILL)
                     killed = true
@@ -61,22 +61,16 @@ struct PluginProcess {
 
     /// Starts the program and hands it `input`; the caller may start others before it waits.
     static func start(_ argv: [String], environment: [String], input: [UInt8]) throws(NetworkError) -> Running {
-        var stdinPipe: [Int32] = [0, 0], stdoutPipe: [Int32] = [0, 0], stderrPipe: [Int32] = [0, 0]
-        guard berth_pipe2(&stdinPipe, O_CLOEXEC) == 0 else { throw NetworkError("pipe", SysError("pipe2")) }
-        guard berth_pipe2(&stdoutPipe, O_CLOEXEC) == 0 else {
-            stdinPipe.forEach(FS.close)
-            throw NetworkError("pipe", SysError("pipe2"))
+        func pipe() throws(NetworkError) -> Pipe {
+            do { return try FS.pipe() } catch { throw NetworkError("pipe", error) }
         }
-        guard berth_pipe2(&stderrPipe, O_CLOEXEC) == 0 else {
-            (stdinPipe + stdoutPipe).forEach(FS.close)
-            throw NetworkError("pipe", SysError("pipe2"))
-        }
+        let stdinPipe = try pipe(), stdoutPipe = try pipe(), stderrPipe = try pipe()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
+        posix_spawn_file_actions_adddup2(&actions, stdinPipe.read.raw, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdoutPipe.write.raw, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderrPipe.write.raw, 2)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -92,25 +86,18 @@ struct PluginProcess {
         defer { (cArgs + cEnv).forEach { free($0) } }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, argv[0], &actions, &attributes, &cArgs, &cEnv)
-        FS.close(stdinPipe[0]); FS.close(stdoutPipe[1]); FS.close(stderrPipe[1])
-        guard rc == 0 else {
-            FS.close(stdinPipe[1]); FS.close(stdoutPipe[0]); FS.close(stderrPipe[0])
-            throw NetworkError("run \(argv[0])", SysError("spawn", argv[0], errno: rc))
-        }
+        // The child's ends are its own now.
+        stdinPipe.read.close(); stdoutPipe.write.close(); stderrPipe.write.close()
+        guard rc == 0 else { throw NetworkError("run \(argv[0])", SysError("spawn", argv[0], errno: rc)) }
         // A config is a few KiB, well under a pipe's buffer, but a plugin may exit without reading.
         var ignore = sigaction()
         var previous = sigaction()
         ignore.__sigaction_handler.sa_handler = SIG_IGN
         sigaction(SIGPIPE, &ignore, &previous)
-        try? FS.write(stdinPipe[1], input)
+        try? FS.write(stdinPipe.write.raw, input)
         sigaction(SIGPIPE, &previous, nil)
-        FS.close(stdinPipe[1])
-        return Running(pid: pid, stdout: stdoutPipe[0], stderr: stderrPipe[0])
+        stdinPipe.write.close()
+        return Running(pid: pid, stdout: stdoutPipe.read.take(), stderr: stderrPipe.read.take())
     }
 }
 
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}

@@ -1,4 +1,5 @@
 import Glibc
+import LinuxSys
 
 public enum Clock {
     /// Now in RFC 3339 with nanoseconds, UTC, the way runc writes `created` (Go's RFC3339Nano).
@@ -32,14 +33,10 @@ public enum Clock {
     }
 
     public static func monotonicMilliseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+        MonotonicClock.milliseconds()
     }
 
     public static func monotonicSeconds() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        MonotonicClock.seconds()
     }
 }

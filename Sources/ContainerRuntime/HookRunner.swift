@@ -72,8 +72,7 @@ enum HookRunner {
                 throw RuntimeError("timed out after \(timeoutSeconds)s")
             }
             if pidfd >= 0 {
-                var poller = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-                _ = poll(&poller, 1, Int32(min(remaining, 1000)))
+                _ = try? Poll.wait(pidfd, timeoutMilliseconds: Int32(min(remaining, 1000)))
             } else {
                 usleep(10_000)
             }

@@ -118,18 +118,19 @@ public struct OCIRuntime: Sendable {
     /// Opens the exec fifo and reads the init's byte: from that moment the init goes on to exec.
     private func releaseInit(_ record: ContainerRecord) throws(RuntimeError) {
         let path = store.fifoPath(record.id)
-        let fd: Int32
-        do { fd = try FS.open(path, O_RDONLY | O_NONBLOCK) } catch { throw error.context("open exec fifo") }
-        defer { FS.close(fd) }
+        let fifo: FileDescriptor
+        do { fifo = try FS.openOwned(path, O_RDONLY | O_NONBLOCK) } catch { throw error.context("open exec fifo") }
+        let fd = fifo.raw
         while true {
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, 100)
-            if ready > 0 && poller.revents & Int16(POLLIN) != 0 {
+            let ready: Poll.Events?
+            do { ready = try Poll.wait(fd, timeoutMilliseconds: 100) } catch {
+                throw SysError("poll", path, errno: error.errno).context("wait for container init")
+            }
+            if let ready, ready.contains(.readable) {
                 var byte: UInt8 = 0
                 let n = Glibc.read(fd, &byte, 1)
                 if n == 1 { break }
             }
-            if ready < 0 && errno != EINTR { throw SysError("poll", path).context("wait for container init") }
             if !isAlive(record) { throw RuntimeError("container init exited before start") }
         }
         _ = unlink(path)
@@ -230,8 +231,7 @@ public struct OCIRuntime: Sendable {
         for pid in cgroup.processes() { _ = Glibc.kill(pid, SIGKILL) }
         try? cgroup.thaw()
         if pidfd >= 0 {
-            var poller = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-            _ = poll(&poller, 1, 5000)
+            _ = try? Poll.wait(pidfd, timeoutMilliseconds: 5000)
             FS.close(pidfd)
         }
         // Reap it if it is ours (run, or a create in this process).

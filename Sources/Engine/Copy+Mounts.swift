@@ -66,20 +66,17 @@ final class ContainerView {
         // A bind's host path is the user's, followed as mount(2) follows it; a volume's directory
         // is the engine's and is never a link.
         let noFollow = if case .volume = kind { O_NOFOLLOW } else { Int32(0) }
-        let fd = try FS.open(hostPath, BERTH_O_PATH | O_CLOEXEC | noFollow)
+        let fd = try FS.openOwned(hostPath, BERTH_O_PATH | noFollow)
         var file: String?
-        var root = fd
-        let st: Glibc.stat
-        do { st = try FS.fstat(fd, describe: hostPath) } catch {
-            FS.close(fd)
-            throw error
-        }
+        let root: Int32
+        let st = try FS.fstat(fd.raw, describe: hostPath)
         if !FS.isDirectory(st) {
             // A single file: the view keeps its directory and its name, and never lists the directory.
-            defer { FS.close(fd) }
-            let (parent, name) = Engine.split(try FS.readlink(InRoot.procPath(fd)))
+            let (parent, name) = Engine.split(try FS.readlink(InRoot.procPath(fd.raw)))
             root = try FS.open(parent, BERTH_O_PATH | O_DIRECTORY | O_CLOEXEC)
             file = name
+        } else {
+            root = fd.take()
         }
         let place = (try? resolve(destination, followLast: true).path) ?? FS.clean(destination)
         layers.append(Layer(destination: place, kind: kind, readOnly: readOnly, root: InRoot(rootFD: root, rootPath: hostPath), file: file))

@@ -137,19 +137,15 @@ extension Engine {
                 return Source(parent: directory, name: ".", isDirectory: true, contents: false, baseName: base, submounts: submounts)
             }
             let (parentPath, name) = Self.split(found.relative)
-            let parent = try found.layer.root.open(parentPath, O_RDONLY | O_DIRECTORY)
+            let parent = try found.layer.root.openOwned(parentPath, O_RDONLY | O_DIRECTORY)
             var st = Glibc.stat()
-            guard fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
+            guard fstatat(parent.raw, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
                 let code = errno
-                FS.close(parent)
                 throw SysError("lstat", view.describe(found.path), errno: code)
             }
             let isDirectory = FS.isDirectory(st)
-            if asserts && !isDirectory {
-                FS.close(parent)
-                throw notDirectory
-            }
-            return Source(parent: parent, name: name, isDirectory: isDirectory, contents: false, baseName: base,
+            if asserts && !isDirectory { throw notDirectory }
+            return Source(parent: parent.take(), name: name, isDirectory: isDirectory, contents: false, baseName: base,
                           submounts: isDirectory ? submounts : [:])
         } catch let error as EngineError {
             throw error

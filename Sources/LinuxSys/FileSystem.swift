@@ -40,9 +40,8 @@ public enum FS {
     }
 
     public static func readFile(_ path: String) throws(SysError) -> [UInt8] {
-        let fd = try open(path, O_RDONLY)
-        defer { close(fd) }
-        do { return try read(fd, max: 64 << 20) } catch { throw SysError("read", path, errno: error.errno) }
+        let fd = try openOwned(path, O_RDONLY)
+        do { return try read(fd.raw, max: 64 << 20) } catch { throw SysError("read", path, errno: error.errno) }
     }
 
     public static func readText(_ path: String) throws(SysError) -> String {
@@ -51,9 +50,8 @@ public enum FS {
 
     /// Writes a file's whole content in place (cgroup and proc files, which cannot be renamed into).
     public static func writeFile(_ path: String, _ text: String) throws(SysError) {
-        let fd = try open(path, O_WRONLY | O_TRUNC)
-        defer { close(fd) }
-        try write(fd, Array(text.utf8), describe: path)
+        let fd = try openOwned(path, O_WRONLY | O_TRUNC)
+        try write(fd.raw, Array(text.utf8), describe: path)
     }
 
     /// Writes to a temporary name in the same directory and renames into place, so a reader (or a
@@ -61,16 +59,14 @@ public enum FS {
     /// fsync for files that must survive a power loss; runtime state lives on tmpfs and needs none.
     public static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600, durable: Bool = false) throws(SysError) {
         let temporary = path + ".tmp-\(getpid())"
-        let fd = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
         do {
-            try write(fd, bytes, describe: temporary)
-            if durable { try sys("fsync", temporary) { fsync(fd) } }
+            let fd = try openOwned(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+            try write(fd.raw, bytes, describe: temporary)
+            if durable { try sys("fsync", temporary) { fsync(fd.raw) } }
         } catch {
-            close(fd)
             _ = unlink(temporary)
             throw error
         }
-        close(fd)
         try sys("rename", path) { rename(temporary, path) }
     }
 
@@ -114,23 +110,22 @@ public enum FS {
 
     /// Removes a directory tree without following symlinks out of it.
     public static func removeAll(_ path: String) {
-        let fd = berth_open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
-        if fd < 0 {
+        do {
+            let fd = try openOwned(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+            removeContents(of: fd.raw)
+        } catch {
             _ = unlink(path)
             return
         }
-        removeContents(of: fd)
-        Glibc.close(fd)
         _ = rmdir(path)
     }
 
     private static func removeContents(of dirfd: Int32) {
         for name in (try? list(dirfd)) ?? [] {
             if unlinkat(dirfd, name, 0) == 0 { continue }
-            let child = berth_openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
-            if child >= 0 {
-                removeContents(of: child)
-                Glibc.close(child)
+            if let child = try? openatOwned(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
+                removeContents(of: child.raw)
+                child.close()
                 _ = unlinkat(dirfd, name, AT_REMOVEDIR)
             }
         }
@@ -138,8 +133,10 @@ public enum FS {
 
     /// Names in a directory (without `.` and `..`).
     public static func list(_ dirfd: Int32) throws(SysError) -> [String] {
-        let copy = try sys("dup") { fcntl(dirfd, F_DUPFD_CLOEXEC, 0) }
-        guard let dir = fdopendir(copy) else { throw SysError("opendir") }
+        let copy = try dup(dirfd)
+        guard let dir = fdopendir(copy.raw) else { throw SysError("opendir") }
+        // The DIR stream owns the number from here on, and closedir closes it.
+        _ = copy.take()
         defer { closedir(dir) }
         rewinddir(dir)
         var names: [String] = []
@@ -153,9 +150,8 @@ public enum FS {
     }
 
     public static func list(path: String) throws(SysError) -> [String] {
-        let fd = try open(path, O_RDONLY | O_DIRECTORY)
-        defer { close(fd) }
-        return try list(fd)
+        let fd = try openOwned(path, O_RDONLY | O_DIRECTORY)
+        return try list(fd.raw)
     }
 
     public static func readlink(_ path: String) throws(SysError) -> String {

@@ -45,8 +45,8 @@ public struct InRoot: Sendable {
                 continue
             }
             let parentPath = "/" + resolved.joined(separator: "/")
-            let parent = try open(parentPath, BERTH_O_PATH | O_DIRECTORY)
-            defer { FS.close(parent) }
+            let parentFD = try openOwned(parentPath, BERTH_O_PATH | O_DIRECTORY)
+            let parent = parentFD.raw
             var st = stat()
             if fstatat(parent, component, &st, AT_SYMLINK_NOFOLLOW) != 0 {
                 guard errno == ENOENT else { throw SysError("stat", describe(parentPath + "/" + component)) }
@@ -78,13 +78,12 @@ public struct InRoot: Sendable {
     /// Makes sure a regular file exists at `path` (a bind-mount target) and returns an BERTH_O_PATH fd of it.
     public func ensureFile(_ path: String, mode: mode_t = 0o644) throws(SysError) -> Int32 {
         let parent = FS.clean("/" + path).split(separator: "/").dropLast().joined(separator: "/")
-        FS.close(try mkdirAll(parent))
+        _ = try mkdirAllOwned(parent)
         let existing = berth_openat2(rootFD, path, UInt64(BERTH_O_PATH | O_CLOEXEC), 0, Self.resolve)
         if existing >= 0 { return existing }
-        let created = try sys("create", describe(path)) {
+        _ = FileDescriptor(adopting: try sys("create", describe(path)) {
             berth_openat2(rootFD, path, UInt64(O_CREAT | O_WRONLY | O_CLOEXEC), UInt64(mode), Self.resolve)
-        }
-        FS.close(created)
+        })
         return try open(path, BERTH_O_PATH)
     }
 
@@ -92,28 +91,22 @@ public struct InRoot: Sendable {
     /// were `/`, `..` stopping at it): what a caller that must hand a path on to mount(2), which
     /// resolves on the host, may use. Checked to lie under `rootPath` so a race cannot widen it.
     public func resolvedHostPath(_ path: String) throws(SysError) -> String {
-        let fd = try openContained(path)
-        defer { FS.close(fd) }
-        return try FS.readlink(Self.procPath(fd))
+        let fd = try openContainedOwned(path)
+        return try FS.readlink(Self.procPath(fd.raw))
     }
 
     /// An O_PATH fd of what `path` names inside the root, checked as `resolvedHostPath` checks it:
     /// for callers that act on the inode itself rather than hand a path on.
     public func openContained(_ path: String) throws(SysError) -> Int32 {
-        let fd = try open(path.isEmpty ? "." : path, BERTH_O_PATH)
-        do throws(SysError) {
-            let real = try FS.readlink(Self.procPath(fd))
-            // The root's own real path: `rootPath` may itself run through a symlink.
-            let rootReal = try FS.readlink(Self.procPath(rootFD))
-            let base = rootReal == "/" ? "" : rootReal
-            guard real == base || real.hasPrefix(base + "/") else {
-                throw SysError("resolve", describe(path), errno: EXDEV)
-            }
-        } catch {
-            FS.close(fd)
-            throw error
+        let fd = try openOwned(path.isEmpty ? "." : path, BERTH_O_PATH)
+        let real = try FS.readlink(Self.procPath(fd.raw))
+        // The root's own real path: `rootPath` may itself run through a symlink.
+        let rootReal = try FS.readlink(Self.procPath(rootFD))
+        let base = rootReal == "/" ? "" : rootReal
+        guard real == base || real.hasPrefix(base + "/") else {
+            throw SysError("resolve", describe(path), errno: EXDEV)
         }
-        return fd
+        return fd.take()
     }
 
     /// The magic-link path through which the kernel reaches exactly the inode behind `fd`.

@@ -23,9 +23,8 @@ public enum SealedExecutable {
 
     /// Whether the running program's file cannot be written through `/proc/self/exe`.
     public static var isRunningSealed: Bool {
-        guard let fd = try? FS.open("/proc/self/exe", O_RDONLY) else { return false }
-        defer { FS.close(fd) }
-        return isSealed(fd)
+        guard let fd = try? FS.openOwned("/proc/self/exe", O_RDONLY) else { return false }
+        return isSealed(fd.raw)
     }
 
     /// A read-only mount, or a memfd whose content is sealed.
@@ -58,25 +57,19 @@ public enum SealedExecutable {
         if tree >= 0 {
             let attributes = BERTH_MOUNT_ATTR_RDONLY | BERTH_MOUNT_ATTR_NOSUID | BERTH_MOUNT_ATTR_NODEV
             if berth_mount_setattr(tree, "", UInt32(BERTH_AT_EMPTY_PATH), attributes, 0, 0, 0) == 0 { return tree }
-            FS.close(tree)
+            _ = Glibc.close(tree)
         }
         return try sealedCopy(path)
     }
 
     /// A memfd holding a copy of `path`, sealed against every change.
     static func sealedCopy(_ path: String) throws(SysError) -> Int32 {
-        let source = try FS.open(path, O_RDONLY)
-        defer { FS.close(source) }
-        let copy = try sys("memfd_create", "copy of \(path)") { berth_memfd_sealable("berth-sealed") }
-        do {
-            try sys("copy", "\(path) into a sealed memfd") { berth_copy_file(source, copy) }
-            let seals = BERTH_F_SEAL_SEAL | BERTH_F_SEAL_SHRINK | BERTH_F_SEAL_GROW | BERTH_F_SEAL_WRITE
-            try sys("seal", "copy of \(path)") { fcntl(copy, BERTH_F_ADD_SEALS, seals) }
-        } catch {
-            FS.close(copy)
-            throw error
-        }
-        return copy
+        let source = try FS.openOwned(path, O_RDONLY)
+        let copy = FileDescriptor(adopting: try sys("memfd_create", "copy of \(path)") { berth_memfd_sealable("berth-sealed") })
+        try sys("copy", "\(path) into a sealed memfd") { berth_copy_file(source.raw, copy.raw) }
+        let seals = BERTH_F_SEAL_SEAL | BERTH_F_SEAL_SHRINK | BERTH_F_SEAL_GROW | BERTH_F_SEAL_WRITE
+        try sys("seal", "copy of \(path)") { fcntl(copy.raw, BERTH_F_ADD_SEALS, seals) }
+        return copy.take()
     }
 
     /// execveat(fd, "") names the process after the fd ("14" in `ps`, `top`, `pgrep`): give it back
@@ -96,12 +89,12 @@ public enum SealedExecutable {
             return
         }
         let installed = installedPath
-        let fd = try open("/proc/self/exe")
-        defer { FS.close(fd) }
+        let sealed = try open("/proc/self/exe")
+        let fd = FileDescriptor(adopting: sealed)
         if let installed { setenv(pathVariable, installed, 1) }
         var cArgs = arguments.map { strdup($0) } + [nil]
         defer { for arg in cArgs { free(arg) } }
-        _ = berth_execveat(fd, &cArgs, environ)
+        _ = berth_execveat(fd.raw, &cArgs, environ)
         throw SysError("execveat", "sealed copy of \(installed ?? "/proc/self/exe")")
     }
 }

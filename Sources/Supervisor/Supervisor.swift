@@ -262,9 +262,12 @@ public final class Supervisor {
     }
 
     static func pipe() throws(SupervisorError) -> (read: Int32, write: Int32) {
-        var fds: [Int32] = [0, 0]
-        guard berth_pipe2(&fds, O_CLOEXEC) == 0 else { throw SupervisorError("pipe2: \(String(cString: strerror(errno)))") }
-        return (fds[0], fds[1])
+        do {
+            let pipe = try FS.pipe()
+            return (pipe.read.take(), pipe.write.take())
+        } catch {
+            throw SupervisorError("pipe2: \(String(cString: strerror(error.errno)))")
+        }
     }
 
     // MARK: - The loop
