@@ -68,12 +68,15 @@ cleanup() {
   umount_under "$WORKDIR"; umount_under "$EXEC_ROOT"; umount_under /run/bbr; umount_under /run/bbp
   rm -rf --one-file-system "$WORKDIR/berth" "$WORKDIR/podman" "$WORKDIR/docker" "$EXEC_ROOT" /run/bbr /run/bbp
   rm -rf "$WORKDIR/layout" "$WORKDIR/layout.tar" "$WORKDIR/docker.tar"
+  [ -n "${BRIDGE_STATE:-}" ] && berth_bridge_restore "$BRIDGE_STATE"
 }
 source "$REPO/bench/lib/host-state.sh"
 HOST_STATE=$(mktemp)
 trap 'rc=$?; cleanup; host_state_check "$HOST_STATE" bench/run || rc=1; rm -f "$HOST_STATE"; exit $rc' EXIT
 cleanup
 host_state_snapshot "$HOST_STATE"
+BRIDGE_STATE=$(mktemp)
+berth_bridge_snapshot "$BRIDGE_STATE"
 
 say "image: busybox (umoci, from Debian's busybox-static)"
 bash "$REPO/Tests/Scripts/registry/make-busybox-image.sh" "$WORKDIR/layout" >/dev/null
