@@ -191,7 +191,7 @@ public struct ContainerFilters: Sendable {
     public func candidate(_ container: Container, _ status: ContainerState, engine: Engine) -> Candidate {
         var candidate = Candidate(
             id: container.id, name: container.name, image: container.image, imageID: container.imageID,
-            labels: container.config.labels ?? [:], status: status.status, exitCode: status.state.exitCode,
+            labels: container.config.labels ?? [:], status: status.status.rawValue, exitCode: status.state.exitCode,
             health: status.state.health?.status, created: Timestamp.parse(container.created) ?? 0)
         if !volumes.isEmpty {
             // A volume's name, a bind's host path, or where either is mounted in the container.
