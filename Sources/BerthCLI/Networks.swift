@@ -134,7 +134,7 @@ struct NetworkRm: BerthCommand {
         for name in networks {
             do {
                 if pseudoNetworks.contains(where: { $0.name == name }) {
-                    throw EngineError.conflict("\(name) is a pre-defined network and cannot be removed")
+                    throw EngineError.forbidden("\(name) is a pre-defined network and cannot be removed")
                 }
                 try engine.removeNetwork(try engine.network(name))
                 print(name)

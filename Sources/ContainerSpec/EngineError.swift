@@ -70,6 +70,12 @@ public struct EngineError: Error, CustomStringConvertible, Sendable {
     public static func conflict(_ message: String, reportedByDaemon: Bool = false) -> EngineError {
         EngineError(.conflict, message, reportedByDaemon: reportedByDaemon)
     }
+    public static func forbidden(_ message: String, reportedByDaemon: Bool = false) -> EngineError {
+        EngineError(.forbidden, message, reportedByDaemon: reportedByDaemon)
+    }
+    public static func unavailable(_ message: String, reportedByDaemon: Bool = false) -> EngineError {
+        EngineError(.unavailable, message, reportedByDaemon: reportedByDaemon)
+    }
     /// An internal failure (the system's, not the user's).
     public static func system(_ message: String, reportedByDaemon: Bool = false) -> EngineError {
         EngineError(.internal, message, reportedByDaemon: reportedByDaemon)

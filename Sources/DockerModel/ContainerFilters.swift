@@ -105,8 +105,7 @@ public struct ContainerFilters: Sendable {
                 let parsed = FilterError.label(value)
                 if negated { notLabels.append(parsed) } else { labels.append(parsed) }
             case "status":
-                let known = ["created", "restarting", "running", "removing", "paused", "exited", "dead"]
-                guard known.contains(value) else {
+                guard ContainerStatus(rawValue: value) != nil else {
                     throw FilterError(.invalid, "invalid filter 'status=\(value)': Invalid filter 'status=\(value)'")
                 }
                 statuses.append(value)
