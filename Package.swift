@@ -112,6 +112,7 @@ let package = Package(
         .testTarget(name: "NetworkTests", dependencies: ["ContainerNetwork", "LinuxSys", "TestSupport"]),
         .testTarget(name: "DNSTests", dependencies: ["ContainerDNS", "LinuxSys"]),
         .testTarget(name: "DockerModelTests", dependencies: ["DockerModel", "TextTemplate", "Supervisor", "ContainerNetwork"]),
+        .testTarget(name: "BerthCLITests", dependencies: ["BerthCLI", "ContainerSpec", "Engine"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -45,7 +45,7 @@ struct Attach: BerthCommand {
         }
         let socket: Int32
         do { socket = try engine.attach(target) } catch {
-            printError(error.message)
+            printError(error.cliText)
             throw ExitCode(1)
         }
         defer { FS.close(socket) }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import ContainerSpec
+import Engine
 import Glibc
 import LinuxSys
 
@@ -39,6 +41,12 @@ public enum BerthMain {
                 try command.run()
             }
         } catch {
+            // A service's failure no command caught: printed as the CLI prints it (the daemon's words
+            // when it is the daemon's), with ArgumentParser's status for an error, 1.
+            if error is EngineError || error is Engine.StartError || error is ExecError {
+                printError(describe(error))
+                exit(1)
+            }
             Berth.exit(withError: error)
         }
         exit(0)

@@ -46,7 +46,7 @@ struct Ps: BerthCommand {
         }
         let limit = latest ? 1 : last
         let showAll = all || limit > 0 || !filters.isEmpty && filters.mentionsStatus
-        listed = listed.filter { showAll || $0.1.isRunning || $0.1.status == "restarting" }
+        listed = listed.filter { showAll || $0.1.isRunning || $0.1.status == .restarting }
         listed = listed.filter { filters.accepts($0.0, $0.1, engine: engine) }
         if limit > 0 { listed = Array(listed.prefix(limit)) }
         if quiet {
@@ -213,7 +213,7 @@ struct ContainerPrune: BerthCommand {
         var removed: [String] = []
         for container in try engine.all() {
             let status = engine.status(container)
-            guard status.status == "exited" || status.status == "created" && !status.state.supervisorAlive,
+            guard status.status == .exited || status.status == .created && !status.state.supervisorAlive,
                   filters.accepts(container, status, engine: engine) else { continue }
             do {
                 try engine.remove(container, force: false)

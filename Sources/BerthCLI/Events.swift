@@ -34,7 +34,7 @@ struct Events: BerthCommand {
         }
         let filters: EventFilters
         do { filters = try EventFilters(filter) } catch {
-            printError("Error response from daemon: \(error)")
+            printError(daemonText(error))
             throw ExitCode(1)
         }
         let printer: EventPrinter

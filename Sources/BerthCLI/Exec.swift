@@ -54,7 +54,7 @@ struct Exec: BerthCommand {
                 if let entry = try RunOptions.Parse.env(item, lookup: lookup) { request.env.append(entry) }
             }
         } catch {
-            printError(error.message)
+            printError(error.cliText)
             throw ExitCode(1)
         }
         // Docker's check: a terminal with stdin needs our stdin to be one.
@@ -75,7 +75,7 @@ struct Exec: BerthCommand {
         do {
             status = try engine.exec(target, request)
         } catch {
-            printError(error.message)
+            printError(error.cliText)
             throw ExitCode(error.exitCode)
         }
         throw ExitCode(status)

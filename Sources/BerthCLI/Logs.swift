@@ -46,7 +46,7 @@ struct Logs: BerthCommand {
         guard FS.exists(path) || !follow else { return }
         try LogReader.read(path: path, options: options, isRunning: {
             let status = engine.status(found)
-            return status.isRunning || status.status == "restarting"
+            return status.isRunning || status.status == .restarting
         }) { entry in
             try FS.write(entry.stream == .stderr ? 2 : 1, LogReader.format(entry, timestamps: timestamps))
         }

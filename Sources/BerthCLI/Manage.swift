@@ -123,7 +123,7 @@ func imagesInUse() throws -> [Digest: ImageUse] {
     for container in try engine.all() {
         guard let id = try? Digest(container.imageID) else { continue }
         let state = engine.status(container)
-        let running = state.isRunning || state.status == "restarting"
+        let running = state.isRunning || state.status == .restarting
         if uses[id] == nil || (running && uses[id]?.running == false) {
             uses[id] = ImageUse(containerID: container.id, running: running)
         }

@@ -17,7 +17,7 @@ struct NetworkCommand: AsyncParsableCommand {
 }
 
 private func daemonError(_ error: any Error) -> ExitCode {
-    printError("Error response from daemon: " + describe(error))
+    printError(daemonText(error))
     return ExitCode(1)
 }
 
@@ -47,11 +47,11 @@ struct NetworkCreate: BerthCommand {
         var options = Engine.NetworkCreateOptions(name: name)
         options.driver = driver
         if subnet.count > 1 || gateway.count > 1 {
-            printError("Error response from daemon: only one IPv4 subnet is supported for now")
+            printError(daemonPrefix + "only one IPv4 subnet is supported for now")
             throw ExitCode(1)
         }
         if !gateway.isEmpty && subnet.isEmpty {
-            printError("Error response from daemon: every ip-range or gateway must have a corresponding subnet")
+            printError(daemonPrefix + "every ip-range or gateway must have a corresponding subnet")
             throw ExitCode(1)
         }
         options.subnet = subnet.first
@@ -88,7 +88,7 @@ struct NetworkLs: BerthCommand {
         rows.sort { $0.name < $1.name }
         let filters: NetworkFilters
         do { filters = try NetworkFilters(filter) } catch {
-            printError(error.kind == .badFormat ? error.message : "Error response from daemon: " + error.message)
+            printError(error.kind == .badFormat ? error.message : daemonPrefix + error.message)
             throw ExitCode(1)
         }
         rows = rows.filter { filters.accepts(name: $0.name, id: $0.id, driver: $0.driver, labels: $0.labels) }
@@ -134,14 +134,14 @@ struct NetworkRm: BerthCommand {
         for name in networks {
             do {
                 if pseudoNetworks.contains(where: { $0.name == name }) {
-                    throw EngineError.conflict("\(name) is a pre-defined network and cannot be removed")
+                    throw EngineError.forbidden("\(name) is a pre-defined network and cannot be removed")
                 }
                 try engine.removeNetwork(try engine.network(name))
                 print(name)
             } catch let error as EngineError where force && error.kind == .notFound {
                 continue
             } catch {
-                printError("Error response from daemon: " + describe(error))
+                printError(daemonText(error))
                 failed = true
             }
         }
@@ -221,7 +221,7 @@ struct Port: BerthCommand {
         let engine = try GlobalOptions.engine()
         let target: Container
         do { target = try engine.container(container) } catch {
-            printError("Error response from daemon: " + describe(error))
+            printError(daemonText(error))
             throw ExitCode(1)
         }
         let ports = engine.attachments(target).flatMap(\.ports)

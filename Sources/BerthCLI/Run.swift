@@ -40,7 +40,7 @@ struct Run: BerthCommand {
         do {
             started = try engine.start(container, attach: !options.detach)
         } catch {
-            printError("berth: Error response from daemon: \(error.description)")
+            printError("berth: " + daemonText(error))
             if options.autoRemove && !options.detach { try? engine.remove(container, force: true, volumes: true) }
             throw ExitCode(error.exitCode)
         }
@@ -128,7 +128,7 @@ struct Start: BerthCommand {
             let container = try lookup(engine, containers[0])
             let started: Engine.Started
             do { started = try engine.start(container, attach: true) } catch {
-                printError("Error response from daemon: \(error.description)")
+                printError(daemonText(error))
                 throw ExitCode(error.exitCode)
             }
             guard let socket = started.attachFD else { throw ExitCode(0) }
@@ -141,7 +141,7 @@ struct Start: BerthCommand {
         do {
             try eachContainer(containers) { engine, container in
                 do { _ = try engine.start(container) } catch let error as Engine.StartError {
-                    throw EngineError(error.error.kind, "Error response from daemon: \(error.description)")
+                    throw EngineError(error.error.kind, describe(error), reportedByDaemon: true)
                 }
                 return nil
             }
@@ -173,7 +173,7 @@ func ensureImage(_ name: String, policy: PullPolicy, engine: Engine) async throw
     let present = (try? engine.images.resolve(name)) != nil
     switch policy {
     case .never:
-        if !present { throw EngineError.notFound("Error response from daemon: No such image: \(name)") }
+        if !present { throw EngineError.notFound("No such image: \(name)", reportedByDaemon: true) }
         return
     case .missing:
         if present { return }
@@ -187,15 +187,7 @@ func ensureImage(_ name: String, policy: PullPolicy, engine: Engine) async throw
 
 func lookup(_ engine: Engine, _ name: String) throws -> Container {
     do { return try engine.container(name) } catch {
-        printError(error.message)
+        printError(error.cliText)
         throw ExitCode(1)
     }
-}
-
-func describe(_ error: any Error) -> String {
-    if let error = error as? EngineError { return error.message }
-    if let error = error as? Engine.StartError { return error.description }
-    if let error = error as? ImageStoreError { return error.message }
-    if let error = error as? ValidationError { return error.message }
-    return "\(error)"
 }

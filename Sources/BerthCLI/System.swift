@@ -22,7 +22,7 @@ struct SystemBoot: BerthCommand {
         var failed = false
         for result in try engine.boot() {
             if let error = result.error {
-                printError("berth: start \(result.container.name): \(error.description)")
+                printError("berth: start \(result.container.name): \(describe(error))")
                 failed = true
             } else {
                 print(result.container.name)
@@ -57,7 +57,7 @@ struct SystemPrune: BerthCommand {
         var removedContainers: [String] = []
         for container in try engine.all() {
             let status = engine.status(container)
-            guard status.status == "exited" || status.status == "created" && !status.state.supervisorAlive else { continue }
+            guard status.status == .exited || status.status == .created && !status.state.supervisorAlive else { continue }
             // rm runs any CNI DEL a crashed container left behind.
             if (try? engine.remove(container, force: false)) != nil { removedContainers.append(container.id) }
         }

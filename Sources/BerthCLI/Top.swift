@@ -19,7 +19,7 @@ struct Top: BerthCommand {
         do {
             table = try engine.top(target, psArgs: psOptions.first == "--" ? Array(psOptions.dropFirst()) : psOptions)
         } catch {
-            printError(error.message)
+            printError(error.cliText)
             throw ExitCode(1)
         }
         var text = table.titles.joined(separator: "\t") + "\n"

@@ -14,7 +14,7 @@ func inspectEach(_ names: [String], format: String?, _ value: (String) throws ->
     var failed = false
     for name in names {
         do { values.append(try value(name)) } catch {
-            printError("Error response from daemon: " + describe(error))
+            printError(daemonText(error))
             failed = true
         }
     }

@@ -71,7 +71,7 @@ struct Update: BerthCommand {
         let change: Engine.ResourceUpdate
         do { change = try self.change() } catch {
             // Docker's CLI: a bad flag value is a usage error, status 125.
-            printError(error.message + "\nSee 'berth update --help'.")
+            printError(error.cliText + "\nSee 'berth update --help'.")
             throw ExitCode(125)
         }
         if change == Engine.ResourceUpdate() {

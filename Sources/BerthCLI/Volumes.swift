@@ -15,7 +15,7 @@ struct VolumeCommand: AsyncParsableCommand {
 
 /// Prints an engine error the way the docker CLI prints a daemon error, and exits 1.
 private func daemonError(_ error: any Error) -> ExitCode {
-    printError("Error response from daemon: " + describe(error))
+    printError(daemonText(error))
     return ExitCode(1)
 }
 
@@ -61,7 +61,7 @@ struct VolumeCreate: BerthCommand {
 /// The filters, their errors printed as Docker prints them (a bad format is the client's word).
 private func volumeFilters(_ filters: [String], prune: Bool = false) throws(ExitCode) -> VolumeFilters {
     do { return try VolumeFilters(filters, prune: prune) } catch {
-        printError(error.kind == .badFormat ? error.message : "Error response from daemon: " + error.message)
+        printError(error.kind == .badFormat ? error.message : daemonPrefix + error.message)
         throw ExitCode(1)
     }
 }
@@ -127,7 +127,7 @@ struct VolumeRm: BerthCommand {
                 try engine.removeVolume(name, force: force)
                 print(name)
             } catch {
-                printError("Error response from daemon: " + describe(error))
+                printError(daemonText(error))
                 failed = true
             }
         }

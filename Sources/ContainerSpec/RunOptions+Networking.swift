@@ -76,12 +76,12 @@ extension RunOptions.Parse {
         let userDefined: Bool
         if case .named(let name) = mode { userDefined = name != "bridge" } else { userDefined = false }
         if !networkAlias.isEmpty && !userDefined {
-            throw .invalid("Error response from daemon: network-scoped alias is supported only for containers in user defined networks")
+            throw .invalid("network-scoped alias is supported only for containers in user defined networks", reportedByDaemon: true)
         }
         request.aliases = networkAlias
         if let ip, !ip.isEmpty {
             guard IPv4Address(ip) != nil else { throw .invalid("invalid argument \"\(ip)\" for \"--ip\" flag: invalid string being converted to IP address: \(ip)") }
-            guard userDefined else { throw .invalid("Error response from daemon: user specified IP address is supported on user defined networks only") }
+            guard userDefined else { throw .invalid("user specified IP address is supported on user defined networks only", reportedByDaemon: true) }
             request.ipv4 = ip
         }
         switch mode {

@@ -105,8 +105,7 @@ public struct ContainerFilters: Sendable {
                 let parsed = FilterError.label(value)
                 if negated { notLabels.append(parsed) } else { labels.append(parsed) }
             case "status":
-                let known = ["created", "restarting", "running", "removing", "paused", "exited", "dead"]
-                guard known.contains(value) else {
+                guard ContainerStatus(rawValue: value) != nil else {
                     throw FilterError(.invalid, "invalid filter 'status=\(value)': Invalid filter 'status=\(value)'")
                 }
                 statuses.append(value)
@@ -191,7 +190,7 @@ public struct ContainerFilters: Sendable {
     public func candidate(_ container: Container, _ status: ContainerState, engine: Engine) -> Candidate {
         var candidate = Candidate(
             id: container.id, name: container.name, image: container.image, imageID: container.imageID,
-            labels: container.config.labels ?? [:], status: status.status, exitCode: status.state.exitCode,
+            labels: container.config.labels ?? [:], status: status.status.rawValue, exitCode: status.state.exitCode,
             health: status.state.health?.status, created: Timestamp.parse(container.created) ?? 0)
         if !volumes.isEmpty {
             // A volume's name, a bind's host path, or where either is mounted in the container.

@@ -18,8 +18,8 @@ extension ContainerInspect {
         path = args.first ?? ""
         self.args = Array(args.dropFirst())
         self.state = State(
-            status: status.status, running: status.isRunning, paused: status.status == "paused",
-            restarting: status.status == "restarting", oomKilled: state.oomKilled,
+            status: status.status.rawValue, running: status.isRunning, paused: status.status == .paused,
+            restarting: status.status == .restarting, oomKilled: state.oomKilled,
             pid: Int(status.isRunning ? state.pid : 0), exitCode: Int(state.exitCode), error: state.error,
             startedAt: state.startedAt, finishedAt: state.finishedAt,
             health: state.health.map { health in

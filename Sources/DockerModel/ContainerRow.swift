@@ -51,7 +51,7 @@ public struct ContainerRow: Encodable, Sendable {
         ports = status.isRunning ? displayablePorts(container, engine: engine) : ""
         runningFor = humanDuration(now - created) + " ago"
         self.size = sizeText
-        state = status.status
+        state = status.status.rawValue
         self.status = statusText(status, now: now)
     }
 }
@@ -134,18 +134,18 @@ public func wallClock() -> Double {
 public func statusText(_ status: ContainerState, now: Double = wallClock()) -> String {
     let state = status.state
     switch status.status {
-    case "running", "paused":
+    case .running, .paused:
         let started = Timestamp.parse(state.startedAt) ?? now
         var text = "Up " + humanDuration(now - started)
-        if status.status == "paused" { text += " (Paused)" }
-        if let health = state.health, status.status == "running" {
+        if status.status == .paused { text += " (Paused)" }
+        if let health = state.health, status.status == .running {
             text += health.status == "starting" ? " (health: starting)" : " (\(health.status))"
         }
         return text
-    case "restarting":
+    case .restarting:
         let finished = Timestamp.parse(state.finishedAt) ?? now
         return "Restarting (\(state.exitCode)) \(humanDuration(now - finished)) ago"
-    case "exited":
+    case .exited:
         guard let finished = Timestamp.parse(state.finishedAt), state.finishedAt != ContainerRunState.zeroTime else {
             return "Exited (\(state.exitCode))"
         }

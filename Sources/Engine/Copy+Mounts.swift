@@ -222,8 +222,8 @@ extension Engine {
                     case .volume(let name): "volume \(name)"
                     default: "bind source \(mount.source)"
                     }
-                    throw EngineError(error.errno == ENOENT ? .notFound : .system,
-                                      "Error response from daemon: \(what) mounted at \(mount.destination) in \(container.name): \(error.reason)")
+                    throw EngineError(error.errno == ENOENT ? .notFound : .internal,
+                                      "\(what) mounted at \(mount.destination) in \(container.name): \(error.reason)", underlying: error, reportedByDaemon: true)
                 }
             }
             return try body(view)

@@ -33,7 +33,7 @@ extension Engine {
             default: continue
             }
             let current = status(container)
-            if current.isRunning || current.status == "restarting" { continue }
+            if current.isRunning || current.status == .restarting { continue }
             // What a crash or power loss left: the runtime's record of the old run and its mount.
             try? runtime.delete(id: container.id, force: true)
             unmountRootfs(container.id)

@@ -55,7 +55,7 @@ extension Engine {
                 let directory: Int32
                 do {
                     let st = try side.stat(path)
-                    guard FS.isDirectory(st) else { throw EngineError.invalid("Error response from daemon: extraction point is not a directory") }
+                    guard FS.isDirectory(st) else { throw EngineError.invalid("extraction point is not a directory", reportedByDaemon: true) }
                     directory = try side.openDirectory(path)
                 } catch let error as EngineError {
                     throw error
@@ -79,7 +79,7 @@ extension Engine {
                 } catch let error as ArchiveError where error.errno == EROFS || error.errno == EBUSY {
                     throw Self.mountRefusal(error.errno ?? EROFS, error.reason, describe: "\(container.name):\(path)")
                 } catch {
-                    throw .system("Error response from daemon: copy to \(container.name):\(path): \(error)")
+                    throw .system("copy to \(container.name):\(path): \(error)", reportedByDaemon: true)
                 }
                 return
             }
@@ -114,8 +114,8 @@ extension Engine {
 
     func locateInContainer(_ view: ContainerView, _ given: String, follow: Bool, container: Container) throws(EngineError) -> Source {
         let (path, contents, asserts) = Self.splitSourcePath(given)
-        let notFound = EngineError.notFound("Error response from daemon: Could not find the file \(given) in container \(container.name)")
-        let notDirectory = EngineError.invalid("Error response from daemon: lstat \(given): not a directory")
+        let notFound = EngineError.notFound("Could not find the file \(given) in container \(container.name)", reportedByDaemon: true)
+        let notDirectory = EngineError.invalid("lstat \(given): not a directory", reportedByDaemon: true)
         do {
             // Through the container's mounts: a path in a volume or bind is read from there.
             let found = try view.resolve(path, followLast: follow || asserts)
@@ -154,7 +154,7 @@ extension Engine {
         } catch let error as SysError where error.errno == ENOTDIR {
             throw notDirectory
         } catch {
-            throw .system("Error response from daemon: \(given) in \(container.name): \(error)")
+            throw .system("\(given) in \(container.name): \(error)", reportedByDaemon: true)
         }
     }
 
@@ -282,8 +282,8 @@ extension Engine {
     /// An entry the container's mounts refuse (`TarExtractor.Submount.refused`): Docker's words for
     /// a read-only mount, then which.
     static func mountRefusal(_ code: Int32, _ reason: String, describe: String) -> EngineError {
-        if code == EROFS { return .invalid("Error response from daemon: mounted volume is marked read-only (copying to \(describe): \(reason))") }
-        return .invalid("Error response from daemon: copying to \(describe): \(reason)")
+        if code == EROFS { return .invalid("mounted volume is marked read-only (copying to \(describe): \(reason))", reportedByDaemon: true) }
+        return .invalid("copying to \(describe): \(reason)", reportedByDaemon: true)
     }
 
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws {
@@ -381,7 +381,7 @@ struct ContainerSide: CopySide {
         if found.layer.file != nil {
             // The file is a mount point: it cannot be replaced (Docker fails on it as busy).
             try checkWritable(found)
-            throw EngineError.invalid("Error response from daemon: \(path) in container \(container.name) is a bind-mounted file; cp cannot replace it")
+            throw EngineError.invalid("\(path) in container \(container.name) is a bind-mounted file; cp cannot replace it", reportedByDaemon: true)
         }
         return Engine.split(found.path)
     }
@@ -392,22 +392,22 @@ struct ContainerSide: CopySide {
         switch found.layer.kind {
         case .rootfs, .engineFile:
             // The /etc files are not volumes to Docker: read-only only with the rootfs.
-            throw .invalid("Error response from daemon: container rootfs is marked read-only (copying to \(container.name):\(destination))")
+            throw .invalid("container rootfs is marked read-only (copying to \(container.name):\(destination))", reportedByDaemon: true)
         case .volume, .bind:
-            throw .invalid("Error response from daemon: mounted volume is marked read-only (copying to \(container.name):\(destination): \(found.layer.destination) is mounted read-only)")
+            throw .invalid("mounted volume is marked read-only (copying to \(container.name):\(destination): \(found.layer.destination) is mounted read-only)", reportedByDaemon: true)
         }
     }
 
     func missingParent(_ path: String) -> EngineError {
-        .notFound("Error response from daemon: Could not find the file \(path) in container \(container.name)")
+        .notFound("Could not find the file \(path) in container \(container.name)", reportedByDaemon: true)
     }
 
     func failure(_ path: String, _ error: any Error) -> EngineError {
         if let error = error as? SysError {
             if error.errno == ENOENT { return missingParent(path) }
-            if error.errno == ENOTDIR { return .invalid("Error response from daemon: \(path): not a directory") }
-            return .system("Error response from daemon: \(path) in \(container.name): \(error.reason)")
+            if error.errno == ENOTDIR { return .invalid("\(path): not a directory", reportedByDaemon: true) }
+            return .system("\(path) in \(container.name): \(error.reason)", reportedByDaemon: true)
         }
-        return .system("Error response from daemon: \(path) in \(container.name): \(error)")
+        return .system("\(path) in \(container.name): \(error)", reportedByDaemon: true)
     }
 }

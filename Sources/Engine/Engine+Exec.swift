@@ -29,11 +29,22 @@ public struct ExecRequest: Sendable {
 
 /// An exec that did not run its process, with Docker's exit status for it.
 public struct ExecError: Error, CustomStringConvertible, Sendable {
+    public var kind: EngineError.Kind
     public var message: String
     /// 1 for the daemon's refusals (not running, paused), 126 the process could not be started,
     /// 127 its executable was not found.
     public var exitCode: Int32
+    /// Docker's daemon refused the exec (a CLI prints it after "Error response from daemon: "); false
+    /// for the runtime's own failure to start the process, which Docker prints as it is.
+    public var reportedByDaemon: Bool
     public var description: String { message }
+
+    public init(_ kind: EngineError.Kind, _ message: String, exitCode: Int32, reportedByDaemon: Bool) {
+        self.kind = kind
+        self.message = message
+        self.exitCode = exitCode
+        self.reportedByDaemon = reportedByDaemon
+    }
 }
 
 /// The container's processes as `top` shows them: `ps`'s titles and the rows of the container's pids.
@@ -54,17 +65,17 @@ extension Engine {
     public func exec(_ container: Container, _ request: ExecRequest) throws(ExecError) -> Int32 {
         let current = status(container)
         switch current.status {
-        case "running": break
-        case "paused":
-            throw ExecError(message: "Error response from daemon: Container \(container.id) is paused, unpause the container before exec", exitCode: 1)
-        case "restarting":
-            throw ExecError(message: "Error response from daemon: Container \(container.id) is restarting, wait until the container is running", exitCode: 1)
+        case .running: break
+        case .paused:
+            throw ExecError(.conflict, "Container \(container.id) is paused, unpause the container before exec", exitCode: 1, reportedByDaemon: true)
+        case .restarting:
+            throw ExecError(.conflict, "Container \(container.id) is restarting, wait until the container is running", exitCode: 1, reportedByDaemon: true)
         default:
-            throw ExecError(message: "Error response from daemon: container \(container.id) is not running", exitCode: 1)
+            throw ExecError(.conflict, "container \(container.id) is not running", exitCode: 1, reportedByDaemon: true)
         }
         let process: OCI.Process
         do { process = try execProcess(container, request, initPid: current.state.pid) } catch {
-            throw ExecError(message: "Error response from daemon: \(error.message)", exitCode: 126)
+            throw ExecError(error.kind, error.message, exitCode: 126, reportedByDaemon: true)
         }
         // Docker's exec events: "exec_create: CMD", "exec_start: CMD" and, once the process has
         // ended, exec_die with its status (a detached exec's end is nobody's to see: none then).
@@ -82,7 +93,7 @@ extension Engine {
             let reason = error.message.hasPrefix("unable to start container process")
                 ? error.message : "unable to start container process: \(error.message)"
             let text = "OCI runtime exec failed: exec failed: \(reason): unknown"
-            throw ExecError(message: text, exitCode: Self.execFailureStatus(error.kind))
+            throw ExecError(.internal, text, exitCode: Self.execFailureStatus(error.kind), reportedByDaemon: false)
         }
     }
 
@@ -225,9 +236,9 @@ extension Engine {
     public func attach(_ container: Container) throws(EngineError) -> Int32 {
         let current = status(container)
         switch current.status {
-        case "running": break
-        case "paused": throw .conflict("You cannot attach to a paused container, unpause it first")
-        case "restarting": throw .conflict("You cannot attach to a restarting container, wait until it is running")
+        case .running: break
+        case .paused: throw .conflict("You cannot attach to a paused container, unpause it first")
+        case .restarting: throw .conflict("You cannot attach to a restarting container, wait until it is running")
         default: throw .conflict("You cannot attach to a stopped container, start it first")
         }
         let path = attachSocketPath(container.id)
@@ -245,23 +256,23 @@ extension Engine {
     public func top(_ container: Container, psArgs: [String]) throws(EngineError) -> ProcessTable {
         let current = status(container)
         switch current.status {
-        case "running", "paused": break
-        case "restarting":
-            throw .conflict("Error response from daemon: Container \(container.id) is restarting, wait until the container is running")
+        case .running, .paused: break
+        case .restarting:
+            throw .conflict("Container \(container.id) is restarting, wait until the container is running", reportedByDaemon: true)
         default:
-            throw .conflict("Error response from daemon: container \(container.id) is not running")
+            throw .conflict("container \(container.id) is not running", reportedByDaemon: true)
         }
         let arguments = psArgs.isEmpty ? ["-ef"] : psArgs
         // Docker refuses `key=PID…` column renames other than pid=: the PID column must stay findable.
         for argument in arguments {
             let (key, value) = argument.split(separator: "=", maxSplits: 1).map(String.init).pairOrNil
             if let value, value.hasPrefix("PID"), key != "pid" {
-                throw .invalid("Error response from daemon: specifying \"\(key)=\(value)\" is not allowed")
+                throw .invalid("specifying \"\(key)=\(value)\" is not allowed", reportedByDaemon: true)
             }
         }
         let pids: [pid_t]
         do { pids = try runtime.processes(id: container.id) } catch {
-            throw .system("Error response from daemon: list the processes of \(container.name)", error)
+            throw .system("list the processes of \(container.name)", error, reportedByDaemon: true)
         }
         // `-q PIDS` asks ps for just these; some listings (forests) refuse it, so retry without.
         let quick = ["-q", pids.map(String.init).joined(separator: ",")]
@@ -269,7 +280,7 @@ extension Engine {
         if run.status != 0 { run = try Self.capture(["ps"] + arguments) }
         guard run.status == 0 else {
             let line = run.stderr.split(separator: "\n").first.map(String.init) ?? "exit status \(run.status)"
-            throw .system("Error response from daemon: ps: \(line)")
+            throw .system("ps: \(line)", reportedByDaemon: true)
         }
         return try Self.parsePS(run.stdout, pids: Set(pids))
     }
@@ -281,7 +292,7 @@ extension Engine {
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
         let titles = (lines.first ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         guard let pidColumn = titles.firstIndex(of: "PID") else {
-            throw .system("Error response from daemon: Couldn't find PID field in ps output")
+            throw .system("Couldn't find PID field in ps output", reportedByDaemon: true)
         }
         var rows: [[String]] = []
         var previousKept = false
@@ -293,7 +304,7 @@ extension Engine {
                 keep = previousKept
             } else {
                 guard let pid = pid_t(fields[pidColumn]) else {
-                    throw .system("Error response from daemon: Unexpected pid '\(fields[pidColumn])'")
+                    throw .system("Unexpected pid '\(fields[pidColumn])'", reportedByDaemon: true)
                 }
                 keep = pids.contains(pid)
                 previousKept = keep
@@ -310,7 +321,7 @@ extension Engine {
     /// output may exceed a pipe's buffer).
     static func capture(_ argv: [String]) throws(EngineError) -> (status: Int32, stdout: String, stderr: String) {
         guard let program = ["/usr/bin/", "/bin/", "/usr/local/bin/"].map({ $0 + argv[0] }).first(where: { access($0, X_OK) == 0 }) else {
-            throw .system("Error response from daemon: ps: executable file not found in $PATH")
+            throw .system("ps: executable file not found in $PATH", reportedByDaemon: true)
         }
         // Files of our own (O_EXCL), removed at once: only the open descriptors are needed.
         let base = "/tmp/berth-ps-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"

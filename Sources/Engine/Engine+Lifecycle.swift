@@ -114,7 +114,7 @@ extension Engine {
     /// carries Docker's 126/127 in `exitCode`).
     public func start(_ container: Container, attach: Bool = false) throws(StartError) -> Started {
         let current = status(container)
-        if current.isRunning || current.status == "restarting" {
+        if current.isRunning || current.status == .restarting {
             return Started(pid: current.state.pid, attachFD: nil)
         }
         let id = container.id
@@ -350,7 +350,7 @@ extension Engine {
         if NetworkNamespace.exists(at: netnsPath(other.id)) { return netnsPath(other.id) }
         let current = status(other)
         guard current.isRunning, current.state.pid > 0 else {
-            throw .conflict("Error response from daemon: cannot join network of a non running container: \(other.id)")
+            throw .conflict("cannot join network of a non running container: \(other.id)", reportedByDaemon: true)
         }
         return "/proc/\(current.state.pid)/ns/net"
     }
@@ -468,7 +468,7 @@ extension Engine {
     /// container is not restarted by its policy.
     public func stop(_ container: Container, timeout: Int? = nil) throws(EngineError) {
         var current = status(container)
-        if current.status == "restarting" {
+        if current.status == .restarting {
             markStopRequested(container)
             _ = notifySupervisor(current.state)
             waitUntilSettled(container, seconds: 5)
@@ -488,13 +488,13 @@ extension Engine {
         var giveUpAt = killAt.map { $0 + 30 }
         while true {
             current = status(container)
-            if !current.isRunning && current.status != "created" || current.status == "restarting" { break }
+            if !current.isRunning && current.status != .created || current.status == .restarting { break }
             let now = Clock.monotonicSeconds()
             if supervised && !current.state.supervisorAlive { supervised = false }
             if !supervised {
                 if !signalled {
                     signalled = true
-                    if current.status == "paused" { try? runtime.resume(id: container.id) }
+                    if current.status == .paused { try? runtime.resume(id: container.id) }
                     recordEvent(container, "kill", ["signal": "\(signal)"])
                     try? runtime.kill(id: container.id, signal: signal)
                 }
@@ -526,7 +526,7 @@ extension Engine {
     public func kill(_ container: Container, signal: Int32) throws(EngineError) {
         let current = status(container)
         guard current.isRunning else {
-            throw .conflict("Error response from daemon: Cannot kill container: \(container.name): Container \(container.id) is not running")
+            throw .conflict("Cannot kill container: \(container.name): Container \(container.id) is not running", reportedByDaemon: true)
         }
         markStopRequested(container)
         recordEvent(container, "kill", ["signal": "\(signal)"])
@@ -534,7 +534,7 @@ extension Engine {
             throw .system("kill \(container.name)", error)
         }
         // As Docker: a paused container gets the signal once it is thawed.
-        if current.status == "paused" { try? runtime.resume(id: container.id) }
+        if current.status == .paused { try? runtime.resume(id: container.id) }
     }
 
     /// Keeps the coming exit from being restarted; with `request` (from `stop`) the supervisor
@@ -555,7 +555,7 @@ extension Engine {
         let deadline = Clock.monotonicSeconds() + seconds
         while Clock.monotonicSeconds() < deadline {
             let current = status(container)
-            if !current.isRunning && current.status != "created" || current.status == "restarting" { return true }
+            if !current.isRunning && current.status != .created || current.status == .restarting { return true }
             usleep(5_000)
         }
         return false
@@ -565,7 +565,7 @@ extension Engine {
         let deadline = Clock.monotonicSeconds() + seconds
         while Clock.monotonicSeconds() < deadline {
             let current = status(container)
-            if current.status == "exited" || current.status == "created" { return }
+            if current.status == .exited || current.status == .created { return }
             usleep(10_000)
         }
     }
@@ -575,8 +575,8 @@ extension Engine {
     public func wait(_ container: Container) throws(EngineError) -> Int32 {
         while true {
             let current = status(container)
-            if current.status == "exited" { return current.state.exitCode }
-            if current.status == "created" && !(current.state.supervisorAlive) { return current.state.exitCode }
+            if current.status == .exited { return current.state.exitCode }
+            if current.status == .created && !(current.state.supervisorAlive) { return current.state.exitCode }
             usleep(10_000)
             // The container may have been removed meanwhile (--rm).
             if (try? containers.exists(id: container.id)) == false { return current.state.exitCode }
@@ -601,12 +601,12 @@ extension Engine {
     /// `rm`: a stopped container's directories, mounts and record; `force` kills a running one first.
     public func remove(_ container: Container, force: Bool) throws(EngineError) {
         let current = status(container)
-        if current.isRunning || current.status == "restarting" {
+        if current.isRunning || current.status == .restarting {
             guard force else {
-                throw .conflict("Error response from daemon: You cannot remove a running container \(container.id). Stop the container before attempting removal or force remove")
+                throw .conflict("You cannot remove a running container \(container.id). Stop the container before attempting removal or force remove", reportedByDaemon: true)
             }
             markStopRequested(container)
-            if current.status == "paused" { try? runtime.resume(id: container.id) }
+            if current.status == .paused { try? runtime.resume(id: container.id) }
             recordEvent(container, "kill", ["signal": "\(SIGKILL)"])
             try? runtime.kill(id: container.id, signal: SIGKILL, all: true)
             _ = waitForExit(container, seconds: 10)
@@ -633,7 +633,7 @@ extension Engine {
 
     public func rename(_ container: Container, to name: String) throws(EngineError) {
         guard Self.isValidName(name) else {
-            throw .invalid("Error response from daemon: Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+            throw .invalid("Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", reportedByDaemon: true)
         }
         let newName = name.hasPrefix("/") ? String(name.dropFirst()) : name
         try containers.rename(id: container.id, to: newName)

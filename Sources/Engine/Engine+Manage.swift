@@ -13,28 +13,28 @@ extension Engine {
     /// `pause`: freezes every process of a running container (cgroup freezer).
     public func pause(_ container: Container) throws(EngineError) {
         let current = status(container)
-        if current.status == "paused" {
-            throw .conflict("Error response from daemon: Container \(container.id) is already paused")
+        if current.status == .paused {
+            throw .conflict("Container \(container.id) is already paused", reportedByDaemon: true)
         }
-        if current.status == "restarting" {
-            throw .conflict("Error response from daemon: Container \(container.id) is restarting, wait until the container is running")
+        if current.status == .restarting {
+            throw .conflict("Container \(container.id) is restarting, wait until the container is running", reportedByDaemon: true)
         }
-        guard current.status == "running", current.state.containerAlive else {
-            throw .conflict("Error response from daemon: Container \(container.id) is not running")
+        guard current.status == .running, current.state.containerAlive else {
+            throw .conflict("Container \(container.id) is not running", reportedByDaemon: true)
         }
         do { try runtime.pause(id: container.id) } catch {
-            throw .system("Error response from daemon: Cannot pause container \(container.id): \(error)")
+            throw .system("Cannot pause container \(container.id): \(error)", reportedByDaemon: true)
         }
         recordEvent(container, "pause")
     }
 
     /// `unpause`: thaws a paused container.
     public func unpause(_ container: Container) throws(EngineError) {
-        guard status(container).status == "paused" else {
-            throw .conflict("Error response from daemon: Container \(container.id) is not paused")
+        guard status(container).status == .paused else {
+            throw .conflict("Container \(container.id) is not paused", reportedByDaemon: true)
         }
         do { try runtime.resume(id: container.id) } catch {
-            throw .system("Error response from daemon: Cannot unpause container \(container.id): \(error)")
+            throw .system("Cannot unpause container \(container.id): \(error)", reportedByDaemon: true)
         }
         recordEvent(container, "unpause")
     }
@@ -74,7 +74,7 @@ extension Engine {
             // Docker keeps the swap limit already set; a memory limit above it needs a new one.
             let currentSwap = old.memorySwap ?? old.memory.map { $0 * 2 } ?? 0
             if change.memorySwap == nil, memory > 0, currentSwap > 0, memory > currentSwap {
-                throw .conflict("Error response from daemon: Cannot update container \(container.id): Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time")
+                throw .conflict("Cannot update container \(container.id): Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time", reportedByDaemon: true)
             }
             if change.memorySwap == nil, old.memorySwap == nil {
                 options.memorySwap = old.memory.map { $0 * 2 } ?? -1
@@ -95,19 +95,19 @@ extension Engine {
         if let value = change.pidsLimit { options.pidsLimit = value }
         if let restart = change.restart {
             if options.autoRemove, restart != .no {
-                throw .invalid("Error response from daemon: Cannot update container \(container.id): Restart policy cannot be updated because AutoRemove is enabled for the container")
+                throw .invalid("Cannot update container \(container.id): Restart policy cannot be updated because AutoRemove is enabled for the container", reportedByDaemon: true)
             }
             options.restart = restart
         }
         do { try options.validate(hostCPUs: RunOptions.hostCPUs()) } catch {
-            throw EngineError(error.kind, "Error response from daemon: Cannot update container \(container.id): \(error.message)")
+            throw EngineError(error.kind, "Cannot update container \(container.id): \(error.message)", reportedByDaemon: true)
         }
         let current = status(container)
         if change.changesResources, current.isRunning {
             let host = HostInfo.current
             var resources: Resources
             do { resources = try SpecBuilder.resources(options, host: host) } catch {
-                throw EngineError(error.kind, "Error response from daemon: Cannot update container \(container.id): \(error.message)")
+                throw EngineError(error.kind, "Cannot update container \(container.id): \(error.message)", reportedByDaemon: true)
             }
             // A limit removed (0 / unlimited) must be written as such, not left out.
             if change.memory == 0 || change.memorySwap == -1 {
@@ -122,7 +122,7 @@ extension Engine {
                 resources.cpu = cpu
             }
             do { try runtime.update(id: container.id, resources: resources) } catch {
-                throw .system("Error response from daemon: Cannot update container \(container.id): \(error)")
+                throw .system("Cannot update container \(container.id): \(error)", reportedByDaemon: true)
             }
         }
         try containers.update(id: container.id, options: options)

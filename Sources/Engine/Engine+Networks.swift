@@ -66,7 +66,7 @@ extension Engine {
             throw .invalid("invalid network name \"\(options.name)\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
         }
         if Self.predefinedNetworks.contains(options.name) {
-            throw .conflict("operation is not permitted on predefined \(options.name) network ")
+            throw .forbidden("operation is not permitted on predefined \(options.name) network ")
         }
         let others = try networkRecords.all()
         if others.contains(where: { $0.name == options.name }) {
@@ -130,7 +130,7 @@ extension Engine {
 
     public func removeNetwork(_ network: BridgeNetwork) throws(EngineError) {
         if Self.predefinedNetworks.contains(network.name) {
-            throw .conflict("\(network.name) is a pre-defined network and cannot be removed")
+            throw .forbidden("\(network.name) is a pre-defined network and cannot be removed")
         }
         // Refused while in use; then the host's state goes first and the record last, so a kill -9
         // in between leaves a record a later `network rm` finishes.

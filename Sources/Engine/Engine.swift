@@ -80,8 +80,8 @@ public final class Engine: Sendable {
         let name = text.hasPrefix("/") ? String(text.dropFirst()) : text
         let matches = try containers.lookup(text, name: name)
         if matches.count == 1 { return matches[0] }
-        if matches.count > 1 { throw .notFound("Error response from daemon: multiple containers found with provided prefix: \(text)") }
-        throw .notFound("Error response from daemon: No such container: \(text)")
+        if matches.count > 1 { throw .notFound("multiple containers found with provided prefix: \(text)", reportedByDaemon: true) }
+        throw .notFound("No such container: \(text)", reportedByDaemon: true)
     }
 
     /// The run state and Docker's status word, checked against the live system.
@@ -90,16 +90,20 @@ public final class Engine: Sendable {
     }
 }
 
+/// Docker's State.Status words; the raw values are what its API and CLI show.
+public enum ContainerStatus: String, Sendable, Codable, CaseIterable {
+    case created, running, paused, restarting, removing, exited, dead
+}
+
 /// A container's state as the engine reports it: the supervisor's record, corrected by what is
 /// true now (a killed supervisor or container does not stay "running").
 public struct ContainerState: Sendable {
-    /// Docker's State.Status: created, running, paused, restarting, exited, dead.
-    public var status: String
+    public var status: ContainerStatus
     public var state: ContainerRunState
 
     init(state recorded: ContainerRunState?, runtime: OCIRuntime, id: String) {
         guard var state = recorded else {
-            self.status = "created"
+            self.status = .created
             self.state = ContainerRunState(status: .starting)
             return
         }
@@ -107,26 +111,26 @@ public struct ContainerState: Sendable {
         case .running:
             if state.containerAlive {
                 let runtimeStatus = try? runtime.state(id: id).status
-                status = runtimeStatus == .paused ? "paused" : "running"
+                status = runtimeStatus == .paused ? .paused : .running
             } else if state.supervisorAlive {
                 // Ended a moment ago; the supervisor is writing it down.
-                status = "running"
+                status = .running
             } else {
                 // Both gone without a word (kill -9): ended, status unknown.
                 state.status = .exited
                 state.pid = 0
                 if state.exitCode == 0 { state.exitCode = 255 }
-                status = "exited"
+                status = .exited
             }
         case .restarting:
-            status = state.supervisorAlive ? "restarting" : "exited"
+            status = state.supervisorAlive ? .restarting : .exited
         case .starting:
-            status = state.supervisorAlive ? "created" : (state.startedAt == ContainerRunState.zeroTime ? "created" : "exited")
+            status = state.supervisorAlive ? .created : (state.startedAt == ContainerRunState.zeroTime ? .created : .exited)
         case .exited:
-            status = "exited"
+            status = .exited
         }
         self.state = state
     }
 
-    public var isRunning: Bool { status == "running" || status == "paused" }
+    public var isRunning: Bool { status == .running || status == .paused }
 }
