@@ -66,10 +66,17 @@ extension RunOptions {
         return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     }
 
-    /// Docker's container names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`, optionally after one `/`.
+    /// Docker's container names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`, optionally after one `/` (so two
+    /// characters at least: `create --name`, `run --name`, `rename`).
     public static func validContainerName(_ name: String) -> Bool {
+        validName(name, minimumLength: 2)
+    }
+
+    /// Docker's restricted names, `[a-zA-Z0-9][a-zA-Z0-9_.-]*` after an optional `/`, at least
+    /// `minimumLength` characters long (networks take one).
+    public static func validName(_ name: String, minimumLength: Int) -> Bool {
         let trimmed = name.hasPrefix("/") ? Array(name.utf8.dropFirst()) : Array(name.utf8)
-        guard trimmed.count >= 2, isAlphanumeric(trimmed[0]) else { return false }
+        guard trimmed.count >= max(minimumLength, 1), isAlphanumeric(trimmed[0]) else { return false }
         return trimmed.dropFirst().allSatisfy { isAlphanumeric($0) || $0 == 0x5F || $0 == 0x2E || $0 == 0x2D }
     }
 }

@@ -53,12 +53,11 @@ public struct FromInstruction: Equatable, Sendable {
     }
 }
 
-public enum NetworkMode: String, Equatable, Sendable {
+/// A build step's network (`RUN --network=`, `build --network`): BuildKit's three, unlike a
+/// container's (`ContainerSpec.NetworkMode`: also named networks and `container:`).
+public enum RunNetworkMode: String, Equatable, Sendable {
     case `default`, none, host
 }
-
-/// The same, under a name that does not clash with the engine's `NetworkMode` (`docker run --network`).
-public typealias RunNetworkMode = NetworkMode
 
 /// `RUN --mount=...`
 public struct RunMount: Equatable, Sendable {
@@ -96,7 +95,7 @@ public struct RunInstruction: Equatable, Sendable {
     public var mounts: [RunMount] = []
     /// The `--mount` values as written, for re-parsing after expansion.
     public var mountSpecs: [String] = []
-    public var network: NetworkMode?
+    public var network: RunNetworkMode?
     /// `--security=insecure|sandbox`
     public var security: String?
 
@@ -339,7 +338,7 @@ extension Instruction {
             run.mountSpecs = flags.lists["mount"] ?? []
             for spec in run.mountSpecs { run.mounts.append(try RunMount.parse(spec)) }
             if let net = flags.strings["network"] {
-                guard let mode = NetworkMode(rawValue: net) else {
+                guard let mode = RunNetworkMode(rawValue: net) else {
                     throw DockerfileError("unsupported network mode \"\(net)\"")
                 }
                 run.network = mode

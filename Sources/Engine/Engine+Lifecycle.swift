@@ -22,7 +22,7 @@ extension Engine {
         let id = Self.newID()
         var name = options.name ?? ""
         if let given = options.name {
-            guard Self.isValidName(given) else {
+            guard RunOptions.validContainerName(given) else {
                 throw .invalid("Invalid container name (\(given)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
             }
             name = given.hasPrefix("/") ? String(given.dropFirst()) : given
@@ -80,16 +80,6 @@ extension Engine {
     static func newID() -> String {
         var generator = SystemRandomNumberGenerator()
         return hexString((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
-    }
-
-    static func isValidName(_ name: String) -> Bool {
-        let body = name.hasPrefix("/") ? Substring(name.dropFirst()) : Substring(name)
-        guard let first = body.utf8.first, isAlnum(first) else { return false }
-        return body.utf8.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
-    }
-
-    private static func isAlnum(_ c: UInt8) -> Bool {
-        (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
     }
 
     func uniqueGeneratedName() throws(EngineError) -> String {
@@ -632,7 +622,7 @@ extension Engine {
     }
 
     public func rename(_ container: Container, to name: String) throws(EngineError) {
-        guard Self.isValidName(name) else {
+        guard RunOptions.validContainerName(name) else {
             throw .invalid("Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", reportedByDaemon: true)
         }
         let newName = name.hasPrefix("/") ? String(name.dropFirst()) : name

@@ -62,7 +62,7 @@ extension Engine {
         guard options.driver == "bridge" else {
             throw .notFound("plugin \"\(options.driver)\" not found")
         }
-        guard Self.isValidName(options.name) else {
+        guard RunOptions.validName(options.name, minimumLength: 1) else {
             throw .invalid("invalid network name \"\(options.name)\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
         }
         if Self.predefinedNetworks.contains(options.name) {

@@ -169,7 +169,7 @@ func parseError(_ text: String) -> String? {
             return
         }
         #expect(run.command == .shell("make"))
-        #expect(run.network == NetworkMode.none)
+        #expect(run.network == RunNetworkMode.none)
         #expect(run.security == "insecure")
         var cache = RunMount()
         cache.type = .cache
