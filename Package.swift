@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Layers, lowest first (see ../shared/DESIGN.md):
-//   GoCompat (Go's sizes, durations, quoting) <- OCI, Dockerfile, ContainerRuntime, ContainerSpec, Supervisor
+//   GoCompat (Go's sizes, durations, quoting, JSON parser) <- OCI, Dockerfile, TextTemplate, Registry, ContainerRuntime,
+//                                    ContainerSpec, Supervisor
 //   OCI (spec types, no I/O) <- LinuxSys (syscalls) <- ContainerRuntime <- berth-runtime
 //   OCI, LinuxSys <- Archive (tar, gzip, zstd, safe unpack) <- ImageStore (blobs, records, snapshots)
 //   OCI <- Registry (distribution client)                   <- ImageStore
@@ -59,7 +60,7 @@ let package = Package(
             "LinuxSys", "CLinuxSys", "CZlib", "CZstd", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Registry", dependencies: [
-            "OCI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            "OCI", "GoCompat", .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -68,7 +69,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        .target(name: "TextTemplate"),
+        .target(name: "TextTemplate", dependencies: ["GoCompat"]),
         .target(name: "Dockerfile", dependencies: ["GoCompat"]),
         .target(name: "ContainerNetwork", dependencies: ["OCI", "LinuxSys", "CLinuxSys", "ContainerDNS"]),
         .target(name: "ContainerSpec", dependencies: ["OCI", "LinuxSys", "CLinuxSys", "GoCompat", "ContainerRuntime", "ContainerNetwork"]),
@@ -90,7 +91,7 @@ let package = Package(
         .target(name: "DockerModel", dependencies: ["Engine", "ContainerSpec", "ImageStore", "Supervisor", "ContainerNetwork", "OCI", "LinuxSys"]),
         .target(name: "BerthCLI", dependencies: [
             "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "CLinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",
-            "ContainerRuntime", "ContainerNetwork", "Builder", "Dockerfile",
+            "ContainerRuntime", "ContainerNetwork", "Builder", "Dockerfile", "GoCompat",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -111,6 +112,7 @@ let package = Package(
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "LinuxSys", "OCI", "TestSupport"]),
         .testTarget(name: "NetworkTests", dependencies: ["ContainerNetwork", "LinuxSys", "TestSupport"]),
         .testTarget(name: "DNSTests", dependencies: ["ContainerDNS", "LinuxSys"]),
+        .testTarget(name: "BerthCLITests", dependencies: ["BerthCLI", "ContainerSpec", "OCI", "TestSupport"]),
         .testTarget(name: "DockerModelTests", dependencies: ["DockerModel", "TextTemplate", "Supervisor", "ContainerNetwork"]),
         .testTarget(name: "BerthCLITests", dependencies: ["BerthCLI", "ContainerSpec", "Engine"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Glibc
+import GoCompat
 import LinuxSys
 import Supervisor
 
@@ -20,7 +21,7 @@ struct Attach: BerthCommand {
     var container: String
 
     func execute() async throws {
-        guard let proxy = Self.parseBool(sigProxy) else {
+        guard let proxy = GoStrconv.parseBool(sigProxy) else {
             printError("invalid argument \"\(sigProxy)\" for \"--sig-proxy\" flag: strconv.ParseBool: parsing \"\(sigProxy)\": invalid syntax")
             throw ExitCode(125)
         }
@@ -58,15 +59,6 @@ struct Attach: BerthCommand {
         case .exited(let status): throw ExitCode(status)
         case .detached: throw ExitCode(0)
         case .lost: throw ExitCode((try? engine.wait(target)) ?? 1)
-        }
-    }
-
-    /// Go's strconv.ParseBool.
-    static func parseBool(_ text: String) -> Bool? {
-        switch text {
-        case "1", "t", "T", "TRUE", "true", "True": return true
-        case "0", "f", "F", "FALSE", "false", "False": return false
-        default: return nil
         }
     }
 }

@@ -3,6 +3,7 @@ import ContainerRuntime
 import ContainerSpec
 import Engine
 import Glibc
+import GoCompat
 import ImageStore
 import LinuxSys
 import OCI
@@ -22,7 +23,7 @@ struct Run: BerthCommand {
 
     func execute() async throws {
         // Checked before anything is made, so a bad value leaves no container behind.
-        guard let proxy = Attach.parseBool(sigProxy) else {
+        guard let proxy = GoStrconv.parseBool(sigProxy) else {
             printError("invalid argument \"\(sigProxy)\" for \"--sig-proxy\" flag: strconv.ParseBool: parsing \"\(sigProxy)\": invalid syntax")
             throw ExitCode(125)
         }

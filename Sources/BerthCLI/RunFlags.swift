@@ -10,6 +10,9 @@ import LinuxSys
 /// `@Argument(parsing: .captureForPassthrough) var command: [String] = []`: everything after IMAGE
 /// then belongs to the command (`berth run IMAGE ls -l` keeps `-l`), as with Docker. It also sets
 /// `helpNames: [.long]`, since `-h` is `--hostname` here.
+///
+/// A single-value option takes the next word whatever it looks like (`--memory-swap -1`,
+/// `--name -x`), as Docker's flag parser does; ArgumentParser would take `-1` for a flag.
 struct RunFlags: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Run container in background and print container ID")
     var detach = false
@@ -19,18 +22,18 @@ struct RunFlags: ParsableArguments {
     var tty = false
     @Flag(name: .customLong("rm"), help: "Automatically remove the container when it exits")
     var autoRemove = false
-    @Option(help: "Assign a name to the container")
+    @Option(parsing: .unconditional, help: "Assign a name to the container")
     var name: String?
 
     @Option(name: .shortAndLong, help: "Set environment variables")
     var env: [String] = []
     @Option(name: .customLong("env-file"), help: "Read in a file of environment variables")
     var envFile: [String] = []
-    @Option(name: .shortAndLong, help: "Working directory inside the container")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Working directory inside the container")
     var workdir: String?
-    @Option(name: .shortAndLong, help: "Username or UID (format: <name|uid>[:<group|gid>])")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Username or UID (format: <name|uid>[:<group|gid>])")
     var user: String?
-    @Option(help: "Overwrite the default ENTRYPOINT of the image")
+    @Option(parsing: .unconditional, help: "Overwrite the default ENTRYPOINT of the image")
     var entrypoint: String?
     @Option(name: .customLong("group-add"), help: "Add additional groups to join")
     var groupAdd: [String] = []
@@ -44,31 +47,31 @@ struct RunFlags: ParsableArguments {
     @Flag(name: .customLong("read-only"), help: "Mount the container's root filesystem as read only")
     var readOnly = false
 
-    @Option(name: .shortAndLong, help: "Memory limit")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Memory limit")
     var memory: String?
-    @Option(name: .customLong("memory-swap"), help: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
+    @Option(name: .customLong("memory-swap"), parsing: .unconditional, help: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
     var memorySwap: String?
-    @Option(name: .customLong("memory-reservation"), help: "Memory soft limit")
+    @Option(name: .customLong("memory-reservation"), parsing: .unconditional, help: "Memory soft limit")
     var memoryReservation: String?
-    @Option(help: "Number of CPUs")
+    @Option(parsing: .unconditional, help: "Number of CPUs")
     var cpus: String?
-    @Option(name: [.customShort("c"), .customLong("cpu-shares")], help: "CPU shares (relative weight)")
+    @Option(name: [.customShort("c"), .customLong("cpu-shares")], parsing: .unconditional, help: "CPU shares (relative weight)")
     var cpuShares: String?
-    @Option(name: .customLong("cpu-period"), help: "Limit CPU CFS (Completely Fair Scheduler) period")
+    @Option(name: .customLong("cpu-period"), parsing: .unconditional, help: "Limit CPU CFS (Completely Fair Scheduler) period")
     var cpuPeriod: String?
-    @Option(name: .customLong("cpu-quota"), help: "Limit CPU CFS (Completely Fair Scheduler) quota")
+    @Option(name: .customLong("cpu-quota"), parsing: .unconditional, help: "Limit CPU CFS (Completely Fair Scheduler) quota")
     var cpuQuota: String?
-    @Option(name: .customLong("cpuset-cpus"), help: "CPUs in which to allow execution (0-3, 0,1)")
+    @Option(name: .customLong("cpuset-cpus"), parsing: .unconditional, help: "CPUs in which to allow execution (0-3, 0,1)")
     var cpusetCpus: String?
-    @Option(name: .customLong("cpuset-mems"), help: "MEMs in which to allow execution (0-3, 0,1)")
+    @Option(name: .customLong("cpuset-mems"), parsing: .unconditional, help: "MEMs in which to allow execution (0-3, 0,1)")
     var cpusetMems: String?
-    @Option(name: .customLong("pids-limit"), help: "Tune container pids limit (set -1 for unlimited)")
+    @Option(name: .customLong("pids-limit"), parsing: .unconditional, help: "Tune container pids limit (set -1 for unlimited)")
     var pidsLimit: String?
     @Option(help: "Ulimit options")
     var ulimit: [String] = []
-    @Option(name: .customLong("shm-size"), help: "Size of /dev/shm")
+    @Option(name: .customLong("shm-size"), parsing: .unconditional, help: "Size of /dev/shm")
     var shmSize: String?
-    @Option(name: .customLong("oom-score-adj"), help: "Tune host's OOM preferences (-1000 to 1000)")
+    @Option(name: .customLong("oom-score-adj"), parsing: .unconditional, help: "Tune host's OOM preferences (-1000 to 1000)")
     var oomScoreAdj: String?
 
     @Option(name: .customLong("cap-add"), help: "Add Linux capabilities")
@@ -86,34 +89,34 @@ struct RunFlags: ParsableArguments {
     @Flag(name: .customLong("init"), help: "Run an init inside the container that forwards signals and reaps processes")
     var initProcess = false
 
-    @Option(help: "Restart policy to apply when a container exits (default \"no\")")
+    @Option(parsing: .unconditional, help: "Restart policy to apply when a container exits (default \"no\")")
     var restart: String?
-    @Option(name: .customLong("health-cmd"), help: "Command to run to check health")
+    @Option(name: .customLong("health-cmd"), parsing: .unconditional, help: "Command to run to check health")
     var healthCmd: String?
-    @Option(name: .customLong("health-interval"), help: "Time between running the check (ms|s|m|h) (default 0s)")
+    @Option(name: .customLong("health-interval"), parsing: .unconditional, help: "Time between running the check (ms|s|m|h) (default 0s)")
     var healthInterval: String?
-    @Option(name: .customLong("health-timeout"), help: "Maximum time to allow one check to run (ms|s|m|h) (default 0s)")
+    @Option(name: .customLong("health-timeout"), parsing: .unconditional, help: "Maximum time to allow one check to run (ms|s|m|h) (default 0s)")
     var healthTimeout: String?
-    @Option(name: .customLong("health-retries"), help: "Consecutive failures needed to report unhealthy")
+    @Option(name: .customLong("health-retries"), parsing: .unconditional, help: "Consecutive failures needed to report unhealthy")
     var healthRetries: String?
-    @Option(name: .customLong("health-start-period"), help: "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)")
+    @Option(name: .customLong("health-start-period"), parsing: .unconditional, help: "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)")
     var healthStartPeriod: String?
-    @Option(name: .customLong("health-start-interval"), help: "Time between running the check during the start period (ms|s|m|h) (default 0s)")
+    @Option(name: .customLong("health-start-interval"), parsing: .unconditional, help: "Time between running the check during the start period (ms|s|m|h) (default 0s)")
     var healthStartInterval: String?
     @Flag(name: .customLong("no-healthcheck"), help: "Disable any container-specified HEALTHCHECK")
     var noHealthcheck = false
 
-    @Option(name: [.customShort("h"), .long], help: "Container host name")
+    @Option(name: [.customShort("h"), .long], parsing: .unconditional, help: "Container host name")
     var hostname: String?
-    @Option(help: "Container NIS domain name")
+    @Option(parsing: .unconditional, help: "Container NIS domain name")
     var domainname: String?
     @Option(name: .shortAndLong, help: "Set meta data on a container")
     var label: [String] = []
     @Option(name: .customLong("label-file"), help: "Read in a line delimited file of labels")
     var labelFile: [String] = []
-    @Option(name: .customLong("stop-signal"), help: "Signal to stop the container")
+    @Option(name: .customLong("stop-signal"), parsing: .unconditional, help: "Signal to stop the container")
     var stopSignal: String?
-    @Option(name: .customLong("stop-timeout"), help: "Timeout (in seconds) to stop a container")
+    @Option(name: .customLong("stop-timeout"), parsing: .unconditional, help: "Timeout (in seconds) to stop a container")
     var stopTimeout: String?
     @Option(name: [.customLong("network"), .customLong("net")], help: "Connect a container to a network (bridge, NAME, host, none, container:NAME)")
     var network: [String] = []
@@ -125,7 +128,7 @@ struct RunFlags: ParsableArguments {
     var expose: [String] = []
     @Option(name: [.customLong("network-alias"), .customLong("net-alias")], help: "Add network-scoped alias for the container")
     var networkAlias: [String] = []
-    @Option(name: .customLong("ip"), help: "IPv4 address (e.g., 172.30.100.104)")
+    @Option(name: .customLong("ip"), parsing: .unconditional, help: "IPv4 address (e.g., 172.30.100.104)")
     var ip: String?
     @Option(name: .customLong("dns"), help: "Set custom DNS servers")
     var dns: [String] = []
@@ -135,7 +138,7 @@ struct RunFlags: ParsableArguments {
     var dnsOption: [String] = []
     @Option(name: .customLong("add-host"), help: "Add a custom host-to-IP mapping (host:ip)")
     var addHost: [String] = []
-    @Option(help: "Pull image before running (\"always\", \"missing\", \"never\") (default \"missing\")")
+    @Option(parsing: .unconditional, help: "Pull image before running (\"always\", \"missing\", \"never\") (default \"missing\")")
     var pull: String?
     @Option(name: .customLong("log-opt"), help: "Log driver options (max-size, max-file)")
     var logOpt: [String] = []

@@ -1,3 +1,4 @@
+import GoCompat
 import OCI
 
 /// Registry credentials in Docker's `config.json` (`{"auths": {"127.0.0.1:5000": {"auth": base64("user:pass")}}}`),
@@ -59,8 +60,8 @@ public struct CredentialStore: Sendable {
         entry["auth"] = .string(Base64.encode(Array("\(credentials.username):\(credentials.password)".utf8)))
         entry["username"] = nil
         entry["password"] = nil
-        auths[key] = .object(entry)
-        document["auths"] = .object(auths)
+        auths[key] = JSONValue(members: entry)
+        document["auths"] = JSONValue(members: auths)
         try store(document)
     }
 
@@ -72,7 +73,7 @@ public struct CredentialStore: Sendable {
         let keys = auths.keys.filter { Self.registryName(ofKey: $0) == name }
         guard !keys.isEmpty else { return false }
         for key in keys { auths[key] = nil }
-        document["auths"] = .object(auths)
+        document["auths"] = JSONValue(members: auths)
         try store(document)
         return true
     }
@@ -91,7 +92,7 @@ public struct CredentialStore: Sendable {
         }
         guard let bytes, bytes.contains(where: { $0 != 0x20 && $0 != 0x0a && $0 != 0x0d && $0 != 0x09 }) else { return [:] }
         do {
-            guard case .object(let members) = try JSONTreeDecoder.decode(JSONValue.self, from: bytes) else {
+            guard case .object(let members, _) = try JSONTreeDecoder.decode(JSONValue.self, from: bytes) else {
                 throw RegistryError(.local, operation: "read credentials from \(path)", detail: "not a JSON object")
             }
             return members
@@ -104,7 +105,7 @@ public struct CredentialStore: Sendable {
 
     private func store(_ document: [String: JSONValue]) throws {
         do {
-            var bytes = try JSONTreeEncoder.encode(JSONValue.object(document), indent: 2)
+            var bytes = try JSONTreeEncoder.encode(JSONValue(members: document), indent: 2)
             bytes.append(0x0a)
             try LocalFiles.writeAtomically(bytes, to: path, mode: 0o600)
         } catch let error as LocalFileError {

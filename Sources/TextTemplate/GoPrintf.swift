@@ -1,3 +1,5 @@
+import GoCompat
+
 /// Go's `fmt.Sprintf` over template values.
 ///
 /// Verbs: `%v %s %d %q %t %f %F %e %E %g %G %x %X %o %b %c %U %%`, flags `- + 0 space #`
@@ -136,7 +138,7 @@ enum GoPrintf {
             return pad(Unicode.Scalar(UInt32(clamping: i)).map { String(Character($0)) } ?? "\u{FFFD}", spec)
         case "q":
             let scalar = Unicode.Scalar(UInt32(clamping: i)) ?? "\u{FFFD}"
-            let quoted = GoFormat.quote(String(Character(scalar)))
+            let quoted = GoStrconv.quote(String(Character(scalar)))
             let inner = quoted.dropFirst().dropLast()
             return pad("'" + (inner == "'" ? "\\'" : inner.replacingDoubleQuoteEscape()) + "'", spec)
         case "U":
@@ -178,7 +180,7 @@ enum GoPrintf {
             if let precision = spec.precision { return pad(String(s.unicodeScalars.prefix(precision)), spec) }
             return pad(s, spec)
         case "q":
-            return pad(GoFormat.quote(s), spec)
+            return pad(GoStrconv.quote(s), spec)
         case "x", "X":
             let h = s.utf8.map { GoFormat.hex(UInt32($0), width: 2) }.joined(separator: spec.space ? " " : "")
             return pad(verb == "X" ? h.uppercased() : h, spec)

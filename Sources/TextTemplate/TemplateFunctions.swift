@@ -1,3 +1,5 @@
+import GoCompat
+
 /// The functions a template can call: Go's `text/template` built-ins (`and or not len index slice
 /// print printf println html urlquery eq ne lt le gt ge`; not `call` or `js`) and Docker's
 /// (`json split join title lower upper pad truncate`).
@@ -114,7 +116,7 @@ enum TemplateFunctions {
             guard length >= 0 else { throw FunctionError(message: "negative length \(length)") }
             return .string(String(text.unicodeScalars.prefix(length)))
         default:
-            throw FunctionError(message: "function \(GoFormat.quote(name)) not defined", fromCall: false)
+            throw FunctionError(message: "function \(GoStrconv.quote(name)) not defined", fromCall: false)
         }
     }
 

@@ -1,3 +1,5 @@
+import GoCompat
+
 /// Builds the parse tree from the lexer's items, checking what Go's parser checks: known functions,
 /// declared variables, balanced `{{end}}`s, `{{break}}`/`{{continue}}` inside `{{range}}`.
 struct TemplateParser {
@@ -55,7 +57,7 @@ struct TemplateParser {
     private func describe(_ token: TemplateToken) -> String {
         switch token.kind {
         case .eof: return "EOF"
-        case .text(let s): return GoFormat.quote(s)
+        case .text(let s): return GoStrconv.quote(s)
         case .leftDelim: return "\"{{\""
         case .rightDelim: return "\"}}\""
         case .space: return "space"
@@ -64,7 +66,7 @@ struct TemplateParser {
         case .field(let s): return "<.\(s)>"
         case .dot: return "<.>"
         case .variable(let s): return "<\(s)>"
-        case .string(let s): return GoFormat.quote(s)
+        case .string(let s): return GoStrconv.quote(s)
         case .char(let c): return "<'\(Unicode.Scalar(UInt32(clamping: c)).map { String(Character($0)) } ?? "?")'>"
         case .number(let s): return "<\(s)>"
         case .bool(let b): return "<\(b)>"
@@ -191,7 +193,7 @@ struct TemplateParser {
             case .declare, .assign:
                 pipe.isAssign = after.kind == .assign
                 if pipe.isAssign, !variables.contains(name) {
-                    throw error(variable.offset, "undefined variable \(GoFormat.quote(name))")
+                    throw error(variable.offset, "undefined variable \(GoStrconv.quote(name))")
                 }
                 pipe.declarations.append(name)
                 break declarations
@@ -284,14 +286,14 @@ struct TemplateParser {
         switch token.kind {
         case .identifier(let name):
             guard TemplateFunctions.names.contains(name) else {
-                throw error(token.offset, "function \(GoFormat.quote(name)) not defined")
+                throw error(token.offset, "function \(GoStrconv.quote(name)) not defined")
             }
             return .function(name)
         case .dot: return .dot
         case .nilValue: return .nilLiteral
         case .variable(let name):
             guard variables.contains(name) else {
-                throw error(token.offset, "undefined variable \(GoFormat.quote(name))")
+                throw error(token.offset, "undefined variable \(GoStrconv.quote(name))")
             }
             return .variable(name, [])
         case .field(let name): return .field([name])
@@ -310,7 +312,7 @@ struct TemplateParser {
     /// Go number syntax: decimal, 0x/0o/0b and leading-0 octal integers, `_` separators, decimal
     /// floats. Integers are `.int`, anything with a point or exponent is `.double`.
     private func number(_ text: String, offset: Int) throws(TemplateError) -> TemplateValue {
-        let bad = error(offset, "bad number syntax: \(GoFormat.quote(text))")
+        let bad = error(offset, "bad number syntax: \(GoStrconv.quote(text))")
         var body = Substring(text)
         var negative = false
         if body.hasPrefix("+") || body.hasPrefix("-") {
