@@ -112,9 +112,8 @@ let package = Package(
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "LinuxSys", "OCI", "TestSupport"]),
         .testTarget(name: "NetworkTests", dependencies: ["ContainerNetwork", "LinuxSys", "TestSupport"]),
         .testTarget(name: "DNSTests", dependencies: ["ContainerDNS", "LinuxSys"]),
-        .testTarget(name: "BerthCLITests", dependencies: ["BerthCLI", "ContainerSpec", "OCI", "TestSupport"]),
         .testTarget(name: "DockerModelTests", dependencies: ["DockerModel", "TextTemplate", "Supervisor", "ContainerNetwork"]),
-        .testTarget(name: "BerthCLITests", dependencies: ["BerthCLI", "ContainerSpec", "Engine"]),
+        .testTarget(name: "BerthCLITests", dependencies: ["BerthCLI", "ContainerSpec", "Engine", "OCI", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -13,7 +13,7 @@ public indirect enum TemplateValue: Sendable {
     case double(Double)
     case string(String)
     case array([TemplateValue])
-    /// Key order is kept (for JSON output); a key appears at most once when built by `JSONValue.parse`.
+    /// Key order is kept (for JSON output); a key appears at most once when built by `TemplateValue.parseJSON`.
     case object([(key: String, value: TemplateValue)])
 }
 

@@ -3,7 +3,7 @@ import TextTemplate
 
 struct JSONValueTests {
     @Test func parsesEveryKindKeepingKeyOrder() throws {
-        let value = try JSONValue.parse(
+        let value = try TemplateValue.parseJSON(
             #" {"b":1,"a":[true,false,null],"c":{"d":"e"},"f":1.5,"g":-0,"h":1e2,"i":12345678901234567890,"j":-9223372036854775808} "#)
         #expect(value == [
             "b": 1, "a": [true, false, nil], "c": ["d": "e"], "f": 1.5, "g": .double(-0.0), "h": .double(100),
@@ -20,21 +20,21 @@ struct JSONValueTests {
     }
 
     @Test func topLevelScalars() throws {
-        #expect(try JSONValue.parse("3") == 3)
-        #expect(try JSONValue.parse(" \"x\"\n") == "x")
-        #expect(try JSONValue.parse("null") == .null)
-        #expect(try JSONValue.parse("-1.5e-3") == .double(-0.0015))
+        #expect(try TemplateValue.parseJSON("3") == 3)
+        #expect(try TemplateValue.parseJSON(" \"x\"\n") == "x")
+        #expect(try TemplateValue.parseJSON("null") == .null)
+        #expect(try TemplateValue.parseJSON("-1.5e-3") == .double(-0.0015))
     }
 
     @Test func stringEscapesAndSurrogatePairs() throws {
-        #expect(try JSONValue.parse(#""\"\\\/\b\f\n\r\t\u00e9\u4E2D""#) == "\"\\/\u{08}\u{0C}\n\r\té中")
-        #expect(try JSONValue.parse(#""\ud83d\ude00""#) == "😀")
-        #expect(try JSONValue.parse(#""\uD834\uDD1E x""#) == "𝄞 x")
-        #expect(try JSONValue.parse("\"é😀\"") == "é😀")
+        #expect(try TemplateValue.parseJSON(#""\"\\\/\b\f\n\r\t\u00e9\u4E2D""#) == "\"\\/\u{08}\u{0C}\n\r\té中")
+        #expect(try TemplateValue.parseJSON(#""\ud83d\ude00""#) == "😀")
+        #expect(try TemplateValue.parseJSON(#""\uD834\uDD1E x""#) == "𝄞 x")
+        #expect(try TemplateValue.parseJSON("\"é😀\"") == "é😀")
     }
 
     @Test func repeatedKeyKeepsFirstPositionAndLastValue() throws {
-        #expect(try JSONValue.parse(#"{"a":1,"b":2,"a":3}"#) == ["a": 3, "b": 2])
+        #expect(try TemplateValue.parseJSON(#"{"a":1,"b":2,"a":3}"#) == ["a": 3, "b": 2])
     }
 
     @Test(arguments: [
@@ -72,7 +72,7 @@ struct JSONValueTests {
     ])
     func rejectsWhatGoRejects(_ text: String, _ message: String) {
         do {
-            let value = try JSONValue.parse(text)
+            let value = try TemplateValue.parseJSON(text)
             Issue.record("parsed \(value)")
         } catch let error as JSONError {
             #expect(error.message == message)
@@ -82,12 +82,12 @@ struct JSONValueTests {
     }
 
     @Test func rejectsInvalidUTF8() {
-        #expect(throws: JSONError.self) { try JSONValue.parse([0x22, 0xFF, 0x22]) }
+        #expect(throws: JSONError.self) { try TemplateValue.parseJSON([0x22, 0xFF, 0x22]) }
     }
 
     @Test func errorNamesTheOffset() {
         #expect(throws: JSONError(offset: 3, message: "invalid character ']' looking for beginning of value")) {
-            try JSONValue.parse("[1,]")
+            try TemplateValue.parseJSON("[1,]")
         }
     }
 
@@ -99,7 +99,7 @@ struct JSONValueTests {
         #"[[[[]]],{"":{"":""}}]"#,
     ])
     func roundTrip(_ text: String) throws {
-        #expect(try JSONValue.parse(text).json() == text)
+        #expect(try TemplateValue.parseJSON(text).json() == text)
     }
 
     @Test func encodesLikeGo() {

@@ -313,9 +313,9 @@ func fuzzTemplate(_ bytes: [UInt8]) {
 
 /// The JSON parser templates use for values (`inspect` data, `json` round trips).
 func fuzzTemplateJSON(_ bytes: [UInt8]) {
-    guard let value = try? JSONValue.parse(bytes) else { return }
+    guard let value = try? TemplateValue.parseJSON(bytes) else { return }
     let json = value.json()
-    guard let again = try? JSONValue.parse(json) else {
+    guard let again = try? TemplateValue.parseJSON(json) else {
         fatalError("template-json: a parsed value does not parse after encoding: \(json)")
     }
     _ = again.prettyJSON()

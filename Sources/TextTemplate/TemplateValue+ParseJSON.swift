@@ -1,7 +1,7 @@
 import GoCompat
 
 /// Strict JSON (RFC 8259) into `TemplateValue`, with GoCompat's parser.
-public enum JSONValue {
+extension TemplateValue {
     /// Parses one JSON text. Object keys keep their order; a repeated key keeps its first position and
     /// takes the last value (as a Go map would). Numbers without fraction or exponent that fit an
     /// `Int64` become `.int` (except `-0`), all others `.double`.
@@ -10,15 +10,15 @@ public enum JSONValue {
     /// numbers, control characters in strings, unknown escapes, comments, a byte-order mark, trailing
     /// data, numbers beyond the range of a double. Stricter than Go: lone UTF-16 surrogates
     /// (`"\ud800"`) and invalid UTF-8 are errors rather than replaced. Nesting deeper than 512 is an error.
-    public static func parse(_ bytes: [UInt8]) throws -> TemplateValue {
+    public static func parseJSON(_ bytes: [UInt8]) throws -> TemplateValue {
         templateValue(try JSONParser.parse(bytes, options: JSONParser.Options(maxDepth: 512, strictUnicode: true)))
     }
 
-    public static func parse(_ text: String) throws -> TemplateValue {
-        try parse(Array(text.utf8))
+    public static func parseJSON(_ text: String) throws -> TemplateValue {
+        try parseJSON(Array(text.utf8))
     }
 
-    private static func templateValue(_ value: GoCompat.JSONValue) -> TemplateValue {
+    private static func templateValue(_ value: JSONValue) -> TemplateValue {
         switch value {
         case .null: return .null
         case .bool(let flag): return .bool(flag)
