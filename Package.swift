@@ -87,7 +87,7 @@ let package = Package(
         .executableTarget(name: "berth-supervisor", dependencies: ["Supervisor", "LinuxSys"]),
         .target(name: "ContainerDNS", dependencies: ["LinuxSys", "CLinuxSys"]),
         .executableTarget(name: "berth-dns", dependencies: ["ContainerDNS"]),
-        .target(name: "DockerModel", dependencies: ["Engine", "ContainerSpec", "ImageStore", "Supervisor", "ContainerNetwork", "OCI", "LinuxSys"]),
+        .target(name: "DockerModel", dependencies: ["Engine", "ContainerRuntime", "ContainerSpec", "ImageStore", "Supervisor", "ContainerNetwork", "OCI", "LinuxSys"]),
         .target(name: "BerthCLI", dependencies: [
             "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "CLinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",
             "ContainerRuntime", "ContainerNetwork", "Builder", "Dockerfile",
