@@ -17,7 +17,7 @@ import PackageDescription
 //                                    options + image config -> OCI spec) <- Supervisor, Engine, Builder
 //   Dockerfile, ContainerSpec, ImageStore <- Builder (no Engine: the CLI hands it the engine's parts)
 //   ImageStore, Supervisor, ContainerRuntime <- Engine (containers, volumes, networks, their database)
-//   Engine, ImageStore <- DockerModel (Docker's objects, filters, --format rows) <- BerthCLI <- berth
+//   Engine, ImageStore, ContainerRuntime (the version) <- DockerModel (Docker's objects, filters, --format rows) <- BerthCLI <- berth
 // The library is `ContainerRuntime` rather than `Runtime` because the toolchain ships a module named `Runtime`.
 let package = Package(
     name: "Berth",
