@@ -18,7 +18,7 @@ import PackageDescription
 //                                    options + image config -> OCI spec) <- Supervisor, Engine, Builder
 //   Dockerfile, ContainerSpec, ImageStore <- Builder (no Engine: the CLI hands it the engine's parts)
 //   ImageStore, Supervisor, ContainerRuntime <- Engine (containers, volumes, networks, their database)
-//   Engine, ImageStore <- DockerModel (Docker's objects, filters, --format rows) <- BerthCLI <- berth
+//   Engine, ImageStore, ContainerRuntime (the version) <- DockerModel (Docker's objects, filters, --format rows) <- BerthCLI <- berth
 // The library is `ContainerRuntime` rather than `Runtime` because the toolchain ships a module named `Runtime`.
 let package = Package(
     name: "Berth",
@@ -88,7 +88,7 @@ let package = Package(
         .executableTarget(name: "berth-supervisor", dependencies: ["Supervisor", "LinuxSys"]),
         .target(name: "ContainerDNS", dependencies: ["LinuxSys", "CLinuxSys"]),
         .executableTarget(name: "berth-dns", dependencies: ["ContainerDNS"]),
-        .target(name: "DockerModel", dependencies: ["Engine", "ContainerSpec", "ImageStore", "Supervisor", "ContainerNetwork", "OCI", "LinuxSys"]),
+        .target(name: "DockerModel", dependencies: ["Engine", "ContainerRuntime", "ContainerSpec", "ImageStore", "Supervisor", "ContainerNetwork", "OCI", "LinuxSys"]),
         .target(name: "BerthCLI", dependencies: [
             "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "CLinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",
             "ContainerRuntime", "ContainerNetwork", "Builder", "Dockerfile", "GoCompat",

@@ -7,7 +7,7 @@ import Glibc
 /// `system`: engine-wide commands.
 struct SystemCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "system", abstract: "Manage Berth", subcommands: [SystemBoot.self, SystemPrune.self])
+        commandName: "system", abstract: "Manage Berth", subcommands: [SystemBoot.self, SystemPrune.self, SystemDf.self, InfoCommand.self])
 }
 
 /// `system boot`: what dockerd does when it starts after a host restart — brings back the

@@ -47,7 +47,7 @@ extension ContainerInspect {
         let securityOpt = options.securityOpt + (options.noNewPrivileges ? ["no-new-privileges"] : [])
         hostConfig = HostConfig(
             binds: binds.isEmpty ? nil : binds,
-            networkMode: options.network == .default ? "default" : networkName(options.network),
+            networkMode: networkMode(options),
             portBindings: Self.portBindings(options.net.publish),
             publishAllPorts: options.net.publishAll,
             dns: options.net.dns, dnsOptions: options.net.dnsOptions, dnsSearch: options.net.dnsSearch,

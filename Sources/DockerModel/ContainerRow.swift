@@ -69,30 +69,38 @@ public func truncated(_ text: String, _ length: Int) -> String {
     text.count <= length ? text : String(text.prefix(length - 1)) + "…"
 }
 
-/// The PORTS column as Docker prints it: "0.0.0.0:8080->80/tcp" per published port, exposed but
-/// unpublished ports as "80/tcp"; runs of consecutive ports with the same address and protocol (and
-/// the same host and container numbers) folded into ranges ("8000-8002/tcp").
-public func displayablePorts(_ container: Container, engine: Engine) -> String {
-    struct Port { var ip: String; var privatePort: Int; var publicPort: Int; var proto: String }
+/// A container's ports as `GET /containers/json` lists them: each published mapping (address
+/// 0.0.0.0 when bound to all), then each exposed port that is not published (no address, public
+/// port 0); sorted by container port, address, host port, protocol.
+public func portList(_ container: Container, engine: Engine) -> [ContainerSummary.Port] {
+    typealias Port = ContainerSummary.Port
     var ports: [Port] = []
     var published = Set<String>()
     for mapping in engine.attachments(container).flatMap(\.ports) {
         ports.append(Port(ip: mapping.hostIP.isEmpty ? "0.0.0.0" : mapping.hostIP, privatePort: mapping.containerPort,
-                          publicPort: mapping.hostPort, proto: mapping.proto))
+                          publicPort: mapping.hostPort, type: mapping.proto))
         published.insert(mapping.containerKey)
     }
     for key in (container.config.exposedPorts ?? [:]).keys {
         let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
         let full = parts.count == 2 ? key : key + "/tcp"
         guard !published.contains(full), let number = parts.first.flatMap({ Int($0) }) else { continue }  // an image may expose "/"
-        ports.append(Port(ip: "", privatePort: number, publicPort: 0, proto: parts.count == 2 ? parts[1] : "tcp"))
+        ports.append(Port(ip: "", privatePort: number, publicPort: 0, type: parts.count == 2 ? parts[1] : "tcp"))
     }
     ports.sort { a, b in
         if a.privatePort != b.privatePort { return a.privatePort < b.privatePort }
         if a.ip != b.ip { return a.ip < b.ip }
         if a.publicPort != b.publicPort { return a.publicPort < b.publicPort }
-        return a.proto < b.proto
+        return a.type < b.type
     }
+    return ports
+}
+
+/// The PORTS column as Docker prints it: "0.0.0.0:8080->80/tcp" per published port, exposed but
+/// unpublished ports as "80/tcp"; runs of consecutive ports with the same address and protocol (and
+/// the same host and container numbers) folded into ranges ("8000-8002/tcp").
+public func displayablePorts(_ container: Container, engine: Engine) -> String {
+    let ports = portList(container, engine: engine)
     // Ranges are kept per (address, protocol) in the order first seen; a host port that differs
     // from the container's is printed on its own, after the ranges.
     var groups: [(key: String, ip: String, proto: String, first: Int, last: Int)] = []
@@ -104,10 +112,10 @@ public func displayablePorts(_ container: Container, engine: Engine) -> String {
     }
     for port in ports {
         if !port.ip.isEmpty && port.publicPort != port.privatePort {
-            remapped.append("\(port.ip):\(port.publicPort)->\(port.privatePort)/\(port.proto)")
+            remapped.append("\(port.ip):\(port.publicPort)->\(port.privatePort)/\(port.type)")
             continue
         }
-        let key = port.ip + "/" + port.proto
+        let key = port.ip + "/" + port.type
         if let index = groups.firstIndex(where: { $0.key == key }) {
             if port.privatePort == groups[index].last + 1 {
                 groups[index].last = port.privatePort
@@ -117,7 +125,7 @@ public func displayablePorts(_ container: Container, engine: Engine) -> String {
                 groups[index].last = port.privatePort
             }
         } else {
-            groups.append((key, port.ip, port.proto, port.privatePort, port.privatePort))
+            groups.append((key, port.ip, port.type, port.privatePort, port.privatePort))
         }
     }
     return (closed + groups.map(text) + remapped).joined(separator: ", ")

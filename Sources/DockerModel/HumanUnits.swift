@@ -17,7 +17,23 @@ public func humanSize(_ bytes: Int64) -> String {
 
 /// Like Go's %.3g for values in [0, 1000).
 public func significant3(_ value: Double) -> String {
-    let decimals = value >= 100 ? 0 : value >= 10 ? 1 : 2
+    fixed(value, decimals: value >= 100 ? 0 : value >= 10 ? 1 : 2)
+}
+
+/// Binary units with four significant digits (go-units' BytesSize): 25275973632 → "23.54GiB".
+public func humanBinarySize(_ bytes: Int64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+    var value = Double(bytes)
+    var unit = 0
+    while value >= 1024, unit < units.count - 1 {
+        value /= 1024
+        unit += 1
+    }
+    return fixed(value, decimals: value >= 1000 ? 0 : value >= 100 ? 1 : value >= 10 ? 2 : 3) + units[unit]
+}
+
+/// `value` rounded to `decimals` places, trailing zeros (and a bare point) dropped, as %g prints it.
+func fixed(_ value: Double, decimals: Int) -> String {
     var scale = 1.0
     for _ in 0..<decimals { scale *= 10 }
     let rounded = (value * scale).rounded() / scale

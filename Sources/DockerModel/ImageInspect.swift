@@ -58,8 +58,8 @@ public struct ImageInspect: Encodable, Sendable {
 
     public init(_ image: ImageStore.Image, store: ImageStore) {
         id = image.id.description
-        repoTags = image.record.tags.compactMap { try? ImageReference(parsing: $0).familiar }
-        repoDigests = image.record.repoDigests.compactMap { try? ImageReference(parsing: $0).familiar }
+        repoTags = familiarNames(image.record.tags)
+        repoDigests = familiarNames(image.record.repoDigests)
         comment = image.config.history?.last?.comment ?? ""
         created = image.config.created ?? ""
         author = image.config.author ?? ""

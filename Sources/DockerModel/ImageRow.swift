@@ -10,6 +10,10 @@ public struct ImageRow: Sendable, Encodable {
     public var record: ImageRecord
     /// The time CreatedSince counts from (seconds since the epoch).
     public var now: Double
+    /// What `system df -v` counted: the bytes of layers other images share, and the containers using it
+    /// ("N/A" when nil, as `images` shows them).
+    public var sharedSize: Int64?
+    public var containers: Int?
 
     public init(repository: String, tag: String, digest: String, id: String, record: ImageRecord, now: Double) {
         self.repository = repository
@@ -51,18 +55,18 @@ public struct ImageRow: Sendable, Encodable {
 
     /// The docker CLI's image context: every value a string, keys sorted (as `{{json .}}` prints them).
     public func encode(to encoder: any Encoder) throws {
-        let created = record.created.flatMap(Timestamp.parse) ?? record.addedAt
+        let created = imageCreated(record)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode("N/A", forKey: .containers)
+        try container.encode(containers.map(String.init) ?? "N/A", forKey: .containers)
         try container.encode(goTime(created), forKey: .createdAt)
         try container.encode(humanDuration(Double(Int(now)) - created) + " ago", forKey: .createdSince)
         try container.encode(digest, forKey: .digest)
         try container.encode(id, forKey: .id)
         try container.encode(repository, forKey: .repository)
-        try container.encode("N/A", forKey: .sharedSize)
+        try container.encode(sharedSize.map(humanSize) ?? "N/A", forKey: .sharedSize)
         try container.encode(humanSize(record.size), forKey: .size)
         try container.encode(tag, forKey: .tag)
-        try container.encode("N/A", forKey: .uniqueSize)
+        try container.encode(sharedSize.map { humanSize(record.size - $0) } ?? "N/A", forKey: .uniqueSize)
         try container.encode(humanSize(record.size), forKey: .virtualSize)
     }
 }

@@ -9,6 +9,18 @@ public struct VolumeInspect: Encodable, Sendable {
     public var name: String
     public var options: SortedMap<String>?
     public var scope = "local"
+    /// Only in `system df`: the volume's bytes and how many containers use it.
+    public var usageData: UsageData?
+
+    public struct UsageData: Encodable, Sendable, Equatable {
+        public var size: Int64
+        public var refCount: Int
+        public init(size: Int64, refCount: Int) {
+            self.size = size
+            self.refCount = refCount
+        }
+        enum CodingKeys: String, CodingKey { case refCount = "RefCount", size = "Size" }
+    }
 
     public init(name: String, driver: String, mountpoint: String, createdAt: String, labels: [String: String]?, options: [String: String]?) {
         self.createdAt = createdAt
@@ -26,7 +38,7 @@ public struct VolumeInspect: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case createdAt = "CreatedAt", driver = "Driver", labels = "Labels", mountpoint = "Mountpoint", name = "Name"
-        case options = "Options", scope = "Scope"
+        case options = "Options", scope = "Scope", usageData = "UsageData"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -38,6 +50,7 @@ public struct VolumeInspect: Encodable, Sendable {
         try c.encode(name, forKey: .name)
         try c.encode(options, forKey: .options)
         try c.encode(scope, forKey: .scope)
+        try c.encodeIfPresent(usageData, forKey: .usageData)
     }
 }
 
@@ -65,6 +78,15 @@ public struct VolumeRow: Encodable, Sendable {
 
     public init(_ volume: Volume) {
         self.init(name: volume.name, driver: volume.driver, mountpoint: volume.mountpoint, labels: volume.reportedLabels)
+    }
+
+    /// A `system df -v` line: LINKS and SIZE from the volume's usage.
+    public init(_ volume: VolumeInspect) {
+        self.init(name: volume.name, driver: volume.driver, mountpoint: volume.mountpoint, labels: volume.labels?.entries)
+        if let usage = volume.usageData {
+            links = String(usage.refCount)
+            size = usage.size < 0 ? "N/A" : humanSize(usage.size)
+        }
     }
 
     enum CodingKeys: String, CodingKey {
