@@ -105,7 +105,7 @@ public struct ContainerFilters: Sendable {
                 let parsed = FilterError.label(value)
                 if negated { notLabels.append(parsed) } else { labels.append(parsed) }
             case "status":
-                guard ContainerStatus(rawValue: value) != nil else {
+                guard ContainerState.Status(rawValue: value) != nil else {
                     throw FilterError(.invalid, "invalid filter 'status=\(value)': Invalid filter 'status=\(value)'")
                 }
                 statuses.append(value)

@@ -78,7 +78,7 @@ public struct ContainerSummary: Encodable, Sendable {
             created: Int64(Timestamp.parse(container.created) ?? 0),
             ports: status.isRunning ? portList(container, engine: engine) : [],
             sizeRw: sizes?.writable, sizeRootFs: sizes?.rootFS, labels: container.config.labels ?? [:],
-            state: status.status, status: statusText(status, now: now), networkMode: DockerModel.networkMode(container.options),
+            state: status.status.rawValue, status: statusText(status, now: now), networkMode: DockerModel.networkMode(container.options),
             networks: NetworkSettings(container, engine: engine).networks, mounts: MountPoint.list(container, engine: engine))
     }
 

@@ -81,7 +81,8 @@ public struct SystemDataUsage: Encodable, Sendable {
         }
         let usedImages = images.filter { $0.containers > 0 }
         let imagesInUse = usedImages.reduce(Int64(0)) { $0 + ($1.size == -1 || $1.sharedSize == -1 ? 0 : $1.size - $1.sharedSize) }
-        let active = containers.filter { ["running", "paused", "restarting"].contains($0.state) }
+        let activeStates = Set([ContainerState.Status.running, .paused, .restarting].map(\.rawValue))
+        let active = containers.filter { activeStates.contains($0.state) }
         let containersSize = containers.reduce(Int64(0)) { $0 + ($1.sizeRw ?? 0) }
         let activeSize = active.reduce(Int64(0)) { $0 + ($1.sizeRw ?? 0) }
         let usages = volumes.compactMap(\.usageData)

@@ -12,8 +12,8 @@ extension SystemInfo {
         let containers = try engine.all()
         for container in containers {
             switch engine.status(container).status {
-            case "running": running += 1
-            case "paused": paused += 1
+            case .running: running += 1
+            case .paused: paused += 1
             default: stopped += 1  // Docker counts created, restarting, exited and dead as stopped
             }
         }

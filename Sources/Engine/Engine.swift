@@ -90,15 +90,16 @@ public final class Engine: Sendable {
     }
 }
 
-/// Docker's State.Status words; the raw values are what its API and CLI show.
-public enum ContainerStatus: String, Sendable, Codable, CaseIterable {
-    case created, running, paused, restarting, removing, exited, dead
-}
-
 /// A container's state as the engine reports it: the supervisor's record, corrected by what is
 /// true now (a killed supervisor or container does not stay "running").
 public struct ContainerState: Sendable {
-    public var status: ContainerStatus
+    /// Docker's State.Status words; the raw values are what its API and CLI show. (Not the OCI
+    /// runtime's `OCI.ContainerStatus`: creating, created, running, paused, stopped.)
+    public enum Status: String, Sendable, Codable, CaseIterable {
+        case created, running, paused, restarting, removing, exited, dead
+    }
+
+    public var status: Status
     public var state: ContainerRunState
 
     init(state recorded: ContainerRunState?, runtime: OCIRuntime, id: String) {
