@@ -90,7 +90,7 @@ let package = Package(
         .executableTarget(name: "berth-dns", dependencies: ["ContainerDNS"]),
         .target(name: "DockerModel", dependencies: ["Engine", "ContainerRuntime", "ContainerSpec", "ImageStore", "Supervisor", "ContainerNetwork", "OCI", "LinuxSys"]),
         .target(name: "BerthCLI", dependencies: [
-            "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "CLinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",
+            "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",
             "ContainerRuntime", "ContainerNetwork", "Builder", "Dockerfile", "GoCompat",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -40,7 +40,7 @@ struct Attach: BerthCommand {
         let tty = target.options.tty
         // Our stdin goes to the container only if it was started with -i (Docker's OpenStdin).
         let stdin = !noStdin && target.options.interactive
-        if stdin && tty && isatty(0) != 1 {
+        if stdin && tty && !Terminal.isTerminal(0) {
             printError("the input device is not a TTY")
             throw ExitCode(1)
         }

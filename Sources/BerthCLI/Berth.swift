@@ -75,7 +75,7 @@ func insecureList(_ tlsVerify: Bool, _ references: [ImageReference]) -> [String]
     tlsVerify ? [] : references.map(\.registry)
 }
 
-func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+func isTerminal(_ fd: Int32) -> Bool { Terminal.isTerminal(fd) }
 
 /// Writes to stderr without buffering.
 func printError(_ text: String) {

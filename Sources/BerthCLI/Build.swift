@@ -149,22 +149,16 @@ struct Build: BerthCommand {
         if let iidfile { try FS.writeFileAtomically(FS.absolute(iidfile), Array(id.description.utf8), mode: 0o644) }
         if let destination {
             let store = engine.images
-            let temporary = destination.path + ".berth-build-\(getpid())"
-            let fd = try FS.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
-            do {
+            let temporary = destination.path + ".berth-build-\(ProcessSys.currentPID)"
+            try FS.replaceDurably(destination.path, temporary: temporary) { fd in
                 try store.save([id.description], format: destination.format) { chunk in try writeAll(fd, chunk, temporary) }
-                guard close(fd) == 0, rename(temporary, destination.path) == 0 else { throw SysError("write", destination.path) }
-            } catch {
-                _ = close(fd)
-                unlink(temporary)
-                throw error
             }
         }
         if options.quiet { print(id.description) }
     }
 
     func runRootDownloads(_ runRoot: String) -> String {
-        runRoot + "/build-downloads/\(getpid())"
+        runRoot + "/build-downloads/\(ProcessSys.currentPID)"
     }
 
     /// Fetches `url` into a file (streamed; a 2xx answer or an error naming the status).
@@ -172,7 +166,7 @@ struct Build: BerthCommand {
         try FS.mkdirAll(directory, mode: 0o700)
         let path = directory + "/content"
         let fd = try FS.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode: 0o600)
-        defer { _ = close(fd) }
+        defer { FS.close(fd) }
         let request = HTTPClientRequest(url: url)
         let response: HTTPClientResponse
         do { response = try await HTTPClient.shared.execute(request, timeout: .seconds(300)) } catch {
@@ -214,7 +208,7 @@ struct Build: BerthCommand {
     func unpackContext(runRoot: String) throws -> String {
         let base = runRoot + "/build-context"
         try FS.mkdirAll(base, mode: 0o700)
-        let directory = base + "/\(getpid())"
+        let directory = base + "/\(ProcessSys.currentPID)"
         FS.removeAll(directory)
         try FS.mkdir(directory, mode: 0o755)
         let fd = try FS.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

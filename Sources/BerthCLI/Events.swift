@@ -71,7 +71,7 @@ struct Events: BerthCommand {
                 for event in follower.poll() { try emit(event, history: false) }
                 return
             }
-            usleep(100_000)
+            ProcessSys.sleep(milliseconds: 100)
         }
     }
 

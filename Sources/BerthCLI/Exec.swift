@@ -1,8 +1,8 @@
 import ArgumentParser
-import CLinuxSys
 import ContainerSpec
 import Engine
 import Glibc
+import LinuxSys
 
 /// `exec`: runs a command in a running container, through berth-runtime (see Engine.exec).
 /// Exit status as Docker's: the command's own, 126 when it cannot be started, 127 when it is not
@@ -58,15 +58,13 @@ struct Exec: BerthCommand {
             throw ExitCode(1)
         }
         // Docker's check: a terminal with stdin needs our stdin to be one.
-        if tty && interactive && !detach && isatty(0) != 1 {
+        if tty && interactive && !detach && !Terminal.isTerminal(0) {
             printError("the input device is not a TTY")
             throw ExitCode(1)
         }
         if tty && !detach {
-            var rows: UInt16 = 0
-            var columns: UInt16 = 0
-            if berth_get_winsize(1, &rows, &columns) == 0 || berth_get_winsize(0, &rows, &columns) == 0, rows > 0 {
-                request.consoleSize = (Int(rows), Int(columns))
+            if let size = Terminal.windowSize(1) ?? Terminal.windowSize(0) {
+                request.consoleSize = size
             }
         }
         // Without -i the process's stdin is empty; with -d nothing is connected.

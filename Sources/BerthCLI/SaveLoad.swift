@@ -18,7 +18,7 @@ struct Save: BerthCommand {
         let store = try GlobalOptions.store()
         if let output {
             // Written beside the target and renamed, so a failed save leaves no torn archive.
-            let temporary = output + ".berth-save-\(getpid())"
+            let temporary = output + ".berth-save-\(ProcessSys.currentPID)"
             try FS.replaceDurably(output, temporary: temporary) { fd in
                 try store.save(images, format: kind) { chunk in try writeAll(fd, chunk, temporary) }
             }

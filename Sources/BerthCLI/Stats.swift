@@ -2,6 +2,7 @@ import ArgumentParser
 import DockerModel
 import Engine
 import Glibc
+import LinuxSys
 import TextTemplate
 
 /// `stats`: live resource usage in Docker's columns. CPU % comes from two readings, as Docker's CLI
@@ -43,7 +44,7 @@ struct Stats: BerthCommand {
         var previous: [String: Engine.UsageSample] = [:]
         for entry in try targets(engine, named) { previous[entry.container.id] = engine.usage(entry.container) }
         while true {
-            usleep(1_000_000)
+            ProcessSys.sleep(milliseconds: 1000)
             var rows: [TemplateValue] = []
             for entry in try targets(engine, named) {
                 let sample = engine.usage(entry.container)
