@@ -77,7 +77,7 @@ struct Stats: BerthCommand {
                     * Double(sample.onlineCPUs) * 100
             }
             cpu = fixed2(percent) + "%"
-            memUsage = binarySize(sample.memoryUsage) + " / " + binarySize(sample.memoryLimit)
+            memUsage = humanBinarySize(Int64(clamping: sample.memoryUsage)) + " / " + humanBinarySize(Int64(clamping: sample.memoryLimit))
             memPerc = fixed2(sample.memoryLimit > 0 ? Double(sample.memoryUsage) / Double(sample.memoryLimit) * 100 : 0) + "%"
             net = humanSize(Int64(clamping: sample.networkReceived)) + " / " + humanSize(Int64(clamping: sample.networkSent))
             block = humanSize(Int64(clamping: sample.blockRead)) + " / " + humanSize(Int64(clamping: sample.blockWritten))
@@ -104,25 +104,3 @@ func fixed2(_ value: Double) -> String {
     return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
 }
 
-/// go-units' BytesSize: binary units with Go's %.4g ("1.523MiB", "7.773GiB", "0B").
-func binarySize(_ bytes: UInt64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-    var value = Double(bytes)
-    var unit = 0
-    while value >= 1024, unit < units.count - 1 {
-        value /= 1024
-        unit += 1
-    }
-    let decimals = value >= 1000 ? 0 : value >= 100 ? 1 : value >= 10 ? 2 : 3
-    var scale = 1.0
-    for _ in 0..<decimals { scale *= 10 }
-    let scaled = Int64((value * scale).rounded())
-    var text = "\(scaled / Int64(scale))"
-    if decimals > 0 {
-        var fraction = String(scaled % Int64(scale))
-        while fraction.count < decimals { fraction = "0" + fraction }
-        while fraction.hasSuffix("0") { fraction.removeLast() }
-        if !fraction.isEmpty { text += "." + fraction }
-    }
-    return text + units[unit]
-}

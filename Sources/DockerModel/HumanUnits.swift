@@ -20,16 +20,29 @@ public func significant3(_ value: Double) -> String {
     fixed(value, decimals: value >= 100 ? 0 : value >= 10 ? 1 : 2)
 }
 
-/// Binary units with four significant digits (go-units' BytesSize): 25275973632 → "23.54GiB".
+/// Binary units with Go's %.4g (go-units' BytesSize): 25275973632 → "23.54GiB", "1.523MiB", "0B".
+/// `docker stats` and `docker info` print sizes so.
 public func humanBinarySize(_ bytes: Int64) -> String {
     let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-    var value = Double(bytes)
+    var value = Double(max(bytes, 0))
     var unit = 0
     while value >= 1024, unit < units.count - 1 {
         value /= 1024
         unit += 1
     }
-    return fixed(value, decimals: value >= 1000 ? 0 : value >= 100 ? 1 : value >= 10 ? 2 : 3) + units[unit]
+    // Rounded in integers, so no binary fraction leaks into the digits.
+    let decimals = value >= 1000 ? 0 : value >= 100 ? 1 : value >= 10 ? 2 : 3
+    var scale: Int64 = 1
+    for _ in 0..<decimals { scale *= 10 }
+    let scaled = Int64((value * Double(scale)).rounded())
+    var text = "\(scaled / scale)"
+    if decimals > 0 {
+        var fraction = String(scaled % scale)
+        while fraction.count < decimals { fraction = "0" + fraction }
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        if !fraction.isEmpty { text += "." + fraction }
+    }
+    return text + units[unit]
 }
 
 /// `value` rounded to `decimals` places, trailing zeros (and a bare point) dropped, as %g prints it.

@@ -155,11 +155,8 @@ extension Engine {
 
         let pid: pid_t
         do {
-            // From a sealed copy (it enters the container: CVE-2019-5736), told where it is installed.
-            let sealed = try SealedExecutable.open(binary)
-            defer { FS.close(sealed) }
-            let environment = Self.environment(setting: SealedExecutable.pathVariable, to: binary)
-            pid = try ProcessSys.spawn(argv, keep: keep, newSession: true, executable: sealed, environment: environment)
+            // From a sealed copy: it enters the container (CVE-2019-5736).
+            pid = try SealedExecutable.spawn(binary, argv, keep: keep, newSession: true)
         } catch {
             throw error.context("exec: start \(binary)")
         }

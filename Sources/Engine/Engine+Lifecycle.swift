@@ -350,17 +350,6 @@ extension Engine {
         ["/usr/bin/tini-static", "/usr/bin/docker-init", "/usr/bin/tini"].first { access($0, X_OK) == 0 }
     }
 
-    /// Our environment with `name` set to `value`.
-    static func environment(setting name: String, to value: String) -> [String] {
-        var entries: [String] = []
-        var cursor = environ
-        while let entry = cursor.pointee {
-            let text = String(cString: entry)
-            if !text.hasPrefix(name + "=") { entries.append(text) }
-            cursor += 1
-        }
-        return entries + [name + "=" + value]
-    }
 
     // MARK: - Supervisor
 
@@ -386,12 +375,8 @@ extension Engine {
         }
         let pid: pid_t
         do {
-            // Started from a sealed copy (it enters the container: CVE-2019-5736), told where it
-            // is installed so it finds its siblings.
-            let sealed = try SealedExecutable.open(binary)
-            defer { FS.close(sealed) }
-            let environment = Self.environment(setting: SealedExecutable.pathVariable, to: binary)
-            pid = try ProcessSys.spawn(argv, keep: keep, newSession: true, executable: sealed, environment: environment)
+            // From a sealed copy: it enters the container (CVE-2019-5736).
+            pid = try SealedExecutable.spawn(binary, argv, keep: keep, newSession: true)
         } catch {
             for fd in [ready[0], ready[1], attachPair?.0, attachPair?.1].compactMap({ $0 }) { FS.close(fd) }
             unmountRootfs(container.id)

@@ -97,4 +97,26 @@ public enum SealedExecutable {
         _ = berth_execveat(fd.raw, &cArgs, environ)
         throw SysError("execveat", "sealed copy of \(installed ?? "/proc/self/exe")")
     }
+
+    /// Starts `binary` from a sealed copy of it (a program that enters a container: the
+    /// supervisor, `berth-runtime exec`), told where it is installed so it finds its siblings.
+    public static func spawn(_ binary: String, _ argv: [String], keep: [(fd: Int32, as: Int32)],
+                             newSession: Bool) throws(SysError) -> pid_t {
+        let sealed = try open(binary)
+        defer { FS.close(sealed) }
+        return try ProcessSys.spawn(argv, keep: keep, newSession: newSession, executable: sealed,
+                                    environment: environment(setting: pathVariable, to: binary))
+    }
+
+    /// Our environment with `name` set to `value`.
+    static func environment(setting name: String, to value: String) -> [String] {
+        var entries: [String] = []
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            if !text.hasPrefix(name + "=") { entries.append(text) }
+            cursor += 1
+        }
+        return entries + [name + "=" + value]
+    }
 }
