@@ -55,4 +55,20 @@ struct ErrorReportTests {
             #expect(result.status == status, "berth \(arguments.joined(separator: " ")): \(result.stderr)")
         }
     }
+
+    /// Docker's container-name pattern needs two characters; `rename` checks it as `create` does
+    /// (one validator), and the refused rename leaves the container as it was.
+    @Test func renameRefusesANameDockerRefuses() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        _ = try berth.call("create", "--name", "made", "busybox:test", "true")
+        for bad in ["a", ".x", "a b"] {
+            let result = try berth.callAnyway(["rename", "made", bad])
+            #expect(result.status != 0, "rename to \(bad)")
+            #expect(result.stderr.contains("Invalid container name (\(bad))"), "\(result.stderr)")
+        }
+        #expect(try berth.call("ps", "-a", "--format", "{{.Names}}") == "made\n")
+        _ = try berth.call("rename", "made", "ab")
+        #expect(try berth.call("ps", "-a", "--format", "{{.Names}}") == "ab\n")
+    }
 }

@@ -389,6 +389,40 @@ struct ExecTests {
     }
 }
 
+extension ExecTests {
+    /// From inside the container: `exec` hands berth-runtime a status pipe, the process as a memfd
+    /// and (with -t) a console socket. None of them may reach the exec'd process (it could forge
+    /// the start report the engine reads, or hold the engine's pipe): it has 0, 1 and 2 only.
+    @Test(arguments: [[String](), ["-i"], ["-t"], ["-d"]])
+    func execHandsTheProcessNoEngineDescriptors(flags: [String]) throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        _ = try Self.sleeper(berth)
+        // ls lists its own descriptors (exec'd by sh, so nothing of the shell's stays open); the
+        // one it opened on /proc/self/fd to read it is left out.
+        let listing = "exec ls -l /proc/self/fd"
+        var out: String
+        if flags == ["-d"] {
+            try berth.call("exec", "-d", "box", "sh", "-c", listing + " > /tmp/fds")
+            out = ""
+            for _ in 0..<50 where out.isEmpty {
+                usleep(100_000)
+                out = (try? berth.call("exec", "box", "cat", "/tmp/fds")) ?? ""
+            }
+        } else {
+            out = try berth.run(["exec"] + flags + ["box", "sh", "-c", listing])
+        }
+        let entries = out.replacingOccurrences(of: "\r", with: "").split(separator: "\n").compactMap { line -> (String, String)? in
+            let words = line.split(separator: " ").map(String.init)
+            guard let arrow = words.firstIndex(of: "->"), arrow > 0, arrow + 1 < words.count else { return nil }
+            return (words[arrow - 1], words[arrow + 1])
+        }
+        let fds = entries.filter { !($0.1.hasPrefix("/proc/") && $0.1.hasSuffix("/fd")) }.map(\.0)
+        #expect(fds == ["0", "1", "2"], "exec \(flags): \(out)")
+        #expect(!out.contains("memfd") && !out.contains("socket:"), "exec \(flags): \(out)")
+    }
+}
+
 extension BerthEngine {
     /// `call` with the arguments as one array; fails the test on a non-zero status.
     @discardableResult
