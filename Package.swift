@@ -88,9 +88,19 @@ let package = Package(
         .executableTarget(name: "berth-supervisor", dependencies: ["Supervisor", "LinuxSys"]),
         .target(name: "ContainerDNS", dependencies: ["LinuxSys", "CLinuxSys"]),
         .executableTarget(name: "berth-dns", dependencies: ["ContainerDNS"]),
-        .target(name: "DockerModel", dependencies: ["Engine", "ContainerRuntime", "ContainerSpec", "ImageStore", "Supervisor", "ContainerNetwork", "OCI", "LinuxSys"]),
+        .target(name: "DockerModel", dependencies: ["Engine", "GoCompat", "ContainerRuntime", "ContainerSpec", "ImageStore", "Supervisor", "ContainerNetwork", "OCI", "LinuxSys"]),
+        // SwiftNIO HTTP/1.1 for the API front ends: unix and TCP listeners, streamed bodies, hijacking.
+        .target(name: "HTTPServer", dependencies: [
+            "LinuxSys", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        // The Docker Engine API front end (`berth serve`), beside BerthCLI over the same services and views.
+        .target(name: "DockerAPI", dependencies: [
+            "HTTPServer", "DockerModel", "Engine", "ContainerSpec", "ContainerRuntime", "Supervisor", "TextTemplate", "GoCompat",
+            "LinuxSys", .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .target(name: "BerthCLI", dependencies: [
-            "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",
+            "DockerAPI", "HTTPServer", "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",
             "ContainerRuntime", "ContainerNetwork", "Builder", "Dockerfile", "GoCompat",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -23,7 +23,7 @@ public struct Berth: AsyncParsableCommand {
             Save.self, Load.self, Import.self, History.self, Login.self, Logout.self,
             Run.self, Create.self, Start.self, Stop.self, Kill.self, Restart.self, Rm.self, Ps.self, Wait.self,
             Rename.self, Logs.self, Exec.self, Attach.self, Top.self, Pause.self, Unpause.self, Update.self, Stats.self,
-            Cp.self, Events.self, InfoCommand.self, Build.self, BuilderCommand.self, ContainerCommand.self, SystemCommand.self, VolumeCommand.self, NetworkCommand.self, Port.self,
+            Cp.self, Events.self, InfoCommand.self, Serve.self, Build.self, BuilderCommand.self, ContainerCommand.self, SystemCommand.self, VolumeCommand.self, NetworkCommand.self, Port.self,
         ])
 }
 

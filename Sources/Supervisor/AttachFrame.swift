@@ -33,6 +33,12 @@ public enum AttachFrame {
         header(stream, length: payload.count) + payload
     }
 
+    /// A terminal size for a `.resize` frame: rows and columns, 2 bytes each, big-endian.
+    public static func sizePayload(rows: Int, columns: Int) -> [UInt8] {
+        let rows = UInt16(clamping: rows), columns = UInt16(clamping: columns)
+        return [UInt8(rows >> 8), UInt8(rows & 0xff), UInt8(columns >> 8), UInt8(columns & 0xff)]
+    }
+
     public static func exitPayload(_ status: Int32) -> [UInt8] {
         let n = UInt32(bitPattern: status)
         return [UInt8(n >> 24), UInt8((n >> 16) & 0xff), UInt8((n >> 8) & 0xff), UInt8(n & 0xff)]

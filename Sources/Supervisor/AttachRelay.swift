@@ -123,7 +123,7 @@ public struct AttachRelay {
         var rows: UInt16 = 0
         var columns: UInt16 = 0
         guard berth_get_winsize(1, &rows, &columns) == 0 || berth_get_winsize(0, &rows, &columns) == 0 else { return }
-        sendAll(AttachFrame.encode(.resize, [UInt8(rows >> 8), UInt8(rows & 0xff), UInt8(columns >> 8), UInt8(columns & 0xff)]))
+        sendAll(AttachFrame.encode(.resize, AttachFrame.sizePayload(rows: Int(rows), columns: Int(columns))))
     }
 
     func sendAll(_ bytes: [UInt8]) {

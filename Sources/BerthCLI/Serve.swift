@@ -1,0 +1,110 @@
+import ArgumentParser
+import DockerAPI
+import Engine
+import Glibc
+import HTTPServer
+import LinuxSys
+
+nonisolated(unsafe) private var stopPipeWrite: Int32 = -1
+
+/// `serve`: the Docker Engine API on unix sockets (and TCP when asked), over the same engine and
+/// state as the CLI. Containers outlive it: they are the supervisors' children, not the server's.
+struct Serve: BerthCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve the Docker Engine API (docker CLI, docker-py, compose)")
+
+    @Option(name: [.customShort("H"), .customLong("host")],
+            help: "Socket to listen on: unix:///path, tcp://host:port, or fd:// (systemd socket activation)")
+    var hosts: [String] = []
+    @Option(help: "Group that may use the unix sockets (mode 0660); root only when not given")
+    var group: String?
+    @Option(help: "Path of the pid file")
+    var pidfile = "/run/berth/berth.pid"
+
+    static let defaultSocket = "/run/berth/berth.sock"
+
+    func execute() async throws {
+        let listeners = try Self.listeners(hosts.isEmpty ? ["unix://" + Self.defaultSocket] : hosts, group: group)
+        let engine = try GlobalOptions.engine()
+        // What dockerd does when it starts after a host restart: containers whose restart policy
+        // asks for it come back (harmless to repeat: running ones are left alone).
+        for result in (try? engine.boot()) ?? [] where result.error != nil {
+            printError("berth serve: restart \(result.container.name): \(result.error!)")
+        }
+        do { try FS.mkdirAll(parentDirectory(pidfile), mode: 0o755) } catch {}
+        let pidText = "\(ProcessSys.currentPID)\n"
+        do { try FS.writeFileAtomically(pidfile, Array(pidText.utf8), mode: 0o644) } catch {
+            printError("berth serve: write pid file \(pidfile): \(error)")
+            throw ExitCode(1)
+        }
+        defer { _ = unlink(pidfile) }
+
+        // SIGTERM and SIGINT end the server cleanly, on whichever thread they land.
+        let stopPipe = try FS.pipe(flags: O_CLOEXEC)
+        stopPipeWrite = stopPipe.write.raw
+        for number in [SIGTERM, SIGINT] {
+            signal(number) { received in
+                var byte = UInt8(truncatingIfNeeded: received)
+                _ = write(stopPipeWrite, &byte, 1)
+            }
+        }
+        // A client that goes away mid-response must not kill the server.
+        signal(SIGPIPE, SIG_IGN)
+
+        let server: HTTPServer
+        do {
+            server = try HTTPServer(listeners: listeners, commonHeaders: DockerAPI.commonHeaders,
+                                    handler: DockerAPI(engine: engine).handler)
+        } catch {
+            printError("berth serve: \(error.message)")
+            throw ExitCode(1)
+        }
+        for listener in listeners { printError("berth serve: API listening on \(HTTPServer.describe(listener))") }
+        var byte: UInt8 = 0
+        while read(stopPipe.read.raw, &byte, 1) < 0 && errno == EINTR {}
+        printError("berth serve: stopping (signal \(byte))")
+        server.shutdown()
+    }
+
+    /// `-H` values as listeners; unix sockets are root-only (0600) unless a group is given (0660).
+    static func listeners(_ hosts: [String], group: String?) throws -> [HTTPServer.Listener] {
+        var gid: gid_t?
+        if let group {
+            if let number = gid_t(group) { gid = number } else if let entry = getgrnam(group) { gid = entry.pointee.gr_gid } else {
+                throw ValidationError("group \(group) not found")
+            }
+        }
+        var listeners: [HTTPServer.Listener] = []
+        for host in hosts {
+            if host.hasPrefix("unix://") {
+                let path = String(host.dropFirst("unix://".count))
+                guard path.hasPrefix("/") else { throw ValidationError("invalid socket address \(host): the path must be absolute") }
+                try? FS.mkdirAll(parentDirectory(path), mode: 0o755)
+                listeners.append(.unix(path: path, mode: gid == nil ? 0o600 : 0o660, group: gid))
+            } else if host.hasPrefix("tcp://") {
+                let address = String(host.dropFirst("tcp://".count))
+                guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+                    throw ValidationError("invalid TCP address \(host): expected tcp://HOST:PORT")
+                }
+                listeners.append(.tcp(host: String(address[..<colon]), port: port))
+            } else if host == "fd://" {
+                // systemd socket activation: LISTEN_FDS sockets from fd 3 on.
+                guard let pid = environment("LISTEN_PID").flatMap(Int32.init), pid == ProcessSys.currentPID,
+                      let count = environment("LISTEN_FDS").flatMap(Int32.init), count > 0 else {
+                    throw ValidationError("fd:// needs sockets passed by systemd (LISTEN_FDS)")
+                }
+                for fd in 3..<(3 + count) { listeners.append(.inherited(fd: fd)) }
+            } else {
+                throw ValidationError("invalid host \(host): expected unix://PATH, tcp://HOST:PORT or fd://")
+            }
+        }
+        return listeners
+    }
+}
+
+private func parentDirectory(_ path: String) -> String {
+    guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
+    return String(path[..<slash])
+}
+
+private func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }

@@ -1,0 +1,167 @@
+import ContainerRuntime
+import ContainerSpec
+import DockerModel
+import Engine
+import HTTPServer
+import LinuxSys
+import Supervisor
+
+extension DockerAPI {
+    static var containerRoutes: [Route] {
+        [
+            Route(.GET, "containers/json") { api, call in try api.listContainers(call) },
+            Route(.GET, "containers/{id}/json") { api, call in
+                let container = try api.engine.container(call.parameter("id"))
+                try call.writer.json(ContainerInspect(container, engine: api.engine, sizes: try call.flag("size")))
+            },
+            Route(.POST, "containers/{id}/start") { api, call in try api.start(call) },
+            Route(.POST, "containers/{id}/stop") { api, call in
+                let container = try api.engine.container(call.parameter("id"))
+                let state = api.engine.status(container)
+                guard state.isRunning || state.status == .restarting else {
+                    call.writer.send(status: .notModified)
+                    return
+                }
+                try api.engine.stop(container, timeout: try call.integer("t"))
+                call.writer.send(status: .noContent)
+            },
+            Route(.POST, "containers/{id}/restart") { api, call in
+                let container = try api.engine.container(call.parameter("id"))
+                if api.engine.status(container).isRunning { try api.engine.stop(container, timeout: try call.integer("t")) }
+                try api.startContainer(container)
+                call.writer.send(status: .noContent)
+            },
+            Route(.POST, "containers/{id}/kill") { api, call in
+                let container = try api.engine.container(call.parameter("id"))
+                let name = call.query("signal").flatMap { $0.isEmpty ? nil : $0 } ?? "KILL"
+                guard let signal = Signals.parse(name) else { throw EngineError.invalid("Invalid signal: \(name)") }
+                guard api.engine.status(container).isRunning else {
+                    throw EngineError.conflict("Cannot kill container: \(call.parameter("id")): Container \(container.id) is not running")
+                }
+                try api.engine.kill(container, signal: signal)
+                call.writer.send(status: .noContent)
+            },
+            Route(.POST, "containers/{id}/pause") { api, call in
+                try api.engine.pause(try api.engine.container(call.parameter("id")))
+                call.writer.send(status: .noContent)
+            },
+            Route(.POST, "containers/{id}/unpause") { api, call in
+                try api.engine.unpause(try api.engine.container(call.parameter("id")))
+                call.writer.send(status: .noContent)
+            },
+            Route(.POST, "containers/{id}/rename") { api, call in
+                let container = try api.engine.container(call.parameter("id"))
+                try api.engine.rename(container, to: call.query("name") ?? "")
+                call.writer.send(status: .noContent)
+            },
+            Route(.DELETE, "containers/{id}") { api, call in
+                let container = try api.engine.container(call.parameter("id"))
+                try api.engine.remove(container, force: try call.flag("force"), volumes: try call.flag("v"))
+                call.writer.send(status: .noContent)
+            },
+            Route(.GET, "containers/{id}/top") { api, call in
+                let container = try api.engine.container(call.parameter("id"))
+                let arguments = (call.query("ps_args") ?? "").split(separator: " ").map(String.init)
+                let table = try api.engine.top(container, psArgs: arguments.isEmpty ? ["-ef"] : arguments)
+                try call.writer.json(TopResponse(titles: table.titles, processes: table.processes))
+            },
+            Route(.POST, "containers/prune") { api, call in
+                let filters = try QueryFilters.parse(call.query("filters"))
+                var deleted: [String] = []
+                var reclaimed: Int64 = 0
+                var selection: ContainerFilters
+                do { selection = try ContainerFilters(filters, allowUntil: true) } catch let error as FilterError { throw EngineError.invalid(error.message) }
+                for container in try api.engine.all() {
+                    let state = api.engine.status(container)
+                    guard !state.isRunning, state.status != .restarting, selection.accepts(container, state, engine: api.engine) else { continue }
+                    let size = api.engine.sizes(container).writable
+                    do {
+                        try api.engine.remove(container, force: false, volumes: false)
+                        deleted.append(container.id)
+                        reclaimed += size
+                    } catch {}
+                }
+                try call.writer.json(PruneResponse(key: "ContainersDeleted", deleted: deleted, reclaimed: reclaimed))
+            },
+        ]
+    }
+
+    /// `GET /containers/json`: running containers (all with `all`), newest first, filtered.
+    func listContainers(_ call: APICall) throws {
+        var filters: ContainerFilters
+        do {
+            filters = try ContainerFilters(try QueryFilters.parse(call.query("filters")))
+            try filters.resolve(engine)
+        } catch let error as FilterError {
+            throw EngineError.invalid(error.message)
+        }
+        let limit = try call.integer("limit") ?? -1
+        let showAll = try call.flag("all") || limit > 0
+        let size = try call.flag("size")
+        var listed: [ContainerSummary] = []
+        for container in try engine.all() {
+            let state = engine.status(container)
+            guard showAll || state.isRunning || state.status == .restarting else { continue }
+            guard filters.accepts(container, state, engine: engine) else { continue }
+            listed.append(ContainerSummary(container, engine: engine, size: size))
+            if limit > 0 && listed.count == limit { break }
+        }
+        try call.writer.json(listed)
+    }
+
+    /// `POST /containers/{id}/start`: 304 when it already runs. A client attached before the
+    /// start (as `docker run` attaches, then starts) gets the supervisor's first connection, so
+    /// it misses none of the output.
+    func start(_ call: APICall) throws {
+        let container = try engine.container(call.parameter("id"))
+        let state = engine.status(container)
+        if state.isRunning || state.status == .restarting {
+            call.writer.send(status: .notModified)
+            return
+        }
+        try startContainer(container)
+        call.writer.send(status: .noContent)
+    }
+
+    func startContainer(_ container: Container) throws {
+        let waiting = attaches.take(container.id)
+        do {
+            let started = try engine.start(container, attach: waiting != nil)
+            if let waiting {
+                if let fd = started.attachFD { waiting.deliver(.connected(fd)) } else { waiting.deliver(.failed) }
+            }
+        } catch {
+            waiting?.deliver(.failed)
+            throw error.error
+        }
+    }
+}
+
+/// `GET /containers/{id}/top`.
+struct TopResponse: Encodable {
+    var titles: [String]
+    var processes: [[String]]
+    enum CodingKeys: String, CodingKey { case titles = "Titles", processes = "Processes" }
+}
+
+/// The prune endpoints' answer: `{"ContainersDeleted":[…],"SpaceReclaimed":N}` (the key varies).
+struct PruneResponse: Encodable {
+    var key: String
+    var deleted: [String]
+    var reclaimed: Int64
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ text: String) { stringValue = text }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        // Go's nil slice: null when nothing was deleted.
+        if deleted.isEmpty { try c.encodeNil(forKey: Key(key)) } else { try c.encode(deleted, forKey: Key(key)) }
+        try c.encode(reclaimed, forKey: Key("SpaceReclaimed"))
+    }
+}

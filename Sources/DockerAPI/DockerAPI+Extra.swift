@@ -1,0 +1,3 @@
+extension DockerAPI {
+    static var extraRoutes: [Route] { [] }
+}

@@ -1,0 +1,80 @@
+import Glibc
+
+/// Plain detached threads and a blocking condition, for servers whose handlers call blocking
+/// engine code (a `wait` or `logs -f` may block for hours; Swift concurrency's small cooperative
+/// pool must never be held that long).
+public enum Threads {
+    /// Runs `body` on a new detached thread. Returns false when no thread could be made.
+    @discardableResult
+    public static func detach(_ body: @escaping @Sendable () -> Void) -> Bool {
+        final class Box {
+            let body: @Sendable () -> Void
+            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+        }
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        // Handlers are shallow; 512 KiB keeps a thousand waiting clients cheap.
+        pthread_attr_setstacksize(&attributes, 512 * 1024)
+        var thread = pthread_t()
+        let created = pthread_create(&thread, &attributes, { raw in
+            guard let raw else { return nil }
+            Unmanaged<Box>.fromOpaque(raw).takeRetainedValue().body()
+            return nil
+        }, box)
+        if created != 0 {
+            Unmanaged<Box>.fromOpaque(box).release()
+            return false
+        }
+        return true
+    }
+}
+
+/// A mutex with a condition variable: the state it guards is read and changed only inside
+/// `withLock`, and `wait` sleeps until another thread calls `broadcast`.
+public final class ConditionLock: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let condition: UnsafeMutablePointer<pthread_cond_t>
+
+    public init() {
+        mutex = .allocate(capacity: 1)
+        condition = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        condition.deallocate()
+    }
+
+    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+
+    /// Call inside `withLock`: releases the lock while asleep. Returns false on timeout.
+    @discardableResult
+    public func wait(timeoutSeconds: Double? = nil) -> Bool {
+        guard let timeoutSeconds else {
+            pthread_cond_wait(condition, mutex)
+            return true
+        }
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let nanos = Int(now.tv_nsec) + Int((timeoutSeconds - timeoutSeconds.rounded(.down)) * 1e9)
+        var deadline = timespec(tv_sec: now.tv_sec + Int(timeoutSeconds) + nanos / 1_000_000_000, tv_nsec: nanos % 1_000_000_000)
+        return pthread_cond_timedwait(condition, mutex, &deadline) != ETIMEDOUT
+    }
+
+    public func broadcast() { pthread_cond_broadcast(condition) }
+}
