@@ -190,6 +190,6 @@ extension ImageStore {
             throw ImageStoreError("layer \(blob): its uncompressed content has digest \(unpacked.diffID), but the image config says \(diffID)")
         }
         try snapshots.commit(target, as: diffID)
-        try database.recordLayer(diffID: diffID, size: Int64(unpacked.uncompressedSize))
+        try recordLayer(diffID, tarSize: unpacked.uncompressedSize)
     }
 }
