@@ -151,7 +151,7 @@ struct SystemDf: BerthCommand {
         out += "\nLocal Volumes space usage:\n\n"
         out += try table("table {{.Name}}\t{{.Links}}\t{{.Size}}", usage.volumes.map { try templateValue(VolumeRow($0)) },
                          headers: ["Name": "VOLUME NAME"])
-        out += "\nBuild cache usage: \(humanSize(usage.buildCache.reduce(0) { $0 + $1.size }))\n\n"
+        out += "\nBuild cache usage: \(humanSize(usage.buildCache.reduce(0) { $0 + $1.size }, significantDigits: 4))\n\n"
         out += try table("table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}",
                          [], headers: ["ID": "CACHE ID", "CreatedSince": "CREATED", "LastUsedSince": "LAST USED", "UsageCount": "USAGE"])
         print(out, terminator: "")

@@ -61,7 +61,7 @@ struct Prune: BerthCommand {
             for id in removed { print("deleted: \(id)") }
             print("")
         }
-        print("Total reclaimed space: \(humanSize(reclaimed))")
+        print("Total reclaimed space: \(humanSize(reclaimed, significantDigits: 4))")
     }
 }
 

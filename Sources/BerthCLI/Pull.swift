@@ -106,7 +106,10 @@ final class PullDisplay: @unchecked Sendable {
                 guard terminal else { return }
                 let elapsed = max(MonotonicClock.seconds() - (started[digest] ?? 0), 0.001)
                 set(digest, "Downloading  \(bar(bytes, size))  \(humanSize(bytes))/\(humanSize(size))  \(humanSize(Int64(Double(bytes) / elapsed)))/s")
-            case .layerDownloaded(let digest): set(digest, "Download complete")
+            case .layerDownloaded(let digest):
+                // The digest was checked as the bytes came; Docker names the step all the same.
+                if !terminal { set(digest, "Verifying Checksum") }
+                set(digest, "Download complete")
             case .layerDone(let digest): set(digest, "Pull complete")
             }
         }

@@ -21,7 +21,7 @@ struct Push: BerthCommand {
             guard !quiet else { return }
             lock.locked {
                 switch event {
-                case .preparing: return
+                case .preparing(let digest): print("\(digest.shortID): Preparing")
                 case .pushed(let digest): print("\(digest.shortID): Pushed")
                 case .existed(let digest): print("\(digest.shortID): Layer already exists")
                 case .mounted(let digest, let from): print("\(digest.shortID): Mounted from \(from)")

@@ -80,6 +80,6 @@ struct SystemPrune: BerthCommand {
         let store = try GlobalOptions.store()
         let (removedImages, imageBytes) = try store.prune(all: all, inUse: Set(try imagesInUse().keys))
         if !removedImages.isEmpty { print("Deleted Images:\n" + removedImages.map { "deleted: \($0)\n" }.joined()) }
-        print("Total reclaimed space: \(humanSize(reclaimed + imageBytes))")
+        print("Total reclaimed space: \(humanSize(reclaimed + imageBytes, significantDigits: 4))")
     }
 }

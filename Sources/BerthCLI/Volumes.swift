@@ -176,6 +176,6 @@ struct VolumePrune: BerthCommand {
             throw daemonError(error)
         }
         if !removed.isEmpty { print("Deleted Volumes:\n" + removed.map { $0 + "\n" }.joined()) }
-        print("Total reclaimed space: \(humanSize(reclaimed))")
+        print("Total reclaimed space: \(humanSize(reclaimed, significantDigits: 4))")
     }
 }

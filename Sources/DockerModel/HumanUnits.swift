@@ -3,8 +3,11 @@ import ImageStore
 /// Sizes, durations and times in the words Docker prints them (go-units' HumanSize and
 /// HumanDuration, Go's time.Time.String()).
 
-/// Decimal units with three significant digits: 4261000 → "4.26MB", 1234 → "1.23kB".
-public func humanSize(_ bytes: Int64) -> String {
+/// Decimal units with three significant digits: 4261000 → "4.26MB", 1234 → "1.23kB"
+/// (go-units' HumanSizeWithPrecision(size, 3), as `docker images` prints SIZE). With four
+/// (`significantDigits: 4`, go-units' HumanSize) → "4.261MB": `system df`, and an image's shared
+/// and unique sizes.
+public func humanSize(_ bytes: Int64, significantDigits: Int = 3) -> String {
     let units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]
     var value = Double(bytes)
     var unit = 0
@@ -12,7 +15,8 @@ public func humanSize(_ bytes: Int64) -> String {
         value /= 1000
         unit += 1
     }
-    return significant3(value) + units[unit]
+    let integerDigits = value >= 100 ? 3 : value >= 10 ? 2 : 1
+    return fixed(value, decimals: max(0, significantDigits - integerDigits)) + units[unit]
 }
 
 /// Like Go's %.3g for values in [0, 1000).

@@ -63,10 +63,11 @@ public struct ImageRow: Sendable, Encodable {
         try container.encode(digest, forKey: .digest)
         try container.encode(id, forKey: .id)
         try container.encode(repository, forKey: .repository)
-        try container.encode(sharedSize.map(humanSize) ?? "N/A", forKey: .sharedSize)
+        // SIZE has three significant digits, the others go-units' HumanSize's four, as the docker CLI prints them.
+        try container.encode(sharedSize.map { humanSize($0, significantDigits: 4) } ?? "N/A", forKey: .sharedSize)
         try container.encode(humanSize(record.size), forKey: .size)
         try container.encode(tag, forKey: .tag)
-        try container.encode(sharedSize.map { humanSize(record.size - $0) } ?? "N/A", forKey: .uniqueSize)
-        try container.encode(humanSize(record.size), forKey: .virtualSize)
+        try container.encode(sharedSize.map { humanSize(record.size - $0, significantDigits: 4) } ?? "N/A", forKey: .uniqueSize)
+        try container.encode(humanSize(record.size, significantDigits: 4), forKey: .virtualSize)
     }
 }

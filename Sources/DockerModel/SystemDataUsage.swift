@@ -74,8 +74,10 @@ public struct SystemDataUsage: Encodable, Sendable {
         ])
     }
 
-    /// The `system df` summary, a line per kind, as the docker CLI computes it from this object.
+    /// The `system df` summary, a line per kind, as the docker CLI computes it from this object
+    /// (sizes with go-units' HumanSize: four significant digits).
     public var rows: [DiskUsageRow] {
+        func humanSize(_ bytes: Int64) -> String { DockerModel.humanSize(bytes, significantDigits: 4) }
         func reclaimable(_ bytes: Int64, of total: Int64) -> String {
             total > 0 ? "\(humanSize(bytes)) (\(bytes * 100 / total)%)" : humanSize(bytes)
         }

@@ -85,7 +85,7 @@ public struct VolumeRow: Encodable, Sendable {
         self.init(name: volume.name, driver: volume.driver, mountpoint: volume.mountpoint, labels: volume.labels?.entries)
         if let usage = volume.usageData {
             links = String(usage.refCount)
-            size = usage.size < 0 ? "N/A" : humanSize(usage.size)
+            size = usage.size < 0 ? "N/A" : humanSize(usage.size, significantDigits: 4)
         }
     }
 

@@ -9,7 +9,8 @@ public struct ImageRecord: Sendable, Equatable {
     public var manifestMediaType: String
     /// The config's `created` time, as written there (RFC 3339).
     public var created: String?
-    /// Sum of the uncompressed sizes of its layers, as Docker reports `Size`.
+    /// Sum of the unpacked content of its layers (`SnapshotStore.contentSize`), as Docker reports
+    /// `Size`; -1 in the database until measured (records an older Berth wrote with tar sizes).
     public var size: Int64
     public var addedAt: Double
     public var lastTagTime: Double?
@@ -59,6 +60,15 @@ public final class ImageDatabase: Sendable {
                 );
                 """)
         }
+        // Sizes as Docker reports them: a layer's unpacked content, not its tar stream. `size`
+        // stays the tar's length (`save` writes it in headers); `content_size` is NULL until
+        // the snapshot is measured, and images are summed again once it is (size -1).
+        migrator.registerMigration("images-v2") { db in
+            try db.execute(sql: """
+                ALTER TABLE layers ADD COLUMN content_size INTEGER;
+                UPDATE images SET size = -1;
+                """)
+        }
     }
 
     func wrap<T>(_ what: String, _ body: () throws -> T) throws(ImageStoreError) -> T {
@@ -94,22 +104,45 @@ public final class ImageDatabase: Sendable {
         }
     }
 
-    public func recordLayer(diffID: Digest, size: Int64) throws(ImageStoreError) {
+    /// `tarSize`: bytes of the uncompressed tar; `contentSize`: what Docker reports (`SnapshotStore.contentSize`).
+    public func recordLayer(diffID: Digest, tarSize: Int64, contentSize: Int64) throws(ImageStoreError) {
         try wrap("record layer \(diffID)") {
             try pool.write { db in
-                try db.execute(sql: "INSERT OR REPLACE INTO layers (diff_id, size) VALUES (?, ?)", arguments: [diffID.description, size])
+                try db.execute(sql: "INSERT OR REPLACE INTO layers (diff_id, size, content_size) VALUES (?, ?, ?)",
+                               arguments: [diffID.description, tarSize, contentSize])
             }
         }
     }
 
-    public func layerSizes() throws(ImageStoreError) -> [Digest: Int64] {
+    /// Every recorded layer: its tar's size and its content's (nil until measured).
+    public func layers() throws(ImageStoreError) -> [Digest: (tarSize: Int64, contentSize: Int64?)] {
         try wrap("read layers") {
             try pool.read { db in
-                var sizes: [Digest: Int64] = [:]
-                for row in try Row.fetchAll(db, sql: "SELECT diff_id, size FROM layers") {
-                    if let digest = try? Digest(row["diff_id"] as String) { sizes[digest] = row["size"] }
+                var sizes: [Digest: (tarSize: Int64, contentSize: Int64?)] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT diff_id, size, content_size FROM layers") {
+                    if let digest = try? Digest(row["diff_id"] as String) { sizes[digest] = (row["size"], row["content_size"]) }
                 }
                 return sizes
+            }
+        }
+    }
+
+    public func setContentSizes(_ sizes: [Digest: Int64]) throws(ImageStoreError) {
+        try wrap("record layer sizes") {
+            try pool.write { db in
+                for (diffID, size) in sizes {
+                    try db.execute(sql: "UPDATE layers SET content_size = ? WHERE diff_id = ?", arguments: [size, diffID.description])
+                }
+            }
+        }
+    }
+
+    public func setSizes(_ sizes: [Digest: Int64]) throws(ImageStoreError) {
+        try wrap("record image sizes") {
+            try pool.write { db in
+                for (id, size) in sizes {
+                    try db.execute(sql: "UPDATE images SET size = ? WHERE id = ?", arguments: [size, id.description])
+                }
             }
         }
     }

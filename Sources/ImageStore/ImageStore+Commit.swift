@@ -5,7 +5,8 @@ import LinuxSys
 import OCI
 
 /// One layer of an image being built: its uncompressed digest (the snapshot's name), the
-/// compressed blob that goes in the manifest, and their sizes.
+/// compressed blob that goes in the manifest, the blob's size and the layer's as Docker reports it
+/// (its unpacked content).
 public struct CommittedLayer: Codable, Sendable, Equatable {
     public var diffID: OCI.Digest
     public var blob: OCI.Digest
@@ -63,9 +64,9 @@ extension ImageStore {
         }
         let diffID = OCI.Digest(computed: .sha256, hex: hexString(hasher.finalize()))
         if snapshots.has(diffID) { snapshots.abandon(directory) } else { try snapshots.commit(directory, as: diffID) }
-        try database.recordLayer(diffID: diffID, size: size)
+        let contentSize = try recordLayer(diffID, tarSize: size)
         return CommittedLayer(diffID: diffID, blob: digest, blobSize: content.size(digest) ?? 0,
-                              mediaType: MediaType.ociLayerGzip, size: size)
+                              mediaType: MediaType.ociLayerGzip, size: contentSize)
     }
 
     /// Whether a cached layer can still be used: its snapshot and blob are both there (an image
@@ -88,8 +89,11 @@ extension ImageStore {
             layers: layers.map { Descriptor(mediaType: $0.mediaType, digest: $0.blob, size: $0.blobSize) })
         let manifestBytes = try encodeCanonical(manifest)
         let manifestDigest = try content.put(manifestBytes)
+        // The store's measure, not the layers' own: a build cache entry an older Berth wrote holds tar sizes.
+        let sizes = (try? layerSizes()) ?? [:]
         let record = ImageRecord(id: configDigest, manifestDigest: manifestDigest, manifestMediaType: MediaType.ociManifest,
-                                 created: config.created ?? Timestamp.now(), size: layers.reduce(0) { $0 + $1.size }, addedAt: 0)
+                                 created: config.created ?? Timestamp.now(), size: layers.reduce(0) { $0 + (sizes[$1.diffID] ?? $1.size) },
+                                 addedAt: 0)
         try database.store(record, tags: tags.map(\.description), repoDigests: [])
         return configDigest
     }

@@ -56,7 +56,7 @@ extension ImageStore {
         }
         let diffID = try Digest(unpacked.diffID)
         if snapshots.has(diffID) { snapshots.abandon(snapshot) } else { try snapshots.commit(snapshot, as: diffID) }
-        try database.recordLayer(diffID: diffID, size: Int64(unpacked.uncompressedSize))
+        let contentSize = try recordLayer(diffID, tarSize: unpacked.uncompressedSize)
 
         let created = Timestamp.now()
         let comment = message ?? "Imported from \(source)"
@@ -74,7 +74,7 @@ extension ImageStore {
         let manifestBytes = try encodeCanonical(manifest)
         let manifestDigest = try content.put(manifestBytes)
         let record = ImageRecord(id: configDigest, manifestDigest: manifestDigest, manifestMediaType: MediaType.ociManifest,
-                                 created: created, size: Int64(unpacked.uncompressedSize), addedAt: 0)
+                                 created: created, size: contentSize, addedAt: 0)
         try database.store(record, tags: tag.map { [$0.description] } ?? [], repoDigests: [])
         return configDigest
     }

@@ -21,14 +21,17 @@ public struct PullResult: Sendable {
     public var imageID: Digest
     /// The digest a registry serves the image by (the index's, for a multi-platform image).
     public var repoDigest: Digest
-    /// False when everything was already here ("Image is up to date").
+    /// Whether the reference now names an image it did not name before: Docker's "Downloaded newer
+    /// image" (a new tag of an image already here too); false is "Image is up to date".
     public var downloaded: Bool
 }
 
 extension ImageStore {
     /// Pulls `reference` for `platform`: manifest (choosing from an index), config, then every
     /// layer at once, each streamed from the registry through its digest check into the blob store
-    /// and, in the same pass, decompressed and unpacked into its snapshot.
+    /// and, in the same pass, decompressed and unpacked into its snapshot. An image already stored
+    /// whole reports no layers, as Docker's pull does; a new one reports each layer it has as
+    /// `layerExists` ("Already exists").
     public func pull(_ reference: ImageReference, client: RegistryClient, platform: Platform = .current,
                      progress: @escaping @Sendable (PullEvent) -> Void = { _ in }) async throws -> PullResult {
         let lock = try StoreLock(root: root, exclusive: false)
@@ -52,10 +55,13 @@ extension ImageStore {
         let imageID = manifest.config.digest
         try checkManifest(manifest, of: reference)
 
-        var downloaded = false
+        // What the reference names now: Docker says "Downloaded newer image" whenever that changes.
+        let stored = try database.images()
+        let named = reference.tag.map { tag in stored.first { $0.tags.contains(reference.with(tag: tag).description) } }
+            ?? stored.first { $0.repoDigests.contains("\(reference.name)@\(repoDigest)") }
+
         if !content.has(imageID) {
             try await fetchWhole(manifest.config, of: reference, client: client)
-            downloaded = true
         }
         let config = try decodeConfig(imageID)
         guard config.rootfs.diffIDs.count == manifest.layers.count else {
@@ -63,19 +69,20 @@ extension ImageStore {
         }
 
         let layers = Array(zip(manifest.layers, config.rootfs.diffIDs))
-        downloaded = try await withThrowingTaskGroup(of: Bool.self) { group in
-            for (descriptor, diffID) in layers {
-                group.addTask {
-                    try await self.fetchLayer(descriptor, diffID: diffID, of: reference, client: client, progress: progress)
+        let whole = stored.contains { $0.id == imageID }
+            && layers.allSatisfy { content.has($0.0.digest) && snapshots.has($0.1) }
+        if !whole {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                for (descriptor, diffID) in layers {
+                    group.addTask {
+                        try await self.fetchLayer(descriptor, diffID: diffID, of: reference, client: client, progress: progress)
+                    }
                 }
+                try await group.waitForAll()
             }
-            var any = downloaded
-            for try await fetchedLayer in group { any = any || fetchedLayer }
-            return any
         }
         if !content.has(fetched.digest) {
             _ = try content.put(fetched.bytes)
-            downloaded = true
         }
 
         let sizes = try layerSizes()
@@ -84,7 +91,7 @@ extension ImageStore {
                                  addedAt: 0, lastTagTime: nil)
         let tags = reference.tag.map { [reference.with(tag: $0).description] } ?? []
         try database.store(record, tags: tags, repoDigests: ["\(reference.name)@\(repoDigest)"])
-        return PullResult(reference: reference, imageID: imageID, repoDigest: repoDigest, downloaded: downloaded)
+        return PullResult(reference: reference, imageID: imageID, repoDigest: repoDigest, downloaded: named?.id != imageID)
     }
 
     func checkManifest(_ manifest: ImageManifest, of reference: ImageReference) throws(ImageStoreError) {
@@ -190,6 +197,6 @@ extension ImageStore {
             throw ImageStoreError("layer \(blob): its uncompressed content has digest \(unpacked.diffID), but the image config says \(diffID)")
         }
         try snapshots.commit(target, as: diffID)
-        try database.recordLayer(diffID: diffID, size: Int64(unpacked.uncompressedSize))
+        try recordLayer(diffID, tarSize: unpacked.uncompressedSize)
     }
 }

@@ -39,7 +39,7 @@ extension ImageStore {
         var written = Set<Digest>()
         var indexEntries: [Descriptor] = []
         var dockerManifest: [DockerArchiveEntry] = []
-        let sizes = try layerSizes()
+        let sizes = try layerTarSizes()
 
         for (image, tags) in images {
             try writeBlob(image.id, to: tar, written: &written)

@@ -36,7 +36,21 @@ public final class ImageStore: Sendable {
         public var id: Digest { record.id }
     }
 
-    public func images() throws(ImageStoreError) -> [ImageRecord] { try database.images() }
+    /// Every image, with its size summed from its layers' content sizes where the record has none
+    /// yet (written by an older Berth): measured once, on the first listing, then stored.
+    public func images() throws(ImageStoreError) -> [ImageRecord] {
+        var records = try database.images()
+        guard records.contains(where: { $0.size < 0 }) else { return records }
+        let sizes = try layerSizes()
+        var measured: [Digest: Int64] = [:]
+        for index in records.indices where records[index].size < 0 {
+            let diffIDs = (try? decodeConfig(records[index].id))?.rootfs.diffIDs ?? []
+            records[index].size = diffIDs.reduce(0) { $0 + (sizes[$1] ?? 0) }
+            measured[records[index].id] = records[index].size
+        }
+        try database.setSizes(measured)
+        return records
+    }
 
     public func load(_ record: ImageRecord) throws(ImageStoreError) -> Image {
         let manifestBytes = try content.read(record.manifestDigest)
@@ -76,8 +90,30 @@ public final class ImageStore: Sendable {
         throw .notFound(text)
     }
 
-    /// Uncompressed size of each unpacked layer, for `Size`.
-    public func layerSizes() throws(ImageStoreError) -> [Digest: Int64] { try database.layerSizes() }
+    /// Each stored layer's size as Docker reports it (`SnapshotStore.contentSize`), by diffID.
+    /// Layers an older Berth recorded with their tar's size only are measured now, once.
+    public func layerSizes() throws(ImageStoreError) -> [Digest: Int64] {
+        let layers = try database.layers()
+        var measured: [Digest: Int64] = [:]
+        for (diffID, layer) in layers where layer.contentSize == nil && snapshots.has(diffID) {
+            measured[diffID] = try snapshots.contentSize(diffID)
+        }
+        if !measured.isEmpty { try database.setContentSizes(measured) }
+        return layers.mapValues { $0.contentSize ?? 0 }.merging(measured) { $1 }
+    }
+
+    /// Each stored layer's uncompressed tar length, by diffID (what `save` writes).
+    public func layerTarSizes() throws(ImageStoreError) -> [Digest: Int64] {
+        try database.layers().mapValues(\.tarSize)
+    }
+
+    /// Records a snapshot just put in place: its tar's length and its measured content (returned).
+    @discardableResult
+    func recordLayer(_ diffID: Digest, tarSize: Int64) throws(ImageStoreError) -> Int64 {
+        let contentSize = try snapshots.contentSize(diffID)
+        try database.recordLayer(diffID: diffID, tarSize: tarSize, contentSize: contentSize)
+        return contentSize
+    }
 
     /// The snapshot directories of an image's layers, lowest first — the overlayfs lowerdir stack
     /// reversed (overlayfs names the topmost first).

@@ -45,6 +45,32 @@ public struct SnapshotStore: Sendable {
         if rename(path(diffID), doomed) == 0 { FS.removeAll(doomed) }
     }
 
+    /// The layer's size as Docker reports it (`docker images` SIZE, inspect's `Size`): the sizes
+    /// of what is in the unpacked layer, not of its tar stream — every entry but directories
+    /// counted by its lstat size (a symlink by its target's length; whiteouts, devices and fifos
+    /// are 0), each inode once (hard links), and not its blocks (a sparse file counts whole).
+    /// That is the walk dockerd's overlay2 driver makes over a layer it has just applied.
+    public func contentSize(_ diffID: Digest) throws(ImageStoreError) -> Int64 {
+        let directory = path(diffID)
+        let root: FileDescriptor
+        do { root = try FS.openOwned(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) } catch { throw .sys(error) }
+        var seen = Set<SecureTree.FileKey>()
+        var total: Int64 = 0
+        do {
+            try SecureTree.walk(contentsOf: root.raw, sorted: false) { entry in
+                if entry.kind != .directory, entry.status.st_size > 0, seen.insert(entry.key).inserted {
+                    total += Int64(entry.status.st_size)
+                }
+                return .into
+            }
+        } catch let failure as SecureTree.Failure {
+            throw .sys(failure.sysError("\(directory)/\(failure.path)"))
+        } catch {
+            throw ImageStoreError("measure layer \(diffID): \(error)")
+        }
+        return total
+    }
+
     public func all() -> [Digest] {
         ((try? FS.list(path: root)) ?? []).compactMap { try? Digest(algorithm: .sha256, hex: $0) }
     }

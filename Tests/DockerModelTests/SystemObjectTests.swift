@@ -39,7 +39,8 @@ import TextTemplate
         volume.usageData = .init(size: 2_097_152, refCount: 1)
         #expect(try json(volume).hasSuffix(#""Scope":"local","UsageData":{"RefCount":1,"Size":2097152}}"#))
         let row = VolumeRow(volume)
-        #expect(row.links == "1" && row.size == "2.1MB")
+        // go-units' HumanSize, four significant digits, as `docker system df -v` prints LINKS and SIZE.
+        #expect(row.links == "1" && row.size == "2.097MB")
     }
 
     @Test func dataUsageAndItsRows() throws {
@@ -57,7 +58,8 @@ import TextTemplate
         #expect(!text.contains("BuilderSize"))
         #expect(usage.rows == [
             DiskUsageRow(type: "Images", totalCount: 2, active: 1, size: "5MB", reclaimable: "1MB (20%)"),
-            DiskUsageRow(type: "Containers", totalCount: 2, active: 1, size: "1MB", reclaimable: "1MB (99%)"),
+            // go-units' HumanSize (four significant digits), as the docker CLI prints `system df`.
+            DiskUsageRow(type: "Containers", totalCount: 2, active: 1, size: "1.001MB", reclaimable: "1MB (99%)"),
             DiskUsageRow(type: "Local Volumes", totalCount: 1, active: 0, size: "2MB", reclaimable: "2MB (100%)"),
             DiskUsageRow(type: "Build Cache", totalCount: 0, active: 0, size: "0B", reclaimable: "0B"),
         ])

@@ -49,7 +49,7 @@ struct StateDatabaseTests {
         _ = try berth.call("network", "create", "net1")
         let image = try berth.call("images", "-q").trimmingCharacters(in: .whitespacesAndNewlines)
         _ = try berth.call("create", "--name", "c1", "--network", "none", image, "true")
-        #expect(try Self.migrations(database) == ["images-v1", "containers-v1", "volumes-v1", "networks-v1"])
+        #expect(try Self.migrations(database) == ["images-v1", "images-v2", "containers-v1", "volumes-v1", "networks-v1"])
         #expect(try berth.call("ps", "-a", "--format", "{{.Names}}") == "c1\n")
         #expect(try berth.call("volume", "ls", "-q") == "kept\n")
     }
@@ -65,6 +65,6 @@ struct StateDatabaseTests {
         }.joined(separator: "\n") + "\nfail=0; for j in $(jobs -p); do wait $j || fail=1; done; exit $fail"
         let out = try sh(["/bin/bash", "-c", script])
         #expect(out.status == 0, "a concurrent first open failed: \(out.stderr)")
-        #expect(try Self.migrations(berth.root + "/berth.db") == ["images-v1", "containers-v1", "volumes-v1", "networks-v1"])
+        #expect(try Self.migrations(berth.root + "/berth.db") == ["images-v1", "images-v2", "containers-v1", "volumes-v1", "networks-v1"])
     }
 }

@@ -237,7 +237,8 @@ struct StoreTests {
             #expect(images.status == 0, "\(images.stderr)")
         }
         let out = try berth.call("pull", "\(registry.address)/two")
-        #expect(out.contains("Already exists"), "\(out)")
+        // A killed pull may have finished before the kill: then, as Docker's, it lists no layers.
+        #expect(out.contains("Already exists") || out.contains("Status: Image is up to date"), "\(out)")
         // The shared layer was never fetched again for the second image.
         #expect(registry.log.components(separatedBy: "GET /v2/two/blobs/\(baseLayer)").count == fetchesBefore)
         try berth.call("image", "prune", "-f")
