@@ -7,7 +7,8 @@
 #
 #   dockerd-peer.sh run [CMD ARGS...]   start dockerd, run CMD (default: run-all.sh DOCKER_HOST) in its
 #                                       network namespace with DOCKER_HOST exported, stop it, check
-#                                       the host is as found; exits with CMD's status (or 1)
+#                                       the host is as found; exits with CMD's status (or 1).
+#                                       Outputs: API_TEST_OUT (default /var/tmp/berth-api-tests/out-dockerd)
 #   dockerd-peer.sh start               start it and print its DOCKER_HOST (for working by hand)
 #   dockerd-peer.sh exec CMD ARGS...    run CMD in its network namespace, DOCKER_HOST exported
 #   dockerd-peer.sh stop                stop it and remove all it made (also what a killed run left)
@@ -66,10 +67,21 @@ stop() {
   snapshot=$(mktemp)
   [ -e "$WORK/host-state" ] && cp "$WORK/host-state" "$snapshot"
   rm -rf "$WORK" "$EXEC_ROOT" "$SOCK" "$PIDFILE"
-  if [ -s "$snapshot" ]; then
-    host_state_check "$snapshot" dockerd-peer.sh || { rm -f "$snapshot"; return 1; }
+  # The host as found: links, iptables, mounts, ip_forward. Other work on the machine (tests, other
+  # engines) shows up in the difference too, so only what names this dockerd fails the run;
+  # the rest is shown.
+  local rc=0
+  if [ -s "$snapshot" ] && ! host_state_check "$snapshot" dockerd-peer.sh 2>"$snapshot.diff"; then
+    if grep -E -e "$WORK|$EXEC_ROOT|berth-api" "$snapshot.diff" >&2; then
+      echo "dockerd-peer.sh: error: the lines above are this dockerd's, left on the host" >&2
+      rc=1
+    else
+      echo "dockerd-peer.sh: note: the host changed meanwhile, by other work (nothing of this dockerd's):" >&2
+      sed -n '2,$p' "$snapshot.diff" | head -20 >&2
+    fi
   fi
-  rm -f "$snapshot"
+  rm -f "$snapshot" "$snapshot.diff"
+  return "$rc"
 }
 
 start() {
@@ -104,6 +116,10 @@ case ${1:-} in
   run)
     shift
     [ $# -gt 0 ] || set -- "$HERE/run-all.sh" "$DOCKER_HOST"
+    # Under the work dir, so that stop also ends a registry a killed run left.
+    export API_TEST_BASE=${API_TEST_BASE:-$WORK/tests}
+    # ... but the normalized outputs and logs are kept, to compare with another engine's.
+    export API_TEST_OUT=${API_TEST_OUT:-/var/tmp/berth-api-tests/out-dockerd}
     trap 'stop || true' INT TERM
     start >/dev/null
     rc=0

@@ -23,9 +23,14 @@ import time
 import unittest
 import urllib.request
 
-import docker
-from docker.types import IPAMConfig, IPAMPool
-from docker.utils.socket import frames_iter
+# Where install-clients.sh puts docker-py when python3 is Debian's own (PEP 668).
+_pylib = os.environ.get("API_TEST_PYLIB", "/var/lib/berth-api-tests/python")
+if os.path.isdir(_pylib):
+    sys.path.insert(0, _pylib)
+
+import docker  # noqa: E402
+from docker.types import IPAMConfig, IPAMPool  # noqa: E402
+from docker.utils.socket import frames_iter  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
