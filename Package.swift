@@ -124,6 +124,7 @@ let package = Package(
         .testTarget(name: "DNSTests", dependencies: ["ContainerDNS", "LinuxSys"]),
         .testTarget(name: "DockerModelTests", dependencies: ["DockerModel", "TextTemplate", "Supervisor", "ContainerNetwork"]),
         .testTarget(name: "BerthCLITests", dependencies: ["BerthCLI", "ContainerSpec", "Engine", "OCI", "TestSupport"]),
+        .testTarget(name: "DockerAPITests", dependencies: ["TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -48,6 +48,13 @@ struct Serve: BerthCommand {
                 _ = write(stopPipeWrite, &byte, 1)
             }
         }
+        // Whoever started us may have blocked them (a test harness, a supervisor); a blocked
+        // SIGTERM would stay pending forever.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGTERM)
+        sigaddset(&stopSignals, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         // A client that goes away mid-response must not kill the server.
         signal(SIGPIPE, SIG_IGN)
 

@@ -47,7 +47,9 @@ extension DockerAPI {
         if state.status == .restarting { throw EngineError.conflict("You cannot attach to a restarting container, wait until it is running") }
         // Registered before the upgrade answer, so a start that follows it at once finds us.
         var pending: PendingAttach?
-        if stream && !state.isRunning && state.status == .created {
+        // Docker lets a client attach to a stopped container too and waits for its next start
+        // (`docker start -a` attaches first).
+        if stream && !state.isRunning {
             let waiting = PendingAttach()
             attaches.add(waiting, for: container.id)
             pending = waiting
@@ -78,7 +80,7 @@ extension DockerAPI {
                     if client.clientGone { return }
                     state = engine.status(container)
                     // Started by someone else (the CLI): connect as any later client would.
-                    if state.isRunning { fd = try? engine.attach(container) } else if state.status == .exited { return }
+                    if state.isRunning { fd = try? engine.attach(container) }
                 }
             }
         } else if state.isRunning {
