@@ -33,6 +33,8 @@ import Testing
 
     @Test func execCreateRefusals() {
         #expect(Self.failure { () throws(EngineError) in try ExecCreateRequest(body: []).execRequest() } == "No exec command specified")
+        #expect(Self.failure { () throws(EngineError) in try ExecCreateRequest(body: Self.bytes(" ")).execRequest() }
+            == "invalid JSON: got EOF while reading request body")
         #expect(Self.failure { () throws(EngineError) in try ExecCreateRequest(body: Self.bytes(#"{"Cmd":[]}"#)).execRequest() }
             == "No exec command specified")
         #expect(Self.failure { () throws(EngineError) in try ExecCreateRequest(body: Self.bytes(#"{"Cmd":"ls"}"#)) }

@@ -7,7 +7,8 @@ import GoCompat
 /// dockerd has two readers and Berth answers as each does:
 /// - `.required` (`POST /containers/create`, runconfig's loadJSON): an empty body is "invalid JSON:
 ///   got EOF while reading request body";
-/// - `.optional` (httputils.ReadJSON: exec, update, networks, volumes): an empty body is the zero value.
+/// - `.optional` (httputils.ReadJSON: exec, update, networks, volumes): a body of no bytes is the zero
+///   value. (ReadJSON also wants `Content-Type: application/json` when there is a body: the HTTP layer's check.)
 /// Either way a malformed body is "invalid JSON: <Go's error>", a value of the wrong type "invalid
 /// JSON: json: cannot unmarshal …", and anything but `}`/`]` after the value "unexpected content after JSON".
 public enum RequestBody {
@@ -17,8 +18,9 @@ public enum RequestBody {
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], _ emptiness: Emptiness) throws(EngineError) -> T {
+        // ReadJSON skips only a body of no bytes; white space alone is a json.Decoder's io.EOF.
+        if bytes.isEmpty, emptiness == .optional { return try decode(type, value: .object([:], keys: [])) }
         guard bytes.contains(where: { !isJSONSpace($0) }) else {
-            if emptiness == .optional { return try decode(type, value: .object([:], keys: [])) }
             throw .invalid("invalid JSON: got EOF while reading request body")
         }
         let parsed: (value: JSONValue, end: Int)
