@@ -18,7 +18,8 @@ import PackageDescription
 //                                    options + image config -> OCI spec) <- Supervisor, Engine, Builder
 //   Dockerfile, ContainerSpec, ImageStore <- Builder (no Engine: the CLI hands it the engine's parts)
 //   ImageStore, Supervisor, ContainerRuntime <- Engine (containers, volumes, networks, their database)
-//   Engine, ImageStore, ContainerRuntime (the version) <- DockerModel (Docker's objects, filters, --format rows) <- BerthCLI <- berth
+//   Engine, ImageStore, ContainerRuntime (the version), GoCompat (request bodies, Go's decoding) <- DockerModel
+//                                    (Docker's objects, filters, --format rows, API request bodies) <- BerthCLI <- berth
 // The library is `ContainerRuntime` rather than `Runtime` because the toolchain ships a module named `Runtime`.
 let package = Package(
     name: "Berth",
@@ -122,7 +123,10 @@ let package = Package(
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "LinuxSys", "OCI", "TestSupport"]),
         .testTarget(name: "NetworkTests", dependencies: ["ContainerNetwork", "LinuxSys", "TestSupport"]),
         .testTarget(name: "DNSTests", dependencies: ["ContainerDNS", "LinuxSys"]),
-        .testTarget(name: "DockerModelTests", dependencies: ["DockerModel", "TextTemplate", "Supervisor", "ContainerNetwork"]),
+        // BerthCLI: its RunFlags and Update are the oracles the API's request bodies are checked against.
+        .testTarget(name: "DockerModelTests", dependencies: [
+            "DockerModel", "TextTemplate", "Supervisor", "ContainerNetwork", "BerthCLI", "ContainerSpec", "Engine", "GoCompat", "OCI", "Builder",
+        ]),
         .testTarget(name: "BerthCLITests", dependencies: ["BerthCLI", "ContainerSpec", "Engine", "OCI", "TestSupport"]),
         .testTarget(name: "DockerAPITests", dependencies: ["TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),

@@ -53,6 +53,17 @@ public struct JSONParser {
         return value
     }
 
+    /// The first JSON value of `bytes` and the offset just past it (and past the whitespace after
+    /// it), as Go's `json.Decoder` reads one value from a stream: what follows is the caller's (a
+    /// Docker API handler refuses anything but `}`/`]` there, as `Decoder.More` does).
+    public static func parseFirst(_ bytes: [UInt8], options: Options = Options()) throws(JSONSyntaxError) -> (value: JSONValue, end: Int) {
+        var parser = JSONParser(bytes, options)
+        parser.skipSpace()
+        let value = try parser.parseValue()
+        parser.skipSpace()
+        return (value, parser.i)
+    }
+
     private func error(_ message: String) -> JSONSyntaxError { JSONSyntaxError(offset: i, message: message) }
     private var endOfInput: JSONSyntaxError { JSONSyntaxError(offset: i, message: "unexpected end of JSON input") }
 
