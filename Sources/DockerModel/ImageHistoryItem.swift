@@ -1,0 +1,54 @@
+import ImageStore
+import OCI
+
+/// One entry of `GET /images/{name}/history`, newest first: the image's own ID and tags on the
+/// top entry only (`<missing>` and null below, as dockerd has no IDs for the layers under a
+/// pulled image), `Created` in Unix seconds, the layer's unpacked size (0 for config-only entries).
+public struct ImageHistoryItem: Encodable, Sendable {
+    public var id: String
+    public var created: Int64
+    public var createdBy: String
+    public var tags: [String]?
+    public var size: Int64
+    public var comment: String
+
+    enum CodingKeys: String, CodingKey {
+        case id = "Id", created = "Created", createdBy = "CreatedBy", tags = "Tags", size = "Size", comment = "Comment"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(created, forKey: .created)
+        try c.encode(createdBy, forKey: .createdBy)
+        if let tags { try c.encode(tags, forKey: .tags) } else { try c.encodeNil(forKey: .tags) }
+        try c.encode(size, forKey: .size)
+        try c.encode(comment, forKey: .comment)
+    }
+
+    /// The image's history, newest first. `sizes`: the store's unpacked layer sizes.
+    public static func items(_ image: ImageStore.Image, sizes: [Digest: Int64]) -> [ImageHistoryItem] {
+        let diffIDs = image.config.rootfs.diffIDs
+        var layer = 0
+        var items: [ImageHistoryItem] = []
+        // Sizes belong to the entries that made a layer, in order.
+        for entry in image.config.history ?? [] {
+            var size: Int64 = 0
+            if entry.emptyLayer != true, layer < diffIDs.count {
+                size = sizes[diffIDs[layer]] ?? 0
+                layer += 1
+            }
+            items.append(ImageHistoryItem(id: "<missing>", created: Int64(entry.created.flatMap(Timestamp.parse) ?? 0),
+                                          createdBy: entry.createdBy ?? "", tags: nil, size: size, comment: entry.comment ?? ""))
+        }
+        items.reverse()
+        if items.isEmpty {
+            items.append(ImageHistoryItem(id: "", created: Int64(imageCreated(image.record)), createdBy: "", tags: nil,
+                                          size: image.record.size, comment: ""))
+        }
+        items[0].id = image.id.description
+        let tags = familiarNames(image.record.tags)
+        items[0].tags = tags.isEmpty ? nil : tags
+        return items
+    }
+}
