@@ -14,6 +14,20 @@ final class BodyReader: @unchecked Sendable {
 
     init(_ body: RequestBody) { self.body = body }
 
+    /// The next `count` bytes (fewer at the end of the body) without consuming them.
+    func peek(_ count: Int) throws -> [UInt8] {
+        while chunk.count - offset < count {
+            let next: [UInt8]?
+            do { next = try body.next() } catch {
+                throw EngineError.invalid("the client went away before sending the whole request body")
+            }
+            guard let next else { break }
+            chunk = Array(chunk[offset...]) + next
+            offset = 0
+        }
+        return Array(chunk[offset..<min(chunk.count, offset + count)])
+    }
+
     func read(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         var filled = 0
         while filled < buffer.count {

@@ -34,11 +34,11 @@ extension DockerAPI {
     func build(_ call: APICall) throws {
         var query = try BuildQuery(call)
         let contexts = engine.root + "/build-contexts"
-        Self.removeStaleContexts(contexts)
+        BuildContextReceiver.removeStale(contexts)
         let directory = contexts + "/\(ProcessSys.currentPID)-\(String(UInt64.random(in: 1...UInt64.max), radix: 16))"
         do { try FS.mkdirAll(directory, mode: 0o700) } catch { throw EngineError.system("create the build context directory", error) }
         defer { FS.removeAll(directory) }
-        try Self.receiveContext(call.request.body, into: directory)
+        try BuildContextReceiver.receive(call.request.body, into: directory)
         query.options.contextDirectory = directory
         let dockerfile = FS.clean("/" + query.dockerfile)
         query.options.dockerfilePath = directory + dockerfile
@@ -110,34 +110,6 @@ extension DockerAPI {
         try await withCheckedThrowingContinuation { continuation in
             let started = Threads.detach { continuation.resume(with: Result { try work() }) }
             if !started { continuation.resume(throwing: EngineError.system("start a thread for the build")) }
-        }
-    }
-
-    /// Unpacks the context tar from the body (compressed or not) into `directory`.
-    static func receiveContext(_ body: RequestBody, into directory: String) throws {
-        let fd: Int32
-        do { fd = try FS.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } catch {
-            throw EngineError.system("open the build context directory", error)
-        }
-        defer { FS.close(fd) }
-        let reader = BodyReader(body)
-        let extractor = TarExtractor(directoryFD: fd, path: directory, owner: nil)
-        do {
-            try extractor.extract(read: reader.read)
-        } catch let error as EngineError {
-            body.drain()
-            throw error
-        } catch {
-            body.drain()
-            throw EngineError.invalid("the build context is not a readable tar archive (plain, gzip or zstd): \(error)")
-        }
-    }
-
-    /// Context directories of servers that are gone (killed in the middle of a build).
-    static func removeStaleContexts(_ contexts: String) {
-        for name in (try? FS.list(path: contexts)) ?? [] {
-            guard let pid = name.split(separator: "-").first.flatMap({ pid_t($0) }) else { continue }
-            if pid != ProcessSys.currentPID && kill(pid, 0) != 0 && errno == ESRCH { FS.removeAll(contexts + "/" + name) }
         }
     }
 }

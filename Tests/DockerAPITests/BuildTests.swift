@@ -134,6 +134,46 @@ struct APIBuildTests {
         #expect(pruned.status == 200 && pruned.body.hasPrefix(#"{"CachesDeleted":null,"SpaceReclaimed":"#), "\(pruned)")
     }
 
+    @Test(arguments: ["-cjf", "-cJf", "-cf"])
+    func compressedContextsAsDockerTakesThem(_ flags: String) throws {
+        let server = try APIServer()
+        defer { server.stop() }
+        // Big enough that cutting the archive in half cuts the file, not the padding after it.
+        let data = "compressed \(flags)\n" + String(repeating: "padding line\n", count: 10_000)
+        let directory = try context(server, ["Dockerfile": "FROM busybox:test\nCOPY data /data\n", "data": data])
+        let tarball = server.base + "/ctx.tar"
+        try #require(try sh(["/bin/tar", "-C", directory, flags, tarball, "."]).status == 0)
+        let output = try server.curl(["-X", "POST", "--data-binary", "@" + tarball, "/build?t=packed:1"]).stdout
+        #expect(output.contains("Successfully tagged packed:1"), "\(output)")
+        #expect(try server.berth(["run", "--rm", "packed:1", "head", "-n1", "/data"]).stdout == "compressed \(flags)\n")
+        // Cut short: a clear error, nothing left behind.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: tarball))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: tarball + ".cut"))
+        let cut = try server.request("POST", "/build", ["--data-binary", "@" + tarball + ".cut"])
+        #expect(cut.status == 400, "\(cut)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: server.root + "/build-contexts")) ?? []).isEmpty)
+    }
+
+    @Test func aClientThatGoesAwayLeavesTheServerServing() throws {
+        let server = try APIServer()
+        defer { server.stop() }
+        let directory = try context(server, ["Dockerfile": "FROM busybox:test\nRUN sleep 2 && echo slept > /slept\n"])
+        let tarball = server.base + "/ctx.tar"
+        try #require(try sh(["/bin/tar", "-C", directory, "-cf", tarball, "."]).status == 0)
+        let cut = try server.curl(["--max-time", "1", "-X", "POST", "--data-binary", "@" + tarball, "/build?t=left:1"])
+        #expect(cut.status == 28, "curl timed out: \(cut)")
+        #expect(try server.curl(["/_ping"]).stdout == "OK")
+        #expect(try server.dockerOK("images", "-q").split(separator: "\n").count >= 1)
+        // The build runs to its end; then its context directory is gone.
+        var left: [String] = ["?"]
+        for _ in 0..<100 {
+            left = (try? FileManager.default.contentsOfDirectory(atPath: server.root + "/build-contexts")) ?? []
+            if left.isEmpty { break }
+            usleep(100_000)
+        }
+        #expect(left.isEmpty, "\(left)")
+    }
+
     @Test(.enabled(if: APIEnv.registryReady, "needs docker-registry and skopeo"))
     func aMissingBaseImageIsPulledWithTheClientsCredentials() throws {
         let server = try APIServer(loadBusybox: false)
