@@ -87,9 +87,8 @@ extension DockerAPI {
             }
             let id = try await Self.blocking { try run.value.build(plan) }
             if quiet {
-                // The held output goes; the aux result and the ID are the answer.
+                // The held output (the aux result with it, as dockerd buffers both) goes; the ID is the answer.
                 stream.discard()
-                stream.send(JSONMessage(aux: .imageID(id.description)))
                 stream.stream(id.description + "\n")
                 return
             }
@@ -201,7 +200,9 @@ final class LegacyBuildReporter: BuildReporter, @unchecked Sendable {
         guard step.kind != .export else { return }
         lock.withLock { _ in flush() }
         guard let ordinal = step.ordinal else { return }
-        stream.stream("Step \(ordinal)/\(step.total) : \(step.source)\n")
+        // Two messages, as dockerd writes the line and then its end.
+        stream.stream("Step \(ordinal)/\(step.total) : \(step.source)")
+        stream.stream("\n")
     }
 
     func cached(_ step: BuildStep, layer: Bool) {

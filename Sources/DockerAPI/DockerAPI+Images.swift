@@ -195,7 +195,11 @@ extension DockerAPI {
             throw EngineError.notFound("An image does not exist locally with the tag: \(target.familiar)")
         }
         if targets.isEmpty { throw EngineError.notFound("An image does not exist locally with the tag: \(bare.familiarName)") }
-        let credentials = try RegistryAuth.header(call.request, strict: true)
+        // Without the header, the AuthConfig may be the body (the API's older form; docker-py sends `null`).
+        var credentials = try RegistryAuth.header(call.request, strict: true)
+        if credentials == nil, case .object(let members, _) = try call.jsonBody(limit: 64 << 10) {
+            credentials = RegistryAuth.credentials(members)
+        }
         let client = Self.registryClient(credentials.map { [bare.registry: $0] } ?? [:])
         let stream = MessageStream(call.writer)
         try stream.run {

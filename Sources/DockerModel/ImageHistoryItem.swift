@@ -1,7 +1,8 @@
 import ImageStore
 import OCI
 
-/// One entry of `GET /images/{name}/history`, newest first: the image's own ID and tags on the
+/// One entry of `GET /images/{name}/history` (`Comment`, `Created`, `CreatedBy`, `Id`, `Size`,
+/// `Tags`), newest first: the image's own ID and tags on the
 /// top entry only (`<missing>` and null below, as dockerd has no IDs for the layers under a
 /// pulled image), `Created` in Unix seconds, the layer's unpacked size (0 for config-only entries).
 public struct ImageHistoryItem: Encodable, Sendable {
@@ -17,13 +18,14 @@ public struct ImageHistoryItem: Encodable, Sendable {
     }
 
     public func encode(to encoder: any Encoder) throws {
+        // Docker's type is generated from its swagger file: members in alphabetical order.
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
+        try c.encode(comment, forKey: .comment)
         try c.encode(created, forKey: .created)
         try c.encode(createdBy, forKey: .createdBy)
-        if let tags { try c.encode(tags, forKey: .tags) } else { try c.encodeNil(forKey: .tags) }
+        try c.encode(id, forKey: .id)
         try c.encode(size, forKey: .size)
-        try c.encode(comment, forKey: .comment)
+        if let tags { try c.encode(tags, forKey: .tags) } else { try c.encodeNil(forKey: .tags) }
     }
 
     /// The image's history, newest first. `sizes`: the store's unpacked layer sizes.

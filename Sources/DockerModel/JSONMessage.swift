@@ -57,11 +57,11 @@ public struct JSONMessage: Encodable, Sendable {
         /// `[=========>                                         ]  1.049MB/5.243MB`.
         public var text: String {
             if current <= 0 && total <= 0 { return "" }
-            if total <= 0 { return padded(progressSize(current)) }
+            if total <= 0 { return padded(humanSize(current, significantDigits: 4)) }
             let percentage = min(Int(Double(current) / Double(total) * 100) / 2, 50)
             let bar = "[" + String(repeating: "=", count: percentage) + ">" + String(repeating: " ", count: 50 - percentage) + "] "
-            if current > total { return bar + padded(progressSize(current)) }
-            return bar + padded(progressSize(current)) + "/" + progressSize(total)
+            if current > total { return bar + padded(humanSize(current, significantDigits: 4)) }
+            return bar + padded(humanSize(current, significantDigits: 4)) + "/" + humanSize(total, significantDigits: 4)
         }
 
         /// Go's `%8v`: right-aligned in eight columns.
@@ -121,16 +121,4 @@ public struct JSONMessage: Encodable, Sendable {
         }
         try c.encodeIfPresent(aux, forKey: AnyKey("aux"))
     }
-}
-
-/// go-units' HumanSize (decimal units, Go's %.4g): 32768 → "32.77kB", 772788 → "772.8kB", 512 → "512B".
-func progressSize(_ bytes: Int64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]
-    var value = Double(bytes)
-    var unit = 0
-    while value >= 1000, unit < units.count - 1 {
-        value /= 1000
-        unit += 1
-    }
-    return fixed(value, decimals: value >= 100 ? 1 : value >= 10 ? 2 : 3) + units[unit]
 }

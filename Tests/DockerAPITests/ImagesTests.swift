@@ -25,13 +25,14 @@ struct ImagesTests {
         #expect(image["Created"] is Int, "Created is a Unix integer: \(image)")
         #expect(image["SharedSize"] as? Int == -1 && image["Containers"] as? Int == -1)
         let raw = try server.curl(["/v1.51/images/json"]).stdout
-        #expect(raw.hasPrefix(#"[{"Id":"sha256:"#) && raw.contains(#""ParentId":"","RepoTags":["busybox:test"],"RepoDigests":[],"Created":"#), "\(raw)")
+        #expect(raw.hasPrefix(#"[{"Containers":-1,"Created":0,"Id":"sha256:"#), "\(raw)")
+        #expect(raw.contains(#""Labels":null,"ParentId":"","RepoDigests":[],"RepoTags":["busybox:test"],"SharedSize":-1,"Size":"#), "\(raw)")
 
         // Untagged: [] not null.
         try server.dockerOK("rmi", "busybox:test")
         try server.dockerOK("load", "-i", APIEnv.busyboxLayout + ".tar")
         let untagged = try server.curl(["/images/json"]).stdout
-        #expect(untagged.contains(#""RepoTags":[],"RepoDigests":[]"#), "\(untagged)")
+        #expect(untagged.contains(#""RepoDigests":[],"RepoTags":[]"#), "\(untagged)")
         let dangling = try #require(try server.json("/images/json?filters=%7B%22dangling%22%3A%5B%22true%22%5D%7D") as? [[String: Any]])
         #expect(dangling.count == 1)
         let notDangling = try #require(try server.json("/images/json?filters=%7B%22dangling%22%3A%5B%22false%22%5D%7D") as? [[String: Any]])
@@ -69,6 +70,8 @@ struct ImagesTests {
         let history = try #require(try server.json("/images/busybox:test/history") as? [[String: Any]])
         #expect(history.first?["Id"] as? String == id.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(history.first?["Created"] is Int && history.first?["Size"] is Int)
+        let rawHistory = try server.curl(["/images/busybox:test/history"]).stdout
+        #expect(rawHistory.hasPrefix(#"[{"Comment":"","Created":0,"CreatedBy":"make-busybox-image.sh","Id":"sha256:"#), "\(rawHistory)")
         #expect(Set(history.first?["Tags"] as? [String] ?? []) == ["busybox:test", "example.com/team/app:v2"])
         let historyTable = try server.dockerOK("history", "busybox:test")
         #expect(historyTable.hasPrefix("IMAGE"), "\(historyTable)")
