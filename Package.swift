@@ -98,7 +98,7 @@ let package = Package(
         // The Docker Engine API front end (`berth serve`), beside BerthCLI over the same services and views.
         .target(name: "DockerAPI", dependencies: [
             "HTTPServer", "DockerModel", "Engine", "ContainerSpec", "ContainerRuntime", "Supervisor", "TextTemplate", "GoCompat",
-            "LinuxSys", .product(name: "NIOHTTP1", package: "swift-nio"),
+            "LinuxSys", "ImageStore", "Registry", "Builder", "Dockerfile", "Archive", "OCI", .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "BerthCLI", dependencies: [
             "DockerAPI", "HTTPServer", "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",
@@ -128,6 +128,7 @@ let package = Package(
             "DockerModel", "TextTemplate", "Supervisor", "ContainerNetwork", "BerthCLI", "ContainerSpec", "Engine", "GoCompat", "OCI", "Builder",
         ]),
         .testTarget(name: "BerthCLITests", dependencies: ["BerthCLI", "ContainerSpec", "Engine", "OCI", "TestSupport"]),
+        // `berth serve` driven by the docker CLI and curl (APIServer.swift starts it; a file per area).
         .testTarget(name: "DockerAPITests", dependencies: ["TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],

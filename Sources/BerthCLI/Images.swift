@@ -20,7 +20,7 @@ struct ImagesOptions: ParsableArguments {
     var digests = false
     @Flag(name: .customLong("no-trunc"), help: "Don't truncate output")
     var noTrunc = false
-    @Option(name: .shortAndLong, help: "Filter output: dangling=true|false, reference=PATTERN, label=KEY[=VALUE]")
+    @Option(name: .shortAndLong, help: "Filter output: dangling=true|false, reference=PATTERN, label=KEY[=VALUE], before|since=IMAGE, until=TIME")
     var filter: [String] = []
     @Option(help: "Format output: table, table TEMPLATE, json, or a Go template")
     var format: String?
@@ -32,12 +32,16 @@ struct ImagesOptions: ParsableArguments {
 
     func list() throws {
         let store = try GlobalOptions.store()
-        let filters = try validated { () throws(FilterError) in try ImageFilters(filter, repository: repository) }
+        let filters = try validated { () throws(FilterError) in
+            var filters = try ImageFilters(filter, repository: repository)
+            try filters.resolve(store)
+            return filters
+        }
         let now = wallClock()
         var rows: [ImageRow] = []
         for record in try store.images() {
             // Labels live in the config: read it only when a filter asks about them.
-            let labels = filters.labels.isEmpty ? [:] : (try? store.load(record))?.config.config?.labels ?? [:]
+            let labels = !filters.needsLabels ? [:] : (try? store.load(record))?.config.config?.labels ?? [:]
             for row in ImageRow.rows(for: record, noTrunc: noTrunc, now: now) where filters.accepts(row, labels: labels) {
                 rows.append(row)
             }

@@ -115,18 +115,7 @@ struct History: BerthCommand {
     }
 }
 
-/// The images containers use (running ones first, so a running user is the one reported), which
-/// `rmi` and `image prune` must keep.
+/// The images containers use, which `rmi` and `image prune` must keep.
 func imagesInUse() throws -> [Digest: ImageUse] {
-    let engine = try GlobalOptions.engine()
-    var uses: [Digest: ImageUse] = [:]
-    for container in try engine.all() {
-        guard let id = try? Digest(container.imageID) else { continue }
-        let state = engine.status(container)
-        let running = state.isRunning || state.status == .restarting
-        if uses[id] == nil || (running && uses[id]?.running == false) {
-            uses[id] = ImageUse(containerID: container.id, running: running)
-        }
-    }
-    return uses
+    try GlobalOptions.engine().imageUses()
 }

@@ -39,7 +39,20 @@ public struct BuildOptions: Sendable {
 /// A build failure: which instruction of which file (when there is one), and why.
 public struct BuildError: Error, CustomStringConvertible, Sendable {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// For a RUN whose command failed: its argv and exit status (the legacy builder's
+    /// "The command '…' returned a non-zero code: N", and the client's exit status).
+    public var command: [String]?
+    public var exitCode: Int?
+    public init(_ message: String, command: [String]? = nil, exitCode: Int? = nil) {
+        self.message = message
+        self.command = command
+        self.exitCode = exitCode
+    }
     public init(_ operation: String, _ error: any Error) { self.message = "\(operation): \(error)" }
     public var description: String { message }
+
+    /// The same failure with more context in front of its message.
+    func prefixed(_ context: String) -> BuildError {
+        BuildError(context + message, command: command, exitCode: exitCode)
+    }
 }

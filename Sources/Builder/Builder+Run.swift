@@ -59,7 +59,7 @@ extension Builder {
     /// Runs the command in a container on an overlay of the stage's layers; the upper directory
     /// becomes the layer. The container is `berth-runtime run` (the Runtime library's front end)
     /// in a process of its own: this one has threads, and a container is forked single-threaded.
-    func run(_ run: RunInstruction, result: StageResult, scope: StageScope, step: Int) throws -> CommittedLayer {
+    func run(_ run: RunInstruction, result: StageResult, scope: StageScope, step: BuildStep) throws -> CommittedLayer {
         let workspace = try BuildWorkspace(runRoot: runRoot)
         defer { workspace.remove() }
         let upper: String, work: String
@@ -117,6 +117,7 @@ extension Builder {
         do {
             try FS.writeFileAtomically(workspace.path + "/config.json", try JSONTreeEncoder.encode(spec), mode: 0o600)
         } catch { throw BuildError("write the step's config.json", error) }
+        progress.running(step, container: id)
         let status = try workspace.runContainer(id: id, handing: trees) { line in self.progress.output(step, line) }
         workspace.unmount(rootfs)
         workspace.removeMountPoints(made, from: upper)
@@ -128,7 +129,9 @@ extension Builder {
             for name in (try? FS.list(path: inUpper)) ?? [] { FS.removeAll(inUpper + "/" + name) }
         }
         guard status == 0 else {
-            throw BuildError("process \"\(options.entrypoint?.joined(separator: " ") ?? "")\" did not complete successfully: exit code: \(status)")
+            let argv = options.entrypoint ?? []
+            throw BuildError("process \"\(argv.joined(separator: " "))\" did not complete successfully: exit code: \(status)",
+                             command: argv, exitCode: Int(status))
         }
         let layer = try images.commitLayer(directory: upper)
         committed = true

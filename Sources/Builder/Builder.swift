@@ -4,6 +4,7 @@ import Glibc
 import ImageStore
 import LinuxSys
 import OCI
+import Synchronization
 
 /// `berth build`: runs a Dockerfile's stages one instruction at a time. Config instructions change
 /// the stage's image config; RUN runs in a container whose root is an overlay of the stage's
@@ -17,10 +18,15 @@ public final class Builder {
     let networks: any BuildNetworks
     var options: BuildOptions
     let cache: BuildCache
-    let progress: BuildProgress
+    let progress: any BuildReporter
     let context: BuildContext
     var results: [Int: StageResult] = [:]
     var currentPlan: BuildPlan?
+    /// Steps are numbered as they begin, from the stages' threads.
+    let stepNumbers = Mutex(0)
+    /// The legacy builder's numbering: each stage's FROM ordinal, and the steps in all.
+    var stageOrdinals: [Int: Int] = [:]
+    var totalSteps = 0
 
     /// The state of a stage between instructions.
     struct StageResult {
@@ -34,14 +40,16 @@ public final class Builder {
         var created: String
     }
 
-    public init(images: ImageStore, root: String, runRoot: String, networks: any BuildNetworks, options: BuildOptions) throws(BuildError) {
+    /// `reporter`: where progress goes (BuildKit's plain text on stderr when not given).
+    public init(images: ImageStore, root: String, runRoot: String, networks: any BuildNetworks, options: BuildOptions,
+                reporter: (any BuildReporter)? = nil) throws(BuildError) {
         self.images = images
         self.root = root
         self.runRoot = runRoot
         self.networks = networks
         self.options = options
         cache = BuildCache(root: root)
-        progress = BuildProgress(quiet: options.quiet)
+        progress = reporter ?? PlainBuildProgress(quiet: options.quiet)
         context = try BuildContext(root: options.contextDirectory, ignore: BuildContext.ignoreFile(in: options.contextDirectory))
     }
 
@@ -74,6 +82,11 @@ public final class Builder {
     public func build(_ plan: BuildPlan) throws(BuildError) -> Digest {
         let started = MonotonicClock.seconds()
         currentPlan = plan
+        totalSteps = 0
+        for index in plan.required {
+            stageOrdinals[index] = totalSteps + 1
+            totalSteps += 1 + plan.stages[index].instructions.count
+        }
         // In waves: every stage whose dependencies are built runs now, side by side when there
         // are several (each on a thread of its own: the steps wait on their containers).
         var pending = plan.required
@@ -81,8 +94,8 @@ public final class Builder {
             let ready = pending.filter { index in plan.stages[index].dependencies.allSatisfy { results[$0] != nil } }
             guard !ready.isEmpty else { throw BuildError("stages \(pending) wait on each other") }
             pending.removeAll { ready.contains($0) }
-            if ready.count == 1 {
-                results[ready[0]] = try buildStage(plan.stages[ready[0]], plan: plan)
+            if ready.count == 1 || progress.sequentialStages {
+                for index in ready { results[index] = try buildStage(plan.stages[index], plan: plan) }
                 continue
             }
             let outcomes = StageOutcomes()
@@ -102,7 +115,7 @@ public final class Builder {
         if !plan.unusedBuildArgs.isEmpty {
             progress.note("[Warning] One or more build-args [\(plan.unusedBuildArgs.joined(separator: " "))] were not consumed")
         }
-        let step = progress.begin("exporting to image")
+        let step = beginStep(.export, title: "exporting to image", source: "", ordinal: nil)
         let config = ImageConfiguration(
             architecture: final.architecture, os: final.os, config: Self.containerConfig(final.config),
             rootfs: RootFS(diffIDs: final.layers.map(\.diffID)), history: final.history, created: final.created)
@@ -113,10 +126,18 @@ public final class Builder {
         do { id = try images.storeBuiltImage(config: withVariant, layers: final.layers, tags: options.tags) } catch {
             throw BuildError("store the image", error)
         }
-        progress.line(step, "writing image \(id) done")
-        for tag in options.tags { progress.line(step, "naming to \(tag) done") }
-        progress.done(step, seconds: MonotonicClock.seconds() - started)
+        progress.exported(step, image: id.description, tags: options.tags.map(\.description), seconds: MonotonicClock.seconds() - started)
         return id
+    }
+
+    func beginStep(_ kind: BuildStep.Kind, title: String, source: String, ordinal: Int?) -> BuildStep {
+        let number = stepNumbers.withLock { next in
+            next += 1
+            return next
+        }
+        let step = BuildStep(number: number, kind: kind, title: title, source: source, ordinal: ordinal, total: totalSteps)
+        progress.began(step)
+        return step
     }
 
     // MARK: - Stages
@@ -126,12 +147,16 @@ public final class Builder {
         var onBuild: [String] = []
         let total = stage.instructions.count + 1
         let label = stage.name ?? "stage-\(stage.index)"
-        let fromStep = progress.begin("[\(label) 1/\(total)] FROM \(stage.baseName)")
+        let firstOrdinal = stageOrdinals[stage.index] ?? 1
+        let fromStep = beginStep(.from, title: "[\(label) 1/\(total)] FROM \(stage.baseName)", source: stage.fromLine.source,
+                                 ordinal: firstOrdinal)
+        let baseResult: String
         switch stage.base {
         case .scratch:
             result = StageResult(layers: [], config: ImageConfigState(), architecture: options.platform.architecture,
                                  os: options.platform.os, variant: options.platform.variant, history: [], key: sha256Hex("scratch"),
                                  created: Timestamp.now())
+            baseResult = ""
         case .stage(let index):
             guard let base = results[index] else { throw BuildError("stage \(index) was not built before stage \(stage.index)") }
             result = base
@@ -139,12 +164,14 @@ public final class Builder {
             // Triggers fire on FROM stage as on FROM image, and are not passed on.
             onBuild = base.config.onBuild
             result.config.onBuild = []
+            baseResult = base.key
         case .image(let name):
             let base = try self.image(name)
             result = try Self.start(from: base, store: images)
             onBuild = base.config.config?.onBuild ?? []
+            baseResult = base.id.description
         }
-        progress.done(fromStep, seconds: 0)
+        progress.finished(fromStep, seconds: 0, result: baseResult)
         // Docker records the default PATH in the config when the base has none.
         if !result.config.env.contains(where: { $0.hasPrefix("PATH=") }) {
             result.config.env.insert("PATH=" + Self.defaultPath, at: 0)
@@ -161,9 +188,12 @@ public final class Builder {
                 throw BuildError("failed to process ONBUILD trigger \(trigger): \(error)")
             }
         }
+        let triggers = lines.count
         lines.append(contentsOf: stage.instructions)
         for (position, line) in lines.enumerated() {
-            let step = progress.begin("[\(label) \(position + 2)/\(lines.count + 1)] \(line.source)")
+            let ordinal = position < triggers ? nil : firstOrdinal + 1 + position - triggers
+            let step = beginStep(.instruction, title: "[\(label) \(position + 2)/\(lines.count + 1)] \(line.source)",
+                                 source: line.source, ordinal: ordinal)
             let began = MonotonicClock.seconds()
             let instruction: Instruction
             do { instruction = try line.expanded(with: scope.expander, file: line.line > 0 ? fileName(plan) : "ONBUILD") } catch {
@@ -211,11 +241,11 @@ public final class Builder {
             } catch let error as DockerfileError {
                 throw BuildError("failed to solve: \(error.located(file: fileName(plan), line: line.line, instruction: line.keyword))")
             } catch let error as BuildError {
-                throw BuildError("\(fileName(plan)):\(line.line) \(line.keyword.uppercased()): \(error.message)")
+                throw error.prefixed("\(fileName(plan)):\(line.line) \(line.keyword.uppercased()): ")
             } catch {
                 throw BuildError("\(fileName(plan)):\(line.line) \(line.keyword.uppercased()): \(error)")
             }
-            progress.done(step, seconds: MonotonicClock.seconds() - began)
+            progress.finished(step, seconds: MonotonicClock.seconds() - began, result: result.key)
         }
         return result
     }
@@ -225,12 +255,12 @@ public final class Builder {
     }
 
     /// A step that makes a layer: looked up by key, else `work` makes the layer and it is cached.
-    func layerStep(_ result: inout StageResult, step: Int, description: String, createdBy: String,
+    func layerStep(_ result: inout StageResult, step: BuildStep, description: String, createdBy: String,
                    work: () throws -> CommittedLayer) throws {
         let key = sha256Hex(result.key + "\n" + description)
         let entry: BuildCache.Entry
         if !options.noCache, let hit = cache.lookup(key, in: images) {
-            progress.line(step, "CACHED")
+            progress.cached(step, layer: true)
             entry = hit
         } else {
             entry = BuildCache.Entry(layer: try work(), created: Timestamp.now())
@@ -244,10 +274,11 @@ public final class Builder {
     }
 
     /// A step that changes only the config: it still moves the key (later steps depend on it).
-    func configStep(_ result: inout StageResult, step: Int, createdBy: String) {
+    func configStep(_ result: inout StageResult, step: BuildStep, createdBy: String) {
         let key = sha256Hex(result.key + "\n" + createdBy + "\n" + configFingerprint(result.config))
         let entry: BuildCache.Entry
         if !options.noCache, let hit = cache.lookup(key, in: images) {
+            progress.cached(step, layer: false)
             entry = hit
         } else {
             entry = BuildCache.Entry(layer: nil, created: Timestamp.now())

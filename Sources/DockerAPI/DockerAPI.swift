@@ -25,6 +25,7 @@ public final class DockerAPI: Sendable {
         routes += Self.systemRoutes
         routes += Self.containerRoutes
         routes += Self.streamRoutes
+        routes += Self.imageRoutes
         routes += Self.extraRoutes
         self.routes = routes
     }

@@ -2,7 +2,7 @@ import ImageStore
 import OCI
 
 /// Docker's `GET /images/json` item (API 1.50, without the manifest list): members in Docker's
-/// order. RepoTags and RepoDigests are never null; Labels is the config's (null when it has none,
+/// order (alphabetical, as its generated type has them). RepoTags and RepoDigests are never null; Labels is the config's (null when it has none,
 /// as Docker passes the image config's map through). VirtualSize went away in API 1.44.
 /// SharedSize and Containers are -1 unless `system df` counted them.
 public struct ImageSummary: Encodable, Sendable {
@@ -41,10 +41,11 @@ public struct ImageSummary: Encodable, Sendable {
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: AnyKey.self)
+        // Docker's Summary is generated from its swagger file: members in alphabetical order.
         try c.encodeMembers([
-            (AnyKey("Id"), id), (AnyKey("ParentId"), parentID), (AnyKey("RepoTags"), repoTags),
-            (AnyKey("RepoDigests"), repoDigests), (AnyKey("Created"), created), (AnyKey("Size"), size),
-            (AnyKey("SharedSize"), sharedSize), (AnyKey("Labels"), labels.map(SortedMap.init)), (AnyKey("Containers"), containers),
+            (AnyKey("Containers"), containers), (AnyKey("Created"), created), (AnyKey("Id"), id),
+            (AnyKey("Labels"), labels.map(SortedMap.init)), (AnyKey("ParentId"), parentID), (AnyKey("RepoDigests"), repoDigests),
+            (AnyKey("RepoTags"), repoTags), (AnyKey("SharedSize"), sharedSize), (AnyKey("Size"), size),
         ])
     }
 }

@@ -24,7 +24,7 @@ public struct ImageUse: Sendable {
 extension ImageStore {
     /// Points `target` at the image `source` names.
     public func tag(_ source: String, as target: ImageReference) throws(ImageStoreError) {
-        guard target.digest == nil else { throw ImageStoreError("refusing to create a tag with a digest reference: \(target.familiar)") }
+        guard target.digest == nil else { throw ImageStoreError(.invalid, "refusing to create a tag with a digest reference: \(target.familiar)") }
         let record = try resolve(source)
         try database.tag(target.description, to: record.id)
     }
@@ -44,7 +44,7 @@ extension ImageStore {
             let name = reference.description
             let lastName = record.tags.filter { $0 != name }.isEmpty
             if lastName, let use, !force {
-                throw ImageStoreError("conflict: unable to remove repository reference \"\(text)\" (must force) - container \(use.shortContainerID) is using its referenced image \(record.id.shortID)")
+                throw ImageStoreError(.conflict, "conflict: unable to remove repository reference \"\(text)\" (must force) - container \(use.shortContainerID) is using its referenced image \(record.id.shortID)")
             }
             if try database.untag(name) { events.append(.untagged(reference.familiar)) }
             try database.pruneRepoDigests(of: record.id)
@@ -57,13 +57,13 @@ extension ImageStore {
         } else {
             let repositories = Set(record.tags.compactMap { try? ImageReference(parsing: $0).name })
             if repositories.count > 1 && !force {
-                throw ImageStoreError("conflict: unable to delete \(record.id.shortID) (must be forced) - image is referenced in multiple repositories")
+                throw ImageStoreError(.conflict, "conflict: unable to delete \(record.id.shortID) (must be forced) - image is referenced in multiple repositories")
             }
             if let use, use.running {
-                throw ImageStoreError("conflict: unable to delete \(record.id.shortID) (cannot be forced) - image is being used by running container \(use.shortContainerID)")
+                throw ImageStoreError(.conflict, "conflict: unable to delete \(record.id.shortID) (cannot be forced) - image is being used by running container \(use.shortContainerID)")
             }
             if let use, !force {
-                throw ImageStoreError("conflict: unable to delete \(record.id.shortID) (must be forced) - image is being used by stopped container \(use.shortContainerID)")
+                throw ImageStoreError(.conflict, "conflict: unable to delete \(record.id.shortID) (must be forced) - image is being used by stopped container \(use.shortContainerID)")
             }
             for tag in record.tags { events.append(.untagged(familiar(tag))) }
             for digest in record.repoDigests { events.append(.untagged(familiar(digest))) }
@@ -83,11 +83,13 @@ extension ImageStore {
         (try? ImageReference(parsing: reference))?.familiar ?? reference
     }
 
-    /// Removes untagged images, or with `all` every image (no containers use images yet), then
-    /// collects their content. Returns the removed IDs and the bytes reclaimed.
-    public func prune(all: Bool, inUse: Set<Digest> = []) throws(ImageStoreError) -> (removed: [Digest], reclaimed: Int64) {
+    /// Removes untagged images, or with `all` every image no container uses, of those `selecting`
+    /// accepts (the API's `until` and `label` filters), then collects their content. Returns the
+    /// removed IDs and the bytes reclaimed.
+    public func prune(all: Bool, inUse: Set<Digest> = [], selecting: (ImageRecord) -> Bool = { _ in true })
+        throws(ImageStoreError) -> (removed: [Digest], reclaimed: Int64) {
         var removed: [Digest] = []
-        for record in try images() where (all || record.tags.isEmpty) && !inUse.contains(record.id) {
+        for record in try images() where (all || record.tags.isEmpty) && !inUse.contains(record.id) && selecting(record) {
             try database.delete(record.id)
             removed.append(record.id)
         }

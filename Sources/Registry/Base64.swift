@@ -1,8 +1,9 @@
-/// Standard base64 (RFC 4648 §4, with padding), for `Authorization: Basic` and config.json's `auth`.
-enum Base64 {
+/// Standard base64 (RFC 4648 §4, with padding), for `Authorization: Basic` and config.json's `auth`;
+/// decoding takes the URL-safe alphabet too (the Engine API's `X-Registry-Auth`).
+public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    static func encode<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    public static func encode<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         let input = Array(bytes)
         var out: [UInt8] = []
         out.reserveCapacity((input.count + 2) / 3 * 4)
@@ -24,7 +25,7 @@ enum Base64 {
     }
 
     /// Decodes standard or URL-safe base64, padded or not, ignoring whitespace; nil when malformed.
-    static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? {
         var values: [UInt8] = []
         for byte in text.utf8 {
             switch byte {

@@ -115,6 +115,7 @@ extension RegistryClient {
     }
 
     func credentials(for registry: String, operation: String) throws -> Credentials? {
+        if let given = givenCredentials[registry] { return given }
         guard let credentialStore else { return nil }
         do { return try credentialStore.credentials(for: registry) } catch let error as RegistryError {
             var error = error

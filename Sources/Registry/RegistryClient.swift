@@ -34,6 +34,9 @@ public struct FetchedManifest: Sendable {
 /// - Deadlines apply until the response head; bodies stream with the HTTP client's idle read timeout.
 public final class RegistryClient: Sendable {
     let credentialStore: CredentialStore?
+    /// Credentials handed over by the caller, by registry (the Engine API's `X-Registry-Auth`);
+    /// they win over the store's.
+    let givenCredentials: [String: Credentials]
     let insecureRegistries: Set<String>
     let httpClient: HTTPClient
     let userAgent: String
@@ -44,9 +47,15 @@ public final class RegistryClient: Sendable {
     /// The longest a manifest (or index) may be; distribution refuses larger ones at 4 MiB.
     let manifestLimit = 8 << 20
 
-    public init(credentials: CredentialStore?, insecureRegistries: Set<String> = [], httpClient: HTTPClient = .registry,
-                userAgent: String = "berth/0.1") {
+    /// `given`: credentials by registry, keyed as config.json keys them (`127.0.0.1:5000`,
+    /// `https://index.docker.io/v1/`), used before `credentials`' (a server answering for its
+    /// clients passes theirs here and no store).
+    public init(credentials: CredentialStore?, given: [String: Credentials] = [:], insecureRegistries: Set<String> = [],
+                httpClient: HTTPClient = .registry, userAgent: String = "berth/0.1") {
         self.credentialStore = credentials
+        var normalized: [String: Credentials] = [:]
+        for (key, value) in given { normalized[CredentialStore.registryName(ofKey: key)] = value }
+        self.givenCredentials = normalized
         self.insecureRegistries = insecureRegistries
         self.httpClient = httpClient
         self.userAgent = userAgent

@@ -133,6 +133,7 @@ import Testing
     @Test func imageFilterErrors() {
         #expect(throws: FilterError(.badFormat, "bad format of filter (expected name=value): dangling")) { try ImageFilters(["dangling"]) }
         #expect(throws: FilterError(.invalid, "invalid filter 'dangling=maybe': expected true or false")) { try ImageFilters(["dangling=maybe"]) }
-        #expect(throws: FilterError(.invalid, "invalid filter 'before' (images takes dangling, reference and label)")) { try ImageFilters(["before=x"]) }
+        #expect(throws: FilterError(.invalid, "invalid filter 'bogus' (images takes dangling, reference, label, before, since and until)")) { try ImageFilters(["bogus=x"]) }
+        #expect(throws: FilterError(.invalid, "invalid filter 'reference'")) { try ImageFilters(["reference=x"], forPrune: true) }
     }
 }

@@ -27,9 +27,9 @@ import TextTemplate
     @Test func imageSummary() throws {
         let image = ImageSummary(id: "sha256:ab", repoTags: ["busybox:latest"], repoDigests: ["busybox@sha256:cd"], created: 1_700_000_000,
                                  size: 4_261_000, labels: nil)
-        #expect(try json(image) == #"{"Id":"sha256:ab","ParentId":"","RepoTags":["busybox:latest"],"RepoDigests":["busybox@sha256:cd"],"Created":1700000000,"Size":4261000,"SharedSize":-1,"Labels":null,"Containers":-1}"#)
+        #expect(try json(image) == #"{"Containers":-1,"Created":1700000000,"Id":"sha256:ab","Labels":null,"ParentId":"","RepoDigests":["busybox@sha256:cd"],"RepoTags":["busybox:latest"],"SharedSize":-1,"Size":4261000}"#)
         let untagged = ImageSummary(id: "sha256:ef", repoTags: [], repoDigests: [], created: 0, size: 0, sharedSize: 0, labels: ["k": "v"], containers: 2)
-        #expect(try json(untagged) == #"{"Id":"sha256:ef","ParentId":"","RepoTags":[],"RepoDigests":[],"Created":0,"Size":0,"SharedSize":0,"Labels":{"k":"v"},"Containers":2}"#)
+        #expect(try json(untagged) == #"{"Containers":2,"Created":0,"Id":"sha256:ef","Labels":{"k":"v"},"ParentId":"","RepoDigests":[],"RepoTags":[],"SharedSize":0,"Size":0}"#)
         #expect(familiarNames(["docker.io/library/busybox:latest", "ghcr.io/a/b:1", "::bad::"]) == ["busybox:latest", "ghcr.io/a/b:1"])
     }
 
@@ -53,7 +53,7 @@ import TextTemplate
         volume.usageData = .init(size: 2_000_000, refCount: 0)
         let usage = SystemDataUsage(layersSize: 5_000_000, images: [used, unused], containers: [summary(sizes: true), stopped], volumes: [volume])
         let text = try json(usage)
-        #expect(text.hasPrefix(#"{"LayersSize":5000000,"Images":[{"Id":"sha256:ab""#))
+        #expect(text.hasPrefix(#"{"LayersSize":5000000,"Images":[{"Containers":2,"Created":0,"Id":"sha256:ab""#))
         #expect(text.hasSuffix(#""BuildCache":[]}"#))
         #expect(!text.contains("BuilderSize"))
         #expect(usage.rows == [
