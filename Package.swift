@@ -96,8 +96,8 @@ let package = Package(
         ]),
         // The Docker Engine API front end (`berth serve`), beside BerthCLI over the same services and views.
         .target(name: "DockerAPI", dependencies: [
-            "HTTPServer", "DockerModel", "Engine", "ContainerSpec", "ContainerRuntime", "Supervisor", "TextTemplate", "GoCompat",
-            "LinuxSys", .product(name: "NIOHTTP1", package: "swift-nio"),
+            "HTTPServer", "DockerModel", "Engine", "ContainerSpec", "ContainerRuntime", "ContainerNetwork", "Supervisor", "TextTemplate",
+            "GoCompat", "LinuxSys", .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "BerthCLI", dependencies: [
             "DockerAPI", "HTTPServer", "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",
@@ -124,6 +124,8 @@ let package = Package(
         .testTarget(name: "DNSTests", dependencies: ["ContainerDNS", "LinuxSys"]),
         .testTarget(name: "DockerModelTests", dependencies: ["DockerModel", "TextTemplate", "Supervisor", "ContainerNetwork"]),
         .testTarget(name: "BerthCLITests", dependencies: ["BerthCLI", "ContainerSpec", "Engine", "OCI", "TestSupport"]),
+        // Drives the real `berth serve` with the docker CLI and curl (needs only what the tests run).
+        .testTarget(name: "DockerAPITests", dependencies: ["TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

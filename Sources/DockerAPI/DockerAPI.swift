@@ -26,6 +26,7 @@ public final class DockerAPI: Sendable {
         routes += Self.containerRoutes
         routes += Self.streamRoutes
         routes += Self.extraRoutes
+        routes += Self.networkRoutes + Self.volumeRoutes + Self.execRoutes + Self.statsRoutes + Self.archiveRoutes
         self.routes = routes
     }
 
