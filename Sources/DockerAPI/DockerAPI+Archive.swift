@@ -15,7 +15,7 @@ extension DockerAPI {
 
     /// The `path` parameter, required.
     static func archivePath(_ call: APICall) throws(EngineError) -> String {
-        guard let path = call.query("path"), !path.isEmpty else { throw .invalid("no path specified") }
+        guard let path = call.query("path"), !path.isEmpty else { throw .invalid("path cannot be empty") }
         return path
     }
 

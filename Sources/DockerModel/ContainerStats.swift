@@ -38,14 +38,15 @@ public struct StatsResponse: Encodable, Sendable {
     }
 
     public struct Blkio: Encodable, Sendable {
-        /// Nil (null) when nothing was read, as Go's nil slice.
+        /// Nil for a container that does not run: every list null, as Go's nil slices; otherwise
+        /// the byte counts, and the lists Berth does not read empty (as dockerd has them).
         public var serviceBytes: [BlkioEntry]?
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: AnyKey.self)
             try c.encode(serviceBytes, forKey: AnyKey("io_service_bytes_recursive"))
             for key in ["io_serviced_recursive", "io_queue_recursive", "io_service_time_recursive", "io_wait_time_recursive",
                         "io_merged_recursive", "io_time_recursive", "sectors_recursive"] {
-                try c.encodeNil(forKey: AnyKey(key))
+                if serviceBytes == nil { try c.encodeNil(forKey: AnyKey(key)) } else { try c.encode([BlkioEntry](), forKey: AnyKey(key)) }
             }
         }
     }
@@ -128,8 +129,7 @@ public struct StatsResponse: Encodable, Sendable {
         read = reading.read
         preread = previous?.read ?? Self.zeroTime
         pids = Pids(current: reading.pidsCurrent, limit: reading.pidsLimit ?? 0)
-        blkio = Blkio(serviceBytes: reading.blockIO.isEmpty ? nil
-                      : reading.blockIO.map { BlkioEntry(major: $0.major, minor: $0.minor, op: $0.op, value: $0.value) })
+        blkio = Blkio(serviceBytes: reading.blockIO.map { BlkioEntry(major: $0.major, minor: $0.minor, op: $0.op, value: $0.value) })
         cpu = Self.cpu(reading)
         precpu = previous.map(Self.cpu) ?? CPU()
         memory = Memory(usage: reading.memoryUsage, maxUsage: reading.memoryMaxUsage, stats: reading.memoryStats,

@@ -93,8 +93,6 @@ extension Engine {
                 try extractor.finish()
             } catch let error as ArchiveError where error.errno == EROFS || error.errno == EBUSY {
                 throw Self.mountRefusal(error.errno ?? EROFS, error.reason, describe: "\(container.name):\(path)")
-            } catch let error as ArchiveError where error.errno == EEXIST && noOverwriteDirNonDir {
-                throw .invalid(error.reason, reportedByDaemon: true)
             } catch let error as EngineError {
                 throw error
             } catch {

@@ -99,7 +99,8 @@ struct ArchiveTests {
         #expect(link.stdout.hasSuffix("200"), "\(link.stdout)")
         let climbing = try put(Tar.file("\(tag)-path", "path\n") + Tar.end, "path=/../../../../tmp")
         #expect(climbing.stdout.hasSuffix("200"), "\(climbing.stdout)")
-        #expect(try outside().isEmpty, "written outside the container: \(try outside())")
+        let escaped = try outside()
+        #expect(escaped.isEmpty, "written outside the container: \(escaped)")
         // Inside: the link's target is the extraction directory (the root its names resolve in).
         let inside = try server.berth("exec", "box", "sh", "-c", "cat /tmp/tmp/\(tag)-link /tmp/\(tag)-path; ls /tmp")
         #expect(inside.hasPrefix("link\npath\n"), "\(inside)")
@@ -108,7 +109,8 @@ struct ArchiveTests {
         let over = server.base + "/over.tar"
         try Data(Tar.file("tmp", "not a directory\n") + Tar.end).write(to: URL(fileURLWithPath: over))
         let refused = try server.curl(["-X", "PUT", "-T", over, "http://d/containers/box/archive?path=/&noOverwriteDirNonDir=true"], status: true)
-        #expect(refused.stdout.hasSuffix("400"), "\(refused.stdout)")
+        // dockerd's status for it: 500, the extraction's failure.
+        #expect(refused.stdout.hasSuffix("500"), "\(refused.stdout)")
         #expect(refused.stdout.contains("cannot overwrite directory"), "\(refused.stdout)")
         #expect(try server.berth("exec", "box", "sh", "-c", "test -d /tmp && echo dir") == "dir\n")
         let notDirectory = try server.curl(["-X", "PUT", "-T", over, "http://d/containers/box/archive?path=/etc/passwd"], status: true)

@@ -103,7 +103,7 @@ struct ExecTests {
         defer { server.remove() }
         try server.sleeper("box")
         let listed = try server.docker(["exec"] + flags + ["box", "ls", "/proc/self/fd"], stdin: "")
-        let fds = listed.stdout.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == " " }).map(String.init)
+        let fds = listed.stdout.split(whereSeparator: \.isWhitespace).map(String.init)
         #expect(fds == ["0", "1", "2", "3"], "\(listed.stdout)\(listed.stderr)")
     }
 }

@@ -69,7 +69,7 @@ struct NetworksTests {
             """#)
         #expect(created.status == 201)
         let id = try #require(try server.object(created.body)["Id"] as? String)
-        #expect(created.body == "{\"Id\":\"\(id)\",\"Warning\":\"\"}")
+        #expect(created.body == "{\"Id\":\"\(id)\",\"Warning\":\"\"}\n")
 
         let inspected = try server.request("GET", "/networks/" + String(id.prefix(12)))
         #expect(inspected.status == 200)

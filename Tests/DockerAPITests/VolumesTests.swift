@@ -12,7 +12,10 @@ struct VolumesTests {
         defer { server.remove() }
         #expect(try server.docker(["volume", "create", "--label", "team=a", "data"]).stdout == "data\n")
         #expect(try server.docker(["volume", "create", "spare"]).stdout == "spare\n")
-        let anonymous = try server.docker(["volume", "create"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // An anonymous volume, left behind by its container.
+        try server.berth("create", "--name", "gone", "-v", "/anon", "busybox:test")
+        try server.berth("rm", "gone")
+        let anonymous = try server.berth("volume", "ls", "-q").split(separator: "\n").map(String.init).first { $0.count == 64 } ?? ""
         #expect(anonymous.count == 64)
         try server.sleeper("box", ["-v", "data:/data"])
 
