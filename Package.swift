@@ -97,8 +97,9 @@ let package = Package(
         ]),
         // The Docker Engine API front end (`berth serve`), beside BerthCLI over the same services and views.
         .target(name: "DockerAPI", dependencies: [
-            "HTTPServer", "DockerModel", "Engine", "ContainerSpec", "ContainerRuntime", "Supervisor", "TextTemplate", "GoCompat",
-            "LinuxSys", "ImageStore", "Registry", "Builder", "Dockerfile", "Archive", "OCI", .product(name: "NIOHTTP1", package: "swift-nio"),
+            "HTTPServer", "DockerModel", "Engine", "ContainerSpec", "ContainerRuntime", "ContainerNetwork", "Supervisor", "TextTemplate",
+            "GoCompat", "LinuxSys", "ImageStore", "Registry", "Builder", "Dockerfile", "Archive", "OCI",
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "BerthCLI", dependencies: [
             "DockerAPI", "HTTPServer", "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",

@@ -68,6 +68,17 @@ final class SnapshotWriter: TarEntryHandler {
         }
         let parent = try parentDirectory(path.parent)
         let name = path.name
+        if options.noOverwriteDirNonDir {
+            // Docker's words (its archive.Unpack): the entry as named in the archive.
+            let existing = kind(parent, name)
+            let shown = (rootPath.hasSuffix("/") ? rootPath : rootPath + "/") + path.cleaned
+            if existing == S_IFDIR && header.type != .directory {
+                throw reject("cannot overwrite directory \"\(shown)\" with non-directory \"\(header.path)\"", errno: EEXIST)
+            }
+            if existing != 0 && existing != S_IFDIR && header.type == .directory {
+                throw reject("cannot overwrite non-directory \"\(shown)\" with directory \"\(header.path)\"", errno: EEXIST)
+            }
+        }
         switch header.type {
         case .file:
             file = try create(path, parent, "create file") { berth_openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }

@@ -26,9 +26,13 @@ public final class TarExtractor {
     /// `directoryFD` stays the caller's (not closed here); `path` is only for messages.
     /// `submounts`: by path relative to the directory (`data`, `srv/x`), the trees mounted there in
     /// the container being copied into; an entry at or below one is extracted into it instead.
-    public init(directoryFD: Int32, path: String, owner: (uid: Int, gid: Int)?, submounts: [String: Submount] = [:]) {
-        let writer = SnapshotWriter(rootFD: directoryFD, rootPath: path, options: UnpackOptions())
-        handler = RewritingHandler(writer: writer, owner: owner, submounts: submounts, path: path)
+    /// `noOverwriteDirNonDir`: Docker's option of that name (see `UnpackOptions`).
+    public init(directoryFD: Int32, path: String, owner: (uid: Int, gid: Int)?, submounts: [String: Submount] = [:],
+                noOverwriteDirNonDir: Bool = false) {
+        var options = UnpackOptions()
+        options.noOverwriteDirNonDir = noOverwriteDirNonDir
+        let writer = SnapshotWriter(rootFD: directoryFD, rootPath: path, options: options)
+        handler = RewritingHandler(writer: writer, owner: owner, submounts: submounts, path: path, options: options)
     }
 
     deinit { handler.closeAll() }
@@ -91,7 +95,10 @@ private final class RewritingHandler: TarEntryHandler {
     var skipping = false
     var skipped: [String] = []
 
-    init(writer: SnapshotWriter, owner: (uid: Int, gid: Int)?, submounts: [String: TarExtractor.Submount], path: String) {
+    let options: UnpackOptions
+
+    init(writer: SnapshotWriter, owner: (uid: Int, gid: Int)?, submounts: [String: TarExtractor.Submount], path: String, options: UnpackOptions) {
+        self.options = options
         self.main = writer
         self.writer = writer
         self.owner = owner
@@ -129,7 +136,7 @@ private final class RewritingHandler: TarEntryHandler {
             if let existing = mounted[target.mount] {
                 writer = existing
             } else {
-                let made = SnapshotWriter(rootFD: fd, rootPath: path + "/" + target.mount, options: UnpackOptions())
+                let made = SnapshotWriter(rootFD: fd, rootPath: path + "/" + target.mount, options: options)
                 mounted[target.mount] = made
                 writer = made
             }

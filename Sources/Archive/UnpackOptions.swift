@@ -11,6 +11,9 @@ public struct UnpackOptions: Sendable {
     public var overlayXattrPrefix: String
     /// Entries of tar types the reader does not know are skipped rather than failing the layer.
     public var skipUnknownEntryTypes: Bool
+    /// Docker's NoOverwriteDirNonDir (`cp` into a container): an entry may not replace an existing
+    /// directory with a non-directory, nor a non-directory with a directory.
+    public var noOverwriteDirNonDir = false
 
     public init(uidShift: UInt32 = 0, gidShift: UInt32 = 0, overlayXattrPrefix: String = "trusted.overlay.",
                 skipUnknownEntryTypes: Bool = false) {

@@ -22,10 +22,7 @@ private func daemonError(_ error: any Error) -> ExitCode {
 }
 
 /// Docker's `host` and `none` networks, listed beside the bridges (they have no bridge of their own).
-private let pseudoNetworks: [(name: String, driver: String, id: String)] = [
-    ("host", "host", "4057f1c7" + String(repeating: "0", count: 56)),
-    ("none", "null", "a0e2c1d9" + String(repeating: "0", count: 56)),
-]
+private let pseudoNetworks = PredefinedNetwork.all
 
 struct NetworkCreate: BerthCommand {
     static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a network")
@@ -36,8 +33,12 @@ struct NetworkCreate: BerthCommand {
     var subnet: [String] = []
     @Option(help: "IPv4 Gateway for the master subnet")
     var gateway: [String] = []
+    @Option(name: .customLong("ip-range"), help: "Allocate container ip from a sub-range")
+    var ipRange: [String] = []
     @Flag(name: .customLong("internal"), help: "Restrict external access to the network")
     var isInternal = false
+    @Flag(help: "Enable manual container attachment")
+    var attachable = false
     @Option(help: "Set metadata on a network")
     var label: [String] = []
     @Argument(help: "NETWORK")
@@ -46,17 +47,19 @@ struct NetworkCreate: BerthCommand {
     func execute() async throws {
         var options = Engine.NetworkCreateOptions(name: name)
         options.driver = driver
-        if subnet.count > 1 || gateway.count > 1 {
+        if subnet.count > 1 || gateway.count > 1 || ipRange.count > 1 {
             printError(daemonPrefix + "only one IPv4 subnet is supported for now")
             throw ExitCode(1)
         }
-        if !gateway.isEmpty && subnet.isEmpty {
+        if (!gateway.isEmpty || !ipRange.isEmpty) && subnet.isEmpty {
             printError(daemonPrefix + "every ip-range or gateway must have a corresponding subnet")
             throw ExitCode(1)
         }
         options.subnet = subnet.first
         options.gateway = gateway.first
         options.internal = isInternal
+        options.ipRange = ipRange.first
+        options.attachable = attachable
         for item in label {
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             options.labels[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""

@@ -19,6 +19,10 @@ public struct BridgeNetwork: Codable, Sendable, Equatable {
     public var created: String
     /// Where host-local keeps its leases (one file per address in use).
     public var ipamDirectory: String
+    /// `--ip-range`: the part of the subnet containers' addresses come from (nil: all of it).
+    public var ipRange: String?
+    /// `--attachable`, kept for inspect (every bridge network takes any container).
+    public var attachable: Bool?
 
     public init(id: String, name: String, bridge: String, subnet: String, gateway: String, internal: Bool,
                 labels: [String: String], created: String, ipamDirectory: String) {
@@ -40,13 +44,25 @@ public struct BridgeNetwork: Codable, Sendable, Equatable {
     /// The bridge plugin with host-local IPAM. Masquerading and forwarding are the network's own
     /// iptables rules (`HostFirewall`), installed once rather than per container.
     func bridgeConfig(requestedIP: String?) -> String {
-        var ipam = "{\"type\":\"host-local\",\"ranges\":[[{\"subnet\":\(jsonQuoted(subnet)),\"gateway\":\(jsonQuoted(gateway))}]]"
+        var range = "{\"subnet\":\(jsonQuoted(subnet)),\"gateway\":\(jsonQuoted(gateway))"
+        if let bounds = rangeBounds { range += ",\"rangeStart\":\(jsonQuoted(bounds.start.description)),\"rangeEnd\":\(jsonQuoted(bounds.end.description))" }
+        var ipam = "{\"type\":\"host-local\",\"ranges\":[[" + range + "}]]"
         if !`internal` { ipam += ",\"routes\":[{\"dst\":\"0.0.0.0/0\"}]" }
         ipam += ",\"dataDir\":\(jsonQuoted(ipamDirectory))}"
         var config = "{\"cniVersion\":\"\(CNI.version)\",\"name\":\(jsonQuoted(name)),\"type\":\"bridge\",\"bridge\":\(jsonQuoted(bridge))"
         config += ",\"isGateway\":true,\"ipMasq\":false,\"hairpinMode\":true"
         if let requestedIP { config += ",\"args\":{\"cni\":{\"ips\":[\(jsonQuoted(requestedIP))]}}" }
         return config + ",\"ipam\":\(ipam)}"
+    }
+
+    /// The first and last address host-local may give out with `ipRange`: the range less the
+    /// subnet's own network and broadcast addresses.
+    var rangeBounds: (start: IPv4Address, end: IPv4Address)? {
+        guard let ipRange, let range = IPv4Subnet.cidr(ipRange),
+              let whole = try? IPv4Subnet(parsing: subnet) else { return nil }
+        let start = max(range.network, whole.firstHost)
+        let end = min(range.last, IPv4Address(whole.last.value - 1))
+        return start <= end ? (start, end) : nil
     }
 
     static func loopbackConfig() -> String {

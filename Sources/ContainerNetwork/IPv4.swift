@@ -54,6 +54,14 @@ public struct IPv4Subnet: Hashable, Sendable, CustomStringConvertible {
         self.init(network: address, prefix: prefix)
     }
 
+    /// `A.B.C.D/N` with any prefix (an `--ip-range` may be a single address), host bits clear; nil otherwise.
+    public static func cidr(_ text: String) -> IPv4Subnet? {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let address = IPv4Address(parts[0]), let prefix = Int(parts[1]), (0...32).contains(prefix),
+              address.value & ~mask(prefix) == 0 else { return nil }
+        return IPv4Subnet(network: address, prefix: prefix)
+    }
+
     static func mask(_ prefix: Int) -> UInt32 { prefix == 0 ? 0 : UInt32.max << UInt32(32 - prefix) }
 
     public var mask: UInt32 { Self.mask(prefix) }

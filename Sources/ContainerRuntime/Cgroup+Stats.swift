@@ -150,3 +150,19 @@ extension ContainerStats {
     public var memoryStat: [String: UInt64] { memory.raw ?? [:] }
     public var pidsCurrent: UInt64 { pids.current ?? 0 }
 }
+
+/// The rest of the figures Docker's stats API reports (`GET /containers/{id}/stats`).
+extension ContainerStats {
+    public var cpuKernelNanoseconds: UInt64 { cpu.usage.kernel }
+    public var cpuUserNanoseconds: UInt64 { cpu.usage.user }
+    /// Per CPU (cgroup v1's cpuacct.usage_percpu); nil on v2, which has none.
+    public var cpuPerCPUNanoseconds: [UInt64]? { cpu.usage.percpu }
+    public var throttlingPeriods: UInt64 { cpu.throttling.periods ?? 0 }
+    public var throttledPeriods: UInt64 { cpu.throttling.throttled_periods ?? 0 }
+    public var throttledNanoseconds: UInt64 { cpu.throttling.throttled_time ?? 0 }
+    /// The peak memory usage (v1 max_usage_in_bytes, v2 memory.peak), 0 when unknown.
+    public var memoryMaxUsage: UInt64 { memory.usage.max ?? 0 }
+    public var memoryFailcnt: UInt64 { memory.usage.failcnt }
+    /// pids.max; nil when unlimited.
+    public var pidsLimit: UInt64? { pids.limit == UInt64.max ? nil : pids.limit }
+}

@@ -1,5 +1,5 @@
-/// Docker's `GET /exec/{id}/json`. Nothing in the engine keeps exec instances yet; this is the
-/// shape the API server will fill. ExitCode is null while the process runs.
+/// Docker's `GET /exec/{id}/json` (its backend.ExecInspect). ExitCode is null until the process
+/// has ended; DetachKeys is Go's `[]byte`, so base64.
 public struct ExecInspect: Codable, Sendable, Equatable {
     public var id: String
     public var running: Bool
@@ -13,7 +13,8 @@ public struct ExecInspect: Codable, Sendable, Equatable {
     public var detachKeys: String
     public var pid: Int
 
-    /// Docker spells these members in lower case.
+    /// Docker spells these members in lower case, in this order: tty, entrypoint, arguments,
+    /// privileged, then user only when set.
     public struct ProcessConfig: Codable, Sendable, Equatable {
         public var privileged: Bool
         public var user: String
@@ -27,6 +28,17 @@ public struct ExecInspect: Codable, Sendable, Equatable {
             self.tty = tty
             self.entrypoint = entrypoint
             self.arguments = arguments
+        }
+
+        enum CodingKeys: String, CodingKey { case tty, entrypoint, arguments, privileged, user }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(tty, forKey: .tty)
+            try c.encode(entrypoint, forKey: .entrypoint)
+            try c.encode(arguments, forKey: .arguments)
+            try c.encode(privileged, forKey: .privileged)
+            if !user.isEmpty { try c.encode(user, forKey: .user) }
         }
     }
 

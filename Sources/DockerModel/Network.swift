@@ -1,13 +1,15 @@
 import ContainerNetwork
 import Engine
 
-/// Docker's `GET /networks/{id}` (`network inspect`), members in Docker's order.
+/// Docker's `GET /networks/{id}` (`network inspect`), members in Docker's order. `GET /networks`
+/// lists the same objects with Containers left empty.
 public struct NetworkInspect: Encodable, Sendable {
     public var name: String
     public var id: String
     public var created: String
     public var scope = "local"
     public var driver = "bridge"
+    public var enableIPv4 = true
     public var enableIPv6 = false
     public var ipam: IPAM
     public var `internal`: Bool
@@ -22,14 +24,28 @@ public struct NetworkInspect: Encodable, Sendable {
 
     public struct IPAM: Encodable, Sendable {
         public var driver = "default"
-        public var options = SortedMap<String>([:])
-        public var config: [Config]
+        /// Null for the predefined host and none networks, as Docker has it.
+        public var options: SortedMap<String>? = SortedMap([:])
+        public var config: [Config]?
         public struct Config: Encodable, Sendable {
             public var subnet: String
+            public var ipRange: String?
             public var gateway: String
-            enum CodingKeys: String, CodingKey { case subnet = "Subnet", gateway = "Gateway" }
+            enum CodingKeys: String, CodingKey { case subnet = "Subnet", ipRange = "IPRange", gateway = "Gateway" }
+            public func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(subnet, forKey: .subnet)
+                try c.encodeIfPresent(ipRange, forKey: .ipRange)
+                try c.encode(gateway, forKey: .gateway)
+            }
         }
         enum CodingKeys: String, CodingKey { case driver = "Driver", options = "Options", config = "Config" }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(driver, forKey: .driver)
+            try c.encode(options, forKey: .options)
+            try c.encode(config, forKey: .config)
+        }
     }
 
     public struct ConfigReference: Encodable, Sendable {
@@ -49,17 +65,18 @@ public struct NetworkInspect: Encodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name = "Name", id = "Id", created = "Created", scope = "Scope", driver = "Driver", enableIPv6 = "EnableIPv6"
-        case ipam = "IPAM", `internal` = "Internal", attachable = "Attachable", ingress = "Ingress", configFrom = "ConfigFrom"
-        case configOnly = "ConfigOnly", containers = "Containers", options = "Options", labels = "Labels"
+        case name = "Name", id = "Id", created = "Created", scope = "Scope", driver = "Driver", enableIPv4 = "EnableIPv4"
+        case enableIPv6 = "EnableIPv6", ipam = "IPAM", `internal` = "Internal", attachable = "Attachable", ingress = "Ingress"
+        case configFrom = "ConfigFrom", configOnly = "ConfigOnly", containers = "Containers", options = "Options", labels = "Labels"
     }
 
     public init(_ network: BridgeNetwork, members: [(container: Container, attachment: NetworkAttachment)]) {
         name = network.name
         id = network.id
         created = network.created
-        ipam = IPAM(config: [IPAM.Config(subnet: network.subnet, gateway: network.gateway)])
+        ipam = IPAM(config: [IPAM.Config(subnet: network.subnet, ipRange: network.ipRange, gateway: network.gateway)])
         self.internal = network.internal
+        attachable = network.attachable ?? false
         containers = OrderedMap(members.map { member in
             (member.container.id, Endpoint(
                 name: member.container.name, endpointID: endpointID(member.attachment),
@@ -73,6 +90,37 @@ public struct NetworkInspect: Encodable, Sendable {
     public init(_ network: BridgeNetwork, engine: Engine) {
         let members = (try? engine.networkMembers(network)) ?? []
         self.init(network, members: members.map { ($0.container, $0.attachment) })
+    }
+
+    /// Docker's `host` or `none` network: no addresses, no bridge of its own.
+    public init(_ network: PredefinedNetwork, created: String) {
+        name = network.name
+        id = network.id
+        self.created = created
+        driver = network.driver
+        ipam = IPAM(options: nil, config: nil)
+        self.internal = false
+        containers = OrderedMap([])
+        options = SortedMap([:])
+        labels = SortedMap([:])
+    }
+}
+
+/// Docker's `host` and `none` networks, listed beside the bridges (they have no bridge of their
+/// own, and no record: their IDs are fixed).
+public struct PredefinedNetwork: Sendable {
+    public var name: String
+    public var driver: String
+    public var id: String
+
+    public static let all: [PredefinedNetwork] = [
+        PredefinedNetwork(name: "host", driver: "host", id: "4057f1c7" + String(repeating: "0", count: 56)),
+        PredefinedNetwork(name: "none", driver: "null", id: "a0e2c1d9" + String(repeating: "0", count: 56)),
+    ]
+
+    /// By name, full ID or ID prefix (as networks are looked up).
+    public static func lookup(_ text: String) -> PredefinedNetwork? {
+        all.first { $0.name == text || $0.id == text } ?? (text.isEmpty ? nil : all.first { $0.id.hasPrefix(text) })
     }
 }
 

@@ -1,5 +1,6 @@
 import Archive
 import CLinuxSys
+import ContainerRuntime
 import ContainerSpec
 import Glibc
 import ImageStore
@@ -30,14 +31,7 @@ extension Engine {
             let source = try locateInContainer(view, path, follow: options.followLink, container: container)
             defer { FS.close(source.parent) }
             if destination == "-" {
-                let writer = TarWriter(sink: { bytes in try Self.writeAll(outputFD, bytes) })
-                do {
-                    try writer.writeEntry(parent: source.parent, name: source.name, as: source.contents ? "." : source.baseName,
-                                          submounts: source.submounts)
-                    try writer.finish()
-                } catch {
-                    throw .system("copy \(path) from \(container.name): \(error)")
-                }
+                try Self.writeArchive(source, sink: { bytes in try Self.writeAll(outputFD, bytes) }, describe: "copy \(path) from \(container.name)")
                 return
             }
             let owner = (uid: Int(getuid()), gid: Int(getgid()))
@@ -48,45 +42,167 @@ extension Engine {
     /// `cp SRC CONTAINER:DEST`; SRC "-" reads a tar stream from `inputFD` into the directory DEST.
     public func copyToContainer(_ container: Container, source: String, path: String,
                                 options: CopyOptions = CopyOptions(), inputFD: Int32 = 0) throws(EngineError) {
+        let owner: (uid: Int, gid: Int)? = options.archive ? nil : (0, 0)
+        if source == "-" {
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            try extractArchive(container, into: path, owner: owner) {
+                while true {
+                    let n = buffer.withUnsafeMutableBytes { Glibc.read(inputFD, $0.baseAddress, $0.count) }
+                    if n < 0 && errno == EINTR { continue }
+                    if n < 0 { throw SysError("read", "standard input") }
+                    return n == 0 ? nil : Array(buffer[0..<n])
+                }
+            }
+            return
+        }
         try withContainerView(container) { (view: ContainerView) throws(EngineError) in
             let side = ContainerSide(view: view, container: container, destination: path)
-            let owner: (uid: Int, gid: Int)? = options.archive ? nil : (0, 0)
-            if source == "-" {
-                let directory: Int32
-                do {
-                    let st = try side.stat(path)
-                    guard FS.isDirectory(st) else { throw EngineError.invalid("extraction point is not a directory", reportedByDaemon: true) }
-                    directory = try side.openDirectory(path)
-                } catch let error as EngineError {
-                    throw error
-                } catch {
-                    throw side.failure(path, error)
-                }
-                defer { FS.close(directory) }
-                let submounts: [String: TarExtractor.Submount]
-                do { submounts = try side.submounts(below: path) } catch { throw side.failure(path, error) }
-                let extractor = TarExtractor(directoryFD: directory, path: path, owner: owner, submounts: submounts)
-                do {
-                    var buffer = [UInt8](repeating: 0, count: 1 << 20)
-                    while true {
-                        let n = buffer.withUnsafeMutableBytes { Glibc.read(inputFD, $0.baseAddress, $0.count) }
-                        if n < 0 && errno == EINTR { continue }
-                        if n < 0 { throw SysError("read", "standard input") }
-                        if n == 0 { break }
-                        try buffer.withUnsafeBytes { try extractor.consume(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-                    }
-                    try extractor.finish()
-                } catch let error as ArchiveError where error.errno == EROFS || error.errno == EBUSY {
-                    throw Self.mountRefusal(error.errno ?? EROFS, error.reason, describe: "\(container.name):\(path)")
-                } catch {
-                    throw .system("copy to \(container.name):\(path): \(error)", reportedByDaemon: true)
-                }
-                return
-            }
             let located = try locateOnHost(source, follow: options.followLink)
             defer { FS.close(located.parent) }
             try copy(located, into: side, path, owner: owner, describe: "\(container.name):\(path)")
         }
+    }
+
+    /// Extracts the tar stream that `next` delivers (nil at its end) into the existing directory
+    /// `path` of the container, resolved inside its root and through its volumes and binds as
+    /// `cp - CONTAINER:DEST` does: `PUT /containers/{id}/archive`. `owner` nil keeps the archive's
+    /// owners. `noOverwriteDirNonDir`: a directory never replaces a file there, nor a file a directory.
+    public func extractArchive(_ container: Container, into path: String, owner: (uid: Int, gid: Int)?,
+                               noOverwriteDirNonDir: Bool = false, next: () throws -> [UInt8]?) throws(EngineError) {
+        try withContainerView(container) { (view: ContainerView) throws(EngineError) in
+            let side = ContainerSide(view: view, container: container, destination: path)
+            let directory: Int32
+            do {
+                let st = try side.stat(path)
+                guard FS.isDirectory(st) else { throw EngineError.invalid("extraction point is not a directory", reportedByDaemon: true) }
+                directory = try side.openDirectory(path)
+            } catch let error as EngineError {
+                throw error
+            } catch {
+                throw side.failure(path, error)
+            }
+            defer { FS.close(directory) }
+            let submounts: [String: TarExtractor.Submount]
+            do { submounts = try side.submounts(below: path) } catch { throw side.failure(path, error) }
+            let extractor = TarExtractor(directoryFD: directory, path: path, owner: owner, submounts: submounts,
+                                         noOverwriteDirNonDir: noOverwriteDirNonDir)
+            do {
+                while let chunk = try next() {
+                    try chunk.withUnsafeBytes { try extractor.consume($0) }
+                }
+                try extractor.finish()
+            } catch let error as ArchiveError where error.errno == EROFS || error.errno == EBUSY {
+                throw Self.mountRefusal(error.errno ?? EROFS, error.reason, describe: "\(container.name):\(path)")
+            } catch let error as EngineError {
+                throw error
+            } catch {
+                throw .system("copy to \(container.name):\(path): \(error)", reportedByDaemon: true)
+            }
+        }
+    }
+
+    /// The uid and gid of the container's configured user, looked up in its own files: what
+    /// Docker's `copyUIDGID` gives the files copied in. Nil when the image and run named no user.
+    public func configuredUserOwner(_ container: Container) throws(EngineError) -> (uid: Int, gid: Int)? {
+        guard let user = container.config.user, !user.isEmpty else { return nil }
+        let resolved = try withRootfs(container) { (root: InRoot) throws(EngineError) in
+            try UserLookup.resolve(user, groupAdd: [], rootfs: root.rootPath)
+        }
+        return (Int(resolved.uid), Int(resolved.gid))
+    }
+
+    /// `GET /containers/{id}/archive`: the tar stream of `path` (as `cp CONTAINER:SRC -` writes it),
+    /// handed to `sink` as it is made. The last component is not followed unless `followLink`.
+    public func archive(_ container: Container, path: String, followLink: Bool = false,
+                        sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws(EngineError) {
+        try withContainerView(container) { (view: ContainerView) throws(EngineError) in
+            let source = try locateInContainer(view, path, follow: followLink, container: container)
+            defer { FS.close(source.parent) }
+            try Self.writeArchive(source, sink: sink, describe: "copy \(path) from \(container.name)")
+        }
+    }
+
+    static func writeArchive(_ source: Source, sink: @escaping (UnsafeRawBufferPointer) throws -> Void, describe: String) throws(EngineError) {
+        let writer = TarWriter(sink: sink)
+        do {
+            try writer.writeEntry(parent: source.parent, name: source.name, as: source.contents ? "." : source.baseName,
+                                  submounts: source.submounts)
+            try writer.finish()
+        } catch {
+            throw .system("\(describe): \(error)")
+        }
+    }
+
+    /// Docker's ContainerPathStat: what the archive endpoints report in `X-Docker-Container-Path-Stat`.
+    public struct PathStat: Sendable, Equatable {
+        /// The path's last component as given ("/" for the root, "." for `dir/.`).
+        public var name: String
+        public var size: Int64
+        /// Go's os.FileMode: the permission bits, with the type and setuid/setgid/sticky bits high.
+        public var mode: UInt32
+        /// RFC 3339 with nanoseconds, UTC.
+        public var mtime: String
+        /// For a symlink, what it resolves to in the container (every link followed); "" otherwise.
+        public var linkTarget: String
+    }
+
+    /// `HEAD /containers/{id}/archive`: lstat of `path` in the container (its parents' links
+    /// followed inside the container, the last component not), through its volumes and binds.
+    public func statPath(_ container: Container, path given: String) throws(EngineError) -> PathStat {
+        try withContainerView(container) { (view: ContainerView) throws(EngineError) -> PathStat in
+            let (path, _, asserts) = Self.splitSourcePath(given)
+            do {
+                let found = try view.resolve(path, followLast: asserts)
+                var st = Glibc.stat()
+                if let file = found.layer.file {
+                    guard fstatat(found.layer.root.rootFD, file, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw SysError("lstat", view.describe(path)) }
+                } else if found.relative == "/" {
+                    st = try FS.fstat(found.layer.root.rootFD, describe: view.describe(path))
+                } else {
+                    let (parentPath, name) = Self.split(found.relative)
+                    let parent = try found.layer.root.openOwned(parentPath, O_RDONLY | O_DIRECTORY)
+                    guard fstatat(parent.raw, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw SysError("lstat", view.describe(path)) }
+                }
+                if asserts && !FS.isDirectory(st) { throw EngineError.invalid("lstat \(given): not a directory", reportedByDaemon: true) }
+                var linkTarget = ""
+                if st.st_mode & S_IFMT == S_IFLNK { linkTarget = (try? view.resolve(path, followLast: true).path) ?? "" }
+                return PathStat(name: Self.statName(given), size: Int64(st.st_size), mode: Self.goFileMode(st.st_mode),
+                                mtime: Clock.format(seconds: st.st_mtim.tv_sec, nanoseconds: st.st_mtim.tv_nsec), linkTarget: linkTarget)
+            } catch let error as EngineError {
+                throw error
+            } catch let error as SysError where error.errno == ENOENT {
+                throw .notFound("Could not find the file \(given) in container \(container.name)", reportedByDaemon: true)
+            } catch let error as SysError where error.errno == ENOTDIR {
+                throw .invalid("lstat \(given): not a directory", reportedByDaemon: true)
+            } catch {
+                throw .system("\(given) in \(container.name): \(error)", reportedByDaemon: true)
+            }
+        }
+    }
+
+    /// Go's filepath.Base of the path as given, its trailing "/." kept as ".".
+    static func statName(_ given: String) -> String {
+        if given.hasSuffix("/.") || given == "." { return "." }
+        let parts = given.split(separator: "/")
+        return parts.last.map(String.init) ?? "/"
+    }
+
+    /// Go's os.FileMode for a stat mode.
+    static func goFileMode(_ mode: mode_t) -> UInt32 {
+        var bits = UInt32(mode & 0o777)
+        switch mode & S_IFMT {
+        case S_IFDIR: bits |= 1 << 31
+        case S_IFLNK: bits |= 1 << 27
+        case S_IFBLK: bits |= 1 << 26
+        case S_IFCHR: bits |= 1 << 26 | 1 << 21
+        case S_IFIFO: bits |= 1 << 25
+        case S_IFSOCK: bits |= 1 << 24
+        default: break
+        }
+        if mode & S_ISUID != 0 { bits |= 1 << 23 }
+        if mode & S_ISGID != 0 { bits |= 1 << 22 }
+        if mode & S_ISVTX != 0 { bits |= 1 << 20 }
+        return bits
     }
 
     // MARK: - Sources

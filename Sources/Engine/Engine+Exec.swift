@@ -47,6 +47,54 @@ public struct ExecError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+/// The descriptors an exec's process gets as its stdio when a client other than our terminal
+/// runs it (the API): borrowed, the caller keeps and closes its own. nil stdin: /dev/null.
+public struct ExecDescriptors: Sendable {
+    public var stdin: Int32?
+    public var stdout: Int32
+    public var stderr: Int32
+    public init(stdin: Int32?, stdout: Int32, stderr: Int32) {
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+}
+
+/// A started exec (`Engine.startExec`): the process's pid, its pty master with a terminal, and
+/// its status once it ends. `wait` must be called once, or the runtime stays a zombie.
+public final class ExecSession: Sendable {
+    public let id: String
+    /// The process's pid on the host (Docker's ExecInspect.Pid).
+    public let pid: Int32
+    /// The pty's master with a terminal (`raw` -1 without); closed with the session.
+    public let master: FileDescriptor
+    let runtimePID: pid_t
+    let engine: Engine
+    let container: Container
+
+    init(id: String, pid: Int32, runtimePID: pid_t, master: consuming FileDescriptor, engine: Engine, container: Container) {
+        self.id = id
+        self.pid = pid
+        self.runtimePID = runtimePID
+        self.master = master
+        self.engine = engine
+        self.container = container
+    }
+
+    /// Waits for the process to end; its status (128 + signal when killed), and Docker's exec_die event.
+    public func wait() -> Int32 {
+        let status = ((try? ProcessSys.wait(runtimePID)) ?? .exited(255)).shellStatus
+        engine.recordEvent(container, "exec_die", ["execID": id, "exitCode": "\(status)"])
+        return status
+    }
+
+    /// Sets the pty's window size (nothing without a terminal).
+    public func resize(rows: Int, columns: Int) {
+        guard master.raw >= 0 else { return }
+        _ = berth_set_winsize(master.raw, UInt16(clamping: rows), UInt16(clamping: columns))
+    }
+}
+
 /// The container's processes as `top` shows them: `ps`'s titles and the rows of the container's pids.
 public struct ProcessTable: Sendable, Equatable {
     public var titles: [String]
@@ -63,18 +111,9 @@ extension Engine {
     /// Returns the process's exit status (128 + signal when killed), or 0 with `detach` once it
     /// has started.
     public func exec(_ container: Container, _ request: ExecRequest) throws(ExecError) -> Int32 {
-        let current = status(container)
-        switch current.status {
-        case .running: break
-        case .paused:
-            throw ExecError(.conflict, "Container \(container.id) is paused, unpause the container before exec", exitCode: 1, reportedByDaemon: true)
-        case .restarting:
-            throw ExecError(.conflict, "Container \(container.id) is restarting, wait until the container is running", exitCode: 1, reportedByDaemon: true)
-        default:
-            throw ExecError(.conflict, "container \(container.id) is not running", exitCode: 1, reportedByDaemon: true)
-        }
+        let initPid = try execTarget(container)
         let process: OCI.Process
-        do { process = try execProcess(container, request, initPid: current.state.pid) } catch {
+        do { process = try execProcess(container, request, initPid: initPid) } catch {
             throw ExecError(error.kind, error.message, exitCode: 126, reportedByDaemon: true)
         }
         // Docker's exec events: "exec_create: CMD", "exec_start: CMD" and, once the process has
@@ -88,12 +127,79 @@ extension Engine {
             if !request.detach { recordEvent(container, "exec_die", ["execID": execID, "exitCode": "\(status)"]) }
             return status
         } catch {
-            recordEvent(container, "exec_die", ["execID": execID, "exitCode": "\(Self.execFailureStatus(error.kind))"])
-            // Docker's wording and statuses: 127 when the command is not there, 126 otherwise.
-            let reason = error.message.hasPrefix("unable to start container process")
-                ? error.message : "unable to start container process: \(error.message)"
-            let text = "OCI runtime exec failed: exec failed: \(reason): unknown"
-            throw ExecError(.internal, text, exitCode: Self.execFailureStatus(error.kind), reportedByDaemon: false)
+            throw execFailure(container, execID: execID, error)
+        }
+    }
+
+    /// The pid of the container's init, when the container can take an exec now (Docker's
+    /// refusals otherwise: paused, restarting, not running).
+    func execTarget(_ container: Container) throws(ExecError) -> Int32 {
+        let current = status(container)
+        switch current.status {
+        case .running: return current.state.pid
+        case .paused:
+            throw ExecError(.conflict, "Container \(container.id) is paused, unpause the container before exec", exitCode: 1, reportedByDaemon: true)
+        case .restarting:
+            throw ExecError(.conflict, "Container \(container.id) is restarting, wait until the container is running", exitCode: 1, reportedByDaemon: true)
+        default:
+            throw ExecError(.conflict, "container \(container.id) is not running", exitCode: 1, reportedByDaemon: true)
+        }
+    }
+
+    /// A process that could not be started: its exec_die event, and Docker's wording and
+    /// statuses (127 when the command is not there, 126 otherwise).
+    func execFailure(_ container: Container, execID: String, _ error: RuntimeError) -> ExecError {
+        recordEvent(container, "exec_die", ["execID": execID, "exitCode": "\(Self.execFailureStatus(error.kind))"])
+        let reason = error.message.hasPrefix("unable to start container process")
+            ? error.message : "unable to start container process: \(error.message)"
+        let text = "OCI runtime exec failed: exec failed: \(reason): unknown"
+        return ExecError(.internal, text, exitCode: Self.execFailureStatus(error.kind), reportedByDaemon: false)
+    }
+
+    // MARK: - Exec for the API's clients
+
+    /// `POST /containers/{id}/exec`: an exec is created only in a container that can take one
+    /// now (Docker's 409s otherwise); records Docker's exec_create event and returns the new ID.
+    /// Nothing runs until `startExec`.
+    public func createExec(_ container: Container, _ request: ExecRequest) throws(ExecError) -> String {
+        _ = try execTarget(container)
+        guard !request.command.isEmpty else {
+            throw ExecError(.invalidArgument, "No exec command specified", exitCode: 1, reportedByDaemon: true)
+        }
+        let execID = Self.newID()
+        recordEvent(container, "exec_create: " + request.command.joined(separator: " "), ["execID": execID])
+        return execID
+    }
+
+    /// `POST /exec/{id}/start`: starts the exec created as `id` with `stdio` (the caller's
+    /// descriptors, duplicated for the process; nil stdin is /dev/null), or with `tty` on a new
+    /// pty whose master the session holds (`stdio` is then ignored). Returns once the process
+    /// runs; `ExecSession.wait` gives its status. The process gets none of our other descriptors.
+    public func startExec(_ container: Container, _ request: ExecRequest, id execID: String,
+                          stdio: ExecDescriptors) throws(ExecError) -> ExecSession {
+        let initPid = try execTarget(container)
+        let process: OCI.Process
+        do { process = try execProcess(container, request, initPid: initPid) } catch {
+            recordEvent(container, "exec_die", ["execID": execID, "exitCode": "126"])
+            throw ExecError(error.kind, error.message, exitCode: 126, reportedByDaemon: true)
+        }
+        recordEvent(container, "exec_start: " + request.command.joined(separator: " "), ["execID": execID])
+        do throws(RuntimeError) {
+            let spawned = try spawnRuntimeExec(container, process, request.tty ? .terminal
+                                               : .descriptors(stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr))
+            var master = FileDescriptor(adopting: -1)
+            if spawned.console.raw >= 0 {
+                do throws(RuntimeError) { master = FileDescriptor(adopting: try Console.receiveMaster(spawned.console.raw)) } catch {
+                    // The runtime has started the process: it must not be left without its pty's other end.
+                    _ = Glibc.kill(spawned.processPID, SIGKILL)
+                    _ = try? ProcessSys.wait(spawned.runtimePID)
+                    throw error
+                }
+            }
+            return ExecSession(id: execID, pid: spawned.processPID, runtimePID: spawned.runtimePID, master: master,
+                               engine: self, container: container)
+        } catch {
+            throw execFailure(container, execID: execID, error)
         }
     }
 
@@ -103,13 +209,59 @@ extension Engine {
         kind == .executableNotFound ? 127 : 126
     }
 
-    /// Runs `process` through `berth-runtime exec`, a process of its own: a container's process is
-    /// cloned only from a single-threaded one, and this one runs Swift concurrency. The runtime
-    /// gets the process as a memfd, reports on a pipe that it started or why it did not (typed:
-    /// the 126/127 split needs no reading of messages), and with `tty` sends the pty master back
-    /// over a socket pair, which we relay to our terminal. It runs in a session of its own, so our
-    /// terminal's signals reach it only through us, once: we pass ours on as we would to the process.
+    /// Runs `process` through `berth-runtime exec` with our own stdio (the CLI's exec): with
+    /// `tty` the pty master comes back and is relayed to our terminal. The runtime runs in a
+    /// session of its own, so our terminal's signals reach it only through us, once: we pass ours
+    /// on as we would to the process.
     func runtimeExec(_ container: Container, _ process: OCI.Process, _ request: ExecRequest) throws(RuntimeError) -> Int32 {
+        let stdio: RuntimeStdio = request.detach ? .detached
+            : request.tty ? .terminal
+            // Without a terminal the process gets our stdout and stderr, and our stdin with -i.
+            : .descriptors(stdin: request.interactive ? 0 : nil, stdout: 1, stderr: 2)
+        let spawned = try spawnRuntimeExec(container, process, stdio)
+        if request.detach {
+            _ = try? ProcessSys.wait(spawned.runtimePID)
+            return 0
+        }
+        var master: Int32?
+        if spawned.console.raw >= 0 { master = try? Console.receiveMaster(spawned.console.raw) }
+        defer { if let master { FS.close(master) } }
+        var input: Int32 = 0
+        var devNull = FileDescriptor(adopting: -1)
+        if master != nil && !request.interactive {
+            // -t without -i: no keystrokes; the window size comes from our stdout.
+            do { devNull = try FS.openOwned("/dev/null", O_RDONLY) } catch { throw error.context("exec: open /dev/null") }
+            input = devNull.raw
+        }
+        return ForegroundProcess(pid: spawned.runtimePID, reapOrphans: false).wait(relaying: master, input: input).shellStatus
+    }
+
+    /// What `berth-runtime exec`'s process is connected to.
+    enum RuntimeStdio {
+        /// Nothing: the runtime returns once the process has started.
+        case detached
+        /// A pty, whose master the runtime sends back over a socket pair.
+        case terminal
+        /// These descriptors (the caller's, duplicated into the runtime) as its 0, 1 and 2; no
+        /// stdin: /dev/null.
+        case descriptors(stdin: Int32?, stdout: Int32, stderr: Int32)
+    }
+
+    /// A started `berth-runtime exec` and the process it started.
+    struct SpawnedExec: ~Copyable {
+        var runtimePID: pid_t
+        /// The exec'd process, as the host sees it.
+        var processPID: pid_t
+        /// With a terminal, our end of the console socket the pty master comes over.
+        var console: FileDescriptor
+    }
+
+    /// Starts `berth-runtime exec` for `process`, a process of its own: a container's process is
+    /// cloned only from a single-threaded one, and this one runs Swift concurrency. The runtime
+    /// gets the process as a memfd and reports on a pipe that it started or why it did not (typed:
+    /// the 126/127 split needs no reading of messages). Returns once the process has started; it
+    /// holds no descriptor of ours but the ones `stdio` hands over.
+    func spawnRuntimeExec(_ container: Container, _ process: OCI.Process, _ stdio: RuntimeStdio) throws(RuntimeError) -> SpawnedExec {
         guard let binary = Executables.sibling("berth-runtime") else {
             throw RuntimeError("berth-runtime not found beside berth or in /usr/local/bin, /usr/bin (or set BERTH_RUNTIME)")
         }
@@ -138,18 +290,18 @@ extension Engine {
         var argv = [binary, "--root", runtimeRoot, "exec", "--status-fd", "3", "--process", "/proc/self/fd/4"]
         var keep: [(fd: Int32, as: Int32)] = [(try handOver(status[1]), 3), (try handOver(processFile), 4)]
         var console: (ours: Int32, theirs: Int32)?
-        if request.detach {
+        switch stdio {
+        case .detached:
             argv.append("--detach")
-        } else if request.tty {
+        case .terminal:
             do { console = try ProcessSys.socketPair(type: SOCK_STREAM) } catch { throw error.context("create console socket") }
             opened.append(console!.ours)
             handed.append(console!.theirs)
             keep.append((try handOver(console!.theirs), 5))
             argv += ["--console-socket-fd", "5"]
-        } else {
-            // Without a terminal the process gets our stdout and stderr, and our stdin with -i.
-            if request.interactive { keep.append((try handOver(0), 0)) }
-            keep += [(try handOver(1), 1), (try handOver(2), 2)]
+        case .descriptors(let stdin, let stdout, let stderr):
+            if let stdin { keep.append((try handOver(stdin), 0)) }
+            keep += [(try handOver(stdout), 1), (try handOver(stderr), 2)]
         }
         argv.append(container.id)
 
@@ -168,20 +320,9 @@ extension Engine {
             let exit = (try? ProcessSys.wait(pid)) ?? .exited(255)
             throw report?.failure ?? RuntimeError("\(binary) exec ended without starting the process (status \(exit.shellStatus))")
         }
-        if request.detach {
-            _ = try? ProcessSys.wait(pid)
-            return 0
-        }
-        var master: Int32?
-        if let console { master = try? Console.receiveMaster(console.ours) }
-        defer { if let master { FS.close(master) } }
-        var input: Int32 = 0
-        if master != nil && !request.interactive {
-            // -t without -i: no keystrokes; the window size comes from our stdout.
-            do { input = try FS.open("/dev/null", O_RDONLY | O_CLOEXEC) } catch { throw error.context("exec: open /dev/null") }
-            opened.append(input)
-        }
-        return ForegroundProcess(pid: pid, reapOrphans: false).wait(relaying: master, input: input).shellStatus
+        // The console socket outlives this call: the master comes over it.
+        if let console { opened.removeAll { $0 == console.ours } }
+        return SpawnedExec(runtimePID: pid, processPID: report.pid ?? 0, console: FileDescriptor(adopting: console?.ours ?? -1))
     }
 
     /// The process an exec runs: built from the container's own (its capabilities, limits,

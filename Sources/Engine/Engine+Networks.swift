@@ -54,6 +54,9 @@ extension Engine {
         public var subnet: String?
         public var gateway: String?
         public var `internal` = false
+        /// `--ip-range`: where in the subnet containers' addresses come from.
+        public var ipRange: String?
+        public var attachable = false
         public var labels: [String: String] = [:]
         public init(name: String) { self.name = name }
     }
@@ -92,10 +95,20 @@ extension Engine {
             }
             gateway = address
         }
+        if let given = options.ipRange {
+            // Docker's words: a range needs its subnet, and must lie inside it.
+            guard options.subnet != nil else { throw .invalid("every ip-range or gateway must have a corresponding subnet") }
+            guard let range = IPv4Subnet.cidr(given) else { throw .invalid("invalid ip-range \(given): expected an IPv4 CIDR such as 10.89.1.0/24") }
+            guard subnet.contains(range.network), subnet.contains(range.last), range.prefix >= subnet.prefix else {
+                throw .invalid("invalid pool request: Invalid Address Range: \(given) is not within \(subnet)")
+            }
+        }
         let id = Self.newID()
-        let network = BridgeNetwork(id: id, name: options.name, bridge: "br-" + String(id.prefix(12)), subnet: subnet.description,
+        var network = BridgeNetwork(id: id, name: options.name, bridge: "br-" + String(id.prefix(12)), subnet: subnet.description,
                                     gateway: gateway.description, internal: options.internal, labels: options.labels,
                                     created: Clock.rfc3339Nano(), ipamDirectory: root + "/networks/ipam")
+        network.ipRange = options.ipRange
+        network.attachable = options.attachable ? true : nil
         let inserted = try networkRecords.insert(network)
         recordNetworkEvent(inserted, "create")
         return inserted
@@ -135,7 +148,7 @@ extension Engine {
         // Refused while in use; then the host's state goes first and the record last, so a kill -9
         // in between leaves a record a later `network rm` finishes.
         if try !networkRecords.containerIDs(networkID: network.id).isEmpty {
-            throw .conflict("error while removing network: network \(network.name) id \(network.id) has active endpoints")
+            throw .forbidden("error while removing network: network \(network.name) id \(network.id) has active endpoints")
         }
         HostFirewall.remove(network, marker: firewallMarker(network))
         if Self.bridgeExists(network.bridge) {

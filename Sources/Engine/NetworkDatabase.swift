@@ -98,7 +98,7 @@ final class NetworkDatabase: Sendable {
                     SELECT COUNT(*) FROM network_endpoints e JOIN containers c ON c.id = e.container_id WHERE e.network_id = ?
                     """, arguments: [network.id]) ?? 0
                 if users > 0 {
-                    throw EngineError.conflict("error while removing network: network \(network.name) id \(network.id) has active endpoints")
+                    throw EngineError.forbidden("error while removing network: network \(network.name) id \(network.id) has active endpoints")
                 }
                 try db.execute(sql: "DELETE FROM network_endpoints WHERE network_id = ?", arguments: [network.id])
                 try db.execute(sql: "DELETE FROM networks WHERE id = ?", arguments: [network.id])
@@ -115,7 +115,7 @@ final class NetworkDatabase: Sendable {
             return try pool.write { db in
                 if try Row.fetchOne(db, sql: "SELECT 1 FROM network_endpoints WHERE container_id = ? AND network_id = ?",
                                     arguments: [endpoint.containerID, endpoint.networkID]) != nil {
-                    throw EngineError.conflict("endpoint with name \(containerName) already exists in network \(networkName)")
+                    throw EngineError.forbidden("endpoint with name \(containerName) already exists in network \(networkName)")
                 }
                 var recorded = endpoint
                 recorded.position = (try Int.fetchOne(db, sql: "SELECT MAX(position) FROM network_endpoints WHERE container_id = ?",

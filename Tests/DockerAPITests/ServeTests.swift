@@ -4,12 +4,12 @@ import Testing
 
 /// `berth serve` itself: who may connect, the protocol's edges, state shared with the CLI, and
 /// staying responsive while calls block.
-@Suite(.serialized, .enabled(if: APIServer.ready))
+@Suite(.serialized, .enabled(if: ServeServer.ready))
 struct ServeTests {
     /// A local user who is not root (nor in the group given) cannot reach the API: that would be
     /// root on the host. Performs the connection as `nobody`.
     @Test func socketIsRootOnlyUnlessAGroupIsGiven() throws {
-        let server = try APIServer()
+        let server = try ServeServer()
         defer { server.remove() }
         var info = stat()
         #expect(stat(server.socket, &info) == 0)
@@ -37,7 +37,7 @@ struct ServeTests {
     }
 
     @Test func pingVersionsAndErrors() throws {
-        let server = try APIServer()
+        let server = try ServeServer()
         defer { server.remove() }
         for method in ["GET", "HEAD"] {
             let ping = try server.curl(["-s", "-i", "-X", method, "http://d/_ping"] + (method == "HEAD" ? ["-I"] : []))
@@ -64,7 +64,7 @@ struct ServeTests {
 
     /// Start of a running container and stop of a stopped one are 304; kill of a stopped one 409.
     @Test func startAndStopAnswerNotModified() throws {
-        let server = try APIServer()
+        let server = try ServeServer()
         defer { server.remove() }
         let id = try #require(server.berth(["run", "-d", "busybox:test", "sleep", "1000"]).stdout.split(separator: "\n").first.map(String.init))
         func status(_ method: String, _ path: String) throws -> String {
@@ -82,7 +82,7 @@ struct ServeTests {
     /// One engine, two front ends: what the CLI makes the API sees and the other way round;
     /// containers outlive the server, and a restarted server finds everything.
     @Test func stateIsSharedWithTheCLIAndOutlivesTheServer() throws {
-        let server = try APIServer()
+        let server = try ServeServer()
         defer { server.remove() }
         try #require(server.berth(["create", "--name", "made-by-cli", "busybox:test", "sleep", "1000"]).status == 0)
         #expect(try server.dockerOK("ps", "-a", "--format", "{{.Names}} {{.State}}").contains("made-by-cli created"))
@@ -106,7 +106,7 @@ struct ServeTests {
     /// Calls that block (wait, events, logs -f) hold a thread each, never the server: twenty
     /// waiters, and `_ping` and `docker ps` still answer at once; all twenty get the exit status.
     @Test func blockingCallsDoNotBlockOthers() throws {
-        let server = try APIServer()
+        let server = try ServeServer()
         defer { server.remove() }
         try #require(server.berth(["run", "-d", "--name", "sleeper", "busybox:test", "sleep", "1000"]).status == 0)
         var waiters: [Process] = []
@@ -137,7 +137,7 @@ struct ServeTests {
     /// Attach is a hijack: exactly `101 UPGRADED`, stdcopy frames without a terminal, and the
     /// client's half-close is the end of the container's stdin (so `cat` ends and the stream closes).
     @Test func attachUpgradesAndHonoursHalfClose() throws {
-        let server = try APIServer()
+        let server = try ServeServer()
         defer { server.remove() }
         try #require(server.berth(["create", "-i", "--name", "cat", "busybox:test", "cat"]).status == 0)
         let script = """
@@ -159,7 +159,7 @@ struct ServeTests {
             data += chunk
         print(repr(data))
         """
-        let result = try sh(["/usr/bin/python3", "-c", script, server.socket, APIServer.berth, server.root, server.runRoot])
+        let result = try sh(["/usr/bin/python3", "-c", script, server.socket, ServeServer.berth, server.root, server.runRoot])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "HTTP/1.1 101 UPGRADED\nmultiplexed\n" + #"b'\x01\x00\x00\x00\x00\x00\x00\x06hello\n'"# + "\n",
                 "\(result.stdout)\(result.stderr)\n\(server.log())")
@@ -170,7 +170,7 @@ struct ServeTests {
     /// Bad requests get a 4xx with a message and the server keeps serving: malformed HTTP, a
     /// malformed or oversized JSON body, a client vanishing in the middle of an attach.
     @Test func badInputGetsAClearErrorAndTheServerKeepsServing() throws {
-        let server = try APIServer()
+        let server = try ServeServer()
         defer { server.remove() }
         let script = """
         import socket, sys

@@ -88,7 +88,7 @@ import TextTemplate
         let exec = ExecInspect(id: "e1", running: true, exitCode: nil,
                                processConfig: .init(privileged: false, user: "", tty: false, entrypoint: "sh", arguments: ["-c", "true"]),
                                openStdin: false, openStderr: true, openStdout: true, canRemove: false, containerID: "c1", detachKeys: "", pid: 42)
-        #expect(try json(exec) == #"{"ID":"e1","Running":true,"ExitCode":null,"ProcessConfig":{"privileged":false,"user":"","tty":false,"entrypoint":"sh","arguments":["-c","true"]},"OpenStdin":false,"OpenStderr":true,"OpenStdout":true,"CanRemove":false,"ContainerID":"c1","DetachKeys":"","Pid":42}"#)
+        #expect(try json(exec) == #"{"ID":"e1","Running":true,"ExitCode":null,"ProcessConfig":{"tty":false,"entrypoint":"sh","arguments":["-c","true"],"privileged":false},"OpenStdin":false,"OpenStderr":true,"OpenStdout":true,"CanRemove":false,"ContainerID":"c1","DetachKeys":"","Pid":42}"#)
     }
 
     @Test func versionOmitsEmptyKernelAndExperimental() throws {
