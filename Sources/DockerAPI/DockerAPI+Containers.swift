@@ -10,6 +10,13 @@ extension DockerAPI {
     static var containerRoutes: [Route] {
         [
             Route(.GET, "containers/json") { api, call in try api.listContainers(call) },
+            Route(.POST, "containers/create") { api, call in try api.create(call) },
+            Route(.POST, "containers/{id}/update") { api, call in
+                let container = try api.engine.container(call.parameter("id"))
+                let change = try ContainerUpdateRequest(body: try call.bodyBytes()).resourceUpdate()
+                try api.engine.update(container, change)
+                call.writer.jsonText(#"{"Warnings":null}"#)
+            },
             Route(.GET, "containers/{id}/json") { api, call in
                 let container = try api.engine.container(call.parameter("id"))
                 try call.writer.json(ContainerInspect(container, engine: api.engine, sizes: try call.flag("size")))
@@ -109,6 +116,33 @@ extension DockerAPI {
         try call.writer.json(listed)
     }
 
+    /// `POST /containers/create?name=&platform=`: the body as the RunOptions `berth create` would
+    /// build, the container recorded, its extra networks connected; 201 with its ID. A missing
+    /// image is a 404 (the docker CLI then pulls and asks again).
+    func create(_ call: APICall) throws {
+        let request = try ContainerCreateRequest(body: try call.bodyBytes(), name: call.query("name"), platform: call.query("platform"))
+        let create = try request.runOptions(hostCPUs: RunOptions.hostCPUs())
+        guard !create.image.isEmpty else { throw EngineError.invalid("No image was specified") }
+        let made: Result<Container, EngineError>
+        do { made = .success(try engine.create(image: create.image, options: create.options)) } catch { made = .failure(error) }
+        guard case .success(let container) = made else {
+            guard case .failure(let error) = made, error.kind == .notFound else { _ = try made.get(); return }
+            let image = create.image
+            let lastPart = image.split(separator: "/").last ?? ""
+            let named = image.contains("@") || lastPart.contains(":") ? image : image + ":latest"
+            throw EngineError.notFound("No such image: \(named)")
+        }
+        for extra in create.moreNetworks {
+            do {
+                try engine.connect(container, to: try engine.network(extra.network), aliases: extra.aliases, ipv4: extra.ipv4)
+            } catch {
+                try? engine.remove(container, force: true)
+                throw error
+            }
+        }
+        try call.writer.json(CreateResponse(id: container.id, warnings: create.warnings), status: .created)
+    }
+
     /// `POST /containers/{id}/start`: 304 when it already runs. A client attached before the
     /// start (as `docker run` attaches, then starts) gets the supervisor's first connection, so
     /// it misses none of the output.
@@ -164,4 +198,11 @@ struct PruneResponse: Encodable {
         if deleted.isEmpty { try c.encodeNil(forKey: Key(key)) } else { try c.encode(deleted, forKey: Key(key)) }
         try c.encode(reclaimed, forKey: Key("SpaceReclaimed"))
     }
+}
+
+/// `POST /containers/create`'s answer.
+struct CreateResponse: Encodable {
+    var id: String
+    var warnings: [String]
+    enum CodingKeys: String, CodingKey { case id = "Id", warnings = "Warnings" }
 }

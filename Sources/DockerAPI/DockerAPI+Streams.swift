@@ -71,10 +71,13 @@ extension DockerAPI {
         }
         guard stream else { return }
         var fd: Int32?
+        var launcher = false
         if let pending {
             while fd == nil {
                 switch pending.wait(seconds: 0.5) {
-                case .connected(let connected): fd = connected
+                case .connected(let connected):
+                    fd = connected
+                    launcher = true
                 case .failed: return
                 case nil:
                     if client.clientGone { return }
@@ -87,6 +90,8 @@ extension DockerAPI {
             fd = try? engine.attach(container)
         }
         guard let fd else { return }
+        // The start's first connection is the launcher's: when the exit reaches it, the supervisor
+        // leaves `--rm`'s removal to it (as to `berth run`), so it is ours to do.
         let supervisor = AttachConnection(fd: FileDescriptor(adopting: fd))
         if wantStdin && container.options.interactive {
             Threads.detach {
@@ -103,6 +108,10 @@ extension DockerAPI {
                 case .stdout where wantStdout, .stderr where wantStderr:
                     guard client.write(frame(kind, payload)) else { return }
                 case .exit:
+                    if launcher && container.options.autoRemove {
+                        client.close()
+                        try? engine.remove(container, force: true, volumes: true)
+                    }
                     return
                 default:
                     break
@@ -129,7 +138,8 @@ extension DockerAPI {
             let current = engine.status(container)
             let running = current.isRunning || current.status == .restarting || current.state.supervisorAlive
             if running { sawRunning = true }
-            status = current.state.exitCode
+            // Once removed (`--rm`), its state is gone with it: the exit status is its last `die` event's.
+            status = exists ? current.state.exitCode : lastExitCode(container.id) ?? status
             switch condition {
             case "removed":
                 if !exists { break }
@@ -148,6 +158,15 @@ extension DockerAPI {
             writer.write(Array("{\"Error\":null,\"StatusCode\":\(status)}\n".utf8))
             return
         }
+    }
+
+    /// The exit code the container's last `die` event recorded.
+    func lastExitCode(_ id: String) -> Int32? {
+        var code: Int32?
+        for event in EventLog.read(engine.eventsPath) where event.actor.id == id && event.action == "die" {
+            code = event.actor.attributes["exitCode"].flatMap { Int32($0) }
+        }
+        return code
     }
 
     /// `GET /containers/{id}/logs`: the json-file log as stdcopy frames (raw with a terminal).

@@ -92,6 +92,16 @@ extension LogTimestamp {
 }
 
 extension APICall {
+    /// The body's bytes, refused past `limit` (JSON bodies are small; uploads stream instead).
+    func bodyBytes(limit: Int = 4 << 20) throws(EngineError) -> [UInt8] {
+        do { return try request.body.readAll(limit: limit) } catch {
+            switch error {
+            case .tooLarge(let limit): throw .invalid("request body too large: more than \(limit) bytes")
+            case .incomplete: throw .invalid("the client went away before sending the whole request body")
+            }
+        }
+    }
+
     /// The body as a JSON value (Go's decoder rules); an empty body is `null`.
     func jsonBody(limit: Int = 4 << 20) throws(EngineError) -> JSONValue {
         let bytes: [UInt8]

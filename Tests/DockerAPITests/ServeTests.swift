@@ -142,14 +142,16 @@ struct ServeTests {
         try #require(server.berth(["create", "-i", "--name", "cat", "busybox:test", "cat"]).status == 0)
         let script = """
         import socket, sys, subprocess
-        s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+        s = socket.socket(socket.AF_UNIX); s.settimeout(30); s.connect(sys.argv[1])
         s.sendall(b"POST /v1.51/containers/cat/attach?stream=1&stdin=1&stdout=1&stderr=1 HTTP/1.1\\r\\nHost: d\\r\\nConnection: Upgrade\\r\\nUpgrade: tcp\\r\\nContent-Length: 0\\r\\n\\r\\n")
         head = b""
         while b"\\r\\n\\r\\n" not in head:
             head += s.recv(1)
         print(head.split(b"\\r\\n")[0].decode())
         print("multiplexed" if b"application/vnd.docker.multiplexed-stream" in head else "raw")
-        subprocess.run([sys.argv[2], "--root", sys.argv[3], "--runroot", sys.argv[4], "start", "cat"], check=True, stdout=subprocess.DEVNULL)
+        # Started through the API, as `docker start -ai` does: this client is the one whose
+        # stdin ends the container's (StdinOnce).
+        subprocess.run(["curl", "-sf", "--unix-socket", sys.argv[1], "-X", "POST", "http://d/containers/cat/start"], check=True)
         s.sendall(b"hello\\n")
         s.shutdown(socket.SHUT_WR)
         data = b""
