@@ -1,5 +1,6 @@
 import LinuxSys
 import NIOCore
+import Synchronization
 import NIOHTTP1
 
 /// What a request handler does: read the request, answer through the writer. It runs on a
@@ -41,6 +42,7 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
             let queue = ByteQueue(onDrain: { channel.read() })
             body = queue
             let request = HTTPServerRequest(head: head, body: RequestBody(queue: queue))
+            control.responseStarted()
             let writer = ResponseWriter(channel: channel, connection: control, head: head, commonHeaders: commonHeaders)
             let handler = self.handler
             let started = Threads.detach {
@@ -134,12 +136,32 @@ final class RawInputHandler: ChannelInboundHandler, RemovableChannelHandler {
 /// What a response writer may do to its connection from another thread.
 final class ConnectionControl: Sendable {
     let channel: Channel
+    /// Responses under way, and whether the client has half-closed: a client that will send no
+    /// more requests gets its connection closed once the last answer is out (as Go's server does).
+    private let state = Mutex<(responding: Int, inputEnded: Bool)>((0, false))
 
     init(channel: Channel) { self.channel = channel }
 
+    func responseStarted() { state.withLock { $0.responding += 1 } }
+
+    /// Called when a response has been sent whole; closes when asked to or when the client is done.
+    func responseEnded(keepAlive: Bool) {
+        let close = state.withLock { current -> Bool in
+            current.responding -= 1
+            return !keepAlive || (current.inputEnded && current.responding == 0)
+        }
+        if close { channel.close(promise: nil) }
+    }
+
     func closeAfterResponse() { channel.close(promise: nil) }
 
-    func inputClosed() {}
+    func inputClosed() {
+        let idle = state.withLock { current -> Bool in
+            current.inputEnded = true
+            return current.responding == 0
+        }
+        if idle { channel.close(promise: nil) }
+    }
 
     /// Stops HTTP on this connection: the raw input handler takes the place of the HTTP
     /// handlers, and the bytes the decoder had buffered past the request go to it first.

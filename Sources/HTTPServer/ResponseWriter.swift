@@ -49,7 +49,7 @@ public final class ResponseWriter: @unchecked Sendable {
         }
         let done = channel.writeAndFlush(HTTPServerResponsePart.end(nil))
         _ = try? done.wait()
-        if !keepAlive { connection.closeAfterResponse() }
+        connection.responseEnded(keepAlive: keepAlive)
     }
 
     /// The head of a response whose body follows in pieces (chunked), sent at once: clients of
@@ -86,7 +86,7 @@ public final class ResponseWriter: @unchecked Sendable {
         switch previous {
         case .streaming:
             _ = try? channel.writeAndFlush(HTTPServerResponsePart.end(nil)).wait()
-            if !keepAlive { connection.closeAfterResponse() }
+            connection.responseEnded(keepAlive: keepAlive)
         case .idle:
             lock.withLock { state = .idle }
             send(status: .noContent)
