@@ -94,9 +94,13 @@ extension DockerAPI {
         // leaves `--rm`'s removal to it (as to `berth run`), so it is ours to do.
         let supervisor = AttachConnection(fd: FileDescriptor(adopting: fd))
         if wantStdin && container.options.interactive {
+            // The end of the client's input closes the container's stdin for the run that was
+            // started for this client (StdinOnce); otherwise, as dockerd, it ends this attach only.
+            let closesStdin = launcher
             Threads.detach {
                 while let bytes = client.read() { supervisor.send(.stdin, bytes) }
-                if !client.inputFailed { supervisor.send(.closeStdin, []) }
+                if client.inputFailed { return }
+                if closesStdin { supervisor.send(.closeStdin, []) } else { supervisor.shutdown() }
             }
         }
         var reader = AttachFrameReader()
@@ -220,6 +224,9 @@ final class AttachConnection: Sendable {
     func send(_ stream: AttachStream, _ payload: [UInt8]) {
         _ = try? FS.write(fd.raw, AttachFrame.encode(stream, payload))
     }
+
+    /// Ends the conversation: the reading side sees its end at once.
+    func shutdown() { _ = Glibc.shutdown(fd.raw, Int32(SHUT_RDWR)) }
 
     /// The next bytes from the supervisor; nil at its end.
     func receive() -> [UInt8]? {

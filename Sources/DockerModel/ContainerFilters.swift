@@ -161,7 +161,7 @@ public struct ContainerFilters: Sendable {
 
     public func accepts(_ container: Candidate) -> Bool {
         if !ids.isEmpty && !ids.contains(where: { container.id.hasPrefix($0) }) { return false }
-        if !names.isEmpty && !names.contains(where: { container.name.contains($0) }) { return false }
+        if !names.isEmpty && !names.contains(where: { Self.nameMatches($0, container.name) }) { return false }
         for (key, value) in labels {
             guard let actual = container.labels[key] else { return false }
             if let value, actual != value { return false }
@@ -181,9 +181,20 @@ public struct ContainerFilters: Sendable {
         if !networks.isEmpty {
             if !networks.contains(where: { wanted in container.networks.contains { $0 == wanted || wanted.count >= 12 && $0.hasPrefix(wanted) } }) { return false }
         }
-        if !publish.isEmpty && !publish.contains(where: { filter in container.published.contains { filter.matches($0) } }) { return false }
-        if !expose.isEmpty && !expose.contains(where: { filter in container.exposed.contains { filter.matches($0) } }) { return false }
+        // dockerd keeps a container that matches either a publish= or an expose= filter.
+        if !publish.isEmpty || !expose.isEmpty {
+            let published = publish.contains { filter in container.published.contains { filter.matches($0) } }
+            let exposed = expose.contains { filter in container.exposed.contains { filter.matches($0) } }
+            if !published && !exposed { return false }
+        }
         return true
+    }
+
+    /// Docker's name filter: a regular expression searched in the name, with or without its
+    /// leading slash (`^web$` finds "web"); text that is no valid expression is a plain substring.
+    static func nameMatches(_ pattern: String, _ name: String) -> Bool {
+        guard let regex = try? Regex(pattern) else { return name.contains(pattern) }
+        return name.contains(regex) || ("/" + name).contains(regex)
     }
 
     /// The candidate for a container, reading from the engine only what these filters look at.

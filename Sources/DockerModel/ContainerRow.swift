@@ -37,7 +37,7 @@ public struct ContainerRow: Encodable, Sendable {
             sizeText = "\(humanSize(sizes.writable)) (virtual \(humanSize(sizes.rootFS)))"
         }
         let created = Timestamp.parse(container.created) ?? 0
-        var command = ((container.config.entrypoint ?? []) + (container.config.cmd ?? [])).joined(separator: " ")
+        var command = listedCommand(container)
         if !noTrunc && command.count > 20 { command = String(command.prefix(19)) + "…" }
         self.command = goQuote(command)
         createdAt = goTime(created)

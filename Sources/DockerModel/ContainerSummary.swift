@@ -74,7 +74,7 @@ public struct ContainerSummary: Encodable, Sendable {
         if size { sizes = engine.sizes(container) }
         self.init(
             id: container.id, names: ["/" + container.name], image: container.image, imageID: container.imageID,
-            command: ((container.config.entrypoint ?? []) + (container.config.cmd ?? [])).joined(separator: " "),
+            command: listedCommand(container),
             created: Int64(Timestamp.parse(container.created) ?? 0),
             ports: status.isRunning ? portList(container, engine: engine) : [],
             sizeRw: sizes?.writable, sizeRootFs: sizes?.rootFS, labels: container.config.labels ?? [:],
@@ -104,4 +104,12 @@ public struct ContainerSummary: Encodable, Sendable {
 /// HostConfig.NetworkMode as inspect and the container list show it ("default" when none was given).
 public func networkMode(_ options: RunOptions) -> String {
     options.network == .default ? "default" : networkName(options.network)
+}
+
+/// The Command of `ps` and `GET /containers/json`, as dockerd makes it: the path, then each
+/// argument, those with a space in single quotes (`sh -c 'echo hi'`).
+public func listedCommand(_ container: Container) -> String {
+    let argv = (container.config.entrypoint ?? []) + (container.config.cmd ?? [])
+    guard let path = argv.first else { return "" }
+    return ([path] + argv.dropFirst().map { $0.contains(" ") ? "'\($0)'" : $0 }).joined(separator: " ")
 }

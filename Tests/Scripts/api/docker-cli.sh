@@ -362,7 +362,11 @@ expect_eq "volume rm" cli-vol "$(d volume rm cli-vol 2>&1)"
 d volume create --label "$LP" cli-vol-prune >/dev/null 2>&1
 d volume create --label "$LP" cli-vol-busy >/dev/null 2>&1
 d create "${R[@]}" --name cli-busy -v cli-vol-busy:/x "$IMG" true >/dev/null 2>&1
-out=$(d volume prune -f --filter "label=$LP" 2>&1)
+# From API 1.42 on, prune takes named volumes only with --all (Docker 23+); older servers take them always.
+prune_all=()
+api=$(d version --format '{{.Server.APIVersion}}' 2>/dev/null)
+if [ "$(printf '%s\n1.42\n' "$api" | sort -V | head -1)" = 1.42 ]; then prune_all=(--all); fi
+out=$(d volume prune -f "${prune_all[@]}" --filter "label=$LP" 2>&1)
 expect_match "volume prune --filter label: the unused one" $'Deleted Volumes:\ncli-vol-prune\n' "$out"
 expect_eq "volume prune: the one in use is kept" cli-vol-busy "$(d volume ls -q --filter "label=$LP" 2>&1)"
 d rm cli-busy >/dev/null 2>&1

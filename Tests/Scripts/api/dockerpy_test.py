@@ -591,7 +591,9 @@ class T07Volumes(unittest.TestCase):
 
     def test_prune(self):
         client.volumes.create("py-vol-prune", labels=LP)
-        r = client.volumes.prune(filters={"label": LABEL_PRUNE})
+        # From API 1.42 on, prune takes named volumes only with all=true (Docker 23+).
+        api = tuple(int(x) for x in client.version()["ApiVersion"].split("."))
+        r = client.volumes.prune(filters={"label": LABEL_PRUNE, **({"all": "true"} if api >= (1, 42) else {})})
         self.assertEqual(r["VolumesDeleted"], ["py-vol-prune"])
         self.assertIsInstance(r["SpaceReclaimed"], int)
 
