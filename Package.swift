@@ -18,7 +18,7 @@ import PackageDescription
 //                                    options + image config -> OCI spec) <- Supervisor, Engine, Builder
 //   Dockerfile, ContainerSpec, ImageStore <- Builder (no Engine: the CLI hands it the engine's parts)
 //   ImageStore, Supervisor, ContainerRuntime <- Engine (containers, volumes, networks, their database)
-//   Engine, ImageStore, ContainerRuntime (the version) <- DockerModel (Docker's objects, filters, --format rows) <- BerthCLI <- berth
+//   Engine, ImageStore, Registry (search results), ContainerRuntime (the version) <- DockerModel (Docker's objects, filters, --format rows) <- BerthCLI <- berth
 // The library is `ContainerRuntime` rather than `Runtime` because the toolchain ships a module named `Runtime`.
 let package = Package(
     name: "Berth",
@@ -88,7 +88,7 @@ let package = Package(
         .executableTarget(name: "berth-supervisor", dependencies: ["Supervisor", "LinuxSys"]),
         .target(name: "ContainerDNS", dependencies: ["LinuxSys", "CLinuxSys"]),
         .executableTarget(name: "berth-dns", dependencies: ["ContainerDNS"]),
-        .target(name: "DockerModel", dependencies: ["Engine", "ContainerRuntime", "ContainerSpec", "ImageStore", "Supervisor", "ContainerNetwork", "OCI", "LinuxSys"]),
+        .target(name: "DockerModel", dependencies: ["Engine", "ContainerRuntime", "ContainerSpec", "ImageStore", "Registry", "Supervisor", "ContainerNetwork", "OCI", "LinuxSys"]),
         .target(name: "BerthCLI", dependencies: [
             "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",
             "ContainerRuntime", "ContainerNetwork", "Builder", "Dockerfile", "GoCompat",
@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "LinuxSys", "OCI", "TestSupport"]),
         .testTarget(name: "NetworkTests", dependencies: ["ContainerNetwork", "LinuxSys", "TestSupport"]),
         .testTarget(name: "DNSTests", dependencies: ["ContainerDNS", "LinuxSys"]),
-        .testTarget(name: "DockerModelTests", dependencies: ["DockerModel", "TextTemplate", "Supervisor", "ContainerNetwork"]),
+        .testTarget(name: "DockerModelTests", dependencies: ["DockerModel", "TextTemplate", "Supervisor", "ContainerNetwork", "Registry"]),
         .testTarget(name: "BerthCLITests", dependencies: ["BerthCLI", "ContainerSpec", "Engine", "OCI", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],
