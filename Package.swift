@@ -18,7 +18,7 @@ import PackageDescription
 //                                    options + image config -> OCI spec) <- Supervisor, Engine, Builder
 //   Dockerfile, ContainerSpec, ImageStore <- Builder (no Engine: the CLI hands it the engine's parts)
 //   ImageStore, Supervisor, ContainerRuntime <- Engine (containers, volumes, networks, their database)
-//   Engine, ImageStore, ContainerRuntime (the version), GoCompat (request bodies, Go's decoding) <- DockerModel
+//   Engine, ImageStore, Registry (search results), ContainerRuntime (the version), GoCompat (request bodies, Go's decoding) <- DockerModel
 //                                    (Docker's objects, filters, --format rows, API request bodies) <- BerthCLI <- berth
 // The library is `ContainerRuntime` rather than `Runtime` because the toolchain ships a module named `Runtime`.
 let package = Package(
@@ -89,7 +89,7 @@ let package = Package(
         .executableTarget(name: "berth-supervisor", dependencies: ["Supervisor", "LinuxSys"]),
         .target(name: "ContainerDNS", dependencies: ["LinuxSys", "CLinuxSys"]),
         .executableTarget(name: "berth-dns", dependencies: ["ContainerDNS"]),
-        .target(name: "DockerModel", dependencies: ["Engine", "GoCompat", "ContainerRuntime", "ContainerSpec", "ImageStore", "Supervisor", "ContainerNetwork", "OCI", "LinuxSys"]),
+        .target(name: "DockerModel", dependencies: ["Engine", "GoCompat", "Registry", "ContainerRuntime", "ContainerSpec", "ImageStore", "Supervisor", "ContainerNetwork", "OCI", "LinuxSys"]),
         // SwiftNIO HTTP/1.1 for the API front ends: unix and TCP listeners, streamed bodies, hijacking.
         .target(name: "HTTPServer", dependencies: [
             "LinuxSys", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
@@ -126,7 +126,7 @@ let package = Package(
         .testTarget(name: "DNSTests", dependencies: ["ContainerDNS", "LinuxSys"]),
         // BerthCLI: its RunFlags and Update are the oracles the API's request bodies are checked against.
         .testTarget(name: "DockerModelTests", dependencies: [
-            "DockerModel", "TextTemplate", "Supervisor", "ContainerNetwork", "BerthCLI", "ContainerSpec", "Engine", "GoCompat", "OCI", "Builder",
+            "DockerModel", "TextTemplate", "Supervisor", "ContainerNetwork", "BerthCLI", "ContainerSpec", "Engine", "GoCompat", "OCI", "Builder", "Registry",
         ]),
         .testTarget(name: "BerthCLITests", dependencies: ["BerthCLI", "ContainerSpec", "Engine", "OCI", "TestSupport"]),
         // `berth serve` driven by the docker CLI and curl (APIServer.swift starts it; a file per area).

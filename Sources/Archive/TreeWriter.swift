@@ -30,6 +30,14 @@ extension TarWriter {
         try walker.walk(root.raw)
     }
 
+    /// `writeTree` of a directory already open (a detached mount's fd, say): every entry below it,
+    /// in name order, named as `writeTree` names them; `describe` names it in errors.
+    public func writeTree(directoryFD: Int32, describe: String, options: TreeOptions = TreeOptions()) throws {
+        var walker = TreeWalker(writer: self, options: options, base: describe)
+        defer { walker.buffer.deallocate() }
+        try walker.walk(directoryFD)
+    }
+
     /// Appends the entry `name` of the directory `parent` as `path` and, for a directory, everything
     /// below it as `path/…` (`path` "." names the directory's contents `a`, `b/c`). Nothing is
     /// followed: a symlink is archived as one, and the walk goes through fds, so a tree that changes

@@ -18,12 +18,14 @@ public struct Berth: AsyncParsableCommand {
               --root DIR      engine state: images, layers, database (default /var/lib/berth)
               --runroot DIR   run-time state (default /run/berth)
             """,
+        version: VersionCommand.line,
         subcommands: [
             Pull.self, Push.self, Images.self, ImageCommand.self, Inspect.self, Tag.self, Rmi.self,
             Save.self, Load.self, Import.self, History.self, Login.self, Logout.self,
             Run.self, Create.self, Start.self, Stop.self, Kill.self, Restart.self, Rm.self, Ps.self, Wait.self,
             Rename.self, Logs.self, Exec.self, Attach.self, Top.self, Pause.self, Unpause.self, Update.self, Stats.self,
-            Cp.self, Events.self, InfoCommand.self, Serve.self, Build.self, BuilderCommand.self, ContainerCommand.self, SystemCommand.self, VolumeCommand.self, NetworkCommand.self, Port.self,
+            Cp.self, Events.self, InfoCommand.self, VersionCommand.self, Commit.self, Diff.self, Export.self, Search.self, Serve.self,
+            Build.self, BuilderCommand.self, ContainerCommand.self, SystemCommand.self, VolumeCommand.self, NetworkCommand.self, Port.self,
         ])
 }
 
@@ -45,6 +47,8 @@ enum GlobalOptions {
             }
             if leading, argument.hasPrefix("--root=") { root = String(argument.dropFirst(7)); index += 1; continue }
             if leading, argument.hasPrefix("--runroot=") { runroot = String(argument.dropFirst(10)); index += 1; continue }
+            // Docker's `-v` before any command is `--version`.
+            if leading, argument == "-v" { rest.append("--version"); index += 1; continue }
             if !argument.hasPrefix("-") { leading = false }
             rest.append(argument)
             index += 1

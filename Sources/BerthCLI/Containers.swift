@@ -233,7 +233,8 @@ struct ContainerCommand: AsyncParsableCommand {
         commandName: "container", abstract: "Manage containers",
         subcommands: [ContainerLs.self, ContainerInspectCommand.self, Create.self, Run.self, Start.self, Stop.self, Kill.self,
                       Restart.self, Rm.self, Wait.self, Rename.self, Logs.self, ContainerPrune.self,
-                      Exec.self, Attach.self, Top.self, Pause.self, Unpause.self, Update.self, Stats.self, Cp.self])
+                      Exec.self, Attach.self, Top.self, Pause.self, Unpause.self, Update.self, Stats.self, Cp.self,
+                      Commit.self, Diff.self, Export.self])
 }
 
 struct ContainerLs: BerthCommand {

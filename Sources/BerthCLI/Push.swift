@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import ImageStore
+import LinuxSys
 import OCI
 import Registry
 
@@ -37,6 +38,9 @@ struct Push: BerthCommand {
     }
 }
 
+/// `login`: checks credentials against the registry and stores them, as `docker login` does:
+/// stored ones are tried first when none are given, then what is missing is asked for on the
+/// terminal (the password without echo).
 struct Login: BerthCommand {
     static let configuration = CommandConfiguration(commandName: "login", abstract: "Log in to a registry")
     @Option(name: .shortAndLong, help: "Username") var username: String?
@@ -47,22 +51,74 @@ struct Login: BerthCommand {
 
     func execute() async throws {
         let registry = normalizedRegistry(server)
-        guard let username, !username.isEmpty else { throw ValidationError("login needs --username (there is no prompt yet)") }
-        var secret = password
+        var user = (username ?? "").trimmingWhitespace
+        var secret = password ?? ""
+        if !secret.isEmpty {
+            printError("WARNING! Using --password via the CLI is insecure. Use --password-stdin.")
+            if passwordStdin { try fail("--password and --password-stdin are mutually exclusive") }
+        }
         if passwordStdin {
-            if password != nil { throw ValidationError("--password and --password-stdin are mutually exclusive") }
+            if user.isEmpty { try fail("Must provide --username with --password-stdin") }
             var text = ""
             while let line = readLine(strippingNewline: false) { text += line }
-            while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+            if text.hasSuffix("\n") { text.removeLast() }
+            if text.hasSuffix("\r") { text.removeLast() }
             secret = text
         }
-        guard let secret, !secret.isEmpty else { throw ValidationError("login needs a password: --password-stdin or --password") }
-        if password != nil { printError("WARNING! Using --password via the CLI is insecure. Use --password-stdin.") }
-        let credentials = Credentials(username: username, password: secret)
+        let store = CredentialStore(path: CredentialStore.defaultPath())
         let client = GlobalOptions.client(insecure: tlsVerify ? [] : [registry])
+        let stored = try? store.credentials(for: registry)
+
+        // Nothing given: the stored credentials, if the registry still takes them.
+        if user.isEmpty && secret.isEmpty, let stored, !stored.username.isEmpty, !stored.password.isEmpty {
+            print("Authenticating with existing credentials... [Username: \(stored.username)]")
+            print("To login with a different account, run 'berth logout' followed by 'berth login'\n")
+            fflush(nil)
+            do {
+                try await client.login(registry: registry, stored)
+                print("Login Succeeded")
+                return
+            } catch let error as RegistryError where error.kind == .unauthorized {
+                printError("Stored credentials invalid or expired")
+            } catch {
+                printError("Login did not succeed, error: \(error)")
+            }
+        }
+
+        if user.isEmpty || secret.isEmpty {
+            guard isTerminal(STDIN_FILENO) else { try fail("Error: Cannot perform an interactive login from a non TTY device") }
+            if user.isEmpty {
+                if registry == ImageReference.dockerHub {
+                    print("Log in with your Docker ID or email address to push and pull images from Docker Hub. If you don't have a Docker ID, head over to https://hub.docker.com/ to create one.")
+                }
+                let fallback = stored?.username ?? ""
+                user = prompt(fallback.isEmpty ? "Username: " : "Username (\(fallback)): ") ?? ""
+                if user.isEmpty { user = fallback }
+                if user.isEmpty { try fail("Error: Non-null Username Required") }
+            }
+            if secret.isEmpty {
+                secret = Terminal.withoutEcho(STDIN_FILENO) { prompt("Password: ") ?? "" }
+                print()
+                if secret.isEmpty { try fail("Error: Password Required") }
+            }
+        }
+        let credentials = Credentials(username: user, password: secret)
         try await client.login(registry: registry, credentials)
-        try CredentialStore(path: CredentialStore.defaultPath()).save(credentials, for: registry)
+        try store.save(credentials, for: registry)
         print("Login Succeeded")
+    }
+
+    /// Writes `text` and reads one line from stdin, trimmed as Docker trims it; nil at end of input.
+    private func prompt(_ text: String) -> String? {
+        print(text, terminator: "")
+        fflush(nil)
+        return readLine(strippingNewline: true)?.trimmingWhitespace
+    }
+
+    /// Docker's CLI prints its own checks plainly and exits 1.
+    private func fail(_ message: String) throws -> Never {
+        printError(message)
+        throw ExitCode(1)
     }
 }
 
@@ -86,4 +142,11 @@ func normalizedRegistry(_ server: String) -> String {
     for scheme in ["https://", "http://"] where text.hasPrefix(scheme) { text = text.dropFirst(scheme.count) }
     if let slash = text.firstIndex(of: "/") { text = text[..<slash] }
     return ["index.docker.io", "registry-1.docker.io", "docker.io"].contains(String(text)) ? ImageReference.dockerHub : String(text)
+}
+
+extension String {
+    /// Go's strings.TrimSpace, as Docker's prompts trim what is typed.
+    fileprivate var trimmingWhitespace: String {
+        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+    }
 }

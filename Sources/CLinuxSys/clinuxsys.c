@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <sys/signalfd.h>
 #include <sys/sendfile.h>
+#include <link.h>
 
 pid_t berth_clone(unsigned long flags) {
     return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
@@ -448,4 +449,24 @@ long berth_fgetxattr(int fd, const char *name, void *value, size_t size) {
 
 long berth_flistxattr(int fd, char *list, size_t size) {
     return (long)flistxattr(fd, list, size);
+}
+
+struct berth_notes_visit {
+    int (*visit)(const void *, size_t, void *);
+    void *context;
+};
+
+static int berth_program_notes_object(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    struct berth_notes_visit *v = data;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        if (info->dlpi_phdr[i].p_type != PT_NOTE) continue;
+        if (v->visit((const void *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr), info->dlpi_phdr[i].p_memsz, v->context)) break;
+    }
+    return 1;  // the first object is the program itself; its libraries are not visited
+}
+
+void berth_program_notes(int (*visit)(const void *notes, size_t size, void *context), void *context) {
+    struct berth_notes_visit v = { visit, context };
+    dl_iterate_phdr(berth_program_notes_object, &v);
 }

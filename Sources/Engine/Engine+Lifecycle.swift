@@ -197,18 +197,19 @@ extension Engine {
 
     func isMounted(_ path: String) -> Bool { Self.isMountPoint(path) }
 
-    /// The image's snapshots as overlay lower layers (topmost first), the container's own upper and work.
+    /// The container's init layer over the image's snapshots as overlay lower layers (topmost
+    /// first), the container's own upper and work.
     func mountRootfs(_ container: Container, layers: [String]) throws(EngineError) {
         let dir = containerDirectory(container.id)
         let target = rootfsPath(container.id)
         if isMounted(target) { return }
         do {
-            for sub in ["upper", "work", "rootfs", "empty"] { try FS.mkdirAll(dir + "/" + sub, mode: 0o755) }
+            for sub in ["upper", "work", "rootfs"] { try FS.mkdirAll(dir + "/" + sub, mode: 0o755) }
         } catch {
             throw .system("create overlay directories", error)
         }
-        let lower = layers.isEmpty ? [dir + "/empty"] : layers.reversed()
-        var data = "lowerdir=\(lower.joined(separator: ":")),upperdir=\(dir)/upper,workdir=\(dir)/work"
+        let lower = [try prepareInitLayer(container, layers: layers)] + layers.reversed()
+        var data = "lowerdir=\(lower.joined(separator: ":")),upperdir=\(dir)/upper,workdir=\(dir)/work" + Self.overlayFeatureOptions
         // A --rm container's changes die with it: without syncs on unmount (as Podman mounts them),
         // which would otherwise flush every dirty page of the filesystem under the upper directory.
         if container.options.autoRemove { data += ",volatile" }
@@ -223,6 +224,20 @@ extension Engine {
             throw .system("mount the rootfs of \(container.name)", error)
         }
     }
+
+    /// Overlay features that make the upper directory mean nothing on its own (a renamed directory
+    /// kept as a redirect to the lower one, a chmod as a copy of the metadata alone), turned off
+    /// where the kernel has them on by default: `diff`, `commit` and `export` read the upper
+    /// directory as the container's changes.
+    static let overlayFeatureOptions: String = {
+        var options = ""
+        for parameter in ["redirect_dir", "metacopy"] {
+            guard let text = try? FS.readText("/sys/module/overlay/parameters/" + parameter) else { continue }
+            let value = text.split(whereSeparator: { $0 == "\n" }).first.map(String.init) ?? ""
+            if !["N", "n", "0", "off", ""].contains(value) { options += ",\(parameter)=off" }
+        }
+        return options
+    }()
 
     func unmountRootfs(_ id: String) {
         let target = rootfsPath(id)

@@ -5,14 +5,38 @@ import OCI
 public enum ConfigChange {
     public static let allowed = ["CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"]
 
+    /// Every change in order, as Docker's commit and import apply them: as the lines of one
+    /// Dockerfile (an entry may hold several), and an ENTRYPOINT clears the CMD unless one of the
+    /// changes set it (as the two instructions do in a Dockerfile).
+    public static func apply(_ changes: [String], to config: inout ContainerConfig) throws(ImageStoreError) {
+        var cmdSet = false
+        let lines: [String] = changes.flatMap { change in change.split(separator: "\n").map { String($0) } }
+            .filter { line in !line.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\r" } }
+        for line in lines {
+            try apply(line, to: &config)
+            switch keyword(line) {
+            case "CMD": cmdSet = true
+            case "ENTRYPOINT" where !cmdSet: config.cmd = nil
+            default: break
+            }
+        }
+    }
+
+    static func keyword(_ line: String) -> String {
+        String(line.drop { $0 == " " || $0 == "\t" }.prefix { $0 != " " && $0 != "\t" }).uppercased()
+    }
+
     public static func apply(_ line: String, to config: inout ContainerConfig) throws(ImageStoreError) {
         let trimmed = line.drop { $0 == " " || $0 == "\t" }
-        let keyword = String(trimmed.prefix { $0 != " " && $0 != "\t" }).uppercased()
+        let keyword = keyword(line)
         let rest = String(trimmed.dropFirst(keyword.count).drop { $0 == " " || $0 == "\t" })
-        guard allowed.contains(keyword) else {
-            throw ImageStoreError("--change \"\(line)\": \(keyword.isEmpty ? "empty instruction" : "\(keyword) is not allowed here") (allowed: \(allowed.joined(separator: ", ")))")
-        }
+        // dockerd's words for an instruction it does not take here.
+        guard allowed.contains(keyword) else { throw ImageStoreError("\(keyword.lowercased()) is not a valid change command") }
         func bad(_ why: String) -> ImageStoreError { ImageStoreError("--change \"\(line)\": \(why)") }
+        if rest.isEmpty && keyword != "CMD" && keyword != "ENTRYPOINT" {
+            let count = ["USER", "WORKDIR", "STOPSIGNAL"].contains(keyword) ? "exactly one argument" : "at least one argument"
+            throw ImageStoreError("\(keyword) requires \(count)")
+        }
         switch keyword {
         case "CMD": config.cmd = try commandForm(rest)
         case "ENTRYPOINT": config.entrypoint = try commandForm(rest)
@@ -30,7 +54,9 @@ public enum ConfigChange {
             var ports = config.exposedPorts ?? [:]
             for port in rest.split(separator: " ") {
                 let parts = port.split(separator: "/")
-                guard let number = parts.first, UInt16(number) != nil, parts.count <= 2 else { throw bad("bad port \"\(port)\"") }
+                guard let number = parts.first, UInt16(number) != nil, parts.count <= 2 else {
+                    throw ImageStoreError("Invalid containerPort: \(parts.first ?? port)")
+                }
                 let proto = parts.count == 2 ? parts[1].lowercased() : "tcp"
                 guard ["tcp", "udp", "sctp"].contains(proto) else { throw bad("bad protocol \"\(proto)\"") }
                 ports["\(number)/\(proto)"] = EmptyObject()
@@ -47,7 +73,6 @@ public enum ConfigChange {
         case "ONBUILD": config.onBuild = (config.onBuild ?? []) + [rest]
         default: break
         }
-        if rest.isEmpty && keyword != "CMD" && keyword != "ENTRYPOINT" { throw bad("\(keyword) needs an argument") }
     }
 
     /// `["a", "b"]` (exec form) or `a b` (shell form, run by `/bin/sh -c`).

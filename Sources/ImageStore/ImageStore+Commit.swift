@@ -69,6 +69,49 @@ extension ImageStore {
                               mediaType: MediaType.ociLayerGzip, size: contentSize)
     }
 
+    /// Makes a copy of an overlay upper directory a layer, leaving the directory as it is (`commit`
+    /// of a container, which goes on using it): tarred once in name order with OCI whiteouts, and
+    /// that one stream both gzip-compressed into a blob and unpacked into a fresh snapshot, which is
+    /// then the same tree a pull of the blob would give.
+    public func commitLayer(copying directory: String) throws(ImageStoreError) -> CommittedLayer {
+        let lock = try StoreLock(root: root, exclusive: false)
+        defer { withExtendedLifetime(lock) {} }
+        let snapshot = try snapshots.prepare()
+        let blob: BlobWriter
+        do { blob = try BlobWriter(store: content, algorithm: .sha256) } catch {
+            snapshots.abandon(snapshot)
+            throw error
+        }
+        let unpacked: UnpackedLayer
+        do {
+            let unpacker = try LayerUnpacker(into: snapshot)
+            let compressor = try GzipCompressor(level: 1)
+            try TarWriter.writeTree(directory: directory, options: TarWriter.TreeOptions(overlayWhiteouts: true)) { bytes in
+                try unpacker.consume(bytes)
+                try compressor.compress(bytes) { out in try blob.write(out) }
+            }
+            try compressor.finish { out in try blob.write(out) }
+            unpacked = try unpacker.finish()
+        } catch {
+            blob.abandon()
+            snapshots.abandon(snapshot)
+            throw (error as? ImageStoreError) ?? ImageStoreError("layer from \(directory): \(error)")
+        }
+        let digest: OCI.Digest
+        let diffID: OCI.Digest
+        do {
+            digest = try blob.commit()
+            diffID = try OCI.Digest(unpacked.diffID)
+        } catch {
+            snapshots.abandon(snapshot)
+            throw (error as? ImageStoreError) ?? ImageStoreError("layer from \(directory): \(error)")
+        }
+        if snapshots.has(diffID) { snapshots.abandon(snapshot) } else { try snapshots.commit(snapshot, as: diffID) }
+        try database.recordLayer(diffID: diffID, size: unpacked.uncompressedSize)
+        return CommittedLayer(diffID: diffID, blob: digest, blobSize: content.size(digest) ?? 0,
+                              mediaType: MediaType.ociLayerGzip, size: unpacked.uncompressedSize)
+    }
+
     /// Whether a cached layer can still be used: its snapshot and blob are both there (an image
     /// prune may have collected them).
     public func has(_ layer: CommittedLayer) -> Bool {

@@ -10,7 +10,7 @@ extension ImageStore {
     public func importRootfs(read: (UnsafeMutableRawBufferPointer) throws -> Int, source: String, changes: [String],
                              message: String?, platform: Platform, tag: ImageReference?) throws -> Digest {
         var containerConfig = ContainerConfig()
-        for change in changes { try ConfigChange.apply(change, to: &containerConfig) }
+        try ConfigChange.apply(changes, to: &containerConfig)
         let lock = try StoreLock(root: root, exclusive: false)
         defer { withExtendedLifetime(lock) {} }
 

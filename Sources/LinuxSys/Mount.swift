@@ -40,6 +40,13 @@ public enum MountSys {
         return flags
     }
 
+    /// A detached copy of the mount at `fd` (open_tree OPEN_TREE_CLONE), reached only through the
+    /// returned fd. Without `recursive` it holds that one mount and none mounted below it: a walk of
+    /// it sees the filesystem itself, not the volumes a running container has on top.
+    public static func cloneTree(_ fd: Int32, recursive: Bool, describe: String) throws(SysError) -> FileDescriptor {
+        FileDescriptor(adopting: try sys("open_tree", describe) { berth_clone_tree(fd, recursive ? 1 : 0) })
+    }
+
     /// A fresh procfs instance that is mounted nowhere: reached only through the returned fd,
     /// so nothing inside a container can redirect what is written through it (runc CVE-2025-52881).
     public static func privateProcfs() throws(SysError) -> Int32 {

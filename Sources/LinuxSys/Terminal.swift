@@ -24,3 +24,18 @@ extension ProcessSys {
         _ = nanosleep(&request, nil)
     }
 }
+
+extension Terminal {
+    /// Runs `body` with the terminal on `fd` not echoing what is typed (a password prompt) and puts
+    /// the terminal back as it was afterwards, whatever `body` does. On anything but a terminal,
+    /// `body` just runs.
+    public static func withoutEcho<T, E: Error>(_ fd: Int32, _ body: () throws(E) -> T) throws(E) -> T {
+        var saved = termios()
+        guard tcgetattr(fd, &saved) == 0 else { return try body() }
+        var quiet = saved
+        quiet.c_lflag &= ~tcflag_t(ECHO)
+        guard tcsetattr(fd, TCSANOW, &quiet) == 0 else { return try body() }
+        defer { _ = tcsetattr(fd, TCSANOW, &saved) }
+        return try body()
+    }
+}

@@ -183,4 +183,8 @@ long berth_llistxattr(const char *path, char *list, size_t size);
 long berth_fgetxattr(int fd, const char *name, void *value, size_t size);
 long berth_flistxattr(int fd, char *list, size_t size);
 
+// The program's own loaded ELF note segments, one call per PT_NOTE (dl_iterate_phdr needs
+// _GNU_SOURCE, which Swift's Glibc module is built without); `visit` returns non-zero to stop.
+void berth_program_notes(int (*visit)(const void *notes, size_t size, void *context), void *context);
+
 #endif
