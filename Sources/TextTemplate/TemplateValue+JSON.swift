@@ -43,7 +43,7 @@ extension TemplateValue {
             }
             if !items.isEmpty { newline(level) }
             out += "]"
-        case .object(let pairs):
+        case .object(let pairs, _):
             out += "{"
             for (n, pair) in pairs.enumerated() {
                 if n > 0 { out += "," }
