@@ -43,6 +43,8 @@ extension TemplateValue {
             }
             if !items.isEmpty { newline(level) }
             out += "]"
+        case .object(_, .nilMap):
+            out += "null"
         case .object(let pairs, _):
             out += "{"
             for (n, pair) in pairs.enumerated() {

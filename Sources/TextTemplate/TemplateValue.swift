@@ -23,6 +23,8 @@ public indirect enum TemplateValue: Sendable {
 /// such field, an error when the template is strict (Docker's inspect).
 public enum ObjectKind: Sendable, Equatable {
     case map
+    /// A nil map (always without members): null in JSON, an empty map to a template.
+    case nilMap
     /// `omitted`: fields the struct has that its JSON left out (omitempty): nil, never an error.
     case structure(omitted: Set<String>)
 }

@@ -24,8 +24,9 @@ private final class EncodingNode {
         case array([EncodingNode])
     }
     var content: Content = .unset
-    /// The value being encoded here is a Go map, not a struct.
+    /// The value being encoded here is a Go map, not a struct (nil: `isNilMap`).
     var isMap = false
+    var isNilMap = false
     /// Keys `encodeIfPresent` left out.
     var omitted: Set<String> = []
 
@@ -34,7 +35,8 @@ private final class EncodingNode {
         case .unset: return .object([])  // a type that encoded nothing is an empty object, as JSONEncoder gives
         case .scalar(let value): return value
         case .object(let members):
-            return .object(members.map { (key: $0.key, value: $0.node.value) }, isMap ? .map : .structure(omitted: omitted))
+            return .object(members.map { (key: $0.key, value: $0.node.value) },
+                           isNilMap ? .nilMap : isMap ? .map : .structure(omitted: omitted))
         case .array(let nodes): return .array(nodes.map(\.value))
         }
     }
@@ -115,7 +117,14 @@ private func encodeValue<T: Encodable>(_ value: T, into node: EncodingNode, codi
     if let scalar = scalar(value) {
         node.content = .scalar(scalar)
     } else {
-        if value is any GoMap || value is [String: Any] { node.isMap = true }
+        if let map = value as? any GoMap {
+            node.isMap = true
+            if map.isNilMap {
+                node.isNilMap = true
+                node.content = .object([])
+                return
+            }
+        }
         try value.encode(to: NodeEncoder(node: node, codingPath: codingPath))
     }
 }
