@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers, lowest first (see ../shared/DESIGN.md):
 //   GoCompat (Go's sizes, durations, quoting, JSON parser) <- OCI, Dockerfile, TextTemplate, Registry, ContainerRuntime,
-//                                    ContainerSpec, Supervisor
+//                                    ContainerSpec, Supervisor, DockerModel
 //   OCI (spec types, no I/O) <- LinuxSys (syscalls) <- ContainerRuntime <- berth-runtime
 //   OCI, LinuxSys <- Archive (tar, gzip, zstd, safe unpack) <- ImageStore (blobs, records, snapshots)
 //   OCI <- Registry (distribution client)                   <- ImageStore

@@ -18,8 +18,32 @@ public enum BerthMain {
         while true { pause() }
     }
 
+    /// The command words up to one that names no command (`["nosuch"]`, `["network", "nosuch"]`),
+    /// or nil when the words name a command (or there are none before the first flag).
+    static func unknownCommand(_ arguments: [String]) -> [String]? {
+        var command: any ParsableCommand.Type = Berth.self
+        var words: [String] = []
+        for argument in arguments {
+            let subcommands = command.configuration.subcommands
+            guard !argument.hasPrefix("-"), !subcommands.isEmpty else { return nil }
+            words.append(argument)
+            if argument == "help" { return nil }
+            guard let next = subcommands.first(where: { $0._commandName == argument || $0.configuration.aliases.contains(argument) }) else {
+                return words
+            }
+            command = next
+        }
+        return nil
+    }
+
     /// Runs the command and exits with its status.
     static func runCommand(_ arguments: [String]) async -> Never {
+        if let unknown = unknownCommand(arguments) {
+            // Docker's words and status for a command it does not have.
+            let usage = unknown.count > 1 ? "\nUsage:  berth \(unknown.dropLast().joined(separator: " "))\n" : ""
+            printError("berth: unknown command: berth \(unknown.joined(separator: " "))\n\(usage)\nRun 'berth \(unknown.dropLast().map { $0 + " " }.joined())--help' for more information")
+            exit(1)
+        }
         var command: any ParsableCommand
         do {
             command = try Berth.parseAsRoot(arguments)

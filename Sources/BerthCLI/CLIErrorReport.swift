@@ -43,5 +43,8 @@ func describe(_ error: any Error) -> String {
 /// A failure as Docker's CLI prints what the daemon answered (a volume, network or inspect command):
 /// always after the daemon prefix.
 func daemonText(_ error: any Error) -> String {
-    daemonPrefix + describe(error)
+    if let error = error as? EngineError { return error.fromDaemon.cliText }
+    if let error = error as? Engine.StartError { return error.error.fromDaemon.cliText }
+    if let error = error as? ExecError, error.reportedByDaemon { return error.cliText }
+    return daemonPrefix + describe(error)
 }

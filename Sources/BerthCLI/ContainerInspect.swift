@@ -1,4 +1,5 @@
 import ArgumentParser
+import ContainerSpec
 import DockerModel
 import Engine
 import TextTemplate
@@ -20,11 +21,11 @@ struct ContainerInspectCommand: BerthCommand {
         var failed = false
         for name in containers {
             do { values.append(try templateValue(DockerModel.ContainerInspect(try engine.container(name), engine: engine, sizes: size))) } catch {
-                printError("Error: No such container: \(name)")
+                printError((error as? EngineError)?.cliText ?? "Error: No such container: \(name)")
                 failed = true
             }
         }
-        if !values.isEmpty || failed == false { printBlock(try InspectFormatter.render(values, format: format == "json" ? nil : format)) }
+        try printInspected(values, format: format)
         if failed { throw ExitCode(1) }
     }
 }

@@ -18,9 +18,9 @@ struct InfoCommand: BerthCommand {
         }
         // Docker's info object carries the client's part too (ClientInfo).
         var value = try templateValue(info)
-        if case .object(var members) = value {
+        if case .object(var members, let kind) = value {
             members.append((key: "ClientInfo", value: try templateValue(ClientInfo())))
-            value = .object(members)
+            value = .object(members, kind)
         }
         do {
             let template = try Template(format == "json" ? "{{json .}}" : format)

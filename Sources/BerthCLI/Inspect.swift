@@ -48,9 +48,8 @@ struct Inspect: BerthCommand {
                 missing.append(name)
             }
         }
-        if !values.isEmpty || missing.isEmpty {
-            printBlock(try InspectFormatter.render(values, format: format == "json" ? nil : format))
-        }
+        // As Docker: what was found (`[]` for nothing), then the names that were not.
+        try printInspected(values, format: format)
         if !missing.isEmpty {
             for name in missing { printError("Error: No such object: \(name)") }
             throw ExitCode(1)
@@ -70,9 +69,7 @@ func inspectImages(_ names: [String], format: String?) throws {
             missing.append(error.message)
         }
     }
-    if !values.isEmpty || missing.isEmpty {
-        printBlock(try InspectFormatter.render(values, format: format == "json" ? nil : format))
-    }
+    try printInspected(values, format: format)
     if !missing.isEmpty {
         for message in missing { printError("Error: \(message)") }
         throw ExitCode(1)

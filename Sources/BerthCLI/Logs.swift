@@ -26,6 +26,10 @@ struct Logs: BerthCommand {
     func execute() async throws {
         let engine = try GlobalOptions.engine()
         let found = try lookup(engine, container)
+        do { try found.options.checkLogsReadable() } catch {
+            printError(error.cliText)
+            throw ExitCode(1)
+        }
         var options = LogReadOptions(follow: follow)
         let now = LogTimestamp.now()
         do {

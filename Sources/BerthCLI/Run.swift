@@ -35,7 +35,7 @@ struct Run: BerthCommand {
             }
             keys = parsed
         }
-        let (engine, container) = try await arguments.createContainer()
+        let (engine, container) = try await arguments.createContainer(check: Self.checkBeforeCreate)
         let options = container.options
         let started: Engine.Started
         do {
@@ -55,6 +55,8 @@ struct Run: BerthCommand {
                 try? engine.kill(container, signal: signal)
             }
             relay.proxySignals = proxy
+            relay.relaysStdout = options.attachesStdout
+            relay.relaysStderr = options.attachesStderr
             // As Docker: the detach keys work with -i and -t; the container goes on (and with
             // --rm its supervisor removes it when it ends).
             relay.detachKeys = options.interactive && options.tty ? keys : nil
@@ -72,6 +74,20 @@ struct Run: BerthCommand {
             try? engine.remove(container, force: true, volumes: true)
         }
         throw ExitCode(status)
+    }
+}
+
+extension Run {
+    /// What Docker's CLI checks once the flags are read, before it makes anything; exits 1 as it does.
+    static func checkBeforeCreate(_ options: RunOptions) throws {
+        do throws(EngineError) { try options.checkAttachAndDetach() } catch {
+            printError(error.message)
+            throw ExitCode(1)
+        }
+        if !options.detach, options.tty, options.attachesStdin, !isTerminal(STDIN_FILENO) {
+            printError("the input device is not a TTY")
+            throw ExitCode(1)
+        }
     }
 }
 
@@ -94,14 +110,22 @@ struct CreateArguments: ParsableArguments {
     @Argument(parsing: .captureForPassthrough, help: "COMMAND [ARG...]")
     var command: [String] = []
 
-    /// Parses the flags, pulls the image when the policy asks, and records the container. A
-    /// failure is printed and ends with Docker's status for berth's own errors, 125.
-    func createContainer() async throws -> (engine: Engine, container: Container) {
+    /// Parses the flags, runs `check` on them (an error it throws ends the command as it is), makes
+    /// the `--cidfile`, pulls the image when the policy asks, and records the container, printing
+    /// the daemon's warnings. A failure is printed and ends with Docker's status for berth's own
+    /// errors, 125.
+    func createContainer(check: (RunOptions) throws -> Void = { _ in }) async throws -> (engine: Engine, container: Container) {
         do {
             let options = try containerOptions(flags, command: command)
+            try check(options)
+            let idFile = try ContainerIDFile(path: options.containerIDFile)
+            defer { idFile.close() }
             let engine = try GlobalOptions.engine()
             try await ensureImage(image, policy: options.pull, engine: engine)
-            return (engine, try engine.create(image: image, options: options))
+            let container = try engine.create(image: image, options: options)
+            for warning in SpecBuilder.warnings(options, host: .current) { printError("WARNING: " + warning) }
+            try idFile.write(container.id)
+            return (engine, container)
         } catch let exit as ExitCode {
             throw exit
         } catch {
@@ -142,7 +166,7 @@ struct Start: BerthCommand {
         do {
             try eachContainer(containers) { engine, container in
                 do { _ = try engine.start(container) } catch let error as Engine.StartError {
-                    throw EngineError(error.error.kind, describe(error), reportedByDaemon: true)
+                    throw error.error.fromDaemon
                 }
                 return nil
             }

@@ -142,6 +142,35 @@ struct RunFlags: ParsableArguments {
     var pull: String?
     @Option(name: .customLong("log-opt"), help: "Log driver options (max-size, max-file)")
     var logOpt: [String] = []
+    @Option(name: .customLong("log-driver"), parsing: .unconditional, help: "Logging driver for the container (json-file, local, none)")
+    var logDriver: String?
+    @Option(name: .shortAndLong, help: "Attach to STDIN, STDOUT or STDERR")
+    var attach: [String] = []
+    @Option(parsing: .unconditional, help: "Set platform if server is multi-platform capable")
+    var platform: String?
+    @Option(parsing: .unconditional, help: "Write the container ID to the file")
+    var cidfile: String?
+    @Option(parsing: .unconditional, help: "PID namespace to use")
+    var pid: String?
+    @Option(parsing: .unconditional, help: "IPC mode to use")
+    var ipc: String?
+    @Option(parsing: .unconditional, help: "UTS namespace to use")
+    var uts: String?
+    @Option(parsing: .unconditional, help: "User namespace to use")
+    var userns: String?
+    @Option(name: .customLong("volumes-from"), help: "Mount volumes from the specified container(s)")
+    var volumesFrom: [String] = []
+    @Option(help: "Add link to another container")
+    var link: [String] = []
+    @Option(name: .customLong("mac-address"), parsing: .unconditional, help: "Container MAC address (e.g., 92:d0:c6:0a:29:33)")
+    var macAddress: String?
+    @Flag(name: .customLong("oom-kill-disable"), help: "Disable OOM Killer")
+    var oomKillDisable = false
+    @Option(parsing: .unconditional, help: "GPU devices to add to the container ('all' to pass all GPUs)")
+    var gpus: String?
+
+    /// nil for "a namespace of its own", the default.
+    static func own(_ mode: NamespaceMode) -> NamespaceMode? { mode == .private ? nil : mode }
 
     /// The flags as RunOptions, parsed and checked as Docker does (`environment` resolves bare
     /// `-e KEY` and env-file keys; relative `-v ./dir` binds resolve against the current directory).
@@ -204,6 +233,15 @@ struct RunFlags: ParsableArguments {
         for item in label {
             _ = try Parse.flag("-l, --label", item, Parse.label)
         }
+        if !attach.isEmpty {
+            o.attach = try attach.map { v throws(EngineError) in try Parse.flag("-a, --attach", v, Parse.attach) }
+        }
+        for item in link {
+            let (target, alias) = try Parse.flag("--link", item, Parse.link)
+            o.links = (o.links ?? []) + [target + ":" + alias]
+        }
+        o.gpus = try gpus.map { v throws(EngineError) in _ = try Parse.flag("--gpus", v, Parse.gpus); return v }
+        o.oomKillDisable = oomKillDisable ? true : nil
         var health = HealthOverride()
         if let healthCmd, !healthCmd.isEmpty { health.test = ["CMD-SHELL", healthCmd] }
         health.interval = try healthInterval.map { v throws(EngineError) in try Parse.flag("--health-interval", v, Parse.duration) }
@@ -221,6 +259,14 @@ struct RunFlags: ParsableArguments {
         try o.addEnvFiles(envFile, lookup: lookup)
         try o.addLabels(files: labelFile, labels: label)
         o.restart = try Parse.restart(restart ?? "")
+        o.macAddress = try macAddress.flatMap { v throws(EngineError) in v.isEmpty ? nil : try Parse.macAddress(v) }
+        o.pidMode = try pid.flatMap { v throws(EngineError) in Self.own(try Parse.pidMode(v)) }
+        o.utsMode = try uts.flatMap { v throws(EngineError) in Self.own(try Parse.utsMode(v)) }
+        o.usernsMode = try userns.flatMap { v throws(EngineError) in Self.own(try Parse.usernsMode(v)) }
+        o.platform = try platform.flatMap { v throws(EngineError) in v.isEmpty ? nil : try Parse.platform(v) }
+        o.containerIDFile = cidfile.flatMap { $0.isEmpty ? nil : $0 }
+        o.volumesFrom = volumesFrom.isEmpty ? nil : volumesFrom
+        o.logDriver = try logDriver.flatMap { v throws(EngineError) in v.isEmpty ? nil : try Parse.logDriver(v) }
         try o.addLogOptions(logOpt)
         for item in securityOpt {
             try o.applySecurityOption(item)
@@ -233,6 +279,7 @@ struct RunFlags: ParsableArguments {
         o.pull = try Parse.pull(pull ?? "")
 
         // What the daemon checks.
+        o.ipcMode = try ipc.flatMap { v throws(EngineError) in v.isEmpty ? nil : try Parse.ipcMode(v) }
         try o.addMounts(mountFields)
         o.stopSignal = try stopSignal.flatMap { v throws(EngineError) in v.isEmpty ? nil : try Parse.stopSignal(v) }
         o.capAdd = try capAdd.map { v throws(EngineError) in try Parse.daemon("invalid CapAdd", v, Parse.capability) }

@@ -18,13 +18,37 @@ func inspectEach(_ names: [String], format: String?, _ value: (String) throws ->
             failed = true
         }
     }
-    do {
-        printBlock(try InspectFormatter.render(values, format: format == "json" ? nil : format))
-    } catch {
+    try printInspected(values, format: format)
+    if failed { throw ExitCode(1) }
+}
+
+/// What every inspect command prints for the objects it found, as `docker inspect` does: the JSON
+/// array (`[]` when none was found), or each object through the template (a lone newline when
+/// none was); a template that does not parse exits 64, one that fails on an object 1, after what
+/// the objects before it gave.
+func printInspected(_ values: [TemplateValue], format: String?) throws {
+    guard let format, !format.isEmpty, format != "json" else {
+        printBlock(try InspectFormatter.render(values, format: nil))
+        return
+    }
+    let template: Template
+    do { template = try Template(format) } catch {
         printError("template parsing error: \(error)")
+        throw ExitCode(64)
+    }
+    var out = ""
+    var failure: TemplateError?
+    for value in values {
+        do { out += try InspectFormatter.render(value, template) + "\n" } catch {
+            failure = error
+            break
+        }
+    }
+    print(out.isEmpty ? "\n" : out, terminator: "")
+    if let failure {
+        printError("template parsing error: \(failure)")
         throw ExitCode(1)
     }
-    if failed { throw ExitCode(1) }
 }
 
 /// A DockerModel value as templates and inspect's JSON read it (members in the model's order).

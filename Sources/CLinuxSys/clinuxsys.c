@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <sys/signalfd.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/sendfile.h>
 #include <link.h>
 
@@ -390,6 +392,26 @@ int berth_drain_signalfd(int fd) {
     int count = 0;
     while (read(fd, &info, sizeof info) == (ssize_t)sizeof info) count++;
     return count;
+}
+
+int berth_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+int berth_inotify_modify(const char *path) {
+    int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (fd < 0) return -1;
+    if (inotify_add_watch(fd, path, IN_MODIFY) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+int berth_drain_fd(int fd) {
+    char buffer[4096];
+    int total = 0;
+    ssize_t n;
+    while ((n = read(fd, buffer, sizeof buffer)) > 0) total += (int)n;
+    return total;
 }
 
 int berth_seccomp_install(unsigned int flags, const void *instructions, unsigned short count) {

@@ -43,7 +43,8 @@ public struct BridgeNetwork: Codable, Sendable, Equatable {
 
     /// The bridge plugin with host-local IPAM. Masquerading and forwarding are the network's own
     /// iptables rules (`HostFirewall`), installed once rather than per container.
-    func bridgeConfig(requestedIP: String?) -> String {
+    /// `requestedIP` and `mac` go in its `args` (CNI's per-attachment arguments the bridge plugin reads).
+    func bridgeConfig(requestedIP: String?, mac: String? = nil) -> String {
         var range = "{\"subnet\":\(jsonQuoted(subnet)),\"gateway\":\(jsonQuoted(gateway))"
         if let bounds = rangeBounds { range += ",\"rangeStart\":\(jsonQuoted(bounds.start.description)),\"rangeEnd\":\(jsonQuoted(bounds.end.description))" }
         var ipam = "{\"type\":\"host-local\",\"ranges\":[[" + range + "}]]"
@@ -51,7 +52,10 @@ public struct BridgeNetwork: Codable, Sendable, Equatable {
         ipam += ",\"dataDir\":\(jsonQuoted(ipamDirectory))}"
         var config = "{\"cniVersion\":\"\(CNI.version)\",\"name\":\(jsonQuoted(name)),\"type\":\"bridge\",\"bridge\":\(jsonQuoted(bridge))"
         config += ",\"isGateway\":true,\"ipMasq\":false,\"hairpinMode\":true"
-        if let requestedIP { config += ",\"args\":{\"cni\":{\"ips\":[\(jsonQuoted(requestedIP))]}}" }
+        var args: [String] = []
+        if let requestedIP { args.append("\"ips\":[\(jsonQuoted(requestedIP))]") }
+        if let mac { args.append("\"mac\":\(jsonQuoted(mac))") }
+        if !args.isEmpty { config += ",\"args\":{\"cni\":{" + args.joined(separator: ",") + "}}" }
         return config + ",\"ipam\":\(ipam)}"
     }
 

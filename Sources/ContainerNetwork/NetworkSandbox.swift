@@ -51,11 +51,12 @@ public enum NetworkSandbox {
     }
 
     /// Attaches the namespace to a network: interface `ifname`, an address from the network's range
-    /// (or `requestedIP`), and `ports` published on the host. `hostPortsMarker`: see `HostPorts.add`.
+    /// (or `requestedIP`), the interface's MAC address `mac` (else the kernel's), and `ports`
+    /// published on the host. `hostPortsMarker`: see `HostPorts.add`.
     public static func attach(_ network: BridgeNetwork, containerID: String, netns: String, ifname: String,
-                              aliases: [String], ports: [PortMapping], requestedIP: String?,
+                              aliases: [String], ports: [PortMapping], requestedIP: String?, mac: String? = nil,
                               recordDirectory: String, hostPortsMarker: String) throws(NetworkError) -> NetworkAttachment {
-        let configs = [network.bridgeConfig(requestedIP: requestedIP)]
+        let configs = [network.bridgeConfig(requestedIP: requestedIP, mac: mac)]
         let types = ["bridge"]
         var attachment = NetworkAttachment(network: network, containerID: containerID, netns: netns, ifname: ifname,
                                            aliases: aliases, ports: ports, requestedIP: requestedIP,

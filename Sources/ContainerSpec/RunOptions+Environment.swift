@@ -105,12 +105,14 @@ extension RunOptions {
         }
     }
 
-    /// `--log-opt`s.
+    /// `--log-opt`s, checked against `logDriver` (set it first).
     public mutating func addLogOptions(_ options: [String]) throws(EngineError) {
+        if logDriver == LogDriver.none, !options.isEmpty { throw .invalid("invalid logging opts for driver none") }
         for item in options {
-            let (key, value) = try Parse.logOption(item)
+            let (key, value) = logDriver == .local ? try Parse.localLogOption(item) : try Parse.logOption(item)
             logOptions[key] = value
         }
+        if logDriver == .local { try Parse.checkLocalLogOptions(logOptions) }
     }
 }
 

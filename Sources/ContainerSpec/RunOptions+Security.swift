@@ -79,7 +79,52 @@ extension RunOptions.Parse {
     }
 }
 
+// MARK: --gpus
+
+extension RunOptions.Parse {
+    /// `--gpus all|N|driver=…,count=…,device=…,capabilities=…,options=…` with Docker's CLI checks;
+    /// returns the request's driver and capabilities (what the refusal names).
+    public static func gpus(_ text: String) throws(EngineError) -> (driver: String, capabilities: [String]) {
+        var driver = ""
+        var capabilities = ["gpu"]
+        var seen = Set<String>()
+        func count(_ value: String) throws(EngineError) {
+            if value == "all" { return }
+            guard Int(value) != nil else {
+                throw .invalid("invalid count (\(value)): value must be either \"all\" or an integer: invalid syntax")
+            }
+        }
+        // A CSV record, as Docker reads it: `"capabilities=compute,utility"` quoted keeps its comma.
+        for field in try csvFields(text) {
+            let (key, value) = cut(field, "=")
+            guard seen.insert(key).inserted else { throw .invalid("gpu request key '\(key)' can be specified only once") }
+            guard let value else {
+                seen.insert("count")
+                try count(key)
+                continue
+            }
+            switch key {
+            case "driver": driver = value
+            case "count": try count(value)
+            case "device", "options": break
+            case "capabilities": capabilities = value.split(separator: ",").map(String.init) + ["gpu"]
+            default: throw .invalid("unexpected key '\(key)' in '\(field)'")
+            }
+        }
+        return (driver, capabilities)
+    }
+}
+
 extension RunOptions {
+    /// `--gpus`: Berth has no device driver for GPUs, so any request is refused (Docker's words
+    /// where no driver offers the capabilities).
+    public func checkGPUs() throws(EngineError) {
+        guard let gpus else { return }
+        let request = try Parse.gpus(gpus)
+        throw .invalid("could not select device driver \(goQuote(request.driver)) with capabilities: [[\(request.capabilities.joined(separator: " "))]]",
+                       reportedByDaemon: true)
+    }
+
     /// One `--ulimit`: a later one of the same name replaces the earlier one; Docker keeps them in a
     /// map and sends them sorted by name.
     public mutating func setUlimit(_ limit: Ulimit) {

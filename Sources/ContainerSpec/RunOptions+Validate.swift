@@ -49,10 +49,41 @@ extension RunOptions {
         }
         if let retries = health.retries, retries < 0 { throw .invalid("Retries in Healthcheck cannot be negative") }
         try checkRestartAndRemove()
+        try validateModes()
         var targets = Set<String>()
         for mount in mounts {
             guard targets.insert(mount.target).inserted else { throw .invalid("Duplicate mount point: \(mount.target)") }
         }
+    }
+
+    /// The daemon's checks of the namespace, link, MAC, logging and GPU options against each other
+    /// and the network mode (what `Engine.create` checks again for any caller).
+    public func validateModes() throws(EngineError) {
+        if utsMode == .host, let hostname, !hostname.isEmpty {
+            throw .invalid("conflicting options: hostname and the UTS mode", reportedByDaemon: true)
+        }
+        if !(links ?? []).isEmpty {
+            switch network {
+            case .host:
+                throw .invalid("conflicting options: host type networking can't be used with links. This would result in undefined behavior",
+                               reportedByDaemon: true)
+            case .container:
+                throw .invalid("conflicting options: container type network can't be used with links. This would result in undefined behavior",
+                               reportedByDaemon: true)
+            default: break
+            }
+        }
+        if macAddress != nil {
+            switch network {
+            case .host, .container: throw .invalid("conflicting options: mac-address and the network mode", reportedByDaemon: true)
+            default: break
+            }
+        }
+        for mode in [pidMode, ipcMode] {
+            if case .container(let name) = mode, name.isEmpty { throw .invalid("invalid container format container:<name|id>") }
+        }
+        if logDriver == LogDriver.none, !logOptions.isEmpty { throw .invalid("invalid logging opts for driver none") }
+        try checkGPUs()
     }
 
     /// CPUs this process may run on (its affinity mask, as Go's runtime.NumCPU counts), the bound

@@ -34,10 +34,36 @@ public struct RunOptions: Codable, Sendable, Equatable {
     /// `--init`: run an init (tini) as pid 1 that reaps zombies and forwards signals.
     public var initProcess = false
     public var pull: PullPolicy = .missing
+    /// `-a`/`--attach` (Docker's Config.AttachStdin/AttachStdout/AttachStderr): the streams a
+    /// foreground run relays. nil: Docker's default, stdout and stderr (and stdin with `-i`); none
+    /// with `-d`. Stdin reaches the container only with `-i` as well.
+    public var attach: [StandardStream]?
+    /// `--platform os[/arch[/variant]]`, normalized ("linux/amd64"); nil: the image's own. `create`
+    /// refuses an image built for another platform, with Docker's words.
+    public var platform: String?
+    /// `--cidfile` (Docker's HostConfig.ContainerIDFile): where the CLI wrote the container's ID.
+    /// Recorded for inspect only: the file is the client's business, as with Docker (see
+    /// `ContainerIDFile`); a daemon never writes it.
+    public var containerIDFile: String?
+
+    // MARK: namespaces (nil: a namespace of the container's own)
+    /// `--pid host|container:NAME` (HostConfig.PidMode).
+    public var pidMode: NamespaceMode?
+    /// `--ipc private|shareable|host|none|container:NAME` (HostConfig.IpcMode); nil is Docker's
+    /// default, `private`. Only a `shareable` (or `host`) container's IPC can be joined.
+    public var ipcMode: NamespaceMode?
+    /// `--uts host` (HostConfig.UTSMode): the host's hostname; `-h` conflicts with it.
+    public var utsMode: NamespaceMode?
+    /// `--userns host` (HostConfig.UsernsMode). Berth never remaps users, so this changes nothing
+    /// but what inspect reports; Docker's only other value needs a remapping daemon.
+    public var usernsMode: NamespaceMode?
 
     // MARK: filesystem
     public var mounts: [MountRequest] = []
     public var readOnlyRootfs = false
+    /// `--volumes-from CONTAINER[:ro|rw]` as given (HostConfig.VolumesFrom). `Engine.create` copies
+    /// that container's volumes and binds into `mounts` (marked `fromContainer`).
+    public var volumesFrom: [String]?
 
     // MARK: resources (nil: no limit)
     /// `-m` in bytes.
@@ -57,6 +83,12 @@ public struct RunOptions: Codable, Sendable, Equatable {
     public var ulimits: [Ulimit] = []
     public var shmSize: Int64?
     public var oomScoreAdj: Int?
+    /// `--oom-kill-disable` (HostConfig.OomKillDisable): memory.oom_control on cgroup v1; dropped
+    /// with Docker's warning where the kernel has no such switch (cgroup v2).
+    public var oomKillDisable: Bool?
+    /// `--gpus` as given (HostConfig.DeviceRequests in Docker's API). Berth has no device driver
+    /// for GPUs: any request is refused at create with Docker's words for that case.
+    public var gpus: String?
 
     // MARK: security
     public var capAdd: [String] = []
@@ -79,6 +111,12 @@ public struct RunOptions: Codable, Sendable, Equatable {
     /// `-p`, `-P`, `--network-alias`, `--ip`, `--dns*`, `--add-host`; nil when none was given
     /// (and in records written before networks existed).
     public var networking: NetworkRequest?
+    /// `--link NAME[:ALIAS]`, each as "NAME:ALIAS" (HostConfig.Links). At start the linked
+    /// container must run; its address goes into /etc/hosts under the alias (on the default bridge
+    /// also Docker's legacy ALIAS_NAME/_ENV_/_PORT_ variables).
+    public var links: [String]?
+    /// `--mac-address` (the primary endpoint's MacAddress), lowercase; nil: the kernel's choice.
+    public var macAddress: String?
     public var net: NetworkRequest {
         get { networking ?? NetworkRequest() }
         set { networking = newValue == NetworkRequest() ? nil : newValue }
@@ -92,12 +130,43 @@ public struct RunOptions: Codable, Sendable, Equatable {
     public var noHealthcheck = false
     /// `--log-opt max-size=… max-file=…` (and any other KEY=VALUE, kept for inspect).
     public var logOptions: [String: String] = [:]
+    /// `--log-driver json-file|local|none` (HostConfig.LogConfig.Type); nil: json-file. `local`
+    /// keeps the same readable log (its options: max-size, max-file, compress); `none` keeps none,
+    /// and `logs` says so.
+    public var logDriver: LogDriver?
 
     public init() {}
 }
 
 public enum PullPolicy: String, Codable, Sendable, Equatable {
     case missing, always, never
+}
+
+/// One of a container's standard streams (`-a stdin|stdout|stderr`).
+public enum StandardStream: String, Codable, Sendable, Equatable, CaseIterable {
+    case stdin, stdout, stderr
+}
+
+/// Whose namespace a container uses: Docker's PidMode, IpcMode, UTSMode and UsernsMode.
+public enum NamespaceMode: Codable, Sendable, Equatable {
+    /// One of its own (Docker's "" for PidMode/UTSMode/UsernsMode, "private" for IpcMode).
+    case `private`
+    /// The host's ("host").
+    case host
+    /// Another container's ("container:NAME|ID"), joined at start through /proc/PID/ns/…; refused
+    /// when that container is not running.
+    case container(String)
+    /// IPC only: one of its own that other containers may join, /dev/shm included ("shareable").
+    case shareable
+    /// IPC only: one of its own without /dev/shm ("none").
+    case none
+}
+
+/// `--log-driver`: what Berth keeps of a container's output.
+public enum LogDriver: String, Codable, Sendable, Equatable {
+    case jsonFile = "json-file"
+    case local
+    case none
 }
 
 /// One `-v`, `--mount` or `--tmpfs`.
@@ -117,6 +186,9 @@ public struct MountRequest: Codable, Sendable, Equatable {
     public var readOnly = false
     /// Further mount options as given: `z`/`Z`/`rprivate`/`nocopy` for -v, `size=…`/`mode=…` for tmpfs.
     public var options: [String] = []
+    /// Copied by `--volumes-from` from this container (its ID): listed in inspect's Mounts, not
+    /// among the container's own Binds.
+    public var fromContainer: String?
     /// A `-v` bind: a missing host directory is created at start, as Docker does for its Binds.
     /// Otherwise (`--mount`, builds) a missing source is refused at create.
     public var createsMissingSource: Bool?

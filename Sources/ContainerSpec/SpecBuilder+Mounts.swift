@@ -98,9 +98,16 @@ extension SpecBuilder {
 
         var result: [Mount] = []
         let userDev = seen.contains("/dev")
-        for mount in defaultMounts(shmSize: options.shmSize ?? defaultShmSize) {
+        for var mount in defaultMounts(shmSize: options.shmSize ?? defaultShmSize) {
             if seen.contains(mount.destination) { continue }
             if userDev && mount.destination.hasPrefix("/dev/") { continue }
+            if mount.destination == "/dev/shm" {
+                // `--ipc none` has none; a shareable, joined or host IPC namespace has the one it shares.
+                if options.ipcMode == NamespaceMode.none { continue }
+                if let shared = input.shmSource {
+                    mount = Mount(destination: "/dev/shm", type: "bind", source: shared, options: ["rbind", "nosuid", "noexec", "nodev"])
+                }
+            }
             result.append(mount)
         }
         if options.initProcess {

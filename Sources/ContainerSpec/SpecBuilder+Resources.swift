@@ -34,6 +34,12 @@ extension SpecBuilder {
             resources.memory = MemoryLimits(limit: memory > 0 ? memory : nil, reservation: reservation > 0 ? reservation : nil,
                                             swap: swap != 0 ? swap : nil)
         }
+        // Only cgroup v1 has the switch; elsewhere Docker drops it with a warning (see `warnings`).
+        if options.oomKillDisable == true, !host.cgroupV2 {
+            var limits = resources.memory ?? MemoryLimits()
+            limits.disableOOMKiller = true
+            resources.memory = limits
+        }
 
         // CPU: --cpus becomes a quota over Docker's 100 ms period.
         var cpu = CPULimits()
@@ -78,6 +84,20 @@ extension SpecBuilder {
             resources.pids = PidsLimit(limit: pids > 0 ? pids : -1)
         }
         return resources
+    }
+
+    /// What Docker's daemon warns of at create (its CLI prints each as "WARNING: …"): settings this
+    /// host cannot honour, or that may hurt it.
+    public static func warnings(_ options: RunOptions, host: HostInfo) -> [String] {
+        var warnings: [String] = []
+        if options.oomKillDisable == true {
+            if host.cgroupV2 {
+                warnings.append("Your kernel does not support OomKillDisable. OomKillDisable discarded.")
+            } else if (options.memory ?? 0) == 0 {
+                warnings.append("OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.")
+            }
+        }
+        return warnings
     }
 
     /// "0-3,5": comma-separated numbers and ranges.

@@ -23,6 +23,17 @@ public struct SpecInput: Sendable {
     /// The network namespace to join (`--network container:X`, later bridge networks); the engine
     /// resolves it. nil: a new namespace, or none for `--network host`.
     public var networkNamespacePath: String?
+    /// The PID and IPC namespaces to join for `--pid container:X` / `--ipc container:X`
+    /// (/proc/PID/ns/… of X's init); the engine resolves them, and refuses when X is not running.
+    public var pidNamespacePath: String?
+    public var ipcNamespacePath: String?
+    /// A host directory bound at /dev/shm instead of a tmpfs of the container's own: the tmpfs the
+    /// engine keeps for a `shareable` container (and hands to one that joins its IPC), or the
+    /// host's /dev/shm for `--ipc host`. nil: a private tmpfs (none at all with `--ipc none`).
+    public var shmSource: String?
+    /// `--link`'s legacy variables (ALIAS_NAME, ALIAS_ENV_…, ALIAS_PORT…), before the container's
+    /// own environment as Docker puts them.
+    public var linkEnvironment: [String] = []
     /// A Docker-format seccomp profile file replacing the built-in default when the user names none
     /// (the operator's override; a missing file is an error). nil: `SeccompProfile.dockerDefault`.
     public var defaultSeccompProfile: String?
@@ -171,6 +182,7 @@ public enum SpecBuilder {
     public static func processEnvironment(_ input: SpecInput, config: ContainerConfig) -> [String] {
         var base = [defaultPath, "HOSTNAME=" + hostname(input)]
         if input.options.tty { base.append("TERM=xterm") }
+        base = replaceOrAppend(base, input.linkEnvironment)
         return replaceOrAppend(base, config.env ?? [])
     }
 
@@ -236,15 +248,18 @@ public enum SpecBuilder {
         linux.rootfsPropagation = rootPropagation
 
         let domain = options.domainname.flatMap { $0.isEmpty ? nil : $0 }
+        // Without a UTS namespace of its own the host's names stay (a runtime refuses to set them).
+        let ownUTS = options.ownsUTSNamespace
         return Spec(process: process,
                     root: Root(path: input.rootfs, readonly: options.readOnlyRootfs ? true : nil),
-                    hostname: hostname(input), domainname: domain, mounts: mounts, linux: linux)
+                    hostname: ownUTS ? hostname(input) : nil, domainname: ownUTS ? domain : nil, mounts: mounts, linux: linux)
     }
 
     // MARK: - Namespaces
 
     /// Docker's namespaces in Docker's order: mount, network, uts, pid, ipc; cgroup only where the
-    /// host is cgroup v2 (Docker's default cgroupns mode there is "private", on v1 "host").
+    /// host is cgroup v2 (Docker's default cgroupns mode there is "private", on v1 "host"). The
+    /// host's are left out (`--pid/--ipc/--uts host`); another container's are joined by path.
     static func namespaces(_ input: SpecInput) throws(EngineError) -> [Namespace] {
         var result = [Namespace(type: .mount)]
         switch input.options.network {
@@ -258,7 +273,22 @@ public enum SpecBuilder {
         case .default, .none, .named:
             result.append(Namespace(type: .network, path: input.networkNamespacePath))
         }
-        result += [Namespace(type: .uts), Namespace(type: .pid), Namespace(type: .ipc)]
+        let options = input.options
+        if options.ownsUTSNamespace { result.append(Namespace(type: .uts)) }
+        switch options.pidMode ?? .private {
+        case .host: break
+        case .container(let name):
+            guard let path = input.pidNamespacePath else { throw .conflict("cannot join the PID namespace of container \(name): it is not running") }
+            result.append(Namespace(type: .pid, path: path))
+        default: result.append(Namespace(type: .pid))
+        }
+        switch options.ipcMode ?? .private {
+        case .host: break
+        case .container(let name):
+            guard let path = input.ipcNamespacePath else { throw .conflict("can't join IPC of container \(name): it is not running") }
+            result.append(Namespace(type: .ipc, path: path))
+        default: result.append(Namespace(type: .ipc))
+        }
         if input.host.cgroupV2 { result.append(Namespace(type: .cgroup)) }
         return result
     }
@@ -282,10 +312,16 @@ public enum SpecBuilder {
                 result[key] = value
             }
         }
+        let privateIPC: Bool
+        switch options.ipcMode ?? .private {
+        case .host, .container: privateIPC = false
+        default: privateIPC = true
+        }
         let ipcPrefixes = ["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
                            "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"]
         for (key, value) in options.sysctls.sorted(by: { $0.key < $1.key }) {
             if ipcPrefixes.contains(key) || key.hasPrefix("fs.mqueue.") {
+                guard privateIPC else { throw .invalid("sysctl '\(key)' is not allowed in host IPC namespace") }
                 result[key] = value
             } else if key.hasPrefix("net.") {
                 guard privateNetwork else {

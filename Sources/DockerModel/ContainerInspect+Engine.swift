@@ -38,7 +38,7 @@ extension ContainerInspect {
 
         var retries = 0
         if case .onFailure(let maximum) = options.restart { retries = maximum ?? 0 }
-        let binds = options.mounts.filter { $0.kind != .tmpfs && $0.source != nil }.map { mount in
+        let binds = options.mounts.filter { $0.kind != .tmpfs && $0.source != nil && $0.fromContainer == nil }.map { mount in
             "\(mount.source ?? ""):\(mount.target)" + (mount.readOnly || !mount.options.isEmpty
                 ? ":" + ((mount.readOnly ? ["ro"] : []) + mount.options).joined(separator: ",") : "")
         }
@@ -79,7 +79,20 @@ extension ContainerInspect {
             devices: options.devices.map {
                 DeviceMapping(pathOnHost: $0.hostPath, pathInContainer: $0.containerPath, cgroupPermissions: $0.permissions)
             },
-            logConfig: LogConfig(type: "json-file", config: SortedMap(options.logOptions)))
+            logConfig: LogConfig(type: (options.logDriver ?? .jsonFile).rawValue, config: SortedMap(options.logOptions)))
+        hostConfig.containerIDFile = options.containerIDFile ?? ""
+        hostConfig.volumesFrom = options.volumesFrom
+        hostConfig.ipcMode = options.ipcModeValue
+        hostConfig.pidMode = (options.pidMode ?? .private).dockerValue
+        hostConfig.utsMode = (options.utsMode ?? .private).dockerValue
+        hostConfig.usernsMode = (options.usernsMode ?? .private).dockerValue
+        hostConfig.oomKillDisable = options.oomKillDisable ?? false
+        if options.links != nil {
+            hostConfig.links = options.parsedLinks.map { link in
+                let target = (try? engine.container(link.name))?.name ?? link.name
+                return "/\(target):/\(container.name)/\(link.alias)"
+            }
+        }
         graphDriver = GraphDriver(data: OrderedMap([
             ("MergedDir", directory + "/rootfs"), ("UpperDir", directory + "/upper"), ("WorkDir", directory + "/work"),
         ]))
@@ -93,9 +106,9 @@ extension ContainerInspect {
             hostname: options.hostname ?? container.shortID,
             domainname: options.domainname ?? "",
             user: config.user ?? "",
-            attachStdin: options.interactive && !options.detach,
-            attachStdout: !options.detach,
-            attachStderr: !options.detach,
+            attachStdin: options.attachesStdin,
+            attachStdout: options.attachesStdout,
+            attachStderr: options.attachesStderr,
             exposedPorts: config.exposedPorts.map { SortedSet($0.keys) },
             tty: options.tty,
             openStdin: options.interactive,

@@ -190,6 +190,7 @@ public struct ContainerInspect: Encodable, Sendable {
 
     public struct HostConfig: Encodable, Sendable {
         public var binds: [String]?
+        public var containerIDFile = ""
         public var networkMode: String
         public var portBindings: SortedMap<[PortBinding]>
         public var publishAllPorts: Bool
@@ -199,13 +200,20 @@ public struct ContainerInspect: Encodable, Sendable {
         public var extraHosts: [String]?
         public var restartPolicy: RestartPolicy
         public var autoRemove: Bool
+        public var volumesFrom: [String]?
         public var capAdd: [String]?
         public var capDrop: [String]?
         public var groupAdd: [String]?
+        public var ipcMode = "private"
+        /// "/target:/container/alias", as Docker stores links.
+        public var links: [String]?
         public var oomScoreAdj: Int
+        public var pidMode = ""
         public var privileged: Bool
         public var readonlyRootfs: Bool
         public var securityOpt: [String]?
+        public var utsMode = ""
+        public var usernsMode = ""
         public var tmpfs: SortedMap<String>?
         public var sysctls: SortedMap<String>?
         public var shmSize: Int64
@@ -220,6 +228,7 @@ public struct ContainerInspect: Encodable, Sendable {
         public var cpuQuota: Int64
         public var cpusetCpus: String
         public var cpusetMems: String
+        public var oomKillDisable = false
         public var pidsLimit: Int64?
         public var ulimits: [Ulimit]?
         /// `[]` when there are none.
@@ -229,17 +238,21 @@ public struct ContainerInspect: Encodable, Sendable {
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: AnyKey.self)
             try c.encodeMembers([
-                (AnyKey("Binds"), binds), (AnyKey("NetworkMode"), networkMode), (AnyKey("PortBindings"), portBindings),
+                (AnyKey("Binds"), binds), (AnyKey("ContainerIDFile"), containerIDFile), (AnyKey("NetworkMode"), networkMode),
+                (AnyKey("PortBindings"), portBindings),
                 (AnyKey("PublishAllPorts"), publishAllPorts), (AnyKey("Dns"), dns), (AnyKey("DnsOptions"), dnsOptions),
                 (AnyKey("DnsSearch"), dnsSearch), (AnyKey("ExtraHosts"), extraHosts), (AnyKey("RestartPolicy"), restartPolicy),
-                (AnyKey("AutoRemove"), autoRemove), (AnyKey("CapAdd"), capAdd), (AnyKey("CapDrop"), capDrop),
-                (AnyKey("GroupAdd"), groupAdd), (AnyKey("OomScoreAdj"), oomScoreAdj), (AnyKey("Privileged"), privileged),
-                (AnyKey("ReadonlyRootfs"), readonlyRootfs), (AnyKey("SecurityOpt"), securityOpt), (AnyKey("Tmpfs"), tmpfs),
+                (AnyKey("AutoRemove"), autoRemove), (AnyKey("VolumesFrom"), volumesFrom), (AnyKey("CapAdd"), capAdd),
+                (AnyKey("CapDrop"), capDrop), (AnyKey("GroupAdd"), groupAdd), (AnyKey("IpcMode"), ipcMode), (AnyKey("Links"), links),
+                (AnyKey("OomScoreAdj"), oomScoreAdj), (AnyKey("PidMode"), pidMode), (AnyKey("Privileged"), privileged),
+                (AnyKey("ReadonlyRootfs"), readonlyRootfs), (AnyKey("SecurityOpt"), securityOpt), (AnyKey("UTSMode"), utsMode),
+                (AnyKey("UsernsMode"), usernsMode), (AnyKey("Tmpfs"), tmpfs),
                 (AnyKey("Sysctls"), sysctls), (AnyKey("ShmSize"), shmSize), (AnyKey("Init"), initProcess),
                 (AnyKey("Memory"), memory), (AnyKey("MemoryReservation"), memoryReservation), (AnyKey("MemorySwap"), memorySwap),
                 (AnyKey("NanoCpus"), nanoCpus), (AnyKey("CpuShares"), cpuShares), (AnyKey("CpuPeriod"), cpuPeriod),
                 (AnyKey("CpuQuota"), cpuQuota), (AnyKey("CpusetCpus"), cpusetCpus), (AnyKey("CpusetMems"), cpusetMems),
-                (AnyKey("PidsLimit"), pidsLimit), (AnyKey("Ulimits"), ulimits), (AnyKey("Devices"), devices),
+                (AnyKey("OomKillDisable"), oomKillDisable), (AnyKey("PidsLimit"), pidsLimit), (AnyKey("Ulimits"), ulimits),
+                (AnyKey("Devices"), devices),
                 (AnyKey("LogConfig"), logConfig),
             ])
         }

@@ -1,3 +1,5 @@
+import GoCompat
+
 /// Go's encoding/json writes a map's keys sorted; these wrappers do the same through any encoder
 /// that keeps the order of `encode` calls (TemplateValueEncoder does; a Swift Dictionary does not).
 struct AnyKey: CodingKey {
@@ -9,7 +11,7 @@ struct AnyKey: CodingKey {
 }
 
 /// A `map[string]T`: keys sorted.
-public struct SortedMap<Value: Encodable & Sendable>: Encodable, Sendable {
+public struct SortedMap<Value: Encodable & Sendable>: Encodable, Sendable, GoMap {
     public var entries: [String: Value]
     public init(_ entries: [String: Value]) { self.entries = entries }
 
@@ -20,7 +22,7 @@ public struct SortedMap<Value: Encodable & Sendable>: Encodable, Sendable {
 }
 
 /// A `map[string]struct{}` (ExposedPorts, Volumes): keys sorted, each `{}`.
-public struct SortedSet: Encodable, Sendable {
+public struct SortedSet: Encodable, Sendable, GoMap {
     public var keys: [String]
     public init<S: Sequence<String>>(_ keys: S) { self.keys = Array(keys) }
 
@@ -37,7 +39,7 @@ public struct Empty: Encodable, Sendable {
 }
 
 /// Members in a given order (the order the engine keeps them in, e.g. NetworkSettings.Networks).
-public struct OrderedMap<Value: Encodable & Sendable>: Encodable, Sendable {
+public struct OrderedMap<Value: Encodable & Sendable>: Encodable, Sendable, GoMap {
     public var entries: [(key: String, value: Value)]
     public init(_ entries: [(key: String, value: Value)]) { self.entries = entries }
 

@@ -12,13 +12,25 @@ extension Engine {
 
     /// `create`: records a container from a stored image. Nothing runs yet; `start` mounts its
     /// rootfs and starts its supervisor.
-    public func create(image imageName: String, options: RunOptions) throws(EngineError) -> Container {
+    public func create(image imageName: String, options given: RunOptions) throws(EngineError) -> Container {
+        var options = given
+        try options.validateModes()
         let record: ImageRecord
         do { record = try images.resolve(imageName) } catch {
             throw .notFound("Unable to find image '\(imageName)' locally")
         }
         let image: ImageStore.Image
         do { image = try images.load(record) } catch { throw .system("load image \(imageName)", error) }
+        let imagePlatform = image.config
+        if !options.platformMatches(os: imagePlatform.os, architecture: imagePlatform.architecture, variant: imagePlatform.variant) {
+            let actual = [imagePlatform.os, imagePlatform.architecture, imagePlatform.variant].compactMap { $0 }.joined(separator: "/")
+            throw .notFound("image with reference \(imageName) was found but does not match the specified platform: wanted \(options.platform ?? ""), actual: \(actual)",
+                            reportedByDaemon: true)
+        }
+        // The containers these options name must exist now, as Docker checks at create.
+        try checkNamespaceDonors(options)
+        try checkLinks(options)
+        if options.volumesFrom != nil { options.mounts = try volumesFromMounts(options) + options.mounts }
         let id = Self.newID()
         var name = options.name ?? ""
         if let given = options.name {
@@ -132,12 +144,19 @@ extension Engine {
         }
         var attachments: [NetworkAttachment]?
         do {
+            // Before anything is set up: a linked or joined container that does not run fails the start.
+            let shared = try sharedNamespaces(container)
+            let links = try linkSetup(container)
             attachments = try setUpNetworking(container)
-            let etcFiles = try writeEtcFiles(container, attachments: attachments ?? [])
-            let input = SpecInput(containerID: id, image: image.config.config, options: container.options,
+            let etcFiles = try writeEtcFiles(container, attachments: attachments ?? [], links: links.hosts)
+            var input = SpecInput(containerID: id, image: image.config.config, options: container.options,
                                   rootfs: rootfsPath(id), volumeSources: try prepareVolumes(container), etcFiles: etcFiles,
                                   initBinary: container.options.initProcess ? Self.initBinary() : nil,
                                   cgroupsPath: "/berth/\(id)", networkNamespacePath: try networkNamespacePath(container, attachments))
+            input.pidNamespacePath = shared.pid
+            input.ipcNamespacePath = shared.ipc
+            input.shmSource = shared.shm
+            input.linkEnvironment = links.environment
             try createBindSources(container)
             let spec = try SpecBuilder.build(input)
             try createPaths(SpecBuilder.pathsToCreate(input), in: rootfsPath(id))
@@ -146,7 +165,7 @@ extension Engine {
             do { try FS.writeFileAtomically(runDir + "/config.json", bytes, mode: 0o600) } catch {
                 throw EngineError.system("write config.json", error)
             }
-            let log = try LogOptions.parse(container.options.logOptions)
+            let log = try LogOptions.parse(container.options.logWriterOptions)
             let healthcheck = container.config.healthcheck.flatMap { $0.test?.first == "NONE" ? nil : $0 }
             var supervisor = SupervisorConfig(
                 id: id, bundle: runDir, runtimeRoot: runtime.store.root, statePath: statePath(id),
@@ -157,9 +176,12 @@ extension Engine {
                 exitCommand: container.options.autoRemove ? cleanupCommand(id) : nil, healthcheck: healthcheck,
                 eventsPath: eventsPath, eventAttributes: eventAttributes(container))
             if attachments != nil { supervisor.network = networkTeardown(id) }
+            if container.options.logDriver == LogDriver.none { supervisor.logDisabled = true }
+            if !shared.unmountAtEnd.isEmpty { supervisor.unmountAtEnd = shared.unmountAtEnd }
             do { try supervisor.save(runDirectory: runDir) } catch { throw EngineError.system("write supervisor.json", error) }
         } catch {
             if attachments != nil { tearDownNetworking(id) }
+            unmountShm(id)
             unmountRootfs(id)
             throw StartError(error)
         }
@@ -269,7 +291,7 @@ extension Engine {
     /// /etc/hostname, /etc/hosts and /etc/resolv.conf as Docker writes them for a container: its
     /// own addresses and `--add-host` entries in hosts; on a bridge network the network's DNS server
     /// (the gateway, where ContainerDNS answers container names) as the nameserver.
-    func writeEtcFiles(_ container: Container, attachments: [NetworkAttachment], hostsInPlace: Bool = false) throws(EngineError) -> [String: String] {
+    func writeEtcFiles(_ container: Container, attachments: [NetworkAttachment], links: [String] = [], hostsInPlace: Bool = false) throws(EngineError) -> [String: String] {
         let dir = containerDirectory(container.id)
         let hostname = container.options.hostname ?? container.shortID
         var hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
@@ -288,6 +310,7 @@ extension Engine {
             let address = parts[1] == "host-gateway" ? (attachments.first?.gateway ?? "127.0.0.1") : parts[1]
             hosts += "\(address)\t\(parts[0])\n"
         }
+        for line in links { hosts += line + "\n" }
         for attachment in attachments {
             if let ip = attachment.ipAddress { hosts += "\(ip)\t\(hostname)\n" }
         }
@@ -343,7 +366,7 @@ extension Engine {
 
     /// `network connect` of a running container: its hosts file gains the new address.
     func rewriteHosts(_ container: Container, attachments: [NetworkAttachment]) throws(EngineError) {
-        _ = try writeEtcFiles(container, attachments: attachments, hostsInPlace: true)
+        _ = try writeEtcFiles(container, attachments: attachments, links: (try? linkSetup(container))?.hosts ?? [], hostsInPlace: true)
     }
 
     /// The namespace the container joins: its own (bridge networks), another container's
@@ -612,6 +635,7 @@ extension Engine {
         }
         try? runtime.delete(id: container.id, force: true)
         tearDownNetworking(container.id)
+        unmountShm(container.id)
         unmountRootfs(container.id)
         FS.removeAll(runDirectory(container.id))
         FS.removeAll(containerDirectory(container.id))

@@ -264,7 +264,8 @@ extension Engine {
                 guard let network = networks.first(where: { $0.id == endpoint.networkID }) else {
                     throw EngineError.notFound("network \(endpoint.networkID) not found")
                 }
-                attachments.append(try attach(container, network, endpoint: endpoint, ports: index == 0 ? ports : [], ifname: "eth\(index)"))
+                attachments.append(try attach(container, network, endpoint: endpoint, ports: index == 0 ? ports : [], ifname: "eth\(index)",
+                                              mac: index == 0 ? container.options.macAddress : nil))
             }
             loopbackDone = true
             do { _ = try loopback.finish() } catch { throw EngineError.system("loopback of \(container.name): \(error.message)") }
@@ -276,11 +277,12 @@ extension Engine {
         return attachments
     }
 
-    func attach(_ container: Container, _ network: BridgeNetwork, endpoint: NetworkEndpoint, ports: [PortMapping], ifname: String) throws(EngineError) -> NetworkAttachment {
+    func attach(_ container: Container, _ network: BridgeNetwork, endpoint: NetworkEndpoint, ports: [PortMapping], ifname: String,
+                mac: String? = nil) throws(EngineError) -> NetworkAttachment {
         do {
             try HostFirewall.ensure(network, marker: firewallMarker(network))
             let attachment = try NetworkSandbox.attach(network, containerID: container.id, netns: netnsPath(container.id), ifname: ifname,
-                                                       aliases: endpoint.aliases, ports: ports, requestedIP: endpoint.ipv4,
+                                                       aliases: endpoint.aliases, ports: ports, requestedIP: endpoint.ipv4, mac: mac,
                                                        recordDirectory: networkRecordDirectory(container.id),
                                                        hostPortsMarker: runRoot + "/networks/hostports.rules")
             var published = attachment

@@ -118,7 +118,9 @@ extension Engine {
             let target = FS.clean(request.target)
             covered.insert(target)
             if request.kind == .volume {
-                uses.append(VolumeUse(destination: target, name: request.source, copy: !request.options.contains("nocopy")))
+                // Another container's volume (`--volumes-from`) is used as it is, as Docker does.
+                uses.append(VolumeUse(destination: target, name: request.source,
+                                      copy: !request.options.contains("nocopy") && request.fromContainer == nil))
             }
         }
         for path in (container.config.volumes ?? [:]).keys.sorted() {

@@ -20,6 +20,9 @@ public struct AttachRelay {
     public var detachKeys: [UInt8]? = nil
     /// Called with each signal to forward (the engine's kill).
     public let forward: (Int32) -> Void
+    /// The output streams relayed (`-a stdout` leaves stderr out, as Docker attaches only those).
+    public var relaysStdout = true
+    public var relaysStderr = true
 
     public init(socket: Int32, stdin: Bool, tty: Bool, forward: @escaping (Int32) -> Void) {
         self.socket = socket
@@ -108,8 +111,8 @@ public struct AttachRelay {
                 while let frame = reader.next() {
                     guard case .success(let (stream, payload)) = frame else { break loop }
                     switch stream {
-                    case .stdout: try? FS.write(1, payload)
-                    case .stderr: try? FS.write(2, payload)
+                    case .stdout: if relaysStdout { try? FS.write(1, payload) }
+                    case .stderr: if relaysStderr { try? FS.write(2, payload) }
                     case .exit: exitStatus = AttachFrame.decodeInt32(payload[...])
                     default: break
                     }

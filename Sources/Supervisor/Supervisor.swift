@@ -16,7 +16,8 @@ public final class Supervisor {
     let config: SupervisorConfig
     let runtime: OCIRuntime
     var state: ContainerRunState
-    var log: JSONFileLogWriter
+    /// nil with `--log-driver none`.
+    var log: JSONFileLogWriter?
     var listener: Int32 = -1
     var signalFD: Int32 = -1
     /// Readable when `stop` has asked us to stop the container (`SupervisorConfig.stopNotifySignal`).
@@ -44,6 +45,8 @@ public final class Supervisor {
     var stopping = false
     /// When the stop signal has had its time and every process of the container gets SIGKILL.
     var killDeadline: Double?
+    /// The container's memory cgroup, watched for OOMs during the run (Docker's `oom` event).
+    var oomWatch: OOMWatch?
 
     final class AttachClient {
         let fd: Int32
@@ -67,7 +70,8 @@ public final class Supervisor {
         // Docker's restart manager: an on-failure:N container gets its N retries again.
         state.restartCount = 0
         state.handlesStopRequests = true
-        log = try JSONFileLogWriter(path: config.logPath, maxSize: config.logMaxSize, maxFiles: config.logMaxFiles)
+        log = config.logDisabled == true ? nil
+            : try JSONFileLogWriter(path: config.logPath, maxSize: config.logMaxSize, maxFiles: config.logMaxFiles)
     }
 
     /// `berth-supervisor RUNDIR [--ready-fd N] [--attach-fd N]`: the process's whole life.
@@ -256,6 +260,7 @@ public final class Supervisor {
         state.finishedAt = ContainerRunState.zeroTime
         state.exitCode = 0
         state.oomKilled = false
+        oomWatch = runtime.oomWatch(id: config.id)
         startHealthChecks()
         try state.save(config.statePath)
         emitEvent("start")
@@ -297,7 +302,10 @@ public final class Supervisor {
                 fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0))
             }
             let healthIndex = fds.count
+            let polledHealth = healthOutputFD != nil
             if let fd = healthOutputFD { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            let oomIndex = fds.count
+            if let watch = oomWatch { fds.append(pollfd(fd: watch.fd, events: Int16(POLLIN), revents: 0)) }
             var base: Int32 = exitStatus != nil ? 50 : (!pendingStdin.isEmpty && stdinFD == master ? 20 : -1)
             if let killDeadline, exitStatus == nil {
                 let milliseconds = Int32(max(0, min((killDeadline - Clock.monotonicSeconds()) * 1000 + 1, 3_600_000)))
@@ -330,7 +338,8 @@ public final class Supervisor {
             if fds[1].revents != 0 { acceptClients() }
             if stdinIndex < fds.count, fds[stdinIndex].revents != 0 { writeStdin() }
             if stdinFD >= 0 && stdinFD == master && !pendingStdin.isEmpty { writeStdin() }
-            if healthIndex < fds.count, fds[healthIndex].revents != 0 { readHealthOutput() }
+            if polledHealth, fds[healthIndex].revents != 0 { readHealthOutput() }
+            if oomIndex < fds.count, fds[oomIndex].revents != 0 { checkOOM() }
             healthTick()
         }
     }
@@ -355,7 +364,7 @@ public final class Supervisor {
         buffer.withUnsafeBytes { bytes in
             let chunk = UnsafeRawBufferPointer(rebasing: bytes[0..<n])
             // A full disk loses log lines, never the container or its attached clients.
-            try? log.write(stream, chunk, at: time)
+            try? log?.write(stream, chunk, at: time)
             let frame = AttachFrame.encode(stream == .stdout ? .stdout : .stderr, chunk)
             for client in clients { send(frame, to: client) }
         }
@@ -364,7 +373,7 @@ public final class Supervisor {
 
     func closeOutput(_ fd: Int32) {
         guard let index = outputs.firstIndex(where: { $0.fd == fd }) else { return }
-        try? log.flush(outputs[index].stream)
+        try? log?.flush(outputs[index].stream)
         outputs.remove(at: index)
         if fd == master {
             master = -1
@@ -486,11 +495,14 @@ public final class Supervisor {
     // MARK: - End of a run
 
     func finishRun() {
-        for output in outputs { try? log.flush(output.stream); FS.close(output.fd) }
+        for output in outputs { try? log?.flush(output.stream); FS.close(output.fd) }
         outputs.removeAll()
         let status = exitStatus ?? 255
         stopHealthChecks()
-        state.oomKilled = oomKilled()
+        // A notification the loop had no turn to read (the kill and the exit came together).
+        checkOOM()
+        oomWatch = nil
+        state.oomKilled = state.oomKilled || oomKilled()
         try? runtime.delete(id: config.id, force: true)
         closeRun()
         state.status = .exited
@@ -512,6 +524,15 @@ public final class Supervisor {
         stdinFD = -1
         master = -1
         pendingStdin.removeAll()
+    }
+
+    /// Docker's `oom` event, once per notification read (the kernel's OOMs in between count as one,
+    /// as runc reads its eventfd); the run's State.OOMKilled is set at once.
+    func checkOOM() {
+        guard let watch = oomWatch, watch.check() > 0 else { return }
+        state.oomKilled = true
+        try? state.save(config.statePath)
+        emitEvent("oom")
     }
 
     /// Whether the kernel's OOM killer acted in the container's memory cgroup during this run.
@@ -597,7 +618,7 @@ public final class Supervisor {
     // MARK: - Ending for good
 
     func tearDown() {
-        log.close()
+        log?.close()
         // Addresses, published ports and DNS names go with the container, as Docker frees them;
         // the address release runs while the rest is cleaned up.
         let network = config.network.map { network in
@@ -607,6 +628,7 @@ public final class Supervisor {
             }
         }
         if let mount = config.rootfsMount { try? MountSys.umount(mount, flags: Int32(MNT_DETACH)) }
+        for mount in config.unmountAtEnd ?? [] { try? MountSys.umount(mount, flags: Int32(MNT_DETACH)) }
         if listener >= 0 { FS.close(listener) }
         _ = unlink(config.attachSocket)
         network?.finish()

@@ -36,6 +36,11 @@ public struct SupervisorConfig: Codable, Sendable, Equatable {
     public var eventAttributes: [String: String]?
     /// The container's networks, detached (CNI DEL) when it has ended for good.
     public var network: NetworkTeardown?
+    /// `--log-driver none`: the output goes to attached clients only, no log is written.
+    public var logDisabled: Bool?
+    /// Mounts the engine made for the container outside its rootfs (the tmpfs of a `shareable`
+    /// IPC namespace's /dev/shm): unmounted when the container has ended for good, as the rootfs.
+    public var unmountAtEnd: [String]?
 
     public struct NetworkTeardown: Codable, Sendable, Equatable {
         public var recordDirectory: String

@@ -22,7 +22,7 @@ enum GoFormat {
                 appendValue(item, to: &out)
             }
             out += "]"
-        case .object(let pairs):
+        case .object(let pairs, _):
             out += "map["
             for (i, pair) in sortedPairs(pairs).enumerated() {
                 if i > 0 { out += " " }

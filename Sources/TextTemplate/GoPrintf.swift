@@ -114,7 +114,7 @@ enum GoPrintf {
             return formatString(s, verb: verb, spec: spec) ?? bad(value, verb)
         case .array(let items):
             return "[" + items.map { format($0, verb: verb, spec: spec) }.joined(separator: " ") + "]"
-        case .object(let pairs):
+        case .object(let pairs, _):
             let parts = GoFormat.sortedPairs(pairs).map {
                 format(.string($0.key), verb: verb, spec: spec) + ":" + format($0.value, verb: verb, spec: spec)
             }

@@ -12,7 +12,16 @@ public enum InspectFormatter {
         if format == "json" { return TemplateValue.array(items).json() + "\n" }
         let template = try Template(format)
         var out = ""
-        for item in items { out += try template.render(item) + "\n" }
+        for item in items { out += try render(item, template) + "\n" }
         return out
+    }
+
+    /// One item through the template as `docker inspect` runs it: over its typed structs first,
+    /// where a field a struct lacks is an error (a map's key is not: `<no value>`), and when that
+    /// fails over the raw JSON with `missingkey=error`, whose result or error stands.
+    public static func render(_ item: TemplateValue, _ template: Template) throws(TemplateError) -> String {
+        do { return try template.render(item, missingKey: .structFields) } catch {
+            return try template.render(item, missingKey: .all)
+        }
     }
 }

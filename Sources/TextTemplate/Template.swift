@@ -8,9 +8,9 @@
 /// functions listed in `TemplateFunctions`. Not supported: `define`, `template`, `block`, `call`, `js`,
 /// custom delimiters.
 ///
-/// Missing data is lenient, as Go is over maps: a field that an object lacks, or any field of null,
-/// is null and prints `<no value>` (Docker's structs would fail with `can't evaluate field X`). A
-/// field of a string, number, bool or array is an error.
+/// Missing data is lenient by default, as Go is over maps: a field that an object lacks, or any
+/// field of null, is null and prints `<no value>`; `render(_:missingKey:)` can make it an error
+/// (Docker's inspect, see `InspectFormatter`). A field of a string, number, bool or array is an error.
 public struct Template: Sendable {
     let source: [UInt8]
     let nodes: [TemplateNode]
@@ -21,8 +21,9 @@ public struct Template: Sendable {
         self.source = parser.src
     }
 
-    public func render(_ data: TemplateValue) throws -> String {
-        var executor = TemplateExecutor(source: source, data: data)
+    /// The template run over `data`; `missingKey` says what a field the data lacks gives.
+    public func render(_ data: TemplateValue, missingKey: MissingKey = .zero) throws(TemplateError) -> String {
+        var executor = TemplateExecutor(source: source, data: data, missingKey: missingKey)
         try executor.run(nodes)
         return executor.output
     }

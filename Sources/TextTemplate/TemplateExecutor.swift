@@ -1,9 +1,23 @@
+import GoCompat
+
+/// What a field a map or struct lacks gives: Go's missingkey option, and Docker's inspect reading.
+public enum MissingKey: Sendable, Equatable {
+    /// Null (`<no value>`), Go's default over maps.
+    case zero
+    /// An error for a struct's field that does not exist (a map's key still gives null): Docker's
+    /// typed inspect structs.
+    case structFields
+    /// An error for any key (`missingkey=error`): Docker's fallback over the raw JSON.
+    case all
+}
+
 /// Walks a parse tree against data, writing into `output` (kept on failure, for partial results).
 struct TemplateExecutor {
     private enum Flow { case normal, breakLoop, continueLoop }
 
     let source: [UInt8]
     let headerMode: Bool
+    let missingKey: MissingKey
     var output = ""
     private var variables: [(name: String, value: TemplateValue)]
     /// Range iterations so far, over all the loops of this execution.
@@ -13,9 +27,10 @@ struct TemplateExecutor {
     static let maxIterations = 100_000
     static let maxOutputBytes = 64 << 20
 
-    init(source: [UInt8], data: TemplateValue, headerMode: Bool = false) {
+    init(source: [UInt8], data: TemplateValue, headerMode: Bool = false, missingKey: MissingKey = .zero) {
         self.source = source
         self.headerMode = headerMode
+        self.missingKey = missingKey
         variables = [(name: "$", value: data)]
     }
 
@@ -80,7 +95,7 @@ struct TemplateExecutor {
         case .array(let elements):
             count = Int64(elements.count)
             item = { (key: .int($0), value: elements[Int($0)]) }
-        case .object(let pairs):
+        case .object(let pairs, _):
             let sorted = GoFormat.sortedPairs(pairs)
             count = Int64(sorted.count)
             item = { (key: .string(sorted[Int($0)].key), value: sorted[Int($0)].value) }
@@ -91,7 +106,10 @@ struct TemplateExecutor {
             count = 0
             item = { _ in (key: .null, value: .null) }
         default:
-            throw error(pipe.offset, "range can't iterate over \(GoFormat.print(collection))")
+            // Go names the node it evaluated last: the pipeline's (last) operand.
+            let message = "range can't iterate over \(GoFormat.print(collection))"
+            guard let last = pipe.commands.last else { throw error(pipe.offset, message) }
+            throw error(last.args.count == 1 ? last.span(0) : TemplateSpan(offset: last.offset, text: last.text), message)
         }
         var index: Int64 = 0
         while index < count {
@@ -129,7 +147,11 @@ struct TemplateExecutor {
     }
 
     private func error(_ command: TemplateCommand, _ message: String) -> TemplateError {
-        error(command.offset, "executing at <\(command.text)>: \(message)")
+        TemplateError(source: source, offset: command.offset, message: message, node: command.text)
+    }
+
+    private func error(_ span: TemplateSpan, _ message: String) -> TemplateError {
+        TemplateError(source: source, offset: span.offset, message: message, node: span.text)
     }
 
     private mutating func evalPipeline(_ dot: TemplateValue, _ pipe: TemplatePipeline) throws(TemplateError)
@@ -158,17 +180,17 @@ struct TemplateExecutor {
         let hasArgs = !rest.isEmpty || final != nil
         switch first {
         case .field(let names):
-            return try fieldChain(dot, names, hasArgs: hasArgs, command)
+            return try fieldChain(dot, names, hasArgs: hasArgs, command.span(0))
         case .variable(let name, let names):
             let value = lookup(name)
             if names.isEmpty {
                 if hasArgs { throw error(command, "can't give argument to non-function \(name)") }
                 return value
             }
-            return try fieldChain(value, names, hasArgs: hasArgs, command)
+            return try fieldChain(value, names, hasArgs: hasArgs, command.span(0))
         case .chain(let base, let names):
-            let value = try evalArg(dot, base, command)
-            return try fieldChain(value, names, hasArgs: hasArgs, command)
+            let value = try evalArg(dot, base, command, command.span(0))
+            return try fieldChain(value, names, hasArgs: hasArgs, command.span(0))
         case .function(let name):
             return try call(name, dot: dot, args: rest, final: final, command)
         case .pipeline(let inner):
@@ -178,18 +200,18 @@ struct TemplateExecutor {
             throw error(command, "nil is not a command")
         case .dot, .literal:
             if hasArgs { throw error(command, "can't give argument to non-function \(command.text.split(separator: " ").first ?? "")") }
-            return try evalArg(dot, first, command)
+            return try evalArg(dot, first, command, command.span(0))
         }
     }
 
-    private mutating func evalArg(_ dot: TemplateValue, _ operand: TemplateOperand, _ command: TemplateCommand)
+    private mutating func evalArg(_ dot: TemplateValue, _ operand: TemplateOperand, _ command: TemplateCommand, _ span: TemplateSpan)
         throws(TemplateError) -> TemplateValue
     {
         switch operand {
-        case .field(let names): return try fieldChain(dot, names, hasArgs: false, command)
-        case .variable(let name, let names): return try fieldChain(lookup(name), names, hasArgs: false, command)
+        case .field(let names): return try fieldChain(dot, names, hasArgs: false, span)
+        case .variable(let name, let names): return try fieldChain(lookup(name), names, hasArgs: false, span)
         case .chain(let base, let names):
-            return try fieldChain(try evalArg(dot, base, command), names, hasArgs: false, command)
+            return try fieldChain(try evalArg(dot, base, command, span), names, hasArgs: false, span)
         case .function(let name): return try call(name, dot: dot, args: [], final: nil, command)
         case .pipeline(let inner): return try evalPipeline(dot, inner)
         case .dot: return dot
@@ -202,23 +224,42 @@ struct TemplateExecutor {
         variables.last { $0.name == name }?.value ?? .null
     }
 
-    /// `.A.B.C` from `receiver`. A missing key, or any field of null, is null (`<no value>`): the
-    /// leniency of Go's templates over `map[string]interface{}`. A field of any other kind is an error.
-    private func fieldChain(_ receiver: TemplateValue, _ names: [String], hasArgs: Bool, _ command: TemplateCommand)
+    /// `.A.B.C` from `receiver`. A key an object lacks is null (`<no value>`), as Go's templates
+    /// read `map[string]interface{}`, unless `missingKey` makes it an error (then a field of null
+    /// is one too, as Go's nil pointer). A field of any other kind is an error.
+    private func fieldChain(_ receiver: TemplateValue, _ names: [String], hasArgs: Bool, _ span: TemplateSpan)
         throws(TemplateError) -> TemplateValue
     {
         var current = receiver
+        // Go's typed reading goes on quietly past a key a map lacks (an invalid value), not past a nil.
+        var missedMapKey = false
         for (n, name) in names.enumerated() {
             switch current {
             case .null:
-                return .null
-            case .object(let pairs):
+                if missingKey == .zero || (missingKey == .structFields && missedMapKey) { return .null }
+                throw error(span, "nil pointer evaluating interface {}.\(name)")
+            case .object(let pairs, let kind):
                 if hasArgs, n == names.count - 1 {
-                    throw error(command, "\(name) is not a method but has arguments")
+                    throw error(span, "\(name) is not a method but has arguments")
                 }
-                current = pairs.last { $0.key == name }?.value ?? .null
+                if let value = pairs.last(where: { $0.key == name })?.value {
+                    current = value
+                    continue
+                }
+                switch (missingKey, kind) {
+                case (.all, _), (.structFields, .structure):
+                    if case .structure(let omitted) = kind, missingKey == .structFields, omitted.contains(name) {
+                        current = .null
+                        continue
+                    }
+                    throw error(span, "map has no entry for key \(GoStrconv.quote(name))")
+                default:
+                    current = .null
+                    missedMapKey = true
+                }
             default:
-                throw error(command, "can't evaluate field \(name) in type \(current.typeName)")
+                // Over the raw JSON (Docker's fallback) every value is an interface{}.
+                throw error(span, "can't evaluate field \(name) in type \(missingKey == .all ? "interface {}" : current.typeName)")
             }
         }
         return current
@@ -232,14 +273,14 @@ struct TemplateExecutor {
             let count = args.count + (final == nil ? 0 : 1)
             guard count > 0 else { throw error(command, "wrong number of args for \(name): want at least 1 got 0") }
             var value = TemplateValue.null
-            for arg in args {
-                value = try evalArg(dot, arg, command)
+            for (index, arg) in args.enumerated() {
+                value = try evalArg(dot, arg, command, command.span(1 + index))
                 if value.isTruthy == (name == "or") { return value }
             }
             return final ?? value
         }
         var values: [TemplateValue] = []
-        for arg in args { values.append(try evalArg(dot, arg, command)) }
+        for (index, arg) in args.enumerated() { values.append(try evalArg(dot, arg, command, command.span(1 + index))) }
         if let final { values.append(final) }
         do {
             return try TemplateFunctions.call(name, values, headerMode: headerMode)

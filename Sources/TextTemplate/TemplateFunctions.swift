@@ -42,7 +42,7 @@ enum TemplateFunctions {
             switch args[0] {
             case .string(let s): return .int(Int64(s.utf8.count))
             case .array(let a): return .int(Int64(a.count))
-            case .object(let o): return .int(Int64(o.count))
+            case .object(let o, _): return .int(Int64(o.count))
             case .null: return .int(0)
             default: throw FunctionError(message: "len of type \(args[0].typeName)")
             }
@@ -213,7 +213,7 @@ enum TemplateFunctions {
                 let i = try position(key)
                 guard i >= 0, i < bytes.count else { throw FunctionError(message: "index out of range: \(i)") }
                 current = .int(Int64(bytes[i]))
-            case .object(let pairs):
+            case .object(let pairs, _):
                 guard case .string(let name) = key else {
                     throw FunctionError(message: "value has type \(key.typeName); should be string")
                 }

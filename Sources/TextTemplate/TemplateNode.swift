@@ -24,6 +24,20 @@ struct TemplateCommand: Sendable {
     /// The command as written, for error messages (`at <index .A 5>`).
     var text: String
     var args: [TemplateOperand] = []
+    /// Where each argument is, for errors Go reports at the argument (a missing field).
+    var spans: [TemplateSpan] = []
+
+    /// The span of argument `index` (the whole command when unknown).
+    func span(_ index: Int) -> TemplateSpan {
+        spans.indices.contains(index) ? spans[index] : TemplateSpan(offset: offset, text: text)
+    }
+}
+
+/// One operand as Go's parser places it: its text, and its position (for `.A.B`, where the chain
+/// after the first element starts, as Go's FieldNode has it).
+struct TemplateSpan: Sendable {
+    var offset: Int
+    var text: String
 }
 
 indirect enum TemplateOperand: Sendable {

@@ -13,6 +13,8 @@ struct TemplateParser {
     var variables: [String] = ["$"]
     var rangeDepth = 0
     var nesting = 0
+    /// Where the fields chained onto the last operand began (Go's position for such a node).
+    var chainOffset: Int?
 
     init(source: String) throws(TemplateError) {
         var lexer = TemplateLexer(source)
@@ -238,8 +240,15 @@ struct TemplateParser {
         var command = TemplateCommand(offset: start, text: "")
         var endOffset = start
         while true {
-            _ = peekNonSpace()
-            if let operand = try parseOperand() { command.args.append(operand) }
+            let operandStart = peekNonSpace().offset
+            chainOffset = nil
+            if let operand = try parseOperand() {
+                command.args.append(operand)
+                let end = max(operandStart, peek().offset)
+                var text = String(decoding: src[operandStart..<end], as: UTF8.self)
+                while let last = text.unicodeScalars.last, last.properties.isWhitespace { text.unicodeScalars.removeLast() }
+                command.spans.append(TemplateSpan(offset: chainOffset ?? operandStart, text: text))
+            }
             let token = next()
             endOffset = token.offset
             switch token.kind {
@@ -266,8 +275,11 @@ struct TemplateParser {
 
     private mutating func parseOperand() throws(TemplateError) -> TemplateOperand? {
         guard let term = try parseTerm() else { return nil }
+        // A parenthesized term parsed commands of its own: only this operand's chain counts.
+        chainOffset = nil
         var fields: [String] = []
         while case .field(let name) = peek().kind {
+            if fields.isEmpty { chainOffset = peek().offset }
             fields.append(name)
             _ = next()
         }

@@ -43,7 +43,9 @@ extension TemplateValue {
             }
             if !items.isEmpty { newline(level) }
             out += "]"
-        case .object(let pairs):
+        case .object(_, .nilMap):
+            out += "null"
+        case .object(let pairs, _):
             out += "{"
             for (n, pair) in pairs.enumerated() {
                 if n > 0 { out += "," }

@@ -14,7 +14,19 @@ public indirect enum TemplateValue: Sendable {
     case string(String)
     case array([TemplateValue])
     /// Key order is kept (for JSON output); a key appears at most once when built by `TemplateValue.parseJSON`.
-    case object([(key: String, value: TemplateValue)])
+    /// The kind says what a template does with a key the object lacks (see `ObjectKind`).
+    case object([(key: String, value: TemplateValue)], ObjectKind = .map)
+}
+
+/// What Go would hold an object as, which decides what `.Key` does when the key is not there: a
+/// map (JSON decoded into interface{}, Docker's map fields) gives its zero value, a struct has no
+/// such field, an error when the template is strict (Docker's inspect).
+public enum ObjectKind: Sendable, Equatable {
+    case map
+    /// A nil map (always without members): null in JSON, an empty map to a template.
+    case nilMap
+    /// `omitted`: fields the struct has that its JSON left out (omitempty): nil, never an error.
+    case structure(omitted: Set<String>)
 }
 
 extension TemplateValue: Equatable {
@@ -26,7 +38,7 @@ extension TemplateValue: Equatable {
         case let (.double(a), .double(b)): return a == b
         case let (.string(a), .string(b)): return a == b
         case let (.array(a), .array(b)): return a == b
-        case let (.object(a), .object(b)):
+        case let (.object(a, _), .object(b, _)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
         default: return false
         }
@@ -36,7 +48,7 @@ extension TemplateValue: Equatable {
 extension TemplateValue {
     /// The value stored under `key` when this is an object (the first entry with that key), else nil.
     public subscript(key: String) -> TemplateValue? {
-        guard case .object(let pairs) = self else { return nil }
+        guard case .object(let pairs, _) = self else { return nil }
         return pairs.first { $0.key == key }?.value
     }
 
@@ -69,7 +81,7 @@ extension TemplateValue {
         case .double(let d): return d != 0
         case .string(let s): return !s.isEmpty
         case .array(let a): return !a.isEmpty
-        case .object(let o): return !o.isEmpty
+        case .object(let o, _): return !o.isEmpty
         }
     }
 }

@@ -1,6 +1,10 @@
+import GoCompat
+
 /// Encodes any `Encodable` into a `TemplateValue`, keeping object members in the order `encode(to:)`
 /// wrote them: a type that writes its keys in Docker's order prints them in that order (JSON output
-/// and templates alike). `encodeNil` gives `null`; `encodeIfPresent` of nil leaves the key out.
+/// and templates alike). `encodeNil` gives `null`; `encodeIfPresent` of nil leaves the key out (and
+/// notes it among the struct's omitted fields). A keyed container is a struct (`ObjectKind.structure`)
+/// unless the value is a Swift dictionary or says it is a Go map (`GoMap`).
 public struct TemplateValueEncoder {
     public init() {}
 
@@ -20,12 +24,19 @@ private final class EncodingNode {
         case array([EncodingNode])
     }
     var content: Content = .unset
+    /// The value being encoded here is a Go map, not a struct (nil: `isNilMap`).
+    var isMap = false
+    var isNilMap = false
+    /// Keys `encodeIfPresent` left out.
+    var omitted: Set<String> = []
 
     var value: TemplateValue {
         switch content {
         case .unset: return .object([])  // a type that encoded nothing is an empty object, as JSONEncoder gives
         case .scalar(let value): return value
-        case .object(let members): return .object(members.map { (key: $0.key, value: $0.node.value) })
+        case .object(let members):
+            return .object(members.map { (key: $0.key, value: $0.node.value) },
+                           isNilMap ? .nilMap : isMap ? .map : .structure(omitted: omitted))
         case .array(let nodes): return .array(nodes.map(\.value))
         }
     }
@@ -106,6 +117,14 @@ private func encodeValue<T: Encodable>(_ value: T, into node: EncodingNode, codi
     if let scalar = scalar(value) {
         node.content = .scalar(scalar)
     } else {
+        if let map = value as? any GoMap {
+            node.isMap = true
+            if map.isNilMap {
+                node.isNilMap = true
+                node.content = .object([])
+                return
+            }
+        }
         try value.encode(to: NodeEncoder(node: node, codingPath: codingPath))
     }
 }
@@ -117,6 +136,29 @@ private struct KeyedNodeContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
     mutating func encodeNil(forKey key: Key) throws { node.child(forKey: key.stringValue).content = .scalar(.null) }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         try encodeValue(value, into: node.child(forKey: key.stringValue), codingPath: codingPath + [key])
+    }
+    // Every overload, so that each omitted key is noted whatever its type.
+    mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
+        guard let value else { node.omitted.insert(key.stringValue); return }
+        try encode(value, forKey: key)
+    }
+    mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Double?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Float?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Int8?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Int16?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Int32?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Int64?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: UInt?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: UInt8?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: UInt16?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: UInt32?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: UInt64?, forKey key: Key) throws { try present(value, key) }
+    private mutating func present<T: Encodable>(_ value: T?, _ key: Key) throws {
+        guard let value else { node.omitted.insert(key.stringValue); return }
+        try encode(value, forKey: key)
     }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
         let child = node.child(forKey: key.stringValue)

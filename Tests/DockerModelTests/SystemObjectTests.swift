@@ -87,7 +87,7 @@ import TextTemplate
         let info = SystemInfo(id: "id", running: 1, paused: 2, stopped: 3, images: 4, rootDir: "/tmp", serverVersion: "9.9",
                               runtimePath: "/bin/berth-runtime", host: host)
         let value = try TemplateValueEncoder().encode(info)
-        guard case .object(let members) = value else { Issue.record("not an object"); return }
+        guard case .object(let members, _) = value else { Issue.record("not an object"); return }
         #expect(members.map(\.key) == Self.infoKeys.filter { $0 != "KernelMemoryTCP" || host.kernelMemoryTCP })
         #expect(info.containers == 6)
         let text = value.json()

@@ -13,7 +13,8 @@ struct ErrorReportTests {
         (["stop", "nosuch"], "Error response from daemon: No such container: nosuch\n", 1),
         (["rm", "nosuch"], "Error response from daemon: No such container: nosuch\n", 1),
         (["inspect", "nosuch"], "Error: No such object: nosuch\n", 1),
-        (["container", "inspect", "nosuch"], "Error: No such container: nosuch\n", 1),
+        // Docker 28's CLI (20.10's said "Error: No such container: nosuch").
+        (["container", "inspect", "nosuch"], "Error response from daemon: No such container: nosuch\n", 1),
         (["logs", "nosuch"], "Error response from daemon: No such container: nosuch\n", 1),
         (["exec", "nosuch", "true"], "Error response from daemon: No such container: nosuch\n", 1),
         (["rename", "nosuch", "other"], "Error response from daemon: No such container: nosuch\n", 1),

@@ -9,7 +9,7 @@ struct JSONValueTests {
             "b": 1, "a": [true, false, nil], "c": ["d": "e"], "f": 1.5, "g": .double(-0.0), "h": .double(100),
             "i": .double(1.2345678901234567e19), "j": .int(Int64.min),
         ])
-        guard case .object(let pairs) = value else {
+        guard case .object(let pairs, _) = value else {
             Issue.record("not an object")
             return
         }

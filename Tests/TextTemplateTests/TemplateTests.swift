@@ -226,46 +226,48 @@ struct TemplateTests {
         #expect(try Template(c.template).render(image) == c.expected)
     }
 
-    /// A template that fails to parse or execute, and Go's wording with our line:column.
+    /// A template that fails to parse or execute, and Go's wording (`strict`: run as `missingkey=error`).
     struct ErrorCase: Sendable, CustomTestStringConvertible {
         let template: String
         let description: String
-        init(_ template: String, _ description: String) {
+        let strict: Bool
+        init(_ template: String, _ description: String, strict: Bool = false) {
             self.template = template
             self.description = description
+            self.strict = strict
         }
         var testDescription: String { template }
     }
 
     @Test(arguments: [
-        ErrorCase("{{.ID", "template: 1:1: unclosed action"),
-        ErrorCase("ab{{foo}}", "template: 1:5: function \"foo\" not defined"),
-        ErrorCase("{{.X | foo}}", "template: 1:8: function \"foo\" not defined"),
-        ErrorCase("x\ny {{bar .X}}", "template: 2:5: function \"bar\" not defined"),
-        ErrorCase("{{.X | 1}}", "template: 1:8: non executable command in pipeline stage 2"),
-        ErrorCase("{{.X |}}", "template: 1:7: missing command after |"),
-        ErrorCase("{{}}", "template: 1:3: missing value for command"),
-        ErrorCase("{{if}}x{{end}}", "template: 1:5: missing value for if"),
-        ErrorCase("{{if .X}}", "template: 1:10: unexpected EOF"),
-        ErrorCase("{{range .X}}{{else}}", "template: 1:21: unexpected EOF"),
-        ErrorCase("a{{end}}", "template: 1:4: unexpected {{end}}"),
-        ErrorCase("{{else}}", "template: 1:3: unexpected {{else}}"),
-        ErrorCase("{{if .X}}{{else}}{{else}}{{end}}", "template: 1:20: expected end; found {{else}}"),
-        ErrorCase("{{$x}}", "template: 1:3: undefined variable \"$x\""),
-        ErrorCase("{{$x = 1}}", "template: 1:3: undefined variable \"$x\""),
-        ErrorCase("{{if true}}{{$x := 1}}{{end}}{{$x}}", "template: 1:32: undefined variable \"$x\""),
-        ErrorCase("{{break}}", "template: 1:3: {{break}} outside {{range}}"),
-        ErrorCase("{{\"abc}}", "template: 1:3: unterminated quoted string"),
-        ErrorCase("{{\"a\\qb\"}}", "template: 1:3: invalid escape in quoted string"),
-        ErrorCase("{{/* x }}", "template: 1:1: unclosed comment"),
-        ErrorCase("{{/* x */ .X}}", "template: 1:1: comment ends before closing delimiter"),
-        ErrorCase("{{(.X}}", "template: 1:6: unclosed left paren"),
-        ErrorCase("{{.X)}}", "template: 1:5: unexpected right paren"),
-        ErrorCase("{{.X # }}", "template: 1:6: bad character \"#\" in action"),
-        ErrorCase("{{3x}}", "template: 1:3: bad number syntax: \"3x\""),
-        ErrorCase("{{template \"x\"}}", "template: 1:3: {{template}} is not supported"),
-        ErrorCase("{{range $i, $j, $k := .X}}{{end}}", "template: 1:15: too many declarations in range"),
-        ErrorCase("{{if .X}}{{else with .Y}}{{end}}", "template: 1:12: unexpected {{else with}} in {{if}}"),
+        ErrorCase("{{.ID", "template: :1: unclosed action"),
+        ErrorCase("ab{{foo}}", "template: :1: function \"foo\" not defined"),
+        ErrorCase("{{.X | foo}}", "template: :1: function \"foo\" not defined"),
+        ErrorCase("x\ny {{bar .X}}", "template: :2: function \"bar\" not defined"),
+        ErrorCase("{{.X | 1}}", "template: :1: non executable command in pipeline stage 2"),
+        ErrorCase("{{.X |}}", "template: :1: missing command after |"),
+        ErrorCase("{{}}", "template: :1: missing value for command"),
+        ErrorCase("{{if}}x{{end}}", "template: :1: missing value for if"),
+        ErrorCase("{{if .X}}", "template: :1: unexpected EOF"),
+        ErrorCase("{{range .X}}{{else}}", "template: :1: unexpected EOF"),
+        ErrorCase("a{{end}}", "template: :1: unexpected {{end}}"),
+        ErrorCase("{{else}}", "template: :1: unexpected {{else}}"),
+        ErrorCase("{{if .X}}{{else}}{{else}}{{end}}", "template: :1: expected end; found {{else}}"),
+        ErrorCase("{{$x}}", "template: :1: undefined variable \"$x\""),
+        ErrorCase("{{$x = 1}}", "template: :1: undefined variable \"$x\""),
+        ErrorCase("{{if true}}{{$x := 1}}{{end}}{{$x}}", "template: :1: undefined variable \"$x\""),
+        ErrorCase("{{break}}", "template: :1: {{break}} outside {{range}}"),
+        ErrorCase("{{\"abc}}", "template: :1: unterminated quoted string"),
+        ErrorCase("{{\"a\\qb\"}}", "template: :1: invalid escape in quoted string"),
+        ErrorCase("{{/* x }}", "template: :1: unclosed comment"),
+        ErrorCase("{{/* x */ .X}}", "template: :1: comment ends before closing delimiter"),
+        ErrorCase("{{(.X}}", "template: :1: unclosed left paren"),
+        ErrorCase("{{.X)}}", "template: :1: unexpected right paren"),
+        ErrorCase("{{.X # }}", "template: :1: bad character \"#\" in action"),
+        ErrorCase("{{3x}}", "template: :1: bad number syntax: \"3x\""),
+        ErrorCase("{{template \"x\"}}", "template: :1: {{template}} is not supported"),
+        ErrorCase("{{range $i, $j, $k := .X}}{{end}}", "template: :1: too many declarations in range"),
+        ErrorCase("{{if .X}}{{else with .Y}}{{end}}", "template: :1: unexpected {{else with}} in {{if}}"),
     ])
     func parseErrors(_ c: ErrorCase) {
         #expect(throws: TemplateError.self) { try Template(c.template) }
@@ -280,25 +282,32 @@ struct TemplateTests {
 
     @Test(arguments: [
         ErrorCase("{{index .RepoTags 5}}",
-            "template: 1:3: executing at <index .RepoTags 5>: error calling index: index out of range: 5"),
-        ErrorCase("{{.Tag.Foo}}", "template: 1:3: executing at <.Tag.Foo>: can't evaluate field Foo in type string"),
+            "template: :1:2: executing \"\" at <index .RepoTags 5>: error calling index: index out of range: 5"),
+        ErrorCase("{{.Tag.Foo}}", "template: :1:6: executing \"\" at <.Tag.Foo>: can't evaluate field Foo in type string"),
         ErrorCase("x\n{{lower .Size}}",
-            "template: 2:3: executing at <lower .Size>: wrong type for value; expected string; got int"),
-        ErrorCase("{{range .Tag}}{{end}}", "template: 1:9: range can't iterate over latest"),
-        ErrorCase("{{lt .Tag 1}}", "template: 1:3: executing at <lt .Tag 1>: error calling lt: incompatible types for comparison"),
-        ErrorCase("{{len 3}}", "template: 1:3: executing at <len 3>: error calling len: len of type int"),
-        ErrorCase("{{nil}}", "template: 1:3: executing at <nil>: nil is not a command"),
-        ErrorCase("{{lower}}", "template: 1:3: executing at <lower>: wrong number of args for lower: want 1 got 0"),
+            "template: :2:2: executing \"\" at <lower .Size>: wrong type for value; expected string; got int"),
+        ErrorCase("{{range .Tag}}{{end}}", "template: :1:8: executing \"\" at <.Tag>: range can't iterate over latest"),
+        ErrorCase("{{lt .Tag 1}}", "template: :1:2: executing \"\" at <lt .Tag 1>: error calling lt: incompatible types for comparison"),
+        ErrorCase("{{len 3}}", "template: :1:2: executing \"\" at <len 3>: error calling len: len of type int"),
+        ErrorCase("{{nil}}", "template: :1:2: executing \"\" at <nil>: nil is not a command"),
+        ErrorCase("{{lower}}", "template: :1:2: executing \"\" at <lower>: wrong number of args for lower: want 1 got 0"),
         ErrorCase("{{.Config.User 1}}",
-            "template: 1:3: executing at <.Config.User 1>: User is not a method but has arguments"),
-        ErrorCase("{{\"a\" 1}}", "template: 1:3: executing at <\"a\" 1>: can't give argument to non-function \"a\""),
-        ErrorCase("{{eq .Tag}}", "template: 1:3: executing at <eq .Tag>: error calling eq: missing argument for comparison"),
-        ErrorCase("{{truncate .ID -1}}", "template: 1:3: executing at <truncate .ID -1>: error calling truncate: negative length -1"),
+            "template: :1:9: executing \"\" at <.Config.User>: User is not a method but has arguments"),
+        ErrorCase("{{\"a\" 1}}", "template: :1:2: executing \"\" at <\"a\" 1>: can't give argument to non-function \"a\""),
+        ErrorCase("{{eq .Tag}}", "template: :1:2: executing \"\" at <eq .Tag>: error calling eq: missing argument for comparison"),
+        ErrorCase("{{truncate .ID -1}}", "template: :1:2: executing \"\" at <truncate .ID -1>: error calling truncate: negative length -1"),
+        // Docker's inspect reading (missingkey=error): Go's position is where the chain after the
+        // first field starts, in bytes; a field of nil is Go's nil pointer.
+        ErrorCase("é{{json .Nosuch.X}}", "template: :1:16: executing \"\" at <.Nosuch.X>: map has no entry for key \"Nosuch\"", strict: true),
+        ErrorCase("{{printf \"%s\" .Config.Nosuch}}", "template: :1:21: executing \"\" at <.Config.Nosuch>: map has no entry for key \"Nosuch\"", strict: true),
+        ErrorCase("{{.Config.Cmd.X}}", "template: :1:9: executing \"\" at <.Config.Cmd.X>: nil pointer evaluating interface {}.X", strict: true),
+        ErrorCase("{{.Name.X}}", "template: :1:7: executing \"\" at <.Name.X>: can't evaluate field X in type interface {}", strict: true),
+        ErrorCase("{{if .Config.Labels.nosuch.more}}{{end}}", "template: :1:12: executing \"\" at <.Config.Labels.nosuc...>: map has no entry for key \"nosuch\"", strict: true),
     ])
     func executionErrors(_ c: ErrorCase) throws {
         let template = try Template(c.template)
         do {
-            _ = try template.render(image)
+            _ = try template.render(image, missingKey: c.strict ? .all : .zero)
             Issue.record("rendered without error")
         } catch let error as TemplateError {
             #expect(error.description == c.description)

@@ -54,6 +54,13 @@ int berth_accept4(int fd, int flags);
 int berth_signalfd(const sigset_t *mask);
 // Reads every pending siginfo from a non-blocking signalfd; returns how many were read.
 int berth_drain_signalfd(int fd);
+// A close-on-exec, non-blocking eventfd (cgroup v1 memory.oom_control notifications).
+int berth_eventfd(void);
+// A close-on-exec, non-blocking inotify instance watching `path` for modifications (cgroup v2
+// memory.events); -1 with errno on failure.
+int berth_inotify_modify(const char *path);
+// Reads whatever is pending on a non-blocking eventfd or inotify fd; returns the bytes read.
+int berth_drain_fd(int fd);
 
 // fork() with namespace flags: the child continues on a copy of the caller's stack, like fork().
 pid_t berth_clone(unsigned long flags);
