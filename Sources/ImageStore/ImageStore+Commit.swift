@@ -107,7 +107,7 @@ extension ImageStore {
             throw (error as? ImageStoreError) ?? ImageStoreError("layer from \(directory): \(error)")
         }
         if snapshots.has(diffID) { snapshots.abandon(snapshot) } else { try snapshots.commit(snapshot, as: diffID) }
-        try database.recordLayer(diffID: diffID, size: unpacked.uncompressedSize)
+        _ = try recordLayer(diffID, tarSize: unpacked.uncompressedSize)
         return CommittedLayer(diffID: diffID, blob: digest, blobSize: content.size(digest) ?? 0,
                               mediaType: MediaType.ociLayerGzip, size: unpacked.uncompressedSize)
     }

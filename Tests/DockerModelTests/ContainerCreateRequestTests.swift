@@ -187,15 +187,7 @@ import Testing
     }
 
     static let refused: [(String, String)] = [
-        (#""LogConfig":{"Type":"none"}"#, #"LogConfig.Type "none" is not supported"#),
         (#""LogConfig":{"Type":"json-file","Config":{"bogus":"1"}}"#, "unknown log opt 'bogus' for json-file log driver"),
-        (#""PidMode":"host""#, #"PidMode "host" is not supported"#),
-        (#""IpcMode":"host""#, #"IpcMode "host" is not supported"#),
-        (#""UTSMode":"host""#, #"UTSMode "host" is not supported"#),
-        (#""UsernsMode":"host""#, #"UsernsMode "host" is not supported"#),
-        (#""VolumesFrom":["other"]"#, #"VolumesFrom "other" is not supported"#),
-        (#""Links":["other:alias"]"#, #"Links "other:alias" is not supported"#),
-        (#""OomKillDisable":true"#, #"OomKillDisable "true" is not supported"#),
         (#""CgroupnsMode":"host""#, #"CgroupnsMode "host" is not supported"#),
         (#""CgroupnsMode":"shared""#, "invalid cgroup namespace mode: shared"),
         (#""MemorySwappiness":10"#, #"MemorySwappiness "10" is not supported"#),
@@ -210,6 +202,26 @@ import Testing
         (#""MaskedPaths":[]"#, #"MaskedPaths "" is not supported"#),
         (#""Mounts":[{"Type":"image","Source":"busybox","Target":"/i"}]"#, #"Mount.Type "image" is not supported"#),
     ]
+
+    /// The namespace, link and logging fields go where their flags put them (the CLI is the oracle).
+    static let mapped: [(String, [String])] = [
+        (#""LogConfig":{"Type":"none"}"#, ["--log-driver", "none"]),
+        (#""PidMode":"host""#, ["--pid", "host"]),
+        (#""PidMode":"container:other""#, ["--pid", "container:other"]),
+        (#""IpcMode":"host""#, ["--ipc", "host"]),
+        (#""IpcMode":"shareable""#, ["--ipc", "shareable"]),
+        (#""UTSMode":"host""#, ["--uts", "host"]),
+        (#""UsernsMode":"host""#, ["--userns", "host"]),
+        (#""VolumesFrom":["other:ro"]"#, ["--volumes-from", "other:ro"]),
+        (#""Links":["other:alias"]"#, ["--link", "other:alias"]),
+        (#""OomKillDisable":true"#, ["--oom-kill-disable"]),
+    ]
+
+    @Test(arguments: mapped)
+    func namespaceLinkAndLogFieldsMapAsTheirFlags(_ field: String, _ flags: [String]) throws {
+        let api = try Self.create(#"{"Image":"b","HostConfig":{\#(field)}}"#).options
+        #expect(api == (try Self.cli(flags)))
+    }
 
     @Test(arguments: refused)
     func refusedHostConfigFields(_ field: String, _ message: String) {

@@ -140,8 +140,7 @@ extension ContainerCreateRequest {
         if let policy = host.restartPolicy { o.restart = try Self.restartPolicy(policy) }
         if o.autoRemove, o.restart != .no { throw .invalid("can't create 'AutoRemove' container with restart policy") }
         if let log = host.logConfig {
-            // TODO(r17-runflags): --log-driver local|none.
-            if let driver = log.type.nonEmpty, driver != "json-file" { throw .unsupported("LogConfig.Type", driver) }
+            o.logDriver = try log.type.nonEmpty.map { v throws(EngineError) in try Parse.logDriver(v) }
             try o.addLogOptions((log.config ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
         }
 
@@ -151,6 +150,7 @@ extension ContainerCreateRequest {
         // MARK: network
         try addNetworking(to: &o, result: &result, config: config, host: host)
 
+        try applyNamespacesAndLinks(to: &o, config: config, host: host)
         try refuseUnsupported(config: config, host: host)
         try o.validate(hostCPUs: hostCPUs)
         result.options = o
@@ -373,19 +373,33 @@ extension ContainerCreateRequest {
         return (String(text[..<index]), String(text[text.index(after: index)...]))
     }
 
+    /// PidMode, IpcMode, UTSMode, UsernsMode, VolumesFrom, Links, MacAddress, OomKillDisable:
+    /// through the same parsers as `--pid`, `--ipc`, `--uts`, `--userns`, `--volumes-from`,
+    /// `--link`, `--mac-address` and `--oom-kill-disable`.
+    private func applyNamespacesAndLinks(to o: inout RunOptions, config: Config, host: HostConfig) throws(EngineError) {
+        typealias Parse = RunOptions.Parse
+        func own(_ mode: NamespaceMode) -> NamespaceMode? { mode == .private ? nil : mode }
+        o.pidMode = try host.pidMode.nonEmpty.flatMap { v throws(EngineError) in own(try Parse.pidMode(v)) }
+        o.ipcMode = try host.ipcMode.nonEmpty.map { v throws(EngineError) in try Parse.ipcMode(v) }
+        o.utsMode = try host.utsMode.nonEmpty.flatMap { v throws(EngineError) in own(try Parse.utsMode(v)) }
+        o.usernsMode = try host.usernsMode.nonEmpty.flatMap { v throws(EngineError) in own(try Parse.usernsMode(v)) }
+        if let from = host.volumesFrom, !from.isEmpty {
+            for item in from { _ = try Parse.volumesFrom(item) }
+            o.volumesFrom = from
+        }
+        if let links = host.links, !links.isEmpty {
+            o.links = try links.map { v throws(EngineError) in
+                let (target, alias) = try Parse.link(v)
+                return target + ":" + alias
+            }
+        }
+        o.macAddress = try config.macAddress.nonEmpty.map { v throws(EngineError) in try Parse.macAddress(v) }
+        if host.resources.oomKillDisable == true { o.oomKillDisable = true }
+    }
+
     /// Fields set to what RunOptions cannot express yet: refused, in the field's own name.
     private func refuseUnsupported(config: Config, host: HostConfig) throws(EngineError) {
-        // TODO(r17-runflags): --pid/--ipc/--uts/--userns host|container:, --volumes-from, --link,
-        // --mac-address, --oom-kill-disable land in RunOptions on that branch; map them then.
         // (ContainerIDFile needs nothing: the client writes that file, dockerd ignores the field.)
-        if let value = host.pidMode.nonEmpty { throw .unsupported("PidMode", value) }
-        if let value = host.ipcMode.nonEmpty, value != "private", value != "shareable" { throw .unsupported("IpcMode", value) }
-        if let value = host.utsMode.nonEmpty { throw .unsupported("UTSMode", value) }
-        if let value = host.usernsMode.nonEmpty { throw .unsupported("UsernsMode", value) }
-        if let value = host.volumesFrom, !value.isEmpty { throw .unsupported("VolumesFrom", value.joined(separator: ",")) }
-        if let value = host.links, !value.isEmpty { throw .unsupported("Links", value.joined(separator: ",")) }
-        if let value = config.macAddress.nonEmpty { throw .unsupported("MacAddress", value) }
-        if host.resources.oomKillDisable == true { throw .unsupported("OomKillDisable", "true") }
 
         if let value = host.cgroupnsMode.nonEmpty, value != "private" {
             if value != "host" { throw .invalid("invalid cgroup namespace mode: \(value)") }
