@@ -110,8 +110,10 @@ public enum DNSResponder {
         guard let addresses = lookup(key, records: records, searchDomains: searchDomains) else { return .forward }
         // A known name: only A has data. AAAA and the rest get an empty NOERROR, so a client that
         // asks for both families does not wait on an upstream that cannot know the name.
+        // Shuffled, as Docker's resolver does: clients take the first address, so a name several
+        // containers answer to (compose's --scale, a shared alias) spreads its callers over all.
         let answers = question.type == DNSType.a
-            ? addresses.map { DNSRecord(name: question.name, type: DNSType.a, ttl: ttl, data: $0.bytes) } : []
+            ? addresses.shuffled().map { DNSRecord(name: question.name, type: DNSType.a, ttl: ttl, data: $0.bytes) } : []
         return .answer(reply(to: query, rcode: DNSRcode.noError, authoritative: true, answers: answers))
     }
 
