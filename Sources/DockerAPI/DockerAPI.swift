@@ -27,6 +27,7 @@ public final class DockerAPI: Sendable {
         routes += Self.streamRoutes
         routes += Self.imageRoutes
         routes += Self.extraRoutes
+        routes += Self.commitRoutes
         routes += Self.networkRoutes + Self.volumeRoutes + Self.execRoutes + Self.statsRoutes + Self.archiveRoutes
         self.routes = routes
     }
