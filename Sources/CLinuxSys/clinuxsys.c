@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <malloc.h>
 #include "clinuxsys.h"
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -491,4 +492,10 @@ static int berth_program_notes_object(struct dl_phdr_info *info, size_t size, vo
 void berth_program_notes(int (*visit)(const void *notes, size_t size, void *context), void *context) {
     struct berth_notes_visit v = { visit, context };
     dl_iterate_phdr(berth_program_notes_object, &v);
+}
+
+/* glibc's M_ARENA_MAX: how many malloc arenas threads may spread over (a server with a thread
+ * per request would otherwise keep one per thread, and their pages, after a burst). */
+int berth_malloc_arena_max(int count) {
+    return mallopt(M_ARENA_MAX, count);
 }

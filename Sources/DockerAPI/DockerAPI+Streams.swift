@@ -112,6 +112,7 @@ extension DockerAPI {
                 case .stdout where wantStdout, .stderr where wantStderr:
                     guard client.write(frame(kind, payload)) else { return }
                 case .exit:
+                    exitCodes.record(container.id, AttachFrame.decodeInt32(payload[...]))
                     if launcher && container.options.autoRemove {
                         client.close()
                         try? engine.remove(container, force: true, volumes: true)
@@ -143,7 +144,7 @@ extension DockerAPI {
             let running = current.isRunning || current.status == .restarting || current.state.supervisorAlive
             if running { sawRunning = true }
             // Once removed (`--rm`), its state is gone with it: the exit status is its last `die` event's.
-            status = exists ? current.state.exitCode : lastExitCode(container.id) ?? status
+            status = exists ? current.state.exitCode : exitCodes.code(container.id) ?? lastExitCode(container.id) ?? status
             switch condition {
             case "removed":
                 if !exists { break }

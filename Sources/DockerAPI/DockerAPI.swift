@@ -17,6 +17,8 @@ public final class DockerAPI: Sendable {
     let engine: Engine
     let attaches = PendingAttaches()
     let execs = ExecRegistry()
+    /// Exit codes seen by launcher attaches, for `wait?condition=removed` after a `--rm`.
+    let exitCodes = ExitCodes()
     let routes: [Route]
 
     public init(engine: Engine) {

@@ -46,3 +46,18 @@ final class PendingAttach: @unchecked Sendable {
         }
     }
 }
+
+/// The exit codes attaches received, by container ID: a `--rm` container's state goes with it,
+/// and its waiter still has to report how it ended. Bounded: the oldest are forgotten.
+final class ExitCodes: Sendable {
+    private let codes = Mutex<(byID: [String: Int32], order: [String])>(([:], []))
+
+    func record(_ id: String, _ code: Int32) {
+        codes.withLock { state in
+            if state.byID.updateValue(code, forKey: id) == nil { state.order.append(id) }
+            if state.order.count > 1024 { state.byID[state.order.removeFirst()] = nil }
+        }
+    }
+
+    func code(_ id: String) -> Int32? { codes.withLock { $0.byID[id] } }
+}

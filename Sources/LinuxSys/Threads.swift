@@ -1,9 +1,16 @@
+import CLinuxSys
 import Glibc
 
 /// Plain detached threads and a blocking condition, for servers whose handlers call blocking
 /// engine code (a `wait` or `logs -f` may block for hours; Swift concurrency's small cooperative
 /// pool must never be held that long).
 public enum Threads {
+    /// Caps glibc's malloc arenas (M_ARENA_MAX): threads share `count` arenas instead of keeping
+    /// one each, with its pages, after a burst.
+    public static func limitMallocArenas(_ count: Int32) {
+        _ = berth_malloc_arena_max(count)
+    }
+
     /// Runs `body` on a new detached thread. Returns false when no thread could be made.
     @discardableResult
     public static func detach(_ body: @escaping @Sendable () -> Void) -> Bool {

@@ -194,4 +194,6 @@ long berth_flistxattr(int fd, char *list, size_t size);
 // _GNU_SOURCE, which Swift's Glibc module is built without); `visit` returns non-zero to stop.
 void berth_program_notes(int (*visit)(const void *notes, size_t size, void *context), void *context);
 
+int berth_malloc_arena_max(int count);
+
 #endif
