@@ -72,7 +72,8 @@ struct CopyTests {
         try FileManager.default.createDirectory(atPath: host + "/berth", withIntermediateDirectories: true)
         try berth.call("cp", source, host + "/berth/" + destination)
         let ours = tree(host + "/berth")
-        #expect(ours.contains(precreate && !source.hasSuffix("/.") ? destination + "/etc/passwd" : destination + "/passwd"), "\(ours)")
+        let copied = precreate && !source.hasSuffix("/.") ? destination + "/etc/" : destination + "/"
+        #expect(ours.contains(copied + "passwd") && ours.contains(copied + "hosts") && ours.contains(copied + "mtab"), "\(ours)")
         #expect(berth.mounts.isEmpty, "a stopped container's rootfs stayed mounted: \(berth.mounts)")
         guard EngineEnv.hasPodman else { return }
         let podman = try PodmanPeer()
@@ -82,7 +83,10 @@ struct CopyTests {
         try FileManager.default.createDirectory(atPath: host + "/podman", withIntermediateDirectories: true)
         let theirs = try podman.callAnyway(["cp", source, host + "/podman/" + destination])
         try #require(theirs.status == 0, "podman cp: \(theirs.stderr)")
-        #expect(ours == tree(host + "/podman"))
+        // Docker's init layer puts /etc/hostname, hosts, resolv.conf and mtab in every container
+        // (as docker cp shows them, Berth's too); Podman has no such layer.
+        let initLayer: Set = ["hostname", "hosts", "resolv.conf", "mtab"]
+        #expect(ours.filter { !initLayer.contains(String($0.split(separator: "/").last ?? "")) } == tree(host + "/podman"))
     }
 
     @Test func pathErrorsMatchDocker() throws {
