@@ -11,8 +11,9 @@ import OCI
 ///
 ///     <root>/berth.db                         images, containers and volumes (SQLite, WAL)
 ///     <root>/volumes/<name>/_data             a local volume's content
-///     <root>/containers/<id>/                 persistent: state.json, <id>-json.log, upper/, work/,
-///                                             rootfs/ (the overlay mount point), hosts, hostname, resolv.conf
+///     <root>/containers/<id>/                 persistent: state.json, <id>-json.log, upper/, work/, init/
+///                                             (the init layer), rootfs/ (the overlay mount point), hosts,
+///                                             hostname, resolv.conf
 ///     <runroot>/containers/<id>/              per boot: config.json (the bundle), supervisor.json, attach
 ///     <runroot>/runtime/                      the runtime's state (berth-runtime's format)
 public final class Engine: Sendable {

@@ -140,6 +140,10 @@ struct CommitTests {
               ls -ld /usr | cut -c1-10; test -e /var || echo no-var; ls -l /lnk | cut -c1; ls -ld /fifo /bin/sed | cut -c1'
             step config dk inspect -f '{{json .Config.Cmd}} {{json .Config.Env}} {{json .Config.ExposedPorts}} {{json .Config.Labels}} {{.Config.WorkingDir}} {{.Config.User}} {{json .Config.Volumes}} {{.Author}}|{{.Comment}} {{len .RootFS.Layers}}' committed:1
             step history bash -c "dk history --no-trunc --format '{{.CreatedBy}}|{{.Comment}}' committed:1 | head -1"
+            # A container of the committed image: its whiteouts and opaque directory are a lower layer now.
+            dk run --name ch2 --network none committed:1 sh -c 'touch /root/x; rm /newfile; mkdir /bin/ls; rm /lnk; ls /var' >/dev/null 2>&1
+            step difflayers bash -c 'dk diff ch2 | sort'
+            step exportlayers bash -c 'dk export ch2 | tar -tf - | grep -v "^.dockerenv$" | sort'
             step entrypoint dk commit -c 'ENTRYPOINT ["echo"]' ch ep:1
             step epconfig dk inspect -f '{{json .Config.Cmd}} {{json .Config.Entrypoint}}' ep:1
             step empty dk commit none empty:1
@@ -161,7 +165,7 @@ struct CommitTests {
             dk() { timeout 60 /usr/bin/docker -H unix://$SOCK "$@"; }
             export -f dk; export SOCK
             cleanup() {
-              dk rm -f ch mounts none >/dev/null 2>&1
+              dk rm -f ch ch2 mounts none >/dev/null 2>&1
               if [ -f $PF ]; then p=$(cat $PF); kill $p 2>/dev/null; for _ in $(seq 80); do kill -0 $p 2>/dev/null || break; sleep 0.25; done; fi
               unmount_under "$D"; unmount_under $ER; rm -rf $ER $SOCK
               rmdir /sys/fs/cgroup/*/berth-commit-docker/* /sys/fs/cgroup/*/berth-commit-docker 2>/dev/null || true
@@ -202,7 +206,7 @@ struct CommitTests {
         }
         // Same status and output; the same error text (Berth may add to dockerd's words, not change them).
         let names = ["diff", "diffmounts", "diffnone", "export", "exportmounts", "exportnone", "commit", "run", "probe", "config",
-                     "history", "entrypoint", "epconfig", "empty", "emptylayers", "emptyhistory", "events", "badrun", "badexpose",
+                     "history", "difflayers", "exportlayers", "entrypoint", "epconfig", "empty", "emptylayers", "emptyhistory", "events", "badrun", "badexpose",
                      "badenv", "missing", "diffmissing", "exportmissing"]
         let differentOutput: Set = ["commit", "entrypoint", "empty"]  // image IDs
         for name in names {
@@ -219,6 +223,7 @@ struct CommitTests {
         // What was compared is what was meant to be.
         #expect(read("docker", "diff", "out").contains("D /bin/ls\n") && read("docker", "diff", "out").contains("C /root\n"))
         #expect(read("docker", "run", "out") == "hi\n")
+        #expect(read("docker", "difflayers", "out").contains("A /bin/ls\n") && read("docker", "difflayers", "out").contains("D /newfile\n"))
         for engine in ["docker", "berth"] {
             #expect(read(engine, "commit", "out").range(of: "^sha256:[0-9a-f]{64}\n$", options: .regularExpression) != nil)
         }
