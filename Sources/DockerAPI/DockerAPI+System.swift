@@ -16,7 +16,7 @@ extension DockerAPI {
                 ], body: Array("OK".utf8))
             },
             Route(.GET, "version") { _, call in
-                try call.writer.json(SystemVersion.server(apiVersion: apiVersion, minAPIVersion: minAPIVersion))
+                try call.writer.json(SystemVersion.engine())
             },
             Route(.GET, "info") { api, call in
                 do { try call.writer.json(try SystemInfo(engine: api.engine)) } catch let error as EngineError { throw error } catch {

@@ -1,6 +1,7 @@
 import ContainerRuntime
 import ContainerSpec
 import GoCompat
+import DockerModel
 import Engine
 import HTTPServer
 import NIOHTTP1
@@ -11,8 +12,8 @@ import NIOHTTP1
 /// The engine is daemonless, so containers made here and by the CLI are the same containers.
 public final class DockerAPI: Sendable {
     /// The newest API version served, and the oldest (Docker 28's range).
-    public static let apiVersion = "1.51"
-    public static let minAPIVersion = "1.24"
+    public static let apiVersion = SystemVersion.apiVersion
+    public static let minAPIVersion = SystemVersion.minimumAPIVersion
 
     let engine: Engine
     let attaches = PendingAttaches()
