@@ -26,15 +26,23 @@ enum APIEnv {
     static var registryReady: Bool { ready && executable("/usr/bin/docker-registry") && executable("/usr/bin/skopeo") }
 
     /// The busybox image made by umoci from Debian's busybox-static (no Berth involved), as an OCI
-    /// layout and as a tar of it (`docker load` takes it; the image comes in untagged).
+    /// layout and as a tar of it (`docker load` takes it; the image comes in untagged). Made once per
+    /// test process, under a temporary name and renamed into place, so no suite can see it half-made.
     static let busyboxLayout: String = {
         let path = NSTemporaryDirectory() + "berth-api-busybox-\(getpid())"
-        if !FileManager.default.fileExists(atPath: path + "/index.json") {
-            _ = try? sh(["/bin/bash", packageRoot + "/Tests/Scripts/registry/make-busybox-image.sh", path])
-            _ = try? sh(["/bin/tar", "-C", path, "-cf", path + ".tar", "."])
+        if !FileManager.default.fileExists(atPath: path + ".tar") {
+            let making = path + ".making"
+            _ = try? sh(["/bin/rm", "-rf", making, making + ".tar"])
+            _ = try? sh(["/bin/bash", packageRoot + "/Tests/Scripts/registry/make-busybox-image.sh", making])
+            _ = try? sh(["/bin/tar", "-C", making, "-cf", making + ".tar", "."])
+            rename(making, path)
+            rename(making + ".tar", path + ".tar")
         }
         return path
     }()
+
+    /// The tar of `busyboxLayout`.
+    static var busyboxTar: String { busyboxLayout + ".tar" }
 
     /// Short paths: sockets must fit in a sockaddr_un.
     static func scratch(_ tag: String) -> String {

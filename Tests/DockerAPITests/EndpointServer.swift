@@ -22,15 +22,7 @@ enum EndpointEnv {
             && fm.isExecutableFile(atPath: "/usr/bin/umoci") && fm.isExecutableFile(atPath: docker) && fm.isExecutableFile(atPath: curl)
     }
 
-    /// The busybox image made by umoci from Debian's busybox-static, as a tar of its OCI layout.
-    static let busyboxTar: String = {
-        let path = NSTemporaryDirectory() + "berth-api-busybox-\(getpid())"
-        if !FileManager.default.fileExists(atPath: path + ".tar") {
-            _ = try? sh(["/bin/bash", packageRoot + "/Tests/Scripts/registry/make-busybox-image.sh", path])
-            _ = try? sh(["/bin/tar", "-C", path, "-cf", path + ".tar", "."])
-        }
-        return path + ".tar"
-    }()
+    static var busyboxTar: String { APIEnv.busyboxTar }
 }
 
 /// The real `berth serve` on a socket of its own, over a root of its own that has busybox loaded

@@ -21,15 +21,7 @@ final class ServeServer: @unchecked Sendable {
             && FileManager.default.isExecutableFile(atPath: docker)
     }
 
-    /// The busybox image made by umoci from Debian's busybox-static, as a tar of an OCI layout.
-    static let busyboxTar: String = {
-        let path = NSTemporaryDirectory() + "berth-api-busybox-\(getpid())"
-        if !FileManager.default.fileExists(atPath: path + ".tar") {
-            _ = try? sh(["/bin/bash", packageRoot + "/Tests/Scripts/registry/make-busybox-image.sh", path])
-            _ = try? sh(["/bin/tar", "-C", path, "-cf", path + ".tar", "."])
-        }
-        return path + ".tar"
-    }()
+    static var busyboxTar: String { APIEnv.busyboxTar }
 
     let base: String
     var root: String { base + "/root" }
