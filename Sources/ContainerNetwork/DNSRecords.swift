@@ -7,10 +7,21 @@ import LinuxSys
 /// it is the same bridge), holding the address the server listens on (the bridge's gateway) and
 /// one record file per attached container. One server per host serves every network.
 public enum DNSRecords {
-    /// `BERTH_DNS_DIR`, else /run/berth-dns: shared by every engine root on the host.
+    /// `BERTH_DNS_DIR`, else /run/berth-dns: shared by every engine root on the host. An engine in
+    /// a network namespace of its own (a benchmark's, a test's) has a server of its own,
+    /// /run/berth-dns.netns-INODE: a server answers only on the bridges of the namespace it runs
+    /// in, so the host's cannot serve that namespace's networks, nor theirs the host's.
     public static var directory: String {
         if let value = getenv("BERTH_DNS_DIR").map({ String(cString: $0) }), !value.isEmpty { return value }
-        return "/run/berth-dns"
+        // The host's namespace is init's; where init's cannot be read (some sandboxes), that of the
+        // kernel's threads (kthreadd, pid 2), which always run in it.
+        var mine = stat(), host = stat()
+        guard stat("/proc/self/ns/net", &mine) == 0,
+              stat("/proc/1/ns/net", &host) == 0 || stat("/proc/2/ns/net", &host) == 0,
+              mine.st_ino != host.st_ino else {
+            return "/run/berth-dns"
+        }
+        return "/run/berth-dns.netns-\(mine.st_ino)"
     }
 
     /// The names a container answers to on a network: its name, its short ID, its aliases.

@@ -28,6 +28,10 @@ cleanup() {
   for id in $(bl ps -aq 2>/dev/null); do bl rm -f "$id" >/dev/null 2>&1; done
   "${PM[@]}" rm -af >/dev/null 2>&1; "${BA[@]}" rm -a >/dev/null 2>&1
   bash "$HERE/../registry/registry.sh" stop "$WORK/registry" >&2
+  # The DNS server berth started for this namespace (it would keep the namespace alive).
+  dns=/run/berth-dns.netns-$(stat -L -c %i /proc/self/ns/net)
+  [ -f "$dns/berth-dns.pid" ] && kill -KILL "$(cat "$dns/berth-dns.pid")" 2>/dev/null
+  rm -rf "$dns"
   grep -o " $WORK[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
   rm -rf "$WORK"
 }
