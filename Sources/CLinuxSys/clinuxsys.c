@@ -13,12 +13,33 @@
 #include <sys/inotify.h>
 #include <sys/sendfile.h>
 #include <link.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 pid_t berth_clone(unsigned long flags) {
     return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
 }
 
 int berth_setns(int fd, int nstype) { return setns(fd, nstype); }
+
+int berth_interface_up(const char *name) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    strncpy(request.ifr_name, name, IFNAMSIZ - 1);
+    int rc = ioctl(fd, SIOCGIFFLAGS, &request);
+    if (rc == 0 && !(request.ifr_flags & IFF_UP)) {
+        request.ifr_flags |= IFF_UP;
+        rc = ioctl(fd, SIOCSIFFLAGS, &request);
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
 int berth_unshare(int flags) { return unshare(flags); }
 int berth_setresuid(uid_t uid) { return setresuid(uid, uid, uid); }
 int berth_setresgid(gid_t gid) { return setresgid(gid, gid, gid); }

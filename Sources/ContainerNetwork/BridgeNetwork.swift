@@ -68,10 +68,6 @@ public struct BridgeNetwork: Codable, Sendable, Equatable {
         let end = min(range.last, IPv4Address(whole.last.value - 1))
         return start <= end ? (start, end) : nil
     }
-
-    static func loopbackConfig() -> String {
-        "{\"cniVersion\":\"\(CNI.version)\",\"name\":\"lo\",\"type\":\"loopback\"}"
-    }
 }
 
 /// Splices `prevResult` into a plugin's configuration, as a chain passes each result to the next.

@@ -6,8 +6,9 @@ import LinuxSys
 /// and Podman keep them. The container joins it by path, so its restarts keep the same address,
 /// and CNI plugins enter it by path to set up and remove interfaces.
 public enum NetworkNamespace {
-    /// Creates a new namespace bound at `path`. The calling thread enters the new namespace only
-    /// for the bind mount and goes back to its own before returning.
+    /// Creates a new namespace bound at `path`, with its `lo` up (what the CNI loopback plugin
+    /// would do, without starting a process). The calling thread enters the new namespace only for
+    /// that and the bind mount, and goes back to its own before returning.
     public static func create(at path: String) throws(NetworkError) {
         let original: Int32
         do { original = try FS.open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC) } catch {
@@ -25,11 +26,16 @@ public enum NetworkNamespace {
             _ = unlink(path)
             throw NetworkError("create a network namespace", error)
         }
-        var failure: SysError?
-        do {
-            try MountSys.mount(source: "/proc/thread-self/ns/net", target: path, type: nil, flags: UInt(MS_BIND), data: nil)
-        } catch {
-            failure = error
+        var failure: (String, SysError)?
+        // A socket made here belongs to the new namespace: its ioctl acts on the new `lo`.
+        if berth_interface_up("lo") != 0 {
+            failure = ("bring up lo in the network namespace at \(path)", SysError("ioctl", "SIOCSIFFLAGS lo"))
+        } else {
+            do {
+                try MountSys.mount(source: "/proc/thread-self/ns/net", target: path, type: nil, flags: UInt(MS_BIND), data: nil)
+            } catch {
+                failure = ("bind the network namespace at \(path)", error)
+            }
         }
         // Back to where we were; without this the thread would stay in the empty namespace.
         guard berth_setns(original, CLONE_NEWNET) == 0 else {
@@ -39,9 +45,9 @@ public enum NetworkNamespace {
             _ = message.withCString { write(2, $0, strlen($0)) }
             abort()
         }
-        if let failure {
+        if let (what, error) = failure {
             _ = unlink(path)
-            throw NetworkError("bind the network namespace at \(path)", failure)
+            throw NetworkError(what, error)
         }
     }
 

@@ -32,21 +32,13 @@ public struct NetworkAttachment: Codable, Sendable, Equatable {
 }
 
 /// Sets up and tears down a container's networking with CNI plugins: a network namespace of its
-/// own, `lo` up (loopback plugin), and one veth per network on that network's bridge (bridge plugin
+/// own with `lo` up, and one veth per network on that network's bridge (bridge plugin
 /// with host-local IPAM; published ports are Berth's own DNAT rules, `HostPorts`).
 public enum NetworkSandbox {
-    /// Creates the namespace and starts bringing up its loopback interface; `finish()` the result
-    /// once the networks are attached (the two plugins work on different interfaces).
-    public static func create(netns: String, containerID: String) throws(NetworkError) -> CNI.Pending {
+    /// Creates the namespace, with its loopback interface up (an existing one is kept as it is).
+    public static func create(netns: String) throws(NetworkError) {
         if !NetworkNamespace.exists(at: netns) {
             try NetworkNamespace.create(at: netns)
-        }
-        do {
-            return try CNI.start("loopback", .add, containerID: containerID, netns: netns, ifname: "lo",
-                                 config: Array(BridgeNetwork.loopbackConfig().utf8))
-        } catch {
-            NetworkNamespace.remove(at: netns)
-            throw error
         }
     }
 

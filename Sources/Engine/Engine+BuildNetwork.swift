@@ -43,8 +43,7 @@ extension Engine {
         while flock(lock, LOCK_EX) != 0 && errno == EINTR {}
         do throws(EngineError) {
             let network = try defaultNetwork()
-            let loopback: CNI.Pending
-            do { loopback = try NetworkSandbox.create(netns: netns, containerID: id) } catch {
+            do { try NetworkSandbox.create(netns: netns) } catch {
                 throw .system("network namespace of the build step: \(error.message)")
             }
             var attachment: NetworkAttachment
@@ -56,9 +55,7 @@ extension Engine {
                 // No names: the record only lets the network's DNS server answer (and forward for) the step.
                 attachment.dnsServer = DNSRecords.publish(dnsDirectory, attachment, names: [], server: Executables.sibling("berth-dns"))
                 try NetworkSandbox.update(attachment, recordDirectory: records)
-                _ = try loopback.finish()
             } catch {
-                _ = try? loopback.finish()
                 throw .system("attach the build step to network \(network.name): \(error.message)")
             }
             var hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"

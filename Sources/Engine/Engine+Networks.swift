@@ -244,12 +244,10 @@ extension Engine {
         } catch {
             throw .system("create network directories", error)
         }
-        let loopback: CNI.Pending
-        do { loopback = try NetworkSandbox.create(netns: netns, containerID: container.id) } catch {
+        do { try NetworkSandbox.create(netns: netns) } catch {
             throw .system("network namespace of \(container.name): \(error.message)")
         }
         var attachments: [NetworkAttachment] = []
-        var loopbackDone = false
         // Two containers starting at once must not both take the same host port.
         var portsLock: Int32 = -1
         if !container.options.net.publish.isEmpty || container.options.net.publishAll {
@@ -267,10 +265,7 @@ extension Engine {
                 attachments.append(try attach(container, network, endpoint: endpoint, ports: index == 0 ? ports : [], ifname: "eth\(index)",
                                               mac: index == 0 ? container.options.macAddress : nil))
             }
-            loopbackDone = true
-            do { _ = try loopback.finish() } catch { throw EngineError.system("loopback of \(container.name): \(error.message)") }
         } catch {
-            if !loopbackDone { _ = try? loopback.finish() }
             tearDownNetworking(container.id)
             throw error
         }

@@ -67,6 +67,8 @@ pid_t berth_clone(unsigned long flags);
 
 int berth_setns(int fd, int nstype);
 int berth_unshare(int flags);
+/// Sets the interface `name` of the calling thread's network namespace up (SIOCSIFFLAGS).
+int berth_interface_up(const char *name);
 int berth_setresuid(uid_t uid);
 int berth_setresgid(gid_t gid);
 // keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a fresh session keyring for the container.
