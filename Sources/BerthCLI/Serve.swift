@@ -29,6 +29,8 @@ struct Serve: BerthCommand {
         // after a burst (20 MiB after 100 containers); two arenas keep the server small.
         Threads.limitMallocArenas(2)
         let engine = try GlobalOptions.engine()
+        // Removed containers' files are deleted on a thread of ours (and what a kill -9 left).
+        engine.deleteRemovedFilesInBackground()
         // What dockerd does when it starts after a host restart: containers whose restart policy
         // asks for it come back (harmless to repeat: running ones are left alone).
         for result in (try? engine.boot()) ?? [] where result.error != nil {

@@ -28,6 +28,8 @@ struct SystemBoot: BerthCommand {
                 print(result.container.name)
             }
         }
+        // What a server killed mid-deletion left of removed containers.
+        engine.emptyTrash()
         if failed { throw ExitCode(1) }
     }
 }

@@ -638,7 +638,7 @@ extension Engine {
         unmountShm(container.id)
         unmountRootfs(container.id)
         FS.removeAll(runDirectory(container.id))
-        FS.removeAll(containerDirectory(container.id))
+        trash.discard(containerDirectory(container.id))
         try containers.remove(id: container.id)
         // After the container's row: a kill -9 between the two leaves only rows no query sees.
         networkRecords.removeEndpoints(containerID: container.id)

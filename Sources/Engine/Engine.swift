@@ -14,6 +14,7 @@ import OCI
 ///     <root>/containers/<id>/                 persistent: state.json, <id>-json.log, upper/, work/, init/
 ///                                             (the init layer), rootfs/ (the overlay mount point), hosts,
 ///                                             hostname, resolv.conf
+///     <root>/trash/                           removed containers' directories, being deleted (`Trash`)
 ///     <runroot>/containers/<id>/              per boot: config.json (the bundle), supervisor.json, attach
 ///     <runroot>/runtime/                      the runtime's state (berth-runtime's format)
 public final class Engine: Sendable {
@@ -24,6 +25,7 @@ public final class Engine: Sendable {
     let volumeRecords: VolumeDatabase
     let networkRecords: NetworkDatabase
     let runtime: OCIRuntime
+    let trash: Trash
 
     public init(root: String, runRoot: String) throws(EngineError) {
         self.root = FS.absolute(root)
@@ -38,6 +40,7 @@ public final class Engine: Sendable {
         volumeRecords = VolumeDatabase(pool: database.pool)
         networkRecords = NetworkDatabase(pool: database.pool)
         runtime = OCIRuntime(root: self.runRoot + "/runtime")
+        trash = Trash(directory: self.root + "/trash")
         do {
             try FS.mkdirAll(self.root + "/containers", mode: 0o710)
             try FS.mkdirAll(self.runRoot + "/containers", mode: 0o700)

@@ -72,6 +72,28 @@ struct EngineAdminTests {
             """])
     }
 
+    /// `rm` moves the container's directory into `<root>/trash` and the CLI deletes it before it
+    /// returns; what a server killed mid-deletion left there goes with the next `system boot`.
+    @Test func removalGoesThroughTheTrash() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let id = try berth.call("run", "-d", "busybox:test", "sh", "-c", "mkdir /many && for i in $(seq 300); do echo $i > /many/$i; done; sleep 600")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(FileManager.default.fileExists(atPath: berth.root + "/containers/" + id))
+        try berth.call("rm", "-f", id)
+        #expect(!FileManager.default.fileExists(atPath: berth.root + "/containers/" + id))
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: berth.root + "/trash")) ?? []).isEmpty)
+
+        let leftover = berth.root + "/trash/" + id + ".killed/upper/many"
+        try FileManager.default.createDirectory(atPath: leftover, withIntermediateDirectories: true)
+        try "x".write(toFile: leftover + "/1", atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: leftover + "/etc", withDestinationPath: "/etc")
+        #expect(try berth.call("system", "boot").isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: berth.root + "/trash").isEmpty)
+        // A symlink in the trash is removed, never followed.
+        #expect(FileManager.default.fileExists(atPath: "/etc/passwd"))
+    }
+
     @Test func systemBootBringsBackAlwaysAndUnlessStopped() throws {
         let berth = try BerthEngine()
         defer { berth.remove() }
