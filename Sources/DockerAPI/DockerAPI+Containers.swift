@@ -64,6 +64,7 @@ extension DockerAPI {
             Route(.DELETE, "containers/{id}") { api, call in
                 let container = try api.engine.container(call.parameter("id"))
                 try api.engine.remove(container, force: try call.flag("force"), volumes: try call.flag("v"))
+                api.exitCodes.noteRemoval()
                 call.writer.send(status: .noContent)
             },
             Route(.GET, "containers/{id}/top") { api, call in

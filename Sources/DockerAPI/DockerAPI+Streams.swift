@@ -116,6 +116,7 @@ extension DockerAPI {
                     if launcher && container.options.autoRemove {
                         client.close()
                         try? engine.remove(container, force: true, volumes: true)
+                        exitCodes.noteRemoval()
                     }
                     return
                 default:
@@ -139,6 +140,9 @@ extension DockerAPI {
         var status: Int32 = 0
         var sawRunning = initial.isRunning || initial.status == .restarting
         while !writer.clientGone {
+            // Polled: the CLI or a supervisor changes the state too; exits and removals through
+            // this server wake it at once.
+            let seen = exitCodes.seen
             let exists = (try? engine.container(container.id)) != nil
             let current = engine.status(container)
             let running = current.isRunning || current.status == .restarting || current.state.supervisorAlive
@@ -148,16 +152,16 @@ extension DockerAPI {
             switch condition {
             case "removed":
                 if !exists { break }
-                ProcessSys.sleep(milliseconds: 20)
+                exitCodes.sleep(after: seen, seconds: 0.02)
                 continue
             case "next-exit":
                 if !exists || (sawRunning && !running && current.state.finishedAt != initial.state.finishedAt) { break }
                 if !exists { break }
-                ProcessSys.sleep(milliseconds: 20)
+                exitCodes.sleep(after: seen, seconds: 0.02)
                 continue
             default:
                 if !exists || !running { break }
-                ProcessSys.sleep(milliseconds: 20)
+                exitCodes.sleep(after: seen, seconds: 0.02)
                 continue
             }
             writer.write(Array("{\"Error\":null,\"StatusCode\":\(status)}\n".utf8))

@@ -48,16 +48,42 @@ final class PendingAttach: @unchecked Sendable {
 }
 
 /// The exit codes attaches received, by container ID: a `--rm` container's state goes with it,
-/// and its waiter still has to report how it ended. Bounded: the oldest are forgotten.
-final class ExitCodes: Sendable {
-    private let codes = Mutex<(byID: [String: Int32], order: [String])>(([:], []))
+/// and its waiter still has to report how it ended. Bounded: the oldest are forgotten. Waiters
+/// (`wait`) sleep on it and wake when an exit or a removal passes through this server, instead of
+/// noticing at their next poll.
+final class ExitCodes: @unchecked Sendable {
+    private let lock = ConditionLock()
+    // Guarded by `lock`.
+    private var byID: [String: Int32] = [:]
+    private var order: [String] = []
+    private var changes: UInt64 = 0
 
     func record(_ id: String, _ code: Int32) {
-        codes.withLock { state in
-            if state.byID.updateValue(code, forKey: id) == nil { state.order.append(id) }
-            if state.order.count > 1024 { state.byID[state.order.removeFirst()] = nil }
+        lock.withLock {
+            if byID.updateValue(code, forKey: id) == nil { order.append(id) }
+            if order.count > 1024 { byID[order.removeFirst()] = nil }
+            changes += 1
+            lock.broadcast()
         }
     }
 
-    func code(_ id: String) -> Int32? { codes.withLock { $0.byID[id] } }
+    /// A container was removed through this server.
+    func noteRemoval() {
+        lock.withLock {
+            changes += 1
+            lock.broadcast()
+        }
+    }
+
+    func code(_ id: String) -> Int32? { lock.withLock { byID[id] } }
+
+    /// A count of the exits and removals seen so far, for `sleep(after:)`.
+    var seen: UInt64 { lock.withLock { changes } }
+
+    /// Sleeps up to `seconds`, less when an exit or removal comes after `seen`.
+    func sleep(after seen: UInt64, seconds: Double) {
+        lock.withLock {
+            if changes == seen { lock.wait(timeoutSeconds: seconds) }
+        }
+    }
 }
