@@ -15,6 +15,8 @@
 #   BERTH=PATH         the berth binary (default .build-static/release/berth; berth-supervisor,
 #                      berth-runtime and berth-dns beside it)
 #   DOCKER=PATH        the docker CLI (default /usr/local/bin/docker, 28; Compose v2 as its plugin)
+#   BENCH_FS=loop|here where the two engines' roots live (default loop: a fresh journaled ext4 on a
+#                      loop device under WORKDIR, removed at the end; here: WORKDIR's filesystem)
 #
 # Each server runs in a network namespace of its own (loopback up), with its own root, run root,
 # socket and pid file: its bridge, veths and iptables rules live and die in there, and the host's
@@ -50,6 +52,14 @@ done
 
 mkdir -p "$WORKDIR"
 WORKDIR=$(cd "$WORKDIR" && pwd)
+BENCH_FS=${BENCH_FS:-loop}
+[[ $BENCH_FS == loop || $BENCH_FS == here ]] || die "BENCH_FS must be loop or here (got '$BENCH_FS')"
+# The engines' roots on a filesystem of their own, made fresh for each run: ext4 without a journal
+# (this VM's root) skips inodes freed in the last minutes when it allocates, so each timed run
+# would pay for the removals of the run before it.
+FS_IMG=$WORKDIR/roots.ext4
+FS_DIR=$WORKDIR/fs
+if [[ $BENCH_FS == loop ]]; then STORE_BASE=$FS_DIR; else STORE_BASE=$WORKDIR; fi
 # berth serve: root under WORKDIR, run root and socket under /run (short socket paths).
 BERTH_RUN=/run/berth-bench-api
 BERTH_SOCK=/run/berth-bench-api.sock
@@ -95,12 +105,20 @@ cleanup() {
   stop_server "$WORKDIR/dockerd.pid" "$DOCKER_SOCK"
   # What a killed server left: supervisors, containerd, shims (their command lines name the run roots).
   for p in /proc/[0-9]*; do
-    case "$(cmdline_of "${p#/proc/}")" in *"$EXEC_ROOT/"* | *"$BERTH_RUN/"* | *"$WORKDIR/berth/"*) kill -KILL "${p#/proc/}" 2>/dev/null ;; esac
+    case "$(cmdline_of "${p#/proc/}")" in *"$EXEC_ROOT/"* | *"$BERTH_RUN/"* | *"$STORE_BASE/berth/"*) kill -KILL "${p#/proc/}" 2>/dev/null ;; esac
   done
+  # The DNS server berth serve started in its namespace (it would keep the namespace alive).
+  if [ -n "${BERTH_NETNS:-}" ]; then
+    for p in /proc/[0-9]*; do
+      case "$(cmdline_of "${p#/proc/}")" in *"--config-dir /run/berth-dns.netns-$BERTH_NETNS"*) kill -KILL "${p#/proc/}" 2>/dev/null ;; esac
+    done
+    rm -rf "/run/berth-dns.netns-$BERTH_NETNS"
+  fi
   sleep 0.5
   umount_under "$WORKDIR"; umount_under "$EXEC_ROOT"; umount_under "$BERTH_RUN"
   rmdir /sys/fs/cgroup/*/"${CGROUP_PARENT#/}"/* /sys/fs/cgroup/*/"${CGROUP_PARENT#/}" 2>/dev/null
-  rm -rf --one-file-system "$WORKDIR/berth" "$WORKDIR/docker" "$EXEC_ROOT" "$BERTH_RUN"
+  rm -rf --one-file-system "$STORE_BASE/berth" "$STORE_BASE/docker" "$EXEC_ROOT" "$BERTH_RUN"
+  rm -f "$FS_IMG"; [ "$BENCH_FS" != loop ] || rmdir "$FS_DIR" 2>/dev/null
   rm -f "$BERTH_SOCK" "$BERTH_PIDFILE" "$DOCKER_SOCK" "$WORKDIR/dockerd.pid"
   rm -rf "$WORKDIR/layout" "$WORKDIR/busybox.tar"
 }
@@ -126,6 +144,16 @@ HOST_STATE=$(mktemp)
 trap 'rc=$?; cleanup; check_host || rc=1; rm -f "$HOST_STATE"; exit $rc' EXIT
 cleanup
 host_state_snapshot "$HOST_STATE"
+if [[ $BENCH_FS == loop ]]; then
+  command -v mkfs.ext4 >/dev/null || die "missing mkfs.ext4 (Debian package e2fsprogs)"
+  truncate -s 8G "$FS_IMG"              # sparse: only what the engines write takes space
+  mkfs.ext4 -q -F "$FS_IMG"
+  mkdir -p "$FS_DIR"
+  mount -o loop "$FS_IMG" "$FS_DIR" || die "cannot loop-mount $FS_IMG (set BENCH_FS=here to skip)"
+  say "engine roots on a fresh journaled ext4 at $FS_DIR"
+else
+  say "engine roots on $(findmnt -no FSTYPE -T "$WORKDIR") at $WORKDIR (BENCH_FS=here)"
+fi
 
 say "image: busybox (umoci, from Debian's busybox-static)"
 bash "$REPO/Tests/Scripts/registry/make-busybox-image.sh" "$WORKDIR/layout" >/dev/null
@@ -142,13 +170,14 @@ wait_up() {  # wait_up HOST LOG NAME
 }
 say "starting berth serve ($BERTH)"
 mkdir -p "$BERTH_RUN"
-setsid "${in_new_netns[@]}" "$BERTH" --root "$WORKDIR/berth" --runroot "$BERTH_RUN" serve -H "$BH" \
+setsid "${in_new_netns[@]}" "$BERTH" --root "$STORE_BASE/berth" --runroot "$BERTH_RUN" serve -H "$BH" \
   --pidfile "$BERTH_PIDFILE" </dev/null >"$WORKDIR/berth-serve.log" 2>&1 &
 wait_up "$BH" "$WORKDIR/berth-serve.log" "berth serve"
 BERTH_PID=$(pid_of "$BERTH_PIDFILE" "$BERTH_SOCK") || die "no berth serve pid in $BERTH_PIDFILE"
+BERTH_NETNS=$(stat -L -c %i "/proc/$BERTH_PID/ns/net")
 say "starting a private dockerd"
 echo '{}' >"$WORKDIR/daemon.json"   # /etc/docker/daemon.json must not change what is measured
-setsid "${in_new_netns[@]}" dockerd --config-file "$WORKDIR/daemon.json" --data-root "$WORKDIR/docker" \
+setsid "${in_new_netns[@]}" dockerd --config-file "$WORKDIR/daemon.json" --data-root "$STORE_BASE/docker" \
   --exec-root "$EXEC_ROOT" --pidfile "$WORKDIR/dockerd.pid" -H "$DH" --exec-opt native.cgroupdriver=cgroupfs \
   --cgroup-parent "$CGROUP_PARENT" --storage-driver overlay2 </dev/null >"$WORKDIR/dockerd.log" 2>&1 &
 wait_up "$DH" "$WORKDIR/dockerd.log" dockerd
@@ -207,8 +236,8 @@ say "hyperfine: docker run --rm busybox true ($RUNS runs, $WARMUP warm-up)"
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORKDIR/run.json" \
   --command-name berth "$RUN_BERTH" --command-name dockerd "$RUN_DOCKER" >/dev/null
 RSS_BERTH_AFTER_RUNS=$(rss_kib "$BERTH_PID")
-# `down` as the issue states it, and `down -t 0`: the app's two httpd run as PID 1 without a TERM
-# handler, so a plain `down` waits out the 10 s stop timeout of each (web, then api) on any engine.
+# `down` as the issue states it (every service of the app ends on TERM), and `down -t 0` (SIGKILL
+# at once, no grace).
 for v in down down-t0; do
   flags=""; [ "$v" = down-t0 ] && flags="-t 0"
   say "hyperfine: docker compose up -d + $v ($COMPOSE_RUNS runs, $COMPOSE_WARMUP warm-up)"
