@@ -303,6 +303,7 @@ extension Engine {
                 }
             }
         }
+        if ports.isEmpty { return [] }
         // What other containers publish (DNAT holds no socket, so the kernel cannot tell us).
         var taken = Set<String>()
         if let ids = try? FS.list(path: root + "/containers") {
