@@ -742,11 +742,8 @@ extension SpecBuilderTests {
 
         init() throws {
             directory = NSTemporaryDirectory() + "berth-spec-podman-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().path + "/Tests/Scripts/registry/make-busybox-image.sh"
-            let made = try sh(["/bin/bash", script, directory + "/layout"])
-            guard made.status == 0 else { throw EngineError.system("make-busybox-image.sh: \(made.stderr)") }
-            let pulled = try sh(base + ["pull", "-q", "oci:" + directory + "/layout"])
+            if let failure = BusyboxImage.failure { throw EngineError.system(failure) }
+            let pulled = try sh(base + ["pull", "-q", "oci:" + BusyboxImage.layout])
             guard pulled.status == 0 else { throw EngineError.system("podman pull: \(pulled.stderr)") }
             image = pulled.stdout.trimmed(" \n")
         }

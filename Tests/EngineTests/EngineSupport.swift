@@ -4,11 +4,7 @@ import Testing
 
 /// The built `berth` (and `berth-supervisor` beside it), a fresh engine per test, and Podman as the peer.
 enum EngineEnv {
-    static let packageRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    static let packageRoot = TestSupport.packageRoot
 
     static let berth: String = ProcessInfo.processInfo.environment["BERTH"] ?? packageRoot + "/.build/debug/berth"
 
@@ -22,15 +18,9 @@ enum EngineEnv {
 
     static var hasPodman: Bool { ready && executable("/usr/bin/podman") }
 
-    /// The busybox image made by umoci from Debian's busybox-static, as an OCI layout, and as a tar of it.
-    static let busyboxLayout: String = {
-        let path = NSTemporaryDirectory() + "berth-engine-busybox-\(getpid())"
-        if !FileManager.default.fileExists(atPath: path + "/index.json") {
-            _ = try? sh(["/bin/bash", packageRoot + "/Tests/Scripts/registry/make-busybox-image.sh", path])
-            _ = try? sh(["/bin/tar", "-C", path, "-cf", path + ".tar", "."])
-        }
-        return path
-    }()
+    /// The busybox image made by umoci from Debian's busybox-static, as an OCI layout, and as a tar
+    /// of it beside it (`busyboxLayout + ".tar"`); once per test process (TestSupport).
+    static var busyboxLayout: String { BusyboxImage.layout }
 
     /// Short paths: the attach socket's path must fit in a sockaddr_un.
     static func scratch(_ tag: String) -> String {

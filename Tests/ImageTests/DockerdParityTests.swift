@@ -11,7 +11,7 @@ struct DockerdParityTests {
     /// network changes. Each engine gets a registry of its own holding the same images.
     static let script = ImageEnv.makeRichRootfs + "\n" + #"""
         set -uo pipefail
-        ROOT=$1; W=$2; BERTH=$3
+        ROOT=$1; W=$2; BERTH=$3; BUSYBOX_LAYOUT=$4
         source "$ROOT/Tests/Scripts/engines/lib.sh"
         REG=$ROOT/Tests/Scripts/registry
         SOCK=/run/berth-images-docker.sock; ER=/run/berth-images-docker; PF=/run/berth-images-docker.pid
@@ -26,7 +26,7 @@ struct DockerdParityTests {
         export DOCKER_CONFIG=$W/docker-config; mkdir -p "$DOCKER_CONFIG"
 
         # busybox; "rich": busybox and a layer of the rootfs above; "rich2": rich's layers, another config.
-        bash "$REG/make-busybox-image.sh" "$W/bb" >/dev/null || exit 1
+        cp -r "$BUSYBOX_LAYOUT" "$W/bb" || exit 1
         make_rich "$W/rich" "$W/expected-rich"
         tar -C "$W/rich" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf "$W/rich.tar" . || exit 1
         cp -r "$W/bb" "$W/rich-image" && umoci raw add-layer --image "$W/rich-image:latest" "$W/rich.tar" || exit 1
@@ -101,7 +101,8 @@ struct DockerdParityTests {
     func pullPushAndSizesAsDockerdSaysThem() throws {
         let dir = try ImageEnv.temporaryDirectory("parity")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let ran = try sh(["/usr/bin/unshare", "--net", "/bin/bash", "-c", Self.script, "bash", ImageEnv.packageRoot, dir, ImageEnv.berth])
+        let ran = try sh(["/usr/bin/unshare", "--net", "/bin/bash", "-c", Self.script, "bash", ImageEnv.packageRoot, dir, ImageEnv.berth,
+                          ImageEnv.busyboxLayout])
         try #require(ran.stdout.hasSuffix("done\n"), "\(ran.stdout)\n\(ran.stderr)")
 
         func read(_ engine: String, _ name: String) -> String {

@@ -4,11 +4,7 @@ import Testing
 
 /// The built `berth`, a fresh store per test, and Debian's docker-registry on 127.0.0.1 as the peer.
 enum ImageEnv {
-    static let packageRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    static let packageRoot = TestSupport.packageRoot
 
     static let berth: String = ProcessInfo.processInfo.environment["BERTH"] ?? packageRoot + "/.build/debug/berth"
     static let registryScript = packageRoot + "/Tests/Scripts/registry/registry.sh"
@@ -28,14 +24,8 @@ enum ImageEnv {
         return path
     }
 
-    /// The busybox image made by umoci (no Berth involved), built once per test run.
-    static let busyboxLayout: String = {
-        let path = NSTemporaryDirectory() + "berth-busybox-layout-\(getpid())"
-        if !FileManager.default.fileExists(atPath: path + "/index.json") {
-            _ = try? sh(["/bin/bash", packageRoot + "/Tests/Scripts/registry/make-busybox-image.sh", path])
-        }
-        return path
-    }()
+    /// The busybox image made by umoci (no Berth involved), once per test process (TestSupport).
+    static var busyboxLayout: String { BusyboxImage.layout }
 }
 
 /// A docker-registry started for one test (anonymous, Basic or Bearer), stopped by `stop()`.
