@@ -2,47 +2,32 @@ import Foundation
 import TestSupport
 import Testing
 
-/// What the API suites need: the built berth, the docker CLI, curl, umoci (for the test image).
+/// What the API suites need: root, the built berth (with its supervisor), the docker CLI, curl,
+/// umoci (for the test image).
 enum APIEnv {
-    static let packageRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    static let packageRoot = TestSupport.packageRoot
 
     static let berth: String = ProcessInfo.processInfo.environment["BERTH"] ?? packageRoot + "/.build/debug/berth"
     /// The docker CLI 28 this machine ships (Debian's older one is /usr/bin/docker).
     static let docker: String = ProcessInfo.processInfo.environment["DOCKER_CLI"] ?? "/usr/local/bin/docker"
+    static let curl = "/usr/bin/curl"
     static let registryScript = packageRoot + "/Tests/Scripts/registry/registry.sh"
 
     static func executable(_ path: String) -> Bool { FileManager.default.isExecutableFile(atPath: path) }
 
     static var ready: Bool {
         getuid() == 0 && executable(berth) && executable(URL(fileURLWithPath: berth).deletingLastPathComponent().path + "/berth-supervisor")
-            && executable(docker) && executable("/usr/bin/curl") && executable("/usr/bin/umoci")
+            && executable(docker) && executable(curl) && executable("/usr/bin/umoci")
     }
 
     /// Registry tests need Debian's docker-registry and skopeo too.
     static var registryReady: Bool { ready && executable("/usr/bin/docker-registry") && executable("/usr/bin/skopeo") }
 
-    /// The busybox image made by umoci from Debian's busybox-static (no Berth involved), as an OCI
-    /// layout and as a tar of it (`docker load` takes it; the image comes in untagged). Made once per
-    /// test process, under a temporary name and renamed into place, so no suite can see it half-made.
-    static let busyboxLayout: String = {
-        let path = NSTemporaryDirectory() + "berth-api-busybox-\(getpid())"
-        if !FileManager.default.fileExists(atPath: path + ".tar") {
-            let making = path + ".making"
-            _ = try? sh(["/bin/rm", "-rf", making, making + ".tar"])
-            _ = try? sh(["/bin/bash", packageRoot + "/Tests/Scripts/registry/make-busybox-image.sh", making])
-            _ = try? sh(["/bin/tar", "-C", making, "-cf", making + ".tar", "."])
-            rename(making, path)
-            rename(making + ".tar", path + ".tar")
-        }
-        return path
-    }()
+    /// The busybox test image (TestSupport's `BusyboxImage`) as an OCI layout.
+    static var busyboxLayout: String { BusyboxImage.layout }
 
     /// The tar of `busyboxLayout`.
-    static var busyboxTar: String { busyboxLayout + ".tar" }
+    static var busyboxTar: String { BusyboxImage.tar }
 
     /// Short paths: sockets must fit in a sockaddr_un.
     static func scratch(_ tag: String) -> String {
@@ -53,8 +38,9 @@ enum APIEnv {
 }
 
 /// A `berth serve` of its own for one test: a temporary root, run root, socket and pid file, and a
-/// Docker config directory of its own for the docker CLI (logins go there). `stop()` ends the
-/// server with SIGTERM, removes every container, and the directories.
+/// Docker config directory of its own for the docker CLI (logins go there); the berth CLI works on
+/// the same root. `terminate()` ends the server alone (SIGTERM), `start()` starts it again;
+/// `stop()` ends it and removes every container, network and the directories.
 final class APIServer {
     let base: String
     var root: String { base + "/root" }
@@ -62,32 +48,81 @@ final class APIServer {
     var socket: String { base + "/api.sock" }
     var pidFile: String { base + "/berth.pid" }
     var dockerConfig: String { base + "/docker-config" }
+    /// The server's output file, kept over restarts.
     var log: String { base + "/serve.log" }
     private(set) var pid: pid_t = 0
+    private var removed = false
 
-    /// `loadBusybox`: the test image loaded through the CLI and tagged `busybox:test`.
-    init(loadBusybox: Bool = true) throws {
+    /// `loadBusybox`: the test image loaded through the CLI and given `tags`. `extraArguments` go
+    /// to `serve` (e.g. `--group`); `start: false` leaves starting to the test.
+    init(loadBusybox: Bool = true, tags: [String] = ["busybox:test"], extraArguments: [String] = [], start: Bool = true) throws {
         base = APIEnv.scratch("s")
         try FileManager.default.createDirectory(atPath: dockerConfig, withIntermediateDirectories: true)
         if loadBusybox {
-            let loaded = try berth(["load", "-i", APIEnv.busyboxLayout + ".tar"])
+            try #require(BusyboxImage.failure == nil, "\(BusyboxImage.failure ?? "")")
+            let loaded = try berth(["load", "-i", APIEnv.busyboxTar])
             try #require(loaded.status == 0, "berth load: \(loaded.stderr)")
             let id = try #require(loaded.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
-            try #require(try berth(["tag", id, "busybox:test"]).status == 0)
+            for tag in tags { try berthOK("tag", id, tag) }
         }
-        pid = try spawn([APIEnv.berth, "--root", root, "--runroot", runRoot, "serve", "-H", "unix://" + socket, "--pidfile", pidFile],
-                        output: log)
-        // Up when _ping answers (the socket may exist a moment before the server accepts).
-        for _ in 0..<200 {
+        if start { try self.start(extraArguments) }
+    }
+
+    deinit { stop() }
+
+    /// Starts `berth serve` (with `extraArguments`) and waits until it answers `_ping` (the socket
+    /// may exist a moment before the server accepts).
+    func start(_ extraArguments: [String] = []) throws {
+        pid = try spawn([APIEnv.berth, "--root", root, "--runroot", runRoot, "serve", "-H", "unix://" + socket, "--pidfile", pidFile]
+                        + extraArguments, output: log)
+        var status: Int32 = 0
+        for _ in 0..<400 {
             if let ping = try? curl(["/_ping"]), ping.status == 0, ping.stdout == "OK" { return }
-            if kill(pid, 0) != 0 { break }
+            if waitpid(pid, &status, WNOHANG) == pid {
+                pid = 0
+                break
+            }
             usleep(50_000)
         }
-        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        stop()
+        let text = serverLog
+        terminate()
         Issue.record("berth serve did not come up: \(text)")
         throw CancellationError()
     }
+
+    /// Ends the server alone with SIGTERM (SIGKILL after 20 s) and returns its exit status, as a
+    /// shell reports it; containers and directories stay.
+    @discardableResult
+    func terminate() -> Int32 {
+        guard pid > 0 else { return 0 }
+        defer { pid = 0 }
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        for _ in 0..<400 {
+            if waitpid(pid, &status, WNOHANG) == pid { return exitStatus(status) }
+            usleep(50_000)
+        }
+        kill(pid, SIGKILL)
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return exitStatus(status)
+    }
+
+    /// Ends the server, removes every container and user network, unmounts what is mounted below
+    /// the directories and deletes them. Once: later calls do nothing.
+    func stop() {
+        terminate()
+        guard !removed else { return }
+        removed = true
+        if let ids = try? berth(["ps", "-aq", "--no-trunc"]).stdout.split(separator: "\n").map(String.init), !ids.isEmpty {
+            _ = try? berth(["rm", "-f"] + ids)
+        }
+        _ = try? berth(["network", "prune", "-f"])
+        _ = try? sh(["/bin/sh", "-c", "grep -o ' \(base)[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l"])
+        try? FileManager.default.removeItem(atPath: base)
+    }
+
+    /// What the server wrote so far.
+    var serverLog: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
 
     /// The CLI against the same root: containers and images are shared with the server.
     @discardableResult
@@ -95,33 +130,72 @@ final class APIServer {
         try sh([APIEnv.berth, "--root", root, "--runroot", runRoot] + arguments, stdin: stdin)
     }
 
-    /// The docker CLI with DOCKER_HOST on this server.
+    /// Runs the berth CLI and requires success; returns stdout.
     @discardableResult
-    func docker(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:]) throws -> Output {
-        var environment = ProcessInfo.processInfo.environment
-        environment["DOCKER_HOST"] = "unix://" + socket
-        environment["DOCKER_CONFIG"] = dockerConfig
-        environment["DOCKER_CLI_HINTS"] = "false"
-        for (key, value) in extra { environment[key] = value }
-        return try sh([APIEnv.docker] + arguments, stdin: stdin, environment: environment)
-    }
-
-    /// Runs the docker CLI and requires success; returns stdout.
-    @discardableResult
-    func dockerOK(_ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-        let result = try docker(arguments)
-        try #require(result.status == 0, "docker \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)\(result.stdout)",
+    func berthOK(_ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let result = try berth(arguments)
+        try #require(result.status == 0, "berth \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)",
                      sourceLocation: sourceLocation)
         return result.stdout
     }
 
-    /// curl on the socket: `arguments` are curl's (a path like `/v1.51/images/json` among them).
-    /// With `status`, stdout ends with a line holding the HTTP status.
-    func curl(_ arguments: [String], status: Bool = false) throws -> Output {
-        var command = ["/usr/bin/curl", "-sS", "--max-time", "120", "--unix-socket", socket]
+    /// A running busybox container (`busybox:test`), its ID.
+    @discardableResult
+    func sleeper(_ name: String, _ extra: [String] = []) throws -> String {
+        let result = try berth(["run", "-d", "--name", name] + extra + ["busybox:test", "sleep", "600"])
+        try #require(result.status == 0, "berth run: \(result.stderr)")
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The environment the docker CLI gets: DOCKER_HOST on this server, the config directory of
+    /// its own, no hints, the legacy builder (no buildx here).
+    var environment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["DOCKER_HOST"] = "unix://" + socket
+        environment["DOCKER_CONFIG"] = dockerConfig
+        environment["DOCKER_CLI_HINTS"] = "false"
+        environment["DOCKER_BUILDKIT"] = "0"
+        return environment
+    }
+
+    /// The docker CLI with DOCKER_HOST on this server.
+    @discardableResult
+    func docker(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:]) throws -> Output {
+        try sh([APIEnv.docker] + arguments, stdin: stdin, environment: environment.merging(extra) { $1 })
+    }
+
+    /// Runs the docker CLI and requires success; returns stdout.
+    @discardableResult
+    func dockerOK(_ arguments: String..., stdin: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let result = try docker(arguments, stdin: stdin)
+        try #require(result.status == 0, "docker \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)\(result.stdout)\nserver log:\n\(serverLog.suffix(4000))",
+                     sourceLocation: sourceLocation)
+        return result.stdout
+    }
+
+    /// A shell command line in the docker CLI's environment (pipes, `script` for a terminal).
+    @discardableResult
+    func shell(_ command: String) throws -> Output {
+        try sh(["/bin/sh", "-c", command], environment: environment)
+    }
+
+    /// curl's options whose value may be a file's path (it stays one).
+    private static let curlPathOptions: Set<String> = ["-o", "--output", "-T", "--upload-file", "-D", "--dump-header", "-K", "--config",
+                                                       "-b", "--cookie", "-c", "--cookie-jar", "--unix-socket", "--trace", "--trace-ascii"]
+
+    /// curl on the socket (`-sS`, at most 120 s unless `arguments` say otherwise): `arguments` are
+    /// curl's; a URL among them is a request's path like `/v1.51/images/json` (or a whole
+    /// `http://d/…`). With `status`, stdout ends with a line holding the HTTP status.
+    @discardableResult
+    func curl(_ arguments: [String], status: Bool = false, stdin: String? = nil) throws -> Output {
+        var command = [APIEnv.curl, "-sS", "--max-time", "120", "--unix-socket", socket]
         if status { command += ["-w", "\n%{http_code}"] }
-        let fixed = arguments.map { $0.hasPrefix("/") ? "http://localhost" + $0 : $0 }
-        return try sh(command + fixed)
+        let fixed = arguments.indices.map { index in
+            let argument = arguments[index]
+            let isPath = index > 0 && Self.curlPathOptions.contains(arguments[index - 1])
+            return argument.hasPrefix("/") && !isPath ? "http://localhost" + argument : argument
+        }
+        return try sh(command + fixed, stdin: stdin)
     }
 
     /// A request's body and status: (`status`, body without the status line).
@@ -132,6 +206,11 @@ final class APIServer {
         return (code, lines.joined(separator: "\n"))
     }
 
+    /// A request with a JSON body: (`status`, body).
+    func request(_ method: String, _ path: String, json: String) throws -> (status: Int, body: String) {
+        try request(method, path, ["-H", "Content-Type: application/json", "--data-binary", json])
+    }
+
     /// A JSON body parsed (objects as dictionaries, lists as arrays).
     func json(_ path: String) throws -> Any {
         let result = try curl([path])
@@ -139,55 +218,15 @@ final class APIServer {
         return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8), options: [.fragmentsAllowed])
     }
 
-    func stop() {
-        if pid > 0 {
-            kill(pid, SIGTERM)
-            var status: Int32 = 0
-            for _ in 0..<100 {
-                if waitpid(pid, &status, WNOHANG) == pid { break }
-                usleep(50_000)
-            }
-            if kill(pid, 0) == 0 {
-                kill(pid, SIGKILL)
-                waitpid(pid, &status, 0)
-            }
-            pid = 0
-        }
-        if let ids = try? berth(["ps", "-aq", "--no-trunc"]).stdout.split(separator: "\n").map(String.init), !ids.isEmpty {
-            _ = try? berth(["rm", "-f"] + ids)
-        }
-        _ = try? berth(["network", "prune", "-f"])
-        _ = try? sh(["/bin/sh", "-c", "grep -o ' \(base)[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l"])
-        try? FileManager.default.removeItem(atPath: base)
+    /// A text parsed as a JSON object.
+    func object(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not a JSON object: \(text)")
     }
 
-    /// Starts a program in the background, stdout and stderr to `output`, with no signal blocked
-    /// (the test runner's threads block some, and the server must see SIGTERM).
+    /// Starts a program in the background, stdout and stderr appended to `output`, with no signal
+    /// blocked (the test runner's threads block some, and the server must see SIGTERM).
     func spawn(_ arguments: [String], output: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
-        var cArgs: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        var cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
-        defer { (cArgs + cEnv).forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, arguments[0], &actions, &attributes, &cArgs, &cEnv)
-        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
-        return pid
+        try TestSupport.spawn(arguments, stdout: output, append: true)
     }
 }
 

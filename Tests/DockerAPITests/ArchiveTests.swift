@@ -4,13 +4,13 @@ import Testing
 
 /// `docker cp` both ways over `HEAD`/`GET`/`PUT /containers/{id}/archive`, the path-stat header,
 /// and extraction that stays inside the container whatever the archive and the path say.
-@Suite(.enabled(if: EndpointEnv.ready), .serialized)
+@Suite(.enabled(if: APIEnv.ready), .serialized)
 struct ArchiveTests {
     /// Files and directories in and out, into a volume as `berth cp` puts them there; a missing
     /// path is Docker's 404.
     @Test func dockerCpBothWays() throws {
-        let server = try EndpointServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         try server.sleeper("box", ["-v", "data:/data"])
         let local = server.base + "/local"
         try FileManager.default.createDirectory(atPath: local + "/tree/sub", withIntermediateDirectories: true)
@@ -18,15 +18,15 @@ struct ArchiveTests {
         try "deep\n".write(toFile: local + "/tree/sub/deep.txt", atomically: true, encoding: .utf8)
 
         #expect(try server.docker(["cp", local + "/file.txt", "box:/tmp/"]).status == 0)
-        #expect(try server.berth("exec", "box", "cat", "/tmp/file.txt") == "hello\n")
+        #expect(try server.berthOK("exec", "box", "cat", "/tmp/file.txt") == "hello\n")
         let tree = try server.docker(["cp", local + "/tree", "box:/tmp/copied"])
         #expect(tree.status == 0, "\(tree.stderr)")
-        #expect(try server.berth("exec", "box", "cat", "/tmp/copied/sub/deep.txt") == "deep\n")
+        #expect(try server.berthOK("exec", "box", "cat", "/tmp/copied/sub/deep.txt") == "deep\n")
         // Into the volume's own directory, as `berth cp` writes there.
         #expect(try server.docker(["cp", local + "/file.txt", "box:/data/in-volume.txt"]).status == 0)
         #expect(try String(contentsOfFile: server.root + "/volumes/data/_data/in-volume.txt", encoding: .utf8) == "hello\n")
 
-        try server.berth("exec", "box", "sh", "-c", "mkdir -p /srv/out && echo made > /srv/out/a && ln -s a /srv/out/link")
+        try server.berthOK("exec", "box", "sh", "-c", "mkdir -p /srv/out && echo made > /srv/out/a && ln -s a /srv/out/link")
         let out = server.base + "/out"
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let fetched = try server.docker(["cp", "box:/srv/out", out + "/"])
@@ -36,7 +36,7 @@ struct ArchiveTests {
         #expect(try server.docker(["cp", "box:/data/in-volume.txt", out + "/v.txt"]).status == 0)
         #expect(try String(contentsOfFile: out + "/v.txt", encoding: .utf8) == "hello\n")
         // To stdout: a tar of the path under its own name.
-        let tar = try server.shell("\(EndpointEnv.docker) cp box:/srv/out - | tar -t | sort")
+        let tar = try server.shell("\(APIEnv.docker) cp box:/srv/out - | tar -t | sort")
         #expect(tar.stdout == "out/\nout/a\nout/link\n", "\(tar.stderr)")
 
         let missing = try server.docker(["cp", "box:/nosuch", out])
@@ -52,10 +52,10 @@ struct ArchiveTests {
     /// `X-Docker-Container-Path-Stat`: name, size, Go's FileMode bits, mtime and, for a link,
     /// where it leads in the container.
     @Test func pathStatHeader() throws {
-        let server = try EndpointServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         try server.sleeper("box")
-        try server.berth("exec", "box", "sh", "-c", "printf 12345 > /tmp/f && chmod 4755 /tmp/f && touch -d @1700000000 /tmp/f && ln -s /tmp/f /tmp/l && mkdir -m 1777 /tmp/d")
+        try server.berthOK("exec", "box", "sh", "-c", "printf 12345 > /tmp/f && chmod 4755 /tmp/f && touch -d @1700000000 /tmp/f && ln -s /tmp/f /tmp/l && mkdir -m 1777 /tmp/d")
         func stat(_ path: String) throws -> [String: Any] {
             let head = try server.curl(["-I", "http://d/containers/box/archive?path=" + path])
             let line = try #require(head.stdout.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-docker-container-path-stat:") })
@@ -81,8 +81,8 @@ struct ArchiveTests {
     /// directory, a `path` that climbs out is the container's own. Docker's noOverwriteDirNonDir
     /// refuses a file over a directory.
     @Test func extractionStaysInsideTheContainer() throws {
-        let server = try EndpointServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         try server.sleeper("box")
         let tag = "berth-escape-\(UInt32.random(in: 0...UInt32.max))"
         func put(_ archive: [UInt8], _ query: String) throws -> Output {
@@ -102,7 +102,7 @@ struct ArchiveTests {
         let escaped = try outside()
         #expect(escaped.isEmpty, "written outside the container: \(escaped)")
         // Inside: the link's target is the extraction directory (the root its names resolve in).
-        let inside = try server.berth("exec", "box", "sh", "-c", "cat /tmp/tmp/\(tag)-link /tmp/\(tag)-path; ls /tmp")
+        let inside = try server.berthOK("exec", "box", "sh", "-c", "cat /tmp/tmp/\(tag)-link /tmp/\(tag)-path; ls /tmp")
         #expect(inside.hasPrefix("link\npath\n"), "\(inside)")
         #expect(!inside.contains("\(tag)-dots"))
 
@@ -112,7 +112,7 @@ struct ArchiveTests {
         // dockerd's status for it: 500, the extraction's failure.
         #expect(refused.stdout.hasSuffix("500"), "\(refused.stdout)")
         #expect(refused.stdout.contains("cannot overwrite directory"), "\(refused.stdout)")
-        #expect(try server.berth("exec", "box", "sh", "-c", "test -d /tmp && echo dir") == "dir\n")
+        #expect(try server.berthOK("exec", "box", "sh", "-c", "test -d /tmp && echo dir") == "dir\n")
         let notDirectory = try server.curl(["-X", "PUT", "-T", over, "http://d/containers/box/archive?path=/etc/passwd"], status: true)
         #expect(notDirectory.stdout.hasSuffix("400"), "\(notDirectory.stdout)")
     }

@@ -6,12 +6,12 @@ import Testing
 /// docker-compose 1.29), known good against Debian's dockerd, run against `berth serve`. A check
 /// that fails is a failure of this test unless Tests/Scripts/api/known-gaps.txt names it (each
 /// with why); a gap that closes is reported so the list only shrinks.
-@Suite(.serialized, .enabled(if: ServeServer.ready && FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry")))
+@Suite(.serialized, .enabled(if: APIEnv.ready && FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry")))
 struct ClientSuiteTests {
     @Test func realClientsAgainstBerthServe() throws {
-        let server = try ServeServer()
-        defer { server.remove() }
-        let script = ServeServer.packageRoot + "/Tests/Scripts/api/run-all.sh"
+        let server = try APIServer(tags: ["busybox:test", "busybox:latest"])
+        defer { server.stop() }
+        let script = APIEnv.packageRoot + "/Tests/Scripts/api/run-all.sh"
         var environment = ProcessInfo.processInfo.environment
         environment["API_TEST_BASE"] = server.base + "/clients"
         let run = try sh(["/usr/bin/timeout", "1200", "/bin/bash", script, "unix://" + server.socket], environment: environment)
@@ -30,14 +30,14 @@ struct ClientSuiteTests {
         #expect(passes["py", default: 0] >= 20, "docker-py: \(passes["py", default: 0]) tests passed\n\(run.stdout.suffix(3000))")
         #expect(passes["compose", default: 0] >= 30, "compose: \(passes["compose", default: 0]) checks passed\n\(run.stdout.suffix(3000))")
         let unexpected = failures.filter { !gaps.contains($0) }
-        #expect(unexpected.isEmpty, "failures not in known-gaps.txt:\n\(unexpected.joined(separator: "\n"))\n\nserver log:\n\(server.log().suffix(4000))")
+        #expect(unexpected.isEmpty, "failures not in known-gaps.txt:\n\(unexpected.joined(separator: "\n"))\n\nserver log:\n\(server.serverLog.suffix(4000))")
         let closed = gaps.subtracting(failures)
         if !closed.isEmpty { print("known gaps that now pass (remove them from known-gaps.txt):\n" + closed.sorted().joined(separator: "\n")) }
     }
 
     /// `client: check name` lines; `#` comments say why.
     func knownGaps() throws -> Set<String> {
-        let text = try String(contentsOfFile: ServeServer.packageRoot + "/Tests/Scripts/api/known-gaps.txt", encoding: .utf8)
+        let text = try String(contentsOfFile: APIEnv.packageRoot + "/Tests/Scripts/api/known-gaps.txt", encoding: .utf8)
         return Set(text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty && !$0.hasPrefix("#") })
     }

@@ -4,13 +4,13 @@ import Testing
 
 /// `docker exec` against `berth serve`: create, hijacked start (stdcopy frames without a terminal,
 /// raw with one), stdin with its half-close, detached starts, inspect.
-@Suite(.enabled(if: EndpointEnv.ready), .serialized)
+@Suite(.enabled(if: APIEnv.ready), .serialized)
 struct ExecTests {
     /// Output on the right stream, the command's status, Docker's 126/127 for a command that
     /// cannot start, 1 for a container that does not run.
     @Test func outputAndExitStatus() throws {
-        let server = try EndpointServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         try server.sleeper("box")
         let ran = try server.docker(["exec", "box", "sh", "-c", "echo out; echo err >&2; exit 3"])
         #expect(ran.status == 3)
@@ -23,7 +23,7 @@ struct ExecTests {
         #expect((missing.stdout + missing.stderr).contains("exec: \"nosuch\": executable file not found"), "\(missing.stdout)\(missing.stderr)")
         #expect(try server.docker(["exec", "box", "/etc/passwd"]).status == 126)
 
-        try server.berth("stop", "-t", "0", "box")
+        try server.berthOK("stop", "-t", "0", "box")
         let stopped = try server.docker(["exec", "box", "true"])
         #expect(stopped.status == 1)
         #expect(stopped.stderr.contains("is not running"), "\(stopped.stderr)")
@@ -32,10 +32,10 @@ struct ExecTests {
     /// `-i`: the client's stdin reaches the process, and its end (the CLI's half-close) is the
     /// process's end of input, so `cat` ends.
     @Test func stdinAndItsEnd() throws {
-        let server = try EndpointServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         try server.sleeper("box")
-        let piped = try server.shell("echo hi | \(EndpointEnv.docker) exec -i box cat")
+        let piped = try server.shell("echo hi | \(APIEnv.docker) exec -i box cat")
         #expect(piped.status == 0, "\(piped.stderr)")
         #expect(piped.stdout == "hi\n")
         let counted = try server.docker(["exec", "-i", "box", "wc", "-c"], stdin: String(repeating: "x", count: 300_000))
@@ -47,10 +47,10 @@ struct ExecTests {
     /// `-it` through a pty: the process has a terminal of the size the CLI reports, and its
     /// status comes back.
     @Test func terminal() throws {
-        let server = try EndpointServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         try server.sleeper("box")
-        let command = "stty rows 33 cols 101; \(EndpointEnv.docker) exec -it box sh -c 'tty; stty size; exit 5'"
+        let command = "stty rows 33 cols 101; \(APIEnv.docker) exec -it box sh -c 'tty; stty size; exit 5'"
         let out = try server.shell("script -qec \"\(command)\" /dev/null")
         #expect(out.status == 5, "\(out.stdout)\(out.stderr)")
         #expect(out.stdout.contains("/dev/pts/"), "\(out.stdout)")
@@ -60,15 +60,15 @@ struct ExecTests {
     /// `-d`: started, the client answered at once, the process runs on; inspect shows it ended
     /// with its status.
     @Test func detachedAndInspected() throws {
-        let server = try EndpointServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         let id = try server.sleeper("box")
         let detached = try server.docker(["exec", "-d", "box", "sh", "-c", "sleep 1; echo done > /tmp/marker"])
         #expect(detached.status == 0 && detached.stdout.isEmpty, "\(detached.stderr)")
         var marker = ""
         for _ in 0..<50 where marker.isEmpty {
             usleep(100_000)
-            marker = (try? server.berthAnyway(["exec", "box", "cat", "/tmp/marker"]).stdout) ?? ""
+            marker = (try? server.berth(["exec", "box", "cat", "/tmp/marker"]).stdout) ?? ""
         }
         #expect(marker == "done\n")
 
@@ -99,8 +99,8 @@ struct ExecTests {
     /// `ls` opens to list), plain, with -i and with -t.
     @Test(arguments: [[String](), ["-i"], ["-t"]])
     func noDescriptorsLeakIntoTheProcess(flags: [String]) throws {
-        let server = try EndpointServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         try server.sleeper("box")
         let listed = try server.docker(["exec"] + flags + ["box", "ls", "/proc/self/fd"], stdin: "")
         let fds = listed.stdout.split(whereSeparator: \.isWhitespace).map(String.init)

@@ -3,13 +3,13 @@ import TestSupport
 import Testing
 
 /// The network endpoints, driven by the docker CLI's network verbs and by curl for the JSON.
-@Suite(.enabled(if: EndpointEnv.ready), .serialized)
+@Suite(.enabled(if: APIEnv.ready), .serialized)
 struct NetworksTests {
     /// create (subnet, gateway, ip-range, label, attachable), ls, inspect, connect with an alias and
     /// an address, rm refused while in use (Docker's 403), disconnect, rm, prune.
     @Test func networkVerbsOfTheDockerCLI() throws {
-        let server = try EndpointServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         let created = try server.docker(["network", "create", "--subnet", "10.213.7.0/24", "--gateway", "10.213.7.1",
                                          "--ip-range", "10.213.7.128/25", "--label", "team=a", "--attachable", "front"])
         try #require(created.status == 0, "\(created.stderr)")
@@ -36,8 +36,8 @@ struct NetworksTests {
         let members = try server.docker(["network", "inspect", "-f", "{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}", "front"])
         #expect(members.stdout == "box 10.213.7.200/24\n", "\(members.stderr)")
         // The container sees its new interface; the alias is recorded.
-        #expect(try server.berth("exec", "box", "ip", "addr", "show", "eth1").contains("10.213.7.200/24"))
-        #expect(try server.berth("inspect", "-f", "{{json .NetworkSettings.Networks.front.Aliases}}", "box").contains("\"web\""))
+        #expect(try server.berthOK("exec", "box", "ip", "addr", "show", "eth1").contains("10.213.7.200/24"))
+        #expect(try server.berthOK("inspect", "-f", "{{json .NetworkSettings.Networks.front.Aliases}}", "box").contains("\"web\""))
 
         let inUse = try server.docker(["network", "rm", "front"])
         #expect(inUse.status == 1)
@@ -52,7 +52,7 @@ struct NetworksTests {
 
         try server.docker(["network", "create", "--label", "keep=no", "spare"])
         try server.docker(["network", "create", "used"])
-        try server.berth("network", "connect", "used", "box")
+        try server.berthOK("network", "connect", "used", "box")
         let pruned = try server.docker(["network", "prune", "-f"])
         #expect(pruned.stdout == "Deleted Networks:\nspare\n\n", "\(pruned.stderr)")
         #expect(try server.docker(["network", "ls", "-q", "--filter", "name=used"]).stdout.count == 13)
@@ -61,8 +61,8 @@ struct NetworksTests {
     /// The JSON: create's 201 `{"Id","Warning"}`, inspect's members in Docker's order, the list
     /// with empty Containers and the predefined networks, Go's errors for a body of the wrong types.
     @Test func networkJSON() throws {
-        let server = try EndpointServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         let created = try server.request("POST", "/networks/create", json: #"""
             {"Name":"back","Driver":"bridge","Internal":true,"Labels":{"b":"2","a":"1"},
              "IPAM":{"Driver":"default","Config":[{"Subnet":"10.213.9.0/24","Gateway":"10.213.9.254"}]},"Options":{}}

@@ -4,13 +4,13 @@ import Testing
 
 /// `berth serve` itself: who may connect, the protocol's edges, state shared with the CLI, and
 /// staying responsive while calls block.
-@Suite(.serialized, .enabled(if: ServeServer.ready))
+@Suite(.serialized, .enabled(if: APIEnv.ready))
 struct ServeTests {
     /// A local user who is not root (nor in the group given) cannot reach the API: that would be
     /// root on the host. Performs the connection as `nobody`.
     @Test func socketIsRootOnlyUnlessAGroupIsGiven() throws {
-        let server = try ServeServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         var info = stat()
         #expect(stat(server.socket, &info) == 0)
         #expect(info.st_mode & 0o777 == 0o600)
@@ -20,7 +20,7 @@ struct ServeTests {
         let refused = try sh(asNobody)
         #expect(refused.status == 7, "nobody reached a root-only socket: \(refused.stdout)")
         #expect(try server.curl(["-s", "http://d/_ping"]).stdout == "OK")
-        server.stop()
+        server.terminate()
         #expect(!FileManager.default.fileExists(atPath: server.socket))
 
         // With --group: 0660 and that group; a member gets in, someone outside it still does not.
@@ -37,8 +37,8 @@ struct ServeTests {
     }
 
     @Test func pingVersionsAndErrors() throws {
-        let server = try ServeServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         for method in ["GET", "HEAD"] {
             let ping = try server.curl(["-s", "-i", "-X", method, "http://d/_ping"] + (method == "HEAD" ? ["-I"] : []))
             let head = ping.stdout.lowercased()
@@ -64,8 +64,8 @@ struct ServeTests {
 
     /// Start of a running container and stop of a stopped one are 304; kill of a stopped one 409.
     @Test func startAndStopAnswerNotModified() throws {
-        let server = try ServeServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         let id = try #require(server.berth(["run", "-d", "busybox:test", "sleep", "1000"]).stdout.split(separator: "\n").first.map(String.init))
         func status(_ method: String, _ path: String) throws -> String {
             try server.curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method, "http://d" + path]).stdout
@@ -82,8 +82,8 @@ struct ServeTests {
     /// One engine, two front ends: what the CLI makes the API sees and the other way round;
     /// containers outlive the server, and a restarted server finds everything.
     @Test func stateIsSharedWithTheCLIAndOutlivesTheServer() throws {
-        let server = try ServeServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         try #require(server.berth(["create", "--name", "made-by-cli", "busybox:test", "sleep", "1000"]).status == 0)
         #expect(try server.dockerOK("ps", "-a", "--format", "{{.Names}} {{.State}}").contains("made-by-cli created"))
         try server.dockerOK("start", "made-by-cli")
@@ -91,8 +91,8 @@ struct ServeTests {
 
         // SIGTERM: a clean exit, pid file and socket gone, the container still running.
         let pid = try String(contentsOfFile: server.pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(Int32(pid) == server.process?.processIdentifier)
-        #expect(server.stop() == 0)
+        #expect(Int32(pid) == server.pid)
+        #expect(server.terminate() == 0)
         #expect(!FileManager.default.fileExists(atPath: server.pidFile))
         #expect(!FileManager.default.fileExists(atPath: server.socket))
         #expect(try server.berth(["inspect", "-f", "{{.State.Status}}", "made-by-cli"]).stdout == "running\n")
@@ -106,8 +106,8 @@ struct ServeTests {
     /// Calls that block (wait, events, logs -f) hold a thread each, never the server: twenty
     /// waiters, and `_ping` and `docker ps` still answer at once; all twenty get the exit status.
     @Test func blockingCallsDoNotBlockOthers() throws {
-        let server = try ServeServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         try #require(server.berth(["run", "-d", "--name", "sleeper", "busybox:test", "sleep", "1000"]).status == 0)
         var waiters: [Process] = []
         let outputs = (0..<20).map { _ in Pipe() }
@@ -137,8 +137,8 @@ struct ServeTests {
     /// Attach is a hijack: exactly `101 UPGRADED`, stdcopy frames without a terminal, and the
     /// client's half-close is the end of the container's stdin (so `cat` ends and the stream closes).
     @Test func attachUpgradesAndHonoursHalfClose() throws {
-        let server = try ServeServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         try #require(server.berth(["create", "-i", "--name", "cat", "busybox:test", "cat"]).status == 0)
         let script = """
         import socket, sys, subprocess
@@ -161,10 +161,10 @@ struct ServeTests {
             data += chunk
         print(repr(data))
         """
-        let result = try sh(["/usr/bin/python3", "-c", script, server.socket, ServeServer.berth, server.root, server.runRoot])
+        let result = try sh(["/usr/bin/python3", "-c", script, server.socket, APIEnv.berth, server.root, server.runRoot])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "HTTP/1.1 101 UPGRADED\nmultiplexed\n" + #"b'\x01\x00\x00\x00\x00\x00\x00\x06hello\n'"# + "\n",
-                "\(result.stdout)\(result.stderr)\n\(server.log())")
+                "\(result.stdout)\(result.stderr)\n\(server.serverLog)")
         // cat saw the end of its input and exited 0.
         #expect(try server.berth(["wait", "cat"]).stdout == "0\n")
     }
@@ -172,8 +172,8 @@ struct ServeTests {
     /// Bad requests get a 4xx with a message and the server keeps serving: malformed HTTP, a
     /// malformed or oversized JSON body, a client vanishing in the middle of an attach.
     @Test func badInputGetsAClearErrorAndTheServerKeepsServing() throws {
-        let server = try ServeServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         let script = """
         import socket, sys
         def exchange(raw):

@@ -3,19 +3,19 @@ import TestSupport
 import Testing
 
 /// `GET /containers/{id}/stats`: Docker's stats object, one-shot, after a second, and streamed.
-@Suite(.enabled(if: EndpointEnv.ready), .serialized)
+@Suite(.enabled(if: APIEnv.ready), .serialized)
 struct StatsTests {
     /// `docker stats --no-stream` computes its columns from the API's raw figures: they come out
     /// as `berth stats --no-stream` shows them (an idle container's CPU, its memory less the
     /// inactive file cache against its limit, its PIDs; a busy one's CPU within its quota).
     @Test func dockerStatsMatchesBerthStats() throws {
-        let server = try EndpointServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         try server.sleeper("idle", ["--memory", "64m"])
-        try #require(try server.berthAnyway(["run", "-d", "--name", "busy", "--cpus", "0.5", "busybox:test", "sh", "-c", "while :; do :; done"]).status == 0)
+        try #require(try server.berth(["run", "-d", "--name", "busy", "--cpus", "0.5", "busybox:test", "sh", "-c", "while :; do :; done"]).status == 0)
         let format = "{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.MemPerc}} {{.PIDs}}"
         let theirs = try server.docker(["stats", "--no-stream", "--format", format, "idle"])
-        let ours = try server.berth("stats", "--no-stream", "--format", format, "idle")
+        let ours = try server.berthOK("stats", "--no-stream", "--format", format, "idle")
         #expect(theirs.status == 0, "\(theirs.stderr)")
         // The same columns; the memory in use is read a second apart by the two (the docker CLI
         // samples twice), and an idle container's page cache moves by some hundred KiB meanwhile.
@@ -34,7 +34,7 @@ struct StatsTests {
         // CPU % over a second, within the quota's 50 % (less on a loaded host), in both: without the
         // reading a second before as precpu_stats it would be the lifetime average, near 0.
         for line in [try server.docker(["stats", "--no-stream", "--format", "{{.CPUPerc}}", "busy"]).stdout,
-                     try server.berth("stats", "--no-stream", "--format", "{{.CPUPerc}}", "busy")] {
+                     try server.berthOK("stats", "--no-stream", "--format", "{{.CPUPerc}}", "busy")] {
             let percent = Double(line.trimmingCharacters(in: .whitespacesAndNewlines).dropLast()) ?? 0
             #expect(percent > 5 && percent < 65, "\(line)")
         }
@@ -44,8 +44,8 @@ struct StatsTests {
     /// (zero for one-shot), the container's name with its slash, eth0's counters; a stream sends a
     /// reading a second, each with the one before as its precpu_stats.
     @Test func statsJSON() throws {
-        let server = try EndpointServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         let id = try server.sleeper("box")
         let single = try server.request("GET", "/containers/box/stats?stream=false")
         #expect(single.status == 200)
@@ -83,7 +83,7 @@ struct StatsTests {
         }
 
         // A stopped container: zeros, with its name.
-        try server.berth("stop", "-t", "0", "box")
+        try server.berthOK("stop", "-t", "0", "box")
         let stopped = try server.request("GET", "/containers/box/stats?stream=false")
         #expect(stopped.body.hasPrefix("{\"read\":\"0001-01-01T00:00:00Z\",\"preread\":\"0001-01-01T00:00:00Z\",\"pids_stats\":{},"), "\(stopped.body)")
         #expect(stopped.body.hasSuffix("\"memory_stats\":{},\"name\":\"/box\",\"id\":\"\(id)\"}\n"), "\(stopped.body)")

@@ -3,19 +3,19 @@ import TestSupport
 import Testing
 
 /// The volume endpoints, driven by the docker CLI's volume verbs and by curl for the JSON.
-@Suite(.enabled(if: EndpointEnv.ready), .serialized)
+@Suite(.enabled(if: APIEnv.ready), .serialized)
 struct VolumesTests {
     /// create, ls (with filters), inspect, rm refused while a container uses it (409), prune of
     /// anonymous volumes only, then of named ones with `-a`.
     @Test func volumeVerbsOfTheDockerCLI() throws {
-        let server = try EndpointServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         #expect(try server.docker(["volume", "create", "--label", "team=a", "data"]).stdout == "data\n")
         #expect(try server.docker(["volume", "create", "spare"]).stdout == "spare\n")
         // An anonymous volume, left behind by its container.
-        try server.berth("create", "--name", "gone", "-v", "/anon", "busybox:test")
-        try server.berth("rm", "gone")
-        let anonymous = try server.berth("volume", "ls", "-q").split(separator: "\n").map(String.init).first { $0.count == 64 } ?? ""
+        try server.berthOK("create", "--name", "gone", "-v", "/anon", "busybox:test")
+        try server.berthOK("rm", "gone")
+        let anonymous = try server.berthOK("volume", "ls", "-q").split(separator: "\n").map(String.init).first { $0.count == 64 } ?? ""
         #expect(anonymous.count == 64)
         try server.sleeper("box", ["-v", "data:/data"])
 
@@ -47,8 +47,8 @@ struct VolumesTests {
     /// The JSON: create's 201 with the volume, inspect, the list's `Volumes`/`Warnings`, Go's
     /// errors for a body of the wrong types.
     @Test func volumeJSON() throws {
-        let server = try EndpointServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         let created = try server.request("POST", "/volumes/create", json: #"{"Name":"v1","Labels":{"z":"1","a":"2"},"DriverOpts":{}}"#)
         #expect(created.status == 201)
         let createdAt = try #require(try server.object(created.body)["CreatedAt"] as? String)
