@@ -43,31 +43,88 @@ public enum HostFirewall {
         return rules
     }
 
-    /// Adds the rules that are missing (first in FORWARD, so they come before a DROP of dockerd's).
-    /// `marker` is a file in /run: once the rules are in for this boot, later containers skip the checks.
+    /// Puts the network's rules in place (first in FORWARD, so they come before a DROP of
+    /// dockerd's): in one `iptables-restore --noflush` transaction per table, the rules tagged for
+    /// the network now (some, all, or twice) are deleted and the whole set inserted, so traffic of
+    /// running containers never sees the table without them. `marker` is a file in /run: once the
+    /// rules are in for this boot, later containers skip this.
     public static func ensure(_ network: BridgeNetwork, marker: String) throws(NetworkError) {
         if access(marker, F_OK) == 0 { return }
+        var byTable: [String: [String]] = [:]
+        for (table, line) in try taggedRules(network) { byTable[table, default: []].append("-D " + line) }
         // Inserted at the top in reverse, so they stand in the list's order above everything else.
         for rule in rules(network).reversed() {
-            let check = try iptables(["-t", rule.table, "-C", rule.chain] + rule.spec)
-            if check.status == 0 { continue }
-            let insert = rule.table != "nat" ? ["-t", rule.table, "-I", rule.chain, "1"] : ["-t", rule.table, "-A", rule.chain]
-            let added = try iptables(insert + rule.spec)
-            guard added.status == 0 else {
-                throw NetworkError("iptables rule for network \(network.name): \(String(decoding: added.stderr, as: UTF8.self).trimmingTrailingNewlines())")
-            }
+            let verb = rule.table != "nat" ? "-I \(rule.chain) 1" : "-A \(rule.chain)"
+            byTable[rule.table, default: []].append(verb + " " + rule.spec.joined(separator: " "))
+        }
+        let result = try restore(byTable)
+        guard result.status == 0 else {
+            throw NetworkError("iptables rules for network \(network.name): \(String(decoding: result.stderr, as: UTF8.self).trimmingTrailingNewlines())")
         }
         try? FS.writeFileAtomically(marker, [], mode: 0o600)
     }
 
-    /// Removes every rule of the network (each as often as it was added).
+    /// Removes every rule tagged for the network, however often it stands there: one
+    /// `iptables-save`, one `iptables-restore` deleting exactly the lines it listed.
     public static func remove(_ network: BridgeNetwork, marker: String) {
         _ = unlink(marker)
+        guard let tagged = try? taggedRules(network), !tagged.isEmpty else { return }
+        var byTable: [String: [String]] = [:]
+        for (table, line) in tagged { byTable[table, default: []].append("-D " + line) }
+        if let result = try? restore(byTable), result.status == 0 { return }
+        // Changed meanwhile (another engine's removal): rule by rule, each as often as it stands.
         for rule in rules(network) {
             for _ in 0..<8 {
                 guard let result = try? iptables(["-t", rule.table, "-D", rule.chain] + rule.spec), result.status == 0 else { break }
             }
         }
+    }
+
+    /// The rules tagged `berth:<network id>`, as `iptables-save` prints them (`CHAIN spec...`
+    /// without the `-A`), with their tables.
+    static func taggedRules(_ network: BridgeNetwork) throws(NetworkError) -> [(table: String, line: String)] {
+        let saved = try tool("iptables-save", [], input: [])
+        guard saved.status == 0 else {
+            throw NetworkError("iptables-save: \(String(decoding: saved.stderr, as: UTF8.self).trimmingTrailingNewlines())")
+        }
+        // iptables-save quotes the comment (nf_tables) or not (legacy); the tag has no space, so
+        // the bare form is the same rule for restore.
+        let bare = "--comment berth:\(network.shortID)"
+        let quoted = "--comment \"berth:\(network.shortID)\""
+        var table = ""
+        var found: [(table: String, line: String)] = []
+        for text in String(decoding: saved.stdout, as: UTF8.self).split(separator: "\n") {
+            if text.hasPrefix("*") { table = String(text.dropFirst()); continue }
+            guard text.hasPrefix("-A ") else { continue }
+            let line = String(text.dropFirst(3)).replacing(quoted, with: bare)
+            guard line.hasSuffix(" " + bare) || line.contains(" " + bare + " ") else { continue }
+            found.append((table, line))
+        }
+        return found
+    }
+
+    /// One `iptables-restore --noflush` of `lines` by table: each table is one transaction.
+    static func restore(_ lines: [String: [String]]) throws(NetworkError) -> PluginProcess.Output {
+        var input = ""
+        let order = ["raw", "mangle", "filter", "nat"]
+        let tables = order.filter { lines[$0] != nil } + lines.keys.filter { !order.contains($0) }.sorted()
+        for table in tables where lines[table]?.isEmpty == false {
+            // Defence in depth: a value with a line break or quote would add rules of its own.
+            for line in lines[table]! where line.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") }) {
+                throw NetworkError("refused iptables rule with a control character or quote: \(line.debugDescription)")
+            }
+            input += "*\(table)\n" + lines[table]!.joined(separator: "\n") + "\nCOMMIT\n"
+        }
+        if input.isEmpty { return PluginProcess.Output(status: 0, stdout: [], stderr: []) }
+        return try tool("iptables-restore", ["--noflush", "-w", "10"], input: Array(input.utf8))
+    }
+
+    static func tool(_ name: String, _ arguments: [String], input: [UInt8]) throws(NetworkError) -> PluginProcess.Output {
+        let candidates: [String] = ["/usr/sbin/", "/sbin/", "/usr/bin/"].map { $0 + name }
+        guard let binary = candidates.first(where: { access($0, X_OK) == 0 }) else {
+            throw NetworkError("\(name) not found (Debian: apt-get install iptables)")
+        }
+        return try PluginProcess.run([binary] + arguments, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], input: input)
     }
 
     static func iptables(_ arguments: [String]) throws(NetworkError) -> PluginProcess.Output {
