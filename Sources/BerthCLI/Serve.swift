@@ -65,8 +65,13 @@ struct Serve: BerthCommand {
 
         let server: HTTPServer
         do {
-            server = try HTTPServer(listeners: listeners, commonHeaders: DockerAPI.commonHeaders,
-                                    handler: DockerAPI(engine: engine).handler)
+            let api = DockerAPI(engine: engine).handler
+            let trimmer = IdleTrimmer()
+            server = try HTTPServer(listeners: listeners, commonHeaders: DockerAPI.commonHeaders) { request, writer in
+                trimmer.begin()
+                defer { trimmer.end() }
+                api(request, writer)
+            }
         } catch {
             printError("berth serve: \(error.message)")
             throw ExitCode(1)

@@ -520,3 +520,8 @@ void berth_program_notes(int (*visit)(const void *notes, size_t size, void *cont
 int berth_malloc_arena_max(int count) {
     return mallopt(M_ARENA_MAX, count);
 }
+
+/* Gives the free pages of every arena back to the kernel. */
+int berth_malloc_trim(void) {
+    return malloc_trim(0);
+}

@@ -11,6 +11,11 @@ public enum Threads {
         _ = berth_malloc_arena_max(count)
     }
 
+    /// Gives the free pages of glibc's malloc arenas back to the kernel (malloc_trim).
+    public static func trimMalloc() {
+        _ = berth_malloc_trim()
+    }
+
     /// Runs `body` on a new detached thread. Returns false when no thread could be made.
     @discardableResult
     public static func detach(_ body: @escaping @Sendable () -> Void) -> Bool {
@@ -84,4 +89,45 @@ public final class ConditionLock: @unchecked Sendable {
     }
 
     public func broadcast() { pthread_cond_broadcast(condition) }
+}
+
+/// Hands memory back after a burst: a server counts its requests in flight with `begin`/`end`,
+/// and a quarter second after the count has come back to zero (and stayed there), free malloc
+/// pages go back to the kernel. A burst of a hundred requests leaves several MiB free in the
+/// arenas otherwise, counted in the server's RSS until the next burst reuses them.
+public final class IdleTrimmer: @unchecked Sendable {
+    private let lock = ConditionLock()
+    // Guarded by `lock`.
+    private var inFlight = 0
+    private var becameIdle = 0
+
+    public init() {
+        Threads.detach { [self] in self.run() }
+    }
+
+    public func begin() { lock.withLock { inFlight += 1 } }
+
+    public func end() {
+        lock.withLock {
+            inFlight -= 1
+            if inFlight == 0 {
+                becameIdle += 1
+                lock.broadcast()
+            }
+        }
+    }
+
+    private func run() {
+        var trimmed = 0
+        while true {
+            let idleSince = lock.withLock { () -> Int in
+                while becameIdle == trimmed { lock.wait() }
+                return becameIdle
+            }
+            ProcessSys.sleep(milliseconds: 250)
+            let still = lock.withLock { inFlight == 0 && becameIdle == idleSince }
+            if still { Threads.trimMalloc() }
+            trimmed = idleSince
+        }
+    }
 }

@@ -197,5 +197,6 @@ long berth_flistxattr(int fd, char *list, size_t size);
 void berth_program_notes(int (*visit)(const void *notes, size_t size, void *context), void *context);
 
 int berth_malloc_arena_max(int count);
+int berth_malloc_trim(void);
 
 #endif
