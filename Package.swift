@@ -138,6 +138,8 @@ let package = Package(
         .testTarget(name: "BerthCLITests", dependencies: ["BerthCLI", "ContainerSpec", "Engine", "OCI", "TestSupport"]),
         // `berth serve` driven by the docker CLI and curl (APIServer.swift starts it; a file per area).
         .testTarget(name: "DockerAPITests", dependencies: ["TestSupport"]),
+        // KubeTests' kill -9 test runs this writer and kills it mid-write.
+        .executableTarget(name: "kube-store-writer", dependencies: ["Kube", "ContainerSpec", "GoCompat"], path: "Tests/KubeStoreWriter"),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "Engine", "ContainerSpec", "LinuxSys", "GoCompat", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],

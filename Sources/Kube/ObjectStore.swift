@@ -136,6 +136,9 @@ final class RevisionSignal: @unchecked Sendable {
     let condition = ConditionLock()
     /// Guarded by `condition`.
     private var revision: UInt64 = 0
+    /// Threads inside `wait` (guarded by `condition`): a test waits for a watch to be asleep.
+    private var sleepers = 0
+    var sleeping: Int { condition.withLock { sleepers } }
 
     func advance(to newRevision: UInt64) {
         condition.withLock {
@@ -149,10 +152,12 @@ final class RevisionSignal: @unchecked Sendable {
 
     /// Sleeps until the revision passes `seen`, `stop()` says so, or `seconds` pass.
     func wait(after seen: UInt64, seconds: Double, stop: () -> Bool) {
-        let deadline = SystemFields.monotonic() + seconds
+        let deadline = MonotonicClock.seconds() + seconds
         condition.withLock {
+            sleepers += 1
+            defer { sleepers -= 1 }
             while revision <= seen && !stop() {
-                let left = deadline - SystemFields.monotonic()
+                let left = deadline - MonotonicClock.seconds()
                 if left <= 0 || !condition.wait(timeoutSeconds: left) { return }
             }
         }

@@ -1,6 +1,7 @@
 import ContainerSpec
 import FoundationEssentials
 import GRDB
+import LinuxSys
 import Synchronization
 
 /// One change, as a watch delivers it.
@@ -86,7 +87,7 @@ public final class ObjectWatch: Sendable {
     /// The next change; nil when `timeoutSeconds` passed without one (send a bookmark, call again)
     /// or the watch was stopped.
     public func next(timeoutSeconds: Double? = nil) throws(EngineError) -> ObjectEvent? {
-        let deadline = timeoutSeconds.map { SystemFields.monotonic() + $0 }
+        let deadline = timeoutSeconds.map { MonotonicClock.seconds() + $0 }
         while true {
             let (event, readThrough, stopped) = state.withLock { state -> (ObjectEvent?, UInt64, Bool) in
                 if state.stopped { return (nil, state.readThrough, true) }
@@ -102,7 +103,7 @@ public final class ObjectWatch: Sendable {
             if !events.isEmpty { continue }
             var wait = store.options.pollSeconds
             if let deadline {
-                let left = deadline - SystemFields.monotonic()
+                let left = deadline - MonotonicClock.seconds()
                 if left <= 0 { return nil }
                 wait = min(wait, left)
             }
