@@ -18,6 +18,8 @@ import PackageDescription
 //                                    options + image config -> OCI spec) <- Supervisor, Engine, Builder
 //   Dockerfile, ContainerSpec, ImageStore <- Builder (no Engine: the CLI hands it the engine's parts)
 //   ImageStore, Supervisor, ContainerRuntime <- Engine (containers, volumes, networks, their database)
+//   Engine (berth.db), ContainerSpec (EngineError), LinuxSys (ConditionLock), GoCompat (JSON values) <- Kube
+//                                    (the Kubernetes roles: the object store, etcd's role)
 //   Engine, ImageStore, Registry (search results), ContainerRuntime (the version), GoCompat (request bodies, Go's decoding) <- DockerModel
 //                                    (Docker's objects, filters, --format rows, API request bodies) <- BerthCLI <- berth
 // The library is `ContainerRuntime` rather than `Runtime` because the toolchain ships a module named `Runtime`.
@@ -41,6 +43,7 @@ let package = Package(
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "ContainerSpec", targets: ["ContainerSpec"]),
         .library(name: "GoCompat", targets: ["GoCompat"]),
+        .library(name: "Kube", targets: ["Kube"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -89,6 +92,10 @@ let package = Package(
         .executableTarget(name: "berth-supervisor", dependencies: ["Supervisor", "LinuxSys"]),
         .target(name: "ContainerDNS", dependencies: ["LinuxSys", "CLinuxSys"]),
         .executableTarget(name: "berth-dns", dependencies: ["ContainerDNS"]),
+        // The Kubernetes roles (services layer); its objects live in the engine's berth.db, in tables of their own.
+        .target(name: "Kube", dependencies: [
+            "Engine", "ContainerSpec", "LinuxSys", "GoCompat", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .target(name: "DockerModel", dependencies: ["Engine", "GoCompat", "Registry", "ContainerRuntime", "ContainerSpec", "ImageStore", "Supervisor", "ContainerNetwork", "OCI", "LinuxSys"]),
         // SwiftNIO HTTP/1.1 for the API front ends: unix and TCP listeners, streamed bodies, hijacking.
         .target(name: "HTTPServer", dependencies: [
@@ -131,6 +138,9 @@ let package = Package(
         .testTarget(name: "BerthCLITests", dependencies: ["BerthCLI", "ContainerSpec", "Engine", "OCI", "TestSupport"]),
         // `berth serve` driven by the docker CLI and curl (APIServer.swift starts it; a file per area).
         .testTarget(name: "DockerAPITests", dependencies: ["TestSupport"]),
+        // KubeTests' kill -9 test runs this writer and kills it mid-write.
+        .executableTarget(name: "kube-store-writer", dependencies: ["Kube", "ContainerSpec", "GoCompat"], path: "Tests/KubeStoreWriter"),
+        .testTarget(name: "KubeTests", dependencies: ["Kube", "Engine", "ContainerSpec", "LinuxSys", "GoCompat", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

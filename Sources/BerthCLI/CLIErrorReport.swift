@@ -20,7 +20,7 @@ extension EngineError.Kind {
     /// daemon error as the docker CLI does, whatever its kind).
     var cliExitCode: Int32 {
         switch self {
-        case .invalidArgument, .notFound, .conflict, .forbidden, .unavailable, .internal: 125
+        case .invalidArgument, .notFound, .conflict, .forbidden, .unavailable, .internal, .expired: 125
         }
     }
 }

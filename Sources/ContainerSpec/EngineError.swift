@@ -14,6 +14,7 @@ import LinuxSys
 /// | forbidden       | 403 Forbidden             | 125             |
 /// | unavailable     | 503 Service Unavailable   | 125             |
 /// | internal        | 500 Internal Server Error | 125             |
+/// | expired         | 410 Gone                  | 125             |
 ///
 /// (The CLI's exit statuses are BerthCLI's business: see `EngineError.exitCode` there.)
 /// "Error response from daemon:" is a front end's word too: `reportedByDaemon` says whether Docker's
@@ -32,6 +33,9 @@ public struct EngineError: Error, CustomStringConvertible, Sendable {
         case unavailable
         /// The system failed (a syscall, the database, the runtime).
         case `internal`
+        /// What was asked for is no longer kept (a watch from a resourceVersion older than the
+        /// Kubernetes store's compacted change log: the apiserver's 410 Gone, reason Expired).
+        case expired
     }
 
     public let kind: Kind
@@ -58,6 +62,7 @@ public struct EngineError: Error, CustomStringConvertible, Sendable {
         case .forbidden: 403
         case .unavailable: 503
         case .internal: 500
+        case .expired: 410
         }
     }
 
@@ -75,6 +80,9 @@ public struct EngineError: Error, CustomStringConvertible, Sendable {
     }
     public static func unavailable(_ message: String, reportedByDaemon: Bool = false) -> EngineError {
         EngineError(.unavailable, message, reportedByDaemon: reportedByDaemon)
+    }
+    public static func expired(_ message: String) -> EngineError {
+        EngineError(.expired, message)
     }
     /// An internal failure (the system's, not the user's).
     public static func system(_ message: String, reportedByDaemon: Bool = false) -> EngineError {

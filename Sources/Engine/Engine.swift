@@ -1,6 +1,7 @@
 import ContainerRuntime
 import ContainerSpec
 import Glibc
+import GRDB
 import ImageStore
 import LinuxSys
 import OCI
@@ -27,10 +28,12 @@ public final class Engine: Sendable {
     let runtime: OCIRuntime
     let trash: Trash
 
-    public init(root: String, runRoot: String) throws(EngineError) {
+    /// `database` is `openDatabase(root:migrations:)`'s, when the caller keeps tables of its own in it
+    /// (`berth serve`'s Kubernetes store shares the engine's pool, so one process has one writer).
+    public init(root: String, runRoot: String, database: StateDatabase? = nil) throws(EngineError) {
         self.root = FS.absolute(root)
         self.runRoot = FS.absolute(runRoot)
-        let database = try Self.openDatabase(root: self.root)
+        let database = if let database { database } else { try Self.openDatabase(root: self.root) }
         do {
             images = try ImageStore(root: self.root, database: database.pool)
         } catch {
@@ -59,9 +62,11 @@ public final class Engine: Sendable {
         }
     }
 
-    static func openDatabase(root: String) throws(EngineError) -> StateDatabase {
+    /// `<root>/berth.db`, made and migrated, with a service's own tables' `migrations` applied too.
+    public static func openDatabase(root: String, migrations: StateDatabase.Migrations = { _ in }) throws(EngineError) -> StateDatabase {
+        let root = FS.absolute(root)
         do { try FS.mkdirAll(root, mode: 0o711) } catch { throw .system("create \(root)", error) }
-        return try StateDatabase(path: root + "/berth.db")
+        return try StateDatabase(path: root + "/berth.db", migrations: migrations)
     }
 
     // MARK: - Paths

@@ -7,11 +7,18 @@ import LinuxSys
 /// The engine's database, `<root>/berth.db` (SQLite, WAL): images, containers, volumes and
 /// networks in one file, so one transaction can span them. The engine opens it once and applies
 /// every table's migrations with one migrator; the stores are handed the open pool.
-final class StateDatabase: Sendable {
-    let pool: DatabasePool
-    let path: String
+///
+/// A service above the engine keeps its tables here too (the Kubernetes store): it passes its own
+/// migrations, applied after the engine's, and the engine never learns what they are. Engines
+/// opened without them ignore those tables (GRDB skips migrations it does not know).
+public final class StateDatabase: Sendable {
+    public let pool: DatabasePool
+    public let path: String
 
-    init(path: String) throws(EngineError) {
+    /// Registers a service's own migrations (their identifiers must not collide with the engine's).
+    public typealias Migrations = (inout DatabaseMigrator) -> Void
+
+    public init(path: String, migrations extra: Migrations = { _ in }) throws(EngineError) {
         self.path = path
         try Self.restrictToOwner(path)
         do {
@@ -22,7 +29,11 @@ final class StateDatabase: Sendable {
             throw .system("open the engine database \(path)", error)
         }
         do {
-            try Self.withSchemaLock(path: path) { try Self.migrator.migrate(pool) }
+            try Self.withSchemaLock(path: path) {
+                var migrator = Self.migrator
+                extra(&migrator)
+                try migrator.migrate(pool)
+            }
         } catch let error as EngineError {
             throw error
         } catch {

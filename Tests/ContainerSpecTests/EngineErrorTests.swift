@@ -6,7 +6,7 @@ import Testing
 struct EngineErrorTests {
     @Test(arguments: [
         (EngineError.Kind.invalidArgument, 400), (.notFound, 404), (.conflict, 409),
-        (.forbidden, 403), (.unavailable, 503), (.internal, 500),
+        (.forbidden, 403), (.unavailable, 503), (.internal, 500), (.expired, 410),
     ] as [(EngineError.Kind, Int)])
     func kindsMapToDockersHTTPStatuses(kind: EngineError.Kind, status: Int) {
         #expect(EngineError(kind, "x").httpStatus == status)
