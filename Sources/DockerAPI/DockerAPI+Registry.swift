@@ -46,6 +46,9 @@ extension DockerAPI {
             config = try GoJSON.decode(AuthConfig.self, from: try JSONParser.parseFirst(bytes).value)
         } catch let error as GoError {
             throw EngineError.system(error.message)
+        } catch let error as JSONSyntaxError {
+            // A value cut short is io.ErrUnexpectedEOF to a json.Decoder.
+            throw EngineError.system(error.offset >= bytes.count ? "unexpected EOF" : error.message)
         }
         let registry = RegistryClient.registryName(server: config.serverAddress ?? "")
         let credentials = config.credentials ?? Credentials(username: "", password: "")

@@ -31,16 +31,16 @@ struct ContainerFieldsTests {
             : "OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources."
         let json = ["-H", "Content-Type: application/json", "-d"]
         let plain = try server.request("POST", "/v1.51/containers/create?name=plain", json + [#"{"Image":"busybox:test","Cmd":["sleep","60"]}"#])
-        #expect(plain.status == 201 && plain.body.hasSuffix(#","Warnings":[]}"#), "\(plain)")
+        #expect(plain.status == 201 && plain.body.hasSuffix(#","Warnings":[]}"# + "\n"), "\(plain)")
         let warned = try server.request("POST", "/v1.51/containers/create", json + [#"{"Image":"busybox:test","HostConfig":{"OomKillDisable":true}}"#])
-        #expect(warned.status == 201 && warned.body.hasSuffix(#","Warnings":["\#(warning)"]}"#), "\(warned)")
+        #expect(warned.status == 201 && warned.body.hasSuffix(#","Warnings":["\#(warning)"]}"# + "\n"), "\(warned)")
         let cli = try server.docker(["create", "--oom-kill-disable", "busybox:test", "true"])
         #expect(cli.status == 0 && cli.stderr.contains("WARNING: " + warning), "\(cli.stderr)")
 
         let update = try server.request("POST", "/v1.51/containers/plain/update", json + [#"{"OomKillDisable":true}"#])
-        #expect(update.status == 200 && update.body == #"{"Warnings":["\#(warning)"]}"#, "\(update)")
+        #expect(update.status == 200 && update.body == #"{"Warnings":["\#(warning)"]}"# + "\n", "\(update)")
         let quiet = try server.request("POST", "/v1.51/containers/plain/update", json + [#"{"CpuShares":512}"#])
-        #expect(quiet.status == 200 && quiet.body == #"{"Warnings":null}"#, "\(quiet)")
+        #expect(quiet.status == 200 && quiet.body == #"{"Warnings":null}"# + "\n", "\(quiet)")
     }
 
     /// `--link` and `--mac-address` on a user-defined network: the docker CLI sends them in the
