@@ -97,10 +97,11 @@ let package = Package(
             "Engine", "ContainerSpec", "LinuxSys", "GoCompat", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "DockerModel", dependencies: ["Engine", "GoCompat", "Registry", "ContainerRuntime", "ContainerSpec", "ImageStore", "Supervisor", "ContainerNetwork", "OCI", "LinuxSys"]),
-        // SwiftNIO HTTP/1.1 for the API front ends: unix and TCP listeners, streamed bodies, hijacking.
+        // SwiftNIO HTTP/1.1 for the API front ends: unix and TCP listeners, streamed bodies, hijacking, WebSockets.
         .target(name: "HTTPServer", dependencies: [
-            "LinuxSys", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
+            "LinuxSys", "GoCompat", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The Docker Engine API front end (`berth serve`), beside BerthCLI over the same services and views.
         .target(name: "DockerAPI", dependencies: [

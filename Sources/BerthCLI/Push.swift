@@ -50,7 +50,7 @@ struct Login: BerthCommand {
     @Argument(help: "SERVER") var server: String = ImageReference.dockerHub
 
     func execute() async throws {
-        let registry = normalizedRegistry(server)
+        let registry = RegistryClient.registryName(server: server)
         var user = (username ?? "").trimmingWhitespace
         var secret = password ?? ""
         if !secret.isEmpty {
@@ -127,21 +127,13 @@ struct Logout: BerthCommand {
     @Argument(help: "SERVER") var server: String = ImageReference.dockerHub
 
     func execute() async throws {
-        let registry = normalizedRegistry(server)
+        let registry = RegistryClient.registryName(server: server)
         if try CredentialStore(path: CredentialStore.defaultPath()).remove(registry: registry) {
             print("Removing login credentials for \(registry)")
         } else {
             print("Not logged in to \(registry)")
         }
     }
-}
-
-/// `https://127.0.0.1:5000/` → `127.0.0.1:5000`; Docker Hub's spellings → `docker.io`.
-func normalizedRegistry(_ server: String) -> String {
-    var text = Substring(server)
-    for scheme in ["https://", "http://"] where text.hasPrefix(scheme) { text = text.dropFirst(scheme.count) }
-    if let slash = text.firstIndex(of: "/") { text = text[..<slash] }
-    return ["index.docker.io", "registry-1.docker.io", "docker.io"].contains(String(text)) ? ImageReference.dockerHub : String(text)
 }
 
 extension String {

@@ -13,13 +13,17 @@ extension DockerAPI {
             Route(.POST, "containers/create") { api, call in try api.create(call) },
             Route(.POST, "containers/{id}/update") { api, call in
                 let container = try api.engine.container(call.parameter("id"))
-                let change = try ContainerUpdateRequest(body: try call.bodyBytes()).resourceUpdate()
-                try api.engine.update(container, change)
-                call.writer.jsonText(#"{"Warnings":null}"#)
+                let request = try ContainerUpdateRequest(body: try call.bodyBytes())
+                try api.engine.update(container, try request.resourceUpdate())
+                let warnings = request.warnings(host: .current)
+                try call.writer.json(UpdateResponse(warnings: warnings.isEmpty ? nil : warnings))
             },
             Route(.GET, "containers/{id}/json") { api, call in
                 let container = try api.engine.container(call.parameter("id"))
-                try call.writer.json(ContainerInspect(container, engine: api.engine, sizes: try call.flag("size")))
+                var inspect = ContainerInspect(container, engine: api.engine, sizes: try call.flag("size"))
+                let execIDs = api.execs.ids(container: container.id)
+                inspect.execIDs = execIDs.isEmpty ? nil : execIDs
+                try call.writer.json(inspect)
             },
             Route(.POST, "containers/{id}/start") { api, call in try api.start(call) },
             Route(.POST, "containers/{id}/stop") { api, call in
@@ -141,7 +145,8 @@ extension DockerAPI {
                 throw error
             }
         }
-        try call.writer.json(CreateResponse(id: container.id, warnings: create.warnings), status: .created)
+        let warnings = create.warnings + SpecBuilder.warnings(create.options, host: .current)
+        try call.writer.json(CreateResponse(id: container.id, warnings: warnings), status: .created)
     }
 
     /// `POST /containers/{id}/start`: 304 when it already runs. A client attached before the
@@ -198,6 +203,17 @@ struct PruneResponse: Encodable {
         // Go's nil slice: null when nothing was deleted.
         if deleted.isEmpty { try c.encodeNil(forKey: Key(key)) } else { try c.encode(deleted, forKey: Key(key)) }
         try c.encode(reclaimed, forKey: Key("SpaceReclaimed"))
+    }
+}
+
+/// `POST /containers/{id}/update`'s answer: null when nothing to warn of, as dockerd.
+struct UpdateResponse: Encodable {
+    var warnings: [String]?
+    enum CodingKeys: String, CodingKey { case warnings = "Warnings" }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(warnings, forKey: .warnings)
     }
 }
 

@@ -34,33 +34,13 @@ extension DockerAPI {
         return instance
     }
 
-    /// `ConsoleSize: [height, width]` (Go's `*[2]uint`).
-    static func consoleSize(_ body: BodyObject) throws(EngineError) -> (rows: Int, columns: Int)? {
-        guard let value = body.value("ConsoleSize") else { return nil }
-        guard case .array(let items) = value, items.count == 2,
-              case .number(let height) = items[0], case .number(let width) = items[1],
-              let rows = Int(height), let columns = Int(width), rows >= 0, columns >= 0 else {
-            throw body.mismatch("ConsoleSize", value, "[2]uint")
-        }
-        return rows == 0 && columns == 0 ? nil : (rows, columns)
-    }
-
     /// `POST /containers/{id}/exec` (`ExecOptions`): 201 `{"Id"}`; 409 when the container does
     /// not run. Nothing runs until the start.
     func createExec(_ call: APICall) throws {
-        let body = try BodyObject(try call.jsonBody(), typeName: "ExecOptions")
-        let command = try body.strings("Cmd") ?? []
-        guard !command.isEmpty else { throw EngineError.invalid("No exec command specified") }
-        var request = ExecRequest(command: command)
-        request.tty = try body.bool("Tty") ?? false
-        request.interactive = try body.bool("AttachStdin") ?? false
-        request.privileged = try body.bool("Privileged") ?? false
-        request.env = try body.strings("Env") ?? []
-        request.user = try body.string("User").flatMap { $0.isEmpty ? nil : $0 }
-        request.workdir = try body.string("WorkingDir").flatMap { $0.isEmpty ? nil : $0 }
-        request.consoleSize = try Self.consoleSize(body)
+        let body = try ExecCreateRequest(body: try call.bodyBytes())
+        let request = try body.execRequest()
         var detachKeys: [UInt8] = []
-        if let text = try body.string("DetachKeys"), !text.isEmpty {
+        if let text = body.detachKeys, !text.isEmpty {
             guard let keys = DetachKeyMatcher.parse(text) else { throw EngineError.invalid("Invalid detach keys (\(text)) provided") }
             detachKeys = keys
         }
@@ -68,7 +48,7 @@ extension DockerAPI {
         let id: String
         do { id = try engine.createExec(container, request) } catch { throw EngineError(error.kind, error.message) }
         execs.add(ExecInstance(id: id, containerID: container.id, request: request, attachStdin: request.interactive,
-                               attachStdout: try body.bool("AttachStdout") ?? false, attachStderr: try body.bool("AttachStderr") ?? false,
+                               attachStdout: body.attachStdout ?? false, attachStderr: body.attachStderr ?? false,
                                detachKeys: detachKeys))
         call.writer.jsonText("{\"Id\":\"\(id)\"}", status: .created)
     }
@@ -79,12 +59,12 @@ extension DockerAPI {
     /// says), the client's bytes to its stdin, the client's half-close is the end of its stdin,
     /// and the connection closes once the process has ended and its exit code is recorded.
     func startExec(_ call: APICall) throws {
-        let body = try BodyObject(try call.jsonBody(), typeName: "ExecStartOptions")
+        let body = try ExecStartRequest(body: try call.bodyBytes())
         let instance = try execInstance(call.parameter("id"))
-        let detach = try body.bool("Detach") ?? false
-        let rawStream = try body.bool("Tty") ?? false
+        let detach = body.detach ?? false
+        let rawStream = body.tty ?? false
         var request = instance.request
-        if let size = try Self.consoleSize(body) { request.consoleSize = size }
+        if let size = body.consoleSize?.rowsAndColumns { request.consoleSize = size }
         let container = try engine.container(instance.containerID)
         let state = engine.status(container)
         guard state.isRunning else { throw EngineError.conflict("container \(container.id) is not running") }

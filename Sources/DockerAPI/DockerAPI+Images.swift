@@ -2,6 +2,7 @@ import ContainerRuntime
 import ContainerSpec
 import DockerModel
 import Engine
+import GoCompat
 import HTTPServer
 import ImageStore
 import LinuxSys
@@ -18,12 +19,6 @@ extension DockerAPI {
             imageRoute(.POST, "images/create") { api, call in try api.createImage(call) },
             imageRoute(.POST, "images/load") { api, call in try api.loadImages(call) },
             imageRoute(.GET, "images/get") { api, call in try api.saveImages(call, names: call.request.parameters("names")) },
-            // Registries Berth talks to offer no search (Docker Hub's is not the distribution API).
-            imageRoute(.GET, "images/search") { _, call in
-                guard let term = call.query("term"), !term.isEmpty else { throw EngineError.invalid("term is required") }
-                _ = try call.integer("limit")
-                call.writer.jsonText("[]")
-            },
             imageRoute(.POST, "images/prune") { api, call in try api.pruneImages(call) },
             imageRoute(.GET, "images/{name*}/json") { api, call in
                 let store = api.engine.images
@@ -197,8 +192,8 @@ extension DockerAPI {
         if targets.isEmpty { throw EngineError.notFound("An image does not exist locally with the tag: \(bare.familiarName)") }
         // Without the header, the AuthConfig may be the body (the API's older form; docker-py sends `null`).
         var credentials = try RegistryAuth.header(call.request, strict: true)
-        if credentials == nil, case .object(let members, _) = try call.jsonBody(limit: 64 << 10) {
-            credentials = RegistryAuth.credentials(members)
+        if credentials == nil, case let body = try call.jsonBody(limit: 64 << 10), case .object = body {
+            credentials = (try? GoJSON.decode(AuthConfig.self, from: body))?.credentials
         }
         let client = Self.registryClient(credentials.map { [bare.registry: $0] } ?? [:])
         let stream = MessageStream(call.writer)

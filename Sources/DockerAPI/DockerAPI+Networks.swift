@@ -21,10 +21,10 @@ extension DockerAPI {
             Route(.POST, "networks/create") { api, call in try api.createNetwork(call) },
             Route(.POST, "networks/{id}/connect") { api, call in try api.connectNetwork(call) },
             Route(.POST, "networks/{id}/disconnect") { api, call in
-                let body = try BodyObject(try call.jsonBody(), typeName: "NetworkDisconnect")
+                let body = try NetworkDisconnectRequest(body: try call.bodyBytes())
                 let network = try api.userNetwork(call.parameter("id"))
-                let container = try api.engine.container(try body.string("Container") ?? "")
-                try api.engine.disconnect(container, from: network, force: try body.bool("Force") ?? false)
+                let container = try api.engine.container(body.container ?? "")
+                try api.engine.disconnect(container, from: network, force: body.force ?? false)
                 call.writer.send(status: .ok)
             },
             Route(.DELETE, "networks/{id}") { api, call in
@@ -65,66 +65,22 @@ extension DockerAPI {
     /// `POST /networks/create` (`NetworkCreateRequest`): a bridge with at most one IPv4 subnet;
     /// 201 `{"Id","Warning"}`, 409 when the name is taken.
     func createNetwork(_ call: APICall) throws {
-        let body = try BodyObject(try call.jsonBody(), typeName: "NetworkCreateRequest")
-        var options = Engine.NetworkCreateOptions(name: try body.string("Name") ?? "")
-        if let driver = try body.string("Driver"), !driver.isEmpty { options.driver = driver }
-        if let scope = try body.string("Scope"), !scope.isEmpty, scope != "local" {
-            throw EngineError.invalid("invalid scope \"\(scope)\": berth serves local networks only")
-        }
-        if try body.bool("EnableIPv6") == true { throw EngineError.invalid("berth networks are IPv4 only: EnableIPv6 is not supported") }
-        if try body.bool("EnableIPv4") == false { throw EngineError.invalid("berth networks are IPv4 only: EnableIPv4 cannot be false") }
-        if try body.bool("Ingress") == true || body.bool("ConfigOnly") == true {
-            throw EngineError.invalid("ingress and config-only networks are swarm features that berth does not have")
-        }
-        options.internal = try body.bool("Internal") ?? false
-        options.attachable = try body.bool("Attachable") ?? false
-        for (key, value) in try body.stringMap("Labels") ?? [] { options.labels[key] = value }
-        _ = try body.stringMap("Options")
-        if let ipam = try body.object("IPAM", typeName: "IPAM") {
-            if let driver = try ipam.string("Driver"), !driver.isEmpty, driver != "default" {
-                throw EngineError.notFound("plugin \"\(driver)\" not found")
-            }
-            let configs = try ipam.objects("Config", typeName: "IPAMConfig") ?? []
-            if configs.count > 1 { throw EngineError.invalid("only one IPv4 subnet is supported for now") }
-            if let config = configs.first {
-                let subnet = try config.string("Subnet").flatMap { $0.isEmpty ? nil : $0 }
-                let gateway = try config.string("Gateway").flatMap { $0.isEmpty ? nil : $0 }
-                let range = try config.string("IPRange").flatMap { $0.isEmpty ? nil : $0 }
-                if let subnet, subnet.contains(":") { throw EngineError.invalid("berth networks are IPv4 only: \(subnet) is an IPv6 subnet") }
-                if subnet == nil && (gateway != nil || range != nil) {
-                    throw EngineError.invalid("every ip-range or gateway must have a corresponding subnet")
-                }
-                options.subnet = subnet
-                options.gateway = gateway
-                options.ipRange = range
-            }
-        }
+        let options = try NetworkCreateRequest(body: try call.bodyBytes()).createOptions()
         let network = try engine.createNetwork(options)
         call.writer.jsonText("{\"Id\":\"\(network.id)\",\"Warning\":\"\"}", status: .created)
     }
 
     /// `POST /networks/{id}/connect` (`NetworkConnect`): the container, its aliases and address.
     func connectNetwork(_ call: APICall) throws {
-        let body = try BodyObject(try call.jsonBody(), typeName: "NetworkConnect")
+        let body = try NetworkConnectRequest(body: try call.bodyBytes())
         let text = call.parameter("id")
         if PredefinedNetwork.lookup(text) != nil {
             throw EngineError.forbidden("container cannot be disconnected from host network or connected to host network")
         }
         let network = try engine.network(text)
-        let container = try engine.container(try body.string("Container") ?? "")
-        var aliases: [String] = []
-        var address: String?
-        if let endpoint = try body.object("EndpointConfig", typeName: "EndpointSettings") {
-            aliases = try endpoint.strings("Aliases") ?? []
-            if let ipam = try endpoint.object("IPAMConfig", typeName: "EndpointIPAMConfig") {
-                address = try ipam.string("IPv4Address").flatMap { $0.isEmpty ? nil : $0 }
-                if let v6 = try ipam.string("IPv6Address"), !v6.isEmpty {
-                    throw EngineError.invalid("berth networks are IPv4 only: IPv6Address is not supported")
-                }
-            }
-        }
-        if let address, IPv4Address(address) == nil { throw EngineError.invalid("invalid IPv4 address: \(address)") }
-        try engine.connect(container, to: network, aliases: aliases, ipv4: address)
+        let container = try engine.container(body.container ?? "")
+        let attachment = try body.attachment(network: network.name)
+        try engine.connect(container, to: network, aliases: attachment.aliases, ipv4: attachment.ipv4)
         call.writer.send(status: .ok)
     }
 

@@ -10,6 +10,7 @@ extension DockerAPI {
     static var streamRoutes: [Route] {
         [
             Route(.POST, "containers/{id}/attach") { api, call in try api.attach(call) },
+            Route(.GET, "containers/{id}/attach/ws") { api, call in try api.attach(call, websocket: true) },
             Route(.POST, "containers/{id}/wait") { api, call in try api.wait(call) },
             Route(.GET, "containers/{id}/logs") { api, call in try api.logs(call) },
             Route(.POST, "containers/{id}/resize") { api, call in
@@ -36,8 +37,10 @@ extension DockerAPI {
     /// `POST /containers/{id}/attach`: hijacks the connection; the container's output as stdcopy
     /// frames (raw with a terminal), the client's bytes to its stdin, the client's half-close as
     /// the end of stdin. Before the container starts, waits for the start to hand it the
-    /// supervisor's first connection.
-    func attach(_ call: APICall) throws {
+    /// supervisor's first connection. `websocket` (`GET …/attach/ws`): the same over a WebSocket,
+    /// as dockerd serves it: output never multiplexed, one message per write, binary (text before
+    /// API 1.28); the client's close frame is the end of its input.
+    func attach(_ call: APICall, websocket: Bool = false) throws {
         let container = try engine.container(call.parameter("id"))
         let tty = container.options.tty
         let wantStdin = try call.flag("stdin"), wantStdout = try call.flag("stdout"), wantStderr = try call.flag("stderr")
@@ -56,10 +59,13 @@ extension DockerAPI {
         }
         defer { if let pending { attaches.remove(pending, for: container.id) } }
         let contentType = tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream"
-        guard let client = call.writer.hijack(upgrade: Self.wantsUpgrade(call.request), headers: [("Content-Type", contentType)]) else { return }
+        let taken: (any ConnectionStream)? = websocket
+            ? call.writer.upgradeToWebSocket(call.request, textMessages: !call.atLeast("1.28"))
+            : call.writer.hijack(upgrade: Self.wantsUpgrade(call.request), headers: [("Content-Type", contentType)])
+        guard let client = taken else { return }
         defer { client.close() }
         func frame(_ stream: AttachStream, _ bytes: [UInt8]) -> [UInt8] {
-            tty ? bytes : AttachFrame.encode(stream, bytes)
+            tty || websocket ? bytes : AttachFrame.encode(stream, bytes)
         }
         if withLogs {
             do {

@@ -29,12 +29,6 @@ extension DockerAPI {
                 }
             },
             Route(.GET, "events") { api, call in try api.events(call) },
-            // Credentials are checked when they are used (pull, push); the login itself only
-            // says they were taken, as dockerd does for registries that it cannot reach first.
-            Route(.POST, "auth") { _, call in
-                _ = try call.jsonBody()
-                call.writer.jsonText(#"{"IdentityToken":"","Status":"Login Succeeded"}"#)
-            },
         ]
     }
 

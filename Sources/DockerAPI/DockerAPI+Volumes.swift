@@ -8,15 +8,8 @@ extension DockerAPI {
         [
             Route(.GET, "volumes") { api, call in try api.listVolumes(call) },
             Route(.POST, "volumes/create") { api, call in
-                let body = try BodyObject(try call.jsonBody(), typeName: "CreateOptions")
-                if body.value("ClusterVolumeSpec") != nil {
-                    throw EngineError.unavailable("cluster volumes are a swarm feature that berth does not have")
-                }
-                let driver = try body.string("Driver").flatMap { $0.isEmpty ? nil : $0 } ?? Engine.localDriver
-                var labels: [String: String] = [:], options: [String: String] = [:]
-                for (key, value) in try body.stringMap("Labels") ?? [] { labels[key] = value }
-                for (key, value) in try body.stringMap("DriverOpts") ?? [] { options[key] = value }
-                let volume = try api.engine.createVolume(name: try body.string("Name"), driver: driver, labels: labels, options: options)
+                let body = try VolumeCreateRequest(body: try call.bodyBytes())
+                let volume = try api.engine.createVolume(name: body.name, driver: body.driverName, labels: body.labels ?? [:], options: body.driverOpts ?? [:])
                 try call.writer.json(VolumeInspect(volume), status: .created)
             },
             Route(.GET, "volumes/{name}") { api, call in

@@ -28,7 +28,7 @@ public final class DockerAPI: Sendable {
         routes += Self.systemRoutes
         routes += Self.containerRoutes
         routes += Self.streamRoutes
-        routes += Self.imageRoutes
+        routes += Self.imageRoutes + Self.registryRoutes
         routes += Self.extraRoutes
         routes += Self.commitRoutes
         routes += Self.networkRoutes + Self.volumeRoutes + Self.execRoutes + Self.statsRoutes + Self.archiveRoutes

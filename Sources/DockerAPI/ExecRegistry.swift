@@ -21,6 +21,13 @@ final class ExecRegistry: Sendable {
         }
     }
 
+    /// The IDs of `containerID`'s execs not ended yet, oldest first (inspect's `ExecIDs`).
+    func ids(container containerID: String) -> [String] {
+        entries.withLock { entries in
+            entries.values.filter { $0.containerID == containerID && !$0.hasEnded }.sorted { $0.created < $1.created }.map(\.id)
+        }
+    }
+
     /// By full ID, as dockerd looks execs up.
     func get(_ id: String) -> ExecInstance? {
         entries.withLock { $0[id] }
@@ -105,6 +112,8 @@ final class ExecInstance: @unchecked Sendable {
     var state: (running: Bool, exitCode: Int32?, pid: Int32) {
         lock.withLock { (phase == .running || phase == .starting, exitCode, pid) }
     }
+
+    var hasEnded: Bool { lock.withLock { phase == .ended } }
 
     func expired(now: Int64) -> Bool {
         lock.withLock {

@@ -1,4 +1,5 @@
 import ContainerSpec
+import DockerModel
 import GoCompat
 import HTTPServer
 import Registry
@@ -12,11 +13,11 @@ enum RegistryAuth {
     /// 400 (push); otherwise it is ignored, as dockerd ignores it for a pull.
     static func header(_ request: HTTPServerRequest, strict: Bool) throws(EngineError) -> Credentials? {
         guard let text = request.header("X-Registry-Auth"), !text.isEmpty else { return nil }
-        guard let value = decode(text), case .object(let members, _) = value else {
+        guard let value = decode(text), case .object = value, let config = try? GoJSON.decode(AuthConfig.self, from: value) else {
             if strict { throw .invalid("invalid X-Registry-Auth header: not base64url-encoded JSON") }
             return nil
         }
-        return credentials(members)
+        return config.credentials
     }
 
     /// `X-Registry-Config`: credentials by registry (keys as config.json keys them).
@@ -25,7 +26,7 @@ enum RegistryAuth {
               let value = decode(text), case .object(let members, let keys) = value else { return [:] }
         var result: [String: Credentials] = [:]
         for key in keys {
-            guard case .object(let config, _) = members[key] ?? .null, let credentials = credentials(config) else { continue }
+            guard let config = try? GoJSON.decode(AuthConfig.self, from: members[key] ?? .null), let credentials = config.credentials else { continue }
             result[key] = credentials
         }
         return result
@@ -34,20 +35,5 @@ enum RegistryAuth {
     static func decode(_ text: String) -> JSONValue? {
         guard let bytes = Base64.decode(text) else { return nil }
         return try? JSONParser.parse(bytes)
-    }
-
-    /// An AuthConfig's user name and password, or its `auth` (base64 of `user:password`). An
-    /// `identitytoken` alone (an OAuth refresh token) is not used: Berth's registry client does
-    /// not speak that grant.
-    static func credentials(_ config: [String: JSONValue]) -> Credentials? {
-        let username = config["username"]?.stringValue ?? ""
-        let password = config["password"]?.stringValue ?? ""
-        if !username.isEmpty || !password.isEmpty { return Credentials(username: username, password: password) }
-        if let auth = config["auth"]?.stringValue, !auth.isEmpty, let decoded = Base64.decode(auth),
-           let colon = decoded.firstIndex(of: UInt8(ascii: ":")) {
-            return Credentials(username: String(decoding: decoded[..<colon], as: UTF8.self),
-                               password: String(decoding: decoded[(colon + 1)...], as: UTF8.self))
-        }
-        return nil
     }
 }

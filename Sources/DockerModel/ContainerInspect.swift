@@ -26,6 +26,9 @@ public struct ContainerInspect: Encodable, Sendable {
     public var mountLabel = ""
     public var processLabel = ""
     public var appArmorProfile = ""
+    /// The container's execs made or running (not ended); null when none, as dockerd. Only the
+    /// API server knows them (they live in its memory, as dockerd's do).
+    public var execIDs: [String]?
     public var hostConfig: HostConfig
     public var graphDriver: GraphDriver
     /// Omitted unless sizes were asked for.
@@ -272,7 +275,7 @@ public struct ContainerInspect: Encodable, Sendable {
             (AnyKey("HostnamePath"), hostnamePath), (AnyKey("HostsPath"), hostsPath), (AnyKey("LogPath"), logPath),
             (AnyKey("Name"), name), (AnyKey("RestartCount"), restartCount), (AnyKey("Driver"), driver),
             (AnyKey("Platform"), platform), (AnyKey("MountLabel"), mountLabel), (AnyKey("ProcessLabel"), processLabel),
-            (AnyKey("AppArmorProfile"), appArmorProfile), (AnyKey("HostConfig"), hostConfig), (AnyKey("GraphDriver"), graphDriver),
+            (AnyKey("AppArmorProfile"), appArmorProfile), (AnyKey("ExecIDs"), execIDs), (AnyKey("HostConfig"), hostConfig), (AnyKey("GraphDriver"), graphDriver),
         ])
         try c.encodeIfPresent(sizeRw, forKey: AnyKey("SizeRw"))
         try c.encodeIfPresent(sizeRootFs, forKey: AnyKey("SizeRootFs"))

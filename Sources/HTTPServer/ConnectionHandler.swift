@@ -168,20 +168,28 @@ final class ConnectionControl: Sendable {
     func hijack() -> HijackedStream? {
         let channel = self.channel
         let queue = ByteQueue(onDrain: { channel.read() })
+        guard takeOver(response: nil, input: { [RawInputHandler(queue: queue)] }) else { return nil }
+        return HijackedStream(channel: channel, input: queue)
+    }
+
+    /// Replaces the HTTP handlers with `input` (made on the event loop), after the decoder so the
+    /// bytes it buffered past the request (a client may send right behind it) reach them when it
+    /// is removed; `response`, when given, goes out raw before anything else.
+    func takeOver(response: [UInt8]?, input: @escaping @Sendable () -> [any ChannelHandler]) -> Bool {
+        let channel = self.channel
         let done = channel.eventLoop.submit { () throws -> Void in
             let pipeline = channel.pipeline.syncOperations
-            // After the decoder, so the bytes it buffered past an upgrade request (a client may
-            // send stdin right behind the request) reach the raw handler when it is removed.
             let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            try pipeline.addHandler(RawInputHandler(queue: queue), position: .after(decoder))
+            try pipeline.addHandlers(input(), position: .after(decoder))
             let connection = try pipeline.handler(type: ConnectionHandler.self)
             pipeline.removeHandler(connection, promise: nil)
             let encoder = try pipeline.handler(type: HTTPResponseEncoder.self)
             pipeline.removeHandler(encoder, promise: nil)
+            if let response { channel.writeAndFlush(ByteBuffer(bytes: response), promise: nil) }
             pipeline.removeHandler(decoder, promise: nil)
             channel.read()
         }
-        do { try done.wait() } catch { return nil }
-        return HijackedStream(channel: channel, input: queue)
+        do { try done.wait() } catch { return false }
+        return true
     }
 }

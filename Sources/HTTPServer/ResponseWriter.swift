@@ -112,6 +112,9 @@ public final class ResponseWriter: @unchecked Sendable {
         return stream
     }
 
+    /// Claims the connection for a takeover other than `hijack` (a WebSocket).
+    func claimHijack() -> Bool { claim(.hijacked) }
+
     private func claim(_ next: State) -> Bool {
         lock.withLock {
             guard state == .idle || (state == .streaming && next == .done) else { return false }

@@ -162,12 +162,25 @@ public final class RegistryClient: Sendable {
 
     // MARK: Login
 
+    /// The registry a login names (`docker login SERVER`, AuthConfig's `serveraddress`), as
+    /// Docker reads it: `https://127.0.0.1:5000/v2/` → `127.0.0.1:5000`; Docker Hub's spellings
+    /// (and nothing) → `docker.io`.
+    public static func registryName(server: String) -> String {
+        var text = Substring(server)
+        for scheme in ["https://", "http://"] where text.hasPrefix(scheme) { text = text.dropFirst(scheme.count) }
+        if let slash = text.firstIndex(of: "/") { text = text[..<slash] }
+        return ["", "index.docker.io", "registry-1.docker.io", "docker.io"].contains(String(text)) ? ImageReference.dockerHub : String(text)
+    }
+
+    /// What `login` checks credentials against (dockerd's messages name it).
+    public func loginURL(_ registry: String) -> String { baseURL(registry) + "/v2/" }
+
     /// Checks `credentials` the way `docker login` does: GET /v2/ and answer its challenge with them
     /// (for Bearer, a token from the realm, then /v2/ again with it). Throws an `.unauthorized`
     /// error when they are refused. Saving them is the caller's choice (`CredentialStore.save`).
     public func login(registry: String, _ credentials: Credentials) async throws {
         let operation = "log in to \(registry) as \(credentials.username)"
-        let url = baseURL(registry) + "/v2/"
+        let url = loginURL(registry)
         let probe = Call(operation: operation, method: .GET, url: url, idempotent: true, registry: nil)
         let first = try await send(probe)
         if first.status == .ok { _ = await errorBody(first); return }

@@ -224,12 +224,4 @@ struct ImagesTests {
         #expect(imported.hasPrefix("sha256:"), "\(imported)")
         #expect(try server.dockerOK("image", "inspect", "--format", "{{json .Config.Cmd}}", "imported:1") == "[\"/bin/true\"]\n")
     }
-
-    @Test func searchAnswersAnEmptyList() throws {
-        let server = try APIServer(loadBusybox: false)
-        defer { server.stop() }
-        let search = try server.request("GET", "/v1.51/images/search?term=busybox&limit=5")
-        #expect(search.status == 200 && search.body == "[]\n", "\(search)")
-        #expect(try server.request("GET", "/images/search").status == 400)
-    }
 }

@@ -86,7 +86,7 @@ struct NetworksTests {
 
         let wrongType = try server.request("POST", "/networks/create", json: #"{"Name":"x","Internal":"yes"}"#)
         #expect(wrongType.status == 400)
-        #expect(wrongType.body.contains("cannot unmarshal string into Go struct field NetworkCreateRequest.Internal of type bool"), "\(wrongType.body)")
+        #expect(wrongType.body.contains("cannot unmarshal string into Go struct field CreateRequest.Internal of type bool"), "\(wrongType.body)")
         let duplicate = try server.request("POST", "/networks/create", json: #"{"Name":"back"}"#)
         #expect(duplicate.status == 409)
         #expect(try server.request("DELETE", "/networks/none").status == 403)

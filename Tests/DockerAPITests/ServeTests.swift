@@ -186,7 +186,7 @@ struct ServeTests {
                 data += c
             return data.split(b"\\r\\n")[0].decode() + " " + data.split(b"\\r\\n\\r\\n", 1)[-1].decode().strip()
         print(exchange(b"GARBAGE\\r\\n\\r\\n"))
-        print(exchange(b"POST /auth HTTP/1.1\\r\\nHost: d\\r\\nContent-Type: application/json\\r\\nContent-Length: 7\\r\\n\\r\\n{nope:1"))
+        print(exchange(b"POST /networks/create HTTP/1.1\\r\\nHost: d\\r\\nContent-Type: application/json\\r\\nContent-Length: 7\\r\\n\\r\\n{nope:1"))
         big = b"[" + b"1," * (3 << 20) + b"1]"
         print(exchange(b"POST /auth HTTP/1.1\\r\\nHost: d\\r\\nContent-Type: application/json\\r\\nContent-Length: " + str(len(big)).encode() + b"\\r\\n\\r\\n" + big))
         # A client that asks to attach and vanishes.

@@ -296,8 +296,12 @@ import Testing
         #expect(made.moreNetworks == [
             .init(network: "n2", aliases: ["api"], ipv4: "10.9.0.5"), .init(network: "n3", aliases: [], ipv4: nil),
         ])
+        // The main network's MAC address and links are the container's (`--mac-address`, `--link`);
+        // RunOptions has none for the others.
+        let main = try Self.create(#"{"Image":"b","HostConfig":{"NetworkMode":"n1","Links":["a:b"]},"NetworkingConfig":{"EndpointsConfig":{"n1":{"MacAddress":"02-42-AC-11-00-02","Links":["a:b","c"]}}}}"#)
+        #expect(main.options.macAddress == "02:42:ac:11:00:02" && main.options.links == ["a:b", "c:c"])
         #expect(Self.failure { () throws(EngineError) in
-            try Self.create(#"{"Image":"b","HostConfig":{"NetworkMode":"n1"},"NetworkingConfig":{"EndpointsConfig":{"n1":{"MacAddress":"02:42:ac:11:00:02"}}}}"#)
+            try Self.create(#"{"Image":"b","HostConfig":{"NetworkMode":"n1"},"NetworkingConfig":{"EndpointsConfig":{"n1":{},"n2":{"MacAddress":"02:42:ac:11:00:02"}}}}"#)
         } == #"MacAddress "02:42:ac:11:00:02" is not supported"#)
     }
 

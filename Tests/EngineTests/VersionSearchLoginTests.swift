@@ -109,28 +109,9 @@ struct VersionSearchLoginTests {
     @Test func searchShowsResultsAsDocker() throws {
         let berth = try BerthEngine(loadBusybox: false)
         defer { berth.remove() }
-        let server = #"""
-            import http.server, json, sys
-            results = [
-                {"name": "team/tool", "description": "a tool", "star_count": 3, "is_official": False, "is_automated": False},
-                {"name": "busybox", "description": "Busybox base image, with\nall the small tools a container needs and more", "star_count": 3100, "is_official": True, "is_automated": False},
-                {"name": "someone/busybox", "description": "", "star_count": 0, "is_official": False, "is_automated": True},
-            ]
-            class Handler(http.server.BaseHTTPRequestHandler):
-                def do_GET(self):
-                    with open(sys.argv[1], "a") as log: log.write(self.path + "\n")
-                    body = json.dumps({"num_results": len(results), "query": "x", "results": results}).encode()
-                    self.send_response(200); self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-                def log_message(self, *args): pass
-            httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-            with open(sys.argv[2] + ".tmp", "w") as f: f.write(str(httpd.server_address[1]))
-            import os; os.rename(sys.argv[2] + ".tmp", sys.argv[2])
-            httpd.serve_forever()
-            """#
         let requests = berth.base + "/requests.log"
-        let script = berth.base + "/search-server.py", portFile = berth.base + "/port"
-        try Data(server.utf8).write(to: URL(fileURLWithPath: script))
+        let portFile = berth.base + "/port"
+        let script = EngineEnv.packageRoot + "/Tests/Scripts/registry/search-server.py"
         // Started through `sh` (which gives it the default signal mask) and killed by its pid.
         let started = try sh(["/bin/sh", "-c", "/usr/bin/python3 \"$0\" \"$1\" \"$2\" >/dev/null 2>&1 & echo $!", script, requests, portFile])
         let pid = try #require(Int32(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))

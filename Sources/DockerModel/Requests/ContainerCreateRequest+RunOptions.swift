@@ -148,9 +148,9 @@ extension ContainerCreateRequest {
         try addMounts(to: &o, config: config, host: host)
 
         // MARK: network
-        try addNetworking(to: &o, result: &result, config: config, host: host)
+        let endpoint = try addNetworking(to: &o, result: &result, config: config, host: host)
 
-        try applyNamespacesAndLinks(to: &o, config: config, host: host)
+        try applyNamespacesAndLinks(to: &o, config: config, host: host, endpoint: endpoint)
         try refuseUnsupported(config: config, host: host)
         try o.validate(hostCPUs: hostCPUs)
         result.options = o
@@ -244,7 +244,9 @@ extension ContainerCreateRequest {
     /// NetworkMode's network, as `--network`, `-p`, `--expose`, `--dns*`, `--add-host`,
     /// `--network-alias` and `--ip` (RunOptions.applyNetworkFlags). What the CLI's flag parsers would
     /// refuse is refused here first, in the daemon's words.
-    private func addNetworking(to o: inout RunOptions, result: inout ContainerCreate, config: Config, host: HostConfig) throws(EngineError) {
+    /// Returns the EndpointsConfig entry of the network NetworkMode names (its Links and MacAddress
+    /// are `--link` and `--mac-address`'s, applied with HostConfig's).
+    private func addNetworking(to o: inout RunOptions, result: inout ContainerCreate, config: Config, host: HostConfig) throws(EngineError) -> EndpointSettings? {
         var mode = host.networkMode ?? ""
         if config.networkDisabled == true { mode = "none" }
         let isContainerMode = mode == "container" || mode.hasPrefix("container:")
@@ -306,7 +308,7 @@ extension ContainerCreateRequest {
         let equivalents: Set<String> = primaryName == "default" || primaryName == "bridge" ? ["default", "bridge"] : [primaryName]
         var primary: EndpointSettings?
         for (network, settings) in (body.networkingConfig?.endpointsConfig ?? [:]).sorted(by: { $0.key < $1.key }) {
-            let attachment = try Self.attachment(network, settings)
+            let attachment = try Self.attachment(network, settings, primary: equivalents.contains(network))
             if equivalents.contains(network) {
                 primary = settings
             } else if !["host", "none"].contains(network), !network.hasPrefix("container:") {
@@ -316,7 +318,7 @@ extension ContainerCreateRequest {
         if !result.moreNetworks.isEmpty, ["host", "none"].contains(mode) || isContainerMode {
             throw .invalid("conflicting options: cannot attach both user-defined and non-user-defined network-modes")
         }
-        let attachment = try primary.map { s throws(EngineError) in try Self.attachment(primaryName, s) }
+        let attachment = try primary.map { s throws(EngineError) in try Self.attachment(primaryName, s, primary: true) }
 
         try o.applyNetworkFlags(
             networks: mode.isEmpty ? [] : [mode], publish: publish, publishAll: host.publishAllPorts ?? false, expose: expose,
@@ -325,13 +327,15 @@ extension ContainerCreateRequest {
         if mode == "host", !publish.isEmpty || host.publishAllPorts == true {
             result.warnings.append("Published ports are discarded when using host network mode")
         }
+        return primary
     }
 
-    /// One EndpointsConfig entry as RunOptions and `network connect` take it.
-    static func attachment(_ network: String, _ settings: EndpointSettings) throws(EngineError) -> ContainerCreate.NetworkAttachment {
-        // TODO(r17-runflags): --link and --mac-address.
-        if !(settings.links ?? []).isEmpty { throw .unsupported("EndpointSettings.Links", settings.links?.joined(separator: ",") ?? "") }
-        if let mac = settings.macAddress.nonEmpty { throw .unsupported("MacAddress", mac) }
+    /// One EndpointsConfig entry as RunOptions and `network connect` take it. Links and a MAC
+    /// address are the container's (`--link`, `--mac-address`): taken for the `primary` network
+    /// only; RunOptions has no per-network ones.
+    static func attachment(_ network: String, _ settings: EndpointSettings, primary: Bool = false) throws(EngineError) -> ContainerCreate.NetworkAttachment {
+        if !primary, !(settings.links ?? []).isEmpty { throw .unsupported("EndpointSettings.Links", settings.links?.joined(separator: ",") ?? "") }
+        if !primary, let mac = settings.macAddress.nonEmpty { throw .unsupported("MacAddress", mac) }
         if let ipv6 = settings.ipamConfig?.ipv6Address.nonEmpty { throw .unsupported("IPAMConfig.IPv6Address", ipv6) }
         if !(settings.ipamConfig?.linkLocalIPs ?? []).isEmpty {
             throw .unsupported("IPAMConfig.LinkLocalIPs", settings.ipamConfig?.linkLocalIPs?.joined(separator: ",") ?? "")
@@ -376,7 +380,7 @@ extension ContainerCreateRequest {
     /// PidMode, IpcMode, UTSMode, UsernsMode, VolumesFrom, Links, MacAddress, OomKillDisable:
     /// through the same parsers as `--pid`, `--ipc`, `--uts`, `--userns`, `--volumes-from`,
     /// `--link`, `--mac-address` and `--oom-kill-disable`.
-    private func applyNamespacesAndLinks(to o: inout RunOptions, config: Config, host: HostConfig) throws(EngineError) {
+    private func applyNamespacesAndLinks(to o: inout RunOptions, config: Config, host: HostConfig, endpoint: EndpointSettings?) throws(EngineError) {
         typealias Parse = RunOptions.Parse
         func own(_ mode: NamespaceMode) -> NamespaceMode? { mode == .private ? nil : mode }
         o.pidMode = try host.pidMode.nonEmpty.flatMap { v throws(EngineError) in own(try Parse.pidMode(v)) }
@@ -387,13 +391,20 @@ extension ContainerCreateRequest {
             for item in from { _ = try Parse.volumesFrom(item) }
             o.volumesFrom = from
         }
-        if let links = host.links, !links.isEmpty {
-            o.links = try links.map { v throws(EngineError) in
-                let (target, alias) = try Parse.link(v)
-                return target + ":" + alias
-            }
+        // The docker CLI sends `--link` in both HostConfig.Links and the endpoint's Links.
+        var links: [String] = []
+        for v in (host.links ?? []) + (endpoint?.links ?? []) {
+            let (target, alias) = try Parse.link(v)
+            if !links.contains(target + ":" + alias) { links.append(target + ":" + alias) }
         }
-        o.macAddress = try config.macAddress.nonEmpty.map { v throws(EngineError) in try Parse.macAddress(v) }
+        if !links.isEmpty { o.links = links }
+        // API 1.44+ clients send the MAC address in the endpoint; the container-wide one is the older place.
+        let containerMAC = try config.macAddress.nonEmpty.map { v throws(EngineError) in try Parse.macAddress(v) }
+        let endpointMAC = try endpoint?.macAddress.nonEmpty.map { v throws(EngineError) in try Parse.macAddress(v) }
+        if let containerMAC, let endpointMAC, containerMAC != endpointMAC {
+            throw .invalid("the container-wide MAC address must match the endpoint-specific MAC address for the main network, or be left empty")
+        }
+        o.macAddress = endpointMAC ?? containerMAC
         if host.resources.oomKillDisable == true { o.oomKillDisable = true }
     }
 

@@ -20,14 +20,23 @@ public struct ContainerUpdateRequest: Decodable, Sendable, GoNamed {
         self = try RequestBody.decode(Self.self, from: body, .optional)
     }
 
+    /// What dockerd warns of at update (its answer's Warnings): OomKillDisable, which update
+    /// never changes, checked against this request's memory limit as dockerd checks it.
+    public func warnings(host: HostInfo) -> [String] {
+        guard resources.oomKillDisable == true else { return [] }
+        var options = RunOptions()
+        options.oomKillDisable = true
+        options.memory = resources.memory.nonZero
+        return SpecBuilder.warnings(options, host: host)
+    }
+
     /// The change as `berth update`'s flags make it (the same parsers and checks).
     public func resourceUpdate() throws(EngineError) -> Engine.ResourceUpdate {
         typealias Parse = RunOptions.Parse
         try resources.refuseUnsupported()
         if let devices = resources.devices, !devices.isEmpty { throw .unsupported("Devices", devices.first?.pathOnHost ?? "") }
         if let limits = resources.ulimits, !limits.isEmpty { throw .unsupported("Ulimits", limits.first?.name ?? "") }
-        // TODO(r17-runflags): OomKillDisable once RunOptions has it.
-        if resources.oomKillDisable == true { throw .unsupported("OomKillDisable", "true") }
+        // OomKillDisable: dockerd's update only warns of it (see `warnings`); the setting stays as created.
         var change = Engine.ResourceUpdate()
         change.memory = resources.memory.nonZero
         change.memorySwap = resources.memorySwap.nonZero

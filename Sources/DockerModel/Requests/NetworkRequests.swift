@@ -62,6 +62,7 @@ public struct NetworkCreateRequest: Decodable, Sendable, GoNamed {
         var options = Engine.NetworkCreateOptions(name: name ?? "")
         options.driver = driver.nonEmpty ?? "bridge"
         options.internal = `internal` ?? false
+        options.attachable = attachable ?? false
         options.labels = labels ?? [:]
         let configs = ipam?.config ?? []
         if configs.count > 1 { throw .invalid("only one IPv4 subnet is supported for now") }
@@ -70,10 +71,10 @@ public struct NetworkCreateRequest: Decodable, Sendable, GoNamed {
                 throw .invalid("every ip-range or gateway must have a corresponding subnet")
             }
             if let subnet = config.subnet.nonEmpty, subnet.contains(":") { throw .unsupported("IPAM.Config.Subnet", subnet) }
-            if let range = config.ipRange.nonEmpty { throw .unsupported("IPAM.Config.IPRange", range) }
             if let key = config.auxiliaryAddresses?.keys.sorted().first { throw .unsupported("IPAM.Config.AuxiliaryAddresses", key) }
             options.subnet = config.subnet.nonEmpty
             options.gateway = config.gateway.nonEmpty
+            options.ipRange = config.ipRange.nonEmpty
         }
         if let value = ipam?.driver.nonEmpty, value != "default" { throw .unsupported("IPAM.Driver", value) }
         if let key = ipam?.options?.keys.sorted().first { throw .unsupported("IPAM.Options", key) }

@@ -38,7 +38,8 @@ public enum RequestBody {
         do { return try GoJSON.decode(type, from: value) } catch { throw .invalid("invalid JSON: " + error.message) }
     }
 
-    static func isJSONSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+    /// JSON's white space (what a json.Decoder skips).
+    public static func isJSONSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
 }
 
 // MARK: Docker's Go types that need their own decoding
