@@ -41,8 +41,8 @@ struct Run: BerthCommand {
         do {
             started = try engine.start(container, attach: !options.detach)
         } catch {
+            // The engine has removed a --rm container that could not start.
             printError("berth: " + daemonText(error))
-            if options.autoRemove && !options.detach { try? engine.remove(container, force: true, volumes: true) }
             throw ExitCode(error.exitCode)
         }
         if options.detach {

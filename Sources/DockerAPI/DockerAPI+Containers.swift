@@ -172,6 +172,9 @@ extension DockerAPI {
             }
         } catch {
             waiting?.deliver(.failed)
+            // The engine removed a --rm container that could not start; `docker run --rm` waits
+            // for that removal before it reports the error.
+            if container.options.autoRemove { exitCodes.noteRemoval() }
             throw error.error
         }
     }

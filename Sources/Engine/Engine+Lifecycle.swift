@@ -113,8 +113,18 @@ extension Engine {
 
     /// `start`: mounts the rootfs, writes the bundle and the supervisor's config, starts the
     /// supervisor and waits until the container runs (or could not start: the error says why and
-    /// carries Docker's 126/127 in `exitCode`).
+    /// carries Docker's 126/127 in `exitCode`). A `--rm` container that could not start is
+    /// removed, as dockerd removes it.
     public func start(_ container: Container, attach: Bool = false) throws(StartError) -> Started {
+        do {
+            return try startOnce(container, attach: attach)
+        } catch {
+            if container.options.autoRemove { try? remove(container, force: true, volumes: true) }
+            throw error
+        }
+    }
+
+    func startOnce(_ container: Container, attach: Bool) throws(StartError) -> Started {
         let current = status(container)
         if current.isRunning || current.status == .restarting {
             return Started(pid: current.state.pid, attachFD: nil)
@@ -234,7 +244,13 @@ extension Engine {
         var data = "lowerdir=\(lower.joined(separator: ":")),upperdir=\(dir)/upper,workdir=\(dir)/work" + Self.overlayFeatureOptions
         // A --rm container's changes die with it: without syncs on unmount (as Podman mounts them),
         // which would otherwise flush every dirty page of the filesystem under the upper directory.
-        if container.options.autoRemove { data += ",volatile" }
+        if container.options.autoRemove {
+            data += ",volatile"
+            // A volatile mount leaves this mark when it ends, and overlay refuses the same work
+            // directory again (EINVAL) until it is gone: a second start of a --rm container whose
+            // first start failed. The container's changes are disposable, which volatile means.
+            FS.removeAll(dir + "/work/work/incompat/volatile")
+        }
         do {
             do {
                 try MountSys.mount(source: "overlay", target: target, type: "overlay", flags: 0, data: data)

@@ -23,4 +23,22 @@ struct RemovalTests {
         }
         #expect(left.isEmpty, "still in the trash after 10 s: \(left)")
     }
+
+    /// A `--rm` container that cannot start (a link to a container that does not run) is removed,
+    /// as dockerd removes it: `docker run --rm` reports the error and returns instead of waiting
+    /// for a removal forever. Started again, a --rm container's overlay mounts again.
+    @Test func runRemoveThatCannotStartReportsAndRemoves() throws {
+        let server = try APIServer()
+        defer { server.stop() }
+        try server.dockerOK("create", "--name", "target", "busybox:test", "sleep", "100")
+        let run = try server.docker(["run", "--rm", "--link", "target:tgt", "busybox:test", "true"])
+        #expect(run.status == 125, "\(run.stdout)\(run.stderr)")
+        #expect(run.stderr.contains("Cannot link to a non running container: /target AS /"), "\(run.stderr)")
+        #expect(try server.berth(["ps", "-a", "--format", "{{.Names}}"]).stdout == "target\n")
+
+        // `docker start` of a --rm container that cannot start removes it too (dockerd's rule).
+        try server.dockerOK("create", "--rm", "--name", "twice", "--link", "target:tgt", "busybox:test", "echo", "ran")
+        #expect(try server.docker(["start", "twice"]).status != 0)
+        #expect(try server.berth(["ps", "-a", "--format", "{{.Names}}"]).stdout == "target\n")
+    }
 }
