@@ -37,6 +37,13 @@ public enum NetworkNamespace {
                 failure = ("bind the network namespace at \(path)", error)
             }
         }
+        // No IPv6 in it, as dockerd leaves a namespace on networks without IPv6 (Berth's bridges
+        // have none): no ::1, no link-local address, so glibc does not sort a name's addresses by
+        // prefix and a service's replicas all get their turn. A `--sysctl` applied later overrides
+        // it. /proc/sys/net is this thread's namespace; a kernel without IPv6 has no such file.
+        for scope in ["all", "default"] {
+            try? FS.writeFile("/proc/sys/net/ipv6/conf/\(scope)/disable_ipv6", "1")
+        }
         // Back to where we were; without this the thread would stay in the empty namespace.
         guard berth_setns(original, CLONE_NEWNET) == 0 else {
             // Not an error to report and carry on from: every later plugin and iptables call of

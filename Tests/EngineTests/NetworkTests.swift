@@ -146,7 +146,7 @@ struct NetworkTests {
         #expect(try berth.call("network", "inspect", "-f", "{{range $k, $v := .Containers}}{{$v.Name}}{{end}}", "front") == "user\n")
         #expect(try berth.call("ps", "--format", "{{.Names}} {{.Networks}}") == "user front\n")
         try berth.call("rm", "-f", user)
-        let bridge = try berth.call("network", "inspect", "-f", "{{index .Options \"com.docker.network.bridge.name\"}}", "front").trimmingCharacters(in: .whitespacesAndNewlines)
+        let bridge = "br-" + (try berth.call("network", "inspect", "-f", "{{.Id}}", "front").prefix(12))
         #expect(try berth.call("network", "rm", "front") == "front\n")
         #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(bridge)"), "the bridge goes with the network")
         #expect(try sh(["/bin/sh", "-c", "iptables-save | grep -c 'berth:\(id.prefix(12))'"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
@@ -223,7 +223,7 @@ struct NetworkTests {
         let berth = try BerthEngine()
         defer { berth.remove() }
         try berth.call("network", "create", "--subnet", "10.86.220.0/24", "counted")
-        let bridge = try berth.call("network", "inspect", "-f", "{{index .Options \"com.docker.network.bridge.name\"}}", "counted").trimmingCharacters(in: .whitespacesAndNewlines)
+        let bridge = "br-" + (try berth.call("network", "inspect", "-f", "{{.Id}}", "counted").prefix(12))
         let port = freePort()
         // A first container brings the bridge up; the baseline is taken with it gone.
         try berth.call("run", "--rm", "--network", "counted", "busybox:test", "true")

@@ -88,6 +88,7 @@ extension ContainerCreateRequest {
         result.attachStdout = config.attachStdout ?? false
         result.attachStderr = config.attachStderr ?? false
         result.stdinOnce = config.stdinOnce ?? false
+        o.stdinOnce = result.stdinOnce
         if o.tty { result.consoleSize = host.consoleSize?.rowsAndColumns }
 
         // MARK: resources
