@@ -358,6 +358,32 @@ struct NetworkTests {
         }
     }
 
+    /// Replicas sharing an alias (Compose's service name) all get requests by that name. The DNS
+    /// server shuffles the addresses; a client's glibc keeps that order only without IPv6 in the
+    /// container (else RFC 3484's longest-prefix rule always picks the replica nearest in address,
+    /// here .5 for a client at .4), so a container's namespace has IPv6 off, as dockerd leaves it
+    /// on a network without IPv6; `--sysctl` can turn it back on.
+    @Test func replicasSharingAnAliasAllAnswerAndIPv6IsOff() throws {
+        guard FileManager.default.fileExists(atPath: "/proc/sys/net/ipv6") else { return }
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        try berth.call("network", "create", "--subnet", "10.86.231.0/24", "svcnet")
+        for (name, ip) in [("r2", "10.86.231.2"), ("r5", "10.86.231.5")] {
+            let www = berth.base + "/www-" + name
+            try FileManager.default.createDirectory(atPath: www, withIntermediateDirectories: true)
+            try "\(name)\n".write(toFile: www + "/index.html", atomically: true, encoding: .utf8)
+            try berth.call("run", "-d", "--name", name, "--network", "svcnet", "--ip", ip, "--network-alias", "svc",
+                           "-v", www + ":/www", "busybox:test", "httpd", "-f", "-p", "80", "-h", "/www")
+        }
+        let client = try berth.callAnyway(["run", "--rm", "--network", "svcnet", "--ip", "10.86.231.4", "busybox:test", "sh", "-c",
+                                           "cat /proc/sys/net/ipv6/conf/all/disable_ipv6; ip -6 addr | grep -c inet6; " +
+                                           "for i in $(seq 1 30); do wget -qO- http://svc/; done | sort -u"])
+        #expect(client.stdout == "1\n0\nr2\nr5\n", "\(client.stdout)\(client.stderr)")
+        let enabled = try berth.call("run", "--rm", "--network", "svcnet", "--sysctl", "net.ipv6.conf.all.disable_ipv6=0", "busybox:test",
+                                     "cat", "/proc/sys/net/ipv6/conf/all/disable_ipv6")
+        #expect(enabled == "0\n")
+    }
+
     /// Names are scoped to the networks a container shares; what is not a container's name is
     /// forwarded upstream. The test runs its own server (BERTH_DNS_DIR) on user networks only, and
     /// its upstream is a stand-in on 127.0.0.1 that answers every forwarded question with
