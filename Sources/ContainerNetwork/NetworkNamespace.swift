@@ -26,6 +26,14 @@ public enum NetworkNamespace {
             _ = unlink(path)
             throw NetworkError("create a network namespace", error)
         }
+        // No IPv6 in it (set before lo is up), as dockerd leaves a namespace on networks without
+        // IPv6 (Berth's bridges have none): no ::1, no link-local address, so glibc does not sort a
+        // name's addresses by prefix and a service's replicas all get their turn. A `--sysctl`
+        // applied later overrides it. /proc/sys/net is this thread's namespace; a kernel without
+        // IPv6 has no such file.
+        for scope in ["all", "default"] {
+            try? FS.writeFile("/proc/sys/net/ipv6/conf/\(scope)/disable_ipv6", "1")
+        }
         var failure: (String, SysError)?
         // A socket made here belongs to the new namespace: its ioctl acts on the new `lo`.
         if berth_interface_up("lo") != 0 {

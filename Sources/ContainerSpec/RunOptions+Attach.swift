@@ -89,6 +89,8 @@ extension RunOptions {
     /// Docker's Config.AttachStdout / AttachStderr: as `-a` says, both when it is not given; never with `-d`.
     public var attachesStdout: Bool { !detach && (attach?.contains(.stdout) ?? true) }
     public var attachesStderr: Bool { !detach && (attach?.contains(.stderr) ?? true) }
+    /// Docker's Config.StdinOnce: given by an API client, else `-i` without `-d`.
+    public var closesStdinAfterAttach: Bool { interactive && (stdinOnce ?? !detach) }
 
     /// `-a` with `-d`, refused by Docker's CLI.
     public func checkAttachAndDetach() throws(EngineError) {

@@ -38,6 +38,9 @@ public struct RunOptions: Codable, Sendable, Equatable {
     /// foreground run relays. nil: Docker's default, stdout and stderr (and stdin with `-i`); none
     /// with `-d`. Stdin reaches the container only with `-i` as well.
     public var attach: [StandardStream]?
+    /// Docker's Config.StdinOnce as an API client gave it: the end of an attached client's stdin
+    /// closes the container's. nil (the CLI, older records): `-i` without `-d`, as Docker's CLI sets it.
+    public var stdinOnce: Bool?
     /// `--platform os[/arch[/variant]]`, normalized ("linux/amd64"); nil: the image's own. `create`
     /// refuses an image built for another platform, with Docker's words.
     public var platform: String?

@@ -101,8 +101,9 @@ extension DockerAPI {
         let supervisor = AttachConnection(fd: FileDescriptor(adopting: fd))
         if wantStdin && container.options.interactive {
             // The end of the client's input closes the container's stdin for the run that was
-            // started for this client (StdinOnce); otherwise, as dockerd, it ends this attach only.
-            let closesStdin = launcher
+            // started for this client, and for any attach to a StdinOnce container without a tty
+            // (dockerd's CloseStdin); otherwise, as dockerd, it ends this attach only.
+            let closesStdin = launcher || (container.options.closesStdinAfterAttach && !tty)
             Threads.detach {
                 while let bytes = client.read() { supervisor.send(.stdin, bytes) }
                 if client.inputFailed { return }

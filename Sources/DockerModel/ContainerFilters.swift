@@ -43,10 +43,11 @@ public struct ContainerFilters: Sendable {
             proto = parts.count == 2 ? parts[1].lowercased() : nil
         }
 
+        /// A port as "80/tcp"; a filter without a protocol means tcp (dockerd's nat.SplitProtoPort).
         public func matches(_ key: String) -> Bool {
             let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
             guard let port = parts.first.flatMap({ Int($0) }) else { return false }
-            return ports.contains(port) && (proto == nil || proto == (parts.count == 2 ? parts[1] : "tcp"))
+            return ports.contains(port) && (proto ?? "tcp") == (parts.count == 2 ? parts[1] : "tcp")
         }
     }
 
@@ -65,7 +66,9 @@ public struct ContainerFilters: Sendable {
         public var mounts: Set<String> = []
         /// Network mode, and each network's name and ID (read only when a `network=` filter asks).
         public var networks: [String] = []
-        /// Container ports published (`-p`, and the exposed ones with `-P`).
+        /// The running container's ports as its `Ports` lists them, as "8080/tcp": `published` the
+        /// host side (0 for a port exposed only), `exposed` the container side. dockerd matches
+        /// publish=/expose= against these, so a container that does not run matches neither.
         public var published: [String] = []
         public var exposed: [String] = []
 
@@ -128,6 +131,7 @@ public struct ContainerFilters: Sendable {
             case "volume": volumes.append(value)
             case "network": networks.append(value)
             case "publish", "expose":
+                if value.contains(":") { throw FilterError(.invalid, "filter for '\(key)' should not contain ':': \(value)") }
                 guard let port = PortFilter(value) else { throw FilterError(.invalid, "invalid filter '\(key)=\(value)'") }
                 if key == "publish" { publish.append(port) } else { expose.append(port) }
             default: throw FilterError(.invalid, "invalid filter '\(key)'")
@@ -218,11 +222,11 @@ public struct ContainerFilters: Sendable {
             for (network, _) in engine.networkEndpoints(container) { known += [network.name, network.id] }
             candidate.networks = known
         }
-        if !publish.isEmpty {
-            candidate.published = container.options.net.publish.map(\.containerKey)
-                + (container.options.net.publishAll ? Array((container.config.exposedPorts ?? [:]).keys) : [])
+        if (!publish.isEmpty || !expose.isEmpty) && status.isRunning {
+            let ports = portList(container, engine: engine)
+            candidate.published = ports.map { "\($0.publicPort)/\($0.type)" }
+            candidate.exposed = ports.map { "\($0.privatePort)/\($0.type)" }
         }
-        if !expose.isEmpty { candidate.exposed = Array((container.config.exposedPorts ?? [:]).keys) }
         return candidate
     }
 

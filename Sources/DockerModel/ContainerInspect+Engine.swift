@@ -112,7 +112,7 @@ extension ContainerInspect {
             exposedPorts: config.exposedPorts.map { SortedSet($0.keys) },
             tty: options.tty,
             openStdin: options.interactive,
-            stdinOnce: options.interactive && !options.detach,
+            stdinOnce: options.closesStdinAfterAttach,
             env: config.env, cmd: config.cmd,
             healthcheck: config.healthcheck.map(HealthConfig.init),
             image: container.image,

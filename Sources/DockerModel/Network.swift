@@ -83,7 +83,13 @@ public struct NetworkInspect: Encodable, Sendable {
                 macAddress: member.attachment.macAddress ?? "",
                 ipv4Address: member.attachment.ipAddress.map { "\($0)/\(member.attachment.prefixLength ?? 0)" } ?? ""))
         })
-        options = SortedMap(["com.docker.network.bridge.name": network.bridge])
+        // dockerd lists the driver options given at create (Berth takes none), and its default
+        // bridge's own; Compose 1.29 recreates a network whose options differ from the file's.
+        options = SortedMap(network.name == Engine.defaultNetworkName ? [
+            "com.docker.network.bridge.default_bridge": "true", "com.docker.network.bridge.enable_icc": "true",
+            "com.docker.network.bridge.enable_ip_masquerade": "true", "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
+            "com.docker.network.bridge.name": network.bridge, "com.docker.network.driver.mtu": "1500",
+        ] : [:])
         labels = SortedMap(network.labels)
     }
 

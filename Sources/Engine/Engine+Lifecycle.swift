@@ -181,7 +181,7 @@ extension Engine {
                 id: id, bundle: runDir, runtimeRoot: runtime.store.root, statePath: statePath(id),
                 logPath: logPath(id), logMaxSize: log.maxSize, logMaxFiles: log.maxFiles,
                 attachSocket: attachSocketPath(id), tty: container.options.tty,
-                openStdin: container.options.interactive, stdinOnce: container.options.interactive && attach,
+                openStdin: container.options.interactive, stdinOnce: container.options.interactive && (attach || container.options.closesStdinAfterAttach),
                 restart: container.options.restart, rootfsMount: rootfsPath(id),
                 exitCommand: container.options.autoRemove ? cleanupCommand(id) : nil, healthcheck: healthcheck,
                 eventsPath: eventsPath, eventAttributes: eventAttributes(container))

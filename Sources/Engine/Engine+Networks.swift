@@ -44,7 +44,10 @@ extension Engine {
         return try networkRecords.insert(network, ifMissing: true)
     }
 
-    static func bridgeExists(_ name: String) -> Bool { access("/sys/class/net/\(name)", F_OK) == 0 }
+    /// Asked of this network namespace (an ioctl on a socket made here), not of /sys/class/net,
+    /// which shows the namespace /sys was mounted in: an engine in a namespace of its own
+    /// (`unshare --net`, bench/api) would never see its bridges and leave them behind on rm.
+    static func bridgeExists(_ name: String) -> Bool { if_nametoindex(name) != 0 }
 
     // MARK: - network create / ls / inspect / rm / prune
 

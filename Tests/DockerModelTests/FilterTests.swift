@@ -10,6 +10,7 @@ import Testing
         ("exited=x", "invalid filter 'exited=x'"),
         ("health=sick", "Unrecognised filter value for health: sick"),
         ("publish=80-70", "invalid filter 'publish=80-70'"),
+        ("publish=8080:80", "filter for 'publish' should not contain ':': 8080:80"),
         ("color=red", "invalid filter 'color'"),
         ("label!=a", "invalid filter 'label!'"),
         ("until=1h", "invalid filter 'until'"),
@@ -24,7 +25,7 @@ import Testing
     static func candidate(status: String = "running", exitCode: Int32 = 0, health: String? = nil) -> ContainerFilters.Candidate {
         .init(id: "abcdef0123456789", name: "web-1", image: "alpine:3", imageID: "sha256:1234", labels: ["tier": "front", "x": ""],
               status: status, exitCode: exitCode, health: health, created: 1000,
-              mounts: ["data", "/srv"], networks: ["bridge", "front", "0123456789abcdef"], published: ["80/tcp"], exposed: ["80/tcp", "53/udp"])
+              mounts: ["data", "/srv"], networks: ["bridge", "front", "0123456789abcdef"], published: ["8080/tcp", "0/udp"], exposed: ["80/tcp", "53/udp"])
     }
 
     static let containerMatches: [([String], Bool)] = [
@@ -35,8 +36,9 @@ import Testing
         (["health=none"], true), (["health=healthy"], false),
         (["volume=data"], true), (["volume=/srv"], true), (["volume=other"], false),
         (["network=front"], true), (["network=0123456789ab"], true), (["network=0123"], false),
-        (["publish=80"], true), (["publish=80/udp"], false), (["publish=70-90/tcp"], true),
-        (["expose=53/udp"], true), (["expose=53/tcp"], false),
+        (["publish=8080"], true), (["publish=8080/udp"], false), (["publish=8000-8100/tcp"], true), (["publish=80"], false),
+        (["expose=53/udp"], true), (["expose=53/tcp"], false), (["expose=53"], false), (["expose=80"], true),
+        (["publish=80", "expose=53/udp"], true),
         (["name=web", "label=tier=back"], false),
     ]
 

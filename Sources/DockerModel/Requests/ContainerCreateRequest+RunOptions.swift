@@ -88,6 +88,8 @@ extension ContainerCreateRequest {
         result.attachStdout = config.attachStdout ?? false
         result.attachStderr = config.attachStderr ?? false
         result.stdinOnce = config.stdinOnce ?? false
+        // Kept only where it differs from what the same `-i` would give (a detached `-di`, docker-py's detach).
+        o.stdinOnce = result.stdinOnce == o.interactive ? nil : result.stdinOnce
         if o.tty { result.consoleSize = host.consoleSize?.rowsAndColumns }
 
         // MARK: resources
