@@ -7,7 +7,7 @@ import Testing
 /// has its stdin closed when an attached client's stdin ends, even when that client attached after
 /// the start; without it, the end of the client's stdin ends only that attach and the container
 /// goes on.
-@Suite(.serialized, .enabled(if: ServeServer.ready))
+@Suite(.serialized, .enabled(if: APIEnv.ready))
 struct AttachStdinOnceTests {
     /// Creates `name` through the API (docker-py's body: OpenStdin, and StdinOnce as asked), starts
     /// it, attaches, writes a line and half-closes; prints the frames as (stream, bytes) pairs.
@@ -44,23 +44,23 @@ struct AttachStdinOnceTests {
     print(frames)
     """
 
-    func attach(_ server: ServeServer, _ name: String, stdinOnce: Bool) throws -> String {
+    func attach(_ server: APIServer, _ name: String, stdinOnce: Bool) throws -> String {
         let result = try sh(["/usr/bin/python3", "-c", Self.script, server.socket, name, stdinOnce ? "1" : "0"])
-        #expect(result.status == 0, "\(result.stderr)\n\(server.log())")
+        #expect(result.status == 0, "\(result.stderr)\n\(server.serverLog)")
         return result.stdout
     }
 
     @Test func stdinOnceClosesTheContainersStdinForALaterAttach() throws {
-        let server = try ServeServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         #expect(try attach(server, "once", stdinOnce: true) == "[(1, b'hello\\n'), (2, b'bye\\n')]\n")
         #expect(try server.berth(["wait", "once"]).stdout == "0\n", "cat saw the end of its input")
         #expect(try server.dockerOK("inspect", "-f", "{{.Config.OpenStdin}} {{.Config.StdinOnce}}", "once") == "true true\n")
     }
 
     @Test func withoutStdinOnceTheAttachEndsAndTheContainerGoesOn() throws {
-        let server = try ServeServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         // The attach ends at once (cat's echo of the line may or may not make it first); cat goes on.
         let frames = try attach(server, "kept", stdinOnce: false)
         #expect(!frames.contains("bye"), "\(frames)")
@@ -70,8 +70,8 @@ struct AttachStdinOnceTests {
 
     /// `docker create -i` sets StdinOnce (the CLI attaches stdin unless `-d`); `docker run -di` does not.
     @Test func cliCreateInteractiveIsStdinOnce() throws {
-        let server = try ServeServer()
-        defer { server.remove() }
+        let server = try APIServer()
+        defer { server.stop() }
         try server.dockerOK("create", "-i", "--name", "ci", "busybox:test", "cat")
         try server.dockerOK("run", "-di", "--name", "di", "busybox:test", "cat")
         #expect(try server.dockerOK("inspect", "-f", "{{.Config.StdinOnce}}", "ci", "di") == "true\nfalse\n")
