@@ -50,6 +50,11 @@ public enum HostFirewall {
     /// rules are in for this boot, later containers skip this.
     public static func ensure(_ network: BridgeNetwork, marker: String) throws(NetworkError) {
         if access(marker, F_OK) == 0 { return }
+        // The default network is every root's: engines with other run roots (other markers)
+        // may do this at the same moment, and a delete of a line the other just deleted would
+        // fail the whole transaction.
+        let lock = hostLock()
+        defer { if lock >= 0 { FS.close(lock) } }
         var byTable: [String: [String]] = [:]
         for (table, line) in try taggedRules(network) { byTable[table, default: []].append("-D " + line) }
         // Inserted at the top in reverse, so they stand in the list's order above everything else.
@@ -68,6 +73,8 @@ public enum HostFirewall {
     /// `iptables-save`, one `iptables-restore` deleting exactly the lines it listed.
     public static func remove(_ network: BridgeNetwork, marker: String) {
         _ = unlink(marker)
+        let lock = hostLock()
+        defer { if lock >= 0 { FS.close(lock) } }
         guard let tagged = try? taggedRules(network), !tagged.isEmpty else { return }
         var byTable: [String: [String]] = [:]
         for (table, line) in tagged { byTable[table, default: []].append("-D " + line) }
@@ -78,6 +85,14 @@ public enum HostFirewall {
                 guard let result = try? iptables(["-t", rule.table, "-D", rule.chain] + rule.spec), result.status == 0 else { break }
             }
         }
+    }
+
+    /// An exclusive lock for changes to Berth's network rules, for the whole host (-1 if none can
+    /// be had: the transaction then fails cleanly, or the removal goes rule by rule).
+    static func hostLock() -> Int32 {
+        guard let fd = try? FS.open("/run/berth-firewall.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode: 0o600) else { return -1 }
+        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        return fd
     }
 
     /// The rules tagged `berth:<network id>`, as `iptables-save` prints them (`CHAIN spec...`

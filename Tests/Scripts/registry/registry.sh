@@ -102,7 +102,8 @@ start_token_server() {
   echo $! >"$dir/token.pid"
   for _ in $(seq 1 100); do
     [ -s "$dir/token.port" ] && break
-    alive "$dir/token.pid" "$dir/token" || { tail -n 20 "$dir/token.log" >&2; die "token server exited (log: $dir/token.log)"; }
+    # kill -0, not alive: until the child has exec'd python3 its command line is still ours.
+    kill -0 "$(cat "$dir/token.pid")" 2>/dev/null || { tail -n 20 "$dir/token.log" >&2; die "token server exited (log: $dir/token.log)"; }
     sleep 0.1
   done
   [ -s "$dir/token.port" ] || die "token server did not come up (log: $dir/token.log)"
@@ -214,7 +215,7 @@ cmd_start() {
         echo "127.0.0.1:$port"
         return 0
       fi
-      alive "$dir/registry.pid" "$dir/config.yml" || break
+      kill -0 "$pid" 2>/dev/null || break   # (alive would miss a child not yet exec'd)
       sleep 0.1
     done
     if alive "$dir/registry.pid" "$dir/config.yml"; then
