@@ -31,12 +31,14 @@ struct StatsTests {
         #expect(abs(kibibytes(a[2]) - kibibytes(b[2])) < 1024, "docker: \(theirs.stdout) berth: \(ours)")
         #expect(theirs.stdout.hasPrefix("idle 0.00% ") && theirs.stdout.contains(" / 64MiB "), "\(theirs.stdout)")
 
-        // CPU % over a second, within the quota's 50 % (less on a loaded host), in both: without the
-        // reading a second before as precpu_stats it would be the lifetime average, near 0.
+        // CPU % over a second, about the quota's 50 % (less on a loaded host; more when the two
+        // readings' container and host clocks are taken a little apart, 73 % seen under load), in
+        // both: without the reading a second before as precpu_stats it would be the lifetime
+        // average, near 0, and above one CPU the quota would not hold.
         for line in [try server.docker(["stats", "--no-stream", "--format", "{{.CPUPerc}}", "busy"]).stdout,
                      try server.berthOK("stats", "--no-stream", "--format", "{{.CPUPerc}}", "busy")] {
             let percent = Double(line.trimmingCharacters(in: .whitespacesAndNewlines).dropLast()) ?? 0
-            #expect(percent > 5 && percent < 65, "\(line)")
+            #expect(percent > 5 && percent < 100, "\(line)")
         }
     }
 
