@@ -123,6 +123,7 @@ cleanup() {
   rm -rf "$WORKDIR/layout" "$WORKDIR/busybox.tar"
 }
 source "$REPO/bench/lib/host-state.sh"
+source "$REPO/bench/lib/loop-fs.sh"
 # The host as found (links, iptables, mounts, ip_forward). Other work on a shared machine shows up
 # in the difference too: only lines naming this benchmark's dirs fail the run; the rest is a note.
 check_host() {
@@ -145,12 +146,7 @@ trap 'rc=$?; cleanup; check_host || rc=1; rm -f "$HOST_STATE"; exit $rc' EXIT
 cleanup
 host_state_snapshot "$HOST_STATE"
 if [[ $BENCH_FS == loop ]]; then
-  command -v mkfs.ext4 >/dev/null || die "missing mkfs.ext4 (Debian package e2fsprogs)"
-  truncate -s 8G "$FS_IMG"              # sparse: only what the engines write takes space
-  mkfs.ext4 -q -F "$FS_IMG"
-  mkdir -p "$FS_DIR"
-  mount -o loop "$FS_IMG" "$FS_DIR" || die "cannot loop-mount $FS_IMG (set BENCH_FS=here to skip)"
-  say "engine roots on a fresh journaled ext4 at $FS_DIR"
+  loop_fs_mount "$FS_IMG" "$FS_DIR" 8G "engine roots"
 else
   say "engine roots on $(findmnt -no FSTYPE -T "$WORKDIR") at $WORKDIR (BENCH_FS=here)"
 fi

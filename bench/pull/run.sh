@@ -135,13 +135,9 @@ ADDR=${REF%%/*}
 say "image: $REF"
 
 # --- the stores' filesystem -----------------------------------------------------------------------
+source "$REPO/bench/lib/loop-fs.sh"
 if [[ $BENCH_FS == loop ]]; then
-  command -v mkfs.ext4 >/dev/null || die "missing mkfs.ext4 (Debian package e2fsprogs)"
-  truncate -s 16G "$FS_IMG"              # sparse: only what the stores write takes space
-  mkfs.ext4 -q -F "$FS_IMG"
-  mkdir -p "$FS_DIR"
-  mount -o loop "$FS_IMG" "$FS_DIR" || die "cannot loop-mount $FS_IMG (set BENCH_FS=here to skip)"
-  say "stores on a fresh journaled ext4 at $FS_DIR"
+  loop_fs_mount "$FS_IMG" "$FS_DIR" 16G "stores"
 else
   say "stores on $(findmnt -no FSTYPE -T "$WORKDIR") at $WORKDIR (BENCH_FS=here)"
 fi
