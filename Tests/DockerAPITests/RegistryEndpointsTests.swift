@@ -12,15 +12,10 @@ struct RegistryEndpointsTests {
     @Test func searchShowsTheRegistrysResults() throws {
         let server = try APIServer(loadBusybox: false)
         defer { server.stop() }
-        let requests = server.base + "/requests.log", portFile = server.base + "/search-port"
-        let script = APIEnv.packageRoot + "/Tests/Scripts/registry/search-server.py"
-        // Started through `sh` (which gives it the default signal mask) and killed by its pid.
-        let started = try sh(["/bin/sh", "-c", "/usr/bin/python3 \"$0\" \"$1\" \"$2\" >/dev/null 2>&1 & echo $!", script, requests, portFile])
-        let pid = try #require(Int32(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
-        defer { kill(pid, SIGKILL) }
-        for _ in 0..<100 where !FileManager.default.fileExists(atPath: portFile) { usleep(50_000) }
-        let port = ((try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        try #require(Int(port) != nil, "the search server did not start")
+        let requests = server.base + "/requests.log"
+        let search = try #require(try SearchServer.start(in: server.base), "the search server did not start")
+        defer { search.stop() }
+        let port = search.port
 
         let all = try server.curl(["/v1.51/images/search?term=127.0.0.1:\(port)/busybox&limit=7"])
         #expect(all.stdout.hasPrefix(#"[{"star_count":3,"is_official":false,"name":"team/tool","is_automated":false,"description":"a tool"},"#), "\(all.stdout)")

@@ -110,15 +110,9 @@ struct VersionSearchLoginTests {
         let berth = try BerthEngine(loadBusybox: false)
         defer { berth.remove() }
         let requests = berth.base + "/requests.log"
-        let portFile = berth.base + "/port"
-        let script = EngineEnv.packageRoot + "/Tests/Scripts/registry/search-server.py"
-        // Started through `sh` (which gives it the default signal mask) and killed by its pid.
-        let started = try sh(["/bin/sh", "-c", "/usr/bin/python3 \"$0\" \"$1\" \"$2\" >/dev/null 2>&1 & echo $!", script, requests, portFile])
-        let pid = try #require(Int32(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
-        defer { kill(pid, SIGKILL) }
-        for _ in 0..<100 where !FileManager.default.fileExists(atPath: portFile) { usleep(50_000) }
-        let port = ((try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        try #require(Int(port) != nil, "the search server did not start")
+        let search = try #require(try SearchServer.start(in: berth.base), "the search server did not start")
+        defer { search.stop() }
+        let port = search.port
         let term = "127.0.0.1:\(port)/busy box"
 
         let table = try berth.call("search", "--limit", "7", term)
