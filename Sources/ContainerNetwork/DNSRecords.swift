@@ -11,7 +11,9 @@ public enum DNSRecords {
     /// a network namespace of its own (a benchmark's, a test's) has a server of its own,
     /// /run/berth-dns.netns-INODE: a server answers only on the bridges of the namespace it runs
     /// in, so the host's cannot serve that namespace's networks, nor theirs the host's.
-    public static var directory: String {
+    /// Read once: a process's namespace does not change (a thread that enters another one for a
+    /// moment, as NetworkNamespace.create does, is not /proc/self).
+    public static let directory: String = {
         if let value = getenv("BERTH_DNS_DIR").map({ String(cString: $0) }), !value.isEmpty { return value }
         // The host's namespace is init's; where init's cannot be read (some sandboxes), that of the
         // kernel's threads (kthreadd, pid 2), which always run in it.
@@ -22,7 +24,7 @@ public enum DNSRecords {
             return "/run/berth-dns"
         }
         return "/run/berth-dns.netns-\(mine.st_ino)"
-    }
+    }()
 
     /// The names a container answers to on a network: its name, its short ID, its aliases.
     public static func names(containerName: String, containerID: String, aliases: [String]) -> [String] {

@@ -135,17 +135,22 @@ public enum HostFirewall {
     }
 
     static func tool(_ name: String, _ arguments: [String], input: [UInt8]) throws(NetworkError) -> PluginProcess.Output {
+        try PluginProcess.run([try binary(name)] + arguments, environment: environment, input: input)
+    }
+
+    /// Where Debian puts the iptables tools (iptables, iptables-save, iptables-restore).
+    static func binary(_ name: String) throws(NetworkError) -> String {
         let candidates: [String] = ["/usr/sbin/", "/sbin/", "/usr/bin/"].map { $0 + name }
         guard let binary = candidates.first(where: { access($0, X_OK) == 0 }) else {
             throw NetworkError("\(name) not found (Debian: apt-get install iptables)")
         }
-        return try PluginProcess.run([binary] + arguments, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], input: input)
+        return binary
     }
 
+    /// The tools run some helpers (modprobe) found on the usual path.
+    static let environment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+
     static func iptables(_ arguments: [String]) throws(NetworkError) -> PluginProcess.Output {
-        let candidates: [String] = ["/usr/sbin/iptables", "/sbin/iptables", "/usr/bin/iptables"]
-        let binary = candidates.first { access($0, X_OK) == 0 }
-        guard let binary else { throw NetworkError("iptables not found (Debian: apt-get install iptables)") }
-        return try PluginProcess.run([binary, "-w", "10"] + arguments, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], input: [])
+        try tool("iptables", ["-w", "10"] + arguments, input: [])
     }
 }

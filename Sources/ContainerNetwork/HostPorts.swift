@@ -119,16 +119,13 @@ public enum HostPorts {
     }
 
     static func startRestore(_ lines: [String]) throws(NetworkError) -> PluginProcess.Running {
-        let candidates: [String] = ["/usr/sbin/iptables-restore", "/sbin/iptables-restore", "/usr/bin/iptables-restore"]
-        guard let binary = candidates.first(where: { access($0, X_OK) == 0 }) else {
-            throw NetworkError("iptables-restore not found (Debian: apt-get install iptables)")
-        }
+        let binary = try HostFirewall.binary("iptables-restore")
         // Defence in depth: a value with a line break or quote would add rules of its own.
         for line in lines where line.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") }) {
             throw NetworkError("publish ports: refused iptables rule with a control character or quote: \(line.debugDescription)")
         }
         let input = "*nat\n" + lines.joined(separator: "\n") + "\nCOMMIT\n"
-        return try PluginProcess.start([binary, "--noflush", "-w", "10"], environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+        return try PluginProcess.start([binary, "--noflush", "-w", "10"], environment: HostFirewall.environment,
                                        input: Array(input.utf8))
     }
 }
