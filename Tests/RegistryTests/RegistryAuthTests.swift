@@ -96,7 +96,9 @@ struct RegistryAuthTests {
 
     @Test("an expired token is fetched again")
     func tokenExpiry() async throws {
-        try await withRegistry(.token("bob:hunter2"), environment: ["TOKEN_TTL": "2"]) { registry in
+        // Long enough that a loaded machine still uses each token within its life (2 s was not:
+        // a push's second request met an expired token again), short enough to wait out.
+        try await withRegistry(.token("bob:hunter2"), environment: ["TOKEN_TTL": "6"]) { registry in
             let directory = try Harness.temporaryDirectory("expiry")
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let ref = try registry.reference("secure/expiry:1")
@@ -105,7 +107,7 @@ struct RegistryAuthTests {
             _ = try await client.pushBlob(ref, layer.descriptor, file: layer.path)
             #expect(try await client.blobExists(ref, layer.descriptor.digest))
             let before = registry.tokenRequests().count
-            try await Task.sleep(for: .seconds(2.5))
+            try await Task.sleep(for: .seconds(6.5))
             #expect(try await client.blobExists(ref, layer.descriptor.digest))
             #expect(registry.tokenRequests().count == before + 1)
         }
