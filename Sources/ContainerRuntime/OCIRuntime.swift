@@ -58,9 +58,6 @@ public struct OCIRuntime: Sendable {
     }
 
     /// The cgroup directories a container was given (empty when it is unknown).
-    /// Compiled seccomp programs (see PreparedSeccomp), beside the containers' state.
-    var seccompCacheDirectory: String { store.root + "/.seccomp-cache" }
-
     public func cgroupPaths(id: String) -> [String] {
         (try? store.load(id))?.cgroupPaths ?? []
     }
@@ -139,19 +136,22 @@ public struct OCIRuntime: Sendable {
     // MARK: - Kill
 
     /// `kill`: sends a signal to the init, or with `all` to every process in the container's cgroup.
+    /// `--all` works on a stopped container too, as in runc: when the init of a container without a
+    /// pid namespace of its own (a shared-PID pod) exits, its other processes live on in the cgroup,
+    /// and containerd's shim kills them with `kill --all` on every task delete.
     public func kill(id: String, signal: Int32, all: Bool = false) throws(RuntimeError) {
         let lock = try store.lock(id)
         defer { FS.close(lock) }
         let record = try store.load(id)
         let status = status(record)
-        guard status != .stopped else { throw RuntimeError("container not running") }
         if all {
             let cgroup = cgroup(of: record)
             for pid in cgroup.processes() { _ = Glibc.kill(pid, signal) }
             // A stopped process only acts on a fatal signal once it runs again.
-            if signal == SIGKILL, status == .paused { try? cgroup.thaw() }
+            if signal == SIGKILL, status == .paused || (status == .stopped && cgroup.isFrozen) { try? cgroup.thaw() }
             return
         }
+        guard status != .stopped else { throw RuntimeError("container not running") }
         try signalInit(record, signal)
     }
 

@@ -132,6 +132,40 @@ struct LifecycleTests {
         #expect(!FileManager.default.fileExists(atPath: berth.root + "/" + id))
     }
 
+    /// Issue 20: `kill --all` of a container whose init has exited signals what is left in its cgroup
+    /// and succeeds, as in runc: a container without a pid namespace of its own (one in a shared-PID
+    /// pod) keeps its other processes when the init exits, and containerd's shim kills them so on every
+    /// task delete. A plain `kill` of it still fails ("container not running").
+    @Test(arguments: ["berth", "runc"])
+    func killAllReachesWhatOutlivesTheInit(_ runtimeName: String) throws {
+        if runtimeName == "runc" { try #require(Env.hasRunc) }
+        let bundle = try TestBundle()
+        let namespaces = bundle.spec.linux?.namespaces?.filter { $0.type != .pid }
+        bundle.spec.linux?.namespaces = namespaces
+        try bundle.shell("sleep 1000 </dev/null >/dev/null 2>&1 & echo $! >/tmp/left")
+        let runtime = RuntimeCLI.named(runtimeName, bundle)
+        let id = Env.uniqueID("killall")
+        let created = try runtime("create", "--bundle", bundle.path, id)
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(try runtime("start", id).status == 0)
+        try waitUntil { try runtime.state(id)?["status"] as? String == "stopped" }
+        let text = try String(contentsOfFile: bundle.rootfs + "/tmp/left", encoding: .utf8)
+        let left = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer {
+            kill(left, SIGKILL)
+            _ = try? runtime("delete", "--force", id)
+        }
+        #expect(kill(left, 0) == 0, "the background sleep outlives the init")
+
+        #expect(try runtime("kill", id, "KILL").status == 1, "kill of the exited init fails")
+        let all = try runtime("kill", "--all", id, "KILL")
+        #expect(all.status == 0, "\(all.stderr)")
+        try waitUntil { !isRunning(left) }
+        #expect(try runtime("kill", "--all", id, "KILL").status == 0, "again, with nothing left in the cgroup")
+        #expect(try runtime("delete", id).status == 0)
+        #expect(try runtime("kill", "--all", id, "KILL").status == 1, "a container that does not exist")
+    }
+
     /// kill -9 of the container's init: later commands see it stopped and delete cleans up its cgroup.
     @Test func killedInitLeavesTrustworthyState() throws {
         let bundle = try TestBundle.sleeping()
@@ -148,6 +182,12 @@ struct LifecycleTests {
             #expect(!FileManager.default.fileExists(atPath: path), "cgroup \(path) removed on delete")
         }
     }
+}
+
+/// Whether a process is there and not a zombie.
+func isRunning(_ pid: pid_t) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+    return !stat.contains(") Z")
 }
 
 /// Polls a condition for up to five seconds.
