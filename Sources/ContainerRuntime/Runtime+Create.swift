@@ -107,7 +107,7 @@ extension OCIRuntime {
     private func build(_ record: inout ContainerRecord, spec: Spec, cgroup: Cgroup, options: CreateOptions,
                        lock: Int32) throws(RuntimeError) -> pid_t {
         let namespaces = spec.linux?.namespaces ?? []
-        let seccomp = try PreparedSeccomp.prepare(spec.linux?.seccomp, cacheDirectory: seccompCacheDirectory)
+        let seccomp = try PreparedSeccomp.prepare(spec.linux?.seccomp, cacheDirectory: SeccompCache.directory())
         try cgroup.create(controllers: cgroup.v2Controllers(for: spec.linux?.resources))
         try cgroup.apply(spec.linux?.resources, devices: spec.linux?.devices ?? [])
 

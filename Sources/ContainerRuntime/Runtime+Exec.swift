@@ -112,7 +112,7 @@ extension OCIRuntime {
         }
         guard let args = process.args, !args.isEmpty else { throw RuntimeError("exec: process args cannot be empty") }
         try ProcessAttributes.validate(process: process, linux: spec.linux)
-        let seccomp = try PreparedSeccomp.prepare(spec.linux?.seccomp, cacheDirectory: seccompCacheDirectory)
+        let seccomp = try PreparedSeccomp.prepare(spec.linux?.seccomp, cacheDirectory: SeccompCache.directory())
         let terminal = process.terminal == true
         let hasConsoleSocket = options.consoleSocket != nil || options.consoleSocketFD != nil
         if terminal && options.detach && !hasConsoleSocket {

@@ -150,7 +150,8 @@ enum PreparedSeccomp {
 
     /// The profile's program, from `cacheDirectory` when it has it (the cache holds the whole key
     /// and it is compared byte for byte, so a hash collision can only cost a compile).
-    static func prepare(_ seccomp: Seccomp?, cacheDirectory: String?) throws(RuntimeError) -> PreparedSeccomp? {
+    /// `cacheDirectory` is only worked out (and made) when there is a profile to compile.
+    static func prepare(_ seccomp: Seccomp?, cacheDirectory: @autoclosure () -> String?) throws(RuntimeError) -> PreparedSeccomp? {
         guard let seccomp else { return nil }
         if SeccompFilter.notifies(seccomp) { return .libseccomp(seccomp) }
         var flags: UInt32 = 0
@@ -163,6 +164,7 @@ enum PreparedSeccomp {
             }
         }
         let key = cacheKey(seccomp)
+        let cacheDirectory = cacheDirectory()
         let path = cacheDirectory.map { $0 + "/" + fnv1a(key) }
         if let path, let cached = try? FS.readFile(path), cached.count > 4 {
             let keyLength = Int(cached[0]) | Int(cached[1]) << 8 | Int(cached[2]) << 16 | Int(cached[3]) << 24
@@ -171,12 +173,11 @@ enum PreparedSeccomp {
             }
         }
         let instructions = try SeccompFilter.compile(seccomp)
-        if let cacheDirectory, let path {
+        if let path {
             let length = UInt32(key.count)
             let header = (0..<4).map { UInt8(truncatingIfNeeded: length >> (8 * $0)) }
-            if (try? FS.mkdirAll(cacheDirectory, mode: 0o700)) != nil {
-                try? FS.writeFileAtomically(path, header + key + instructions, mode: 0o600)
-            }
+            // Atomic (a temporary name per process, then rename): concurrent creates never read a torn program.
+            try? FS.writeFileAtomically(path, header + key + instructions, mode: 0o600)
         }
         return .program(instructions: instructions, flags: flags)
     }

@@ -3,6 +3,7 @@ import Foundation
 import OCI
 import TestSupport
 import Testing
+@testable import ContainerRuntime
 
 /// Turns a containers-common/Docker seccomp profile (archMap, includes/excludes by capability and
 /// architecture) into the runtime spec's `linux.seccomp` for x86_64 and the given capabilities, as
@@ -58,6 +59,30 @@ struct SeccompTests {
         let confined = try runtime.run(Env.uniqueID("prof"), bundle: bundle)
         #expect(confined.status == 0, "\(confined.stderr)")
         #expect(confined.stdout == "hostname: sethostname: Operation not permitted\nhostname=1\nstill-running\n")
+    }
+
+    /// Issue 20: compiled programs are cached in berth-runtime's own directory (root's:
+    /// /run/berth-runtime-seccomp, 0700), never under --root, which belongs to the caller
+    /// (containerd's shim passes /run/containerd/runc/k8s.io): after run the root is empty.
+    @Test func compiledProgramsAreCachedOutsideTheRoot() throws {
+        let bundle = try TestBundle()
+        // A profile no other test uses, so its program is compiled and written by this run.
+        let profile = Seccomp(
+            defaultAction: "SCMP_ACT_ALLOW",
+            syscalls: [SeccompSyscall(names: ["sethostname"], action: "SCMP_ACT_ERRNO", errnoRet: UInt32.random(in: 256...4095))])
+        bundle.spec.linux?.seccomp = profile
+        try bundle.shell("grep ^Seccomp: /proc/self/status")
+        let berth = RuntimeCLI.berth(bundle)
+        let result = try berth.run(Env.uniqueID("cache"), bundle: bundle)
+        #expect(result.stdout == "Seccomp:\t2\n", "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: berth.root) == [], "nothing but containers under --root")
+
+        let directory = "/run/berth-runtime-seccomp"
+        var st = stat()
+        #expect(lstat(directory, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR && st.st_mode & 0o777 == 0o700 && st.st_uid == 0)
+        let cached = directory + "/" + PreparedSeccomp.fnv1a(PreparedSeccomp.cacheKey(profile))
+        #expect(FileManager.default.fileExists(atPath: cached), "the program is cached at \(cached)")
+        try? FileManager.default.removeItem(atPath: cached)
     }
 
     /// Issue 15 (1d): with no_new_privs the filter goes on last, after the working directory is

@@ -34,6 +34,31 @@ struct MountOptionTests {
     }
 }
 
+/// The seccomp cache's directory is trusted only when no one else could have written a program into it.
+struct SeccompCacheTests {
+    @Test func onlyAPrivateDirectoryOfThisUserIsTrusted() throws {
+        let base = NSTemporaryDirectory() + "berth-seccomp-cache-" + Env.uniqueID("t")
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        #expect(mkdir(base, 0o700) == 0)
+        #expect(SeccompCache.isTrusted(base, euid: geteuid()))
+        #expect(!SeccompCache.isTrusted(base, euid: geteuid() + 1), "owned by someone else")
+        #expect(chmod(base, 0o770) == 0)
+        #expect(!SeccompCache.isTrusted(base, euid: geteuid()), "group-writable")
+        #expect(chmod(base, 0o700) == 0)
+        #expect(symlink(base, base + ".link") == 0)
+        defer { unlink(base + ".link") }
+        #expect(!SeccompCache.isTrusted(base + ".link", euid: geteuid()), "a symlink")
+        #expect(!SeccompCache.isTrusted(base + "/missing", euid: geteuid()))
+    }
+
+    @Test func candidatesNeverNameARuntimeRoot() {
+        #expect(SeccompCache.candidates(euid: 0, runtimeDir: nil) == ["/run/berth-runtime-seccomp", "/tmp/berth-runtime-seccomp-0"])
+        #expect(SeccompCache.candidates(euid: 1000, runtimeDir: "/run/user/1000")
+            == ["/run/user/1000/berth-runtime-seccomp", "/tmp/berth-runtime-seccomp-1000"])
+        #expect(SeccompCache.candidates(euid: 1000, runtimeDir: "relative") == ["/tmp/berth-runtime-seccomp-1000"])
+    }
+}
+
 struct SignalTests {
     @Test(arguments: [("KILL", SIGKILL), ("SIGKILL", SIGKILL), ("9", SIGKILL), ("term", SIGTERM), ("SIGHUP", SIGHUP),
                       ("RTMIN", Int32(34)), ("RTMIN+2", Int32(36)), ("WINCH", SIGWINCH)])
