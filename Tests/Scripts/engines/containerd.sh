@@ -86,41 +86,10 @@ fi
 ok "containerd started"
 
 # ---- image: an OCI image layout made by hand -----------------------------------------------------
-# One uncompressed layer (the busybox tarball), a config naming its diff_id, a manifest, and an
-# index.json whose annotation gives the image its name on import.
-oci=$WORK/oci
-mkdir -p "$oci/blobs/sha256"
 make_busybox_tar "$WORK/busybox.tar"
-# blob FILE: moves FILE into the layout under its digest and prints "DIGEST SIZE".
-blob() {
-  local d s
-  d=$(sha256sum "$1" | cut -d' ' -f1)
-  s=$(stat -c %s "$1")
-  mv "$1" "$oci/blobs/sha256/$d"
-  echo "sha256:$d $s"
-}
-read -r layer_digest layer_size < <(blob "$WORK/busybox.tar")
-arch=$(dpkg --print-architecture) # amd64, arm64: the same names as OCI's
-jq -n --arg arch "$arch" --arg diff "$layer_digest" '{
-  architecture: $arch, os: "linux",
-  config: { Cmd: ["sh"], Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] },
-  rootfs: { type: "layers", diff_ids: [$diff] },
-  history: [{ created_by: "Tests/Scripts/engines/containerd.sh: busybox-static rootfs" }]
-}' >"$WORK/config.json"
-read -r config_digest config_size < <(blob "$WORK/config.json")
-jq -n --arg cd "$config_digest" --argjson cs "$config_size" --arg ld "$layer_digest" --argjson ls "$layer_size" '{
-  schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
-  config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: $cd, size: $cs },
-  layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $ld, size: $ls }]
-}' >"$WORK/manifest.json"
-read -r manifest_digest manifest_size < <(blob "$WORK/manifest.json")
-jq -n --arg md "$manifest_digest" --argjson ms "$manifest_size" --arg name "$IMAGE" '{
-  schemaVersion: 2,
-  manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $md, size: $ms,
-                annotations: { "io.containerd.image.name": $name, "org.opencontainers.image.ref.name": "latest" } }]
-}' >"$oci/index.json"
-echo '{"imageLayoutVersion":"1.0.0"}' >"$oci/oci-layout"
-tar -C "$oci" -cf "$WORK/busybox-oci.tar" .
+make_oci_layout "$WORK/oci" "$WORK/busybox.tar" "$IMAGE" \
+  '{"Cmd":["sh"],"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]}'
+tar -C "$WORK/oci" -cf "$WORK/busybox-oci.tar" .
 out=$(c images import "$WORK/busybox-oci.tar" 2>&1) || fail "ctr images import: $out"
 expect_eq "ctr images import of a hand-made OCI archive" "$IMAGE" "$(c images ls -q 2>&1)"
 

@@ -23,7 +23,7 @@ CGROUP_PARENT=/berth-test-docker         # absolute: a relative cgroupsPath is t
 IMAGE=berth-test/busybox:latest
 DOCKER=${DOCKER:-/usr/bin/docker}        # Debian's client, same version as the daemon
 TIMEOUT=${CMD_TIMEOUT:-60}               # no single docker command may hang the script
-NETWORK=${DOCKER_NETWORK:-bridge}        # "none": no docker0 bridge and no iptables rules at all
+NETWORK=${DOCKER_NETWORK:-bridge}        # "none": no bridge and no iptables rules at all
 
 [ "$(id -u)" = 0 ] || fail "run as root"
 for cmd in dockerd "$DOCKER" script tar; do command -v "$cmd" >/dev/null || fail "missing $cmd (see README.md)"; done
@@ -49,7 +49,6 @@ teardown() {
   for root in "$EXEC_ROOT"/runtime-*/moby; do reap_runtime_root "$RUNTIME" "$root"; done
   unmount_under "$WORK"
   unmount_under "$EXEC_ROOT"
-  restore_host_network "$WORK/hostnet" docker0 "DOCKER|docker0"
   rmdir /sys/fs/cgroup/*/"${CGROUP_PARENT#/}"/* /sys/fs/cgroup/*/"${CGROUP_PARENT#/}" 2>/dev/null || true
   rm -rf "$WORK" "$EXEC_ROOT" "$SOCK" "$PIDFILE"
 }
@@ -64,17 +63,20 @@ RT=$(logged_runtime "$RUNTIME" "$WORK/bin")
 # --default-runtime berth as well as "--runtime berth" on every run: then "docker info" asks the
 # runtime for its version ("RUNTIME --version"), as it does for a default runtime.
 # cgroupfs driver: there is no systemd to ask for cgroups. Bridge networking (the default) works
-# here: it creates docker0 and iptables rules, which teardown removes again.
+# here, in a network namespace of dockerd's own (below).
 echo '{}' >"$WORK/daemon.json"
 net_flags=()
-netns_wrap=()
-# --bridge none makes dockerd delete any docker0 on the host, another dockerd's too: in that mode
-# it gets a network namespace of its own (it needs none of the host's interfaces then).
-if [ "$NETWORK" = none ]; then net_flags=(--bridge none --iptables=false --ip-masq=false); netns_wrap=(unshare --net); fi
-snapshot_host_network "$WORK/hostnet"
+# "none": no bridge, no iptables rules, no NAT.
+if [ "$NETWORK" = none ]; then net_flags=(--bridge none --iptables=false --ip-masq=false); fi
+# dockerd runs in a network namespace of its own (unshare --net; it execs dockerd, so the pid file
+# is dockerd's), as do its containerd and shims: its docker0, its iptables chains and
+# ip_forward are that namespace's. On the host's, a test dockerd would share the chain names
+# DOCKER* with the host's own dockerd, and deleting "its" docker0 at the end took the host's
+# bridge away (every bridged "docker run" on the machine then failed until dockerd restarted).
+# Nothing here needs the host's interfaces: the image is imported, containers talk to no one.
 # DOCKER_EXTRA_FLAGS: more dockerd flags, split on spaces (e.g. "--debug").
 # shellcheck disable=SC2086
-"${netns_wrap[@]}" dockerd \
+unshare --net dockerd \
   --config-file "$WORK/daemon.json" \
   --data-root "$WORK/data" \
   --exec-root "$EXEC_ROOT" \

@@ -1,4 +1,5 @@
-# Shared helpers for the engine scripts (docker.sh, podman.sh, containerd.sh). Source it, don't run it.
+# shellcheck shell=bash
+# Shared helpers for the engine scripts (docker.sh, podman.sh, containerd.sh, cri.sh). Source it, don't run it.
 #
 # Output is one line per check, "ok - NAME" or "not ok - NAME" (details follow as "#   " lines),
 # and a closing "N passed, N failed, N skipped" line; `finish` exits non-zero when anything failed.
@@ -146,6 +147,8 @@ snapshot_host_network() {
   cat /proc/sys/net/ipv4/ip_forward >"$p.ip_forward"
 }
 
+# (Each pipeline ends in "|| true": a grep that finds nothing must not end a script under set -e
+# and pipefail when the teardown at its start undoes a killed run.)
 # restore_host_network FILE_PREFIX BRIDGE PATTERN: if there is a snapshot, deletes the engine's
 # bridge, every rule and chain added since the snapshot whose text matches PATTERN (an ERE naming
 # the engine's chains, bridge or subnet), puts back the built-in chains' policies, and ip_forward.
@@ -158,12 +161,12 @@ restore_host_network() {
       [ -e "$p.$t" ] || continue
       # Rules first (a chain goes only once nothing jumps to it), newest first.
       iptables -w 10 -t "$t" -S 2>/dev/null | grep '^-A ' | grep -E -- "$pattern" | grep -vxF -f "$p.$t" | tac |
-        while IFS= read -r line; do eval "iptables -w 10 -t $t -D ${line#-A }" 2>/dev/null || true; done
+        while IFS= read -r line; do eval "iptables -w 10 -t $t -D ${line#-A }" 2>/dev/null || true; done || true
       for chain in $(iptables -w 10 -t "$t" -S 2>/dev/null | grep '^-N ' | grep -vxF -f "$p.$t" | awk '{ print $2 }' | grep -E -- "$pattern"); do
         iptables -w 10 -t "$t" -F "$chain" 2>/dev/null || true
         iptables -w 10 -t "$t" -X "$chain" 2>/dev/null || true
       done
-      grep '^-P ' "$p.$t" | while read -r _ chain policy; do iptables -w 10 -t "$t" -P "$chain" "$policy" 2>/dev/null || true; done
+      grep '^-P ' "$p.$t" | while read -r _ chain policy; do iptables -w 10 -t "$t" -P "$chain" "$policy" 2>/dev/null || true; done || true
     done
   fi
   cat "$p.ip_forward" >/proc/sys/net/ipv4/ip_forward
@@ -276,6 +279,48 @@ make_busybox_tar() {
   make_busybox_rootfs "$tmp"
   tar -C "$tmp" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf "$out" .
   rm -rf "$tmp"
+}
+
+# oci_blob LAYOUT FILE: moves FILE into the layout's blobs under its digest; prints "DIGEST SIZE".
+oci_blob() {
+  local d s
+  d=$(sha256sum "$2" | cut -d' ' -f1)
+  s=$(stat -c %s "$2")
+  mv "$2" "$1/blobs/sha256/$d"
+  echo "sha256:$d $s"
+}
+
+# make_oci_layout LAYOUT LAYER.tar NAME CONFIG: an OCI image layout made by hand (tar, sha256sum,
+# jq; no registry, no engine): one uncompressed layer (LAYER.tar, moved in), an image config whose
+# "config" is the JSON object CONFIG, a manifest, and an index.json that names the image NAME for
+# `ctr images import` (annotation io.containerd.image.name) and tag "latest" for skopeo's
+# oci:LAYOUT:latest.
+make_oci_layout() {
+  local oci=$1 layer=$2 name=$3 config=$4 tmp arch
+  local layer_digest layer_size config_digest config_size manifest_digest manifest_size
+  rm -rf "$oci"
+  mkdir -p "$oci/blobs/sha256"
+  tmp=$oci.tmp.json
+  read -r layer_digest layer_size < <(oci_blob "$oci" "$layer")
+  arch=$(dpkg --print-architecture) # amd64, arm64: the same names as OCI's
+  jq -n --arg arch "$arch" --arg diff "$layer_digest" --argjson config "$config" --arg by "$name: made by Tests/Scripts/engines" '{
+    architecture: $arch, os: "linux", config: $config,
+    rootfs: { type: "layers", diff_ids: [$diff] },
+    history: [{ created_by: $by }]
+  }' >"$tmp"
+  read -r config_digest config_size < <(oci_blob "$oci" "$tmp")
+  jq -n --arg cd "$config_digest" --argjson cs "$config_size" --arg ld "$layer_digest" --argjson ls "$layer_size" '{
+    schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+    config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: $cd, size: $cs },
+    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $ld, size: $ls }]
+  }' >"$tmp"
+  read -r manifest_digest manifest_size < <(oci_blob "$oci" "$tmp")
+  jq -n --arg md "$manifest_digest" --argjson ms "$manifest_size" --arg name "$name" '{
+    schemaVersion: 2,
+    manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $md, size: $ms,
+                  annotations: { "io.containerd.image.name": $name, "org.opencontainers.image.ref.name": "latest" } }]
+  }' >"$oci/index.json"
+  echo '{"imageLayoutVersion":"1.0.0"}' >"$oci/oci-layout"
 }
 
 # ---- small utilities ---------------------------------------------------------------------------
