@@ -110,6 +110,31 @@ struct IsolationTests {
         #expect(refusedRunc.status != 0)
     }
 
+    /// Issue 20: the config CRI-O writes for every pod container: the pod's hostname while joining the
+    /// pod's uts, ipc and network namespaces by path, with a pid and mount namespace of its own. It
+    /// starts, and the name is the joined namespace's, as in runc.
+    @Test func crioPodContainerConfig() throws {
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        holder.arguments = ["--uts", "--ipc", "--net", "/bin/sleep", "100"]
+        try holder.run()
+        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
+        let pod = "/proc/\(holder.processIdentifier)/ns/"
+        let hostUTS = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/uts")
+        for _ in 0..<100 where (try? FileManager.default.destinationOfSymbolicLink(atPath: pod + "uts")) == hostUTS { usleep(20_000) }
+        let bundle = try TestBundle()
+        bundle.spec.linux?.namespaces = [Namespace(type: .pid), Namespace(type: .mount), Namespace(type: .ipc, path: pod + "ipc"),
+                                         Namespace(type: .uts, path: pod + "uts"), Namespace(type: .network, path: pod + "net")]
+        bundle.spec.hostname = "crio-pod"
+        try bundle.shell("hostname; for n in uts ipc net; do readlink /proc/self/ns/$n; done; echo $$")
+        var expected = "crio-pod\n"
+        for kind in ["uts", "ipc", "net"] { expected += try FileManager.default.destinationOfSymbolicLink(atPath: pod + kind) + "\n" }
+        expected += "1\n"
+        let (berth, runc) = try both(bundle)
+        #expect(berth == expected)
+        #expect(runc == expected)
+    }
+
     @Test func identityCapabilitiesLimitsAndEnvironmentMatchRunc() throws {
         let bundle = try TestBundle()
         bundle.spec.hostname = "difftest"

@@ -83,7 +83,7 @@ teardown() {
   unmount_under "$STATE"
   restore_host_network "$WORK/hostnet" "$BRIDGE" "$BRIDGE|berth-cri|${SUBNET%.0/24}\\."
   local d
-  for d in /sys/fs/cgroup/*"$CGROUP_PARENT" /sys/fs/cgroup/unified"$CGROUP_PARENT"; do
+  for d in /sys/fs/cgroup/*"$CGROUP_PARENT" /sys/fs/cgroup"$CGROUP_PARENT"; do
     [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
   done
   rm -rf "$WORK" "$STATE"
@@ -235,7 +235,7 @@ expect_eq "nothing left: mounts under $STATE and $WORK/root" "" \
 expect_eq "nothing left: network namespaces" "" "$(find "$STATE" -path '*netns*' -type f 2>/dev/null)"
 expect_eq "nothing left: veths on $BRIDGE" "" "$(ip -o link show master "$BRIDGE" 2>/dev/null)"
 expect_eq "nothing left: container cgroups under $CGROUP_PARENT" "" \
-  "$(find /sys/fs/cgroup/*"$CGROUP_PARENT" /sys/fs/cgroup/unified"$CGROUP_PARENT" -mindepth 2 -type d 2>/dev/null)"
+  "$(find /sys/fs/cgroup/*"$CGROUP_PARENT" /sys/fs/cgroup"$CGROUP_PARENT" -mindepth 2 -type d 2>/dev/null)"
 expect_eq "nothing left: iptables rules of the pods' network" "" \
   "$(iptables-save 2>/dev/null | grep -E -- "berth-cri|${SUBNET%.0/24}\\." | grep -vE '^(#|:)')"
 
