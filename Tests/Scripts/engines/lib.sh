@@ -147,11 +147,11 @@ snapshot_host_network() {
   cat /proc/sys/net/ipv4/ip_forward >"$p.ip_forward"
 }
 
-# (Each pipeline ends in "|| true": a grep that finds nothing must not end a script under set -e
-# and pipefail when the teardown at its start undoes a killed run.)
 # restore_host_network FILE_PREFIX BRIDGE PATTERN: if there is a snapshot, deletes the engine's
 # bridge, every rule and chain added since the snapshot whose text matches PATTERN (an ERE naming
 # the engine's chains, bridge or subnet), puts back the built-in chains' policies, and ip_forward.
+# Each pipeline ends in "|| true": a grep that finds nothing must not end a script (set -e,
+# pipefail) whose first teardown undoes a killed run.
 restore_host_network() {
   local p=$1 bridge=$2 pattern=$3 t line chain
   [ -e "$p.ip_forward" ] || return 0
