@@ -385,8 +385,8 @@ extension Engine {
         _ = try writeEtcFiles(container, attachments: attachments, links: (try? linkSetup(container))?.hosts ?? [], hostsInPlace: true)
     }
 
-    /// The namespace the container joins: its own (bridge networks), another container's
-    /// (`container:NAME`), or nil for a new empty one (`none`) or the host's (`host`).
+    /// The namespace the container joins: its own (bridge networks and `none`), another
+    /// container's (`container:NAME`), or nil for the host's (`host`).
     func networkNamespacePath(_ container: Container, _ attachments: [NetworkAttachment]?) throws(EngineError) -> String? {
         if attachments != nil { return netnsPath(container.id) }
         guard case .container(let name) = container.options.network else { return nil }

@@ -231,11 +231,13 @@ extension Engine {
     // MARK: - Start and end of a container's networking
 
     /// Makes the container's namespace and attaches it to each of its networks, in order; returns
-    /// the namespace's path for the spec, or nil when the container has no networks of its own.
+    /// the attachments, or nil when the container has no namespace of its own (host, container:).
+    /// `none` gets one too, with no network: its `lo` up and IPv6 off, as dockerd 20.10 leaves it
+    /// (a namespace the runtime made would have `lo` down and `::1`).
     func setUpNetworking(_ container: Container) throws(EngineError) -> [NetworkAttachment]? {
         switch container.options.network {
-        case .default, .named: break
-        default: return nil
+        case .default, .named, .none: break
+        case .host, .container: return nil
         }
         let endpoints = try networkRecords.endpoints(containerID: container.id)
         let netns = netnsPath(container.id)

@@ -444,6 +444,29 @@ struct NetworkTests {
         #expect(enabled == "0\n")
     }
 
+    /// `--network none`: a namespace with `lo` up (127.0.0.1) and IPv6 off, as dockerd 20.10 leaves
+    /// it (the outputs are dockerd's for the same script); `--sysctl` turns IPv6 back on, for all
+    /// interfaces or for `lo` alone. A container joining it sees the same, and no namespace file
+    /// is left once they are gone.
+    @Test func noneHasLoopbackUpAndIPv6Off() throws {
+        guard FileManager.default.fileExists(atPath: "/proc/sys/net/ipv6") else { return }
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        let script = #"ip -o addr | while read -r n i f a r; do echo $i $f $a; done; ip link show lo | grep -o "state [A-Z]*\|,UP"; "#
+            + "for d in all default lo; do cat /proc/sys/net/ipv6/conf/$d/disable_ipv6; done"
+        let off = "lo inet 127.0.0.1/8\n,UP\n1\n1\n1\n"
+        #expect(try berth.call("run", "--rm", "--network", "none", "busybox:test", "sh", "-c", script) == off)
+        #expect(try berth.call("run", "--rm", "--network", "none", "--sysctl", "net.ipv6.conf.all.disable_ipv6=0", "busybox:test", "sh", "-c", script)
+                == "lo inet 127.0.0.1/8\nlo inet6 ::1/128\n,UP\n0\n0\n0\n")
+        #expect(try berth.call("run", "--rm", "--network", "none", "--sysctl", "net.ipv6.conf.lo.disable_ipv6=0", "busybox:test", "sh", "-c", script)
+                == "lo inet 127.0.0.1/8\nlo inet6 ::1/128\n,UP\n1\n1\n0\n")
+        try berth.call("run", "-d", "--name", "alone", "--network", "none", "busybox:test", "sleep", "300")
+        #expect(try berth.call("run", "--rm", "--network", "container:alone", "busybox:test", "sh", "-c", script) == off)
+        try berth.call("rm", "-f", "alone")
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: berth.runRoot + "/netns")) ?? []
+        #expect(left.isEmpty, "\(left)")
+    }
+
     /// Names are scoped to the networks a container shares; what is not a container's name is
     /// forwarded upstream. The test runs its own server (BERTH_DNS_DIR) on user networks only, and
     /// its upstream is a stand-in on 127.0.0.1 that answers every forwarded question with
