@@ -4,7 +4,7 @@ import Registry
 import TextTemplate
 
 /// `search`: a registry's search (Docker Hub's, or the one a `host:port/term` names), filtered and
-/// shown as Docker shows it.
+/// shown as Docker's CLI shows it.
 struct Search: BerthCommand {
     static let configuration = CommandConfiguration(commandName: "search", abstract: "Search Docker Hub for images")
 
@@ -39,7 +39,8 @@ struct Search: BerthCommand {
             throw ExitCode(1)
         }
         let output = OutputFormat(format ?? "table")
-        let rows = try SearchRow.sorted(results.filter(filters.accepts)).map {
+        // In the registry's order: the docker CLI 28 does not sort them (by stars, as older ones did).
+        let rows = try results.filter(filters.accepts).map {
             try templateValue(SearchRow($0, noTrunc: noTrunc, json: output == .json))
         }
         let formatter = ListFormatter(format: output, defaultTable: SearchRow.defaultTable, headers: SearchRow.headers)

@@ -17,12 +17,6 @@ public struct SearchRow: Encodable, Sendable {
         isOfficial = json ? String(result.isOfficial) : (result.isOfficial ? "[OK]" : "")
     }
 
-    /// As the CLI shows them: most stars first.
-    public static func sorted(_ results: [SearchResult]) -> [SearchResult] {
-        results.enumerated().sorted { $0.element.starCount != $1.element.starCount ? $0.element.starCount > $1.element.starCount : $0.offset < $1.offset }
-            .map(\.element)
-    }
-
     public static let defaultTable = "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}"
     public static let headers = ["Name": "NAME", "Description": "DESCRIPTION", "StarCount": "STARS", "IsOfficial": "OFFICIAL"]
 

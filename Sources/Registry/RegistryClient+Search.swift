@@ -61,7 +61,8 @@ extension RegistryClient {
         }
         let base = registry == ImageReference.dockerHub ? "https://index.docker.io" : baseURL(registry)
         let name = registry == ImageReference.dockerHub && query.hasPrefix("library/") ? String(query.dropFirst(8)) : query
-        let url = "\(base)/v1/search?q=\(Self.percentEncoded(name))&n=\(limit)"
+        // Go's url.QueryEscape, as dockerd sends it: a space is "+".
+        let url = "\(base)/v1/search?q=\(Self.percentEncoded(name).replacing("%20", with: "+"))&n=\(limit)"
         var call = Call(operation: operation, method: .GET, url: url, idempotent: true, registry: registry)
         call.headers.add(name: "Accept", value: "application/json")
         let response = try await send(call)

@@ -25,6 +25,15 @@ struct RegistryEndpointsTests {
         let table = try server.dockerOK("search", "--format", "{{.Name}} {{.StarCount}} {{.IsOfficial}}", "127.0.0.1:\(port)/busybox")
         // In the registry's order: the docker CLI 28 does not sort them.
         #expect(table == "team/tool 3 \nbusybox 3100 [OK]\nsomeone/busybox 0 \n", "\(table)")
+        // Its default table, byte for byte as against dockerd 20.10 (and as `berth search` prints it).
+        let plain = try server.dockerOK("search", "127.0.0.1:\(port)/busybox")
+        #expect(plain == """
+            NAME              DESCRIPTION                                     STARS     OFFICIAL
+            team/tool         a tool                                          3         
+            busybox           Busybox base image, with all the small tools…   3100      [OK]
+            someone/busybox                                                   0         
+
+            """, "\(plain)")
         let asked = ((try? String(contentsOfFile: requests, encoding: .utf8)) ?? "").split(separator: "\n")
         #expect(asked.first == "/v1/search?q=busybox&n=7", "\(asked)")
 

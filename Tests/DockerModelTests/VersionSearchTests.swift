@@ -34,7 +34,6 @@ import TextTemplate
         #expect(SearchRow(official, noTrunc: false, json: false).isOfficial == "[OK]")
         #expect(SearchRow(official, noTrunc: false, json: true).isOfficial == "true")
         #expect(SearchRow(long, noTrunc: false, json: false).isOfficial == "")
-        #expect(SearchRow.sorted([long, official, SearchResult(name: "c", starCount: 2)]).map(\.name) == ["b", "a", "c"])
 
         let filters = try SearchFilters(["stars=1", "stars=5", "is-official=true"])
         #expect(filters.minimumStars == 5 && filters.accepts(official) && !filters.accepts(long))
