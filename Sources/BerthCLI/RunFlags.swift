@@ -234,7 +234,10 @@ struct RunFlags: ParsableArguments {
             _ = try Parse.flag("-l, --label", item, Parse.label)
         }
         if !attach.isEmpty {
-            o.attach = try attach.map { v throws(EngineError) in try Parse.flag("-a, --attach", v, Parse.attach) }
+            var streams = Set(try attach.map { v throws(EngineError) in try Parse.flag("-a, --attach", v, Parse.attach) })
+            // As Docker's CLI: `-i` attaches stdin whatever `-a` lists.
+            if interactive { streams.insert(.stdin) }
+            o.attach = StandardStream.allCases.filter(streams.contains)
         }
         for item in link {
             let (target, alias) = try Parse.flag("--link", item, Parse.link)

@@ -84,13 +84,24 @@ extension RunOptions.Parse {
 }
 
 extension RunOptions {
-    /// Docker's Config.AttachStdin: `-a stdin`, or `-i`; never with `-d`.
-    public var attachesStdin: Bool { !detach && (interactive || attach?.contains(.stdin) == true) }
+    /// Docker's Config.AttachStdin: as `-a` says (the CLI adds stdin to it for `-i`), else `-i`;
+    /// never with `-d`.
+    public var attachesStdin: Bool { !detach && (attach?.contains(.stdin) ?? interactive) }
     /// Docker's Config.AttachStdout / AttachStderr: as `-a` says, both when it is not given; never with `-d`.
     public var attachesStdout: Bool { !detach && (attach?.contains(.stdout) ?? true) }
     public var attachesStderr: Bool { !detach && (attach?.contains(.stderr) ?? true) }
     /// Docker's Config.StdinOnce: given by an API client, else `-i` without `-d`.
-    public var closesStdinAfterAttach: Bool { interactive && (stdinOnce ?? !detach) }
+    public var closesStdinAfterAttach: Bool { stdinOnce ?? (interactive && !detach) }
+
+    /// The streams Config.AttachStdin/AttachStdout/AttachStderr name, as `detach` and `attach`
+    /// hold them: nothing attached is `-d`'s; the default streams for `interactive` are no `-a`;
+    /// others are `-a`'s list, in Docker's order.
+    public mutating func setAttachedStreams(stdin: Bool, stdout: Bool, stderr: Bool) {
+        let streams = [(stdin, StandardStream.stdin), (stdout, .stdout), (stderr, .stderr)].filter(\.0).map(\.1)
+        detach = streams.isEmpty
+        let defaults: [StandardStream] = interactive ? [.stdin, .stdout, .stderr] : [.stdout, .stderr]
+        attach = streams.isEmpty || streams == defaults ? nil : streams
+    }
 
     /// `-a` with `-d`, refused by Docker's CLI.
     public func checkAttachAndDetach() throws(EngineError) {

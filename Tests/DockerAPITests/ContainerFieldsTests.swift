@@ -21,6 +21,20 @@ struct ContainerFieldsTests {
         #expect(try server.dockerOK("inspect", "-f", "{{json .ExecIDs}}", "box") == "[\"\(id)\"]\n")
     }
 
+    /// Inspect's Config.AttachStdin/AttachStdout/AttachStderr, OpenStdin, StdinOnce and Tty are the
+    /// create body's, as dockerd keeps them: the docker CLI 28's `create`/`run` flag lines show what
+    /// they show against dockerd 20.10 (`run -d` nothing attached, `create -a stdout` no stderr).
+    @Test func attachFieldsAsTheBodySaid() throws {
+        let server = try APIServer()
+        defer { server.stop() }
+        for (index, line) in AttachFields.observed.enumerated() {
+            let made = try server.docker(line.flags + ["--name", "attach\(index)", "busybox:test", "true"])
+            #expect(made.status == 0, "\(line.flags): \(made.stderr)")
+            let shown = try server.dockerOK("inspect", "-f", AttachFields.template, "attach\(index)")
+            #expect(shown == line.shown + "\n", "\(line.flags)")
+        }
+    }
+
     /// The daemon's warnings in create's answer (the CLI prints them), `[]` when none; update's
     /// OomKillDisable warned of, its Warnings null otherwise.
     @Test func createAndUpdateWarnings() throws {

@@ -48,6 +48,21 @@ import Testing
         #expect(api.moreNetworks.isEmpty && api.warnings.isEmpty)
     }
 
+    /// Inspect's Config.AttachStdin/AttachStdout/AttachStderr, OpenStdin, StdinOnce and Tty are what
+    /// the body said, as dockerd keeps them (`docker create -a stdout` shows stderr unattached,
+    /// `docker run -d` nothing attached, Compose's stdin_open stdin open but unattached).
+    @Test(arguments: CapturedCreates.all.map { ($0.label, $0.body) }
+        + CapturedBodies.all.filter { $0.key.hasPrefix("py-") && $0.value.path.contains("/containers/create") }.map { ($0.key, $0.value.body) }
+        + [("compose-stdin-open", #"{"Image":"busybox","AttachStdin":false,"AttachStdout":true,"AttachStderr":true,"OpenStdin":true,"StdinOnce":false}"#),
+           ("stdin-once-alone", #"{"Image":"busybox","AttachStdout":true,"StdinOnce":true}"#)])
+    func inspectShowsTheBodysAttachFields(_ label: String, _ body: String) throws {
+        let config = try #require(try ContainerCreateRequest(body: Array(body.utf8)).body.config)
+        let o = try Self.create(body).options
+        let sent = [config.attachStdin, config.attachStdout, config.attachStderr, config.openStdin, config.stdinOnce, config.tty].map { $0 ?? false }
+        let shown = [o.attachesStdin, o.attachesStdout, o.attachesStderr, o.interactive, o.closesStdinAfterAttach, o.tty]
+        #expect(shown == sent, "\(label)")
+    }
+
     /// The oracle itself must see the flags: a line whose options are the defaults would prove nothing.
     @Test(arguments: CapturedCreates.all)
     func everyCaptureSetsSomething(_ capture: CapturedCreates.Capture) throws {
@@ -220,7 +235,8 @@ import Testing
     @Test(arguments: mapped)
     func namespaceLinkAndLogFieldsMapAsTheirFlags(_ field: String, _ flags: [String]) throws {
         let api = try Self.create(#"{"Image":"b","HostConfig":{\#(field)}}"#).options
-        #expect(api == (try Self.cli(flags)))
+        // A body that attaches no stream is `-d`'s.
+        #expect(api == (try Self.cli(flags + ["-d"])))
     }
 
     @Test(arguments: refused)

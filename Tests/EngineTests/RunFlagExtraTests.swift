@@ -44,6 +44,18 @@ struct RunFlagExtraTests {
         #expect(bad.status == 125 && bad.stderr.contains("valid streams are STDIN, STDOUT and STDERR"))
     }
 
+    /// Inspect's Config.AttachStdin/AttachStdout/AttachStderr, OpenStdin, StdinOnce and Tty for
+    /// `create` and `run` flag lines: what the docker CLI 28 and dockerd 20.10 show for the same.
+    @Test func attachFieldsAsDockerShowsThem() throws {
+        let berth = try BerthEngine()
+        defer { berth.remove() }
+        for (index, line) in AttachFields.observed.enumerated() {
+            let made = try berth.callAnyway(line.flags + ["--name", "attach\(index)", "busybox:test", "true"])
+            #expect(made.status == 0, "\(line.flags): \(made.stderr)")
+            #expect(try berth.inspect("attach\(index)", AttachFields.template) == line.shown, "\(line.flags)")
+        }
+    }
+
     @Test func interactiveTerminalNeedsATerminal() throws {
         let berth = try BerthEngine()
         defer { berth.remove() }

@@ -88,8 +88,11 @@ extension ContainerCreateRequest {
         result.attachStdout = config.attachStdout ?? false
         result.attachStderr = config.attachStderr ?? false
         result.stdinOnce = config.stdinOnce ?? false
-        // Kept only where it differs from what the same `-i` would give (a detached `-di`, docker-py's detach).
-        o.stdinOnce = result.stdinOnce == o.interactive ? nil : result.stdinOnce
+        // Inspect shows them as the body gave them, whichever client sent it (Compose's stdin_open
+        // opens stdin without attaching it).
+        o.setAttachedStreams(stdin: result.attachStdin, stdout: result.attachStdout, stderr: result.attachStderr)
+        // Kept only where it differs from what the same flags would give (docker-py's detach).
+        o.stdinOnce = result.stdinOnce == (o.interactive && !o.detach) ? nil : result.stdinOnce
         if o.tty { result.consoleSize = host.consoleSize?.rowsAndColumns }
 
         // MARK: resources
