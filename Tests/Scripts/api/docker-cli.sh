@@ -39,6 +39,7 @@ cleanup() {
   d rmi "${IMG:-none}" >/dev/null 2>&1   # the registry's port differs per run
   d rmi -f api-cli/built:1 api-cli/dangle:1 api-cli/committed:1 "${REG:-none}/api-cli/busybox:v1" >/dev/null 2>&1
   d image prune -f --filter "label=$LP" >/dev/null 2>&1
+  [ -z "${SEARCH_PID:-}" ] || kill "$SEARCH_PID" 2>/dev/null
   rm -rf "$W"
 }
 
@@ -92,6 +93,19 @@ expect_match "images --digests" "(^|"$'\n'")$REG/api-cli/busybox:v1 sha256:[0-9a
 # (dockerd 20.10 shows <none> as the digest when the listing is filtered by a reference: recorded.)
 d images --digests --format '{{.Repository}}:{{.Tag}} {{.Digest}}' "$REG/api-cli/busybox:v1" 2>&1 | record images-digests-filtered
 d images "$REG/api-cli/busybox" 2>&1 | tr -s ' ' | record images-table
+
+# ---- search: a registry with a search API (search-server.py, three fixed results) ----------------------
+python3 "$API_REPO/Tests/Scripts/registry/search-server.py" "$W/search.log" "$W/search.port" >/dev/null 2>&1 &
+SEARCH_PID=$!
+if wait_for 10 test -s "$W/search.port"; then
+  # In the registry's order (the CLI 28 does not sort by stars), four columns; spaces squeezed.
+  expect_eq "search: the registry's order, four columns" \
+    "NAME DESCRIPTION STARS OFFICIAL|team/tool a tool 3|busybox Busybox base image, with all the small tools… 3100 [OK]|someone/busybox 0" \
+    "$(d search "127.0.0.1:$(cat "$W/search.port")/busybox" 2>&1 | tr -s ' ' | sed 's/ $//' | paste -sd '|')"
+else
+  fail "search: the search server" "it did not start"
+fi
+kill "$SEARCH_PID" 2>/dev/null
 
 # ---- run: output, exit status, env, stdin, tty ------------------------------------------------------
 expect_eq "run --rm: output" hello "$(d run --rm "${R[@]}" "$IMG" echo hello 2>&1)"
@@ -163,6 +177,12 @@ expect_eq "--network-alias: and by alias" "hello from srv" \
   "$(d run --rm "${R[@]}" --network cli-net "$IMG" sh -c "$GET" srv-alias 2>&1)"
 expect_eq "inspect: the container's networks" "cli-net " \
   "$(inspect_c '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' cli-srv)"
+# Without a network: lo up, IPv6 off (no ::1) unless a --sysctl turns it on, as on networks without IPv6.
+NET6='ip -o addr | while read -r n i f a r; do echo $i $f $a; done; for d in all default lo; do cat /proc/sys/net/ipv6/conf/$d/disable_ipv6; done'
+expect_eq "--network none: lo up, IPv6 off" "lo inet 127.0.0.1/8 1 1 1" \
+  "$(d run --rm "${R[@]}" --network none "$IMG" sh -c "$NET6" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "--network none --sysctl: IPv6 on for lo alone" "lo inet 127.0.0.1/8 lo inet6 ::1/128 1 1 0" \
+  "$(d run --rm "${R[@]}" --network none --sysctl net.ipv6.conf.lo.disable_ipv6=0 "$IMG" sh -c "$NET6" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
 
 # ---- --restart ------------------------------------------------------------------------------------
 d run -d "${R[@]}" --name cli-restart --restart on-failure:2 "$IMG" sh -c 'exit 1' >/dev/null 2>&1
@@ -295,6 +315,22 @@ expect_eq "inspect of a missing object: exit 1, []" "1 []" "$rc $out"
 expect_contains "inspect of a missing object: the error" "No such object: nosuch-cli" "$(cat "$W/err")"
 d inspect -f '{{.State.Status}} {{.State.ExitCode}} {{.HostConfig.RestartPolicy.Name}} {{.Path}} {{json .Args}} {{.Config.Tty}} {{.Config.OpenStdin}}' \
   cli-web cli-logs cli-restart cli-health 2>&1 | record inspect-containers
+# Config's attach fields are the create body's (the CLI's -a, -i, -t, -d), as dockerd keeps them.
+ATTACH_F='{{.Config.AttachStdin}} {{.Config.AttachStdout}} {{.Config.AttachStderr}} {{.Config.OpenStdin}} {{.Config.StdinOnce}} {{.Config.Tty}}'
+while IFS='|' read -r flags shown; do
+  # shellcheck disable=SC2086  # the flags split on spaces
+  d $flags "${R[@]}" --name cli-attach "$IMG" true </dev/null >/dev/null 2>&1
+  expect_eq "inspect: Config's attach fields after $flags" "$shown" "$(inspect_c "$ATTACH_F" cli-attach)"
+  d rm -f cli-attach >/dev/null 2>&1
+done <<'LINES'
+create|false true true false false false
+create -it|true true true true true true
+create -a stdout|false true false false false false
+create -i -a stdout|true true false true true false
+run -d|false false false false false false
+run -di|false false false true false false
+run -i|true true true true true false
+LINES
 
 # ---- stats, system df ---------------------------------------------------------------------------------
 expect_match "stats --no-stream" '^cli-health [0-9.]+[kKMG]i?B / [0-9.]+[kKMGT]i?B [0-9.]+%$' \
