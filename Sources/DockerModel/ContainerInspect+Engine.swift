@@ -203,8 +203,12 @@ extension NetworkSettings {
         }
         self.networks = OrderedMap(networks)
         let primary = attachments.first { $0.network.name == Engine.defaultNetworkName }
-        sandboxID = attachments.isEmpty ? "" : container.id
-        sandboxKey = attachments.isEmpty ? "" : engine.runRoot + "/netns/" + container.id
+        let sandbox = engine.runRoot + "/netns/" + container.id
+        // `none` has a namespace of its own too while it runs (lo alone), as dockerd shows it.
+        var ownsSandbox = !attachments.isEmpty
+        if case .none = container.options.network { ownsSandbox = FS.exists(sandbox) }
+        sandboxID = ownsSandbox ? container.id : ""
+        sandboxKey = ownsSandbox ? sandbox : ""
         endpointID = primary.map(DockerModel.endpointID) ?? ""
         gateway = primary?.gateway ?? ""
         ipAddress = primary?.ipAddress ?? ""

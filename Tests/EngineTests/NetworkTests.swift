@@ -446,8 +446,8 @@ struct NetworkTests {
 
     /// `--network none`: a namespace with `lo` up (127.0.0.1) and IPv6 off, as dockerd 20.10 leaves
     /// it (the outputs are dockerd's for the same script); `--sysctl` turns IPv6 back on, for all
-    /// interfaces or for `lo` alone. A container joining it sees the same, and no namespace file
-    /// is left once they are gone.
+    /// interfaces or for `lo` alone. Inspect names the namespace (SandboxKey) while it runs; a
+    /// container joining it sees the same, and no namespace file is left once they are gone.
     @Test func noneHasLoopbackUpAndIPv6Off() throws {
         guard FileManager.default.fileExists(atPath: "/proc/sys/net/ipv6") else { return }
         let berth = try BerthEngine()
@@ -461,6 +461,8 @@ struct NetworkTests {
         #expect(try berth.call("run", "--rm", "--network", "none", "--sysctl", "net.ipv6.conf.lo.disable_ipv6=0", "busybox:test", "sh", "-c", script)
                 == "lo inet 127.0.0.1/8\nlo inet6 ::1/128\n,UP\n1\n1\n0\n")
         try berth.call("run", "-d", "--name", "alone", "--network", "none", "busybox:test", "sleep", "300")
+        let id = try berth.inspect("alone", "{{.Id}}")
+        #expect(try berth.inspect("alone", "{{.NetworkSettings.SandboxKey}}") == berth.runRoot + "/netns/" + id)
         #expect(try berth.call("run", "--rm", "--network", "container:alone", "busybox:test", "sh", "-c", script) == off)
         try berth.call("rm", "-f", "alone")
         let left = (try? FileManager.default.contentsOfDirectory(atPath: berth.runRoot + "/netns")) ?? []
