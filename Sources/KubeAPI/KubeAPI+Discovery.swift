@@ -57,9 +57,9 @@ extension KubeAPI {
         return String(GoBase64.encode(Array(digest.prefix(8))).prefix(11))
     }
 
-    // MARK: - OpenAPI v3
+    // MARK: - OpenAPI
 
-    /// `/openapi/v3` lists a document per group-version; `/openapi/v3/api/v1` is the core group's.
+    /// `/openapi/v2` (protobuf) is what kubectl ≤ 1.29 reads; `/openapi/v3` lists a document per group-version; `/openapi/v3/api/v1` is the core group's.
     /// Each kind's PATCH operation names its kind and takes `fieldValidation`: that is how kubectl
     /// (`--validate=strict`, the default) learns the server validates fields, and it then sends
     /// `fieldValidation=Strict` instead of validating against the schema itself.
@@ -74,6 +74,9 @@ extension KubeAPI {
                 ]))]))
             case "/openapi/v3/api/v1":
                 send(writer, 200, openAPICore.serialized)
+            case "/openapi/v2":
+                writer.send(status: .ok, headers: [("Content-Type", OpenAPIV2.contentType)],
+                            body: OpenAPIV2.document(version: "v\(Self.major).\(Self.minor).0+berth"))
             default:
                 throw .pathNotFound(path)
             }

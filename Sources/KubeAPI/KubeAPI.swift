@@ -238,7 +238,8 @@ public final class KubeAPI: Sendable {
             }
         }
         let type = (request.header("Content-Type") ?? "application/json").split(separator: ";").first.map { String($0).trimmingCharacters.lowercased() } ?? ""
-        if type.contains("yaml") || type.contains("protobuf") {
+        if type == "application/vnd.kubernetes.protobuf" { return try KubeProtobuf.decode(bytes) }
+        if type.contains("yaml") || type.contains("protobuf") || type.contains("cbor") {
             throw .unsupportedMediaType(type)
         }
         do { return try JSONParser.parse(bytes) } catch {
