@@ -23,14 +23,16 @@ struct Serve: BerthCommand {
     var group: String?
     @Option(help: "Path of the pid file")
     var pidfile = "/run/berth/berth.pid"
-    @Option(help: "Address of the Kubernetes API (HTTPS), HOST:PORT; \"none\" turns it off")
-    var kubeListen = "127.0.0.1:6443"
+    @Option(help: "Address of the Kubernetes API (HTTPS), HOST:PORT (default 127.0.0.1:6443); \"none\" turns it off")
+    var kubeListen: String?
+
+    static let defaultKubeAddress = "127.0.0.1:6443"
 
     static let defaultSocket = "/run/berth/berth.sock"
 
     func execute() async throws {
         let listeners = try Self.listeners(hosts.isEmpty ? ["unix://" + Self.defaultSocket] : hosts, group: group)
-        let kubeAddress = try Self.kubeAddress(kubeListen)
+        let kubeAddress = try Self.kubeAddress(kubeListen ?? Self.defaultKubeAddress)
         // A thread per request: glibc would give each its own malloc arena and keep their pages
         // after a burst (20 MiB after 100 containers); two arenas keep the server small.
         Threads.limitMallocArenas(2)
@@ -90,8 +92,13 @@ struct Serve: BerthCommand {
             do {
                 kubeServer = try Self.startKube(database: database, host: kubeAddress.host, port: kubeAddress.port)
             } catch {
-                server.shutdown()
-                throw error
+                // An address the user gave must work; the default one may be taken (another
+                // cluster, another berth serve) without costing the Docker API.
+                if kubeListen != nil {
+                    server.shutdown()
+                    throw error
+                }
+                printError("berth serve: the Kubernetes API is off (--kube-listen to choose another address)")
             }
         }
         var byte: UInt8 = 0
