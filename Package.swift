@@ -20,6 +20,8 @@ import PackageDescription
 //   ImageStore, Supervisor, ContainerRuntime <- Engine (containers, volumes, networks, their database)
 //   Engine (berth.db), ContainerSpec (EngineError), LinuxSys (ConditionLock), GoCompat (JSON values) <- Kube
 //                                    (the Kubernetes roles: the object store, etcd's role)
+//   Kube, GoCompat <- KubeModel (the API's kinds, selectors, names, Status, tables)
+//                                    <- KubeAPI (on HTTPServer: discovery, CRUD, watch, patches; TLS, token, kubeconfig) <- BerthCLI
 //   Engine, ImageStore, Registry (search results), ContainerRuntime (the version), GoCompat (request bodies, Go's decoding) <- DockerModel
 //                                    (Docker's objects, filters, --format rows, API request bodies) <- BerthCLI <- berth
 // The library is `ContainerRuntime` rather than `Runtime` because the toolchain ships a module named `Runtime`.
@@ -51,6 +53,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // The Kubernetes API's TLS: its CA and serving certificate (made on first start), and the listener.
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         .target(name: "GoCompat"),
@@ -101,7 +107,15 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: [
             "LinuxSys", "GoCompat", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
-            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        // Kubernetes' objects as the API shows them: kinds and their resources, selectors, names, Status errors, tables.
+        .target(name: "KubeModel", dependencies: ["Kube", "ContainerSpec", "GoCompat"]),
+        // The Kubernetes API front end (kubectl's contract): discovery, CRUD, watch, patches, auth, its TLS and kubeconfig.
+        .target(name: "KubeAPI", dependencies: [
+            "HTTPServer", "KubeModel", "Kube", "ContainerSpec", "GoCompat", "LinuxSys",
+            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),
         // The Docker Engine API front end (`berth serve`), beside BerthCLI over the same services and views.
         .target(name: "DockerAPI", dependencies: [
@@ -110,7 +124,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "BerthCLI", dependencies: [
-            "DockerAPI", "HTTPServer", "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",
+            "DockerAPI", "KubeAPI", "Kube", "HTTPServer", "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",
             "ContainerRuntime", "ContainerNetwork", "Builder", "Dockerfile", "GoCompat",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -142,6 +156,9 @@ let package = Package(
         // KubeTests' kill -9 test runs this writer and kills it mid-write.
         .executableTarget(name: "kube-store-writer", dependencies: ["Kube", "ContainerSpec", "GoCompat"], path: "Tests/KubeStoreWriter"),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "Engine", "ContainerSpec", "LinuxSys", "GoCompat", "TestSupport"]),
+        // `berth serve`'s Kubernetes API driven by the real kubectl (1.33 and 1.27) and curl.
+        .testTarget(name: "KubeAPITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "GoCompat"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -24,7 +24,7 @@ public struct Berth: AsyncParsableCommand {
             Save.self, Load.self, Import.self, History.self, Login.self, Logout.self,
             Run.self, Create.self, Start.self, Stop.self, Kill.self, Restart.self, Rm.self, Ps.self, Wait.self,
             Rename.self, Logs.self, Exec.self, Attach.self, Top.self, Pause.self, Unpause.self, Update.self, Stats.self,
-            Cp.self, Events.self, InfoCommand.self, VersionCommand.self, Commit.self, Diff.self, Export.self, Search.self, Serve.self,
+            Cp.self, Events.self, InfoCommand.self, VersionCommand.self, Commit.self, Diff.self, Export.self, Search.self, Serve.self, KubeCommand.self,
             Build.self, BuilderCommand.self, ContainerCommand.self, SystemCommand.self, VolumeCommand.self, NetworkCommand.self, Port.self,
         ])
 }
@@ -56,8 +56,9 @@ enum GlobalOptions {
         return rest
     }
 
-    static func engine() throws -> Engine {
-        try Engine(root: FS.absolute(root), runRoot: FS.absolute(runroot))
+    /// The engine; `database` when the caller opened berth.db with tables of its own (`serve`).
+    static func engine(database: StateDatabase? = nil) throws -> Engine {
+        try Engine(root: FS.absolute(root), runRoot: FS.absolute(runroot), database: database)
     }
 
     static func store() throws -> ImageStore {

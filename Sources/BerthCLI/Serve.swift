@@ -3,15 +3,18 @@ import DockerAPI
 import Engine
 import Glibc
 import HTTPServer
+import Kube
+import KubeAPI
 import LinuxSys
 
 nonisolated(unsafe) private var stopPipeWrite: Int32 = -1
 
-/// `serve`: the Docker Engine API on unix sockets (and TCP when asked), over the same engine and
-/// state as the CLI. Containers outlive it: they are the supervisors' children, not the server's.
+/// `serve`: the Docker Engine API on unix sockets (and TCP when asked), and the Kubernetes API on
+/// https://127.0.0.1:6443, over the same engine and state as the CLI. Containers outlive it: they
+/// are the supervisors' children, not the server's.
 struct Serve: BerthCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Serve the Docker Engine API (docker CLI, docker-py, compose)")
+        commandName: "serve", abstract: "Serve the Docker Engine API (docker CLI, docker-py, compose) and the Kubernetes API (kubectl)")
 
     @Option(name: [.customShort("H"), .customLong("host")],
             help: "Socket to listen on: unix:///path, tcp://host:port, or fd:// (systemd socket activation)")
@@ -20,15 +23,22 @@ struct Serve: BerthCommand {
     var group: String?
     @Option(help: "Path of the pid file")
     var pidfile = "/run/berth/berth.pid"
+    @Option(help: "Address of the Kubernetes API (HTTPS), HOST:PORT (default 127.0.0.1:6443); \"none\" turns it off")
+    var kubeListen: String?
+
+    static let defaultKubeAddress = "127.0.0.1:6443"
 
     static let defaultSocket = "/run/berth/berth.sock"
 
     func execute() async throws {
         let listeners = try Self.listeners(hosts.isEmpty ? ["unix://" + Self.defaultSocket] : hosts, group: group)
+        let kubeAddress = try Self.kubeAddress(kubeListen ?? Self.defaultKubeAddress)
         // A thread per request: glibc would give each its own malloc arena and keep their pages
         // after a burst (20 MiB after 100 containers); two arenas keep the server small.
         Threads.limitMallocArenas(2)
-        let engine = try GlobalOptions.engine()
+        // berth.db opened once, with the Kubernetes store's tables: one writer in the process.
+        let database = try Engine.openDatabase(root: FS.absolute(GlobalOptions.root), migrations: ObjectStore.registerMigrations)
+        let engine = try GlobalOptions.engine(database: database)
         // Removed containers' files are deleted on a thread of ours (and what a kill -9 left).
         engine.deleteRemovedFilesInBackground()
         // What dockerd does when it starts after a host restart: containers whose restart policy
@@ -77,10 +87,72 @@ struct Serve: BerthCommand {
             throw ExitCode(1)
         }
         for listener in listeners { printError("berth serve: API listening on \(HTTPServer.describe(listener))") }
+        var kubeServer: HTTPServer?
+        if let kubeAddress {
+            do {
+                kubeServer = try Self.startKube(database: database, host: kubeAddress.host, port: kubeAddress.port)
+            } catch {
+                // An address the user gave must work; the default one may be taken (another
+                // cluster, another berth serve) without costing the Docker API.
+                if kubeListen != nil {
+                    server.shutdown()
+                    throw error
+                }
+                printError("berth serve: the Kubernetes API is off (--kube-listen to choose another address)")
+            }
+        }
         var byte: UInt8 = 0
         while read(stopPipe.read.raw, &byte, 1) < 0 && errno == EINTR {}
         printError("berth serve: stopping (signal \(byte))")
+        kubeServer?.shutdown()
         server.shutdown()
+    }
+
+    /// `--kube-listen`: HOST:PORT, or nil for "none".
+    static func kubeAddress(_ text: String) throws -> (host: String, port: Int)? {
+        if text == "none" || text.isEmpty { return nil }
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("invalid --kube-listen \(text): expected HOST:PORT or none")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
+    }
+
+    /// The Kubernetes API: its store in berth.db, the system namespaces, the TLS identity, token and
+    /// kubeconfig under `<root>/kube` (made on first start, kept after), and its HTTPS listener.
+    static func startKube(database: StateDatabase, host: String, port: Int) throws -> HTTPServer {
+        let store: ObjectStore
+        let access = KubeAccess(root: GlobalOptions.root)
+        let api: KubeAPI
+        do {
+            store = try ObjectStore(database: database)
+            let urlHost = host.contains(":") ? "[\(host)]" : host
+            // A wildcard address is reached on loopback (which the certificate names).
+            let clientHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : urlHost
+            try access.prepare(server: "https://\(clientHost):\(port)")
+            api = KubeAPI(store: store, token: try access.token(), serverAddress: "\(clientHost):\(port)")
+            try api.bootstrap()
+        } catch {
+            printError("berth serve: Kubernetes API: \(error.message)")
+            throw ExitCode(1)
+        }
+        let listener = HTTPServer.Listener.tls(host: host, port: port, certificateChain: access.pki.servingCertificate,
+                                               privateKey: access.pki.servingKey)
+        let trimmer = IdleTrimmer()
+        let handler = api.handler
+        do {
+            let server = try HTTPServer(listeners: [listener], commonHeaders: KubeAPI.commonHeaders) { request, writer in
+                trimmer.begin()
+                defer { trimmer.end() }
+                handler(request, writer)
+            }
+            printError("berth serve: Kubernetes API listening on \(HTTPServer.describe(listener)) (kubeconfig \(access.kubeconfigFile))")
+            return server
+        } catch {
+            printError("berth serve: Kubernetes API: \(error.message)")
+            throw ExitCode(1)
+        }
     }
 
     /// `-H` values as listeners; unix sockets are root-only (0600) unless a group is given (0660).

@@ -3,15 +3,18 @@ import LinuxSys
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// An HTTP/1.1 server on unix sockets and TCP (SwiftNIO). It knows nothing of Docker or
 /// Kubernetes: front ends hand it one handler and the headers every response carries.
 public final class HTTPServer: Sendable {
     /// Where to listen: a unix socket path (created with `mode`, owned by `group`), a TCP
-    /// address, or a socket already bound and listening (systemd socket activation).
+    /// address, a TCP address speaking TLS with the certificate chain and key in PEM files, or a
+    /// socket already bound and listening (systemd socket activation).
     public enum Listener: Sendable, Equatable {
         case unix(path: String, mode: mode_t, group: gid_t?)
         case tcp(host: String, port: Int)
+        case tls(host: String, port: Int, certificateChain: String, privateKey: String)
         case inherited(fd: Int32)
     }
 
@@ -30,6 +33,22 @@ public final class HTTPServer: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var channels: [Channel] = []
         for listener in listeners {
+            var tls: NIOSSLContext?
+            if case .tls(_, _, let chain, let key) = listener {
+                do {
+                    let certificates = try NIOSSLCertificate.fromPEMFile(chain).map { NIOSSLCertificateSource.certificate($0) }
+                    var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: certificates, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+                    configuration.minimumTLSVersion = .tlsv12
+                    // HTTP/1.1 only: Go's clients offer h2 and fall back when it is not chosen.
+                    configuration.applicationProtocols = ["http/1.1"]
+                    tls = try NIOSSLContext(configuration: configuration)
+                } catch {
+                    for channel in channels { _ = try? channel.close().wait() }
+                    try? group.syncShutdownGracefully()
+                    throw StartError(listener: listener, message: "load the TLS certificate \(chain) and key \(key): \(error)", underlying: nil)
+                }
+            }
+            let tlsContext = tls
             let bootstrap = ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -39,6 +58,7 @@ public final class HTTPServer: Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         let control = ConnectionControl(channel: channel)
                         let sync = channel.pipeline.syncOperations
+                        if let tlsContext { try sync.addHandler(NIOSSLServerHandler(context: tlsContext)) }
                         try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
                         try sync.addHandler(HTTPResponseEncoder())
                         try sync.addHandler(ConnectionHandler(handler: handler, commonHeaders: commonHeaders, control: control))
@@ -65,7 +85,7 @@ public final class HTTPServer: Sendable {
                         throw StartError(listener: listener, message: "set the mode of \(path): \(error)", underlying: error)
                     }
                     channels.append(channel)
-                case .tcp(let host, let port):
+                case .tcp(let host, let port), .tls(let host, let port, _, _):
                     channels.append(try bootstrap.bind(host: host, port: port).wait())
                 case .inherited(let fd):
                     channels.append(try bootstrap.withBoundSocket(fd).wait())
@@ -88,6 +108,7 @@ public final class HTTPServer: Sendable {
         switch listener {
         case .unix(let path, _, _): return "unix://" + path
         case .tcp(let host, let port): return "tcp://\(host):\(port)"
+        case .tls(let host, let port, _, _): return "https://\(host):\(port)"
         case .inherited(let fd): return "inherited socket fd \(fd)"
         }
     }

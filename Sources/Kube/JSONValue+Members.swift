@@ -21,12 +21,12 @@ extension JSONValue {
     }
 
     /// `setting` on the object at `metadata`, made when missing.
-    func settingMetadata(_ key: String, to value: JSONValue?) -> JSONValue {
+    public func settingMetadata(_ key: String, to value: JSONValue?) -> JSONValue {
         setting("metadata", to: (self[member: "metadata"] ?? .object([:], keys: [])).setting(key, to: value))
     }
 
     /// A member of `metadata` that is a string; nil when missing, empty or not a string.
-    func metadataString(_ key: String) -> String? {
+    public func metadataString(_ key: String) -> String? {
         guard let text = self[member: "metadata"]?[member: key]?.stringValue, !text.isEmpty else { return nil }
         return text
     }

@@ -1,9 +1,9 @@
 import Glibc
 
 /// The values the store fills in that no client may choose: uid, creationTimestamp, and the clocks.
-enum SystemFields {
+public enum SystemFields {
     /// A random (version 4) UUID in lowercase, as the apiserver's `uuid.NewUUID()` prints it.
-    static func uuid() -> String {
+    public static func uuid() -> String {
         var generator = SystemRandomNumberGenerator()
         var bytes = (0..<2).flatMap { _ in withUnsafeBytes(of: generator.next() as UInt64) { Array($0) } }
         bytes[6] = (bytes[6] & 0x0F) | 0x40 // version 4
@@ -13,7 +13,7 @@ enum SystemFields {
     }
 
     /// RFC 3339 in UTC to the second (`2025-01-02T03:04:05Z`), metav1.Time's wire form.
-    static func timestamp(_ seconds: time_t = time(nil)) -> String {
+    public static func timestamp(_ seconds: time_t = time(nil)) -> String {
         var seconds = seconds
         var parts = tm()
         gmtime_r(&seconds, &parts)
@@ -23,7 +23,7 @@ enum SystemFields {
     }
 
     /// Wall-clock seconds, for the change log's ages.
-    static func now() -> Double {
+    public static func now() -> Double {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9

@@ -1,0 +1,102 @@
+import GoCompat
+import Kube
+
+/// A kind the API serves: its group/version/kind, its resource (the URL's plural, the store's key),
+/// how discovery describes it, and its `kubectl get` columns.
+public struct KubeKind: Sendable {
+    public let group: String
+    public let version: String
+    public let kind: String
+    /// The plural, lowercase: `configmaps`.
+    public let resource: String
+    public let singular: String
+    public let namespaced: Bool
+    public let shortNames: [String]
+    public let verbs: [String]
+    /// The columns between NAME and AGE.
+    public let columns: [TableColumn]
+    /// Top-level members the kind has besides apiVersion, kind and metadata (fieldValidation).
+    public let fields: Set<String>
+
+    public var storeResource: Resource { Resource(group: group, resource) }
+    public var apiVersion: String { group.isEmpty ? version : group + "/" + version }
+    public var listKind: String { kind + "List" }
+    /// `configmaps`, or `deployments.apps` outside the core group (the apiserver's messages).
+    public var qualifiedResource: String { group.isEmpty ? resource : resource + "." + group }
+    var groupOrNil: String? { group.isEmpty ? nil : group }
+}
+
+/// One `kubectl get` column: how the Table describes it and its cell for an object.
+public struct TableColumn: Sendable {
+    public let name: String
+    public let type: String
+    public let format: String
+    public let description: String
+    public let cell: @Sendable (JSONValue) -> JSONValue
+
+    public init(_ name: String, type: String, format: String = "", description: String, cell: @escaping @Sendable (JSONValue) -> JSONValue) {
+        self.name = name
+        self.type = type
+        self.format = format
+        self.description = description
+        self.cell = cell
+    }
+}
+
+public enum KubeKinds {
+    static let allVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+
+    /// How many members an object has in `member` (a ConfigMap's data and binaryData, a Secret's data).
+    static func count(_ object: JSONValue, _ members: [String]) -> JSONValue {
+        .int(members.reduce(0) { $0 + (object[member: $1]?.objectValue?.count ?? 0) })
+    }
+
+    static func length(_ value: JSONValue?) -> JSONValue {
+        if case .array(let items)? = value { return .int(items.count) }
+        return .int(0)
+    }
+
+    public static let namespace = KubeKind(
+        group: "", version: "v1", kind: "Namespace", resource: "namespaces", singular: "namespace", namespaced: false,
+        shortNames: ["ns"], verbs: ["create", "delete", "get", "list", "patch", "update", "watch"],
+        columns: [TableColumn("Status", type: "string", description: "The phase of the namespace (Active or Terminating).") {
+            $0[member: "status"]?[member: "phase"] ?? .string("")
+        }],
+        fields: ["spec", "status"])
+
+    public static let configMap = KubeKind(
+        group: "", version: "v1", kind: "ConfigMap", resource: "configmaps", singular: "configmap", namespaced: true,
+        shortNames: ["cm"], verbs: allVerbs,
+        columns: [TableColumn("Data", type: "integer", description: "The number of keys in data and binaryData.") {
+            count($0, ["data", "binaryData"])
+        }],
+        fields: ["data", "binaryData", "immutable"])
+
+    public static let secret = KubeKind(
+        group: "", version: "v1", kind: "Secret", resource: "secrets", singular: "secret", namespaced: true,
+        shortNames: [], verbs: allVerbs,
+        columns: [
+            TableColumn("Type", type: "string", description: "The type of the secret's data.") { $0[member: "type"] ?? .string("") },
+            TableColumn("Data", type: "integer", description: "The number of keys in data.") { count($0, ["data"]) },
+        ],
+        fields: ["data", "stringData", "type", "immutable"])
+
+    public static let serviceAccount = KubeKind(
+        group: "", version: "v1", kind: "ServiceAccount", resource: "serviceaccounts", singular: "serviceaccount", namespaced: true,
+        shortNames: ["sa"], verbs: allVerbs,
+        columns: [TableColumn("Secrets", type: "integer", description: "The number of secrets the service account lists.") {
+            length($0[member: "secrets"])
+        }],
+        fields: ["secrets", "imagePullSecrets", "automountServiceAccountToken"])
+
+    /// Every kind served, in discovery's order.
+    public static let all: [KubeKind] = [configMap, namespace, secret, serviceAccount]
+
+    /// The kind served under `resource` in `group`.
+    public static func kind(group: String = "", resource: String) -> KubeKind? {
+        all.first { $0.group == group && $0.resource == resource }
+    }
+
+    /// The namespaced kinds a namespace holds (what its deletion deletes).
+    public static var namespacedKinds: [KubeKind] { all.filter(\.namespaced) }
+}
