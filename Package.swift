@@ -1,6 +1,17 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+/// Absolute, because the linker runs in the build directory.
+let packageDirectory = String(#filePath.dropLast("/Package.swift".count))
+/// The release link of `berth` in the order of link/berth-serve.order (see scripts/link-order, which profiles a
+/// binary linked with BERTH_LINK_ORDER=none: as SwiftPM links by default).
+let linkOrderFlags: [String] = {
+    let setting = Context.environment["BERTH_LINK_ORDER"] ?? ""
+    if setting == "none" { return [] }  // the default link, for comparisons
+    return ["-use-ld=lld", "-Xlinker", "--symbol-ordering-file=\(packageDirectory)/link/berth-serve.order",
+            "-Xlinker", "--no-warn-symbol-ordering"]
+}()
+
 // Layers, lowest first (see ../shared/DESIGN.md):
 //   GoCompat (Go's sizes, durations, quoting, JSON parser) <- OCI, Dockerfile, TextTemplate, Registry, ContainerRuntime,
 //                                    ContainerSpec, Supervisor, DockerModel
@@ -129,7 +140,11 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
+        // Release links put what `berth serve` runs next to each other (scripts/link-order made the list): the
+        // server then maps the pages it uses instead of 64 KiB of neighbours around each of them.
+        .executableTarget(name: "berth", dependencies: ["BerthCLI"], linkerSettings: [
+            .unsafeFlags(linkOrderFlags, .when(configuration: .release)),
+        ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LinuxSysTests", dependencies: ["LinuxSys", "CLinuxSys"]),
