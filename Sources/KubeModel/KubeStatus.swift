@@ -154,37 +154,16 @@ public struct FieldError: Sendable, Equatable, CustomStringConvertible {
     /// What the error says without its field (a cause's message).
     public var causeMessage: String {
         switch type {
-        case .invalid(let value): "Invalid value: \(Self.quote(value)): \(detail)"
+        case .invalid(let value): "Invalid value: \(GoStrconv.quote(value)): \(detail)"
         case .required: "Required value" + (detail.isEmpty ? "" : ": " + detail)
         case .forbidden: "Forbidden" + (detail.isEmpty ? "" : ": " + detail)
         case .tooLong: "Too long: " + detail
-        case .duplicate(let value): "Duplicate value: \(Self.quote(value))"
-        case .notSupported(let value): "Unsupported value: \(Self.quote(value))" + (detail.isEmpty ? "" : ": " + detail)
+        case .duplicate(let value): "Duplicate value: \(GoStrconv.quote(value))"
+        case .notSupported(let value): "Unsupported value: \(GoStrconv.quote(value))" + (detail.isEmpty ? "" : ": " + detail)
         }
     }
 
     public var description: String { field + ": " + causeMessage }
-
-    /// Go's %q of a string, as the apiserver prints values.
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\x" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
 }
 
 extension JSONValue {

@@ -109,13 +109,13 @@ public struct LabelSelector: Sendable, Equatable {
 
     static func checkKey(_ key: String) throws(KubeStatus) {
         if let problem = Names.qualifiedName(key).first {
-            throw .badRequest("unable to parse requirement: values[0][\(key)]: Invalid value: \(FieldError.quote(key)): \(problem)")
+            throw .badRequest("unable to parse requirement: values[0][\(key)]: Invalid value: \(GoStrconv.quote(key)): \(problem)")
         }
     }
 
     static func checkValue(_ value: String) throws(KubeStatus) {
         if let problem = Names.labelValue(value).first {
-            throw .badRequest("unable to parse requirement: values[0][\(value)]: Invalid value: \(FieldError.quote(value)): \(problem)")
+            throw .badRequest("unable to parse requirement: values[0][\(value)]: Invalid value: \(GoStrconv.quote(value)): \(problem)")
         }
     }
 
