@@ -5,6 +5,7 @@ import Glibc
 import HTTPServer
 import Kube
 import KubeAPI
+import KubeProxy
 import LinuxSys
 
 nonisolated(unsafe) private var stopPipeWrite: Int32 = -1
@@ -133,6 +134,8 @@ struct Serve: BerthCommand {
             try access.prepare(server: "https://\(clientHost):\(port)")
             api = KubeAPI(store: store, token: try access.token(), serverAddress: "\(clientHost):\(port)")
             try api.bootstrap()
+            // kube-proxy's role: Services' cluster IPs and node ports as iptables rules.
+            ServiceProxy(store: store) { printError("berth serve: \($0)") }.start()
         } catch {
             printError("berth serve: Kubernetes API: \(error.message)")
             throw ExitCode(1)
