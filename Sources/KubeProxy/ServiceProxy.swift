@@ -25,6 +25,8 @@ public final class ServiceProxy: Sendable {
         var appliedAt = 0.0
         var stopped = false
         var linkReady = false
+        /// Rules were written by this process (from then on the set is kept, even when empty).
+        var installed = false
     }
     private let state = Mutex(State())
 
@@ -69,10 +71,20 @@ public final class ServiceProxy: Sendable {
         let ports = ServicePort.from(services: services, endpoints: endpoints)
         let now = MonotonicClock.seconds()
         if state.withLock({ $0.applied == ports && now - $0.appliedAt < Self.resyncSeconds }) { return revision }
-        try ensureServiceRoute()
         let saved = ["nat": try IPTables.save(table: "nat"), "filter": try IPTables.save(table: "filter")]
+        // A host with no Service (a Docker-only one) gets no chains and no link; rules a
+        // previous run left for Services now gone are still cleared.
+        if ports.isEmpty && !state.withLock({ $0.installed }) && !saved["nat"]!.contains(":" + ServiceRules.servicesChain + " ") {
+            state.withLock {
+                $0.applied = ports
+                $0.appliedAt = now
+            }
+            return revision
+        }
+        try ensureServiceRoute()
         try IPTables.restore(ServiceRules.lines(ports, saved: saved))
         state.withLock {
+            $0.installed = true
             $0.applied = ports
             $0.appliedAt = now
         }
