@@ -152,6 +152,10 @@ struct ServiceTests {
     @Test func allocationKeepsAddressesUniqueAndStable() throws {
         let server = try KubeServer(ownNetwork: true)
         defer { server.stop() }
+        // A server without Services leaves the host's iptables and links alone.
+        usleep(300_000)
+        #expect(try !sh(server.inNetwork + ["iptables-save"]).stdout.contains("BERTH-"), "chains installed without a Service")
+        #expect(try !sh(server.inNetwork + ["ip", "link"]).stdout.contains("berth-svc0"), "service link made without a Service")
         try server.kubectlOK("apply", "-f", "-", stdin: Self.service("one"))
         try server.kubectlOK("apply", "-f", "-", stdin: Self.service("two", extra: "  type: NodePort"))
         let one = try server.kubectlOK("get", "svc", "one", "-o", "jsonpath={.spec.clusterIP}")
