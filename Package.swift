@@ -123,7 +123,7 @@ let package = Package(
         // Kubernetes' objects as the API shows them: kinds and their resources, selectors, names, Status errors, tables.
         .target(name: "KubeModel", dependencies: ["Kube", "ContainerSpec", "GoCompat"]),
         // kube-proxy's role: the iptables rules that give Services their cluster IPs and node ports.
-        .target(name: "KubeProxy", dependencies: ["Kube", "KubeModel", "ContainerNetwork", "ContainerSpec", "LinuxSys", "GoCompat"]),
+        .target(name: "KubeProxy", dependencies: ["Kube", "KubeModel", "ContainerNetwork", "ContainerDNS", "ContainerSpec", "LinuxSys", "GoCompat"]),
         // The Kubernetes API front end (kubectl's contract): discovery, CRUD, watch, patches, auth, its TLS and kubeconfig.
         .target(name: "KubeAPI", dependencies: [
             "HTTPServer", "KubeModel", "Kube", "ContainerSpec", "GoCompat", "LinuxSys",

@@ -22,6 +22,7 @@ public final class ServiceProxy: Sendable {
 
     private struct State {
         var applied: [ServicePort]?
+        var appliedNames: [ClusterDNS.Entry]?
         var appliedAt = 0.0
         var stopped = false
         var linkReady = false
@@ -68,24 +69,29 @@ public final class ServiceProxy: Sendable {
         let revision = try store.currentRevision()
         let services = try store.list(KubeKinds.service.storeResource).items.map { try $0.value() }
         let endpoints = try store.list(KubeKinds.endpoints.storeResource).items.map { try $0.value() }
+        let pods = try store.list(Resource("pods")).items.map { try $0.value() }
         let ports = ServicePort.from(services: services, endpoints: endpoints)
+        let names = ClusterDNS.entries(services: services, endpoints: endpoints, pods: pods)
         let now = MonotonicClock.seconds()
-        if state.withLock({ $0.applied == ports && now - $0.appliedAt < Self.resyncSeconds }) { return revision }
+        if state.withLock({ $0.applied == ports && $0.appliedNames == names && now - $0.appliedAt < Self.resyncSeconds }) { return revision }
         let saved = ["nat": try IPTables.save(table: "nat"), "filter": try IPTables.save(table: "filter")]
         // A host with no Service (a Docker-only one) gets no chains and no link; rules a
         // previous run left for Services now gone are still cleared.
-        if ports.isEmpty && !state.withLock({ $0.installed }) && !saved["nat"]!.contains(":" + ServiceRules.servicesChain + " ") {
+        if ports.isEmpty && names.isEmpty && !state.withLock({ $0.installed }) && !saved["nat"]!.contains(":" + ServiceRules.servicesChain + " ") {
             state.withLock {
                 $0.applied = ports
+                $0.appliedNames = names
                 $0.appliedAt = now
             }
             return revision
         }
         try ensureServiceRoute()
         try IPTables.restore(ServiceRules.lines(ports, saved: saved))
+        try ClusterDNS.publish(names)
         state.withLock {
             $0.installed = true
             $0.applied = ports
+            $0.appliedNames = names
             $0.appliedAt = now
         }
         return revision
@@ -97,7 +103,8 @@ public final class ServiceProxy: Sendable {
             let added = try IPTables.ip(["link", "add", Self.serviceLink, "type", "bridge"])
             if added.status != 0 { throw NetworkError("add link \(Self.serviceLink): \(added.stderr)") }
         }
-        for arguments in [["link", "set", Self.serviceLink, "up"], ["route", "replace", Self.serviceRoute, "dev", Self.serviceLink]] {
+        for arguments in [["link", "set", Self.serviceLink, "up"], ["route", "replace", Self.serviceRoute, "dev", Self.serviceLink],
+                          ["addr", "replace", ClusterDNS.address + "/32", "dev", Self.serviceLink]] {
             let result = try IPTables.ip(arguments)
             if result.status != 0 { throw NetworkError("ip \(arguments.joined(separator: " ")): \(result.stderr)") }
         }

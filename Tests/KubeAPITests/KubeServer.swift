@@ -105,7 +105,17 @@ final class KubeServer {
     }
 
     func stop() {
+        // The DNS server a server in its own network namespace started there (for the cluster's
+        // names) would keep the namespace alive: it goes with the server.
+        var namespace = stat()
+        let dnsDirectory = ownNetwork && pid > 0 && stat("/proc/\(pid)/ns/net", &namespace) == 0 ? "/run/berth-dns.netns-\(namespace.st_ino)" : nil
         terminate()
+        if let dnsDirectory {
+            if let text = try? String(contentsOfFile: dnsDirectory + "/berth-dns.pid", encoding: .utf8), let dns = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                kill(dns, SIGKILL)
+            }
+            try? FileManager.default.removeItem(atPath: dnsDirectory)
+        }
         try? FileManager.default.removeItem(atPath: base)
     }
 

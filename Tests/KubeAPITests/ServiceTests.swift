@@ -29,6 +29,11 @@ struct ServiceTests {
                 cd \(directory) && exec python3 -m http.server --bind 0.0.0.0 8080
                 """
             holder = try TestSupport.spawn(["/usr/bin/unshare", "--net", "--", "/bin/sh", "-c", script], stdout: directory + "/log")
+            // Not before unshare has made the namespace: the peer would land in the test's own.
+            var mine = stat(), theirs = stat()
+            stat("/proc/self/ns/net", &mine)
+            for _ in 0..<200 where stat("/proc/\(holder)/ns/net", &theirs) != 0 || theirs.st_ino == mine.st_ino { usleep(10_000) }
+            try #require(theirs.st_ino != mine.st_ino, "\(name): no network namespace of its own")
             let veth = "vb\(index)\(server.port % 1000)"
             for command in [["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", String(holder)],
                             ["ip", "addr", "add", hostSide + "/30", "dev", veth], ["ip", "link", "set", veth, "up"]] {
@@ -147,6 +152,43 @@ struct ServiceTests {
         try server.kubectlOK("delete", "svc", "web")
         #expect(try Self.eventually { try !sh(server.inNetwork + ["iptables-save", "-t", "nat"]).stdout.contains("BERTH-SVC-") },
                 "Service chains left after the Service was deleted")
+    }
+
+    /// The cluster's DNS (berth-dns on 10.96.0.10): Services by name from the host and from a pod,
+    /// a headless Service's endpoints, NXDOMAIN for other names in cluster.local.
+    @Test func clusterDNSAnswersServiceNames() throws {
+        let (server, backends) = try Self.setUp(backends: 1)
+        defer { server.stop() }
+        let pod = backends[0]
+        try server.kubectlOK("apply", "-f", "-", stdin: Self.service("web") + "\n---\n" + Self.endpoints("web", [pod.ip]))
+        try server.kubectlOK("apply", "-f", "-", stdin: Self.service("db", extra: "  clusterIP: None") + """
+
+            ---
+            apiVersion: v1
+            kind: Endpoints
+            metadata:
+              name: db
+            subsets:
+            - addresses:
+              - ip: \(pod.ip)
+                hostname: db-0
+              ports:
+              - name: http
+                port: 8080
+            """)
+        let ip = try server.kubectlOK("get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}")
+        func dig(_ name: String, from prefix: [String]? = nil) throws -> String {
+            let result = try sh((prefix ?? server.inNetwork) + ["dig", "+time=2", "+tries=1", "+noall", "+answer", "+comments", "@10.96.0.10", name, "A"])
+            return result.stdout
+        }
+        let podNetwork = ["/usr/bin/nsenter", "--net=/proc/\(pod.holder)/ns/net", "--"]
+        #expect(try Self.eventually { try dig("web.default.svc.cluster.local").contains("\t" + ip) }, "no answer for the Service")
+        #expect(try dig("web.default.svc.cluster.local", from: podNetwork).contains("\t" + ip), "from a pod")
+        #expect(try dig("db.default.svc.cluster.local").contains("\t" + pod.ip), "headless Service")
+        #expect(try dig("db-0.db.default.svc.cluster.local").contains("\t" + pod.ip), "endpoint hostname")
+        #expect(try dig("nosuch.default.svc.cluster.local").contains("status: NXDOMAIN"))
+        try server.kubectlOK("delete", "svc", "web")
+        #expect(try Self.eventually { try dig("web.default.svc.cluster.local").contains("status: NXDOMAIN") }, "name kept after the Service went")
     }
 
     @Test func allocationKeepsAddressesUniqueAndStable() throws {
