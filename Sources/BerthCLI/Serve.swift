@@ -5,6 +5,7 @@ import Glibc
 import HTTPServer
 import Kube
 import KubeAPI
+import KubeControllers
 import KubeProxy
 import LinuxSys
 
@@ -136,6 +137,8 @@ struct Serve: BerthCommand {
             try api.bootstrap()
             // kube-proxy's role: Services' cluster IPs and node ports as iptables rules.
             ServiceProxy(store: store) { printError("berth serve: \($0)") }.start()
+            // The controller manager's role.
+            EndpointsController(store: store) { printError("berth serve: \($0)") }.start()
         } catch {
             printError("berth serve: Kubernetes API: \(error.message)")
             throw ExitCode(1)
