@@ -178,7 +178,7 @@ let package = Package(
         // `berth serve`'s Kubernetes API driven by the real kubectl (1.33 and 1.27) and curl.
         .testTarget(name: "KubeAPITests", dependencies: ["TestSupport"]),
         .testTarget(name: "KubeProxyTests", dependencies: ["KubeProxy"]),
-        .testTarget(name: "KubeControllersTests", dependencies: ["KubeControllers", "Kube", "KubeModel", "GoCompat"]),
+        .testTarget(name: "KubeControllersTests", dependencies: ["KubeControllers", "Kube", "KubeModel", "ContainerSpec", "GoCompat"]),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "GoCompat"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],

@@ -138,7 +138,7 @@ struct Serve: BerthCommand {
             // kube-proxy's role: Services' cluster IPs and node ports as iptables rules.
             ServiceProxy(store: store) { printError("berth serve: \($0)") }.start()
             // The controller manager's role.
-            EndpointsController(store: store) { printError("berth serve: \($0)") }.start()
+            ControllerManager(store: store) { printError("berth serve: \($0)") }.start()
         } catch {
             printError("berth serve: Kubernetes API: \(error.message)")
             throw ExitCode(1)

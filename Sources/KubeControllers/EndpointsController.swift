@@ -9,15 +9,14 @@ import Synchronization
 /// The endpoints controller's role: for each Service with a selector, an Endpoints object of the
 /// same name listing the addresses of the Pods it selects (ready ones in `addresses`, the others in
 /// `notReadyAddresses`) with the Service's ports resolved on each Pod (a named targetPort is looked
-/// up in the Pod's container ports). Level-triggered over the store; a Service without a selector
+/// up in the Pod's container ports). A Service without a selector
 /// keeps the Endpoints its user writes; a deleted Service's Endpoints go with it.
-public final class EndpointsController: Sendable {
+public final class EndpointsController: Controller {
     let store: ObjectStore
     let log: @Sendable (String) -> Void
     static let pods = Resource("pods")
 
     private struct State {
-        var stopped = false
         /// Services (namespace/name) with a selector seen on the last pass.
         var selecting: Set<String>?
     }
@@ -28,34 +27,10 @@ public final class EndpointsController: Sendable {
         self.log = log
     }
 
-    public func start() {
-        _ = Threads.detach { [self] in
-            var failures = 0
-            while !state.withLock({ $0.stopped }) {
-                let seen: UInt64
-                do throws(EngineError) {
-                    seen = try sync()
-                    failures = 0
-                } catch {
-                    failures += 1
-                    if failures == 1 { log("endpoints controller: \(error.message)") }
-                    usleep(UInt32(min(failures, 10)) * 200_000)
-                    continue
-                }
-                store.waitForChange(after: seen, seconds: 60) { [self] in state.withLock { $0.stopped } }
-            }
-        }
-    }
+    public var name: String { "endpoints" }
 
-    public func stop() {
-        state.withLock { $0.stopped = true }
-        store.wake()
-    }
-
-    /// One pass over every Service; returns the revision it read.
-    @discardableResult
-    public func sync() throws(EngineError) -> UInt64 {
-        let revision = try store.currentRevision()
+    /// One pass over every Service.
+    public func sync() throws(EngineError) {
         let services = try store.list(KubeKinds.service.storeResource).items.map { stored throws(EngineError) in try stored.value() }
         let pods = try store.list(Self.pods).items.map { stored throws(EngineError) in try stored.value() }
         var existing: [String: StoredObject] = [:]
@@ -107,7 +82,6 @@ public final class EndpointsController: Sendable {
             }
         }
         state.withLock { $0.selecting = selecting }
-        return revision
     }
 
     /// The Endpoints object for `service` over the Pods of its namespace.
