@@ -173,7 +173,7 @@ let package = Package(
         .testTarget(name: "KubeTests", dependencies: ["Kube", "Engine", "ContainerSpec", "LinuxSys", "GoCompat", "TestSupport"]),
         // `berth serve`'s Kubernetes API driven by the real kubectl (1.33 and 1.27) and curl.
         .testTarget(name: "KubeAPITests", dependencies: ["TestSupport"]),
-        .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "GoCompat"]),
+        .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Kube", "GoCompat"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

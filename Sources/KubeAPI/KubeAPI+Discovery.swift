@@ -39,14 +39,18 @@ extension KubeAPI {
     }
 
     var coreResourceList: JSONValue {
-        let resources: [JSONValue] = KubeKinds.all.filter { $0.group.isEmpty }.map { kind in
+        let resources: [JSONValue] = KubeKinds.all.filter { $0.group.isEmpty }.flatMap { kind in
             var members: [(String, JSONValue)] = [
                 ("name", .string(kind.resource)), ("singularName", .string(kind.singular)), ("namespaced", .bool(kind.namespaced)),
                 ("kind", .string(kind.kind)), ("verbs", .array(kind.verbs.map { .string($0) })),
             ]
             if !kind.shortNames.isEmpty { members.append(("shortNames", .array(kind.shortNames.map { .string($0) }))) }
             members.append(("storageVersionHash", .string(Self.storageVersionHash(kind))))
-            return .ordered(members)
+            let subresources: [JSONValue] = kind.subresources.map { name in
+                .ordered([("name", .string(kind.resource + "/" + name)), ("singularName", .string("")), ("namespaced", .bool(kind.namespaced)),
+                          ("kind", .string(kind.kind)), ("verbs", .array(["get", "patch", "update"].map { .string($0) }))])
+            }
+            return [.ordered(members)] + subresources
         }
         return .ordered([("kind", .string("APIResourceList")), ("groupVersion", .string("v1")), ("resources", .array(resources))])
     }

@@ -120,6 +120,7 @@ extension KubeAPI {
             if kind.kind == "Namespace" { (object, _) = try Objects.decode(kind, object, validation: .ignore) }
         }
         let name = object.metadataString("name") ?? ""
+        if kind.kind == "Pod" { object = object.setting("status", to: Objects.initialPodStatus(object)) }
         let errors = Objects.validate(kind, object)
         if !errors.isEmpty { throw .invalid(kind, name, errors) }
         if let namespace = target.namespace { try requireActiveNamespace(namespace, creating: kind, name: name) }
@@ -188,7 +189,7 @@ extension KubeAPI {
         let apply: (JSONValue, JSONValue) throws(KubeStatus) -> JSONValue
         switch type {
         case "application/merge-patch+json": apply = { old, patch in Patches.mergePatch(old, patch) }
-        case "application/strategic-merge-patch+json": apply = { old, patch in Patches.strategicMergePatch(old, patch) }
+        case "application/strategic-merge-patch+json": apply = { old, patch throws(KubeStatus) in try StrategicMerge.apply(kind: kind.kind, old, patch) }
         case "application/json-patch+json": apply = { old, patch throws(KubeStatus) in try Patches.jsonPatch(old, patch) }
         default: throw .unsupportedMediaType(type)
         }
@@ -225,9 +226,15 @@ extension KubeAPI {
         var failure: KubeStatus?
         func apply(_ old: JSONValue) throws(KubeStatus) -> JSONValue {
             var new = try transform(old)
-            if kind.kind == "Namespace" {
+            if target.subresource == "status" {
+                // Through status only status changes (the apiserver's status strategies).
+                new = old.setting("status", to: new[member: "status"])
+                    .settingMetadata("resourceVersion", to: new[member: "metadata"]?[member: "resourceVersion"])
+            } else if kind.kind == "Namespace" {
                 // A namespace's status and finalizers change through its subresources only.
                 new = new.setting("status", to: old[member: "status"]).setting("spec", to: old[member: "spec"])
+            } else if kind.hasStatus {
+                new = new.setting("status", to: old[member: "status"])
             }
             // The system's fields stay the stored ones (the store keeps uid and creationTimestamp).
             for field in ["deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink"] {

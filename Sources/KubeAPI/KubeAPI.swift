@@ -74,11 +74,14 @@ public final class KubeAPI: Sendable {
         let kind: KubeKind
         let namespace: String?
         let name: String?
+        /// `status` (PUT/PATCH/GET of an object's status), or another subresource after the name.
+        var subresource: String? = nil
 
         var description: String {
             var text = kind.resource
             if let namespace { text = "namespaces/\(namespace)/" + text }
             if let name { text += "/" + name }
+            if let subresource { text += "/" + subresource }
             return text
         }
     }
@@ -129,6 +132,14 @@ public final class KubeAPI: Sendable {
             let kind = try kind(parts[2])
             guard kind.namespaced else { throw .pathNotFound(path) }
             return Target(kind: kind, namespace: parts[1], name: parts[3])
+        case 3:
+            let kind = try kind(parts[0])
+            guard !kind.namespaced, kind.subresources.contains(parts[2]) else { throw .pathNotFound(path) }
+            return Target(kind: kind, namespace: nil, name: parts[1], subresource: parts[2])
+        case 5 where parts[0] == "namespaces":
+            let kind = try kind(parts[2])
+            guard kind.namespaced, kind.subresources.contains(parts[4]) else { throw .pathNotFound(path) }
+            return Target(kind: kind, namespace: parts[1], name: parts[3], subresource: parts[4])
         default:
             throw .pathNotFound(path)
         }
@@ -148,6 +159,10 @@ public final class KubeAPI: Sendable {
                 return try deleteCollection(request, target, writer)
             default: throw .methodNotAllowed(method.rawValue, target.description)
             }
+        }
+        if target.subresource != nil && target.subresource != "status" { throw .pathNotFound(request.path) }
+        if target.subresource == "status" && ![.GET, .PUT, .PATCH].contains(method) {
+            throw .methodNotAllowed(method.rawValue, target.description)
         }
         switch method {
         case .GET: return try get(request, target, writer)

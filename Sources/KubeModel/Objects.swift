@@ -98,7 +98,7 @@ public enum Objects {
             }
         case (_, "spec"), (_, "status"):
             guard case .object = value else {
-                throw .badRequest("\(handled): json: cannot unmarshal \(goKind(value)) into Go struct field \(kind.kind).\(key) of type v1.Namespace\(key == "spec" ? "Spec" : "Status")")
+                throw .badRequest("\(handled): json: cannot unmarshal \(goKind(value)) into Go struct field \(kind.kind).\(key) of type v1.\(kind.kind)\(key == "spec" ? "Spec" : "Status")")
             }
         default: break
         }
@@ -161,6 +161,8 @@ public enum Objects {
                 object = object.settingMetadata("labels", to: labels.setting("kubernetes.io/metadata.name", to: .string(name)))
             }
             object = object.setting("status", to: .ordered([("phase", .string("Active"))]))
+        case "Pod":
+            object = podDefaults(object)
         default: break
         }
         return object
@@ -195,6 +197,7 @@ public enum Objects {
                 errors += Names.configKey(key).map { FieldError("\(field)[\(key)]", .invalid(key), $0) }
             }
         }
+        if kind.kind == "Pod" { errors += validatePod(object) }
         if kind.kind == "ConfigMap" {
             let binary = object[member: "binaryData"]?.objectValue ?? [:]
             for key in (object[member: "data"]?.objectValue ?? [:]).keys.sorted() where binary[key] != nil {
@@ -208,6 +211,7 @@ public enum Objects {
     /// Secret's data, a Secret's type).
     public static func validateUpdate(_ kind: KubeKind, old: JSONValue, new: JSONValue) -> [FieldError] {
         var errors: [FieldError] = []
+        if kind.kind == "Pod" { errors += validatePodUpdate(old: old, new: new) }
         if kind.kind == "Secret", let oldType = old[member: "type"]?.stringValue, let newType = new[member: "type"]?.stringValue, oldType != newType {
             errors.append(FieldError("type", .invalid(newType), "field is immutable"))
         }

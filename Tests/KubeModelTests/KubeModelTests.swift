@@ -1,4 +1,5 @@
 import GoCompat
+import Kube
 import KubeModel
 import Testing
 
@@ -66,9 +67,40 @@ import Testing
     }
 
     @Test func strategicMergePatchDropsDirectives() throws {
-        let result = Patches.strategicMergePatch(try Self.json(#"{"data":{"a":"1"}}"#),
-                                                 try Self.json(#"{"$setElementOrder/x":[],"data":{"b":"2"}}"#))
+        let result = try StrategicMerge.apply(kind: "ConfigMap", try Self.json(#"{"data":{"a":"1"}}"#),
+                                              try Self.json(#"{"$setElementOrder/x":[],"data":{"b":"2"}}"#))
         #expect(result == (try Self.json(#"{"data":{"a":"1","b":"2"}}"#)))
+    }
+
+    /// Containers merge by name, their env by name and ports by containerPort; `$patch: delete`
+    /// removes an item, `$setElementOrder` orders the list, `$retainKeys` drops a volume's old source.
+    @Test func strategicMergeByKeys() throws {
+        let pod = try Self.json(#"""
+            {"metadata":{"finalizers":["a","b"]},"spec":{"containers":[
+              {"name":"web","image":"x","env":[{"name":"A","value":"1"},{"name":"B","value":"2"}],"ports":[{"containerPort":80}]},
+              {"name":"side","image":"y"}],
+             "volumes":[{"name":"v","emptyDir":{}}],"tolerations":[{"key":"t"}]}}
+            """#)
+        let patch = try Self.json(#"""
+            {"metadata":{"$deleteFromPrimitiveList/finalizers":["a"],"finalizers":["c"]},
+             "spec":{"$setElementOrder/containers":[{"name":"side"},{"name":"web"}],
+              "containers":[{"name":"web","env":[{"name":"B","$patch":"delete"},{"name":"C","value":"3"}],"ports":[{"containerPort":81}]},
+                            {"name":"gone","$patch":"delete"}],
+              "volumes":[{"name":"v","$retainKeys":["name","configMap"],"configMap":{"name":"cm"}}],
+              "tolerations":[{"key":"u"}]}}
+            """#)
+        let result = try StrategicMerge.apply(kind: "Pod", pod, patch)
+        let expected = try Self.json(#"""
+            {"metadata":{"finalizers":["b","c"]},"spec":{"containers":[
+              {"name":"side","image":"y"},
+              {"name":"web","image":"x","env":[{"name":"A","value":"1"},{"name":"C","value":"3"}],"ports":[{"containerPort":80},{"containerPort":81}]}],
+             "volumes":[{"name":"v","configMap":{"name":"cm"}}],"tolerations":[{"key":"u"}]}}
+            """#)
+        #expect(result == expected, "\(String(decoding: result.serialized, as: UTF8.self))")
+        // `$patch: replace` in a list makes the patch's items the list.
+        let replaced = try StrategicMerge.apply(kind: "Pod", pod, try Self.json(#"{"spec":{"containers":[{"$patch":"replace"},{"name":"only","image":"z"}]}}"#))
+        #expect(replaced[member: "spec"]?[member: "containers"] == (try Self.json(#"[{"name":"only","image":"z"}]"#)))
+        #expect(throws: KubeStatus.self) { try StrategicMerge.apply(kind: "Pod", pod, try Self.json(#"{"spec":{"containers":[{"image":"z"}]}}"#)) }
     }
 
     @Test func jsonPatch() throws {

@@ -1,0 +1,148 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The API machinery through the real kubectl and curl: strategic merge patch (kubectl apply,
+/// edit, label, annotate, patch), the status subresource, metadata.generation.
+@Suite(.serialized, .enabled(if: KubeEnv.ready))
+struct MachineryTests {
+    static let pod = """
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: web
+          labels: {app: web, tier: front}
+        spec:
+          containers:
+          - name: web
+            image: busybox:1.36
+            env: [{name: A, value: "1"}, {name: B, value: "2"}]
+            ports: [{containerPort: 80}]
+          - name: side
+            image: busybox
+          volumes:
+          - name: v
+            emptyDir: {}
+
+        """
+
+    /// Client-side apply computes a strategic merge patch from the last-applied annotation: a
+    /// re-apply is unchanged, a removed label goes, a changed image merges into its container by
+    /// name, a removed list item (by merge key) goes; a Pod's other spec fields are immutable.
+    @Test(arguments: KubeEnv.versions)
+    func applyMergesByKeys(version: String) throws {
+        let server = try KubeServer()
+        defer { server.stop() }
+        #expect(try server.kubectlOK("apply", "-f", "-", version: version, stdin: Self.pod) == "pod/web created\n")
+        #expect(try server.kubectlOK("apply", "-f", "-", version: version, stdin: Self.pod) == "pod/web unchanged\n")
+        let table = try server.kubectlOK("get", "pods", version: version)
+        #expect(table.split(separator: "\n").first?.split(separator: " ") == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"], "\(table)")
+        #expect(table.split(separator: "\n").last?.split(separator: " ").prefix(4) == ["web", "0/2", "Pending", "0"], "\(table)")
+        let changed = Self.pod.replacingOccurrences(of: "busybox:1.36", with: "busybox:1.37").replacingOccurrences(of: ", tier: front", with: "")
+        #expect(try server.kubectlOK("apply", "-f", "-", version: version, stdin: changed) == "pod/web configured\n")
+        var object = try server.object(try server.kubectlOK("get", "pod", "web", "-o", "json", version: version))
+        #expect(object.at("metadata.labels") as? [String: String] == ["app": "web"])
+        let containers = try #require(object.at("spec.containers") as? [[String: Any]])
+        #expect(containers.map { $0["name"] as? String } == ["web", "side"])
+        #expect(containers.map { $0["image"] as? String } == ["busybox:1.37", "busybox"])
+        // Defaults the apiserver sets stay (the patch does not replace the container).
+        #expect(containers[0]["imagePullPolicy"] as? String == "IfNotPresent" && containers[1]["imagePullPolicy"] as? String == "Always")
+        #expect((containers[0]["env"] as? [[String: Any]])?.count == 2)
+        // The spec changed: generation 2.
+        #expect(object.at("metadata.generation") as? Int == 2)
+        // Removing an env item is a spec change a Pod refuses, as on a cluster.
+        let noB = changed.replacingOccurrences(of: #", {name: B, value: "2"}"#, with: "")
+        let refused = try server.kubectl(["apply", "-f", "-"], version: version, stdin: noB)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains(#"The Pod "web" is invalid: spec: Forbidden: pod updates may not change fields other than"#), "\(refused.stderr)")
+
+        // A ServiceAccount's secrets merge by name: the one removed from the file goes, the other stays.
+        let account = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: bot}\nsecrets: [{name: s1}, {name: s2}]\n"
+        try server.kubectlOK("apply", "-f", "-", version: version, stdin: account)
+        try server.kubectlOK("apply", "-f", "-", version: version, stdin: account.replacingOccurrences(of: ", {name: s2}", with: ""))
+        #expect(try server.kubectlOK("get", "sa", "bot", "-o", "jsonpath={.secrets}", version: version) == #"[{"name":"s1"}]"#)
+
+        // label, annotate, edit (EDITOR), patch --type strategic.
+        #expect(try server.kubectlOK("label", "pod", "web", "x=y", version: version) == "pod/web labeled\n")
+        // kubectl 1.27 says "annotate".
+        #expect(try server.kubectlOK("annotate", "pod", "web", "note=hi", version: version) == (version == "1.27" ? "pod/web annotate\n" : "pod/web annotated\n"))
+        #expect(try server.kubectlOK("label", "pod", "web", "x-", version: version) == "pod/web unlabeled\n")
+        let edited = try server.kubectl(["edit", "pod", "web"], version: version, extra: ["EDITOR": "sed -i s/busybox:1.37/busybox:1.35/"])
+        #expect(edited.status == 0 && edited.stdout == "pod/web edited\n", "\(edited.stdout)\(edited.stderr)")
+        #expect(try server.kubectlOK("patch", "pod", "web", "--type", "strategic", "-p", #"{"spec":{"containers":[{"name":"side","image":"busybox:1.34"}]}}"#,
+                                     version: version) == "pod/web patched\n")
+        object = try server.object(try server.kubectlOK("get", "pod", "web", "-o", "json", version: version))
+        #expect(object.at("metadata.labels") as? [String: String] == ["app": "web"])
+        #expect(object.string("metadata.annotations.note") == "hi")
+        #expect((object.at("spec.containers") as? [[String: Any]])?.map { $0["image"] as? String } == ["busybox:1.35", "busybox:1.34"])
+    }
+
+    /// The directives through curl: `$patch: delete` of a list item by key, `$deleteFromPrimitiveList`,
+    /// `$setElementOrder`, `$retainKeys`, `$patch: replace`; a list item without its merge key is 400.
+    @Test func strategicDirectives() throws {
+        let server = try KubeServer()
+        defer { server.stop() }
+        try server.kubectlOK("apply", "-f", "-", stdin: Self.pod)
+        let path = "/api/v1/namespaces/default/pods/web"
+        let smp = "Content-Type: application/strategic-merge-patch+json"
+        var result = try server.request("PATCH", path, headers: [smp], body: #"""
+            {"metadata":{"finalizers":["a/x","b/y"]},"spec":{"containers":[{"name":"web","image":"busybox:1.37"}]}}
+            """#)
+        #expect(result.status == 200, "\(result.body)")
+        var object = try server.object(result.body)
+        #expect((object.at("spec.containers") as? [[String: Any]])?.map { $0["image"] as? String } == ["busybox:1.37", "busybox"])
+        // Reordering a Pod's containers is a spec change a Pod refuses; a ServiceAccount's secrets reorder.
+        result = try server.request("PATCH", path, headers: [smp], body: #"{"spec":{"$setElementOrder/containers":[{"name":"side"},{"name":"web"}]}}"#)
+        #expect(result.status == 422, "\(result.body)")
+        try server.kubectlOK("apply", "-f", "-", stdin: "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: bot}\nsecrets: [{name: s1}, {name: s2}, {name: s3}]\n")
+        result = try server.request("PATCH", "/api/v1/namespaces/default/serviceaccounts/bot", headers: [smp],
+                                    body: #"{"$setElementOrder/secrets":[{"name":"s3"},{"name":"s1"}],"secrets":[{"name":"s2","$patch":"delete"},{"name":"s3","namespace":"n"}]}"#)
+        #expect((try server.object(result.body).at("secrets") as? [[String: String]]) == [["name": "s3", "namespace": "n"], ["name": "s1"]], "\(result.body)")
+        result = try server.request("PATCH", path, headers: [smp], body: #"{"metadata":{"$deleteFromPrimitiveList/finalizers":["a/x"],"finalizers":["c/z"]}}"#)
+        object = try server.object(result.body)
+        #expect(object.at("metadata.finalizers") as? [String] == ["b/y", "c/z"], "\(result.body)")
+        result = try server.request("PATCH", path, headers: [smp], body: #"{"metadata":{"finalizers":[{"$patch":"replace"}]}}"#)
+        #expect((try server.object(result.body).at("metadata.finalizers") as? [String] ?? []).isEmpty, "\(result.body)")
+        // A ConfigMap's data replaced whole with `$patch: replace`; a key removed with null.
+        try server.kubectlOK("create", "configmap", "c", "--from-literal=a=1", "--from-literal=b=2")
+        result = try server.request("PATCH", "/api/v1/namespaces/default/configmaps/c", headers: [smp], body: #"{"data":{"$patch":"replace","z":"9"}}"#)
+        #expect(try server.object(result.body).at("data") as? [String: String] == ["z": "9"], "\(result.body)")
+        result = try server.request("PATCH", path, headers: [smp], body: #"{"spec":{"containers":[{"image":"x"}]}}"#)
+        #expect(result.status == 400, "\(result.body)")
+        #expect(result.body.contains("does not contain declared merge key: name"), "\(result.body)")
+    }
+
+    /// Pod status changes through /status only; the object's PUT/PATCH keep the stored status.
+    @Test func statusSubresource() throws {
+        let server = try KubeServer()
+        defer { server.stop() }
+        try server.kubectlOK("apply", "-f", "-", stdin: Self.pod)
+        let resources = try server.object(try server.request("GET", "/api/v1").body)
+        let names = (resources["resources"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
+        #expect(names.contains("pods/status"), "\(names)")
+        // The main resource ignores status.
+        #expect(try server.kubectlOK("patch", "pod", "web", "--type", "merge", "-p", #"{"status":{"phase":"Failed"}}"#) == "pod/web patched (no change)\n")
+        // /status takes status and ignores spec.
+        let patched = try server.kubectlOK("patch", "pod", "web", "--subresource", "status", "--type", "merge", "-p",
+                                           #"{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]},"spec":{"containers":[{"name":"web","image":"evil"}]}}"#)
+        #expect(patched == "pod/web patched\n", "\(patched)")
+        var object = try server.object(try server.kubectlOK("get", "pod", "web", "-o", "json"))
+        #expect(object.string("status.phase") == "Running")
+        #expect((object.at("spec.containers") as? [[String: Any]])?.first?["image"] as? String == "busybox:1.36")
+        #expect(object.at("metadata.generation") as? Int == 1)
+        // Conditions merge by type through a strategic patch of /status.
+        let result = try server.request("PATCH", "/api/v1/namespaces/default/pods/web/status", headers: ["Content-Type: application/strategic-merge-patch+json"],
+                                         body: #"{"status":{"conditions":[{"type":"Initialized","status":"True"}]}}"#)
+        #expect(result.status == 200, "\(result.body)")
+        object = try server.object(try server.request("GET", "/api/v1/namespaces/default/pods/web/status").body)
+        #expect((object.at("status.conditions") as? [[String: Any]])?.compactMap { $0["type"] as? String } == ["Ready", "Initialized"])
+        // PUT of the whole object with another status keeps the stored one.
+        object["status"] = ["phase": "Succeeded"]
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        let put = try server.request("PUT", "/api/v1/namespaces/default/pods/web", body: body)
+        #expect(put.status == 200, "\(put.body)")
+        #expect(try server.object(put.body).string("status.phase") == "Running", "\(put.body)")
+        #expect(try server.request("DELETE", "/api/v1/namespaces/default/pods/web/status").status == 405)
+        #expect(try server.request("GET", "/api/v1/namespaces/default/configmaps/x/status").status == 404)
+    }
+}
