@@ -109,8 +109,19 @@ extension KubeAPI {
         let kind = target.kind
         let body = try readBody(request)
         let dryRun = try self.dryRun(request)
-        var (object, warnings) = try Objects.decode(kind, body, validation: try fieldValidation(request))
-        object = try placed(object, target)
+        let manager = try fieldManager(request)
+        let (object, warnings) = try Objects.decode(kind, body, validation: try fieldValidation(request))
+        try create(object, target, dryRun: dryRun, warnings: warnings, writer) { object in
+            ManagedFields.recordUpdate(kind, old: nil, new: object, manager: manager)
+        }
+    }
+
+    /// Stores a new object decoded from a request (POST, or an apply that creates): the server's
+    /// fields and the kind's initial status set, validated; `own` records its managedFields.
+    func create(_ decoded: JSONValue, _ target: Target, dryRun: Bool, warnings: [String], _ writer: ResponseWriter,
+                own: (JSONValue) throws(KubeStatus) -> JSONValue) throws(KubeStatus) {
+        let kind = target.kind
+        var object = try placed(decoded, target)
         // What only the server sets is not the client's to send.
         for field in ["uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "managedFields"] {
             object = object.settingMetadata(field, to: nil)
@@ -124,6 +135,7 @@ extension KubeAPI {
         let errors = Objects.validate(kind, object)
         if !errors.isEmpty { throw .invalid(kind, name, errors) }
         if let namespace = target.namespace { try requireActiveNamespace(namespace, creating: kind, name: name) }
+        object = try own(object)
         if dryRun {
             let exists: Bool
             do { _ = try store.get(key(target, name: name)); exists = true } catch where error.kind == .notFound { exists = false } catch {
@@ -175,7 +187,7 @@ extension KubeAPI {
         }
         object = object.settingMetadata("name", to: .string(name))
         let replacement = object
-        try change(target, dryRun: dryRun, warnings: warnings, writer) { old throws(KubeStatus) in
+        try change(target, dryRun: dryRun, warnings: warnings, writer, manager: try fieldManager(request)) { old throws(KubeStatus) in
             if let given = replacement.metadataString("resourceVersion"), given != old.metadataString("resourceVersion") {
                 throw .conflict(kind, name, KubeStatus.modifiedDetail)
             }
@@ -191,8 +203,13 @@ extension KubeAPI {
         case "application/merge-patch+json": apply = { old, patch in Patches.mergePatch(old, patch) }
         case "application/strategic-merge-patch+json": apply = { old, patch throws(KubeStatus) in try StrategicMerge.apply(kind: kind.kind, old, patch) }
         case "application/json-patch+json": apply = { old, patch throws(KubeStatus) in try Patches.jsonPatch(old, patch) }
+        case "application/apply-patch+yaml": return try applyPatch(request, target, writer)
         default: throw .unsupportedMediaType(type)
         }
+        if request.parameter("force") != nil {
+            throw .invalidOptions("PatchOptions", [FieldError("force", .forbidden, "may not be specified for non-apply patch")])
+        }
+        let manager = try fieldManager(request)
         let patch = try readBody(request)
         if type != "application/json-patch+json" {
             guard case .object = patch else { throw .badRequest("the patch is \(patch.kind), not a JSON object") }
@@ -200,7 +217,7 @@ extension KubeAPI {
         let dryRun = try self.dryRun(request)
         let validation = try fieldValidation(request)
         var warnings: [String] = []
-        try change(target, dryRun: dryRun, warnings: [], writer, addWarnings: { warnings }) { old throws(KubeStatus) in
+        try change(target, dryRun: dryRun, warnings: [], writer, manager: manager, addWarnings: { warnings }) { old throws(KubeStatus) in
             let patched = try apply(old, patch)
             var (object, found) = try Objects.decode(kind, patched, validation: validation)
             warnings = found
@@ -219,7 +236,9 @@ extension KubeAPI {
     /// Reads the object, applies `transform`, validates and stores the result, all in one store
     /// transaction (no change comes between), or with `dryRun` only computes it. Answers 200 with
     /// the object as stored.
-    func change(_ target: Target, dryRun: Bool, warnings: [String], _ writer: ResponseWriter,
+    /// `manager` (an update's field manager) takes what the change changes; nil for an apply,
+    /// whose transform sets managedFields itself.
+    func change(_ target: Target, dryRun: Bool, warnings: [String], _ writer: ResponseWriter, manager: String?,
                 addWarnings: () -> [String] = { [] },
                 _ transform: (JSONValue) throws(KubeStatus) -> JSONValue) throws(KubeStatus) {
         let kind = target.kind, name = target.name!
@@ -237,8 +256,11 @@ extension KubeAPI {
                 new = new.setting("status", to: old[member: "status"])
             }
             // The system's fields stay the stored ones (the store keeps uid and creationTimestamp).
-            for field in ["deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink"] {
+            for field in ["deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] + (manager == nil ? [] : ["managedFields"]) {
                 new = new.settingMetadata(field, to: old[member: "metadata"]?[member: field])
+            }
+            if let manager {
+                new = ManagedFields.recordUpdate(kind, old: old, new: new, manager: manager, subresource: target.subresource)
             }
             var errors = Objects.validate(kind, new)
             errors += Objects.validateUpdate(kind, old: old, new: new)

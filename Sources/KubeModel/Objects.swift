@@ -56,6 +56,21 @@ public enum Objects {
         return (try defaults(kind, .ordered(object), handled: handled), warnings)
     }
 
+    /// The members of a body that its kind has (an applied configuration without unknown fields).
+    public static func knownFields(_ kind: KubeKind, _ body: JSONValue) -> JSONValue {
+        guard case .object(let members, let keys) = body else { return body }
+        var kept: [(String, JSONValue)] = []
+        for key in keys {
+            guard let value = members[key] else { continue }
+            if key == "metadata", case .object(let meta, let metaKeys) = value {
+                kept.append((key, .ordered(metaKeys.filter { metadataFields.contains($0) }.map { ($0, meta[$0]!) })))
+            } else if key == "apiVersion" || key == "kind" || kind.fields.contains(key) {
+                kept.append((key, value))
+            }
+        }
+        return .ordered(kept)
+    }
+
     static func decodeMetadata(_ value: JSONValue, handled: String, unknown: inout [String]) throws(KubeStatus) -> JSONValue {
         if case .null = value { return .ordered([]) }
         guard case .object(let members, let keys) = value else {

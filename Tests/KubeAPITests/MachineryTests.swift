@@ -146,3 +146,99 @@ struct MachineryTests {
         #expect(try server.request("GET", "/api/v1/namespaces/default/configmaps/x/status").status == 404)
     }
 }
+
+/// Server-side apply and managedFields through kubectl and curl.
+@Suite(.serialized, .enabled(if: KubeEnv.ready))
+struct ServerSideApplyTests {
+    /// `apply --server-side` creates and re-applies; a field dropped from the configuration goes;
+    /// a field another manager set conflicts (409, kubectl's message) until `--force-conflicts`.
+    @Test(arguments: KubeEnv.versions)
+    func applyOwnsFields(version: String) throws {
+        let server = try KubeServer()
+        defer { server.stop() }
+        let config = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {team: a}}\ndata: {one: \"1\", two: \"2\"}\n"
+        #expect(try server.kubectlOK("apply", "--server-side", "-f", "-", version: version, stdin: config) == "configmap/c serverside-applied\n")
+        #expect(try server.kubectlOK("apply", "--server-side", "-f", "-", version: version, stdin: config) == "configmap/c serverside-applied\n")
+        var object = try server.object(try server.kubectlOK("get", "cm", "c", "-o", "json", "--show-managed-fields", version: version))
+        var entries = try #require(object.at("metadata.managedFields") as? [[String: Any]])
+        #expect(entries.count == 1)
+        #expect(entries.first?["manager"] as? String == "kubectl" && entries.first?["operation"] as? String == "Apply")
+        #expect(entries.first?["fieldsType"] as? String == "FieldsV1")
+        let fields = entries.first?["fieldsV1"] as? [String: Any]
+        #expect((fields?["f:data"] as? [String: Any])?.keys.sorted() == ["f:one", "f:two"], "\(entries)")
+        #expect(((fields?["f:metadata"] as? [String: Any])?["f:labels"] as? [String: Any])?.keys.sorted() == ["f:team"], "\(entries)")
+        // Without managed fields by default, as kubectl prints objects.
+        #expect(!(try server.kubectlOK("get", "cm", "c", "-o", "yaml", version: version)).contains("managedFields"))
+
+        // Dropping a field from the configuration removes it.
+        try server.kubectlOK("apply", "--server-side", "-f", "-", version: version, stdin: config.replacingOccurrences(of: #", two: "2""#, with: ""))
+        object = try server.object(try server.kubectlOK("get", "cm", "c", "-o", "json", version: version))
+        #expect(object.at("data") as? [String: String] == ["one": "1"])
+
+        // kubectl-label (an Update) takes a label; another value applied conflicts.
+        try server.kubectlOK("label", "cm", "c", "team=b", "--overwrite", version: version)
+        let conflict = try server.kubectl(["apply", "--server-side", "-f", "-"], version: version, stdin: config)
+        #expect(conflict.status == 1)
+        #expect(conflict.stderr.hasPrefix(#"error: Apply failed with 1 conflict: conflict with "kubectl-label" using v1: .metadata.labels.team"#), "\(conflict.stderr)")
+        #expect(try server.kubectlOK("apply", "--server-side", "--force-conflicts", "-f", "-", version: version, stdin: config) == "configmap/c serverside-applied\n")
+        object = try server.object(try server.kubectlOK("get", "cm", "c", "-o", "json", "--show-managed-fields", version: version))
+        #expect(object.string("metadata.labels.team") == "a")
+        #expect(object.at("data") as? [String: String] == ["one": "1", "two": "2"])
+        entries = try #require(object.at("metadata.managedFields") as? [[String: Any]])
+        // The label's manager lost its only field: its entry is gone.
+        #expect(entries.compactMap { $0["manager"] as? String } == ["kubectl"], "\(entries)")
+    }
+
+    /// Through curl: the 409's causes, fieldManager required, force only for apply, Update
+    /// entries per manager, shared ownership of equal values, keyed list items.
+    @Test func conflictsAndManagers() throws {
+        let server = try KubeServer()
+        defer { server.stop() }
+        let path = "/api/v1/namespaces/default/configmaps/c"
+        let apply = "Content-Type: application/apply-patch+yaml"
+        var result = try server.request("PATCH", path, headers: [apply], body: #"{"apiVersion":"v1","kind":"ConfigMap","data":{"a":"1"}}"#)
+        #expect(result.status == 422, "\(result.body)")
+        #expect(try server.object(result.body).string("message") == #"PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch"#)
+        result = try server.request("PATCH", path + "?fieldManager=one", headers: [apply], body: #"{"apiVersion":"v1","kind":"ConfigMap","data":{"a":"1","b":"2"}}"#)
+        #expect(result.status == 201, "\(result.body)")
+        // The same value applied by another manager is shared, not a conflict.
+        result = try server.request("PATCH", path + "?fieldManager=two", headers: [apply], body: #"{"apiVersion":"v1","kind":"ConfigMap","data":{"a":"1"}}"#)
+        #expect(result.status == 200, "\(result.body)")
+        result = try server.request("PATCH", path + "?fieldManager=two", headers: [apply], body: #"{"apiVersion":"v1","kind":"ConfigMap","data":{"a":"9","b":"8"}}"#)
+        #expect(result.status == 409, "\(result.body)")
+        let status = try server.object(result.body)
+        #expect(status.string("reason") == "Conflict")
+        #expect(status.string("message") == "Apply failed with 2 conflicts: conflicts with \"one\" using v1:\n- .data.a\n- .data.b", "\(result.body)")
+        let causes = (status.at("details.causes") as? [[String: String]]) ?? []
+        #expect(Set(causes.compactMap { $0["field"] }) == [".data.a", ".data.b"])
+        #expect(causes.allSatisfy { $0["reason"] == "FieldManagerConflict" && $0["message"] == #"conflict with "one" using v1"# })
+        // "one" stops applying a: two's shared ownership keeps it.
+        result = try server.request("PATCH", path + "?fieldManager=one", headers: [apply], body: #"{"apiVersion":"v1","kind":"ConfigMap","data":{"b":"2"}}"#)
+        #expect(try server.object(result.body).at("data") as? [String: String] == ["a": "1", "b": "2"], "\(result.body)")
+        // force is for apply only; a merge patch is an Update by its manager (the User-Agent's name without one).
+        result = try server.request("PATCH", path + "?force=true", headers: ["Content-Type: application/merge-patch+json"], body: #"{"data":{"c":"3"}}"#)
+        #expect(result.status == 422 && result.body.contains("force: Forbidden: may not be specified for non-apply patch"), "\(result.body)")
+        result = try server.request("PATCH", path, headers: ["Content-Type: application/merge-patch+json"], body: #"{"data":{"b":"7","c":"3"}}"#)
+        let entries = (try server.object(result.body).at("metadata.managedFields") as? [[String: Any]]) ?? []
+        let curl = try #require(entries.first { $0["manager"] as? String == "curl" }, "\(entries)")
+        #expect(curl["operation"] as? String == "Update")
+        #expect(((curl["fieldsV1"] as? [String: Any])?["f:data"] as? [String: Any])?.keys.sorted() == ["f:b", "f:c"])
+        // "one" owned only b, which curl took: its entry is gone; "two" still shares a.
+        #expect(entries.compactMap { $0["manager"] as? String }.sorted() == ["curl", "two"], "\(entries)")
+
+        // A Pod's containers are owned item by item: k:{"name":…} with ".".
+        let pod = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"web","image":"busybox"}]}}"#
+        result = try server.request("PATCH", "/api/v1/namespaces/default/pods/p?fieldManager=mine", headers: [apply], body: pod)
+        #expect(result.status == 201, "\(result.body)")
+        let podEntries = (try server.object(result.body).at("metadata.managedFields") as? [[String: Any]]) ?? []
+        let containers = ((podEntries.first?["fieldsV1"] as? [String: Any])?["f:spec"] as? [String: Any])?["f:containers"] as? [String: Any]
+        #expect(containers?.keys.sorted() == [#"k:{"name":"web"}"#], "\(podEntries)")
+        #expect((containers?[#"k:{"name":"web"}"#] as? [String: Any])?.keys.sorted() == [".", "f:image", "f:name"])
+        // The kubelet's status writes are an Update of the status subresource.
+        result = try server.request("PATCH", "/api/v1/namespaces/default/pods/p/status?fieldManager=kubelet",
+                                    headers: ["Content-Type: application/merge-patch+json"], body: #"{"status":{"phase":"Running"}}"#)
+        let statusEntry = ((try server.object(result.body).at("metadata.managedFields") as? [[String: Any]]) ?? []).first { $0["manager"] as? String == "kubelet" }
+        #expect(statusEntry?["subresource"] as? String == "status", "\(result.body)")
+        #expect(((statusEntry?["fieldsV1"] as? [String: Any])?["f:status"] as? [String: Any])?.keys.sorted() == ["f:phase"])
+    }
+}
