@@ -264,6 +264,13 @@ extension KubeAPI {
             }
             var errors = Objects.validate(kind, new)
             errors += Objects.validateUpdate(kind, old: old, new: new)
+            if Self.isDeleting(old) {
+                let added = Self.finalizers(new).filter { !Self.finalizers(old).contains($0) }
+                if !added.isEmpty {
+                    errors.append(FieldError("metadata.finalizers", .forbidden,
+                                             "no new finalizers can be added if the object is being deleted, found new finalizers []string{\(added.map { GoStrconv.quote($0) }.joined(separator: ", "))}"))
+                }
+            }
             if !errors.isEmpty { throw .invalid(kind, name, errors) }
             return new
         }
@@ -290,6 +297,8 @@ extension KubeAPI {
             throw status(error, target)
         }
         send(writer, 200, stored.json, warnings: warnings + addWarnings())
+        // The last finalizer of an object being deleted removed: it goes now.
+        try? finishIfDone(kind, stored)
     }
 
     // MARK: - Delete
@@ -299,6 +308,8 @@ extension KubeAPI {
         var dryRun = false
         var uid: String?
         var resourceVersion: UInt64?
+        var gracePeriod: Int?
+        var propagation: String?
     }
 
     func deleteOptions(_ request: HTTPServerRequest) throws(KubeStatus) -> DeleteOptions {
@@ -313,6 +324,20 @@ extension KubeAPI {
         if let policy = body?[member: "propagationPolicy"]?.stringValue ?? request.parameter("propagationPolicy"),
            !["Orphan", "Background", "Foreground"].contains(policy) {
             throw .badRequest("DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \(FieldErrorText.quote(policy)): supported values: \"Foreground\", \"Background\", \"Orphan\"")
+        } else {
+            options.propagation = body?[member: "propagationPolicy"]?.stringValue ?? request.parameter("propagationPolicy")
+        }
+        // The deprecated orphanDependents says Orphan (true) or Background (false).
+        let orphan = body?[member: "orphanDependents"] ?? request.parameter("orphanDependents").map { .bool(Self.isTrue($0)) }
+        if case .bool(let value)? = orphan {
+            if options.propagation != nil {
+                throw .invalidOptions("DeleteOptions", [FieldError("propagationPolicy", .invalid(options.propagation!), "orphanDependents and deletionPropagation cannot be both set")])
+            }
+            options.propagation = value ? "Orphan" : "Background"
+        }
+        if let text = body?[member: "gracePeriodSeconds"]?.numberText ?? request.parameter("gracePeriodSeconds") {
+            guard let seconds = Int(text) else { throw .badRequest("invalid gracePeriodSeconds \(FieldErrorText.quote(text))") }
+            options.gracePeriod = max(seconds, 0)
         }
         let preconditions = body?[member: "preconditions"]
         options.uid = preconditions?[member: "uid"]?.stringValue
@@ -326,52 +351,58 @@ extension KubeAPI {
     /// The namespaces the system needs; deleting them is forbidden, as in Kubernetes.
     static let protectedNamespaces: Set<String> = ["default", "kube-system", "kube-public"]
 
+    /// DELETE of one object: gone at once (a Pod answers with itself, others with a Status), or
+    /// marked for deletion (200 with the object).
     func delete(_ request: HTTPServerRequest, _ target: Target, _ writer: ResponseWriter) throws(KubeStatus) {
         let kind = target.kind, name = target.name!
         let options = try deleteOptions(request)
         if kind.kind == "Namespace" && Self.protectedNamespaces.contains(name) {
             throw .forbidden(kind, name, "this namespace may not be deleted")
         }
-        let key = self.key(target, name: name)
+        if kind.kind == "Namespace" {
+            return try deleteNamespace(name, options, writer)
+        }
+        switch try deleteObject(kind, key(target, name: name), options) {
+        case .deleted(let object):
+            if kind.kind == "Pod" { return try sendJSON(writer, 200, object) }
+            try sendJSON(writer, 200, Self.success(kind, name, uid: object.metadataString("uid")))
+        case .pending(let object):
+            try sendJSON(writer, 200, object)
+        }
+    }
+
+    /// A namespace goes Terminating, everything in it is deleted (graceful Pods and finalizers
+    /// holding it), then it goes. The answer is the Terminating namespace.
+    func deleteNamespace(_ name: String, _ options: DeleteOptions, _ writer: ResponseWriter) throws(KubeStatus) {
+        let key = ObjectKey(KubeKinds.namespace.storeResource, name: name)
+        let target = Target(kind: KubeKinds.namespace, namespace: nil, name: name)
         let current: StoredObject
         do { current = try store.get(key) } catch { throw status(error, target) }
         let object = try parse(current)
         if let uid = options.uid, uid != object.metadataString("uid") {
-            throw .conflict(kind, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(object.metadataString("uid") ?? "")")
+            throw .conflict(target.kind, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(object.metadataString("uid") ?? "")")
         }
-        if let version = options.resourceVersion, version != current.resourceVersion {
-            throw .conflict(kind, name, "Precondition failed: ResourceVersion in precondition: \(version), ResourceVersion in object meta: \(current.resourceVersion)")
-        }
-        if kind.kind == "Namespace" {
-            return try deleteNamespace(name, object, dryRun: options.dryRun, writer)
-        }
-        if !options.dryRun {
-            do { _ = try store.delete(key, resourceVersion: options.resourceVersion, uid: options.uid) } catch { throw status(error, target) }
-        }
-        try sendJSON(writer, 200, Self.success(kind, name, uid: object.metadataString("uid")))
-    }
-
-    /// A namespace goes Terminating, its objects are deleted, then it is (the namespace
-    /// controller's and finalizer's work, done at once). The answer is the Terminating namespace.
-    func deleteNamespace(_ name: String, _ object: JSONValue, dryRun: Bool, _ writer: ResponseWriter) throws(KubeStatus) {
-        let key = ObjectKey(KubeKinds.namespace.storeResource, name: name)
-        let target = Target(kind: KubeKinds.namespace, namespace: nil, name: name)
         let terminating = { (value: JSONValue) -> JSONValue in
-            value.setting("status", to: .ordered([("phase", .string("Terminating"))]))
-                .settingMetadata("deletionTimestamp", to: .string(SystemFields.timestamp()))
-                .settingMetadata("deletionGracePeriodSeconds", to: .int(0))
+            var value = value.setting("status", to: .ordered([("phase", .string("Terminating"))]))
+            if !Self.isDeleting(value) {
+                value = value.settingMetadata("deletionTimestamp", to: .string(SystemFields.timestamp()))
+                    .settingMetadata("deletionGracePeriodSeconds", to: .int(0))
+            }
+            return value
         }
-        if dryRun { return try sendJSON(writer, 200, terminating(object)) }
+        if options.dryRun { return try sendJSON(writer, 200, terminating(object)) }
         let marked: StoredObject
         do { marked = try store.guaranteedUpdate(key) { value in terminating(value) } } catch { throw status(error, target) }
         for kind in KubeKinds.namespacedKinds {
             let items: [StoredObject]
             do { items = try store.list(kind.storeResource, namespace: name).items } catch { throw .internalError(error.message) }
             for item in items {
-                do { _ = try store.delete(item.key) } catch where error.kind == .notFound {} catch { throw .internalError(error.message) }
+                var each = DeleteOptions()
+                each.propagation = "Background"
+                do { _ = try deleteObject(kind, item.key, each) } catch where error.code == 404 {}
             }
         }
-        do { _ = try store.delete(key) } catch where error.kind == .notFound {} catch { throw status(error, target) }
+        try finishNamespace(name)
         send(writer, 200, marked.json)
     }
 
@@ -389,10 +420,10 @@ extension KubeAPI {
         }
         var deleted: [JSONValue] = []
         for item in listed.items {
-            if !options.dryRun {
-                do { _ = try store.delete(item.key) } catch where error.kind == .notFound { continue } catch { throw .internalError(error.message) }
-            }
-            deleted.append(try parse(item))
+            var each = options
+            each.uid = nil
+            each.resourceVersion = nil
+            do { deleted.append(try deleteObject(target.kind, item.key, each).object) } catch where error.code == 404 { continue }
         }
         try sendJSON(writer, 200, .ordered([
             ("kind", .string(target.kind.listKind)), ("apiVersion", .string(target.kind.apiVersion)),
