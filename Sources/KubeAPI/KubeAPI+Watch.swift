@@ -38,6 +38,21 @@ extension KubeAPI {
             guard let number = UInt64(version) else { throw .badRequest("invalid resource version \(FieldErrorText.quote(version))") }
             start = number
         }
+        // With a selector, what the client holds: an object that starts matching is ADDED to it,
+        // one that stops is DELETED (the apiserver's watch cache does the same). From a given
+        // resourceVersion the objects that match now stand for what the client listed.
+        var matching: Set<ObjectKey> = []
+        if let filter {
+            if version.isEmpty || version == "0" {
+                matching = Set(initial.map(\.key))
+            } else {
+                do {
+                    matching = Set(try store.list(resource, namespace: target.namespace) { stored throws(EngineError) in filter(try stored.value()) }.items.map(\.key))
+                } catch {
+                    throw status(error, target)
+                }
+            }
+        }
 
         func render(_ stored: StoredObject) -> [UInt8] {
             guard case .table(let version) = representation, let object = try? stored.value(),
@@ -86,8 +101,26 @@ extension KubeAPI {
                 return
             }
             if let event {
-                if let filter, let object = try? event.object.value(), !filter(object) { continue }
-                guard send(event.kind.rawValue, render(event.object)) else { return }
+                var type = event.kind.rawValue
+                if let filter {
+                    let matches = (try? event.object.value()).map(filter) ?? false
+                    let held = matching.contains(event.object.key)
+                    switch event.kind {
+                    case .deleted:
+                        guard held || matches else { continue }
+                        matching.remove(event.object.key)
+                    case .added, .modified:
+                        if matches {
+                            if !held { type = ObjectEvent.Kind.added.rawValue }
+                            matching.insert(event.object.key)
+                        } else {
+                            guard held else { continue }
+                            type = ObjectEvent.Kind.deleted.rawValue
+                            matching.remove(event.object.key)
+                        }
+                    }
+                }
+                guard send(type, render(event.object)) else { return }
                 quietSince = MonotonicClock.seconds()
             } else if bookmarks && MonotonicClock.seconds() - quietSince >= bookmarkSeconds {
                 guard bookmark(watch.resourceVersion) else { return }

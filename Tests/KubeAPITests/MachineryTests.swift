@@ -112,6 +112,26 @@ struct MachineryTests {
         #expect(result.body.contains("does not contain declared merge key: name"), "\(result.body)")
     }
 
+    /// A label-selector watch sees an object that starts matching as ADDED and one that stops as DELETED.
+    @Test func selectorWatchTransitions() throws {
+        let server = try KubeServer()
+        defer { server.stop() }
+        let base = "/api/v1/namespaces/default/configmaps"
+        let start = try #require(try server.object(try server.request("GET", base).body).string("metadata.resourceVersion"))
+        let merge = "Content-Type: application/merge-patch+json"
+        #expect(try server.request("POST", base, body: #"{"metadata":{"name":"s"},"data":{"a":"1"}}"#).status == 201)
+        for patch in [#"{"metadata":{"labels":{"app":"a"}}}"#, #"{"data":{"a":"2"}}"#, #"{"metadata":{"labels":{"app":null}}}"#,
+                      #"{"data":{"a":"3"}}"#, #"{"metadata":{"labels":{"app":"a"}}}"#] {
+            #expect(try server.request("PATCH", base + "/s", headers: [merge], body: patch).status == 200)
+        }
+        #expect(try server.request("DELETE", base + "/s").status == 200)
+        let (status, stream) = try server.request("GET", base + "?watch=1&resourceVersion=\(start)&timeoutSeconds=1&labelSelector=app%3Da")
+        #expect(status == 200)
+        let events = try stream.split(separator: "\n").map { try server.object(String($0)) }
+        #expect(events.map { $0["type"] as? String } == ["ADDED", "MODIFIED", "DELETED", "ADDED", "DELETED"], "\(stream)")
+        #expect(events.map { $0.string("object.data.a") } == ["1", "2", "2", "3", "3"], "\(stream)")
+    }
+
     /// Pod status changes through /status only; the object's PUT/PATCH keep the stored status.
     @Test func statusSubresource() throws {
         let server = try KubeServer()
