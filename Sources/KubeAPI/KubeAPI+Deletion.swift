@@ -108,6 +108,7 @@ extension KubeAPI {
             throw status(error, Target(kind: kind, namespace: key.namespace.isEmpty ? nil : key.namespace, name: key.name))
         }
         let value = (try? last.value()) ?? object
+        if kind.kind == "PersistentVolumeClaim" { reclaim(value) }
         try collectGarbage(owner: value, kind: kind)
         try recheckOwners(of: value, namespace: key.namespace)
         if !key.namespace.isEmpty { try finishNamespace(key.namespace) }

@@ -32,14 +32,29 @@ extension KubeAPI {
         ])
     }
 
-    /// No groups besides the core one yet. kubectl ≥ 1.30 asks for aggregated discovery first
+    /// The named groups (storage.k8s.io). kubectl ≥ 1.30 asks for aggregated discovery first
     /// and takes this plain list when the answer's Content-Type says it is one.
     var apiGroupList: JSONValue {
-        .ordered([("kind", .string("APIGroupList")), ("apiVersion", .string("v1")), ("groups", .array([]))])
+        var names: [String] = []
+        for kind in KubeKinds.all where !kind.group.isEmpty && !names.contains(kind.group) { names.append(kind.group) }
+        return .ordered([("kind", .string("APIGroupList")), ("apiVersion", .string("v1")),
+                         ("groups", .array(names.map { Self.groupEntry($0) }))])
     }
 
-    var coreResourceList: JSONValue {
-        let resources: [JSONValue] = KubeKinds.all.filter { $0.group.isEmpty }.flatMap { kind in
+    static func groupEntry(_ group: String) -> JSONValue {
+        let version = KubeKinds.all.first { $0.group == group }?.version ?? "v1"
+        let entry = JSONValue.ordered([("groupVersion", .string(group + "/" + version)), ("version", .string(version))])
+        return .ordered([("name", .string(group)), ("versions", .array([entry])), ("preferredVersion", entry)])
+    }
+
+    func apiGroup(_ group: String) -> JSONValue {
+        guard case .object(let members, let keys) = Self.groupEntry(group) else { return .null }
+        return .ordered([("kind", .string("APIGroup")), ("apiVersion", .string("v1"))] + keys.map { ($0, members[$0]!) })
+    }
+
+    func resourceList(group: String) -> JSONValue {
+        let kinds = KubeKinds.all.filter { $0.group == group }
+        let resources: [JSONValue] = kinds.flatMap { kind in
             var members: [(String, JSONValue)] = [
                 ("name", .string(kind.resource)), ("singularName", .string(kind.singular)), ("namespaced", .bool(kind.namespaced)),
                 ("kind", .string(kind.kind)), ("verbs", .array(kind.verbs.map { .string($0) })),
@@ -52,7 +67,10 @@ extension KubeAPI {
             }
             return [.ordered(members)] + subresources
         }
-        return .ordered([("kind", .string("APIResourceList")), ("groupVersion", .string("v1")), ("resources", .array(resources))])
+        let groupVersion = group.isEmpty ? "v1" : group + "/" + (kinds.first?.version ?? "v1")
+        var members: [(String, JSONValue)] = [("kind", .string("APIResourceList"))]
+        if !group.isEmpty { members.append(("apiVersion", .string("v1"))) }
+        return .ordered(members + [("groupVersion", .string(groupVersion)), ("resources", .array(resources))])
     }
 
     /// The apiserver's hash of a kind's storage version: clients only compare it for change.
@@ -71,13 +89,17 @@ extension KubeAPI {
         try onlyGet(request) { () throws(KubeStatus) in
             switch path {
             case "/openapi/v3":
-                let document = openAPICore.serialized
-                let hash = SHA256.hash(data: document).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined().uppercased()
-                try sendJSON(writer, 200, .ordered([("paths", .ordered([
-                    ("api/v1", .ordered([("serverRelativeURL", .string("/openapi/v3/api/v1?hash=" + hash))])),
-                ]))]))
-            case "/openapi/v3/api/v1":
-                send(writer, 200, openAPICore.serialized)
+                var entries: [(String, JSONValue)] = []
+                for group in Self.groups {
+                    let document = openAPIDocument(group: group).serialized
+                    let hash = SHA256.hash(data: document).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined().uppercased()
+                    let path = Self.openAPIPath(group)
+                    entries.append((path, .ordered([("serverRelativeURL", .string("/openapi/v3/\(path)?hash=" + hash))])))
+                }
+                try sendJSON(writer, 200, .ordered([("paths", .ordered(entries))]))
+            case let path where path.hasPrefix("/openapi/v3/"):
+                guard let group = Self.groups.first(where: { "/openapi/v3/" + Self.openAPIPath($0) == path }) else { throw .pathNotFound(path) }
+                send(writer, 200, openAPIDocument(group: group).serialized)
             case "/openapi/v2":
                 writer.send(status: .ok, headers: [("Content-Type", OpenAPIV2.contentType)],
                             body: OpenAPIV2.document(version: "v\(Self.major).\(Self.minor).0+berth"))
@@ -87,18 +109,41 @@ extension KubeAPI {
         }
     }
 
-    var openAPICore: JSONValue {
+    /// The groups served, the core one ("") first.
+    static var groups: [String] {
+        var names = [""]
+        for kind in KubeKinds.all where !names.contains(kind.group) { names.append(kind.group) }
+        return names
+    }
+
+    /// `api/v1`, `apis/storage.k8s.io/v1`: a group-version's OpenAPI v3 path.
+    static func openAPIPath(_ group: String) -> String {
+        group.isEmpty ? "api/v1" : "apis/\(group)/" + (KubeKinds.all.first { $0.group == group }?.version ?? "v1")
+    }
+
+    /// A type name's prefix as the apiserver's OpenAPI names them (io.k8s.api.core.v1, io.k8s.api.storage.v1).
+    static func schemaPrefix(_ kind: KubeKind) -> String {
+        "io.k8s.api.\(kind.group.isEmpty ? "core" : String(kind.group.split(separator: ".").first!)).\(kind.version)"
+    }
+
+    /// The operation id's group part: CoreV1, StorageV1.
+    static func operationGroup(_ kind: KubeKind) -> String {
+        let name = kind.group.isEmpty ? "core" : String(kind.group.split(separator: ".").first!)
+        return name.prefix(1).uppercased() + name.dropFirst() + kind.version.prefix(1).uppercased() + kind.version.dropFirst()
+    }
+
+    func openAPIDocument(group: String) -> JSONValue {
         var paths: [(String, JSONValue)] = []
-        for kind in KubeKinds.all where kind.group.isEmpty {
+        for kind in KubeKinds.all where kind.group == group {
             let gvk = JSONValue.ordered([("group", .string(kind.group)), ("version", .string(kind.version)), ("kind", .string(kind.kind))])
             func parameter(_ name: String, _ place: String) -> JSONValue {
                 .ordered([("name", .string(name)), ("in", .string(place)), ("schema", .ordered([("type", .string("string"))])),
                           ("required", .bool(place == "path"))])
             }
             let query = ["dryRun", "fieldManager", "fieldValidation"].map { parameter($0, "query") }
-            let reference = JSONValue.ordered([("$ref", .string("#/components/schemas/io.k8s.api.core.v1.\(kind.kind)"))])
+            let reference = JSONValue.ordered([("$ref", .string("#/components/schemas/\(Self.schemaPrefix(kind)).\(kind.kind)"))])
             func operation(_ action: String, _ id: String, _ extra: [JSONValue] = [], body: Bool) -> JSONValue {
-                var members: [(String, JSONValue)] = [("operationId", .string(id + "CoreV1" + (kind.namespaced ? "Namespaced" : "") + kind.kind))]
+                var members: [(String, JSONValue)] = [("operationId", .string(id + Self.operationGroup(kind) + (kind.namespaced ? "Namespaced" : "") + kind.kind))]
                 members.append(("parameters", .array(extra)))
                 if body {
                     members.append(("requestBody", .ordered([("content", .ordered([("application/json", .ordered([("schema", reference)]))]))])))
@@ -110,7 +155,8 @@ extension KubeAPI {
                 members.append(("x-kubernetes-group-version-kind", gvk))
                 return .ordered(members)
             }
-            let collection = kind.namespaced ? "/api/v1/namespaces/{namespace}/\(kind.resource)" : "/api/v1/\(kind.resource)"
+            let base = "/" + Self.openAPIPath(kind.group)
+            let collection = kind.namespaced ? "\(base)/namespaces/{namespace}/\(kind.resource)" : "\(base)/\(kind.resource)"
             let scope = kind.namespaced ? [parameter("namespace", "path")] : []
             paths.append((collection, .ordered([
                 ("get", operation("list", "list", body: false)),
@@ -126,8 +172,8 @@ extension KubeAPI {
             ])))
         }
         var schemas: [(String, JSONValue)] = []
-        for kind in KubeKinds.all where kind.group.isEmpty {
-            schemas.append(("io.k8s.api.core.v1.\(kind.kind)", .ordered([
+        for kind in KubeKinds.all where kind.group == group {
+            schemas.append(("\(Self.schemaPrefix(kind)).\(kind.kind)", .ordered([
                 ("type", .string("object")),
                 ("x-kubernetes-group-version-kind", .array([.ordered([("group", .string(kind.group)), ("version", .string(kind.version)),
                                                                        ("kind", .string(kind.kind))])])),

@@ -131,7 +131,11 @@ extension KubeAPI {
             if kind.kind == "Namespace" { (object, _) = try Objects.decode(kind, object, validation: .ignore) }
         }
         let name = object.metadataString("name") ?? ""
-        if kind.kind == "Pod" { object = object.setting("status", to: Objects.initialPodStatus(object)) }
+        if let status = Objects.initialStatus(kind, object) { object = object.setting("status", to: status) }
+        if kind.kind == "PersistentVolumeClaim", object[member: "spec"]?[member: "storageClassName"] == nil, let name = defaultStorageClass() {
+            // The DefaultStorageClass admission plugin: a claim without a class gets the default one.
+            object = object.setting("spec", to: (object[member: "spec"] ?? .ordered([])).setting("storageClassName", to: .string(name)))
+        }
         let errors = Objects.validate(kind, object)
         if !errors.isEmpty { throw .invalid(kind, name, errors) }
         if let namespace = target.namespace { try requireActiveNamespace(namespace, creating: kind, name: name) }
@@ -149,6 +153,10 @@ extension KubeAPI {
         let stored: StoredObject
         do { stored = try store.create(kind.storeResource, object) } catch { throw status(error, target, name: name, creating: true) }
         if kind.kind == "Namespace" { ensureDefaultServiceAccount(in: name) }
+        if kind.kind == "PersistentVolumeClaim", let claim = try? stored.value() {
+            provision(claim)
+            if let bound = try? store.get(stored.key) { return send(writer, 201, bound.json, warnings: warnings) }
+        }
         send(writer, 201, stored.json, warnings: warnings)
     }
 

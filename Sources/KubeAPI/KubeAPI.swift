@@ -16,14 +16,21 @@ public final class KubeAPI: Sendable {
     let serverAddress: String
     /// A watch that asked for bookmarks gets one after this long without an event.
     let bookmarkSeconds: Double
+    /// Where the local-path provisioner makes volumes (`<root>/kube/volumes`); nil: it makes none.
+    let volumesDirectory: String?
+    /// What the Node's ephemeral-storage measures (the engine root).
+    let root: String
 
     /// Headers on every response (the apiserver's: no caching of API answers).
     public static let commonHeaders: [(String, String)] = [("Cache-Control", "no-cache, private")]
     /// The largest request body accepted (the apiserver's limit is 3 MiB).
     static let bodyLimit = 3 << 20
 
-    public init(store: ObjectStore, token: String, serverAddress: String, bookmarkSeconds: Double = 10) {
+    public init(store: ObjectStore, token: String, serverAddress: String, bookmarkSeconds: Double = 10,
+                root: String = "/", volumesDirectory: String? = nil) {
         self.store = store
+        self.root = root
+        self.volumesDirectory = volumesDirectory
         self.bookmarkSeconds = bookmarkSeconds
         self.token = Array(token.utf8)
         self.serverAddress = serverAddress
@@ -93,29 +100,42 @@ public final class KubeAPI: Sendable {
             return try onlyGet(request) { () throws(KubeStatus) in writer.send(status: .ok, headers: [("Content-Type", "text/plain; charset=utf-8"), ("X-Content-Type-Options", "nosniff")], body: Array("ok".utf8)) }
         case "/api": return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, apiVersions) }
         case "/apis": return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, apiGroupList) }
-        case "/api/v1": return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, coreResourceList) }
+        case "/api/v1": return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, resourceList(group: "")) }
         default: break
         }
         if path.hasPrefix("/healthz/") || path.hasPrefix("/livez/") || path.hasPrefix("/readyz/") {
             return writer.send(status: .ok, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("ok".utf8))
         }
         if path.hasPrefix("/openapi/") { return try openAPI(request, path: path, writer) }
-        guard path.hasPrefix("/api/v1/") else { throw .pathNotFound(path) }
-        var parts = path.dropFirst("/api/v1/".count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        var group = ""
+        var parts: [String]
+        if path.hasPrefix("/apis/") {
+            // /apis/GROUP, /apis/GROUP/VERSION (discovery), /apis/GROUP/VERSION/… (resources).
+            let segments = path.dropFirst("/apis/".count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            group = segments[0]
+            guard let version = KubeKinds.all.first(where: { $0.group == group })?.version else { throw .pathNotFound(path) }
+            if segments.count == 1 { return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, apiGroup(group)) } }
+            guard segments[1] == version else { throw .pathNotFound(path) }
+            if segments.count == 2 { return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, resourceList(group: group)) } }
+            parts = Array(segments.dropFirst(2))
+        } else {
+            guard path.hasPrefix("/api/v1/") else { throw .pathNotFound(path) }
+            parts = path.dropFirst("/api/v1/".count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        }
         // The legacy watch prefix: /api/v1/watch/namespaces/NS/configmaps.
         var watch = false
         if parts.first == "watch" {
             watch = true
             parts.removeFirst()
         }
-        let target = try resolve(parts, path: path)
+        let target = try resolve(parts, group: group, path: path)
         try serveResource(request, target, watch: watch || Self.isTrue(request.parameter("watch")), writer)
     }
 
     /// The target of `/api/v1/<parts>`.
-    func resolve(_ parts: [String], path: String) throws(KubeStatus) -> Target {
+    func resolve(_ parts: [String], group: String = "", path: String) throws(KubeStatus) -> Target {
         func kind(_ resource: String) throws(KubeStatus) -> KubeKind {
-            guard let kind = KubeKinds.kind(resource: resource) else { throw .pathNotFound(path) }
+            guard let kind = KubeKinds.kind(group: group, resource: resource) else { throw .pathNotFound(path) }
             return kind
         }
         switch parts.count {

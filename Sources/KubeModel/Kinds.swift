@@ -17,9 +17,17 @@ public struct KubeKind: Sendable {
     public let columns: [TableColumn]
     /// Top-level members the kind has besides apiVersion, kind and metadata (fieldValidation).
     public let fields: Set<String>
+    /// The Table's NAME cell (a default StorageClass says so); nil: the name. `nameColumn` false:
+    /// no NAME column (Events); a column named "Age" among `columns` places AGE, else it is last
+    /// unless `ageColumn` is false.
+    public var nameCell: (@Sendable (JSONValue) -> JSONValue)? = nil
+    public var nameColumn = true
+    public var ageColumn = true
 
     /// The subresources after an object's name (`status`).
-    public var subresources: [String] { kind == "Pod" || kind == "Namespace" ? ["status"] : [] }
+    public var subresources: [String] {
+        ["Pod", "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim"].contains(kind) ? ["status"] : []
+    }
     /// Whether status changes only through the status subresource (and spec only through the object).
     public var hasStatus: Bool { subresources.contains("status") }
 
@@ -128,7 +136,7 @@ public enum KubeKinds {
     }
 
     /// Every kind served, in discovery's order.
-    public static let all: [KubeKind] = [configMap, namespace, pod, secret, serviceAccount]
+    public static let all: [KubeKind] = [configMap, event, namespace, node, persistentVolumeClaim, persistentVolume, pod, secret, serviceAccount, storageClass]
 
     /// The kind served under `resource` in `group`.
     public static func kind(group: String = "", resource: String) -> KubeKind? {

@@ -45,6 +45,16 @@ extension Objects {
         return container
     }
 
+    /// The status a new object starts with (what the client sent is dropped), nil to keep it.
+    public static func initialStatus(_ kind: KubeKind, _ object: JSONValue) -> JSONValue? {
+        switch kind.kind {
+        case "Pod": initialPodStatus(object)
+        case "PersistentVolumeClaim": .ordered([("phase", .string("Pending"))])
+        case "PersistentVolume": .ordered([("phase", .string("Available"))])
+        default: nil
+        }
+    }
+
     /// A new Pod's status: Pending, with the QoS class of its resources (what the client sent is dropped).
     public static func initialPodStatus(_ pod: JSONValue) -> JSONValue {
         .ordered([("phase", .string("Pending")), ("qosClass", .string(qosClass(pod)))])

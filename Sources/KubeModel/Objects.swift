@@ -178,6 +178,14 @@ public enum Objects {
             object = object.setting("status", to: .ordered([("phase", .string("Active"))]))
         case "Pod":
             object = podDefaults(object)
+        case "PersistentVolumeClaim", "PersistentVolume":
+            if var spec = object[member: "spec"], case .object = spec {
+                spec = filling(spec, "volumeMode", .string("Filesystem"))
+                if kind.kind == "PersistentVolume" { spec = filling(spec, "persistentVolumeReclaimPolicy", .string("Retain")) }
+                object = object.setting("spec", to: spec)
+            }
+        case "StorageClass":
+            object = filling(filling(object, "reclaimPolicy", .string("Delete")), "volumeBindingMode", .string("Immediate"))
         default: break
         }
         return object
@@ -213,6 +221,17 @@ public enum Objects {
             }
         }
         if kind.kind == "Pod" { errors += validatePod(object) }
+        if kind.kind == "PersistentVolumeClaim" {
+            if (object[member: "spec"]?[member: "accessModes"]?.arrayItems ?? []).isEmpty {
+                errors.append(FieldError("spec.accessModes", .required, "at least 1 access mode is required"))
+            }
+            if object[member: "spec"]?[member: "resources"]?[member: "requests"]?[member: "storage"] == nil {
+                errors.append(FieldError("spec.resources[storage]", .required, ""))
+            }
+        }
+        if kind.kind == "StorageClass" && (object[member: "provisioner"]?.stringValue ?? "").isEmpty {
+            errors.append(FieldError("provisioner", .required, ""))
+        }
         if kind.kind == "ConfigMap" {
             let binary = object[member: "binaryData"]?.objectValue ?? [:]
             for key in (object[member: "data"]?.objectValue ?? [:]).keys.sorted() where binary[key] != nil {
