@@ -41,6 +41,58 @@ extension KubeAPI {
                          ("groups", .array(names.map { Self.groupEntry($0) }))])
     }
 
+    /// The aggregated discovery version `Accept` asks for first (v2, or v2beta1 as kubectl
+    /// 1.27–1.29 ask), nil when the client wants the plain lists.
+    static func aggregatedDiscovery(_ request: HTTPServerRequest) -> String? {
+        for item in (request.header("Accept") ?? "").split(separator: ",") {
+            let fields = item.split(separator: ";").map { String($0).trimmingCharacters }
+            guard fields.first == "application/json" else { continue }
+            var parameters: [String: String] = [:]
+            for field in fields.dropFirst() {
+                let pair = field.split(separator: "=", maxSplits: 1).map(String.init)
+                if pair.count == 2 { parameters[pair[0]] = pair[1] }
+            }
+            if parameters["g"] == "apidiscovery.k8s.io", parameters["as"] == "APIGroupDiscoveryList",
+               let version = parameters["v"], version == "v2" || version == "v2beta1" {
+                return version
+            }
+            if parameters["g"] == nil { return nil }
+        }
+        return nil
+    }
+
+    /// APIGroupDiscoveryList: the core group (`/api`) or the named groups (`/apis`), each with
+    /// its resources, in one answer.
+    func aggregatedDiscovery(core: Bool, version: String) -> JSONValue {
+        let groups = core ? [""] : Self.groups.filter { !$0.isEmpty }
+        let items: [JSONValue] = groups.map { group in
+            let kinds = KubeKinds.all.filter { $0.group == group }
+            let resources: [JSONValue] = kinds.map { kind in
+                let responseKind = JSONValue.ordered([("group", .string(kind.group)), ("version", .string(kind.version)), ("kind", .string(kind.kind))])
+                var members: [(String, JSONValue)] = [
+                    ("resource", .string(kind.resource)), ("responseKind", responseKind),
+                    ("scope", .string(kind.namespaced ? "Namespaced" : "Cluster")), ("singularResource", .string(kind.singular)),
+                    ("verbs", .array(kind.verbs.map { .string($0) })),
+                ]
+                if !kind.shortNames.isEmpty { members.append(("shortNames", .array(kind.shortNames.map { .string($0) }))) }
+                if !kind.subresources.isEmpty {
+                    members.append(("subresources", .array(kind.subresources.map { name in
+                        .ordered([("subresource", .string(name)), ("responseKind", responseKind),
+                                  ("verbs", .array(["get", "patch", "update"].map { .string($0) }))])
+                    })))
+                }
+                return .ordered(members)
+            }
+            var metadata: [(String, JSONValue)] = [("creationTimestamp", .null)]
+            if !group.isEmpty { metadata.insert(("name", .string(group)), at: 0) }
+            return .ordered([("metadata", .ordered(metadata)), ("versions", .array([.ordered([
+                ("version", .string(kinds.first?.version ?? "v1")), ("resources", .array(resources)), ("freshness", .string("Current")),
+            ])]))])
+        }
+        return .ordered([("kind", .string("APIGroupDiscoveryList")), ("apiVersion", .string("apidiscovery.k8s.io/" + version)),
+                         ("metadata", .ordered([])), ("items", .array(items))])
+    }
+
     static func groupEntry(_ group: String) -> JSONValue {
         let version = KubeKinds.all.first { $0.group == group }?.version ?? "v1"
         let entry = JSONValue.ordered([("groupVersion", .string(group + "/" + version)), ("version", .string(version))])
@@ -173,11 +225,10 @@ extension KubeAPI {
         }
         var schemas: [(String, JSONValue)] = []
         for kind in KubeKinds.all where kind.group == group {
-            schemas.append(("\(Self.schemaPrefix(kind)).\(kind.kind)", .ordered([
-                ("type", .string("object")),
-                ("x-kubernetes-group-version-kind", .array([.ordered([("group", .string(kind.group)), ("version", .string(kind.version)),
-                                                                       ("kind", .string(kind.kind))])])),
-            ])))
+            let gvk = JSONValue.ordered([("group", .string(kind.group)), ("kind", .string(kind.kind)), ("version", .string(kind.version))])
+            for (name, schema) in Schemas.components(Schemas.name(kind), gvk: gvk) where !schemas.contains(where: { $0.0 == name }) {
+                schemas.append((name, schema))
+            }
         }
         return .ordered([
             ("openapi", .string("3.0.0")),

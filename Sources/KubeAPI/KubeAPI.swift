@@ -98,8 +98,14 @@ public final class KubeAPI: Sendable {
         case "/version": return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, versionInfo) }
         case "/healthz", "/livez", "/readyz":
             return try onlyGet(request) { () throws(KubeStatus) in writer.send(status: .ok, headers: [("Content-Type", "text/plain; charset=utf-8"), ("X-Content-Type-Options", "nosniff")], body: Array("ok".utf8)) }
-        case "/api": return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, apiVersions) }
-        case "/apis": return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, apiGroupList) }
+        case "/api", "/apis":
+            return try onlyGet(request) { () throws(KubeStatus) in
+                if let version = Self.aggregatedDiscovery(request) {
+                    return writer.send(status: .ok, headers: [("Content-Type", "application/json;g=apidiscovery.k8s.io;v=\(version);as=APIGroupDiscoveryList")],
+                                       body: aggregatedDiscovery(core: path == "/api", version: version).serialized + [10])
+                }
+                try sendJSON(writer, 200, path == "/api" ? apiVersions : apiGroupList)
+            }
         case "/api/v1": return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, resourceList(group: "")) }
         default: break
         }
@@ -240,7 +246,8 @@ public final class KubeAPI: Sendable {
     func send(_ writer: ResponseWriter, _ code: Int, _ body: [UInt8], warnings: [String] = []) {
         var headers = [("Content-Type", "application/json")]
         // RFC 7234 warnings, as the apiserver sends them and kubectl prints them ("Warning: …").
-        for warning in warnings { headers.append(("Warning", "299 - " + FieldErrorText.quote(warning))) }
+        // One header holding them all: the server's header list keeps one value per name.
+        if !warnings.isEmpty { headers.append(("Warning", warnings.map { "299 - " + FieldErrorText.quote($0) }.joined(separator: ", "))) }
         writer.send(status: HTTPResponseStatus(statusCode: code), headers: headers, body: body + [10])
     }
 

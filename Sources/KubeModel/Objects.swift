@@ -44,6 +44,8 @@ public enum Objects {
             }
         }
         if !object.contains(where: { $0.0 == "metadata" }) { object.append(("metadata", .ordered([]))) }
+        let (known, nested) = Schemas.unknownFields(kind, .ordered(object))
+        unknown += nested
         var warnings: [String] = []
         if !unknown.isEmpty {
             let text = unknown.map { "unknown field \"\($0)\"" }
@@ -53,7 +55,7 @@ public enum Objects {
             case .ignore: break
             }
         }
-        return (try defaults(kind, .ordered(object), handled: handled), warnings)
+        return (try defaults(kind, known, handled: handled), warnings)
     }
 
     /// The members of a body that its kind has (an applied configuration without unknown fields).

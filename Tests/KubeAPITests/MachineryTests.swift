@@ -112,6 +112,54 @@ struct MachineryTests {
         #expect(result.body.contains("does not contain declared merge key: name"), "\(result.body)")
     }
 
+    /// fieldValidation below the top level: Strict refuses an unknown member of a container
+    /// (400, kubectl's default), Warn stores the Pod without it and says so, Ignore is silent.
+    @Test(arguments: KubeEnv.versions)
+    func nestedFieldValidation(version: String) throws {
+        let server = try KubeServer()
+        defer { server.stop() }
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: typo}\nspec:\n  containers: [{name: c, image: busybox, imagee: x, ports: [{containerPort: 80, hostPorrt: 1}]}]\n"
+        let strict = try server.kubectl(["apply", "-f", "-"], version: version, stdin: pod)
+        #expect(strict.status == 1)
+        #expect(strict.stderr.contains(#"Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers[0].imagee", unknown field "spec.containers[0].ports[0].hostPorrt""#), "\(strict.stderr)")
+        let warned = try server.kubectl(["apply", "--validate=warn", "-f", "-"], version: version, stdin: pod)
+        #expect(warned.status == 0 && warned.stderr.contains(#"Warning: unknown field "spec.containers[0].imagee""#), "\(warned.stderr)")
+        let object = try server.object(try server.kubectlOK("get", "pod", "typo", "-o", "json", version: version))
+        #expect((object.at("spec.containers") as? [[String: Any]])?.first?["imagee"] == nil)
+        let result = try server.request("POST", "/api/v1/namespaces/default/pods?fieldValidation=Ignore",
+                                        body: #"{"metadata":{"name":"quiet"},"spec":{"containers":[{"name":"c","image":"busybox","imagee":"x"}]}}"#)
+        #expect(result.status == 201, "\(result.body)")
+    }
+
+    /// Aggregated discovery (kubectl ≥ 1.30 asks for v2, older for v2beta1) and `kubectl explain`
+    /// from the OpenAPI v3 schemas of the served types.
+    @Test(arguments: KubeEnv.versions)
+    func discoveryAndExplain(version: String) throws {
+        let server = try KubeServer()
+        defer { server.stop() }
+        for (path, accept) in [("/api", "v2"), ("/apis", "v2beta1")] {
+            let result = try server.request("GET", path, headers: ["Accept: application/json;g=apidiscovery.k8s.io;v=\(accept);as=APIGroupDiscoveryList,application/json"])
+            let list = try server.object(result.body)
+            #expect(list.string("kind") == "APIGroupDiscoveryList" && list.string("apiVersion") == "apidiscovery.k8s.io/\(accept)", "\(result.body)")
+            let items = list["items"] as? [[String: Any]] ?? []
+            let resources = items.flatMap { (($0["versions"] as? [[String: Any]])?.first?["resources"] as? [[String: Any]]) ?? [] }
+            let names = resources.compactMap { $0["resource"] as? String }
+            #expect(path == "/api" ? names.contains("pods") && names.contains("nodes") : names == ["storageclasses"], "\(names)")
+        }
+        // kubectl takes the aggregated answer: it needs no /api/v1 request.
+        let verbose = try server.kubectl(["api-resources", "-v=6"], version: version)
+        #expect(verbose.status == 0 && verbose.stdout.contains("storageclasses"))
+        #expect(!verbose.stderr.contains("/api/v1?"), "\(verbose.stderr)")
+        let explained = try server.kubectlOK("explain", "pod.spec.containers.ports", version: version)
+        #expect(explained.contains("FIELD: ports <[]ContainerPort>"), "\(explained)")
+        #expect(explained.contains("containerPort\t<integer> -required-"), "\(explained)")
+        let spec = try server.kubectlOK("explain", "pod.spec", version: version)
+        #expect(spec.contains("containers\t<[]Container> -required-") && spec.contains("restartPolicy\t<string>"), "\(spec)")
+        let missing = try server.kubectl(["explain", "pod.spec.nothing"], version: version)
+        #expect(missing.status == 1 && missing.stderr.contains(#"field "nothing" does not exist"#), "\(missing.stderr)")
+        #expect(try server.kubectlOK("explain", "storageclass", version: version).contains("provisioner\t<string> -required-"))
+    }
+
     /// A label-selector watch sees an object that starts matching as ADDED and one that stops as DELETED.
     @Test func selectorWatchTransitions() throws {
         let server = try KubeServer()
