@@ -118,7 +118,7 @@ extension KubeAPI {
     /// The objects whose ownerReferences name `uid` (in `namespace`, or anywhere for a cluster-scoped owner).
     func dependents(of uid: String, namespace: String?) throws(KubeStatus) -> [(KubeKind, StoredObject, JSONValue)] {
         var found: [(KubeKind, StoredObject, JSONValue)] = []
-        for kind in KubeKinds.all {
+        for kind in KubeKinds.all where !kind.isConverted {
             if namespace != nil && !kind.namespaced { continue }
             let items: [StoredObject]
             do { items = try store.list(kind.storeResource, namespace: kind.namespaced ? namespace : nil).items } catch { throw .internalError(error.message) }

@@ -47,7 +47,7 @@ extension KubeAPI {
         let stored: StoredObject
         do { stored = try store.get(key(target, name: target.name!)) } catch { throw status(error, target) }
         switch representation {
-        case .json: send(writer, 200, stored.json)
+        case .json: send(writer, 200, outgoing(target.kind, stored.json))
         case .table(let version):
             let object = try parse(stored)
             try sendJSON(writer, 200, table(target.kind, [object], resourceVersion: nil, version: version, request))
@@ -72,7 +72,7 @@ extension KubeAPI {
             var body = Array(#"{"kind":"\#(target.kind.listKind)","apiVersion":"\#(target.kind.apiVersion)","metadata":{"resourceVersion":"\#(listed.resourceVersion)"},"items":["#.utf8)
             for (index, item) in listed.items.enumerated() {
                 if index > 0 { body.append(UInt8(ascii: ",")) }
-                body += item.json
+                body += outgoing(target.kind, item.json)
             }
             body += Array("]}".utf8)
             send(writer, 200, body)
@@ -93,6 +93,21 @@ extension KubeAPI {
         }
         let table = Tables.table(kind, objects: objects, resourceVersion: resourceVersion, include: include)
         return version == "v1" ? table : table.setting("apiVersion", to: .string("meta.k8s.io/" + version))
+    }
+
+    /// A stored object as `kind` shows it (an events.k8s.io Event from its core v1 storage).
+    func outgoing(_ kind: KubeKind, _ object: JSONValue) -> JSONValue {
+        kind.isConverted ? KubeKinds.eventsV1(fromCore: object) : object
+    }
+
+    func outgoing(_ kind: KubeKind, _ bytes: [UInt8]) -> [UInt8] {
+        guard kind.isConverted, let object = try? JSONParser.parse(bytes) else { return bytes }
+        return KubeKinds.eventsV1(fromCore: object).serialized
+    }
+
+    /// An object of `kind` as it is stored.
+    func incoming(_ kind: KubeKind, _ object: JSONValue) -> JSONValue {
+        kind.isConverted ? KubeKinds.core(fromEventsV1: object) : object
     }
 
     func parse(_ stored: StoredObject) throws(KubeStatus) -> JSONValue {
@@ -121,7 +136,7 @@ extension KubeAPI {
     func create(_ decoded: JSONValue, _ target: Target, dryRun: Bool, warnings: [String], _ writer: ResponseWriter,
                 own: (JSONValue) throws(KubeStatus) -> JSONValue) throws(KubeStatus) {
         let kind = target.kind
-        var object = try placed(decoded, target)
+        var object = try placed(incoming(kind, decoded), target)
         // What only the server sets is not the client's to send.
         for field in ["uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "managedFields"] {
             object = object.settingMetadata(field, to: nil)
@@ -148,7 +163,7 @@ extension KubeAPI {
             if exists { throw .alreadyExists(kind, name) }
             let preview = object.settingMetadata("uid", to: .string(SystemFields.uuid()))
                 .settingMetadata("creationTimestamp", to: .string(SystemFields.timestamp()))
-            return try sendJSON(writer, 201, preview, warnings: warnings)
+            return try sendJSON(writer, 201, outgoing(kind, preview), warnings: warnings)
         }
         let stored: StoredObject
         do { stored = try store.create(kind.storeResource, object) } catch { throw status(error, target, name: name, creating: true) }
@@ -157,7 +172,7 @@ extension KubeAPI {
             provision(claim)
             if let bound = try? store.get(stored.key) { return send(writer, 201, bound.json, warnings: warnings) }
         }
-        send(writer, 201, stored.json, warnings: warnings)
+        send(writer, 201, outgoing(kind, stored.json), warnings: warnings)
     }
 
     /// The object's namespace made the URL's (400 when the body names another), or removed for
@@ -252,7 +267,7 @@ extension KubeAPI {
         let kind = target.kind, name = target.name!
         var failure: KubeStatus?
         func apply(_ old: JSONValue) throws(KubeStatus) -> JSONValue {
-            var new = try transform(old)
+            var new = incoming(kind, try transform(outgoing(kind, old)))
             if target.subresource == "status" {
                 // Through status only status changes (the apiserver's status strategies).
                 new = old.setting("status", to: new[member: "status"])
@@ -290,7 +305,7 @@ extension KubeAPI {
             for field in ["uid", "creationTimestamp", "resourceVersion", "generation"] {
                 new = new.settingMetadata(field, to: old[member: "metadata"]?[member: field])
             }
-            return try sendJSON(writer, 200, new, warnings: warnings + addWarnings())
+            return try sendJSON(writer, 200, outgoing(kind, new), warnings: warnings + addWarnings())
         }
         let stored: StoredObject
         do throws(EngineError) {
@@ -304,7 +319,7 @@ extension KubeAPI {
             if let failure { throw failure }
             throw status(error, target)
         }
-        send(writer, 200, stored.json, warnings: warnings + addWarnings())
+        send(writer, 200, outgoing(kind, stored.json), warnings: warnings + addWarnings())
         // The last finalizer of an object being deleted removed: it goes now.
         try? finishIfDone(kind, stored)
     }
@@ -375,7 +390,7 @@ extension KubeAPI {
             if kind.kind == "Pod" { return try sendJSON(writer, 200, object) }
             try sendJSON(writer, 200, Self.success(kind, name, uid: object.metadataString("uid")))
         case .pending(let object):
-            try sendJSON(writer, 200, object)
+            try sendJSON(writer, 200, outgoing(kind, object))
         }
     }
 
@@ -431,7 +446,7 @@ extension KubeAPI {
             var each = options
             each.uid = nil
             each.resourceVersion = nil
-            do { deleted.append(try deleteObject(target.kind, item.key, each).object) } catch where error.code == 404 { continue }
+            do { deleted.append(outgoing(target.kind, try deleteObject(target.kind, item.key, each).object)) } catch where error.code == 404 { continue }
         }
         try sendJSON(writer, 200, .ordered([
             ("kind", .string(target.kind.listKind)), ("apiVersion", .string(target.kind.apiVersion)),

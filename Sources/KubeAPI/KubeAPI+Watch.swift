@@ -57,7 +57,7 @@ extension KubeAPI {
         func render(_ stored: StoredObject) -> [UInt8] {
             guard case .table(let version) = representation, let object = try? stored.value(),
                   let table = try? table(target.kind, [object], resourceVersion: String(stored.resourceVersion), version: version, request)
-            else { return stored.json }
+            else { return outgoing(target.kind, stored.json) }
             return table.serialized
         }
         func send(_ type: String, _ object: [UInt8]) -> Bool {

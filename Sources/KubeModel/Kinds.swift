@@ -23,6 +23,8 @@ public struct KubeKind: Sendable {
     public var nameCell: (@Sendable (JSONValue) -> JSONValue)? = nil
     public var nameColumn = true
     public var ageColumn = true
+    /// Where the objects are kept when another kind's storage holds them (events.k8s.io Events).
+    public var storage: Resource? = nil
 
     /// The subresources after an object's name (`status`).
     public var subresources: [String] {
@@ -31,7 +33,9 @@ public struct KubeKind: Sendable {
     /// Whether status changes only through the status subresource (and spec only through the object).
     public var hasStatus: Bool { subresources.contains("status") }
 
-    public var storeResource: Resource { Resource(group: group, resource) }
+    public var storeResource: Resource { storage ?? Resource(group: group, resource) }
+    /// Objects kept in another kind's shape (converted on the way in and out).
+    public var isConverted: Bool { storage != nil }
     public var apiVersion: String { group.isEmpty ? version : group + "/" + version }
     public var listKind: String { kind + "List" }
     /// `configmaps`, or `deployments.apps` outside the core group (the apiserver's messages).
@@ -136,7 +140,7 @@ public enum KubeKinds {
     }
 
     /// Every kind served, in discovery's order.
-    public static let all: [KubeKind] = [configMap, event, namespace, node, persistentVolumeClaim, persistentVolume, pod, secret, serviceAccount, storageClass]
+    public static let all: [KubeKind] = [configMap, event, namespace, node, persistentVolumeClaim, persistentVolume, pod, secret, serviceAccount, storageClass, eventsV1]
 
     /// The kind served under `resource` in `group`.
     public static func kind(group: String = "", resource: String) -> KubeKind? {
@@ -144,7 +148,7 @@ public enum KubeKinds {
     }
 
     /// The namespaced kinds a namespace holds (what its deletion deletes).
-    public static var namespacedKinds: [KubeKind] { all.filter(\.namespaced) }
+    public static var namespacedKinds: [KubeKind] { all.filter { $0.namespaced && !$0.isConverted } }
 }
 
 extension JSONValue {

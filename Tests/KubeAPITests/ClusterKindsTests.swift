@@ -102,5 +102,30 @@ struct ClusterKindsTests {
         #expect(listed.contains("Started container web") && listed.contains("BackOff"), "\(listed)")
         #expect(try server.kubectlOK("get", "events", "--field-selector", "involvedObject.name=web", "-o", "name", version: version) == "event/web.1\n")
         #expect(try server.kubectlOK("get", "events", "--field-selector", "type=Warning", "-o", "name", version: version) == "event/db.1\n")
+
+        // events.k8s.io/v1 shows the same objects with its member names, and writes them.
+        let v1 = try server.object(try server.kubectlOK("get", "events.v1.events.k8s.io", "web.1", "-o", "json", version: version))
+        #expect(v1.string("apiVersion") == "events.k8s.io/v1" && v1.string("note") == "Started container web" && v1.string("regarding.name") == "web")
+        #expect(v1.at("deprecatedCount") as? Int == 1 && v1.string("deprecatedSource.component") == "kubelet" && v1["message"] == nil)
+        let created = try server.kubectl(["apply", "-f", "-"], version: version, stdin: """
+            apiVersion: events.k8s.io/v1
+            kind: Event
+            metadata: {name: pull.1}
+            regarding: {kind: Pod, name: web, namespace: default}
+            reason: Pulled
+            note: Pulled the image
+            type: Normal
+            action: Pull
+            reportingController: berth.io/kubelet
+            reportingInstance: here
+            eventTime: "2026-01-02T03:04:05.000000Z"
+
+            """)
+        #expect(created.status == 0 && created.stdout == "event.events.k8s.io/pull.1 created\n", "\(created.stdout)\(created.stderr)")
+        let core = try server.object(try server.kubectlOK("get", "event", "pull.1", "-o", "json", version: version))
+        #expect(core.string("apiVersion") == "v1" && core.string("message") == "Pulled the image" && core.string("involvedObject.name") == "web")
+        #expect(core.string("reportingComponent") == "berth.io/kubelet")
+        try server.kubectlOK("delete", "events.v1.events.k8s.io", "pull.1", version: version)
+        #expect(try server.kubectl(["get", "event", "pull.1"], version: version).status == 1)
     }
 }
