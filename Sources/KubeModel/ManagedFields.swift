@@ -254,8 +254,11 @@ public enum ManagedFields {
             result = removing(path, from: result)
         }
         if let mine {
+            // A re-apply that changes nothing leaves the entry (and so the object) as it was.
+            if entries[mine].fields != applied || result.settingMetadata("managedFields", to: nil) != base.settingMetadata("managedFields", to: nil) {
+                entries[mine].time = time
+            }
             entries[mine].fields = applied
-            entries[mine].time = time
         } else {
             entries.append(Entry(manager: manager, operation: "Apply", apiVersion: kind.apiVersion, time: time, subresource: subresource, fields: applied))
         }

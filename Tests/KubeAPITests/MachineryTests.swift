@@ -226,7 +226,10 @@ struct ServerSideApplyTests {
         defer { server.stop() }
         let config = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {team: a}}\ndata: {one: \"1\", two: \"2\"}\n"
         #expect(try server.kubectlOK("apply", "--server-side", "-f", "-", version: version, stdin: config) == "configmap/c serverside-applied\n")
+        let first = try server.kubectlOK("get", "cm", "c", "-o", "jsonpath={.metadata.resourceVersion}", version: version)
         #expect(try server.kubectlOK("apply", "--server-side", "-f", "-", version: version, stdin: config) == "configmap/c serverside-applied\n")
+        // Nothing changed: the same resourceVersion.
+        #expect(try server.kubectlOK("get", "cm", "c", "-o", "jsonpath={.metadata.resourceVersion}", version: version) == first)
         var object = try server.object(try server.kubectlOK("get", "cm", "c", "-o", "json", "--show-managed-fields", version: version))
         var entries = try #require(object.at("metadata.managedFields") as? [[String: Any]])
         #expect(entries.count == 1)
