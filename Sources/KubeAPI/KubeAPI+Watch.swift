@@ -41,13 +41,16 @@ extension KubeAPI {
         // With a selector, what the client holds: an object that starts matching is ADDED to it,
         // one that stops is DELETED (the apiserver's watch cache does the same). From a given
         // resourceVersion the objects that match now stand for what the client listed.
-        var matching: Set<ObjectKey> = []
+        // The last matching state of each object the client holds: what a DELETED for an object
+        // that stopped matching carries (with the change's resourceVersion), as the apiserver sends it.
+        var matching: [ObjectKey: StoredObject] = [:]
         if let filter {
             if version.isEmpty || version == "0" {
-                matching = Set(initial.map(\.key))
+                matching = Dictionary(initial.map { ($0.key, $0) }) { $1 }
             } else {
                 do {
-                    matching = Set(try store.list(resource, namespace: target.namespace) { stored throws(EngineError) in filter(try stored.value()) }.items.map(\.key))
+                    let listed = try store.list(resource, namespace: target.namespace) { stored throws(EngineError) in filter(try stored.value()) }
+                    matching = Dictionary(listed.items.map { ($0.key, $0) }) { $1 }
                 } catch {
                     throw status(error, target)
                 }
@@ -102,25 +105,30 @@ extension KubeAPI {
             }
             if let event {
                 var type = event.kind.rawValue
+                var object = event.object
                 if let filter {
                     let matches = (try? event.object.value()).map(filter) ?? false
-                    let held = matching.contains(event.object.key)
+                    let held = matching[event.object.key]
                     switch event.kind {
                     case .deleted:
-                        guard held || matches else { continue }
-                        matching.remove(event.object.key)
+                        guard held != nil || matches else { continue }
+                        matching[event.object.key] = nil
                     case .added, .modified:
                         if matches {
-                            if !held { type = ObjectEvent.Kind.added.rawValue }
-                            matching.insert(event.object.key)
+                            if held == nil { type = ObjectEvent.Kind.added.rawValue }
+                            matching[event.object.key] = event.object
                         } else {
-                            guard held else { continue }
+                            guard let held else { continue }
                             type = ObjectEvent.Kind.deleted.rawValue
-                            matching.remove(event.object.key)
+                            matching[event.object.key] = nil
+                            if let last = try? held.value() {
+                                let json = last.settingMetadata("resourceVersion", to: .string(String(event.object.resourceVersion))).serialized
+                                object = StoredObject(key: held.key, resourceVersion: event.object.resourceVersion, json: json)
+                            }
                         }
                     }
                 }
-                guard send(type, render(event.object)) else { return }
+                guard send(type, render(object)) else { return }
                 quietSince = MonotonicClock.seconds()
             } else if bookmarks && MonotonicClock.seconds() - quietSince >= bookmarkSeconds {
                 guard bookmark(watch.resourceVersion) else { return }

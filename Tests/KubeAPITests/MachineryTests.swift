@@ -178,6 +178,10 @@ struct MachineryTests {
         let events = try stream.split(separator: "\n").map { try server.object(String($0)) }
         #expect(events.map { $0["type"] as? String } == ["ADDED", "MODIFIED", "DELETED", "ADDED", "DELETED"], "\(stream)")
         #expect(events.map { $0.string("object.data.a") } == ["1", "2", "2", "3", "3"], "\(stream)")
+        // The DELETED for the object that stopped matching carries its last matching state, at the change's resourceVersion.
+        #expect(events[2].string("object.metadata.labels.app") == "a", "\(stream)")
+        let versions = events.compactMap { Int($0.string("object.metadata.resourceVersion") ?? "") }
+        #expect(versions.count == 5 && versions == versions.sorted() && Set(versions).count == 5, "\(versions)")
     }
 
     /// Pod status changes through /status only; the object's PUT/PATCH keep the stored status.
