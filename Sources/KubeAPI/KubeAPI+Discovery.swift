@@ -75,6 +75,7 @@ extension KubeAPI {
                     ("verbs", .array(kind.verbs.map { .string($0) })),
                 ]
                 if !kind.shortNames.isEmpty { members.append(("shortNames", .array(kind.shortNames.map { .string($0) }))) }
+                if kind.kind == "Pod" { members.append(("categories", .array([.string("all")]))) }
                 if !kind.subresources.isEmpty {
                     members.append(("subresources", .array(kind.subresources.map { name in
                         .ordered([("subresource", .string(name)), ("responseKind", responseKind),
@@ -112,6 +113,8 @@ extension KubeAPI {
                 ("kind", .string(kind.kind)), ("verbs", .array(kind.verbs.map { .string($0) })),
             ]
             if !kind.shortNames.isEmpty { members.append(("shortNames", .array(kind.shortNames.map { .string($0) }))) }
+            // `kubectl get all` lists the kinds in the "all" category.
+            if kind.kind == "Pod" { members.append(("categories", .array([.string("all")]))) }
             members.append(("storageVersionHash", .string(Self.storageVersionHash(kind))))
             let subresources: [JSONValue] = kind.subresources.map { name in
                 .ordered([("name", .string(kind.resource + "/" + name)), ("singularName", .string("")), ("namespaced", .bool(kind.namespaced)),

@@ -158,6 +158,9 @@ struct MachineryTests {
         let missing = try server.kubectl(["explain", "pod.spec.nothing"], version: version)
         #expect(missing.status == 1 && missing.stderr.contains(#"field "nothing" does not exist"#), "\(missing.stderr)")
         #expect(try server.kubectlOK("explain", "storageclass", version: version).contains("provisioner\t<string> -required-"))
+        // Pods are in the "all" category.
+        try server.kubectlOK("apply", "-f", "-", version: version, stdin: Self.pod)
+        #expect(try server.kubectlOK("get", "all", "-o", "name", version: version) == "pod/web\n")
     }
 
     /// A label-selector watch sees an object that starts matching as ADDED and one that stops as DELETED.
