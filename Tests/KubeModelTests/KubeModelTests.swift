@@ -158,3 +158,43 @@ import Testing
         #expect(throws: KubeStatus.self) { try KubeProtobuf.decode([0x6b, 0x38, 0x73, 0x00, 0x0a, 0x05, 0x01]) }
     }
 }
+
+@Suite struct ManagedFieldsTests {
+    static func json(_ text: String) throws -> JSONValue { try JSONParser.parse(Array(text.utf8)) }
+
+    /// Leaves as FieldsV1 spells them: members, keyed items with ".", set members; status apart.
+    @Test func fieldSets() throws {
+        let pod = try Self.json(#"""
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"a":"1"},"finalizers":["x"]},
+             "spec":{"containers":[{"name":"web","image":"i","ports":[{"containerPort":80}]}]},"status":{"phase":"Running"}}
+            """#)
+        let fields = ManagedFields.fields(KubeKinds.pod, pod)
+        #expect(fields == [
+            ["f:metadata", "f:labels", "f:a"], ["f:metadata", "f:finalizers", #"v:"x""#],
+            ["f:spec", "f:containers", #"k:{"name":"web"}"#, "."], ["f:spec", "f:containers", #"k:{"name":"web"}"#, "f:name"],
+            ["f:spec", "f:containers", #"k:{"name":"web"}"#, "f:image"],
+            ["f:spec", "f:containers", #"k:{"name":"web"}"#, "f:ports", #"k:{"containerPort":80}"#, "."],
+            ["f:spec", "f:containers", #"k:{"name":"web"}"#, "f:ports", #"k:{"containerPort":80}"#, "f:containerPort"],
+        ])
+        #expect(ManagedFields.fields(KubeKinds.pod, pod, subresource: "status") == [["f:metadata", "f:labels", "f:a"], ["f:metadata", "f:finalizers", #"v:"x""#], ["f:status", "f:phase"]])
+        #expect(ManagedFields.text(["f:spec", "f:containers", #"k:{"name":"web"}"#, "f:image"]) == #".spec.containers[name="web"].image"#)
+        let rendered = ManagedFields.fieldsV1([["f:data", "f:b"], ["f:data", "f:a"], ["f:spec", "k:{\"name\":\"x\"}", "."]])
+        #expect(String(decoding: rendered.serialized, as: UTF8.self) == #"{"f:data":{"f:a":{},"f:b":{}},"f:spec":{"k:{\"name\":\"x\"}":{".":{}}}}"#)
+    }
+
+    /// An update takes what it changed from the others; apply conflicts on another's different value.
+    @Test func updateThenApply() throws {
+        let kind = KubeKinds.configMap
+        let created = ManagedFields.recordUpdate(kind, old: nil, new: try Self.json(#"{"metadata":{"name":"c"},"data":{"a":"1","b":"2"}}"#), manager: "one", time: "t")
+        let changed = ManagedFields.recordUpdate(kind, old: created, new: created.setting("data", to: try Self.json(#"{"a":"9","b":"2"}"#)), manager: "two", time: "t")
+        let entries = ManagedFields.entries(changed)
+        #expect(entries.map(\.manager) == ["one", "two"])
+        #expect(entries[0].fields == [["f:data", "f:b"]] && entries[1].fields == [["f:data", "f:a"]])
+        #expect(throws: KubeStatus.self) {
+            try ManagedFields.apply(kind, live: changed, config: try Self.json(#"{"data":{"a":"1"}}"#), manager: "three", force: false)
+        }
+        let forced = try ManagedFields.apply(kind, live: changed, config: try Self.json(#"{"data":{"a":"1"}}"#), manager: "three", force: true, time: "t")
+        #expect(forced[member: "data"] == (try Self.json(#"{"a":"1","b":"2"}"#)))
+        #expect(ManagedFields.entries(forced).map(\.manager) == ["one", "three"])
+    }
+}
