@@ -234,15 +234,15 @@ public enum ManagedFields {
         var entries = live.map(Self.entries) ?? []
         let applied = fields(kind, config, subresource: subresource)
         let base = live ?? .ordered([])
-        var conflicts: [(String, Path)] = []
+        var conflicts: [(String, Path)] = [] // (the manager as the message names it, the field)
         for index in entries.indices where !(entries[index].manager == manager && entries[index].operation == "Apply" && entries[index].subresource == subresource) {
             for path in entries[index].fields.intersection(applied) where path.last != "." {
                 if value(at: path, in: base) != value(at: path, in: config) {
-                    if force { entries[index].fields.remove(path) } else { conflicts.append((entries[index].manager, path)) }
+                    if force { entries[index].fields.remove(path) } else { conflicts.append((Self.describe(entries[index]), path)) }
                 }
             }
         }
-        if !conflicts.isEmpty { throw conflict(conflicts, apiVersion: kind.apiVersion) }
+        if !conflicts.isEmpty { throw conflict(conflicts) }
         let mine = entries.firstIndex { $0.manager == manager && $0.operation == "Apply" && $0.subresource == subresource }
         let previous = mine.map { entries[$0].fields } ?? []
         var result = try StrategicMerge(kind: kind.kind).mergeMap(base, Patches.strippingDirectives(config), path: "") ?? .ordered([])
@@ -272,15 +272,24 @@ public enum ManagedFields {
                        fields: fields(kind, applied))], on: object)
     }
 
-    static func conflict(_ conflicts: [(String, Path)], apiVersion: String) -> KubeStatus {
-        let causes = conflicts.map { KubeStatus.Cause(reason: "FieldManagerConflict", message: "conflict with \(GoStrconv.quote($0.0)) using \(apiVersion)", field: text($0.1)) }
-        var message = "Apply failed with \(conflicts.count) conflict\(conflicts.count == 1 ? "" : "s"): "
-        let managers = Dictionary(grouping: conflicts, by: \.0)
+    /// A manager as conflicts name it: quoted, its subresource, and for an Update its API version.
+    static func describe(_ entry: Entry) -> String {
+        var text = GoStrconv.quote(entry.manager)
+        if let subresource = entry.subresource { text += " with subresource " + GoStrconv.quote(subresource) }
+        if entry.operation == "Update" { text += " using " + entry.apiVersion }
+        return text
+    }
+
+    /// 409 Conflict as the apiserver words it: one conflict inline, several grouped by manager.
+    static func conflict(_ conflicts: [(String, Path)]) -> KubeStatus {
+        let causes = conflicts.map { KubeStatus.Cause(reason: "FieldManagerConflict", message: "conflict with \($0.0)", field: text($0.1)) }
+        let message: String
         if conflicts.count == 1 {
-            message += "conflict with \(GoStrconv.quote(conflicts[0].0)) using \(apiVersion): \(text(conflicts[0].1))"
+            message = "Apply failed with 1 conflict: conflict with \(conflicts[0].0): \(text(conflicts[0].1))"
         } else {
-            message += managers.keys.sorted().map { manager in
-                "conflicts with \(GoStrconv.quote(manager)) using \(apiVersion):\n" + managers[manager]!.map { "- " + text($0.1) }.sorted().joined(separator: "\n")
+            let managers = Dictionary(grouping: conflicts, by: \.0)
+            message = "Apply failed with \(conflicts.count) conflicts: " + managers.keys.sorted().map { manager in
+                (["conflicts with \(manager):"] + managers[manager]!.map { "- " + text($0.1) }.sorted()).joined(separator: "\n")
             }.joined(separator: "\n")
         }
         return KubeStatus(code: 409, reason: "Conflict", message: message, causes: causes)

@@ -286,10 +286,11 @@ struct ServerSideApplyTests {
         #expect(result.status == 409, "\(result.body)")
         let status = try server.object(result.body)
         #expect(status.string("reason") == "Conflict")
-        #expect(status.string("message") == "Apply failed with 2 conflicts: conflicts with \"one\" using v1:\n- .data.a\n- .data.b", "\(result.body)")
+        // An applier is named by its name alone (an updater with its API version).
+        #expect(status.string("message") == "Apply failed with 2 conflicts: conflicts with \"one\":\n- .data.a\n- .data.b", "\(result.body)")
         let causes = (status.at("details.causes") as? [[String: String]]) ?? []
         #expect(Set(causes.compactMap { $0["field"] }) == [".data.a", ".data.b"])
-        #expect(causes.allSatisfy { $0["reason"] == "FieldManagerConflict" && $0["message"] == #"conflict with "one" using v1"# })
+        #expect(causes.allSatisfy { $0["reason"] == "FieldManagerConflict" && $0["message"] == #"conflict with "one""# })
         // "one" stops applying a: two's shared ownership keeps it.
         result = try server.request("PATCH", path + "?fieldManager=one", headers: [apply], body: #"{"apiVersion":"v1","kind":"ConfigMap","data":{"b":"2"}}"#)
         #expect(try server.object(result.body).at("data") as? [String: String] == ["a": "1", "b": "2"], "\(result.body)")
