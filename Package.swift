@@ -179,7 +179,7 @@ let package = Package(
         .testTarget(name: "KubeAPITests", dependencies: ["TestSupport"]),
         .testTarget(name: "KubeProxyTests", dependencies: ["KubeProxy"]),
         .testTarget(name: "KubeControllersTests", dependencies: ["KubeControllers", "Kube", "KubeModel", "ContainerSpec", "GoCompat"]),
-        .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "GoCompat"]),
+        .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Kube", "GoCompat"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -133,7 +133,8 @@ struct Serve: BerthCommand {
             // A wildcard address is reached on loopback (which the certificate names).
             let clientHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : urlHost
             try access.prepare(server: "https://\(clientHost):\(port)")
-            api = KubeAPI(store: store, token: try access.token(), serverAddress: "\(clientHost):\(port)")
+            api = KubeAPI(store: store, token: try access.token(), serverAddress: "\(clientHost):\(port)",
+                          root: GlobalOptions.root, volumesDirectory: access.directory + "/volumes")
             try api.bootstrap()
             // kube-proxy's role: Services' cluster IPs and node ports as iptables rules.
             ServiceProxy(store: store) { printError("berth serve: \($0)") }.start()

@@ -18,6 +18,8 @@ extension KubeAPI {
         for namespace in try store.list(KubeKinds.namespace.storeResource).items {
             ensureDefaultServiceAccount(in: namespace.key.name)
         }
+        ensureNode(root: root)
+        ensureDefaultStorageClass()
     }
 
     func ensureDefaultServiceAccount(in namespace: String) {

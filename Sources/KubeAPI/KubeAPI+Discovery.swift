@@ -32,23 +32,100 @@ extension KubeAPI {
         ])
     }
 
-    /// No groups besides the core one yet. kubectl ≥ 1.30 asks for aggregated discovery first
+    /// The named groups (storage.k8s.io). kubectl ≥ 1.30 asks for aggregated discovery first
     /// and takes this plain list when the answer's Content-Type says it is one.
     var apiGroupList: JSONValue {
-        .ordered([("kind", .string("APIGroupList")), ("apiVersion", .string("v1")), ("groups", .array([]))])
+        var names: [String] = []
+        for kind in KubeKinds.all where !kind.group.isEmpty && !names.contains(kind.group) { names.append(kind.group) }
+        return .ordered([("kind", .string("APIGroupList")), ("apiVersion", .string("v1")),
+                         ("groups", .array(names.map { Self.groupEntry($0) }))])
     }
 
-    var coreResourceList: JSONValue {
-        let resources: [JSONValue] = KubeKinds.all.filter { $0.group.isEmpty }.map { kind in
+    /// The aggregated discovery version `Accept` asks for first (v2, or v2beta1 as kubectl
+    /// 1.27–1.29 ask), nil when the client wants the plain lists.
+    static func aggregatedDiscovery(_ request: HTTPServerRequest) -> String? {
+        for item in (request.header("Accept") ?? "").split(separator: ",") {
+            let fields = item.split(separator: ";").map { String($0).trimmingCharacters }
+            guard fields.first == "application/json" else { continue }
+            var parameters: [String: String] = [:]
+            for field in fields.dropFirst() {
+                let pair = field.split(separator: "=", maxSplits: 1).map(String.init)
+                if pair.count == 2 { parameters[pair[0]] = pair[1] }
+            }
+            if parameters["g"] == "apidiscovery.k8s.io", parameters["as"] == "APIGroupDiscoveryList",
+               let version = parameters["v"], version == "v2" || version == "v2beta1" {
+                return version
+            }
+            if parameters["g"] == nil { return nil }
+        }
+        return nil
+    }
+
+    /// APIGroupDiscoveryList: the core group (`/api`) or the named groups (`/apis`), each with
+    /// its resources, in one answer.
+    func aggregatedDiscovery(core: Bool, version: String) -> JSONValue {
+        let groups = core ? [""] : Self.groups.filter { !$0.isEmpty }
+        let items: [JSONValue] = groups.map { group in
+            let kinds = KubeKinds.all.filter { $0.group == group }
+            let resources: [JSONValue] = kinds.map { kind in
+                let responseKind = JSONValue.ordered([("group", .string(kind.group)), ("version", .string(kind.version)), ("kind", .string(kind.kind))])
+                var members: [(String, JSONValue)] = [
+                    ("resource", .string(kind.resource)), ("responseKind", responseKind),
+                    ("scope", .string(kind.namespaced ? "Namespaced" : "Cluster")), ("singularResource", .string(kind.singular)),
+                    ("verbs", .array(kind.verbs.map { .string($0) })),
+                ]
+                if !kind.shortNames.isEmpty { members.append(("shortNames", .array(kind.shortNames.map { .string($0) }))) }
+                if kind.kind == "Pod" { members.append(("categories", .array([.string("all")]))) }
+                if !kind.subresources.isEmpty {
+                    members.append(("subresources", .array(kind.subresources.map { name in
+                        .ordered([("subresource", .string(name)), ("responseKind", responseKind),
+                                  ("verbs", .array(["get", "patch", "update"].map { .string($0) }))])
+                    })))
+                }
+                return .ordered(members)
+            }
+            var metadata: [(String, JSONValue)] = [("creationTimestamp", .null)]
+            if !group.isEmpty { metadata.insert(("name", .string(group)), at: 0) }
+            return .ordered([("metadata", .ordered(metadata)), ("versions", .array([.ordered([
+                ("version", .string(kinds.first?.version ?? "v1")), ("resources", .array(resources)), ("freshness", .string("Current")),
+            ])]))])
+        }
+        return .ordered([("kind", .string("APIGroupDiscoveryList")), ("apiVersion", .string("apidiscovery.k8s.io/" + version)),
+                         ("metadata", .ordered([])), ("items", .array(items))])
+    }
+
+    static func groupEntry(_ group: String) -> JSONValue {
+        let version = KubeKinds.all.first { $0.group == group }?.version ?? "v1"
+        let entry = JSONValue.ordered([("groupVersion", .string(group + "/" + version)), ("version", .string(version))])
+        return .ordered([("name", .string(group)), ("versions", .array([entry])), ("preferredVersion", entry)])
+    }
+
+    func apiGroup(_ group: String) -> JSONValue {
+        guard case .object(let members, let keys) = Self.groupEntry(group) else { return .null }
+        return .ordered([("kind", .string("APIGroup")), ("apiVersion", .string("v1"))] + keys.map { ($0, members[$0]!) })
+    }
+
+    func resourceList(group: String) -> JSONValue {
+        let kinds = KubeKinds.all.filter { $0.group == group }
+        let resources: [JSONValue] = kinds.flatMap { kind in
             var members: [(String, JSONValue)] = [
                 ("name", .string(kind.resource)), ("singularName", .string(kind.singular)), ("namespaced", .bool(kind.namespaced)),
                 ("kind", .string(kind.kind)), ("verbs", .array(kind.verbs.map { .string($0) })),
             ]
             if !kind.shortNames.isEmpty { members.append(("shortNames", .array(kind.shortNames.map { .string($0) }))) }
+            // `kubectl get all` lists the kinds in the "all" category.
+            if kind.kind == "Pod" { members.append(("categories", .array([.string("all")]))) }
             members.append(("storageVersionHash", .string(Self.storageVersionHash(kind))))
-            return .ordered(members)
+            let subresources: [JSONValue] = kind.subresources.map { name in
+                .ordered([("name", .string(kind.resource + "/" + name)), ("singularName", .string("")), ("namespaced", .bool(kind.namespaced)),
+                          ("kind", .string(kind.kind)), ("verbs", .array(["get", "patch", "update"].map { .string($0) }))])
+            }
+            return [.ordered(members)] + subresources
         }
-        return .ordered([("kind", .string("APIResourceList")), ("groupVersion", .string("v1")), ("resources", .array(resources))])
+        let groupVersion = group.isEmpty ? "v1" : group + "/" + (kinds.first?.version ?? "v1")
+        var members: [(String, JSONValue)] = [("kind", .string("APIResourceList"))]
+        if !group.isEmpty { members.append(("apiVersion", .string("v1"))) }
+        return .ordered(members + [("groupVersion", .string(groupVersion)), ("resources", .array(resources))])
     }
 
     /// The apiserver's hash of a kind's storage version: clients only compare it for change.
@@ -67,13 +144,17 @@ extension KubeAPI {
         try onlyGet(request) { () throws(KubeStatus) in
             switch path {
             case "/openapi/v3":
-                let document = openAPICore.serialized
-                let hash = SHA256.hash(data: document).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined().uppercased()
-                try sendJSON(writer, 200, .ordered([("paths", .ordered([
-                    ("api/v1", .ordered([("serverRelativeURL", .string("/openapi/v3/api/v1?hash=" + hash))])),
-                ]))]))
-            case "/openapi/v3/api/v1":
-                send(writer, 200, openAPICore.serialized)
+                var entries: [(String, JSONValue)] = []
+                for group in Self.groups {
+                    let document = openAPIDocument(group: group).serialized
+                    let hash = SHA256.hash(data: document).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined().uppercased()
+                    let path = Self.openAPIPath(group)
+                    entries.append((path, .ordered([("serverRelativeURL", .string("/openapi/v3/\(path)?hash=" + hash))])))
+                }
+                try sendJSON(writer, 200, .ordered([("paths", .ordered(entries))]))
+            case let path where path.hasPrefix("/openapi/v3/"):
+                guard let group = Self.groups.first(where: { "/openapi/v3/" + Self.openAPIPath($0) == path }) else { throw .pathNotFound(path) }
+                send(writer, 200, openAPIDocument(group: group).serialized)
             case "/openapi/v2":
                 writer.send(status: .ok, headers: [("Content-Type", OpenAPIV2.contentType)],
                             body: OpenAPIV2.document(version: "v\(Self.major).\(Self.minor).0+berth"))
@@ -83,18 +164,41 @@ extension KubeAPI {
         }
     }
 
-    var openAPICore: JSONValue {
+    /// The groups served, the core one ("") first.
+    static var groups: [String] {
+        var names = [""]
+        for kind in KubeKinds.all where !names.contains(kind.group) { names.append(kind.group) }
+        return names
+    }
+
+    /// `api/v1`, `apis/storage.k8s.io/v1`: a group-version's OpenAPI v3 path.
+    static func openAPIPath(_ group: String) -> String {
+        group.isEmpty ? "api/v1" : "apis/\(group)/" + (KubeKinds.all.first { $0.group == group }?.version ?? "v1")
+    }
+
+    /// A type name's prefix as the apiserver's OpenAPI names them (io.k8s.api.core.v1, io.k8s.api.storage.v1).
+    static func schemaPrefix(_ kind: KubeKind) -> String {
+        "io.k8s.api.\(kind.group.isEmpty ? "core" : String(kind.group.split(separator: ".").first!)).\(kind.version)"
+    }
+
+    /// The operation id's group part: CoreV1, StorageV1.
+    static func operationGroup(_ kind: KubeKind) -> String {
+        let name = kind.group.isEmpty ? "core" : String(kind.group.split(separator: ".").first!)
+        return name.prefix(1).uppercased() + name.dropFirst() + kind.version.prefix(1).uppercased() + kind.version.dropFirst()
+    }
+
+    func openAPIDocument(group: String) -> JSONValue {
         var paths: [(String, JSONValue)] = []
-        for kind in KubeKinds.all where kind.group.isEmpty {
+        for kind in KubeKinds.all where kind.group == group {
             let gvk = JSONValue.ordered([("group", .string(kind.group)), ("version", .string(kind.version)), ("kind", .string(kind.kind))])
             func parameter(_ name: String, _ place: String) -> JSONValue {
                 .ordered([("name", .string(name)), ("in", .string(place)), ("schema", .ordered([("type", .string("string"))])),
                           ("required", .bool(place == "path"))])
             }
             let query = ["dryRun", "fieldManager", "fieldValidation"].map { parameter($0, "query") }
-            let reference = JSONValue.ordered([("$ref", .string("#/components/schemas/io.k8s.api.core.v1.\(kind.kind)"))])
+            let reference = JSONValue.ordered([("$ref", .string("#/components/schemas/\(Self.schemaPrefix(kind)).\(kind.kind)"))])
             func operation(_ action: String, _ id: String, _ extra: [JSONValue] = [], body: Bool) -> JSONValue {
-                var members: [(String, JSONValue)] = [("operationId", .string(id + "CoreV1" + (kind.namespaced ? "Namespaced" : "") + kind.kind))]
+                var members: [(String, JSONValue)] = [("operationId", .string(id + Self.operationGroup(kind) + (kind.namespaced ? "Namespaced" : "") + kind.kind))]
                 members.append(("parameters", .array(extra)))
                 if body {
                     members.append(("requestBody", .ordered([("content", .ordered([("application/json", .ordered([("schema", reference)]))]))])))
@@ -106,7 +210,8 @@ extension KubeAPI {
                 members.append(("x-kubernetes-group-version-kind", gvk))
                 return .ordered(members)
             }
-            let collection = kind.namespaced ? "/api/v1/namespaces/{namespace}/\(kind.resource)" : "/api/v1/\(kind.resource)"
+            let base = "/" + Self.openAPIPath(kind.group)
+            let collection = kind.namespaced ? "\(base)/namespaces/{namespace}/\(kind.resource)" : "\(base)/\(kind.resource)"
             let scope = kind.namespaced ? [parameter("namespace", "path")] : []
             paths.append((collection, .ordered([
                 ("get", operation("list", "list", body: false)),
@@ -122,12 +227,11 @@ extension KubeAPI {
             ])))
         }
         var schemas: [(String, JSONValue)] = []
-        for kind in KubeKinds.all where kind.group.isEmpty {
-            schemas.append(("io.k8s.api.core.v1.\(kind.kind)", .ordered([
-                ("type", .string("object")),
-                ("x-kubernetes-group-version-kind", .array([.ordered([("group", .string(kind.group)), ("version", .string(kind.version)),
-                                                                       ("kind", .string(kind.kind))])])),
-            ])))
+        for kind in KubeKinds.all where kind.group == group {
+            let gvk = JSONValue.ordered([("group", .string(kind.group)), ("kind", .string(kind.kind)), ("version", .string(kind.version))])
+            for (name, schema) in Schemas.components(Schemas.name(kind), gvk: gvk) where !schemas.contains(where: { $0.0 == name }) {
+                schemas.append((name, schema))
+            }
         }
         return .ordered([
             ("openapi", .string("3.0.0")),

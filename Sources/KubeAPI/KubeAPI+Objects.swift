@@ -47,7 +47,7 @@ extension KubeAPI {
         let stored: StoredObject
         do { stored = try store.get(key(target, name: target.name!)) } catch { throw status(error, target) }
         switch representation {
-        case .json: send(writer, 200, stored.json)
+        case .json: send(writer, 200, outgoing(target.kind, stored.json))
         case .table(let version):
             let object = try parse(stored)
             try sendJSON(writer, 200, table(target.kind, [object], resourceVersion: nil, version: version, request))
@@ -72,7 +72,7 @@ extension KubeAPI {
             var body = Array(#"{"kind":"\#(target.kind.listKind)","apiVersion":"\#(target.kind.apiVersion)","metadata":{"resourceVersion":"\#(listed.resourceVersion)"},"items":["#.utf8)
             for (index, item) in listed.items.enumerated() {
                 if index > 0 { body.append(UInt8(ascii: ",")) }
-                body += item.json
+                body += outgoing(target.kind, item.json)
             }
             body += Array("]}".utf8)
             send(writer, 200, body)
@@ -95,6 +95,21 @@ extension KubeAPI {
         return version == "v1" ? table : table.setting("apiVersion", to: .string("meta.k8s.io/" + version))
     }
 
+    /// A stored object as `kind` shows it (an events.k8s.io Event from its core v1 storage).
+    func outgoing(_ kind: KubeKind, _ object: JSONValue) -> JSONValue {
+        kind.isConverted ? KubeKinds.eventsV1(fromCore: object) : object
+    }
+
+    func outgoing(_ kind: KubeKind, _ bytes: [UInt8]) -> [UInt8] {
+        guard kind.isConverted, let object = try? JSONParser.parse(bytes) else { return bytes }
+        return KubeKinds.eventsV1(fromCore: object).serialized
+    }
+
+    /// An object of `kind` as it is stored.
+    func incoming(_ kind: KubeKind, _ object: JSONValue) -> JSONValue {
+        kind.isConverted ? KubeKinds.core(fromEventsV1: object) : object
+    }
+
     func parse(_ stored: StoredObject) throws(KubeStatus) -> JSONValue {
         do { return try stored.value() } catch { throw .internalError(error.message) }
     }
@@ -109,8 +124,19 @@ extension KubeAPI {
         let kind = target.kind
         let body = try readBody(request)
         let dryRun = try self.dryRun(request)
-        var (object, warnings) = try Objects.decode(kind, body, validation: try fieldValidation(request))
-        object = try placed(object, target)
+        let manager = try fieldManager(request)
+        let (object, warnings) = try Objects.decode(kind, body, validation: try fieldValidation(request))
+        try create(object, target, dryRun: dryRun, warnings: warnings, writer) { object in
+            ManagedFields.recordUpdate(kind, old: nil, new: object, manager: manager)
+        }
+    }
+
+    /// Stores a new object decoded from a request (POST, or an apply that creates): the server's
+    /// fields and the kind's initial status set, validated; `own` records its managedFields.
+    func create(_ decoded: JSONValue, _ target: Target, dryRun: Bool, warnings: [String], _ writer: ResponseWriter,
+                own: (JSONValue) throws(KubeStatus) -> JSONValue) throws(KubeStatus) {
+        let kind = target.kind
+        var object = try placed(incoming(kind, decoded), target)
         // What only the server sets is not the client's to send.
         for field in ["uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "managedFields"] {
             object = object.settingMetadata(field, to: nil)
@@ -120,9 +146,15 @@ extension KubeAPI {
             if kind.kind == "Namespace" { (object, _) = try Objects.decode(kind, object, validation: .ignore) }
         }
         let name = object.metadataString("name") ?? ""
+        if let status = Objects.initialStatus(kind, object) { object = object.setting("status", to: status) }
+        if kind.kind == "PersistentVolumeClaim", object[member: "spec"]?[member: "storageClassName"] == nil, let name = defaultStorageClass() {
+            // The DefaultStorageClass admission plugin: a claim without a class gets the default one.
+            object = object.setting("spec", to: (object[member: "spec"] ?? .ordered([])).setting("storageClassName", to: .string(name)))
+        }
         let errors = Objects.validate(kind, object)
         if !errors.isEmpty { throw .invalid(kind, name, errors) }
         if let namespace = target.namespace { try requireActiveNamespace(namespace, creating: kind, name: name) }
+        object = try own(object)
         if kind.kind == "Service" { return try createService(object, target, dryRun: dryRun, warnings: warnings, writer) }
         if dryRun {
             let exists: Bool
@@ -132,12 +164,16 @@ extension KubeAPI {
             if exists { throw .alreadyExists(kind, name) }
             let preview = object.settingMetadata("uid", to: .string(SystemFields.uuid()))
                 .settingMetadata("creationTimestamp", to: .string(SystemFields.timestamp()))
-            return try sendJSON(writer, 201, preview, warnings: warnings)
+            return try sendJSON(writer, 201, outgoing(kind, preview), warnings: warnings)
         }
         let stored: StoredObject
         do { stored = try store.create(kind.storeResource, object) } catch { throw status(error, target, name: name, creating: true) }
         if kind.kind == "Namespace" { ensureDefaultServiceAccount(in: name) }
-        send(writer, 201, stored.json, warnings: warnings)
+        if kind.kind == "PersistentVolumeClaim", let claim = try? stored.value() {
+            provision(claim)
+            if let bound = try? store.get(stored.key) { return send(writer, 201, bound.json, warnings: warnings) }
+        }
+        send(writer, 201, outgoing(kind, stored.json), warnings: warnings)
     }
 
     /// The object's namespace made the URL's (400 when the body names another), or removed for
@@ -175,7 +211,7 @@ extension KubeAPI {
         }
         object = object.settingMetadata("name", to: .string(name))
         let replacement = object
-        try change(target, dryRun: dryRun, warnings: warnings, writer) { old throws(KubeStatus) in
+        try change(target, dryRun: dryRun, warnings: warnings, writer, manager: try fieldManager(request)) { old throws(KubeStatus) in
             if let given = replacement.metadataString("resourceVersion"), given != old.metadataString("resourceVersion") {
                 throw .conflict(kind, name, KubeStatus.modifiedDetail)
             }
@@ -189,10 +225,15 @@ extension KubeAPI {
         let apply: (JSONValue, JSONValue) throws(KubeStatus) -> JSONValue
         switch type {
         case "application/merge-patch+json": apply = { old, patch in Patches.mergePatch(old, patch) }
-        case "application/strategic-merge-patch+json": apply = { old, patch in Patches.strategicMergePatch(old, patch) }
+        case "application/strategic-merge-patch+json": apply = { old, patch throws(KubeStatus) in try StrategicMerge.apply(kind: kind.kind, old, patch) }
         case "application/json-patch+json": apply = { old, patch throws(KubeStatus) in try Patches.jsonPatch(old, patch) }
+        case "application/apply-patch+yaml": return try applyPatch(request, target, writer)
         default: throw .unsupportedMediaType(type)
         }
+        if request.parameter("force") != nil {
+            throw .invalidOptions("PatchOptions", [FieldError("force", .forbidden, "may not be specified for non-apply patch")])
+        }
+        let manager = try fieldManager(request)
         let patch = try readBody(request)
         if type != "application/json-patch+json" {
             guard case .object = patch else { throw .badRequest("the patch is \(patch.kind), not a JSON object") }
@@ -200,7 +241,7 @@ extension KubeAPI {
         let dryRun = try self.dryRun(request)
         let validation = try fieldValidation(request)
         var warnings: [String] = []
-        try change(target, dryRun: dryRun, warnings: [], writer, addWarnings: { warnings }) { old throws(KubeStatus) in
+        try change(target, dryRun: dryRun, warnings: [], writer, manager: manager, addWarnings: { warnings }) { old throws(KubeStatus) in
             let patched = try apply(old, patch)
             var (object, found) = try Objects.decode(kind, patched, validation: validation)
             warnings = found
@@ -219,32 +260,50 @@ extension KubeAPI {
     /// Reads the object, applies `transform`, validates and stores the result, all in one store
     /// transaction (no change comes between), or with `dryRun` only computes it. Answers 200 with
     /// the object as stored.
-    func change(_ target: Target, dryRun: Bool, warnings: [String], _ writer: ResponseWriter,
+    /// `manager` (an update's field manager) takes what the change changes; nil for an apply,
+    /// whose transform sets managedFields itself.
+    func change(_ target: Target, dryRun: Bool, warnings: [String], _ writer: ResponseWriter, manager: String?,
                 addWarnings: () -> [String] = { [] },
                 _ transform: (JSONValue) throws(KubeStatus) -> JSONValue) throws(KubeStatus) {
         if target.kind.kind == "Service" {
-            return try changeService(target, dryRun: dryRun, warnings: warnings, writer, addWarnings: addWarnings, transform)
+            return try changeService(target, dryRun: dryRun, warnings: warnings, writer, manager: manager, addWarnings: addWarnings, transform)
         }
-        try changeObject(target, dryRun: dryRun, warnings: warnings, writer, addWarnings: addWarnings, transform)
+        try changeObject(target, dryRun: dryRun, warnings: warnings, writer, manager: manager, addWarnings: addWarnings, transform)
     }
 
-    func changeObject(_ target: Target, dryRun: Bool, warnings: [String], _ writer: ResponseWriter,
+    func changeObject(_ target: Target, dryRun: Bool, warnings: [String], _ writer: ResponseWriter, manager: String?,
                       addWarnings: () -> [String] = { [] },
                       _ transform: (JSONValue) throws(KubeStatus) -> JSONValue) throws(KubeStatus) {
         let kind = target.kind, name = target.name!
         var failure: KubeStatus?
         func apply(_ old: JSONValue) throws(KubeStatus) -> JSONValue {
-            var new = try transform(old)
-            if kind.kind == "Namespace" {
+            var new = incoming(kind, try transform(outgoing(kind, old)))
+            if target.subresource == "status" {
+                // Through status only status changes (the apiserver's status strategies).
+                new = old.setting("status", to: new[member: "status"])
+                    .settingMetadata("resourceVersion", to: new[member: "metadata"]?[member: "resourceVersion"])
+            } else if kind.kind == "Namespace" {
                 // A namespace's status and finalizers change through its subresources only.
                 new = new.setting("status", to: old[member: "status"]).setting("spec", to: old[member: "spec"])
+            } else if kind.hasStatus {
+                new = new.setting("status", to: old[member: "status"])
             }
             // The system's fields stay the stored ones (the store keeps uid and creationTimestamp).
-            for field in ["deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink"] {
+            for field in ["deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] + (manager == nil ? [] : ["managedFields"]) {
                 new = new.settingMetadata(field, to: old[member: "metadata"]?[member: field])
+            }
+            if let manager {
+                new = ManagedFields.recordUpdate(kind, old: old, new: new, manager: manager, subresource: target.subresource)
             }
             var errors = Objects.validate(kind, new)
             errors += Objects.validateUpdate(kind, old: old, new: new)
+            if Self.isDeleting(old) {
+                let added = Self.finalizers(new).filter { !Self.finalizers(old).contains($0) }
+                if !added.isEmpty {
+                    errors.append(FieldError("metadata.finalizers", .forbidden,
+                                             "no new finalizers can be added if the object is being deleted, found new finalizers []string{\(added.map { GoStrconv.quote($0) }.joined(separator: ", "))}"))
+                }
+            }
             if !errors.isEmpty { throw .invalid(kind, name, errors) }
             return new
         }
@@ -256,7 +315,7 @@ extension KubeAPI {
             for field in ["uid", "creationTimestamp", "resourceVersion", "generation"] {
                 new = new.settingMetadata(field, to: old[member: "metadata"]?[member: field])
             }
-            return try sendJSON(writer, 200, new, warnings: warnings + addWarnings())
+            return try sendJSON(writer, 200, outgoing(kind, new), warnings: warnings + addWarnings())
         }
         let stored: StoredObject
         do throws(EngineError) {
@@ -270,7 +329,9 @@ extension KubeAPI {
             if let failure { throw failure }
             throw status(error, target)
         }
-        send(writer, 200, stored.json, warnings: warnings + addWarnings())
+        send(writer, 200, outgoing(kind, stored.json), warnings: warnings + addWarnings())
+        // The last finalizer of an object being deleted removed: it goes now.
+        try? finishIfDone(kind, stored)
     }
 
     // MARK: - Delete
@@ -280,6 +341,8 @@ extension KubeAPI {
         var dryRun = false
         var uid: String?
         var resourceVersion: UInt64?
+        var gracePeriod: Int?
+        var propagation: String?
     }
 
     func deleteOptions(_ request: HTTPServerRequest) throws(KubeStatus) -> DeleteOptions {
@@ -294,6 +357,20 @@ extension KubeAPI {
         if let policy = body?[member: "propagationPolicy"]?.stringValue ?? request.parameter("propagationPolicy"),
            !["Orphan", "Background", "Foreground"].contains(policy) {
             throw .badRequest("DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \(FieldErrorText.quote(policy)): supported values: \"Foreground\", \"Background\", \"Orphan\"")
+        } else {
+            options.propagation = body?[member: "propagationPolicy"]?.stringValue ?? request.parameter("propagationPolicy")
+        }
+        // The deprecated orphanDependents says Orphan (true) or Background (false).
+        let orphan = body?[member: "orphanDependents"] ?? request.parameter("orphanDependents").map { .bool(Self.isTrue($0)) }
+        if case .bool(let value)? = orphan {
+            if options.propagation != nil {
+                throw .invalidOptions("DeleteOptions", [FieldError("propagationPolicy", .invalid(options.propagation!), "orphanDependents and deletionPropagation cannot be both set")])
+            }
+            options.propagation = value ? "Orphan" : "Background"
+        }
+        if let text = body?[member: "gracePeriodSeconds"]?.numberText ?? request.parameter("gracePeriodSeconds") {
+            guard let seconds = Int(text) else { throw .badRequest("invalid gracePeriodSeconds \(FieldErrorText.quote(text))") }
+            options.gracePeriod = max(seconds, 0)
         }
         let preconditions = body?[member: "preconditions"]
         options.uid = preconditions?[member: "uid"]?.stringValue
@@ -307,52 +384,58 @@ extension KubeAPI {
     /// The namespaces the system needs; deleting them is forbidden, as in Kubernetes.
     static let protectedNamespaces: Set<String> = ["default", "kube-system", "kube-public"]
 
+    /// DELETE of one object: gone at once (a Pod answers with itself, others with a Status), or
+    /// marked for deletion (200 with the object).
     func delete(_ request: HTTPServerRequest, _ target: Target, _ writer: ResponseWriter) throws(KubeStatus) {
         let kind = target.kind, name = target.name!
         let options = try deleteOptions(request)
         if kind.kind == "Namespace" && Self.protectedNamespaces.contains(name) {
             throw .forbidden(kind, name, "this namespace may not be deleted")
         }
-        let key = self.key(target, name: name)
+        if kind.kind == "Namespace" {
+            return try deleteNamespace(name, options, writer)
+        }
+        switch try deleteObject(kind, key(target, name: name), options) {
+        case .deleted(let object):
+            if kind.kind == "Pod" { return try sendJSON(writer, 200, object) }
+            try sendJSON(writer, 200, Self.success(kind, name, uid: object.metadataString("uid")))
+        case .pending(let object):
+            try sendJSON(writer, 200, outgoing(kind, object))
+        }
+    }
+
+    /// A namespace goes Terminating, everything in it is deleted (graceful Pods and finalizers
+    /// holding it), then it goes. The answer is the Terminating namespace.
+    func deleteNamespace(_ name: String, _ options: DeleteOptions, _ writer: ResponseWriter) throws(KubeStatus) {
+        let key = ObjectKey(KubeKinds.namespace.storeResource, name: name)
+        let target = Target(kind: KubeKinds.namespace, namespace: nil, name: name)
         let current: StoredObject
         do { current = try store.get(key) } catch { throw status(error, target) }
         let object = try parse(current)
         if let uid = options.uid, uid != object.metadataString("uid") {
-            throw .conflict(kind, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(object.metadataString("uid") ?? "")")
+            throw .conflict(target.kind, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(object.metadataString("uid") ?? "")")
         }
-        if let version = options.resourceVersion, version != current.resourceVersion {
-            throw .conflict(kind, name, "Precondition failed: ResourceVersion in precondition: \(version), ResourceVersion in object meta: \(current.resourceVersion)")
-        }
-        if kind.kind == "Namespace" {
-            return try deleteNamespace(name, object, dryRun: options.dryRun, writer)
-        }
-        if !options.dryRun {
-            do { _ = try store.delete(key, resourceVersion: options.resourceVersion, uid: options.uid) } catch { throw status(error, target) }
-        }
-        try sendJSON(writer, 200, Self.success(kind, name, uid: object.metadataString("uid")))
-    }
-
-    /// A namespace goes Terminating, its objects are deleted, then it is (the namespace
-    /// controller's and finalizer's work, done at once). The answer is the Terminating namespace.
-    func deleteNamespace(_ name: String, _ object: JSONValue, dryRun: Bool, _ writer: ResponseWriter) throws(KubeStatus) {
-        let key = ObjectKey(KubeKinds.namespace.storeResource, name: name)
-        let target = Target(kind: KubeKinds.namespace, namespace: nil, name: name)
         let terminating = { (value: JSONValue) -> JSONValue in
-            value.setting("status", to: .ordered([("phase", .string("Terminating"))]))
-                .settingMetadata("deletionTimestamp", to: .string(SystemFields.timestamp()))
-                .settingMetadata("deletionGracePeriodSeconds", to: .int(0))
+            var value = value.setting("status", to: .ordered([("phase", .string("Terminating"))]))
+            if !Self.isDeleting(value) {
+                value = value.settingMetadata("deletionTimestamp", to: .string(SystemFields.timestamp()))
+                    .settingMetadata("deletionGracePeriodSeconds", to: .int(0))
+            }
+            return value
         }
-        if dryRun { return try sendJSON(writer, 200, terminating(object)) }
+        if options.dryRun { return try sendJSON(writer, 200, terminating(object)) }
         let marked: StoredObject
         do { marked = try store.guaranteedUpdate(key) { value in terminating(value) } } catch { throw status(error, target) }
         for kind in KubeKinds.namespacedKinds {
             let items: [StoredObject]
             do { items = try store.list(kind.storeResource, namespace: name).items } catch { throw .internalError(error.message) }
             for item in items {
-                do { _ = try store.delete(item.key) } catch where error.kind == .notFound {} catch { throw .internalError(error.message) }
+                var each = DeleteOptions()
+                each.propagation = "Background"
+                do { _ = try deleteObject(kind, item.key, each) } catch where error.code == 404 {}
             }
         }
-        do { _ = try store.delete(key) } catch where error.kind == .notFound {} catch { throw status(error, target) }
+        try finishNamespace(name)
         send(writer, 200, marked.json)
     }
 
@@ -370,10 +453,10 @@ extension KubeAPI {
         }
         var deleted: [JSONValue] = []
         for item in listed.items {
-            if !options.dryRun {
-                do { _ = try store.delete(item.key) } catch where error.kind == .notFound { continue } catch { throw .internalError(error.message) }
-            }
-            deleted.append(try parse(item))
+            var each = options
+            each.uid = nil
+            each.resourceVersion = nil
+            do { deleted.append(outgoing(target.kind, try deleteObject(target.kind, item.key, each).object)) } catch where error.code == 404 { continue }
         }
         try sendJSON(writer, 200, .ordered([
             ("kind", .string(target.kind.listKind)), ("apiVersion", .string(target.kind.apiVersion)),

@@ -159,11 +159,11 @@ extension KubeAPI {
 
     /// Update and patch of a Service: what it keeps and what it gets allocated decided under the
     /// allocation lock, from the other Services as stored.
-    func changeService(_ target: Target, dryRun: Bool, warnings: [String], _ writer: ResponseWriter,
+    func changeService(_ target: Target, dryRun: Bool, warnings: [String], _ writer: ResponseWriter, manager: String?,
                        addWarnings: () -> [String], _ transform: (JSONValue) throws(KubeStatus) -> JSONValue) throws(KubeStatus) {
         try Self.serviceAllocation.withLock { (_: inout ()) throws(KubeStatus) in
             let used = try serviceAllocations(excluding: key(target, name: target.name!))
-            try changeObject(target, dryRun: dryRun, warnings: warnings, writer, addWarnings: addWarnings) { old throws(KubeStatus) in
+            try changeObject(target, dryRun: dryRun, warnings: warnings, writer, manager: manager, addWarnings: addWarnings) { old throws(KubeStatus) in
                 try allocated(try transform(old), old: old, used: used)
             }
         }

@@ -38,11 +38,29 @@ extension KubeAPI {
             guard let number = UInt64(version) else { throw .badRequest("invalid resource version \(FieldErrorText.quote(version))") }
             start = number
         }
+        // With a selector, what the client holds: an object that starts matching is ADDED to it,
+        // one that stops is DELETED (the apiserver's watch cache does the same). From a given
+        // resourceVersion the objects that match now stand for what the client listed.
+        // The last matching state of each object the client holds: what a DELETED for an object
+        // that stopped matching carries (with the change's resourceVersion), as the apiserver sends it.
+        var matching: [ObjectKey: StoredObject] = [:]
+        if let filter {
+            if version.isEmpty || version == "0" {
+                matching = Dictionary(initial.map { ($0.key, $0) }) { $1 }
+            } else {
+                do {
+                    let listed = try store.list(resource, namespace: target.namespace) { stored throws(EngineError) in filter(try stored.value()) }
+                    matching = Dictionary(listed.items.map { ($0.key, $0) }) { $1 }
+                } catch {
+                    throw status(error, target)
+                }
+            }
+        }
 
         func render(_ stored: StoredObject) -> [UInt8] {
             guard case .table(let version) = representation, let object = try? stored.value(),
                   let table = try? table(target.kind, [object], resourceVersion: String(stored.resourceVersion), version: version, request)
-            else { return stored.json }
+            else { return outgoing(target.kind, stored.json) }
             return table.serialized
         }
         func send(_ type: String, _ object: [UInt8]) -> Bool {
@@ -86,8 +104,31 @@ extension KubeAPI {
                 return
             }
             if let event {
-                if let filter, let object = try? event.object.value(), !filter(object) { continue }
-                guard send(event.kind.rawValue, render(event.object)) else { return }
+                var type = event.kind.rawValue
+                var object = event.object
+                if let filter {
+                    let matches = (try? event.object.value()).map(filter) ?? false
+                    let held = matching[event.object.key]
+                    switch event.kind {
+                    case .deleted:
+                        guard held != nil || matches else { continue }
+                        matching[event.object.key] = nil
+                    case .added, .modified:
+                        if matches {
+                            if held == nil { type = ObjectEvent.Kind.added.rawValue }
+                            matching[event.object.key] = event.object
+                        } else {
+                            guard let held else { continue }
+                            type = ObjectEvent.Kind.deleted.rawValue
+                            matching[event.object.key] = nil
+                            if let last = try? held.value() {
+                                let json = last.settingMetadata("resourceVersion", to: .string(String(event.object.resourceVersion))).serialized
+                                object = StoredObject(key: held.key, resourceVersion: event.object.resourceVersion, json: json)
+                            }
+                        }
+                    }
+                }
+                guard send(type, render(object)) else { return }
                 quietSince = MonotonicClock.seconds()
             } else if bookmarks && MonotonicClock.seconds() - quietSince >= bookmarkSeconds {
                 guard bookmark(watch.resourceVersion) else { return }

@@ -16,14 +16,21 @@ public final class KubeAPI: Sendable {
     let serverAddress: String
     /// A watch that asked for bookmarks gets one after this long without an event.
     let bookmarkSeconds: Double
+    /// Where the local-path provisioner makes volumes (`<root>/kube/volumes`); nil: it makes none.
+    let volumesDirectory: String?
+    /// What the Node's ephemeral-storage measures (the engine root).
+    let root: String
 
     /// Headers on every response (the apiserver's: no caching of API answers).
     public static let commonHeaders: [(String, String)] = [("Cache-Control", "no-cache, private")]
     /// The largest request body accepted (the apiserver's limit is 3 MiB).
     static let bodyLimit = 3 << 20
 
-    public init(store: ObjectStore, token: String, serverAddress: String, bookmarkSeconds: Double = 10) {
+    public init(store: ObjectStore, token: String, serverAddress: String, bookmarkSeconds: Double = 10,
+                root: String = "/", volumesDirectory: String? = nil) {
         self.store = store
+        self.root = root
+        self.volumesDirectory = volumesDirectory
         self.bookmarkSeconds = bookmarkSeconds
         self.token = Array(token.utf8)
         self.serverAddress = serverAddress
@@ -74,11 +81,14 @@ public final class KubeAPI: Sendable {
         let kind: KubeKind
         let namespace: String?
         let name: String?
+        /// `status` (PUT/PATCH/GET of an object's status), or another subresource after the name.
+        var subresource: String? = nil
 
         var description: String {
             var text = kind.resource
             if let namespace { text = "namespaces/\(namespace)/" + text }
             if let name { text += "/" + name }
+            if let subresource { text += "/" + subresource }
             return text
         }
     }
@@ -88,31 +98,50 @@ public final class KubeAPI: Sendable {
         case "/version": return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, versionInfo) }
         case "/healthz", "/livez", "/readyz":
             return try onlyGet(request) { () throws(KubeStatus) in writer.send(status: .ok, headers: [("Content-Type", "text/plain; charset=utf-8"), ("X-Content-Type-Options", "nosniff")], body: Array("ok".utf8)) }
-        case "/api": return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, apiVersions) }
-        case "/apis": return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, apiGroupList) }
-        case "/api/v1": return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, coreResourceList) }
+        case "/api", "/apis":
+            return try onlyGet(request) { () throws(KubeStatus) in
+                if let version = Self.aggregatedDiscovery(request) {
+                    return writer.send(status: .ok, headers: [("Content-Type", "application/json;g=apidiscovery.k8s.io;v=\(version);as=APIGroupDiscoveryList")],
+                                       body: aggregatedDiscovery(core: path == "/api", version: version).serialized + [10])
+                }
+                try sendJSON(writer, 200, path == "/api" ? apiVersions : apiGroupList)
+            }
+        case "/api/v1": return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, resourceList(group: "")) }
         default: break
         }
         if path.hasPrefix("/healthz/") || path.hasPrefix("/livez/") || path.hasPrefix("/readyz/") {
             return writer.send(status: .ok, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("ok".utf8))
         }
         if path.hasPrefix("/openapi/") { return try openAPI(request, path: path, writer) }
-        guard path.hasPrefix("/api/v1/") else { throw .pathNotFound(path) }
-        var parts = path.dropFirst("/api/v1/".count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        var group = ""
+        var parts: [String]
+        if path.hasPrefix("/apis/") {
+            // /apis/GROUP, /apis/GROUP/VERSION (discovery), /apis/GROUP/VERSION/… (resources).
+            let segments = path.dropFirst("/apis/".count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            group = segments[0]
+            guard let version = KubeKinds.all.first(where: { $0.group == group })?.version else { throw .pathNotFound(path) }
+            if segments.count == 1 { return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, apiGroup(group)) } }
+            guard segments[1] == version else { throw .pathNotFound(path) }
+            if segments.count == 2 { return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, resourceList(group: group)) } }
+            parts = Array(segments.dropFirst(2))
+        } else {
+            guard path.hasPrefix("/api/v1/") else { throw .pathNotFound(path) }
+            parts = path.dropFirst("/api/v1/".count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        }
         // The legacy watch prefix: /api/v1/watch/namespaces/NS/configmaps.
         var watch = false
         if parts.first == "watch" {
             watch = true
             parts.removeFirst()
         }
-        let target = try resolve(parts, path: path)
+        let target = try resolve(parts, group: group, path: path)
         try serveResource(request, target, watch: watch || Self.isTrue(request.parameter("watch")), writer)
     }
 
     /// The target of `/api/v1/<parts>`.
-    func resolve(_ parts: [String], path: String) throws(KubeStatus) -> Target {
+    func resolve(_ parts: [String], group: String = "", path: String) throws(KubeStatus) -> Target {
         func kind(_ resource: String) throws(KubeStatus) -> KubeKind {
-            guard let kind = KubeKinds.kind(resource: resource) else { throw .pathNotFound(path) }
+            guard let kind = KubeKinds.kind(group: group, resource: resource) else { throw .pathNotFound(path) }
             return kind
         }
         switch parts.count {
@@ -129,6 +158,14 @@ public final class KubeAPI: Sendable {
             let kind = try kind(parts[2])
             guard kind.namespaced else { throw .pathNotFound(path) }
             return Target(kind: kind, namespace: parts[1], name: parts[3])
+        case 3:
+            let kind = try kind(parts[0])
+            guard !kind.namespaced, kind.subresources.contains(parts[2]) else { throw .pathNotFound(path) }
+            return Target(kind: kind, namespace: nil, name: parts[1], subresource: parts[2])
+        case 5 where parts[0] == "namespaces":
+            let kind = try kind(parts[2])
+            guard kind.namespaced, kind.subresources.contains(parts[4]) else { throw .pathNotFound(path) }
+            return Target(kind: kind, namespace: parts[1], name: parts[3], subresource: parts[4])
         default:
             throw .pathNotFound(path)
         }
@@ -148,6 +185,10 @@ public final class KubeAPI: Sendable {
                 return try deleteCollection(request, target, writer)
             default: throw .methodNotAllowed(method.rawValue, target.description)
             }
+        }
+        if target.subresource != nil && target.subresource != "status" { throw .pathNotFound(request.path) }
+        if target.subresource == "status" && ![.GET, .PUT, .PATCH].contains(method) {
+            throw .methodNotAllowed(method.rawValue, target.description)
         }
         switch method {
         case .GET: return try get(request, target, writer)
@@ -205,7 +246,8 @@ public final class KubeAPI: Sendable {
     func send(_ writer: ResponseWriter, _ code: Int, _ body: [UInt8], warnings: [String] = []) {
         var headers = [("Content-Type", "application/json")]
         // RFC 7234 warnings, as the apiserver sends them and kubectl prints them ("Warning: …").
-        for warning in warnings { headers.append(("Warning", "299 - " + FieldErrorText.quote(warning))) }
+        // One header holding them all: the server's header list keeps one value per name.
+        if !warnings.isEmpty { headers.append(("Warning", warnings.map { "299 - " + FieldErrorText.quote($0) }.joined(separator: ", "))) }
         writer.send(status: HTTPResponseStatus(statusCode: code), headers: headers, body: body + [10])
     }
 

@@ -9,8 +9,9 @@ enum OpenAPIV2 {
 
     static func document(version: String) -> [UInt8] {
         var paths: [UInt8] = []
-        for kind in KubeKinds.all where kind.group.isEmpty {
-            let collection = kind.namespaced ? "/api/v1/namespaces/{namespace}/\(kind.resource)" : "/api/v1/\(kind.resource)"
+        for kind in KubeKinds.all {
+            let base = "/" + KubeAPI.openAPIPath(kind.group)
+            let collection = kind.namespaced ? "\(base)/namespaces/{namespace}/\(kind.resource)" : "\(base)/\(kind.resource)"
             let parameters = ["dryRun", "fieldManager", "fieldValidation", "force"].flatMap { name in
                 // ParametersItem.parameter → Parameter.non_body_parameter → NonBodyParameter.query_parameter_sub_schema
                 let query = string(2, "query") + string(4, name) + string(6, "string")
@@ -18,7 +19,7 @@ enum OpenAPIV2 {
             }
             let gvk = "group: \"\(kind.group)\"\nkind: \(kind.kind)\nversion: \(kind.version)\n"
             let extensionField = message(13, string(1, "x-kubernetes-group-version-kind") + message(2, string(2, gvk)))
-            let operation = string(5, "patchCoreV1\(kind.namespaced ? "Namespaced" : "")\(kind.kind)") + parameters + extensionField
+            let operation = string(5, "patch\(KubeAPI.operationGroup(kind))\(kind.namespaced ? "Namespaced" : "")\(kind.kind)") + parameters + extensionField
             paths += message(2, string(1, collection + "/{name}") + message(2, message(8, operation)))
         }
         return string(1, "2.0") + message(2, string(1, "Kubernetes") + string(2, version)) + message(8, paths)

@@ -17,8 +17,25 @@ public struct KubeKind: Sendable {
     public let columns: [TableColumn]
     /// Top-level members the kind has besides apiVersion, kind and metadata (fieldValidation).
     public let fields: Set<String>
+    /// The Table's NAME cell (a default StorageClass says so); nil: the name. `nameColumn` false:
+    /// no NAME column (Events); a column named "Age" among `columns` places AGE, else it is last
+    /// unless `ageColumn` is false.
+    public var nameCell: (@Sendable (JSONValue) -> JSONValue)? = nil
+    public var nameColumn = true
+    public var ageColumn = true
+    /// Where the objects are kept when another kind's storage holds them (events.k8s.io Events).
+    public var storage: Resource? = nil
 
-    public var storeResource: Resource { Resource(group: group, resource) }
+    /// The subresources after an object's name (`status`).
+    public var subresources: [String] {
+        ["Pod", "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim"].contains(kind) ? ["status"] : []
+    }
+    /// Whether status changes only through the status subresource (and spec only through the object).
+    public var hasStatus: Bool { subresources.contains("status") }
+
+    public var storeResource: Resource { storage ?? Resource(group: group, resource) }
+    /// Objects kept in another kind's shape (converted on the way in and out).
+    public var isConverted: Bool { storage != nil }
     public var apiVersion: String { group.isEmpty ? version : group + "/" + version }
     public var listKind: String { kind + "List" }
     /// `configmaps`, or `deployments.apps` outside the core group (the apiserver's messages).
@@ -89,8 +106,41 @@ public enum KubeKinds {
         }],
         fields: ["secrets", "imagePullSecrets", "automountServiceAccountToken"])
 
+    public static let pod = KubeKind(
+        group: "", version: "v1", kind: "Pod", resource: "pods", singular: "pod", namespaced: true,
+        shortNames: ["po"], verbs: allVerbs,
+        columns: [
+            TableColumn("Ready", type: "string", description: "The ready containers of the pod's containers.") { pod in
+                let statuses = pod[member: "status"]?[member: "containerStatuses"]?.arrayItems ?? []
+                let ready = statuses.filter { $0[member: "ready"] == .bool(true) }.count
+                return .string("\(ready)/\(pod[member: "spec"]?[member: "containers"]?.arrayItems?.count ?? 0)")
+            },
+            TableColumn("Status", type: "string", description: "The aggregate status of the containers in this pod.") { podStatus($0) },
+            TableColumn("Restarts", type: "string", description: "The number of times the containers in this pod have been restarted.") { pod in
+                let statuses = pod[member: "status"]?[member: "containerStatuses"]?.arrayItems ?? []
+                return .string(String(statuses.reduce(0) { $0 + (Int($1[member: "restartCount"]?.numberText ?? "") ?? 0) }))
+            },
+        ],
+        fields: ["spec", "status"])
+
+    /// STATUS as kubectl shows a pod's: Terminating while deleted, else a container's waiting or
+    /// terminated reason, else the pod's reason or phase.
+    static func podStatus(_ pod: JSONValue) -> JSONValue {
+        if pod[member: "metadata"]?[member: "deletionTimestamp"] != nil { return .string("Terminating") }
+        let status = pod[member: "status"]
+        var reason = status?[member: "reason"]?.stringValue ?? status?[member: "phase"]?.stringValue ?? ""
+        for container in (status?[member: "containerStatuses"]?.arrayItems ?? []).reversed() {
+            if let waiting = container[member: "state"]?[member: "waiting"]?[member: "reason"]?.stringValue, !waiting.isEmpty {
+                reason = waiting
+            } else if let terminated = container[member: "state"]?[member: "terminated"]?[member: "reason"]?.stringValue, !terminated.isEmpty {
+                reason = terminated
+            }
+        }
+        return .string(reason)
+    }
+
     /// Every kind served, in discovery's order.
-    public static let all: [KubeKind] = [configMap, endpoints, namespace, secret, serviceAccount, service]
+    public static let all: [KubeKind] = [configMap, endpoints, event, namespace, node, persistentVolumeClaim, persistentVolume, pod, secret, serviceAccount, service, storageClass, eventsV1]
 
     /// The kind served under `resource` in `group`.
     public static func kind(group: String = "", resource: String) -> KubeKind? {
@@ -98,5 +148,19 @@ public enum KubeKinds {
     }
 
     /// The namespaced kinds a namespace holds (what its deletion deletes).
-    public static var namespacedKinds: [KubeKind] { all.filter(\.namespaced) }
+    public static var namespacedKinds: [KubeKind] { all.filter { $0.namespaced && !$0.isConverted } }
+}
+
+extension JSONValue {
+    /// The items of an array; nil for other values.
+    public var arrayItems: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
+    /// A number's literal text; nil for other values.
+    public var numberText: String? {
+        if case .number(let text) = self { return text }
+        return nil
+    }
 }

@@ -81,6 +81,15 @@ public struct KubeStatus: Error, Sendable, CustomStringConvertible {
                           causes: errors.map { Cause(reason: $0.type.reason, message: $0.causeMessage, field: $0.field) })
     }
 
+    /// Invalid request options (`PatchOptions.meta.k8s.io "" is invalid: …`).
+    public static func invalidOptions(_ options: String, _ errors: [FieldError]) -> KubeStatus {
+        let text = errors.map(\.description)
+        let joined = text.count == 1 ? text[0] : "[" + text.joined(separator: ", ") + "]"
+        return KubeStatus(code: 422, reason: "Invalid", message: "\(options).meta.k8s.io \"\" is invalid: \(joined)",
+                          group: "meta.k8s.io", kind: options,
+                          causes: errors.map { Cause(reason: $0.type.reason, message: $0.causeMessage, field: $0.field) })
+    }
+
     public static func forbidden(_ kind: KubeKind, _ name: String, _ detail: String) -> KubeStatus {
         KubeStatus(code: 403, reason: "Forbidden", message: "\(kind.qualifiedResource) \"\(name)\" is forbidden: \(detail)",
                    name: name, group: kind.groupOrNil, kind: kind.resource)

@@ -44,6 +44,8 @@ public enum Objects {
             }
         }
         if !object.contains(where: { $0.0 == "metadata" }) { object.append(("metadata", .ordered([]))) }
+        let (known, nested) = Schemas.unknownFields(kind, .ordered(object))
+        unknown += nested
         var warnings: [String] = []
         if !unknown.isEmpty {
             let text = unknown.map { "unknown field \"\($0)\"" }
@@ -53,7 +55,22 @@ public enum Objects {
             case .ignore: break
             }
         }
-        return (try defaults(kind, .ordered(object), handled: handled), warnings)
+        return (try defaults(kind, known, handled: handled), warnings)
+    }
+
+    /// The members of a body that its kind has (an applied configuration without unknown fields).
+    public static func knownFields(_ kind: KubeKind, _ body: JSONValue) -> JSONValue {
+        guard case .object(let members, let keys) = body else { return body }
+        var kept: [(String, JSONValue)] = []
+        for key in keys {
+            guard let value = members[key] else { continue }
+            if key == "metadata", case .object(let meta, let metaKeys) = value {
+                kept.append((key, .ordered(metaKeys.filter { metadataFields.contains($0) }.map { ($0, meta[$0]!) })))
+            } else if key == "apiVersion" || key == "kind" || kind.fields.contains(key) {
+                kept.append((key, value))
+            }
+        }
+        return .ordered(kept)
     }
 
     static func decodeMetadata(_ value: JSONValue, handled: String, unknown: inout [String]) throws(KubeStatus) -> JSONValue {
@@ -98,7 +115,7 @@ public enum Objects {
             }
         case (_, "spec"), (_, "status"):
             guard case .object = value else {
-                throw .badRequest("\(handled): json: cannot unmarshal \(goKind(value)) into Go struct field \(kind.kind).\(key) of type v1.Namespace\(key == "spec" ? "Spec" : "Status")")
+                throw .badRequest("\(handled): json: cannot unmarshal \(goKind(value)) into Go struct field \(kind.kind).\(key) of type v1.\(kind.kind)\(key == "spec" ? "Spec" : "Status")")
             }
         default: break
         }
@@ -163,6 +180,16 @@ public enum Objects {
             object = object.setting("status", to: .ordered([("phase", .string("Active"))]))
         case "Service":
             object = serviceDefaults(object)
+        case "Pod":
+            object = podDefaults(object)
+        case "PersistentVolumeClaim", "PersistentVolume":
+            if var spec = object[member: "spec"], case .object = spec {
+                spec = filling(spec, "volumeMode", .string("Filesystem"))
+                if kind.kind == "PersistentVolume" { spec = filling(spec, "persistentVolumeReclaimPolicy", .string("Retain")) }
+                object = object.setting("spec", to: spec)
+            }
+        case "StorageClass":
+            object = filling(filling(object, "reclaimPolicy", .string("Delete")), "volumeBindingMode", .string("Immediate"))
         default: break
         }
         return object
@@ -197,6 +224,18 @@ public enum Objects {
                 errors += Names.configKey(key).map { FieldError("\(field)[\(key)]", .invalid(key), $0) }
             }
         }
+        if kind.kind == "Pod" { errors += validatePod(object) }
+        if kind.kind == "PersistentVolumeClaim" {
+            if (object[member: "spec"]?[member: "accessModes"]?.arrayItems ?? []).isEmpty {
+                errors.append(FieldError("spec.accessModes", .required, "at least 1 access mode is required"))
+            }
+            if object[member: "spec"]?[member: "resources"]?[member: "requests"]?[member: "storage"] == nil {
+                errors.append(FieldError("spec.resources[storage]", .required, ""))
+            }
+        }
+        if kind.kind == "StorageClass" && (object[member: "provisioner"]?.stringValue ?? "").isEmpty {
+            errors.append(FieldError("provisioner", .required, ""))
+        }
         if kind.kind == "ConfigMap" {
             let binary = object[member: "binaryData"]?.objectValue ?? [:]
             for key in (object[member: "data"]?.objectValue ?? [:]).keys.sorted() where binary[key] != nil {
@@ -212,6 +251,7 @@ public enum Objects {
     public static func validateUpdate(_ kind: KubeKind, old: JSONValue, new: JSONValue) -> [FieldError] {
         var errors: [FieldError] = []
         if kind.kind == "Service" { errors += validateServiceUpdate(old: old, new: new) }
+        if kind.kind == "Pod" { errors += validatePodUpdate(old: old, new: new) }
         if kind.kind == "Secret", let oldType = old[member: "type"]?.stringValue, let newType = new[member: "type"]?.stringValue, oldType != newType {
             errors.append(FieldError("type", .invalid(newType), "field is immutable"))
         }

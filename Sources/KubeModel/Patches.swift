@@ -1,9 +1,8 @@
 import GoCompat
 import Kube
 
-/// The PATCH bodies: JSON merge patch (RFC 7386), JSON patch (RFC 6902), and strategic merge patch
-/// for kinds without lists that merge by key (merge-patch semantics; `$`-directives honoured where
-/// they make sense without merge keys).
+/// The PATCH bodies: JSON merge patch (RFC 7386) and JSON patch (RFC 6902); strategic merge
+/// patch is StrategicMerge.
 public enum Patches {
     /// RFC 7386: objects merge member by member, `null` removes, anything else replaces.
     public static func mergePatch(_ target: JSONValue, _ patch: JSONValue) -> JSONValue {
@@ -20,28 +19,7 @@ public enum Patches {
         return result
     }
 
-    /// A strategic merge patch on a kind whose lists all replace: a merge patch, minus the
-    /// directives (`$setElementOrder/…`, `$retainKeys`, `$deleteFromPrimitiveList/…`) that need
-    /// merge keys; `$patch: replace` replaces the object it sits in, `$patch: delete` removes it.
-    public static func strategicMergePatch(_ target: JSONValue, _ patch: JSONValue) -> JSONValue {
-        guard case .object(let members, let keys) = patch else { return patch }
-        if members["$patch"]?.stringValue == "replace" {
-            return strippingDirectives(patch)
-        }
-        var result: JSONValue = if case .object = target { target } else { .object([:], keys: []) }
-        for key in keys where !key.hasPrefix("$") {
-            guard let value = members[key] else { continue }
-            if case .null = value {
-                result = result.setting(key, to: nil)
-            } else if value[member: "$patch"]?.stringValue == "delete" {
-                result = result.setting(key, to: nil)
-            } else {
-                result = result.setting(key, to: strategicMergePatch(result[member: key] ?? .null, value))
-            }
-        }
-        return result
-    }
-
+    /// The value without `$`-directive members (a patch's values as they are stored).
     static func strippingDirectives(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let members, let keys):

@@ -197,13 +197,32 @@ public struct FieldSelector: Sendable, Equatable {
         var fields: Set<String> = ["metadata.name", "metadata.namespace"]
         if kind.kind == "Secret" { fields.insert("type") }
         if kind.kind == "Namespace" { fields.insert("status.phase") }
+        switch kind.kind {
+        case "Pod":
+            fields.formUnion(["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork",
+                              "status.phase", "status.podIP", "status.nominatedNodeName"])
+        case "Event":
+            fields.formUnion(["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+                              "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
+                              "reason", "reportingComponent", "source", "type"])
+        case "Node": fields.insert("spec.unschedulable")
+        case "PersistentVolumeClaim": fields.insert("spec.volumeName")
+        default: break
+        }
         return fields
     }
 
     static func value(of field: String, in object: JSONValue) -> String {
+        // An Event's `source` is its source.component; booleans read as Go prints them.
+        let path = field == "source" ? "source.component" : field
         var current: JSONValue? = object
-        for part in field.split(separator: ".") { current = current?[member: String(part)] }
-        return current?.stringValue ?? ""
+        for part in path.split(separator: ".") { current = current?[member: String(part)] }
+        switch current {
+        case .bool(let value)?: return value ? "true" : "false"
+        case .string(let text)?: return text
+        case nil where field == "spec.unschedulable" || field == "spec.hostNetwork": return "false"
+        default: return ""
+        }
     }
 
     /// Splits at unescaped `separator`s, keeping escapes for `unescape`.

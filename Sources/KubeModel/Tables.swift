@@ -9,13 +9,17 @@ public enum Tables {
     public enum Include: String, Sendable { case none = "None", metadata = "Metadata", object = "Object" }
 
     public static func table(_ kind: KubeKind, objects: [JSONValue], resourceVersion: String?, include: Include, now: Int64 = Int64(time(nil))) -> JSONValue {
-        var columns: [JSONValue] = [column("Name", type: "string", format: "name", "The object's name, unique within its namespace.")]
-        columns += kind.columns.map { column($0.name, type: $0.type, format: $0.format, $0.description) }
-        columns.append(column("Age", type: "string", format: "", "How long ago the object was created."))
+        let ageDescription = "How long ago the object was created."
+        var columns: [JSONValue] = []
+        if kind.nameColumn { columns.append(column("Name", type: "string", format: "name", "The object's name, unique within its namespace.")) }
+        columns += kind.columns.map { column($0.name, type: $0.type, format: $0.format, $0.name == "Age" ? ageDescription : $0.description) }
+        let placedAge = kind.columns.contains { $0.name == "Age" }
+        if kind.ageColumn && !placedAge { columns.append(column("Age", type: "string", format: "", ageDescription)) }
         let rows: [JSONValue] = objects.map { object in
-            var cells: [JSONValue] = [object[member: "metadata"]?[member: "name"] ?? .string("")]
-            cells += kind.columns.map { $0.cell(object) }
-            cells.append(.string(age(of: object, now: now)))
+            var cells: [JSONValue] = []
+            if kind.nameColumn { cells.append(kind.nameCell?(object) ?? object[member: "metadata"]?[member: "name"] ?? .string("")) }
+            cells += kind.columns.map { $0.name == "Age" ? .string(age(of: object, now: now)) : $0.cell(object) }
+            if kind.ageColumn && !placedAge { cells.append(.string(age(of: object, now: now))) }
             var row: [(String, JSONValue)] = [("cells", .array(cells))]
             switch include {
             case .none: break

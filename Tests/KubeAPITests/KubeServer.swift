@@ -136,8 +136,8 @@ final class KubeServer {
 
     /// kubectl `version` (1.33 unless asked) with the server's kubeconfig.
     @discardableResult
-    func kubectl(_ arguments: [String], version: String = "1.33", stdin: String? = nil) throws -> Output {
-        try sh(inNetwork + [KubeEnv.kubectl(version)] + arguments, stdin: stdin, environment: environment)
+    func kubectl(_ arguments: [String], version: String = "1.33", stdin: String? = nil, extra: [String: String] = [:]) throws -> Output {
+        try sh(inNetwork + [KubeEnv.kubectl(version)] + arguments, stdin: stdin, environment: environment.merging(extra) { $1 })
     }
 
     /// kubectl that must succeed; returns stdout.

@@ -1,4 +1,5 @@
 import GoCompat
+import Kube
 import KubeModel
 import Testing
 
@@ -66,9 +67,40 @@ import Testing
     }
 
     @Test func strategicMergePatchDropsDirectives() throws {
-        let result = Patches.strategicMergePatch(try Self.json(#"{"data":{"a":"1"}}"#),
-                                                 try Self.json(#"{"$setElementOrder/x":[],"data":{"b":"2"}}"#))
+        let result = try StrategicMerge.apply(kind: "ConfigMap", try Self.json(#"{"data":{"a":"1"}}"#),
+                                              try Self.json(#"{"$setElementOrder/x":[],"data":{"b":"2"}}"#))
         #expect(result == (try Self.json(#"{"data":{"a":"1","b":"2"}}"#)))
+    }
+
+    /// Containers merge by name, their env by name and ports by containerPort; `$patch: delete`
+    /// removes an item, `$setElementOrder` orders the list, `$retainKeys` drops a volume's old source.
+    @Test func strategicMergeByKeys() throws {
+        let pod = try Self.json(#"""
+            {"metadata":{"finalizers":["a","b"]},"spec":{"containers":[
+              {"name":"web","image":"x","env":[{"name":"A","value":"1"},{"name":"B","value":"2"}],"ports":[{"containerPort":80}]},
+              {"name":"side","image":"y"}],
+             "volumes":[{"name":"v","emptyDir":{}}],"tolerations":[{"key":"t"}]}}
+            """#)
+        let patch = try Self.json(#"""
+            {"metadata":{"$deleteFromPrimitiveList/finalizers":["a"],"finalizers":["c"]},
+             "spec":{"$setElementOrder/containers":[{"name":"side"},{"name":"web"}],
+              "containers":[{"name":"web","env":[{"name":"B","$patch":"delete"},{"name":"C","value":"3"}],"ports":[{"containerPort":81}]},
+                            {"name":"gone","$patch":"delete"}],
+              "volumes":[{"name":"v","$retainKeys":["name","configMap"],"configMap":{"name":"cm"}}],
+              "tolerations":[{"key":"u"}]}}
+            """#)
+        let result = try StrategicMerge.apply(kind: "Pod", pod, patch)
+        let expected = try Self.json(#"""
+            {"metadata":{"finalizers":["b","c"]},"spec":{"containers":[
+              {"name":"side","image":"y"},
+              {"name":"web","image":"x","env":[{"name":"A","value":"1"},{"name":"C","value":"3"}],"ports":[{"containerPort":80},{"containerPort":81}]}],
+             "volumes":[{"name":"v","configMap":{"name":"cm"}}],"tolerations":[{"key":"u"}]}}
+            """#)
+        #expect(result == expected, "\(String(decoding: result.serialized, as: UTF8.self))")
+        // `$patch: replace` in a list makes the patch's items the list.
+        let replaced = try StrategicMerge.apply(kind: "Pod", pod, try Self.json(#"{"spec":{"containers":[{"$patch":"replace"},{"name":"only","image":"z"}]}}"#))
+        #expect(replaced[member: "spec"]?[member: "containers"] == (try Self.json(#"[{"name":"only","image":"z"}]"#)))
+        #expect(throws: KubeStatus.self) { try StrategicMerge.apply(kind: "Pod", pod, try Self.json(#"{"spec":{"containers":[{"image":"z"}]}}"#)) }
     }
 
     @Test func jsonPatch() throws {
@@ -124,5 +156,45 @@ import Testing
         let object = try KubeProtobuf.decode(body)
         #expect(object == (try Self.json(#"{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"c"},"data":{"a":"b"}}"#)))
         #expect(throws: KubeStatus.self) { try KubeProtobuf.decode([0x6b, 0x38, 0x73, 0x00, 0x0a, 0x05, 0x01]) }
+    }
+}
+
+@Suite struct ManagedFieldsTests {
+    static func json(_ text: String) throws -> JSONValue { try JSONParser.parse(Array(text.utf8)) }
+
+    /// Leaves as FieldsV1 spells them: members, keyed items with ".", set members; status apart.
+    @Test func fieldSets() throws {
+        let pod = try Self.json(#"""
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"a":"1"},"finalizers":["x"]},
+             "spec":{"containers":[{"name":"web","image":"i","ports":[{"containerPort":80}]}]},"status":{"phase":"Running"}}
+            """#)
+        let fields = ManagedFields.fields(KubeKinds.pod, pod)
+        #expect(fields == [
+            ["f:metadata", "f:labels", "f:a"], ["f:metadata", "f:finalizers", #"v:"x""#],
+            ["f:spec", "f:containers", #"k:{"name":"web"}"#, "."], ["f:spec", "f:containers", #"k:{"name":"web"}"#, "f:name"],
+            ["f:spec", "f:containers", #"k:{"name":"web"}"#, "f:image"],
+            ["f:spec", "f:containers", #"k:{"name":"web"}"#, "f:ports", #"k:{"containerPort":80}"#, "."],
+            ["f:spec", "f:containers", #"k:{"name":"web"}"#, "f:ports", #"k:{"containerPort":80}"#, "f:containerPort"],
+        ])
+        #expect(ManagedFields.fields(KubeKinds.pod, pod, subresource: "status") == [["f:metadata", "f:labels", "f:a"], ["f:metadata", "f:finalizers", #"v:"x""#], ["f:status", "f:phase"]])
+        #expect(ManagedFields.text(["f:spec", "f:containers", #"k:{"name":"web"}"#, "f:image"]) == #".spec.containers[name="web"].image"#)
+        let rendered = ManagedFields.fieldsV1([["f:data", "f:b"], ["f:data", "f:a"], ["f:spec", "k:{\"name\":\"x\"}", "."]])
+        #expect(String(decoding: rendered.serialized, as: UTF8.self) == #"{"f:data":{"f:a":{},"f:b":{}},"f:spec":{"k:{\"name\":\"x\"}":{".":{}}}}"#)
+    }
+
+    /// An update takes what it changed from the others; apply conflicts on another's different value.
+    @Test func updateThenApply() throws {
+        let kind = KubeKinds.configMap
+        let created = ManagedFields.recordUpdate(kind, old: nil, new: try Self.json(#"{"metadata":{"name":"c"},"data":{"a":"1","b":"2"}}"#), manager: "one", time: "t")
+        let changed = ManagedFields.recordUpdate(kind, old: created, new: created.setting("data", to: try Self.json(#"{"a":"9","b":"2"}"#)), manager: "two", time: "t")
+        let entries = ManagedFields.entries(changed)
+        #expect(entries.map(\.manager) == ["one", "two"])
+        #expect(entries[0].fields == [["f:data", "f:b"]] && entries[1].fields == [["f:data", "f:a"]])
+        #expect(throws: KubeStatus.self) {
+            try ManagedFields.apply(kind, live: changed, config: try Self.json(#"{"data":{"a":"1"}}"#), manager: "three", force: false)
+        }
+        let forced = try ManagedFields.apply(kind, live: changed, config: try Self.json(#"{"data":{"a":"1"}}"#), manager: "three", force: true, time: "t")
+        #expect(forced[member: "data"] == (try Self.json(#"{"a":"1","b":"2"}"#)))
+        #expect(ManagedFields.entries(forced).map(\.manager) == ["one", "three"])
     }
 }

@@ -1,0 +1,127 @@
+import Glibc
+import GoCompat
+import Kube
+import KubeModel
+import LinuxSys
+
+/// This machine as the cluster's one Node: named for the host, with its capacity and
+/// allocatable (cpu, memory, pods, ephemeral-storage), a Ready condition, addresses and nodeInfo,
+/// refreshed on every start of `berth serve`.
+extension KubeAPI {
+    /// The host's name, lowercased as a node name must be.
+    static var nodeName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count)
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).lowercased()
+        return name.isEmpty ? "localhost" : name
+    }
+
+    static func firstLine(_ path: String) -> String {
+        ((try? FS.readText(path)) ?? "").split(separator: "\n").first.map { String($0).trimmingCharacters } ?? ""
+    }
+
+    /// MemTotal in Ki, as the kubelet reports memory.
+    static var memoryKi: Int {
+        let text = (try? FS.readText("/proc/meminfo")) ?? ""
+        for line in text.split(separator: "\n") where line.hasPrefix("MemTotal:") {
+            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+        }
+        return 0
+    }
+
+    /// The size of the filesystem holding `path`, in Ki.
+    static func storageKi(_ path: String) -> Int {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return 0 }
+        return Int(info.f_blocks) * Int(info.f_frsize) / 1024
+    }
+
+    /// The first IPv4 address of an interface that is up and not loopback.
+    static var internalIP: String? {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0 else { return nil }
+        defer { freeifaddrs(list) }
+        var cursor = list
+        while let entry = cursor {
+            defer { cursor = entry.pointee.ifa_next }
+            guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET),
+                  entry.pointee.ifa_flags & UInt32(IFF_LOOPBACK) == 0, entry.pointee.ifa_flags & UInt32(IFF_UP) != 0 else { continue }
+            var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+            var value = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
+            inet_ntop(AF_INET, &value, &text, socklen_t(text.count))
+            return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        return nil
+    }
+
+    static var osImage: String {
+        let text = (try? FS.readText("/etc/os-release")) ?? ""
+        for line in text.split(separator: "\n") where line.hasPrefix("PRETTY_NAME=") {
+            return String(line.dropFirst("PRETTY_NAME=".count)).replacing("\"", with: "")
+        }
+        return "Linux"
+    }
+
+    /// The Node object for this machine now (status as the kubelet would report it).
+    func nodeObject(root: String) -> JSONValue {
+        var name = utsname()
+        uname(&name)
+        func field<T>(_ value: T) -> String { withUnsafeBytes(of: value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) } }
+        let machine = field(name.machine)
+        let architecture = ["x86_64": "amd64", "aarch64": "arm64"][machine] ?? machine
+        let cpus = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let resources = JSONValue.ordered([
+            ("cpu", .string(String(cpus))), ("ephemeral-storage", .string("\(Self.storageKi(root))Ki")),
+            ("memory", .string("\(Self.memoryKi)Ki")), ("pods", .string("110")),
+        ])
+        let now = JSONValue.string(SystemFields.timestamp())
+        func condition(_ type: String, _ status: String, _ reason: String, _ message: String) -> JSONValue {
+            .ordered([("type", .string(type)), ("status", .string(status)), ("lastHeartbeatTime", now), ("lastTransitionTime", now),
+                      ("reason", .string(reason)), ("message", .string(message))])
+        }
+        var addresses: [JSONValue] = []
+        if let ip = Self.internalIP { addresses.append(.ordered([("type", .string("InternalIP")), ("address", .string(ip))])) }
+        addresses.append(.ordered([("type", .string("Hostname")), ("address", .string(Self.nodeName))]))
+        let version = "v\(Self.major).\(Self.minor).0+berth"
+        return .ordered([
+            ("kind", .string("Node")), ("apiVersion", .string("v1")),
+            ("metadata", .ordered([("name", .string(Self.nodeName)), ("labels", .ordered([
+                ("beta.kubernetes.io/arch", .string(architecture)), ("beta.kubernetes.io/os", .string("linux")),
+                ("kubernetes.io/arch", .string(architecture)), ("kubernetes.io/hostname", .string(Self.nodeName)),
+                ("kubernetes.io/os", .string("linux")), ("node-role.kubernetes.io/control-plane", .string("")),
+            ]))])),
+            ("spec", .ordered([])),
+            ("status", .ordered([
+                ("capacity", resources), ("allocatable", resources),
+                ("conditions", .array([
+                    condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+                    condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+                    condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+                    condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+                ])),
+                ("addresses", .array(addresses)),
+                ("daemonEndpoints", .ordered([("kubeletEndpoint", .ordered([("Port", .int(10250))]))])),
+                ("nodeInfo", .ordered([
+                    ("machineID", .string(Self.firstLine("/etc/machine-id"))),
+                    ("systemUUID", .string(Self.firstLine("/sys/class/dmi/id/product_uuid"))),
+                    ("bootID", .string(Self.firstLine("/proc/sys/kernel/random/boot_id"))),
+                    ("kernelVersion", .string(field(name.release))), ("osImage", .string(Self.osImage)),
+                    ("containerRuntimeVersion", .string("berth://\(Self.major).\(Self.minor).0")),
+                    ("kubeletVersion", .string(version)), ("kubeProxyVersion", .string(version)),
+                    ("operatingSystem", .string("linux")), ("architecture", .string(architecture)),
+                ])),
+            ])),
+        ])
+    }
+
+    /// Registers this machine's Node, or refreshes its status (capacity may have changed).
+    func ensureNode(root: String) {
+        let node = nodeObject(root: root)
+        let key = ObjectKey(KubeKinds.node.storeResource, name: Self.nodeName)
+        if (try? store.get(key)) != nil {
+            _ = try? store.guaranteedUpdate(key) { old in old.setting("status", to: node[member: "status"]) }
+        } else {
+            _ = try? store.create(KubeKinds.node.storeResource, ManagedFields.recordUpdate(KubeKinds.node, old: nil, new: node, manager: "kubelet"))
+        }
+    }
+}
