@@ -1,0 +1,198 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The kubelet's role: Pods applied with the real kubectl run as Engine containers (a sandbox on the
+/// pod network, init containers, then containers), with the status a kubelet writes; checked from
+/// inside through a hostPath the pod writes and through the engine (`berth ps`, `berth logs`).
+@Suite(.serialized, .enabled(if: KubeEnv.ready && BusyboxImage.failure == nil && FileManager.default.isExecutableFile(atPath: "/usr/lib/cni/bridge")))
+struct PodTests {
+    /// `berth` on the server's root.
+    static func berth(_ server: KubeServer, _ arguments: [String]) throws -> Output {
+        try sh([KubeEnv.berth, "--root", server.root, "--runroot", server.runRoot] + arguments)
+    }
+
+    static func loadBusybox(_ server: KubeServer) throws {
+        let loaded = try berth(server, ["load", "-i", BusyboxImage.tar])
+        try #require(loaded.status == 0, "berth load: \(loaded.stderr)")
+        let id = try #require(loaded.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        #expect(try berth(server, ["tag", id, "busybox:test"]).status == 0)
+    }
+
+    /// Polls `body` until it returns true (every 200 ms, at most `seconds`).
+    static func eventually(_ seconds: Double, _ body: () throws -> Bool) rethrows -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if try body() { return true }
+            usleep(200_000)
+        }
+        return try body()
+    }
+
+    static func podContainers(_ server: KubeServer) throws -> [String] {
+        try berth(server, ["ps", "-a", "--format", "{{.Names}}"]).stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("k8s_") }
+    }
+
+    /// Removes whatever a failed test left running (containers outlive the server).
+    static func cleanUp(_ server: KubeServer) {
+        for name in (try? podContainers(server)) ?? [] { _ = try? berth(server, ["rm", "-f", name]) }
+    }
+
+    @Test func podRunsWithSandboxEnvVolumesAndStatus() throws {
+        let server = try KubeServer()
+        defer { Self.cleanUp(server); server.stop() }
+        try Self.loadBusybox(server)
+        let out = server.base + "/out"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let manifest = """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: settings}
+            data: {GREETING: hello, mode: fast}
+            ---
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: creds}
+            data: {password: czNjcjN0}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: web, labels: {app: web}}
+            spec:
+              terminationGracePeriodSeconds: 2
+              volumes:
+              - {name: out, hostPath: {path: \(out)}}
+              - {name: scratch, emptyDir: {}}
+              - {name: conf, configMap: {name: settings}}
+              - {name: secret, secret: {secretName: creds}}
+              initContainers:
+              - name: prepare
+                image: busybox:test
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, "echo from-init > /scratch/init"]
+                volumeMounts: [{name: scratch, mountPath: /scratch}]
+              containers:
+              - name: main
+                image: busybox:test
+                imagePullPolicy: IfNotPresent
+                workingDir: /tmp
+                envFrom: [{configMapRef: {name: settings}, prefix: CM_}]
+                env:
+                - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+                - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
+                - {name: APP, valueFrom: {fieldRef: {fieldPath: "metadata.labels['app']"}}}
+                - {name: PASSWORD, valueFrom: {secretKeyRef: {name: creds, key: password}}}
+                - {name: MEM, valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi}}}
+                - {name: WHO, value: "$(POD_NAME)-$(APP)-$$(APP)-$(MISSING)"}
+                command: [sh, -c]
+                args:
+                - |
+                  { hostname; pwd; echo "WHO=$WHO"; echo "CM=$CM_GREETING"; echo "PASSWORD=$PASSWORD"; echo "MEM=$MEM"
+                    echo "POD_IP=$POD_IP"; cat /scratch/init; cat /conf/mode; echo; cat /secret/password; echo
+                    echo "ARG=$(POD_NAME)"; } > /out/report.tmp
+                  cp /etc/hosts /out/hosts; cp /etc/resolv.conf /out/resolv.conf; mv /out/report.tmp /out/report
+                  exec sleep 3600
+                resources: {limits: {memory: 64Mi}}
+                volumeMounts:
+                - {name: out, mountPath: /out}
+                - {name: scratch, mountPath: /scratch}
+                - {name: conf, mountPath: /conf}
+                - {name: secret, mountPath: /secret}
+            """
+        try server.kubectlOK("apply", "-f", "-", stdin: manifest)
+        let waited = try server.kubectl(["wait", "--for=condition=Ready", "pod/web", "--timeout=90s"])
+        try #require(waited.status == 0, "kubectl wait: \(waited.stderr)\n\(server.serverLog)\n\((try? server.kubectl(["get", "pod", "web", "-o", "yaml"]))?.stdout ?? "")")
+        #expect(waited.stdout == "pod/web condition met\n")
+
+        let podIP = try server.kubectlOK("get", "pod", "web", "-o", "jsonpath={.status.podIP}")
+        #expect(podIP.hasPrefix("10.42."), "podIP \(podIP)")
+        #expect(try server.kubectlOK("get", "pod", "web", "-o", "jsonpath={.spec.nodeName}") != "")
+        #expect(try server.kubectlOK("get", "pod", "web", "-o", "jsonpath={.status.qosClass}") == "Burstable")
+        #expect(try server.kubectlOK("get", "pod", "web", "-o", "jsonpath={.status.phase}") == "Running")
+        let containerID = try server.kubectlOK("get", "pod", "web", "-o", "jsonpath={.status.containerStatuses[0].containerID}")
+        #expect(containerID.hasPrefix("berth://"))
+        #expect(try server.kubectlOK("get", "pod", "web", "-o", "jsonpath={.status.initContainerStatuses[0].state.terminated.reason}") == "Completed")
+        let conditions = try server.kubectlOK("get", "pod", "web", "-o", "jsonpath={range .status.conditions[*]}{.type}={.status} {end}")
+        for expected in ["PodScheduled=True", "Initialized=True", "ContainersReady=True", "Ready=True"] {
+            #expect(conditions.contains(expected), "\(conditions)")
+        }
+        let table = try server.kubectlOK("get", "pods")
+        #expect(table.contains("web ") && table.contains("1/1") && table.contains("Running"), "\(table)")
+
+        // The engine's containers carry the names and labels the streaming endpoints rely on.
+        let uid = try server.kubectlOK("get", "pod", "web", "-o", "jsonpath={.metadata.uid}")
+        let names = try Self.podContainers(server)
+        #expect(names.contains("k8s_main_web_default_\(uid)_0"), "\(names)")
+        #expect(names.contains("k8s_POD_web_default_\(uid)_0"), "\(names)")
+        #expect(names.contains("k8s_prepare_web_default_\(uid)_0"), "\(names)")
+        let labels = try Self.berth(server, ["inspect", "--format", "{{index .Config.Labels \"io.kubernetes.pod.uid\"}} {{index .Config.Labels \"io.kubernetes.container.name\"}}",
+                                             "k8s_main_web_default_\(uid)_0"]).stdout
+        #expect(labels == "\(uid) main\n")
+
+        // What the container saw.
+        #expect(Self.eventually(20) { FileManager.default.fileExists(atPath: out + "/report") })
+        let report = (try? String(contentsOfFile: out + "/report", encoding: .utf8)) ?? ""
+        #expect(report == "web\n/tmp\nWHO=web-web-$(APP)-$(MISSING)\nCM=hello\nPASSWORD=s3cr3t\nMEM=64\nPOD_IP=\(podIP)\nfrom-init\nfast\ns3cr3t\nARG=web\n",
+                "\(report)")
+        let hosts = (try? String(contentsOfFile: out + "/hosts", encoding: .utf8)) ?? ""
+        #expect(hosts.contains("\(podIP)\tweb\n"), "\(hosts)")
+        let resolv = (try? String(contentsOfFile: out + "/resolv.conf", encoding: .utf8)) ?? ""
+        #expect(resolv.contains("search default.svc.cluster.local svc.cluster.local cluster.local"), "\(resolv)")
+        #expect(resolv.contains("nameserver 10.42.0.1"), "\(resolv)")
+        #expect(resolv.contains("options ndots:5"), "\(resolv)")
+
+        // kill -9 of the server and a new start: the pod's containers are adopted, not duplicated.
+        kill(server.pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(server.pid, &status, 0)
+        try server.start()
+        sleep(3)
+        #expect(try Self.podContainers(server).sorted() == names.sorted())
+        #expect(try server.kubectlOK("get", "pod", "web", "-o", "jsonpath={.status.containerStatuses[0].containerID}") == containerID)
+
+        // Deletion: containers, sandbox, network namespace and address lease all go.
+        let sandboxID = try Self.berth(server, ["inspect", "--format", "{{.Id}}", "k8s_POD_web_default_\(uid)_0"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try server.kubectlOK("delete", "pod", "web")
+        #expect(Self.eventually(30) { ((try? Self.podContainers(server)) ?? ["x"]).isEmpty }, "\((try? Self.podContainers(server)) ?? [])")
+        #expect(!FileManager.default.fileExists(atPath: server.runRoot + "/netns/" + sandboxID))
+        #expect(!FileManager.default.fileExists(atPath: server.root + "/networks/ipam/berth-pods/" + podIP))
+        #expect(!FileManager.default.fileExists(atPath: server.root + "/kubelet/pods/" + uid))
+    }
+
+    @Test func restartPoliciesShowCompletedErrorAndCrashLoopBackOff() throws {
+        let server = try KubeServer()
+        defer { Self.cleanUp(server); server.stop() }
+        try Self.loadBusybox(server)
+        func pod(_ name: String, _ policy: String, _ script: String) -> String {
+            """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: \(name)}
+            spec:
+              restartPolicy: \(policy)
+              terminationGracePeriodSeconds: 1
+              containers:
+              - {name: c, image: busybox:test, imagePullPolicy: Never, command: [sh, -c, "\(script)"]}
+            """
+        }
+        try server.kubectlOK("apply", "-f", "-", stdin: [pod("done", "Never", "exit 0"), pod("failed", "Never", "exit 3"),
+                                                        pod("crash", "Always", "exit 1"), pod("retry", "OnFailure", "exit 2")].joined(separator: "\n---\n"))
+        func column(_ name: String) throws -> String {
+            let line = try server.kubectlOK("get", "pod", name, "--no-headers")
+            return line.split(separator: " ", omittingEmptySubsequences: true).map(String.init).dropFirst(2).first ?? ""
+        }
+        #expect(try Self.eventually(60) { try column("done") == "Completed" }, "\((try? server.kubectl(["get", "pods"]))?.stdout ?? "")")
+        #expect(try Self.eventually(30) { try column("failed") == "Error" })
+        #expect(try server.kubectlOK("get", "pod", "failed", "-o", "jsonpath={.status.phase} {.status.containerStatuses[0].state.terminated.exitCode}") == "Failed 3")
+        #expect(try server.kubectlOK("get", "pod", "done", "-o", "jsonpath={.status.phase}") == "Succeeded")
+        #expect(try Self.eventually(60) { try column("crash") == "CrashLoopBackOff" }, "\((try? server.kubectl(["get", "pods"]))?.stdout ?? "")")
+        let crash = try server.kubectlOK("get", "pod", "crash", "-o", "jsonpath={.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].lastState.terminated.exitCode} {.status.containerStatuses[0].state.waiting.message}")
+        #expect(crash.hasPrefix("1 1 back-off 10s restarting failed container=c pod=crash_default(") || crash.hasPrefix("2 1 back-off 20s"), "\(crash)")
+        #expect(try Self.eventually(60) { try column("retry") == "CrashLoopBackOff" })
+        #expect(try server.kubectlOK("get", "pod", "done", "-o", "jsonpath={.status.containerStatuses[0].restartCount}") == "0")
+        // kubectl delete returns once the pods' containers are gone.
+        try server.kubectlOK("delete", "pod", "done", "failed", "crash", "retry")
+        #expect(Self.eventually(30) { ((try? Self.podContainers(server)) ?? ["x"]).isEmpty })
+    }
+}
