@@ -270,6 +270,7 @@ extension KubeAPI {
         var dryRun = false
         var uid: String?
         var resourceVersion: UInt64?
+        var gracePeriodSeconds: Int?
     }
 
     func deleteOptions(_ request: HTTPServerRequest) throws(KubeStatus) -> DeleteOptions {
@@ -285,6 +286,8 @@ extension KubeAPI {
            !["Orphan", "Background", "Foreground"].contains(policy) {
             throw .badRequest("DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \(FieldErrorText.quote(policy)): supported values: \"Foreground\", \"Background\", \"Orphan\"")
         }
+        if case .number(let text)? = body?[member: "gracePeriodSeconds"] { options.gracePeriodSeconds = Int(text) }
+        if let text = request.parameter("gracePeriodSeconds") { options.gracePeriodSeconds = Int(text) }
         let preconditions = body?[member: "preconditions"]
         options.uid = preconditions?[member: "uid"]?.stringValue
         if let text = preconditions?[member: "resourceVersion"]?.stringValue {
@@ -315,6 +318,9 @@ extension KubeAPI {
         }
         if kind.kind == "Namespace" {
             return try deleteNamespace(name, object, dryRun: options.dryRun, writer)
+        }
+        if kind.kind == "Pod", let marked = try gracefulPodDeletion(key, object, gracePeriod: options.gracePeriodSeconds, dryRun: options.dryRun, target) {
+            return try sendJSON(writer, 200, marked)
         }
         if !options.dryRun {
             do { _ = try store.delete(key, resourceVersion: options.resourceVersion, uid: options.uid) } catch { throw status(error, target) }

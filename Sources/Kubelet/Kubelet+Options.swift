@@ -294,7 +294,7 @@ extension Kubelet {
                 var addr = inet.pointee.sin_addr
                 return inet_ntop(AF_INET, &addr, &text, socklen_t(INET_ADDRSTRLEN)) != nil
             }
-            if ok { return String(cString: text) }
+            if ok { return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
         }
         return "127.0.0.1"
     }()

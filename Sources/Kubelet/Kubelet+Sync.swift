@@ -43,7 +43,9 @@ extension Kubelet {
             return
         }
         if pod.podString("metadata", "deletionTimestamp") != nil {
-            tearDown(containers)
+            // Graceful deletion: preStop hooks, TERM, the grace period, KILL; then the object goes.
+            let grace = (pod[member: "metadata"]?[member: "deletionGracePeriodSeconds"] ?? .null).podInt
+            tearDown(containers, grace: grace, specs: Self.allContainers(pod))
             _ = try? store.delete(key, uid: uid)
             return
         }
@@ -173,6 +175,10 @@ extension Kubelet {
         return made
     }
 
+    static func allContainers(_ pod: JSONValue) -> [JSONValue] {
+        (pod[member: "spec"]?[member: "initContainers"] ?? .null).podArray + (pod[member: "spec"]?[member: "containers"] ?? .null).podArray
+    }
+
     static func searchDomains(_ namespace: String) -> [String] {
         ["\(namespace).svc.cluster.local", "svc.cluster.local", "cluster.local"]
     }
@@ -217,7 +223,18 @@ extension Kubelet {
             pass.waiting[containerName] = Waiting(reason: "CreateContainerError", message: error.message)
             return
         }
-        do { _ = try engine.start(made) } catch {
+        do {
+            _ = try engine.start(made)
+            // postStart: the container is killed when its hook fails (and restarts as its policy says).
+            if let command = Self.hookCommand(container, "postStart") {
+                let result = execIn(made, command, timeout: 30)
+                if result.exitCode != 0 {
+                    log("postStart hook of \(made.name) failed: \(result.timedOut ? "timed out" : result.output)")
+                    try? engine.kill(made, signal: SIGKILL)
+                    _ = try? engine.wait(made)
+                }
+            }
+        } catch {
             pass.waiting[containerName] = Waiting(reason: "RunContainerError", message: error.error.message)
         }
         pass.containers.append(PodContainer(container: made, name: name, state: engine.status(made)))
@@ -286,13 +303,20 @@ extension Kubelet {
 
     /// Stops a pod's containers (TERM, the pod's grace period, then KILL; all at once, the sandbox
     /// last) and removes them: its network attachment, address lease and files go with the sandbox.
-    func tearDown(_ containers: [Container]) {
+    func tearDown(_ containers: [Container], grace given: Int? = nil, specs: [JSONValue] = []) {
         let sandboxes = containers.filter { $0.options.labels[PodContainerName.Label.containerName] == PodContainerName.sandbox }
         let others = containers.filter { $0.options.labels[PodContainerName.Label.containerName] != PodContainerName.sandbox }
-        let grace = containers.compactMap { $0.options.labels[PodContainerName.Label.gracePeriod].flatMap { Int($0) } }.first ?? 30
+        let grace = given ?? containers.compactMap { $0.options.labels[PodContainerName.Label.gracePeriod].flatMap { Int($0) } }.first ?? 30
         let running = others.filter { engine.status($0).isRunning }
-        for container in running { try? engine.kill(container, signal: SIGTERM) }
         let deadline = MonotonicClock.seconds() + Double(grace)
+        // preStop hooks first, inside the grace period (the kubelet's order).
+        for container in running {
+            let name = container.options.labels[PodContainerName.Label.containerName]
+            guard let spec = specs.first(where: { $0.podString("name") == name }), let command = Self.hookCommand(spec, "preStop") else { continue }
+            let result = execIn(container, command, timeout: max(1, deadline - MonotonicClock.seconds()))
+            if result.exitCode != 0 { log("preStop hook of \(container.name) failed: \(result.timedOut ? "timed out" : result.output)") }
+        }
+        for container in running { try? engine.kill(container, signal: SIGTERM) }
         while running.contains(where: { engine.status($0).isRunning }) && MonotonicClock.seconds() < deadline { usleep(100_000) }
         for container in running where engine.status(container).isRunning { try? engine.kill(container, signal: SIGKILL) }
         for container in others + sandboxes {

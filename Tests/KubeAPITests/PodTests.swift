@@ -195,4 +195,85 @@ struct PodTests {
         try server.kubectlOK("delete", "pod", "done", "failed", "crash", "retry")
         #expect(Self.eventually(30) { ((try? Self.podContainers(server)) ?? ["x"]).isEmpty })
     }
+
+    @Test func deletionIsGracefulWithHooks() throws {
+        let server = try KubeServer()
+        defer { Self.cleanUp(server); server.stop() }
+        try Self.loadBusybox(server)
+        let out = server.base + "/out"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let manifest = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: hooks}
+            spec:
+              terminationGracePeriodSeconds: 20
+              shareProcessNamespace: true
+              volumes: [{name: out, hostPath: {path: \(out)}}]
+              containers:
+              - name: polite
+                image: busybox:test
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, "trap 'echo term > /out/term; exit 0' TERM; while true; do sleep 0.2; done"]
+                lifecycle:
+                  postStart: {exec: {command: [sh, -c, "echo started > /out/poststart"]}}
+                  preStop: {exec: {command: [sh, -c, "echo stopping > /out/prestop"]}}
+                volumeMounts: [{name: out, mountPath: /out}]
+              - name: other
+                image: busybox:test
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, "ps -o comm > /out/ps; exec sleep 3600"]
+                volumeMounts: [{name: out, mountPath: /out}]
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: stubborn}
+            spec:
+              terminationGracePeriodSeconds: 2
+              containers:
+              - {name: c, image: busybox:test, imagePullPolicy: IfNotPresent, command: [sh, -c, "trap '' TERM; while true; do sleep 0.2; done"]}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: missing}
+            spec:
+              containers:
+              - name: c
+                image: busybox:test
+                imagePullPolicy: IfNotPresent
+                command: [sleep, "3600"]
+                envFrom: [{configMapRef: {name: nowhere}}]
+            """
+        try server.kubectlOK("apply", "-f", "-", stdin: manifest)
+        let waited = try server.kubectl(["wait", "--for=condition=Ready", "pod/hooks", "pod/stubborn", "--timeout=90s"])
+        try #require(waited.status == 0, "kubectl wait: \(waited.stderr)\n\(server.serverLog)")
+        #expect(FileManager.default.fileExists(atPath: out + "/poststart"))
+        // shareProcessNamespace: one PID namespace, the pause process and the other container's in it.
+        #expect(Self.eventually(10) { ((try? String(contentsOfFile: out + "/ps", encoding: .utf8)) ?? "").contains("sleep") })
+        let ps = (try? String(contentsOfFile: out + "/ps", encoding: .utf8)) ?? ""
+        #expect(ps.contains("sh") && ps.contains("busybox"), "\(ps)")
+
+        // A missing ConfigMap: the container waits with the kubelet's reason.
+        #expect(try Self.eventually(20) {
+            try server.kubectlOK("get", "pod", "missing", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.reason}") == "CreateContainerConfigError"
+        })
+        #expect(try server.kubectlOK("get", "pod", "missing", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.message}") == "configmap \"nowhere\" not found")
+        let table = try server.kubectlOK("get", "pod", "missing", "--no-headers")
+        #expect(table.contains("0/1") && table.contains("CreateContainerConfigError"), "\(table)")
+
+        // delete: preStop, then TERM; kubectl returns once the pod is gone, well inside the 20 s grace.
+        var started = Date()
+        let deleted = try server.kubectl(["delete", "pod", "hooks"])
+        #expect(deleted.status == 0 && deleted.stdout == "pod \"hooks\" deleted\n", "\(deleted.stderr)")
+        #expect(Date().timeIntervalSince(started) < 15)
+        #expect(FileManager.default.fileExists(atPath: out + "/prestop"))
+        #expect(FileManager.default.fileExists(atPath: out + "/term"))
+        #expect(try !Self.podContainers(server).contains { $0.contains("_hooks_") })
+        #expect(try server.kubectl(["get", "pod", "hooks"]).stderr.contains("NotFound"))
+        // A container that ignores TERM is killed when the grace period ends.
+        started = Date()
+        try server.kubectlOK("delete", "pod", "stubborn", "missing")
+        #expect(Date().timeIntervalSince(started) >= 2)
+        #expect(try Self.podContainers(server).isEmpty)
+    }
 }
