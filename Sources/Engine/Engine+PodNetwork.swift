@@ -10,9 +10,11 @@ extension Engine {
 
     public func podNetwork() throws(EngineError) -> BridgeNetwork {
         if let existing = try networkRecords.lookup(Self.podNetworkName) { return existing }
-        let network = BridgeNetwork(id: Self.newID(), name: Self.podNetworkName, bridge: "berth-cni0", subnet: "10.42.0.0/16",
-                                    gateway: "10.42.0.1", internal: false, labels: ["io.berth.kubernetes": "pods"],
-                                    created: Clock.rfc3339Nano(), ipamDirectory: root + "/networks/ipam")
+        // One bridge for every root, as berth0: a fixed ID (the firewall rules are keyed by it, so
+        // they are installed once) and leases kept beside the default network's, not per root.
+        let network = BridgeNetwork(id: "b3e7f10a" + "c0de" + String(repeating: "0", count: 52), name: Self.podNetworkName, bridge: "berth-cni0",
+                                    subnet: "10.42.0.0/16", gateway: "10.42.0.1", internal: false, labels: ["io.berth.kubernetes": "pods"],
+                                    created: Clock.rfc3339Nano(), ipamDirectory: "/var/lib/cni/berth")
         return try networkRecords.insert(network, ifMissing: true)
     }
 }

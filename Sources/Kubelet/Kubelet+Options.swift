@@ -43,7 +43,29 @@ extension Kubelet {
         options.mounts = try mounts(key, pod, container, uid: name.uid)
         applyResources(container[member: "resources"] ?? .null, to: &options)
         applySecurity(spec[member: "securityContext"] ?? .null, container[member: "securityContext"] ?? .null, to: &options)
+        try checkNonRoot(key, pod, container, name: name, options: options)
         return options
+    }
+
+    /// runAsNonRoot: refused when the container would run as root (the image's user unless
+    /// runAsUser says otherwise), in the kubelet's words.
+    func checkNonRoot(_ key: ObjectKey, _ pod: JSONValue, _ container: JSONValue, name: PodContainerName, options: RunOptions) throws(EngineError) {
+        let context = container[member: "securityContext"] ?? .null
+        let podContext = pod[member: "spec"]?[member: "securityContext"] ?? .null
+        guard (context[member: "runAsNonRoot"] ?? podContext[member: "runAsNonRoot"] ?? .null).podBool == true else { return }
+        var user = options.user ?? ""
+        if options.user == nil, let image = container.podString("image"), let record = try? engine.images.resolve(image),
+           let loaded = try? engine.images.load(record) {
+            user = loaded.config.config?.user ?? ""
+        }
+        let uidPart = String(user.split(separator: ":", maxSplits: 1).first ?? "")
+        let pod = "\"\(key.name)_\(key.namespace)(\(name.uid))\""
+        if uidPart.isEmpty || uidPart == "0" || uidPart == "root" {
+            throw .invalid("container has runAsNonRoot and image will run as root (pod: \(pod), container: \(name.container))")
+        }
+        if Int(uidPart) == nil {
+            throw .invalid("container has runAsNonRoot and image has non-numeric user (\(uidPart)), cannot verify user is non-root (pod: \(pod), container: \(name.container))")
+        }
     }
 
     static func pullPolicy(_ container: JSONValue) -> String {
@@ -268,6 +290,7 @@ extension Kubelet {
         let user = value("runAsUser")?.podInt
         let group = value("runAsGroup")?.podInt
         if let user { options.user = group.map { "\(user):\($0)" } ?? String(user) }
+        if let fsGroup = (podContext[member: "fsGroup"] ?? .null).podInt { options.groupAdd.append(String(fsGroup)) }
         for supplemental in (podContext[member: "supplementalGroups"] ?? .null).podArray.compactMap(\.podInt) {
             options.groupAdd.append(String(supplemental))
         }

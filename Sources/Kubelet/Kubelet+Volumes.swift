@@ -56,18 +56,24 @@ extension Kubelet {
         if volume[member: "emptyDir"] != nil {
             try make(directory, mode: 0o777)
             _ = chmod(directory, 0o777)
+            if let fsGroup = (pod[member: "spec"]?[member: "securityContext"]?[member: "fsGroup"] ?? .null).podInt {
+                _ = lchown(directory, uid_t.max, gid_t(fsGroup))
+            }
             return directory
         }
         var files: [(path: String, bytes: [UInt8], mode: mode_t)] = []
         try collectFiles(key, pod, volume, into: &files)
+        // fsGroup: the files belong to that group and it may read them (the kubelet's volume ownership).
+        let fsGroup = (pod[member: "spec"]?[member: "securityContext"]?[member: "fsGroup"] ?? .null).podInt
         if volume[member: "projected"] != nil || !files.isEmpty || Self.filesVolume(volume) {
             try make(directory)
             for file in files {
                 let path = directory + "/" + file.path
                 if let slash = path.lastIndex(of: "/") { try make(String(path[..<slash])) }
-                do { try FS.writeFileAtomically(path, file.bytes, mode: file.mode) } catch {
+                do { try FS.writeFileAtomically(path, file.bytes, mode: fsGroup == nil ? file.mode : file.mode | 0o040) } catch {
                     throw .system("write \(file.path) of volume \(name)", error)
                 }
+                if let fsGroup { _ = lchown(path, uid_t.max, gid_t(fsGroup)) }
             }
             return directory
         }

@@ -156,7 +156,7 @@ struct PodTests {
         try server.kubectlOK("delete", "pod", "web")
         #expect(Self.eventually(30) { ((try? Self.podContainers(server)) ?? ["x"]).isEmpty }, "\((try? Self.podContainers(server)) ?? [])")
         #expect(!FileManager.default.fileExists(atPath: server.runRoot + "/netns/" + sandboxID))
-        #expect(!FileManager.default.fileExists(atPath: server.root + "/networks/ipam/berth-pods/" + podIP))
+        #expect(!FileManager.default.fileExists(atPath: "/var/lib/cni/berth/berth-pods/" + podIP))
         #expect(!FileManager.default.fileExists(atPath: server.root + "/kubelet/pods/" + uid))
     }
 
@@ -274,6 +274,101 @@ struct PodTests {
         started = Date()
         try server.kubectlOK("delete", "pod", "stubborn", "missing")
         #expect(Date().timeIntervalSince(started) >= 2)
+        #expect(try Self.podContainers(server).isEmpty)
+    }
+
+    @Test func volumesResourcesAndSecurityContext() throws {
+        let server = try KubeServer()
+        defer { Self.cleanUp(server); server.stop() }
+        try Self.loadBusybox(server)
+        let out = server.base + "/out"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        chmod(out, 0o777)
+        let manifest = """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: app}
+            data: {color: blue}
+            ---
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: key}
+            data: {token: YWJj}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: vols, labels: {tier: back}}
+            spec:
+              terminationGracePeriodSeconds: 1
+              securityContext: {runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000}
+              volumes:
+              - {name: out, hostPath: {path: \(out)}}
+              - {name: mem, emptyDir: {medium: Memory}}
+              - {name: key, secret: {secretName: key, defaultMode: 0400}}
+              - {name: info, downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}, {path: name, fieldRef: {fieldPath: metadata.name}}]}}
+              - name: all
+                projected:
+                  sources:
+                  - configMap: {name: app, items: [{key: color, path: conf/color}]}
+                  - downwardAPI: {items: [{path: ns, fieldRef: {fieldPath: metadata.namespace}}]}
+              containers:
+              - name: c
+                image: busybox:test
+                imagePullPolicy: IfNotPresent
+                resources: {limits: {memory: 48Mi, cpu: 250m}}
+                securityContext:
+                  readOnlyRootFilesystem: true
+                  allowPrivilegeEscalation: false
+                  capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}
+                command: [sh, -c]
+                args:
+                - |
+                  { id -u; id -g; id -G; grep -c ' /mem tmpfs ' /proc/mounts; stat -c %a /key/token; cat /key/token; echo
+                    cat /info/labels; echo; cat /info/name; echo; cat /all/conf/color; echo; cat /all/ns; echo
+                    touch /rootfs-file 2>/dev/null && echo writable || echo read-only
+                    grep -E '^(NoNewPrivs|CapBnd)' /proc/self/status | tr -s '\\t' ' '; } > /out/report.tmp; mv /out/report.tmp /out/report
+                  exec sleep 3600
+                volumeMounts:
+                - {name: out, mountPath: /out}
+                - {name: mem, mountPath: /mem}
+                - {name: key, mountPath: /key}
+                - {name: info, mountPath: /info}
+                - {name: all, mountPath: /all}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: nonroot}
+            spec:
+              securityContext: {runAsNonRoot: true}
+              containers:
+              - {name: c, image: busybox:test, imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}
+            """
+        try server.kubectlOK("apply", "-f", "-", stdin: manifest)
+        let waited = try server.kubectl(["wait", "--for=condition=Ready", "pod/vols", "--timeout=90s"])
+        try #require(waited.status == 0, "kubectl wait: \(waited.stderr)\n\(server.serverLog)\n\((try? server.kubectl(["get", "pod", "vols", "-o", "yaml"]))?.stdout ?? "")")
+        #expect(Self.eventually(20) { FileManager.default.fileExists(atPath: out + "/report") })
+        let report = (try? String(contentsOfFile: out + "/report", encoding: .utf8)) ?? ""
+        // CAP_NET_BIND_SERVICE alone (bit 10) in the bounding set; the effective set of a non-root user is empty, as with Docker and containerd.
+        #expect(report == "1000\n3000\n3000 2000\n1\n440\nabc\ntier=\"back\"\nvols\nblue\ndefault\nread-only\nCapBnd: 0000000000000400\nNoNewPrivs: 1\n", "\(report)")
+
+        // The limits are the container's cgroup's (v1 hierarchy or v2).
+        let id = String(try server.kubectlOK("get", "pod", "vols", "-o", "jsonpath={.status.containerStatuses[0].containerID}").dropFirst("berth://".count))
+        let v1 = "/sys/fs/cgroup/memory/berth/\(id)/memory.limit_in_bytes", v2 = "/sys/fs/cgroup/berth/\(id)/memory.max"
+        let memory = ((try? String(contentsOfFile: v1, encoding: .utf8)) ?? (try? String(contentsOfFile: v2, encoding: .utf8)) ?? "")
+        #expect(memory == "\(48 << 20)\n", "memory limit \(memory)")
+        let cpuV1 = "/sys/fs/cgroup/cpu/berth/\(id)/cpu.cfs_quota_us", cpuV2 = "/sys/fs/cgroup/berth/\(id)/cpu.max"
+        let cpu = ((try? String(contentsOfFile: cpuV1, encoding: .utf8)) ?? (try? String(contentsOfFile: cpuV2, encoding: .utf8)) ?? "")
+        #expect(cpu == "25000\n" || cpu == "25000 100000\n", "cpu quota \(cpu)")
+        // Limits alone: requests default to them, so the pod is Guaranteed.
+        #expect(try server.kubectlOK("get", "pod", "vols", "-o", "jsonpath={.status.qosClass}") == "Guaranteed")
+
+        // runAsNonRoot with an image that runs as root: refused, as the kubelet words it.
+        #expect(try Self.eventually(20) {
+            try server.kubectlOK("get", "pod", "nonroot", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.reason}") == "CreateContainerConfigError"
+        })
+        let message = try server.kubectlOK("get", "pod", "nonroot", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.message}")
+        #expect(message.hasPrefix("container has runAsNonRoot and image will run as root (pod: \"nonroot_default("), "\(message)")
+        try server.kubectlOK("delete", "pod", "vols", "nonroot")
         #expect(try Self.podContainers(server).isEmpty)
     }
 }
