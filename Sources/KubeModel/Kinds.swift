@@ -90,7 +90,7 @@ public enum KubeKinds {
         fields: ["secrets", "imagePullSecrets", "automountServiceAccountToken"])
 
     /// Every kind served, in discovery's order.
-    public static let all: [KubeKind] = [configMap, namespace, pod, secret, serviceAccount]
+    public static let all: [KubeKind] = [configMap, event, namespace, pod, secret, serviceAccount]
 
     /// The kind served under `resource` in `group`.
     public static func kind(group: String = "", resource: String) -> KubeKind? {

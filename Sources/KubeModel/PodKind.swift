@@ -84,3 +84,22 @@ extension KubeKinds {
         return reason
     }
 }
+
+/// Events (core/v1), which the kubelet records about Pods.
+extension KubeKinds {
+    public static let event = KubeKind(
+        group: "", version: "v1", kind: "Event", resource: "events", singular: "event", namespaced: true,
+        shortNames: ["ev"], verbs: allVerbs,
+        columns: [
+            TableColumn("Type", type: "string", description: "Type of this event (Normal, Warning).") { $0[member: "type"] ?? .string("") },
+            TableColumn("Reason", type: "string", description: "Why the action was taken.") { $0[member: "reason"] ?? .string("") },
+            TableColumn("Object", type: "string", description: "The object this event is about.") { event in
+                let kind = event[member: "involvedObject"]?[member: "kind"]?.stringValue ?? ""
+                let name = event[member: "involvedObject"]?[member: "name"]?.stringValue ?? ""
+                return .string(kind.lowercased() + "/" + name)
+            },
+            TableColumn("Message", type: "string", description: "A description of the event.") { $0[member: "message"] ?? .string("") },
+        ],
+        fields: ["involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count", "type", "eventTime",
+                 "series", "action", "related", "reportingComponent", "reportingInstance"])
+}

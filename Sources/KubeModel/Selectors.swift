@@ -197,6 +197,12 @@ public struct FieldSelector: Sendable, Equatable {
         var fields: Set<String> = ["metadata.name", "metadata.namespace"]
         if kind.kind == "Secret" { fields.insert("type") }
         if kind.kind == "Namespace" { fields.insert("status.phase") }
+        // The apiserver's field labels for pods (a kubelet watches spec.nodeName) and events (describe's).
+        if kind.kind == "Pod" { fields.formUnion(["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.phase", "status.podIP", "status.nominatedNodeName"]) }
+        if kind.kind == "Event" {
+            fields.formUnion(["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion",
+                              "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"])
+        }
         return fields
     }
 

@@ -96,12 +96,13 @@ extension Kubelet {
             state = .ordered([("waiting", .ordered([("reason", .string(reason))]))])
         }
         let running = latest?.isRunning == true && pass.waiting[name] == nil
-        let ready = isInit ? (latest?.hasExited == true && latest?.state.state.exitCode == 0) : running
+        let probed = pass.probed[name] ?? (true, true)
+        let ready = isInit ? (latest?.hasExited == true && latest?.state.state.exitCode == 0) : running && probed.started && probed.ready
         var members: [(String, JSONValue)] = [("name", .string(name)), ("state", state), ("lastState", lastState),
                                               ("ready", .bool(ready)), ("restartCount", .int(latest?.name.restartCount ?? 0)),
                                               ("image", .string(image)), ("imageID", .string(latest.map { Self.imageID($0.container) } ?? ""))]
         if let latest { members.append(("containerID", .string("berth://" + latest.container.id))) }
-        members.append(("started", .bool(running)))
+        members.append(("started", .bool(running && probed.started)))
         return .ordered(members)
     }
 

@@ -29,6 +29,8 @@ struct PodPass {
     var initialized = false
     var initFailed = false
     var podIP: String?
+    /// What the probes say of running containers (none: started and ready).
+    var probed: [String: (started: Bool, ready: Bool)] = [:]
 
     /// A container's attempts, newest first.
     func attempts(_ name: String) -> [PodContainer] {
@@ -45,6 +47,12 @@ extension Kubelet {
         if pod.podString("metadata", "deletionTimestamp") != nil {
             // Graceful deletion: preStop hooks, TERM, the grace period, KILL; then the object goes.
             let grace = (pod[member: "metadata"]?[member: "deletionGracePeriodSeconds"] ?? .null).podInt
+            for container in containers where engine.status(container).isRunning {
+                let name = container.options.labels[PodContainerName.Label.containerName] ?? ""
+                if name != PodContainerName.sandbox {
+                    recordEvent(key, pod, container: name, type: "Normal", reason: "Killing", message: "Stopping container \(name)")
+                }
+            }
             tearDown(containers, grace: grace, specs: Self.allContainers(pod))
             _ = try? store.delete(key, uid: uid)
             return
@@ -116,6 +124,15 @@ extension Kubelet {
                 }
             }
         }
+        if initialized {
+            for container in mains {
+                guard let name = container.podString("name"), let latest = pass.attempts(name).first, latest.isRunning,
+                      pass.waiting[name] == nil else { continue }
+                pass.probed[name] = runProbes(key, pod, container, latest, podIP: pass.podIP)
+            }
+            // A probe may have stopped a container.
+            for index in pass.containers.indices { pass.containers[index].state = engine.status(pass.containers[index].container) }
+        }
         try writeStatus(key, pod, uid: uid, pass: pass)
     }
 
@@ -132,6 +149,10 @@ extension Kubelet {
                 .setting("conditions", to: .array([condition]))
                 .setting("qosClass", to: .string(Self.qosClass(spec)))
             return value.setting("spec", to: spec).setting("status", to: status)
+        }
+        if let pod = try? store.get(key).value() {
+            recordEvent(key, pod, container: nil, type: "Normal", reason: "Scheduled",
+                        message: "Successfully assigned \(key.namespace)/\(key.name) to \(nodeName)", component: "default-scheduler")
         }
     }
 
@@ -209,12 +230,27 @@ extension Kubelet {
             pass.waiting[containerName] = Waiting(reason: "CreateContainerConfigError", message: error.message)
             return
         }
+        let policy = Self.pullPolicy(container)
+        let present = (try? engine.images.resolve(image)) != nil
+        if policy == "Always" || (policy == "IfNotPresent" && !present) {
+            recordEvent(key, pod, container: containerName, type: "Normal", reason: "Pulling", message: "Pulling image \"\(image)\"")
+        }
+        let pullStart = MonotonicClock.seconds()
         do {
-            try ensureImage(image, policy: Self.pullPolicy(container))
+            try ensureImage(image, policy: policy)
         } catch {
-            let never = Self.pullPolicy(container) == "Never"
+            let never = policy == "Never"
+            recordEvent(key, pod, container: containerName, type: "Warning", reason: never ? "ErrImageNeverPull" : "Failed", message: error.message)
             pass.waiting[containerName] = Waiting(reason: never ? "ErrImageNeverPull" : "ErrImagePull", message: error.message)
             return
+        }
+        if policy == "Always" || (policy == "IfNotPresent" && !present) {
+            let took = (MonotonicClock.seconds() - pullStart) * 1000
+            recordEvent(key, pod, container: containerName, type: "Normal", reason: "Pulled",
+                        message: "Successfully pulled image \"\(image)\" in \(Int(took))ms")
+        } else {
+            recordEvent(key, pod, container: containerName, type: "Normal", reason: "Pulled",
+                        message: "Container image \"\(image)\" already present on machine")
         }
         // A leftover of the same attempt (a pass that crashed between create and start) goes first.
         if let stale = try? engine.container(name.description) { try? engine.remove(stale, force: true) }
@@ -223,8 +259,10 @@ extension Kubelet {
             pass.waiting[containerName] = Waiting(reason: "CreateContainerError", message: error.message)
             return
         }
+        recordEvent(key, pod, container: containerName, type: "Normal", reason: "Created", message: "Created container: \(containerName)")
         do {
             _ = try engine.start(made)
+            recordEvent(key, pod, container: containerName, type: "Normal", reason: "Started", message: "Started container \(containerName)")
             // postStart: the container is killed when its hook fails (and restarts as its policy says).
             if let command = Self.hookCommand(container, "postStart") {
                 let result = execIn(made, command, timeout: 30)
@@ -250,6 +288,8 @@ extension Kubelet {
         if finished - started >= 600 { backoffs[backoffKey] = nil }
         let delay = backoffs[backoffKey] ?? 0
         if Int64(time(nil)) < finished + Int64(delay) {
+            recordEvent(key, pod, container: latest.name.container, type: "Warning", reason: "BackOff",
+                        message: "Back-off restarting failed container \(latest.name.container) in pod \(key.name)_\(key.namespace)(\(uid))")
             pass.waiting[latest.name.container] = Waiting(
                 reason: "CrashLoopBackOff",
                 message: "back-off \(Self.duration(delay)) restarting failed container=\(latest.name.container) pod=\(key.name)_\(key.namespace)(\(uid))")

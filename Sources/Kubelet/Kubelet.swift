@@ -25,8 +25,10 @@ public final class Kubelet: @unchecked Sendable {
     var backoffs: [String: Int] = [:]
     /// Sync thread only: the last status written per pod uid, so an unchanged one is not written again.
     var written: [String: [UInt8]] = [:]
-    /// Sync thread only: events already recorded (uid/container/reason/restartCount).
-    var recorded: Set<String> = []
+    /// Sync thread only: the events recorded, by what they say (a repeat counts up the same one).
+    var eventNames: [String: String] = [:]
+    /// Sync thread only: each running container's probes (`<container id>/<kind>`).
+    var probeStates: [String: ProbeState] = [:]
 
     public init(store: ObjectStore, engine: Engine, nodeName: String? = nil) {
         self.store = store
@@ -121,12 +123,14 @@ public final class Kubelet: @unchecked Sendable {
                 log("sync \(stored.key): \(error)")
             }
         }
+        let ids = Set(containers.map(\.id))
+        probeStates = probeStates.filter { ids.contains(String($0.key.prefix { $0 != "/" })) }
         // Containers of Pods that are gone: stopped (with the grace the Pod had) and removed.
         for (uid, list) in byUID where !live.contains(uid) {
             tearDown(list)
             written[uid] = nil
             backoffs = backoffs.filter { !$0.key.hasPrefix(uid + "/") }
-            recorded = recorded.filter { !$0.hasPrefix(uid + "/") }
+            eventNames = eventNames.filter { !$0.key.hasPrefix(uid + "/") }
         }
     }
 

@@ -371,4 +371,75 @@ struct PodTests {
         try server.kubectlOK("delete", "pod", "vols", "nonroot")
         #expect(try Self.podContainers(server).isEmpty)
     }
+
+    @Test func probesFlipReadinessAndRestartOnLivenessFailure() throws {
+        let server = try KubeServer()
+        defer { Self.cleanUp(server); server.stop() }
+        try Self.loadBusybox(server)
+        let manifest = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: probed}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: flag
+                image: busybox:test
+                imagePullPolicy: IfNotPresent
+                command: [sleep, "3600"]
+                readinessProbe: {exec: {command: [cat, /tmp/ready]}, periodSeconds: 1}
+              - name: web
+                image: busybox:test
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www"]
+                ports: [{name: http, containerPort: 8080}]
+                startupProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+                readinessProbe: {httpGet: {path: /index.html, port: http}, periodSeconds: 1}
+                livenessProbe: {httpGet: {path: /index.html, port: 8080}, periodSeconds: 1}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: unhealthy}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: c
+                image: busybox:test
+                imagePullPolicy: IfNotPresent
+                command: [sleep, "3600"]
+                livenessProbe: {exec: {command: [sh, -c, "echo sick; exit 1"]}, periodSeconds: 1, failureThreshold: 2}
+            """
+        try server.kubectlOK("apply", "-f", "-", stdin: manifest)
+        func field(_ pod: String, _ path: String) throws -> String { try server.kubectlOK("get", "pod", pod, "-o", "jsonpath={\(path)}") }
+        // web becomes ready through its startup, readiness (HTTP from the host to the pod's address) and liveness probes;
+        // flag stays unready until its file exists.
+        #expect(try Self.eventually(30) { try field("probed", ".status.containerStatuses[1].ready") == "true" },
+                "\((try? server.kubectl(["get", "pod", "probed", "-o", "yaml"]))?.stdout ?? "")")
+        #expect(try field("probed", ".status.containerStatuses[1].started") == "true")
+        #expect(try field("probed", ".status.containerStatuses[0].ready") == "false")
+        #expect(try field("probed", ".status.containerStatuses[0].state.running.startedAt") != "")
+        let table = try server.kubectlOK("get", "pod", "probed", "--no-headers")
+        #expect(table.contains("1/2") && table.contains("Running"), "\(table)")
+        #expect(try server.kubectl(["wait", "--for=condition=Ready", "pod/probed", "--timeout=2s"]).status != 0)
+        let uid = try field("probed", ".metadata.uid")
+        #expect(try Self.berth(server, ["exec", "k8s_flag_probed_default_\(uid)_0", "touch", "/tmp/ready"]).status == 0)
+        #expect(try server.kubectl(["wait", "--for=condition=Ready", "pod/probed", "--timeout=20s"]).status == 0)
+        #expect(try Self.berth(server, ["exec", "k8s_flag_probed_default_\(uid)_0", "rm", "/tmp/ready"]).status == 0)
+        #expect(try server.kubectl(["wait", "--for=condition=Ready=false", "pod/probed", "--timeout=20s"]).status == 0)
+
+        // A failing liveness probe restarts the container; the events say why.
+        #expect(try Self.eventually(40) { (Int(try field("unhealthy", ".status.containerStatuses[0].restartCount")) ?? 0) >= 1 })
+        #expect(try field("unhealthy", ".status.containerStatuses[0].lastState.terminated.reason") == "Error")
+        let events = try server.kubectlOK("get", "events", "--field-selector", "involvedObject.name=unhealthy", "-o",
+                                          "jsonpath={range .items[*]}{.reason}|{.message}{\"\\n\"}{end}")
+        #expect(events.contains("Unhealthy|Liveness probe failed: sick\n"), "\(events)")
+        #expect(events.contains("Killing|Container c failed liveness probe, will be restarted\n"), "\(events)")
+        #expect(events.contains("Scheduled|Successfully assigned default/unhealthy to "), "\(events)")
+        #expect(events.contains("Pulled|Container image \"busybox:test\" already present on machine\n"), "\(events)")
+        #expect(events.contains("Started|Started container c\n"), "\(events)")
+        let described = try server.kubectlOK("describe", "pod", "unhealthy")
+        #expect(described.contains("Liveness probe failed: sick"), "\(described)")
+        try server.kubectlOK("delete", "pod", "probed", "unhealthy")
+        #expect(try Self.podContainers(server).isEmpty)
+    }
 }
