@@ -5,19 +5,33 @@ import OCI
 import Registry
 
 /// imagePullPolicy: Always pulls (through the Engine's image store and the registry client),
-/// IfNotPresent pulls when the image is missing, Never refuses a missing image.
+/// IfNotPresent pulls when the image is missing, Never refuses a missing image. A failed pull is
+/// not tried again before its back-off has passed (10 s doubling to 5 min: ImagePullBackOff).
 extension Kubelet {
-    func ensureImage(_ image: String, policy: String) throws(EngineError) {
+    /// nil when the image is there now; otherwise why the container waits.
+    func acquireImage(_ image: String, policy: String) -> Waiting? {
         let present = (try? engine.images.resolve(image)) != nil
         switch policy {
         case "Never":
-            if !present { throw .notFound("Container image \"\(image)\" is not present with pull policy of Never") }
+            return present ? nil : Waiting(reason: "ErrImageNeverPull", message: "Container image \"\(image)\" is not present with pull policy of Never")
         case "IfNotPresent":
-            if !present { try pull(image) }
+            if present { return nil }
         default:
-            // Always: a registry that cannot be reached leaves a present image in use, as a
-            // kubelet with a cached image would run it once the pull's back-off passes.
-            do { try pull(image) } catch where present {}
+            break
+        }
+        let now = MonotonicClock.seconds()
+        if let backoff = pullBackoffs[image], now < backoff.until {
+            // Always with the image present: a registry that cannot be reached leaves it in use.
+            return present ? nil : Waiting(reason: "ImagePullBackOff", message: "Back-off pulling image \"\(image)\"")
+        }
+        do {
+            try pull(image)
+            pullBackoffs[image] = nil
+            return nil
+        } catch {
+            let delay = min(max((pullBackoffs[image]?.delay ?? 5) * 2, 10), 300)
+            pullBackoffs[image] = (now + delay, delay)
+            return present ? nil : Waiting(reason: "ErrImagePull", message: error.message)
         }
     }
 
@@ -49,6 +63,6 @@ extension Kubelet {
             while !outcome.done { _ = outcome.lock.wait() }
             return outcome.failure
         }
-        if let failure { throw .unavailable("failed to pull image \"\(image)\": \(failure)") }
+        if let failure { throw .unavailable("failed to pull and unpack image \"\(image)\": \(failure)") }
     }
 }

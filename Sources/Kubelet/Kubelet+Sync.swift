@@ -47,14 +47,18 @@ extension Kubelet {
         if pod.podString("metadata", "deletionTimestamp") != nil {
             // Graceful deletion: preStop hooks, TERM, the grace period, KILL; then the object goes.
             let grace = (pod[member: "metadata"]?[member: "deletionGracePeriodSeconds"] ?? .null).podInt
+            let busy = wake.withLock { tearingDown.contains(uid) }
+            if busy { return }
             for container in containers where engine.status(container).isRunning {
                 let name = container.options.labels[PodContainerName.Label.containerName] ?? ""
                 if name != PodContainerName.sandbox {
                     recordEvent(key, pod, container: name, type: "Normal", reason: "Killing", message: "Stopping container \(name)")
                 }
             }
-            tearDown(containers, grace: grace, specs: Self.allContainers(pod))
-            _ = try? store.delete(key, uid: uid)
+            let store = self.store
+            tearDownInBackground(uid: uid, containers, grace: grace, specs: Self.allContainers(pod), key: key) {
+                _ = try? store.delete(key, uid: uid)
+            }
             return
         }
         let phase = pod.podString("status", "phase")
@@ -70,14 +74,26 @@ extension Kubelet {
         let policy = spec.podString("restartPolicy") ?? "Always"
 
         // The sandbox: the pod's network, IPC and (when shared) PID namespaces, its hostname.
-        guard let firstImage = (inits + mains).first?.podString("image") else { return }
+        // The sandbox's image: any of the pod's that is here (the pause process is bound in from the host).
+        var sandboxImage = (inits + mains).compactMap { $0.podString("image") }.first { (try? engine.images.resolve($0)) != nil }
+        if sandboxImage == nil && pass.attempts(PodContainerName.sandbox).isEmpty {
+            for container in inits + mains {
+                guard let name = container.podString("name"), let image = container.podString("image") else { continue }
+                if let waiting = acquireImage(image, policy: Self.pullPolicy(container)) {
+                    pass.waiting[name] = waiting
+                } else {
+                    sandboxImage = image
+                    break
+                }
+            }
+        }
         let sandbox: PodContainer
         do {
-            sandbox = try ensureSandbox(key, pod, uid: uid, image: firstImage, spec: spec, pass: &pass)
+            sandbox = try ensureSandbox(key, pod, uid: uid, image: sandboxImage, spec: spec, pass: &pass)
         } catch {
             log("sandbox of \(key): \(error)")
             for container in inits + mains {
-                if let name = container.podString("name") { pass.waiting[name] = Waiting(reason: "ContainerCreating", message: nil) }
+                if let name = container.podString("name"), pass.waiting[name] == nil { pass.waiting[name] = Waiting(reason: "ContainerCreating", message: nil) }
             }
             try writeStatus(key, pod, uid: uid, pass: pass)
             return
@@ -157,17 +173,25 @@ extension Kubelet {
     }
 
     /// The sandbox container, made and started when missing or not running.
-    func ensureSandbox(_ key: ObjectKey, _ pod: JSONValue, uid: String, image: String, spec: JSONValue,
+    func ensureSandbox(_ key: ObjectKey, _ pod: JSONValue, uid: String, image: String?, spec: JSONValue,
                        pass: inout PodPass) throws(EngineError) -> PodContainer {
-        if var existing = pass.attempts(PodContainerName.sandbox).first {
+        var attempt = 0
+        if let existing = pass.attempts(PodContainerName.sandbox).first {
             if existing.isRunning { return existing }
-            do { _ = try engine.start(existing.container) } catch { throw error.error }
-            existing.state = engine.status(existing.container)
-            return existing
+            // The sandbox ended (killed, the host restarted): its namespaces went with it. The pod's
+            // containers stop and the pod starts again in a new sandbox, as the kubelet does.
+            for index in pass.containers.indices where pass.containers[index].name.container != PodContainerName.sandbox && pass.containers[index].isRunning {
+                try? engine.kill(pass.containers[index].container, signal: SIGKILL)
+                _ = try? engine.wait(pass.containers[index].container)
+                pass.containers[index].state = engine.status(pass.containers[index].container)
+            }
+            for old in pass.attempts(PodContainerName.sandbox) { try? engine.remove(old.container, force: true) }
+            pass.containers.removeAll { $0.name.container == PodContainerName.sandbox }
+            attempt = existing.name.restartCount + 1
         }
-        try ensureImage(image, policy: "IfNotPresent")
+        guard let image else { throw .notFound("start the sandbox of \(key): none of the pod's images is here") }
         let network = try engine.podNetwork()
-        let name = PodContainerName(container: PodContainerName.sandbox, pod: key.name, namespace: key.namespace, uid: uid, restartCount: 0)
+        let name = PodContainerName(container: PodContainerName.sandbox, pod: key.name, namespace: key.namespace, uid: uid, restartCount: attempt)
         var options = RunOptions()
         options.name = name.description
         options.hostname = key.name
@@ -236,12 +260,10 @@ extension Kubelet {
             recordEvent(key, pod, container: containerName, type: "Normal", reason: "Pulling", message: "Pulling image \"\(image)\"")
         }
         let pullStart = MonotonicClock.seconds()
-        do {
-            try ensureImage(image, policy: policy)
-        } catch {
-            let never = policy == "Never"
-            recordEvent(key, pod, container: containerName, type: "Warning", reason: never ? "ErrImageNeverPull" : "Failed", message: error.message)
-            pass.waiting[containerName] = Waiting(reason: never ? "ErrImageNeverPull" : "ErrImagePull", message: error.message)
+        if let waiting = acquireImage(image, policy: policy) {
+            recordEvent(key, pod, container: containerName, type: "Warning", reason: waiting.reason == "ImagePullBackOff" ? "BackOff" : "Failed",
+                        message: waiting.message ?? waiting.reason)
+            pass.waiting[containerName] = waiting
             return
         }
         if policy == "Always" || (policy == "IfNotPresent" && !present) {
@@ -343,12 +365,13 @@ extension Kubelet {
 
     /// Stops a pod's containers (TERM, the pod's grace period, then KILL; all at once, the sandbox
     /// last) and removes them: its network attachment, address lease and files go with the sandbox.
-    func tearDown(_ containers: [Container], grace given: Int? = nil, specs: [JSONValue] = []) {
+    func tearDown(_ containers: [Container], grace given: Int? = nil, specs: [JSONValue] = [], key: ObjectKey? = nil) {
         let sandboxes = containers.filter { $0.options.labels[PodContainerName.Label.containerName] == PodContainerName.sandbox }
         let others = containers.filter { $0.options.labels[PodContainerName.Label.containerName] != PodContainerName.sandbox }
         let grace = given ?? containers.compactMap { $0.options.labels[PodContainerName.Label.gracePeriod].flatMap { Int($0) } }.first ?? 30
         let running = others.filter { engine.status($0).isRunning }
-        let deadline = MonotonicClock.seconds() + Double(grace)
+        let began = MonotonicClock.seconds()
+        var deadline = began + Double(grace)
         // preStop hooks first, inside the grace period (the kubelet's order).
         for container in running {
             let name = container.options.labels[PodContainerName.Label.containerName]
@@ -357,7 +380,16 @@ extension Kubelet {
             if result.exitCode != 0 { log("preStop hook of \(container.name) failed: \(result.timedOut ? "timed out" : result.output)") }
         }
         for container in running { try? engine.kill(container, signal: SIGTERM) }
-        while running.contains(where: { engine.status($0).isRunning }) && MonotonicClock.seconds() < deadline { usleep(100_000) }
+        var polls = 0
+        while running.contains(where: { engine.status($0).isRunning }) && MonotonicClock.seconds() < deadline {
+            usleep(100_000)
+            polls += 1
+            // A second delete may shorten the grace period (`kubectl delete --grace-period=1`).
+            if let key, polls % 5 == 0, let pod = try? store.get(key).value(),
+               let shorter = (pod[member: "metadata"]?[member: "deletionGracePeriodSeconds"] ?? .null).podInt {
+                deadline = min(deadline, began + Double(shorter))
+            }
+        }
         for container in running where engine.status(container).isRunning { try? engine.kill(container, signal: SIGKILL) }
         for container in others + sandboxes {
             do { try engine.remove(container, force: true) } catch { log("remove \(container.name): \(error)") }

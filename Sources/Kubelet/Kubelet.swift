@@ -21,12 +21,16 @@ public final class Kubelet: @unchecked Sendable {
     /// Under `wake`.
     var pending = true
     var stopped = false
+    /// Under `wake`: pods (uids) whose containers a thread of their own is stopping.
+    var tearingDown: Set<String> = []
     /// Sync thread only: each container's next back-off (seconds), keyed `uid/container`.
     var backoffs: [String: Int] = [:]
     /// Sync thread only: the last status written per pod uid, so an unchanged one is not written again.
     var written: [String: [UInt8]] = [:]
     /// Sync thread only: the events recorded, by what they say (a repeat counts up the same one).
     var eventNames: [String: String] = [:]
+    /// Sync thread only: images whose pull failed, not tried again until `until` (monotonic seconds).
+    var pullBackoffs: [String: (until: Double, delay: Double)] = [:]
     /// Sync thread only: each running container's probes (`<container id>/<kind>`).
     var probeStates: [String: ProbeState] = [:]
 
@@ -127,15 +131,53 @@ public final class Kubelet: @unchecked Sendable {
         probeStates = probeStates.filter { ids.contains(String($0.key.prefix { $0 != "/" })) }
         // Containers of Pods that are gone: stopped (with the grace the Pod had) and removed.
         for (uid, list) in byUID where !live.contains(uid) {
-            tearDown(list)
+            tearDownInBackground(uid: uid, list)
             written[uid] = nil
             backoffs = backoffs.filter { !$0.key.hasPrefix(uid + "/") }
             eventNames = eventNames.filter { !$0.key.hasPrefix(uid + "/") }
         }
     }
 
+    /// Stops and removes a pod's containers on a thread of its own (a grace period must not hold up
+    /// every other pod), then runs `after` (the deletion of the Pod object); once per pod at a time.
+    func tearDownInBackground(uid: String, _ containers: [Container], grace: Int? = nil, specs: [JSONValue] = [], key: ObjectKey? = nil,
+                              after: @escaping @Sendable () -> Void = {}) {
+        let started = wake.withLock { tearingDown.insert(uid).inserted }
+        guard started else { return }
+        let work = TearDownWork(kubelet: self, uid: uid, containers: containers, grace: grace, specs: specs, key: key, after: after)
+        Threads.detach { work.run() }
+    }
+
     func log(_ message: String) {
         let line = "berth serve: kubelet: \(message)\n"
         _ = line.withCString { write(2, $0, strlen($0)) }
+    }
+}
+
+/// One pod's teardown, handed to its thread.
+final class TearDownWork: @unchecked Sendable {
+    let kubelet: Kubelet
+    let uid: String
+    let containers: [Container]
+    let grace: Int?
+    let specs: [JSONValue]
+    let key: ObjectKey?
+    let after: @Sendable () -> Void
+
+    init(kubelet: Kubelet, uid: String, containers: [Container], grace: Int?, specs: [JSONValue], key: ObjectKey?, after: @escaping @Sendable () -> Void) {
+        self.kubelet = kubelet
+        self.uid = uid
+        self.containers = containers
+        self.grace = grace
+        self.specs = specs
+        self.key = key
+        self.after = after
+    }
+
+    func run() {
+        kubelet.tearDown(containers, grace: grace, specs: specs, key: key)
+        after()
+        kubelet.wake.withLock { _ = kubelet.tearingDown.remove(uid) }
+        kubelet.poke()
     }
 }

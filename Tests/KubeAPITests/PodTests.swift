@@ -442,4 +442,51 @@ struct PodTests {
         try server.kubectlOK("delete", "pod", "probed", "unhealthy")
         #expect(try Self.podContainers(server).isEmpty)
     }
+
+    @Test func sandboxLossPullPolicyNeverAndSlowDeletionDoNotBlockOthers() throws {
+        let server = try KubeServer()
+        defer { Self.cleanUp(server); server.stop() }
+        try Self.loadBusybox(server)
+        func pod(_ name: String, image: String = "busybox:test", grace: Int = 1) -> String {
+            """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: \(name)}
+            spec:
+              terminationGracePeriodSeconds: \(grace)
+              containers:
+              - {name: c, image: "\(image)", imagePullPolicy: Never, command: [sleep, "3600"]}
+            """
+        }
+        try server.kubectlOK("apply", "-f", "-", stdin: [pod("steady"), pod("absent", image: "nothere:1"), pod("slow", grace: 60)].joined(separator: "\n---\n"))
+        #expect(try server.kubectl(["wait", "--for=condition=Ready", "pod/steady", "pod/slow", "--timeout=60s"]).status == 0)
+        #expect(try Self.eventually(20) {
+            try server.kubectlOK("get", "pod", "absent", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.reason}") == "ErrImageNeverPull"
+        })
+        #expect(try server.kubectlOK("get", "pod", "absent", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.message}")
+                == "Container image \"nothere:1\" is not present with pull policy of Never")
+
+        // The sandbox is killed: the pod comes back in a new one, its container restarted.
+        let uid = try server.kubectlOK("get", "pod", "steady", "-o", "jsonpath={.metadata.uid}")
+        #expect(try Self.berth(server, ["kill", "k8s_POD_steady_default_\(uid)_0"]).status == 0)
+        #expect(try Self.eventually(30) {
+            try Self.podContainers(server).contains("k8s_POD_steady_default_\(uid)_1")
+                && server.kubectlOK("get", "pod", "steady", "-o", "jsonpath={.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].ready}") == "1 true"
+        }, "\((try? Self.podContainers(server)) ?? [])")
+        #expect(try !Self.podContainers(server).contains("k8s_POD_steady_default_\(uid)_0"))
+
+        // A pod with 60 s of grace being deleted holds up no other pod.
+        try server.kubectlOK("delete", "pod", "slow", "--wait=false")
+        #expect(try server.kubectlOK("get", "pod", "slow", "--no-headers").contains("Terminating"))
+        try server.kubectlOK("apply", "-f", "-", stdin: pod("late"))
+        let started = Date()
+        #expect(try server.kubectl(["wait", "--for=condition=Ready", "pod/late", "--timeout=30s"]).status == 0)
+        #expect(Date().timeIntervalSince(started) < 20)
+        // --grace-period shortens it.
+        let shortened = Date()
+        try server.kubectlOK("delete", "pod", "slow", "--grace-period=1")
+        #expect(Date().timeIntervalSince(shortened) < 15)
+        try server.kubectlOK("delete", "pod", "steady", "absent", "late")
+        #expect(try Self.podContainers(server).isEmpty)
+    }
 }
