@@ -79,9 +79,16 @@ extension Kubelet {
         if sandboxImage == nil && pass.attempts(PodContainerName.sandbox).isEmpty {
             for container in inits + mains {
                 guard let name = container.podString("name"), let image = container.podString("image") else { continue }
-                if let waiting = acquireImage(image, policy: Self.pullPolicy(container)) {
+                let policy = Self.pullPolicy(container)
+                if policy != "Never" { recordEvent(key, pod, container: name, type: "Normal", reason: "Pulling", message: "Pulling image \"\(image)\"") }
+                let pullStart = MonotonicClock.seconds()
+                if let waiting = acquireImage(image, policy: policy) {
+                    recordEvent(key, pod, container: name, type: "Warning", reason: waiting.reason == "ImagePullBackOff" ? "BackOff" : "Failed",
+                                message: waiting.message ?? waiting.reason)
                     pass.waiting[name] = waiting
                 } else {
+                    recordEvent(key, pod, container: name, type: "Normal", reason: "Pulled",
+                                message: "Successfully pulled image \"\(image)\" in \(Int((MonotonicClock.seconds() - pullStart) * 1000))ms")
                     sandboxImage = image
                     break
                 }

@@ -489,4 +489,58 @@ struct PodTests {
         try server.kubectlOK("delete", "pod", "steady", "absent", "late")
         #expect(try Self.podContainers(server).isEmpty)
     }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry")))
+    func imagesArePulledThroughTheEngine() throws {
+        let server = try KubeServer()
+        defer { Self.cleanUp(server); server.stop() }
+        try Self.loadBusybox(server)
+        let registryDirectory = server.base + "/registry"
+        let script = TestSupport.packageRoot + "/Tests/Scripts/registry/registry.sh"
+        let started = try sh(["/bin/bash", script, "start", registryDirectory])
+        try #require(started.status == 0, "registry.sh start: \(started.stderr)")
+        defer { _ = try? sh(["/bin/bash", script, "stop", registryDirectory]) }
+        let registry = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try Self.berth(server, ["tag", "busybox:test", "\(registry)/busybox:1"]).status == 0)
+        #expect(try Self.berth(server, ["tag", "busybox:test", "\(registry)/busybox:latest"]).status == 0)
+        for tag in ["1", "latest"] {
+            let pushed = try Self.berth(server, ["push", "\(registry)/busybox:\(tag)"])
+            try #require(pushed.status == 0, "push: \(pushed.stderr)")
+        }
+        // Gone locally: the kubelet must pull them (IfNotPresent for :1; :latest defaults to Always).
+        #expect(try Self.berth(server, ["rmi", "busybox:test", "\(registry)/busybox:1", "\(registry)/busybox:latest"]).status == 0)
+        let manifest = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: pulled}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - {name: a, image: "\(registry)/busybox:1", command: [sleep, "3600"]}
+              - {name: b, image: "\(registry)/busybox", command: [sleep, "3600"]}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: nowhere}
+            spec:
+              containers:
+              - {name: c, image: "\(registry)/missing:1", command: [sleep, "3600"]}
+            """
+        try server.kubectlOK("apply", "-f", "-", stdin: manifest)
+        let waited = try server.kubectl(["wait", "--for=condition=Ready", "pod/pulled", "--timeout=60s"])
+        #expect(waited.status == 0, "\(waited.stderr)\n\((try? server.kubectl(["get", "pod", "pulled", "-o", "yaml"]))?.stdout ?? "")")
+        let events = try server.kubectlOK("get", "events", "--field-selector", "involvedObject.name=pulled", "-o",
+                                          "jsonpath={range .items[*]}{.reason}|{.message}{\"\\n\"}{end}")
+        #expect(events.contains("Pulling|Pulling image \"\(registry)/busybox:1\"\n"), "\(events)")
+        #expect(events.contains("Pulling|Pulling image \"\(registry)/busybox\"\n"), "\(events)")
+        #expect(events.contains("Pulled|Successfully pulled image \"\(registry)/busybox\" in "), "\(events)")
+        #expect(try Self.berth(server, ["image", "inspect", "\(registry)/busybox:1"]).status == 0)
+        // A missing image: ErrImagePull, then ImagePullBackOff.
+        #expect(try Self.eventually(30) {
+            let reason = try server.kubectlOK("get", "pod", "nowhere", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.reason}")
+            return reason == "ImagePullBackOff"
+        })
+        try server.kubectlOK("delete", "pod", "pulled", "nowhere")
+        #expect(try Self.podContainers(server).isEmpty)
+    }
 }
