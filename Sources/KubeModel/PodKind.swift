@@ -9,14 +9,16 @@ extension KubeKinds {
         shortNames: ["po"], verbs: allVerbs,
         columns: [
             TableColumn("Ready", type: "string", description: "The aggregate readiness state of this pod for accepting traffic.") { pod in
-                let statuses = statusArray(pod, "containerStatuses")
-                let total = arrayCount(pod[member: "spec"]?[member: "containers"])
+                // Sidecars (restartable init containers) count as kubectl counts them.
+                let sidecars = sidecarStatuses(pod)
+                let statuses = statusArray(pod, "containerStatuses") + sidecars.statuses
+                let total = arrayCount(pod[member: "spec"]?[member: "containers"]) + sidecars.count
                 let ready = statuses.filter { $0[member: "ready"] == .bool(true) }.count
                 return .string("\(ready)/\(total)")
             },
             TableColumn("Status", type: "string", description: "The aggregate status of the containers in this pod.") { .string(podStatusReason($0)) },
             TableColumn("Restarts", type: "string", description: "The number of times the containers in this pod have been restarted.") { pod in
-                let count = statusArray(pod, "containerStatuses").reduce(0) { total, status in
+                let count = (statusArray(pod, "containerStatuses") + sidecarStatuses(pod).statuses).reduce(0) { total, status in
                     if case .number(let text)? = status[member: "restartCount"] { return total + (Int(text) ?? 0) }
                     return total
                 }
@@ -28,6 +30,14 @@ extension KubeKinds {
     static func statusArray(_ pod: JSONValue, _ member: String) -> [JSONValue] {
         if case .array(let items)? = pod[member: "status"]?[member: member] { return items }
         return []
+    }
+
+    /// The restartable init containers (`restartPolicy: Always`): how many, and their statuses.
+    static func sidecarStatuses(_ pod: JSONValue) -> (count: Int, statuses: [JSONValue]) {
+        guard case .array(let inits)? = pod[member: "spec"]?[member: "initContainers"] else { return (0, []) }
+        let names = inits.filter { $0[member: "restartPolicy"]?.stringValue == "Always" }.compactMap { $0[member: "name"]?.stringValue }
+        let statuses = statusArray(pod, "initContainerStatuses").filter { names.contains($0[member: "name"]?.stringValue ?? "") }
+        return (names.count, statuses)
     }
 
     static func arrayCount(_ value: JSONValue?) -> Int {
@@ -50,7 +60,9 @@ extension KubeKinds {
         let inits = statusArray(pod, "initContainerStatuses")
         let initTotal = arrayCount(pod[member: "spec"]?[member: "initContainers"])
         var initializing = false
+        let sidecars = Set(sidecarStatuses(pod).statuses.compactMap { $0[member: "name"]?.stringValue })
         for (index, container) in inits.enumerated() {
+            if sidecars.contains(container[member: "name"]?.stringValue ?? ""), container[member: "started"] == .bool(true) { continue }
             if let terminated = state(container, "terminated") {
                 if exitCode(terminated) == 0 { continue }
                 initializing = true

@@ -13,7 +13,7 @@ extension Kubelet {
         let policy = spec.podString("restartPolicy") ?? "Always"
         let inits = (spec[member: "initContainers"] ?? .null).podArray
         let mains = (spec[member: "containers"] ?? .null).podArray
-        let initStatuses = inits.map { containerStatus($0, pass: pass, isInit: true) }
+        let initStatuses = inits.map { containerStatus($0, pass: pass, isInit: $0.podString("restartPolicy") != "Always") }
         let statuses = mains.map { containerStatus($0, pass: pass, isInit: false) }
 
         // Phase: Failed/Succeeded once nothing will run again, Running while any container runs
@@ -29,7 +29,8 @@ extension Kubelet {
         } else if pass.initialized && latest.contains(where: { $0.isRunning || ($0.hasExited && $0.name.restartCount + 1 > 0) }) {
             phase = "Running"
         }
-        let ready = phase == "Running" && statuses.allSatisfy { $0[member: "ready"]?.podBool == true }
+        let sidecars = zip(inits, initStatuses).filter { $0.0.podString("restartPolicy") == "Always" }.map(\.1)
+        let ready = phase == "Running" && (statuses + sidecars).allSatisfy { $0[member: "ready"]?.podBool == true }
         let oldConditions = (old[member: "conditions"] ?? .null).podArray
         func condition(_ type: String, _ value: Bool, reason: String? = nil) -> JSONValue {
             let status = value ? "True" : "False"
@@ -41,7 +42,7 @@ extension Kubelet {
             if !value, let reason { members.append(("reason", .string(reason))) }
             return .ordered(members)
         }
-        let notReady = statuses.filter { $0[member: "ready"]?.podBool != true }.compactMap { $0.podString("name") }
+        let notReady = (statuses + sidecars).filter { $0[member: "ready"]?.podBool != true }.compactMap { $0.podString("name") }
         let notReadyReason = phase == "Succeeded" || phase == "Failed" ? "PodCompleted" : "ContainersNotReady"
         let conditions: [JSONValue] = [
             condition("PodReadyToStartContainers", pass.podIP != nil),

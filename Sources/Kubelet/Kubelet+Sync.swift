@@ -62,7 +62,15 @@ extension Kubelet {
             return
         }
         let phase = pod.podString("status", "phase")
-        if phase == "Succeeded" || phase == "Failed" { return }
+        if phase == "Succeeded" || phase == "Failed" {
+            // A finished pod's sidecars stop too (the kubelet's TERM, then KILL after the grace).
+            let grace = (pod[member: "spec"]?[member: "terminationGracePeriodSeconds"] ?? .null).podInt ?? 30
+            let running = containers.filter {
+                $0.options.labels[PodContainerName.Label.containerName] != PodContainerName.sandbox && engine.status($0).isRunning
+            }
+            if !running.isEmpty { tearDownInBackground(uid: uid, running, grace: grace, removing: false) }
+            return
+        }
         let spec = pod[member: "spec"] ?? .null
         var pass = PodPass(containers: containers.compactMap { container in
             PodContainerName(labels: container.options.labels, name: container.name).map {
@@ -111,6 +119,29 @@ extension Kubelet {
         var initialized = true
         for container in inits {
             guard let name = container.podString("name") else { continue }
+            // A sidecar (an init container with restartPolicy Always) runs beside the rest: the next
+            // one starts once it has started, and it is restarted whenever it exits.
+            if container.podString("restartPolicy") == "Always" {
+                guard let latest = pass.attempts(name).first else {
+                    startContainer(key, pod, uid: uid, container, attempt: 0, isInit: true, sandbox: sandbox, pass: &pass)
+                    initialized = false
+                    break
+                }
+                if latest.isRunning && pass.waiting[name] == nil {
+                    let probed = runProbes(key, pod, container, latest, podIP: pass.podIP)
+                    pass.probed[name] = probed
+                    if probed.started { continue }
+                    initialized = false
+                    break
+                }
+                if latest.hasExited {
+                    restartWithBackoff(key, pod, uid: uid, container, latest: latest, isInit: true, sandbox: sandbox, pass: &pass)
+                    continue
+                }
+                replaceStale(key, pod, uid: uid, container, latest: latest, isInit: true, sandbox: sandbox, pass: &pass)
+                initialized = false
+                break
+            }
             guard let latest = pass.attempts(name).first else {
                 startContainer(key, pod, uid: uid, container, attempt: 0, isInit: true, sandbox: sandbox, pass: &pass)
                 initialized = false
@@ -372,7 +403,7 @@ extension Kubelet {
 
     /// Stops a pod's containers (TERM, the pod's grace period, then KILL; all at once, the sandbox
     /// last) and removes them: its network attachment, address lease and files go with the sandbox.
-    func tearDown(_ containers: [Container], grace given: Int? = nil, specs: [JSONValue] = [], key: ObjectKey? = nil) {
+    func tearDown(_ containers: [Container], grace given: Int? = nil, specs: [JSONValue] = [], key: ObjectKey? = nil, removing: Bool = true) {
         let sandboxes = containers.filter { $0.options.labels[PodContainerName.Label.containerName] == PodContainerName.sandbox }
         let others = containers.filter { $0.options.labels[PodContainerName.Label.containerName] != PodContainerName.sandbox }
         let grace = given ?? containers.compactMap { $0.options.labels[PodContainerName.Label.gracePeriod].flatMap { Int($0) } }.first ?? 30
@@ -398,6 +429,8 @@ extension Kubelet {
             }
         }
         for container in running where engine.status(container).isRunning { try? engine.kill(container, signal: SIGKILL) }
+        // A finished pod's containers are kept (their logs and statuses); only stopped.
+        guard removing else { return }
         for container in others + sandboxes {
             do { try engine.remove(container, force: true) } catch { log("remove \(container.name): \(error)") }
         }

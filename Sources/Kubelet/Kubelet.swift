@@ -141,10 +141,10 @@ public final class Kubelet: @unchecked Sendable {
     /// Stops and removes a pod's containers on a thread of its own (a grace period must not hold up
     /// every other pod), then runs `after` (the deletion of the Pod object); once per pod at a time.
     func tearDownInBackground(uid: String, _ containers: [Container], grace: Int? = nil, specs: [JSONValue] = [], key: ObjectKey? = nil,
-                              after: @escaping @Sendable () -> Void = {}) {
+                              removing: Bool = true, after: @escaping @Sendable () -> Void = {}) {
         let started = wake.withLock { tearingDown.insert(uid).inserted }
         guard started else { return }
-        let work = TearDownWork(kubelet: self, uid: uid, containers: containers, grace: grace, specs: specs, key: key, after: after)
+        let work = TearDownWork(kubelet: self, uid: uid, containers: containers, grace: grace, specs: specs, key: key, removing: removing, after: after)
         Threads.detach { work.run() }
     }
 
@@ -162,20 +162,23 @@ final class TearDownWork: @unchecked Sendable {
     let grace: Int?
     let specs: [JSONValue]
     let key: ObjectKey?
+    let removing: Bool
     let after: @Sendable () -> Void
 
-    init(kubelet: Kubelet, uid: String, containers: [Container], grace: Int?, specs: [JSONValue], key: ObjectKey?, after: @escaping @Sendable () -> Void) {
+    init(kubelet: Kubelet, uid: String, containers: [Container], grace: Int?, specs: [JSONValue], key: ObjectKey?, removing: Bool,
+         after: @escaping @Sendable () -> Void) {
         self.kubelet = kubelet
         self.uid = uid
         self.containers = containers
         self.grace = grace
         self.specs = specs
         self.key = key
+        self.removing = removing
         self.after = after
     }
 
     func run() {
-        kubelet.tearDown(containers, grace: grace, specs: specs, key: key)
+        kubelet.tearDown(containers, grace: grace, specs: specs, key: key, removing: removing)
         after()
         kubelet.wake.withLock { _ = kubelet.tearingDown.remove(uid) }
         kubelet.poke()

@@ -543,4 +543,36 @@ struct PodTests {
         try server.kubectlOK("delete", "pod", "pulled", "nowhere")
         #expect(try Self.podContainers(server).isEmpty)
     }
+
+    @Test func sidecarsRunBesideTheContainersAndStopWithThePod() throws {
+        let server = try KubeServer()
+        defer { Self.cleanUp(server); server.stop() }
+        try Self.loadBusybox(server)
+        let manifest = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: withsidecar}
+            spec:
+              restartPolicy: Never
+              terminationGracePeriodSeconds: 1
+              initContainers:
+              - {name: setup, image: busybox:test, imagePullPolicy: IfNotPresent, command: [true]}
+              - {name: proxy, image: busybox:test, imagePullPolicy: IfNotPresent, restartPolicy: Always, command: [sleep, "3600"]}
+              containers:
+              - {name: app, image: busybox:test, imagePullPolicy: IfNotPresent, command: [sh, -c, "sleep 3"]}
+            """
+        try server.kubectlOK("apply", "-f", "-", stdin: manifest)
+        #expect(try Self.eventually(30) { try server.kubectlOK("get", "pod", "withsidecar", "--no-headers").contains("2/2") })
+        let running = try server.kubectlOK("get", "pod", "withsidecar", "--no-headers")
+        #expect(running.contains("Running"), "\(running)")
+        #expect(try server.kubectlOK("get", "pod", "withsidecar", "-o", "jsonpath={.status.initContainerStatuses[1].started}") == "true")
+        // The app ends: the pod is Completed and its sidecar stopped.
+        #expect(try Self.eventually(30) { try server.kubectlOK("get", "pod", "withsidecar", "-o", "jsonpath={.status.phase}") == "Succeeded" })
+        let uid = try server.kubectlOK("get", "pod", "withsidecar", "-o", "jsonpath={.metadata.uid}")
+        #expect(try Self.eventually(20) {
+            try Self.berth(server, ["inspect", "--format", "{{.State.Running}}", "k8s_proxy_withsidecar_default_\(uid)_0"]).stdout == "false\n"
+        })
+        try server.kubectlOK("delete", "pod", "withsidecar")
+        #expect(try Self.podContainers(server).isEmpty)
+    }
 }
