@@ -247,6 +247,8 @@ extension Kubelet {
         var request = NetworkRequest()
         request.dnsSearch = Self.searchDomains(key.namespace)
         request.dnsOptions = ["ndots:5"]
+        // berth-dns answers the pod's name (and NAME.NAMESPACE) on the pod network, as for any container.
+        request.aliases = [key.name, "\(key.name).\(key.namespace)"]
         options.networking = request
         let container = try engine.create(image: image, options: options)
         do { _ = try engine.start(container) } catch {
