@@ -475,6 +475,18 @@ struct PodTests {
         }, "\((try? Self.podContainers(server)) ?? [])")
         #expect(try !Self.podContainers(server).contains("k8s_POD_steady_default_\(uid)_0"))
 
+        // A container that ends while berth serve is down: the status catches up after the restart.
+        kill(server.pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(server.pid, &status, 0)
+        #expect(try Self.berth(server, ["kill", "k8s_c_steady_default_\(uid)_1"]).status == 0)
+        try server.start()
+        #expect(try Self.eventually(30) {
+            try server.kubectlOK("get", "pod", "steady", "-o", "jsonpath={.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].ready}") == "2 true"
+        })
+        #expect(try Self.podContainers(server).filter { $0.contains("_steady_") }.sorted()
+                == ["k8s_POD_steady_default_\(uid)_1", "k8s_c_steady_default_\(uid)_1", "k8s_c_steady_default_\(uid)_2"])
+
         // A pod with 60 s of grace being deleted holds up no other pod.
         try server.kubectlOK("delete", "pod", "slow", "--wait=false")
         #expect(try server.kubectlOK("get", "pod", "slow", "--no-headers").contains("Terminating"))
