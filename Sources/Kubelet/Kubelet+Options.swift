@@ -15,16 +15,21 @@ extension Kubelet {
         var options = RunOptions()
         options.name = name.description
         options.labels = labels(name, spec: spec, isInit: isInit)
-        options.hostname = key.name
         options.network = .container(sandbox.container.id)
         options.ipcMode = .container(sandbox.container.id)
         if (spec[member: "shareProcessNamespace"] ?? .null).podBool == true { options.pidMode = .container(sandbox.container.id) }
+        // hostNetwork/hostPID/hostIPC: the host's namespaces (and its name, as a kubelet's pods get).
+        let hostNetwork = (spec[member: "hostNetwork"] ?? .null).podBool == true
+        if hostNetwork { options.network = .host }
+        if (spec[member: "hostPID"] ?? .null).podBool == true { options.pidMode = .host }
+        if (spec[member: "hostIPC"] ?? .null).podBool == true { options.ipcMode = .host }
+        if !hostNetwork { options.hostname = key.name }
         var request = NetworkRequest()
         if let gateway = try? engine.podNetwork().gateway { request.dns = [gateway] }
         request.dnsSearch = Self.searchDomains(key.namespace)
         request.dnsOptions = ["ndots:5"]
-        if let podIP { request.extraHosts = ["\(key.name):\(podIP)"] }
-        options.networking = request
+        if let podIP, !hostNetwork { request.extraHosts = ["\(key.name):\(podIP)"] }
+        options.networking = hostNetwork ? nil : request
 
         let environment = try self.environment(key, pod, container, podIP: podIP)
         options.env = environment.list.map { $0.0 + "=" + $0.1 }
@@ -297,6 +302,15 @@ extension Kubelet {
         if (context[member: "privileged"] ?? .null).podBool == true { options.privileged = true }
         if (context[member: "readOnlyRootFilesystem"] ?? .null).podBool == true { options.readOnlyRootfs = true }
         if (context[member: "allowPrivilegeEscalation"] ?? .null).podBool == false { options.noNewPrivileges = true }
+        // seccompProfile: RuntimeDefault is the engine's default profile; Unconfined, and no profile at
+        // all (the kubelet's default without SeccompDefault), run without one; Localhost a file.
+        let seccomp = value("seccompProfile")
+        switch seccomp?.podString("type") {
+        case "RuntimeDefault": options.seccomp = nil
+        case "Localhost":
+            if let path = seccomp?.podString("localhostProfile") { options.seccomp = .profile(path: "/var/lib/kubelet/seccomp/" + path) }
+        default: if !options.privileged { options.seccomp = .unconfined }
+        }
         let capabilities = context[member: "capabilities"] ?? .null
         options.capAdd = (capabilities[member: "add"] ?? .null).podArray.compactMap(\.stringValue)
         options.capDrop = (capabilities[member: "drop"] ?? .null).podArray.compactMap(\.stringValue)

@@ -113,7 +113,7 @@ extension Kubelet {
             try writeStatus(key, pod, uid: uid, pass: pass)
             return
         }
-        pass.podIP = engine.attachments(sandbox.container).first?.ipAddress
+        pass.podIP = (spec[member: "hostNetwork"] ?? .null).podBool == true ? Self.hostIP : engine.attachments(sandbox.container).first?.ipAddress
 
         // Init containers one at a time, in order; each must exit 0 before the next.
         var initialized = true
@@ -232,10 +232,11 @@ extension Kubelet {
         let name = PodContainerName(container: PodContainerName.sandbox, pod: key.name, namespace: key.namespace, uid: uid, restartCount: attempt)
         var options = RunOptions()
         options.name = name.description
-        options.hostname = key.name
         options.labels = labels(name, spec: spec, isInit: false)
-        options.network = .named(network.name)
-        options.ipcMode = .shareable
+        let hostNetwork = (spec[member: "hostNetwork"] ?? .null).podBool == true
+        options.network = hostNetwork ? .host : .named(network.name)
+        if !hostNetwork { options.hostname = key.name }
+        options.ipcMode = (spec[member: "hostIPC"] ?? .null).podBool == true ? .host : .shareable
         // The pause process: Debian's static busybox sleeping, bound in from the host so that any
         // image serves (Kubernetes pulls a pause image; none can be pulled here).
         guard let pause = Self.pauseBinary else {
@@ -249,7 +250,7 @@ extension Kubelet {
         request.dnsOptions = ["ndots:5"]
         // berth-dns answers the pod's name (and NAME.NAMESPACE) on the pod network, as for any container.
         request.aliases = [key.name, "\(key.name).\(key.namespace)"]
-        options.networking = request
+        options.networking = hostNetwork ? nil : request
         let container = try engine.create(image: image, options: options)
         do { _ = try engine.start(container) } catch {
             try? engine.remove(container, force: true)

@@ -587,4 +587,43 @@ struct PodTests {
         try server.kubectlOK("delete", "pod", "withsidecar")
         #expect(try Self.podContainers(server).isEmpty)
     }
+
+    @Test func hostNetworkAndSeccompProfiles() throws {
+        let server = try KubeServer()
+        defer { Self.cleanUp(server); server.stop() }
+        try Self.loadBusybox(server)
+        let out = server.base + "/out"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        func pod(_ name: String, _ extra: String) -> String {
+            """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: \(name)}
+            spec:
+              terminationGracePeriodSeconds: 1
+              \(extra)
+              volumes: [{name: out, hostPath: {path: \(out)}}]
+              containers:
+              - name: c
+                image: busybox:test
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, "{ hostname; grep ^Seccomp: /proc/self/status | tr -s '\\\\t' ' '; } > /out/\(name).tmp; mv /out/\(name).tmp /out/\(name); exec sleep 3600"]
+                volumeMounts: [{name: out, mountPath: /out}]
+            """
+        }
+        try server.kubectlOK("apply", "-f", "-", stdin: [pod("plain", "hostNetwork: false"), pod("confined", "securityContext: {seccompProfile: {type: RuntimeDefault}}"),
+                                                        pod("onhost", "hostNetwork: true")].joined(separator: "\n---\n"))
+        #expect(try server.kubectl(["wait", "--for=condition=Ready", "pod/plain", "pod/confined", "pod/onhost", "--timeout=60s"]).status == 0)
+        #expect(Self.eventually(20) { ["plain", "confined", "onhost"].allSatisfy { FileManager.default.fileExists(atPath: out + "/" + $0) } })
+        func report(_ name: String) -> String { (try? String(contentsOfFile: out + "/" + name, encoding: .utf8)) ?? "" }
+        // No profile is Kubernetes' Unconfined; RuntimeDefault the engine's default profile (filter mode).
+        #expect(report("plain") == "plain\nSeccomp: 0\n", "\(report("plain"))")
+        #expect(report("confined") == "confined\nSeccomp: 2\n", "\(report("confined"))")
+        let hostName = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? ""
+        #expect(report("onhost").hasPrefix(hostName + "\n"), "\(report("onhost"))")
+        #expect(try server.kubectlOK("get", "pod", "onhost", "-o", "jsonpath={.status.podIP}")
+                == server.kubectlOK("get", "pod", "onhost", "-o", "jsonpath={.status.hostIP}"))
+        try server.kubectlOK("delete", "pod", "plain", "confined", "onhost")
+        #expect(try Self.podContainers(server).isEmpty)
+    }
 }
