@@ -16,7 +16,7 @@ struct ProbeState {
 
 /// Probes as the kubelet runs them: startup (until it succeeds, the others wait), liveness (the
 /// container is killed after failureThreshold failures in a row) and readiness (the container's
-/// `ready`); exec in the container, httpGet and tcpSocket from the host to the pod's address.
+/// `ready`); exec in the container, httpGet, tcpSocket and grpc from the host to the pod's address.
 /// Kubernetes' defaults: initialDelaySeconds 0, periodSeconds 10, timeoutSeconds 1,
 /// successThreshold 1, failureThreshold 3.
 extension Kubelet {
@@ -105,6 +105,9 @@ extension Kubelet {
             }
             close(fd)
             return (true, "")
+        }
+        if let grpc = probe[member: "grpc"], let port = (grpc[member: "port"] ?? .null).podInt {
+            return GRPCHealthProbe.check(host: podIP ?? "127.0.0.1", port: port, service: grpc.podString("service") ?? "", timeout: timeout)
         }
         return (false, "unsupported probe handler")
     }

@@ -626,4 +626,66 @@ struct PodTests {
         try server.kubectlOK("delete", "pod", "plain", "confined", "onhost")
         #expect(try Self.podContainers(server).isEmpty)
     }
+
+    /// The grpc probe against a real gRPC server (Python's grpcio, run in the pod's network namespace).
+    /// A python3 with grpcio (Debian's python3-grpcio, or pip's in another python3 on the PATH).
+    static let grpcPython: String? = {
+        let found = try? sh(["/bin/sh", "-c", "for p in $(which -a python3) /root/.pyenv/versions/*/bin/python3; do "
+                             + "[ -x \"$p\" ] && \"$p\" -c 'import grpc' 2>/dev/null && { readlink -f \"$p\" 2>/dev/null || echo \"$p\"; break; }; done"])
+        let path = found?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        return path.isEmpty ? nil : path
+    }()
+
+    @Test(.enabled(if: grpcPython != nil))
+    func grpcProbe() throws {
+        let server = try KubeServer()
+        defer { Self.cleanUp(server); server.stop() }
+        try Self.loadBusybox(server)
+        let script = server.base + "/health.py", statusFile = server.base + "/status"
+        try """
+            import sys, grpc
+            from concurrent import futures
+            def check(request, context):
+                try: status = int(open(sys.argv[2]).read().strip())
+                except Exception: status = 1
+                return bytes([0x08, status])
+            handler = grpc.method_handlers_generic_handler("grpc.health.v1.Health", {"Check": grpc.unary_unary_rpc_method_handler(
+                check, request_deserializer=lambda b: b, response_serializer=lambda b: b)})
+            server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+            server.add_generic_rpc_handlers((handler,))
+            server.add_insecure_port("0.0.0.0:" + sys.argv[1])
+            server.start()
+            server.wait_for_termination()
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        try "1\n".write(toFile: statusFile, atomically: true, encoding: .utf8)
+        try server.kubectlOK("apply", "-f", "-", stdin: """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: rpc}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: c
+                image: busybox:test
+                imagePullPolicy: IfNotPresent
+                command: [sleep, "3600"]
+                readinessProbe: {grpc: {port: 50051}, periodSeconds: 1}
+            """)
+        #expect(try Self.eventually(20) { try server.kubectlOK("get", "pod", "rpc", "-o", "jsonpath={.status.podIP}") != "" })
+        #expect(try server.kubectlOK("get", "pod", "rpc", "-o", "jsonpath={.status.containerStatuses[0].ready}") == "false")
+        let uid = try server.kubectlOK("get", "pod", "rpc", "-o", "jsonpath={.metadata.uid}")
+        let sandbox = try Self.berth(server, ["inspect", "--format", "{{.Id}}", "k8s_POD_rpc_default_\(uid)_0"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let pid = try TestSupport.spawn(["/usr/bin/nsenter", "--net=" + server.runRoot + "/netns/" + sandbox, Self.grpcPython!, script, "50051", statusFile],
+                                        stdout: server.base + "/health.log", append: true)
+        defer { kill(pid, SIGKILL); var status: Int32 = 0; waitpid(pid, &status, 0) }
+        #expect(try server.kubectl(["wait", "--for=condition=Ready", "pod/rpc", "--timeout=30s"]).status == 0,
+                "\((try? String(contentsOfFile: server.base + "/health.log", encoding: .utf8)) ?? "")")
+        try "2\n".write(toFile: statusFile, atomically: true, encoding: .utf8)
+        #expect(try server.kubectl(["wait", "--for=condition=Ready=false", "pod/rpc", "--timeout=30s"]).status == 0)
+        let events = try server.kubectlOK("get", "events", "--field-selector", "involvedObject.name=rpc", "-o",
+                                          "jsonpath={range .items[*]}{.reason}|{.message}{\"\\n\"}{end}")
+        #expect(events.contains("Unhealthy|Readiness probe failed: service unhealthy (responded with \"NOT_SERVING\")\n"), "\(events)")
+        try server.kubectlOK("delete", "pod", "rpc")
+    }
 }
