@@ -158,6 +158,9 @@ struct PodTests {
         #expect(!FileManager.default.fileExists(atPath: server.runRoot + "/netns/" + sandboxID))
         #expect(!FileManager.default.fileExists(atPath: "/var/lib/cni/berth/berth-pods/" + podIP))
         #expect(!FileManager.default.fileExists(atPath: server.root + "/kubelet/pods/" + uid))
+        // No veth of the pod's is left on the pod bridge.
+        let ports = try sh(["/usr/sbin/ip", "-o", "link", "show", "master", "berth-cni0"]).stdout
+        #expect(!ports.contains("veth"), "\(ports)")
     }
 
     @Test func restartPoliciesShowCompletedErrorAndCrashLoopBackOff() throws {
