@@ -33,6 +33,7 @@ let linkOrderFlags: [String] = {
 //                                    (the Kubernetes roles: the object store, etcd's role)
 //   Kube, GoCompat <- KubeModel (the API's kinds, selectors, names, Status, tables)
 //                                    <- KubeAPI (on HTTPServer: discovery, CRUD, watch, patches; TLS, token, kubeconfig) <- BerthCLI
+//   Kube, KubeModel, Engine, ContainerNetwork, Registry <- Kubelet (the kubelet's role: Pods as Engine containers) <- BerthCLI
 //   Engine, ImageStore, Registry (search results), ContainerRuntime (the version), GoCompat (request bodies, Go's decoding) <- DockerModel
 //                                    (Docker's objects, filters, --format rows, API request bodies) <- BerthCLI <- berth
 // The library is `ContainerRuntime` rather than `Runtime` because the toolchain ships a module named `Runtime`.
@@ -113,6 +114,10 @@ let package = Package(
         .target(name: "Kube", dependencies: [
             "Engine", "ContainerSpec", "LinuxSys", "GoCompat", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // The kubelet's role: Pods from the store run as Engine containers (a sandbox per Pod on the pod network).
+        .target(name: "Kubelet", dependencies: [
+            "Kube", "KubeModel", "Engine", "ContainerSpec", "ContainerNetwork", "LinuxSys", "GoCompat", "OCI", "Registry",
+        ]),
         .target(name: "DockerModel", dependencies: ["Engine", "GoCompat", "Registry", "ContainerRuntime", "ContainerSpec", "ImageStore", "Supervisor", "ContainerNetwork", "OCI", "LinuxSys"]),
         // SwiftNIO HTTP/1.1 for the API front ends: unix and TCP listeners, streamed bodies, hijacking, WebSockets.
         .target(name: "HTTPServer", dependencies: [
@@ -139,7 +144,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "BerthCLI", dependencies: [
-            "DockerAPI", "KubeAPI", "Kube", "KubeProxy", "KubeControllers", "HTTPServer", "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",
+            "DockerAPI", "KubeAPI", "Kube", "KubeProxy", "KubeControllers", "Kubelet", "HTTPServer", "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",
             "ContainerRuntime", "ContainerNetwork", "Builder", "Dockerfile", "GoCompat",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -7,6 +7,7 @@ import Kube
 import KubeAPI
 import KubeControllers
 import KubeProxy
+import Kubelet
 import LinuxSys
 
 nonisolated(unsafe) private var stopPipeWrite: Int32 = -1
@@ -92,7 +93,7 @@ struct Serve: BerthCommand {
         var kubeServer: HTTPServer?
         if let kubeAddress {
             do {
-                kubeServer = try Self.startKube(database: database, host: kubeAddress.host, port: kubeAddress.port)
+                kubeServer = try Self.startKube(database: database, engine: engine, host: kubeAddress.host, port: kubeAddress.port)
             } catch {
                 // An address the user gave must work; the default one may be taken (another
                 // cluster, another berth serve) without costing the Docker API.
@@ -122,8 +123,9 @@ struct Serve: BerthCommand {
     }
 
     /// The Kubernetes API: its store in berth.db, the system namespaces, the TLS identity, token and
-    /// kubeconfig under `<root>/kube` (made on first start, kept after), and its HTTPS listener.
-    static func startKube(database: StateDatabase, host: String, port: Int) throws -> HTTPServer {
+    /// kubeconfig under `<root>/kube` (made on first start, kept after), its HTTPS listener, and the
+    /// kubelet's role over the same store (Pods run as the engine's containers).
+    static func startKube(database: StateDatabase, engine: Engine, host: String, port: Int) throws -> HTTPServer {
         let store: ObjectStore
         let access = KubeAccess(root: GlobalOptions.root)
         let api: KubeAPI
@@ -155,6 +157,7 @@ struct Serve: BerthCommand {
                 handler(request, writer)
             }
             printError("berth serve: Kubernetes API listening on \(HTTPServer.describe(listener)) (kubeconfig \(access.kubeconfigFile))")
+            Kubelet(store: store, engine: engine).start()
             return server
         } catch {
             printError("berth serve: Kubernetes API: \(error.message)")

@@ -53,7 +53,10 @@ extension ObjectStore {
     /// inside the transaction: it must be quick and must not call the store. The rules of
     /// `update` apply to what it returns, but its `metadata.resourceVersion` is not checked.
     @discardableResult
-    public func guaranteedUpdate(_ key: ObjectKey, _ transform: (JSONValue) throws(EngineError) -> JSONValue) throws(EngineError) -> StoredObject {
+    /// `keepingGeneration`: a change the API makes through a subresource (a Pod's binding to its
+    /// node) that does not count as a new spec.
+    public func guaranteedUpdate(_ key: ObjectKey, keepingGeneration: Bool = false,
+                                 _ transform: (JSONValue) throws(EngineError) -> JSONValue) throws(EngineError) -> StoredObject {
         try write("update \(key)") { db -> (StoredObject, UInt64?) in
             guard let old = try Self.current(db, key) else {
                 throw EngineError.notFound("update \(key): not found")
@@ -65,7 +68,7 @@ extension ObjectStore {
             }
             new = new.settingMetadata("name", to: .string(key.name))
             if !key.namespace.isEmpty { new = new.settingMetadata("namespace", to: .string(key.namespace)) }
-            return try self.replace(db, key, old: old, with: new, operation: "update")
+            return try self.replace(db, key, old: old, with: new, operation: "update", keepingGeneration: keepingGeneration)
         }
     }
 
@@ -97,7 +100,8 @@ extension ObjectStore {
     // MARK: - Inside a transaction
 
     /// The update rules shared by `update` and `guaranteedUpdate`.
-    func replace(_ db: Database, _ key: ObjectKey, old: StoredObject, with object: JSONValue, operation: String) throws -> (StoredObject, UInt64?) {
+    func replace(_ db: Database, _ key: ObjectKey, old: StoredObject, with object: JSONValue, operation: String,
+                 keepingGeneration: Bool = false) throws -> (StoredObject, UInt64?) {
         let previous = try old.value()
         if let uid = object.metadataString("uid"), uid != previous.metadataString("uid") {
             throw EngineError.conflict("\(operation) \(key): the object's uid is \(previous.metadataString("uid") ?? "unset"), not \(uid)")
@@ -107,7 +111,7 @@ extension ObjectStore {
             .settingMetadata("creationTimestamp", to: previous[member: "metadata"]?[member: "creationTimestamp"])
             .settingMetadata("resourceVersion", to: .string(String(old.resourceVersion)))
         let generation = previous[member: "metadata"]?[member: "generation"]
-        if value[member: "spec"] != previous[member: "spec"] {
+        if value[member: "spec"] != previous[member: "spec"] && !keepingGeneration {
             var number: Int64 = 0
             if case .number(let text)? = generation { number = Int64(text) ?? 0 }
             value = value.settingMetadata("generation", to: .number(String(number + 1)))

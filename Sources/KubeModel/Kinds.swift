@@ -106,39 +106,6 @@ public enum KubeKinds {
         }],
         fields: ["secrets", "imagePullSecrets", "automountServiceAccountToken"])
 
-    public static let pod = KubeKind(
-        group: "", version: "v1", kind: "Pod", resource: "pods", singular: "pod", namespaced: true,
-        shortNames: ["po"], verbs: allVerbs,
-        columns: [
-            TableColumn("Ready", type: "string", description: "The ready containers of the pod's containers.") { pod in
-                let statuses = pod[member: "status"]?[member: "containerStatuses"]?.arrayItems ?? []
-                let ready = statuses.filter { $0[member: "ready"] == .bool(true) }.count
-                return .string("\(ready)/\(pod[member: "spec"]?[member: "containers"]?.arrayItems?.count ?? 0)")
-            },
-            TableColumn("Status", type: "string", description: "The aggregate status of the containers in this pod.") { podStatus($0) },
-            TableColumn("Restarts", type: "string", description: "The number of times the containers in this pod have been restarted.") { pod in
-                let statuses = pod[member: "status"]?[member: "containerStatuses"]?.arrayItems ?? []
-                return .string(String(statuses.reduce(0) { $0 + (Int($1[member: "restartCount"]?.numberText ?? "") ?? 0) }))
-            },
-        ],
-        fields: ["spec", "status"])
-
-    /// STATUS as kubectl shows a pod's: Terminating while deleted, else a container's waiting or
-    /// terminated reason, else the pod's reason or phase.
-    static func podStatus(_ pod: JSONValue) -> JSONValue {
-        if pod[member: "metadata"]?[member: "deletionTimestamp"] != nil { return .string("Terminating") }
-        let status = pod[member: "status"]
-        var reason = status?[member: "reason"]?.stringValue ?? status?[member: "phase"]?.stringValue ?? ""
-        for container in (status?[member: "containerStatuses"]?.arrayItems ?? []).reversed() {
-            if let waiting = container[member: "state"]?[member: "waiting"]?[member: "reason"]?.stringValue, !waiting.isEmpty {
-                reason = waiting
-            } else if let terminated = container[member: "state"]?[member: "terminated"]?[member: "reason"]?.stringValue, !terminated.isEmpty {
-                reason = terminated
-            }
-        }
-        return .string(reason)
-    }
-
     /// Every kind served, in discovery's order.
     public static let all: [KubeKind] = [configMap, endpoints, event, namespace, node, persistentVolumeClaim, persistentVolume, pod, secret, serviceAccount, service, storageClass, eventsV1]
 

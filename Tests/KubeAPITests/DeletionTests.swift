@@ -79,8 +79,8 @@ struct DeletionTests {
         #expect(result.status == 200)
         #expect(try server.object(result.body).string("kind") == "Pod", "\(result.body)")
         #expect(try Self.names(server, "pods") == [])
-        // Unscheduled: gone at once, whatever its grace period.
-        try server.kubectlOK("apply", "-f", "-", stdin: pod.replacingOccurrences(of: "  nodeName: here\n", with: ""))
+        // Unscheduled (its scheduler is not this node's, so it stays so): gone at once, whatever its grace period.
+        try server.kubectlOK("apply", "-f", "-", stdin: pod.replacingOccurrences(of: "  nodeName: here\n", with: "  schedulerName: elsewhere\n"))
         try server.kubectlOK("delete", "pod", "p", "--wait=false", version: version)
         #expect(try Self.names(server, "pods") == [])
     }
