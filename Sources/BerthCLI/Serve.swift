@@ -92,7 +92,7 @@ struct Serve: BerthCommand {
         var kubeServer: HTTPServer?
         if let kubeAddress {
             do {
-                kubeServer = try Self.startKube(database: database, host: kubeAddress.host, port: kubeAddress.port)
+                kubeServer = try Self.startKube(database: database, engine: engine, host: kubeAddress.host, port: kubeAddress.port)
             } catch {
                 // An address the user gave must work; the default one may be taken (another
                 // cluster, another berth serve) without costing the Docker API.
@@ -123,7 +123,7 @@ struct Serve: BerthCommand {
 
     /// The Kubernetes API: its store in berth.db, the system namespaces, the TLS identity, token and
     /// kubeconfig under `<root>/kube` (made on first start, kept after), and its HTTPS listener.
-    static func startKube(database: StateDatabase, host: String, port: Int) throws -> HTTPServer {
+    static func startKube(database: StateDatabase, engine: Engine, host: String, port: Int) throws -> HTTPServer {
         let store: ObjectStore
         let access = KubeAccess(root: GlobalOptions.root)
         let api: KubeAPI
@@ -133,7 +133,7 @@ struct Serve: BerthCommand {
             // A wildcard address is reached on loopback (which the certificate names).
             let clientHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : urlHost
             try access.prepare(server: "https://\(clientHost):\(port)")
-            api = KubeAPI(store: store, token: try access.token(), serverAddress: "\(clientHost):\(port)")
+            api = KubeAPI(store: store, token: try access.token(), serverAddress: "\(clientHost):\(port)", engine: engine)
             try api.bootstrap()
             // kube-proxy's role: Services' cluster IPs and node ports as iptables rules.
             ServiceProxy(store: store) { printError("berth serve: \($0)") }.start()

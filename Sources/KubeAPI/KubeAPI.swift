@@ -1,4 +1,5 @@
 import ContainerSpec
+import Engine
 import GoCompat
 import HTTPServer
 import Kube
@@ -16,14 +17,17 @@ public final class KubeAPI: Sendable {
     let serverAddress: String
     /// A watch that asked for bookmarks gets one after this long without an event.
     let bookmarkSeconds: Double
+    /// The engine Pods' containers run on (pods/log, exec, attach, portforward); nil serves objects only.
+    let engine: Engine?
 
     /// Headers on every response (the apiserver's: no caching of API answers).
     public static let commonHeaders: [(String, String)] = [("Cache-Control", "no-cache, private")]
     /// The largest request body accepted (the apiserver's limit is 3 MiB).
     static let bodyLimit = 3 << 20
 
-    public init(store: ObjectStore, token: String, serverAddress: String, bookmarkSeconds: Double = 10) {
+    public init(store: ObjectStore, token: String, serverAddress: String, bookmarkSeconds: Double = 10, engine: Engine? = nil) {
         self.store = store
+        self.engine = engine
         self.bookmarkSeconds = bookmarkSeconds
         self.token = Array(token.utf8)
         self.serverAddress = serverAddress
@@ -105,6 +109,7 @@ public final class KubeAPI: Sendable {
             watch = true
             parts.removeFirst()
         }
+        if try podSubresource(request, parts, writer) { return }
         let target = try resolve(parts, path: path)
         try serveResource(request, target, watch: watch || Self.isTrue(request.parameter("watch")), writer)
     }

@@ -51,6 +51,16 @@ public enum KubeKinds {
         .int(members.reduce(0) { $0 + (object[member: $1]?.objectValue?.count ?? 0) })
     }
 
+    static func items(_ value: JSONValue?) -> [JSONValue] {
+        if case .array(let items)? = value { return items }
+        return []
+    }
+
+    static func number(_ value: JSONValue?) -> String {
+        if case .number(let text)? = value { return text }
+        return "0"
+    }
+
     static func length(_ value: JSONValue?) -> JSONValue {
         if case .array(let items)? = value { return .int(items.count) }
         return .int(0)
@@ -89,8 +99,30 @@ public enum KubeKinds {
         }],
         fields: ["secrets", "imagePullSecrets", "automountServiceAccountToken"])
 
+    /// Pods as objects (what the kubelet role runs; their streams are KubeAPI's pods/log, exec,
+    /// attach and portforward subresources).
+    public static let pod = KubeKind(
+        group: "", version: "v1", kind: "Pod", resource: "pods", singular: "pod", namespaced: true,
+        shortNames: ["po"], verbs: allVerbs,
+        columns: [
+            TableColumn("Ready", type: "string", description: "The number of ready containers of all containers.") { object in
+                let statuses = items(object[member: "status"]?[member: "containerStatuses"])
+                let ready = statuses.filter { $0[member: "ready"] == .bool(true) }.count
+                let total = items(object[member: "spec"]?[member: "containers"]).count
+                return .string("\(ready)/\(total)")
+            },
+            TableColumn("Status", type: "string", description: "The phase of the pod.") {
+                $0[member: "status"]?[member: "phase"] ?? .string("Pending")
+            },
+            TableColumn("Restarts", type: "string", description: "The number of restarts of its containers.") { object in
+                let statuses = items(object[member: "status"]?[member: "containerStatuses"])
+                return .string(String(statuses.reduce(0) { $0 + (Int(number($1[member: "restartCount"])) ?? 0) }))
+            },
+        ],
+        fields: ["spec", "status"])
+
     /// Every kind served, in discovery's order.
-    public static let all: [KubeKind] = [configMap, endpoints, namespace, secret, serviceAccount, service]
+    public static let all: [KubeKind] = [configMap, endpoints, namespace, pod, secret, serviceAccount, service]
 
     /// The kind served under `resource` in `group`.
     public static func kind(group: String = "", resource: String) -> KubeKind? {

@@ -1,0 +1,147 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// kubectl's stream verbs against `berth serve`: logs, exec (WebSocket with kubectl 1.33, SPDY
+/// with 1.27 and with 1.33 told not to use WebSockets), attach; what kubectl prints and exits with.
+@Suite(.serialized, .enabled(if: KubeEnv.ready))
+struct PodStreamTests {
+    static let spdy = ["KUBECTL_REMOTE_COMMAND_WEBSOCKETS": "false"]
+
+    @Test(arguments: KubeEnv.versions)
+    func logs(version: String) throws {
+        let server = try KubeServer()
+        defer {
+            server.removeContainers()
+            server.stop()
+        }
+        try PodStreamFixture.busyboxLoaded(server)
+        let pod = try PodStreamFixture(server, name: "logger", containers: [
+            .init(name: "main", command: "echo one; echo two >&2; echo three; sleep 3600"),
+            .init(name: "side", command: "echo side says hi; sleep 3600"),
+        ], annotations: ["kubectl.kubernetes.io/default-container": "side"], previousRuns: ["main": "echo earlier run"], version: version)
+        // The Pod's logs once the containers have written them.
+        var text = ""
+        for _ in 0..<50 {
+            text = try server.kubectlOK("logs", "logger", "-c", "main", version: version)
+            if text == "one\ntwo\nthree\n" { break }
+            usleep(100_000)
+        }
+        // stdout and stderr in the order written, as one stream.
+        #expect(text == "one\ntwo\nthree\n")
+        // No -c: the default-container annotation picks "side" (kubectl says nothing more when it does).
+        #expect(try server.kubectlOK("logs", "logger", version: version) == "side says hi\n")
+        #expect(try server.kubectlOK("logs", "pod/logger", "-c", "main", "--tail=1", version: version) == "three\n")
+        #expect(try server.kubectlOK("logs", "logger", "-c", "main", "--tail=0", version: version) == "")
+        #expect(try server.kubectlOK("logs", "logger", "-c", "main", "--limit-bytes=6", version: version) == "one\ntw")
+        // The kubelet's timestamps: RFC 3339, UTC, nine fraction digits.
+        let stamped = try server.kubectlOK("logs", "logger", "-c", "main", "--timestamps", version: version)
+        let lines = stamped.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        let pattern = try Regex(#"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z one$"#)
+        #expect(lines.first.map { $0.wholeMatch(of: pattern) != nil } == true, "\(stamped)")
+        // Since a time after the lines: nothing; since an hour ago: everything.
+        #expect(try server.kubectlOK("logs", "logger", "-c", "main", "--since-time=2099-01-01T00:00:00Z", version: version) == "")
+        #expect(try server.kubectlOK("logs", "logger", "-c", "main", "--since=1h", version: version) == "one\ntwo\nthree\n")
+        if pod.fake {
+            #expect(try server.kubectlOK("logs", "logger", "-c", "main", "--previous", version: version) == "earlier run\n")
+            let none = try server.kubectl(["logs", "logger", "-c", "side", "--previous"], version: version)
+            #expect(none.status == 1)
+            #expect(none.stderr == "Error from server (BadRequest): previous terminated container \"side\" in pod \"logger\" not found\n", "\(none.stderr)")
+        }
+        // A container the Pod does not have: the apiserver's 400.
+        let wrong = try server.kubectl(["logs", "logger", "-c", "nope"], version: version)
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr == "Error from server (BadRequest): container nope is not valid for pod logger\n", "\(wrong.stderr)")
+        let missing = try server.kubectl(["logs", "ghost"], version: version)
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "Error from server (NotFound): pods \"ghost\" not found\n", "\(missing.stderr)")
+        // Without a container and without the annotation, on the raw API: the list to choose from.
+        let raw = try server.request("GET", "/api/v1/namespaces/default/pods/logger/log")
+        #expect(raw.status == 200)
+        try server.kubectlOK("annotate", "pod", "logger", "kubectl.kubernetes.io/default-container-", version: version)
+        let unnamed = try server.request("GET", "/api/v1/namespaces/default/pods/logger/log")
+        #expect(unnamed.status == 400)
+        #expect(try server.object(unnamed.body).string("message") == "a container name must be specified for pod logger, choose one of: [main side]")
+    }
+
+    /// `logs -f` follows until the container ends.
+    @Test(arguments: KubeEnv.versions)
+    func logsFollow(version: String) throws {
+        let server = try KubeServer()
+        defer {
+            server.removeContainers()
+            server.stop()
+        }
+        try PodStreamFixture.busyboxLoaded(server)
+        _ = try PodStreamFixture(server, name: "ticker", containers: [
+            .init(name: "main", command: "for i in 1 2 3 4; do echo tick $i; sleep 1; done"),
+        ], version: version)
+        let started = Date()
+        let followed = try server.kubectlOK("logs", "-f", "ticker", version: version)
+        #expect(followed == "tick 1\ntick 2\ntick 3\ntick 4\n")
+        // It waited for the later lines (the container was still writing when it began).
+        #expect(Date().timeIntervalSince(started) > 1)
+    }
+
+    @Test(arguments: [("1.33", false), ("1.33", true), ("1.27", true)])
+    func exec(version: String, spdy: Bool) throws {
+        let server = try KubeServer()
+        defer {
+            server.removeContainers()
+            server.stop()
+        }
+        let environment = spdy ? Self.spdy : [:]
+        try PodStreamFixture.busyboxLoaded(server)
+        _ = try PodStreamFixture(server, name: "shell", containers: [.init(name: "main", command: "sleep 3600")], version: version)
+        let plain = try server.kubectl(["exec", "shell", "--", "sh", "-c", "echo out; echo err >&2"], version: version, extraEnvironment: environment)
+        #expect(plain.status == 0, "\(plain.stderr)")
+        #expect(plain.stdout == "out\n")
+        #expect(plain.stderr == "err\n")
+        // A non-zero exit: kubectl's words and its status.
+        let failing = try server.kubectl(["exec", "shell", "-c", "main", "--", "sh", "-c", "echo bye; exit 3"], version: version, extraEnvironment: environment)
+        #expect(failing.status == 3)
+        #expect(failing.stdout == "bye\n")
+        #expect(failing.stderr == "command terminated with exit code 3\n", "\(failing.stderr)")
+        // -i: stdin to the command, its end the command's end of input.
+        let input = try server.kubectl(["exec", "-i", "shell", "--", "sh", "-c", "tr a-z A-Z; echo done"], version: version, stdin: "hello\nworld\n",
+                                       extraEnvironment: environment)
+        #expect(input.status == 0, "\(input.stderr)")
+        #expect(input.stdout == "HELLO\nWORLD\ndone\n")
+        // -it under a terminal (script gives kubectl one): a pty in the container, its size sent.
+        let command = "\(KubeEnv.kubectl(version)) exec -it shell -- sh -c 'test -t 0 && test -t 1 && echo on-a-tty; stty size'"
+        var terminalEnvironment = server.environment
+        for (key, value) in environment { terminalEnvironment[key] = value }
+        terminalEnvironment["COLUMNS"] = "100"
+        terminalEnvironment["LINES"] = "40"
+        let terminal = try sh(["/usr/bin/script", "-qec", "stty cols 100 rows 40; " + command, "/dev/null"], stdin: "", environment: terminalEnvironment)
+        #expect(terminal.status == 0, "\(terminal.stdout) \(terminal.stderr)")
+        #expect(terminal.stdout.contains("on-a-tty"), "\(terminal.stdout)")
+        #expect(terminal.stdout.contains("40 100"), "\(terminal.stdout)")
+        // A command that is not there: the runtime's failure, as the kubelet reports it.
+        let absent = try server.kubectl(["exec", "shell", "--", "/no/such/program"], version: version, extraEnvironment: environment)
+        #expect(absent.status != 0)
+        // A container the Pod does not have.
+        let wrong = try server.kubectl(["exec", "shell", "-c", "nope", "--", "true"], version: version, extraEnvironment: environment)
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("container nope is not valid for pod shell") || wrong.stderr.contains("container nope not found in pod shell"),
+                "\(wrong.stderr)")
+    }
+
+    @Test(arguments: [("1.33", false), ("1.33", true), ("1.27", true)])
+    func attach(version: String, spdy: Bool) throws {
+        let server = try KubeServer()
+        defer {
+            server.removeContainers()
+            server.stop()
+        }
+        try PodStreamFixture.busyboxLoaded(server)
+        _ = try PodStreamFixture(server, name: "talker", containers: [
+            .init(name: "main", command: "sleep 2; for i in 1 2 3; do echo line $i; echo warn $i >&2; sleep 1; done"),
+        ], version: version)
+        let attached = try server.kubectl(["attach", "talker", "-c", "main"], version: version, extraEnvironment: spdy ? Self.spdy : [:])
+        #expect(attached.status == 0, "\(attached.stderr)")
+        #expect(attached.stdout.contains("line 3\n"), "\(attached.stdout)")
+        #expect(attached.stderr.contains("warn 3\n"), "\(attached.stderr)")
+    }
+}
