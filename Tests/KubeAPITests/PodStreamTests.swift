@@ -111,8 +111,9 @@ struct PodStreamTests {
                                        extraEnvironment: environment)
         #expect(input.status == 0, "\(input.stderr)")
         #expect(input.stdout == "HELLO\nWORLD\ndone\n")
-        // -it under a terminal (script gives kubectl one): a pty in the container, its size sent.
-        let command = "\(KubeEnv.kubectl(version)) exec -it shell -- sh -c 'test -t 0 && test -t 1 && echo on-a-tty; stty size'"
+        // -it under a terminal (script gives kubectl one): a pty in the container, its size sent
+        // (on the resize channel once the process has started: the shell waits for it).
+        let command = "\(KubeEnv.kubectl(version)) exec -it shell -- sh -c 'test -t 0 && test -t 1 && echo on-a-tty; sleep 1; stty size'"
         var terminalEnvironment = server.environment
         for (key, value) in environment { terminalEnvironment[key] = value }
         terminalEnvironment["COLUMNS"] = "100"
