@@ -149,3 +149,45 @@ struct PodStreamTests {
         #expect(attached.stderr.contains("warn 3\n"), "\(attached.stderr)")
     }
 }
+
+/// kubectl port-forward: a local port to a port on the Pod's loopback (its network namespace),
+/// over a WebSocket tunnel (1.33), SPDY (1.27, and 1.33 told not to use WebSockets).
+@Suite(.serialized, .enabled(if: KubeEnv.ready))
+struct PortForwardTests {
+    @Test(arguments: [("1.33", false), ("1.33", true), ("1.27", true)])
+    func portForward(version: String, spdy: Bool) throws {
+        let server = try KubeServer()
+        defer {
+            server.removeContainers()
+            server.stop()
+        }
+        try PodStreamFixture.busyboxLoaded(server)
+        // Listening on the Pod's loopback only: reached from inside its namespace, not through any address.
+        _ = try PodStreamFixture(server, name: "web", containers: [
+            .init(name: "httpd", command: "mkdir -p /www && echo hello from the pod > /www/index.html && exec httpd -f -p 127.0.0.1:80 -h /www"),
+        ], version: version)
+        let local = try KubeServer.freePort()
+        var environment = server.environment
+        if spdy { environment["KUBECTL_PORT_FORWARD_WEBSOCKETS"] = "false" }
+        let output = server.base + "/port-forward.out"
+        let pid = try spawn([KubeEnv.kubectl(version), "port-forward", "pod/web", "\(local):80"], stdout: output, environment: environment)
+        defer {
+            kill(pid, SIGTERM)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        var said = ""
+        for _ in 0..<100 {
+            said = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            if said.contains("Forwarding from") { break }
+            usleep(100_000)
+        }
+        #expect(said.contains("Forwarding from 127.0.0.1:\(local) -> 80"), "\(said)")
+        // Twice: each connection is a stream pair of its own on the one connection.
+        for _ in 0..<2 {
+            let fetched = try sh([KubeEnv.curl, "-s", "--max-time", "20", "http://127.0.0.1:\(local)/"])
+            #expect(fetched.status == 0, "\(fetched.stderr) \(said)")
+            #expect(fetched.stdout == "hello from the pod\n")
+        }
+    }
+}
