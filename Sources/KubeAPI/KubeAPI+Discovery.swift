@@ -32,10 +32,10 @@ extension KubeAPI {
         ])
     }
 
-    /// No groups besides the core one yet. kubectl ≥ 1.30 asks for aggregated discovery first
-    /// and takes this plain list when the answer's Content-Type says it is one.
+    /// The groups besides the core one: metrics.k8s.io (kubectl top). kubectl ≥ 1.30 asks for
+    /// aggregated discovery first and takes this plain list when the answer's Content-Type says it is one.
     var apiGroupList: JSONValue {
-        .ordered([("kind", .string("APIGroupList")), ("apiVersion", .string("v1")), ("groups", .array([]))])
+        .ordered([("kind", .string("APIGroupList")), ("apiVersion", .string("v1")), ("groups", .array([Self.metricsGroupEntry]))])
     }
 
     var coreResourceList: JSONValue {

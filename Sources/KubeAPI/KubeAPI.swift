@@ -101,6 +101,7 @@ public final class KubeAPI: Sendable {
             return writer.send(status: .ok, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("ok".utf8))
         }
         if path.hasPrefix("/openapi/") { return try openAPI(request, path: path, writer) }
+        if try metricsAPI(request, path: path, writer) { return }
         guard path.hasPrefix("/api/v1/") else { throw .pathNotFound(path) }
         var parts = path.dropFirst("/api/v1/".count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         // The legacy watch prefix: /api/v1/watch/namespaces/NS/configmaps.

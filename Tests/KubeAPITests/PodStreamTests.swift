@@ -191,3 +191,69 @@ struct PortForwardTests {
         }
     }
 }
+
+/// kubectl cp (tar through exec, both ways) and kubectl top pod (metrics.k8s.io from the cgroups).
+@Suite(.serialized, .enabled(if: KubeEnv.ready))
+struct CopyAndTopTests {
+    @Test(arguments: KubeEnv.versions)
+    func copyBothWays(version: String) throws {
+        let server = try KubeServer()
+        defer {
+            server.removeContainers()
+            server.stop()
+        }
+        try PodStreamFixture.busyboxLoaded(server)
+        _ = try PodStreamFixture(server, name: "box", containers: [.init(name: "main", command: "sleep 3600")], version: version)
+        let local = server.base + "/tree"
+        try FileManager.default.createDirectory(atPath: local + "/sub", withIntermediateDirectories: true)
+        try "top file\n".write(toFile: local + "/a.txt", atomically: true, encoding: .utf8)
+        try "nested file\n".write(toFile: local + "/sub/b.txt", atomically: true, encoding: .utf8)
+        try server.kubectlOK("cp", local, "box:/tmp/tree", version: version)
+        #expect(try server.kubectlOK("exec", "box", "--", "cat", "/tmp/tree/a.txt", "/tmp/tree/sub/b.txt", version: version) == "top file\nnested file\n")
+        try server.kubectlOK("exec", "box", "--", "sh", "-c", "echo made inside > /tmp/tree/sub/c.txt", version: version)
+        let back = server.base + "/back"
+        try server.kubectlOK("cp", "box:/tmp/tree", back, version: version)
+        #expect(try String(contentsOfFile: back + "/sub/c.txt", encoding: .utf8) == "made inside\n")
+        #expect(try String(contentsOfFile: back + "/a.txt", encoding: .utf8) == "top file\n")
+    }
+
+    @Test(arguments: KubeEnv.versions)
+    func topPod(version: String) throws {
+        let server = try KubeServer()
+        defer {
+            server.removeContainers()
+            server.stop()
+        }
+        try PodStreamFixture.busyboxLoaded(server)
+        // One container busy (a shell loop), one idle: the busy one shows CPU time.
+        _ = try PodStreamFixture(server, name: "busy", containers: [
+            .init(name: "spin", command: "while true; do :; done"), .init(name: "idle", command: "sleep 3600"),
+        ], version: version)
+        let resources = try server.kubectlOK("api-resources", "--api-group=metrics.k8s.io", "--no-headers", version: version)
+        #expect(resources.contains("pods") && resources.contains("PodMetrics"), "\(resources)")
+        let table = try server.kubectlOK("top", "pod", version: version)
+        let lines = table.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(lines.first == ["NAME", "CPU(cores)", "MEMORY(bytes)"], "\(table)")
+        let row = try #require(lines.first { $0.first == "busy" }, "\(table)")
+        // A busy loop uses most of a core: hundreds of millicores.
+        let millicores = Int(row[1].dropLast()) ?? 0
+        #expect(row[1].hasSuffix("m") && millicores > 200, "\(table)")
+        #expect(row[2].hasSuffix("Mi"), "\(table)")
+        let containers = try server.kubectlOK("top", "pod", "busy", "--containers", version: version)
+        #expect(containers.contains("spin") && containers.contains("idle"), "\(containers)")
+        // The PodMetrics object as metrics-server serves it.
+        let raw = try server.request("GET", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/busy")
+        #expect(raw.status == 200)
+        let object = try server.object(raw.body)
+        #expect(object.string("kind") == "PodMetrics")
+        #expect(object.string("metadata.name") == "busy")
+        #expect((object["containers"] as? [[String: Any]])?.count == 2)
+        let missing = try server.request("GET", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/ghost")
+        #expect(missing.status == 404)
+        // The Node's metrics: this machine, by its hostname.
+        let nodes = try server.object(try server.request("GET", "/apis/metrics.k8s.io/v1beta1/nodes").body)
+        let items = try #require(nodes["items"] as? [[String: Any]])
+        #expect(items.count == 1)
+        #expect((items.first?.at("usage.memory") as? String)?.hasSuffix("Ki") == true)
+    }
+}
