@@ -1,7 +1,9 @@
 import ContainerSpec
+import Glibc
 import GoCompat
 import Kube
 import KubeModel
+import LinuxSys
 
 /// What a new cluster has before anyone writes: the system namespaces, and in every namespace a
 /// `default` ServiceAccount (the service account controller's work, done when a namespace is made).
@@ -18,6 +20,30 @@ extension KubeAPI {
         for namespace in try store.list(KubeKinds.namespace.storeResource).items {
             ensureDefaultServiceAccount(in: namespace.key.name)
         }
+        ensureNode()
+    }
+
+    /// This machine's Node (named by its hostname): capacity and allocatable from the host, Ready.
+    func ensureNode() {
+        let cpus = String(max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        var memory = 0
+        if let text = try? FS.readText("/proc/meminfo"), let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemTotal:") }) {
+            memory = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        }
+        let resources = JSONValue.ordered([("cpu", .string(cpus)), ("memory", .string("\(memory)Ki")), ("pods", .string("110"))])
+        let node = JSONValue.ordered([
+            ("kind", .string("Node")), ("apiVersion", .string("v1")),
+            ("metadata", .ordered([("name", .string(Self.nodeName)), ("labels", .ordered([
+                ("kubernetes.io/hostname", .string(Self.nodeName)), ("kubernetes.io/os", .string("linux")),
+            ]))])),
+            ("spec", .ordered([])),
+            ("status", .ordered([
+                ("capacity", resources), ("allocatable", resources),
+                ("conditions", .array([.ordered([("type", .string("Ready")), ("status", .string("True")), ("reason", .string("KubeletReady"))])])),
+                ("nodeInfo", .ordered([("kubeletVersion", .string("v\(Self.major).\(Self.minor).0+berth")), ("operatingSystem", .string("linux"))])),
+            ])),
+        ])
+        _ = try? store.create(KubeKinds.node.storeResource, node)
     }
 
     func ensureDefaultServiceAccount(in namespace: String) {

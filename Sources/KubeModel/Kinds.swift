@@ -121,8 +121,23 @@ public enum KubeKinds {
         ],
         fields: ["spec", "status"])
 
+    /// This machine as the cluster's one Node (made at the API's bootstrap; the kubelet role reports on it).
+    public static let node = KubeKind(
+        group: "", version: "v1", kind: "Node", resource: "nodes", singular: "node", namespaced: false,
+        shortNames: ["no"], verbs: allVerbs,
+        columns: [
+            TableColumn("Status", type: "string", description: "The status of the node (its Ready condition).") { object in
+                let ready = items(object[member: "status"]?[member: "conditions"]).first { $0[member: "type"]?.stringValue == "Ready" }
+                return .string(ready?[member: "status"]?.stringValue == "True" ? "Ready" : "NotReady")
+            },
+            TableColumn("Version", type: "string", description: "The kubelet's version.") {
+                $0[member: "status"]?[member: "nodeInfo"]?[member: "kubeletVersion"] ?? .string("")
+            },
+        ],
+        fields: ["spec", "status"])
+
     /// Every kind served, in discovery's order.
-    public static let all: [KubeKind] = [configMap, endpoints, namespace, pod, secret, serviceAccount, service]
+    public static let all: [KubeKind] = [configMap, endpoints, namespace, node, pod, secret, serviceAccount, service]
 
     /// The kind served under `resource` in `group`.
     public static func kind(group: String = "", resource: String) -> KubeKind? {

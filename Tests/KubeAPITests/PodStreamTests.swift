@@ -147,6 +147,13 @@ struct PodStreamTests {
         #expect(attached.status == 0, "\(attached.stderr)")
         #expect(attached.stdout.contains("line 3\n"), "\(attached.stdout)")
         #expect(attached.stderr.contains("warn 3\n"), "\(attached.stderr)")
+        // -i: the client's input to the container's stdin (a container made with stdin open).
+        _ = try PodStreamFixture(server, name: "listener", containers: [
+            .init(name: "main", command: "sleep 2; read line; echo got: $line; sleep 1", stdin: true),
+        ], version: version)
+        let interactive = try server.kubectl(["attach", "-i", "listener"], version: version, stdin: "hello there\n",
+                                             extraEnvironment: spdy ? Self.spdy : [:])
+        #expect(interactive.stdout.contains("got: hello there\n"), "\(interactive.stdout) \(interactive.stderr)")
     }
 }
 
@@ -255,5 +262,13 @@ struct CopyAndTopTests {
         let items = try #require(nodes["items"] as? [[String: Any]])
         #expect(items.count == 1)
         #expect((items.first?.at("usage.memory") as? String)?.hasSuffix("Ki") == true)
+        // kubectl top node: the metrics against the Node's allocatable.
+        let nodeTable = try server.kubectlOK("top", "node", version: version)
+        let nodeLines = nodeTable.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        // (kubectl 1.27 heads its percentages CPU% and MEMORY%.)
+        #expect(nodeLines.first == ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]
+                || nodeLines.first == ["NAME", "CPU(cores)", "CPU%", "MEMORY(bytes)", "MEMORY%"], "\(nodeTable)")
+        #expect(nodeLines.count == 2 && nodeLines[1].count == 5 && nodeLines[1][2].hasSuffix("%"), "\(nodeTable)")
+        #expect(try server.kubectlOK("get", "nodes", "-o", "name", version: version) == "node/\(nodeLines[1][0])\n")
     }
 }
