@@ -106,10 +106,13 @@ extension KubeAPI {
         ])
     }
 
-    /// The error channel's Status for a failure to run anything (kubectl prints its message).
+    /// The error channel's Status for a failure to run anything: the kubelet's InternalError
+    /// (kubectl prints "error: Internal error occurred: error executing command in container: …").
     static func failureStatus(_ message: String) -> JSONValue {
-        .ordered([("metadata", .ordered([])), ("status", .string("Failure")), ("message", .string(message)), ("reason", .string("InternalError")),
-                  ("code", .number("500"))])
+        let cause = "error executing command in container: " + message
+        return .ordered([("metadata", .ordered([])), ("status", .string("Failure")), ("message", .string("Internal error occurred: " + cause)),
+                         ("reason", .string("InternalError")),
+                         ("details", .ordered([("causes", .array([.ordered([("message", .string(cause))])]))])), ("code", .number("500"))])
     }
 }
 

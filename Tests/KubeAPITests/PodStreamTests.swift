@@ -124,7 +124,17 @@ struct PodStreamTests {
         #expect(terminal.stdout.contains("40 100"), "\(terminal.stdout)")
         // A command that is not there: the runtime's failure, as the kubelet reports it.
         let absent = try server.kubectl(["exec", "shell", "--", "/no/such/program"], version: version, extraEnvironment: environment)
-        #expect(absent.status != 0)
+        #expect(absent.status == 1)
+        #expect(absent.stderr.hasPrefix("error: Internal error occurred: error executing command in container: "), "\(absent.stderr)")
+        #expect(absent.stderr.contains("/no/such/program"), "\(absent.stderr)")
+        // On the raw API: a request that is no upgrade, and a Pod whose container never starts (its image cannot be pulled).
+        let plainGET = try server.request("GET", "/api/v1/namespaces/default/pods/shell/exec?command=true&stdout=true")
+        #expect(plainGET.status == 400)
+        #expect(try server.object(plainGET.body).string("message") == "Upgrade request required")
+        try server.kubectlOK("create", "-f", "-", version: version, stdin: #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"bare"},"spec":{"containers":[{"name":"main","image":"berth.invalid/never:0"}]}}"#)
+        let notStarted = try server.request("POST", "/api/v1/namespaces/default/pods/bare/exec?command=true&stdout=true")
+        #expect(notStarted.status == 404)
+        #expect(try server.object(notStarted.body).string("message") == #"container not found ("main")"#)
         // A container the Pod does not have.
         let wrong = try server.kubectl(["exec", "shell", "-c", "nope", "--", "true"], version: version, extraEnvironment: environment)
         #expect(wrong.status == 1)
