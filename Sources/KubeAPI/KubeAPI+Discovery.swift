@@ -39,16 +39,26 @@ extension KubeAPI {
     }
 
     var coreResourceList: JSONValue {
-        let resources: [JSONValue] = KubeKinds.all.filter { $0.group.isEmpty }.map { kind in
+        let resources: [JSONValue] = KubeKinds.all.filter { $0.group.isEmpty }.map { kind -> [JSONValue] in
             var members: [(String, JSONValue)] = [
                 ("name", .string(kind.resource)), ("singularName", .string(kind.singular)), ("namespaced", .bool(kind.namespaced)),
                 ("kind", .string(kind.kind)), ("verbs", .array(kind.verbs.map { .string($0) })),
             ]
             if !kind.shortNames.isEmpty { members.append(("shortNames", .array(kind.shortNames.map { .string($0) }))) }
             members.append(("storageVersionHash", .string(Self.storageVersionHash(kind))))
-            return .ordered(members)
-        }
+            return [.ordered(members)] + Self.subresources(of: kind)
+        }.flatMap { $0 }
         return .ordered([("kind", .string("APIResourceList")), ("groupVersion", .string("v1")), ("resources", .array(resources))])
+    }
+
+    /// A kind's subresources as the apiserver lists them after it: the Pod's streams.
+    static func subresources(of kind: KubeKind) -> [JSONValue] {
+        guard kind.kind == "Pod" else { return [] }
+        return [("attach", "PodAttachOptions", ["create", "get"]), ("exec", "PodExecOptions", ["create", "get"]), ("log", "Pod", ["get"]),
+                ("portforward", "PodPortForwardOptions", ["create", "get"])].map { name, subkind, verbs in
+            .ordered([("name", .string("pods/" + name)), ("singularName", .string("")), ("namespaced", .bool(true)), ("kind", .string(subkind)),
+                      ("verbs", .array(verbs.map { .string($0) }))])
+        }
     }
 
     /// The apiserver's hash of a kind's storage version: clients only compare it for change.

@@ -127,6 +127,10 @@ struct PodStreamTests {
         #expect(absent.status == 1)
         #expect(absent.stderr.hasPrefix("error: Internal error occurred: error executing command in container: "), "\(absent.stderr)")
         #expect(absent.stderr.contains("/no/such/program"), "\(absent.stderr)")
+        // Discovery lists the Pod's stream subresources after pods, as the apiserver does.
+        let core = try server.object(try server.request("GET", "/api/v1").body)
+        let names = (core["resources"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(names.contains("pods/exec") && names.contains("pods/log") && names.contains("pods/portforward") && names.contains("pods/attach"), "\(names)")
         // On the raw API: a request that is no upgrade, and a Pod whose container never starts (its image cannot be pulled).
         let plainGET = try server.request("GET", "/api/v1/namespaces/default/pods/shell/exec?command=true&stdout=true")
         #expect(plainGET.status == 400)
