@@ -168,6 +168,17 @@ struct PodStreamTests {
         let interactive = try server.kubectl(["attach", "-i", "listener"], version: version, stdin: "hello there\n",
                                              extraEnvironment: spdy ? Self.spdy : [:])
         #expect(interactive.stdout.contains("got: hello there\n"), "\(interactive.stdout) \(interactive.stderr)")
+        // -it to a container with a terminal, under one (script gives kubectl one): keys in, the
+        // screen out, the terminal's size sent as kubectl's resize (on a stream of its own: the shell waits a moment for it).
+        _ = try PodStreamFixture(server, name: "console", containers: [
+            .init(name: "main", command: "read line; echo got $line; sleep 1; stty size; sleep 1", tty: true, stdin: true),
+        ], version: version)
+        var environment = server.environment
+        if spdy { for (key, value) in Self.spdy { environment[key] = value } }
+        let command = "stty cols 90 rows 30; sleep 1; \(KubeEnv.kubectl(version)) attach -it console"
+        let terminal = try sh(["/usr/bin/script", "-qec", command, "/dev/null"], stdin: "typed words\n", environment: environment)
+        #expect(terminal.stdout.contains("got typed words"), "\(terminal.stdout) \(terminal.stderr)")
+        #expect(terminal.stdout.contains("30 90"), "\(terminal.stdout)")
     }
 }
 
