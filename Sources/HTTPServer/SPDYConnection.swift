@@ -160,6 +160,9 @@ public final class SPDYStream: Sendable {
     /// The client's next data; nil once it sent FIN (or reset the stream, or went away).
     public func read() -> [UInt8]? { input.pop() }
 
+    /// True when the input ended by a reset or the connection's end rather than the client's FIN.
+    public var inputFailed: Bool { input.endedBy == .failed }
+
     /// Sends data (in frames of at most 32 KiB); false once the connection is gone.
     @discardableResult
     public func write(_ bytes: [UInt8]) -> Bool {

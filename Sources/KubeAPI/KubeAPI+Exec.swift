@@ -47,14 +47,15 @@ extension KubeAPI {
                 streams.finish(Self.failureStatus(error.message))
                 return
             }
-            let master = session.master.raw
             if options.stdin {
-                Threads.detach {
+                // The session (and so its pty's descriptor) lives as long as this thread uses it.
+                Threads.detach { [session] in
                     while let bytes = streams.readStdin() {
-                        guard (try? FS.write(master, bytes)) != nil else { break }
+                        guard (try? FS.write(session.master.raw, bytes)) != nil else { break }
                     }
                 }
             }
+            let master = session.master.raw
             Threads.detach {
                 while let size = streams.nextResize() { session.resize(rows: size.height, columns: size.width) }
             }

@@ -75,12 +75,13 @@ extension KubeAPI {
             data.finish()
             return
         }
-        // The client's half: its FIN is our shutdown of the socket's sending side.
+        // The client's half: its FIN is our shutdown of the socket's sending side; a reset or
+        // the connection's end shuts both ways, so the read below ends too.
         Threads.detach {
             while let bytes = data.read() {
                 guard (try? FS.write(socket.raw, bytes)) != nil else { break }
             }
-            _ = Glibc.shutdown(socket.raw, Int32(SHUT_WR))
+            _ = Glibc.shutdown(socket.raw, Int32(data.inputFailed ? SHUT_RDWR : SHUT_WR))
         }
         copy(from: socket.raw) { data.write($0) }
         data.finish()
