@@ -121,7 +121,7 @@ let package = Package(
         .target(name: "DockerModel", dependencies: ["Engine", "GoCompat", "Registry", "ContainerRuntime", "ContainerSpec", "ImageStore", "Supervisor", "ContainerNetwork", "OCI", "LinuxSys"]),
         // SwiftNIO HTTP/1.1 for the API front ends: unix and TCP listeners, streamed bodies, hijacking, WebSockets.
         .target(name: "HTTPServer", dependencies: [
-            "LinuxSys", "GoCompat", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            "LinuxSys", "GoCompat", "CZlib", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
@@ -133,7 +133,7 @@ let package = Package(
         .target(name: "KubeProxy", dependencies: ["Kube", "KubeModel", "ContainerNetwork", "ContainerDNS", "ContainerSpec", "LinuxSys", "GoCompat"]),
         // The Kubernetes API front end (kubectl's contract): discovery, CRUD, watch, patches, auth, its TLS and kubeconfig.
         .target(name: "KubeAPI", dependencies: [
-            "HTTPServer", "KubeModel", "Kube", "ContainerSpec", "GoCompat", "LinuxSys",
+            "HTTPServer", "KubeModel", "Kube", "ContainerSpec", "GoCompat", "LinuxSys", "Engine", "Supervisor",
             .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),
@@ -185,6 +185,8 @@ let package = Package(
         .testTarget(name: "KubeProxyTests", dependencies: ["KubeProxy"]),
         .testTarget(name: "KubeControllersTests", dependencies: ["KubeControllers", "Kube", "KubeModel", "ContainerSpec", "GoCompat"]),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Kube", "GoCompat"]),
+        // SPDY/3.1 framing and header compression (what kubectl's streams use before WebSockets).
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "CZlib"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

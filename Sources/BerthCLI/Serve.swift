@@ -136,7 +136,7 @@ struct Serve: BerthCommand {
             let clientHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : urlHost
             try access.prepare(server: "https://\(clientHost):\(port)")
             api = KubeAPI(store: store, token: try access.token(), serverAddress: "\(clientHost):\(port)",
-                          root: GlobalOptions.root, volumesDirectory: access.directory + "/volumes")
+                          root: GlobalOptions.root, volumesDirectory: access.directory + "/volumes", engine: engine)
             try api.bootstrap()
             // kube-proxy's role: Services' cluster IPs and node ports as iptables rules.
             ServiceProxy(store: store) { printError("berth serve: \($0)") }.start()

@@ -1,7 +1,9 @@
 import ContainerSpec
+import Glibc
 import GoCompat
 import Kube
 import KubeModel
+import LinuxSys
 
 /// What a new cluster has before anyone writes: the system namespaces, and in every namespace a
 /// `default` ServiceAccount (the service account controller's work, done when a namespace is made).

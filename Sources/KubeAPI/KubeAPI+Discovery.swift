@@ -38,7 +38,7 @@ extension KubeAPI {
         var names: [String] = []
         for kind in KubeKinds.all where !kind.group.isEmpty && !names.contains(kind.group) { names.append(kind.group) }
         return .ordered([("kind", .string("APIGroupList")), ("apiVersion", .string("v1")),
-                         ("groups", .array(names.map { Self.groupEntry($0) }))])
+                         ("groups", .array(names.map { Self.groupEntry($0) } + [Self.metricsGroupEntry]))])
     }
 
     /// The aggregated discovery version `Accept` asks for first (v2, or v2beta1 as kubectl
@@ -91,7 +91,7 @@ extension KubeAPI {
             ])]))])
         }
         return .ordered([("kind", .string("APIGroupDiscoveryList")), ("apiVersion", .string("apidiscovery.k8s.io/" + version)),
-                         ("metadata", .ordered([])), ("items", .array(items))])
+                         ("metadata", .ordered([])), ("items", .array(items + (core ? [] : [Self.metricsDiscovery])))])
     }
 
     static func groupEntry(_ group: String) -> JSONValue {
@@ -120,12 +120,22 @@ extension KubeAPI {
                 .ordered([("name", .string(kind.resource + "/" + name)), ("singularName", .string("")), ("namespaced", .bool(kind.namespaced)),
                           ("kind", .string(kind.kind)), ("verbs", .array(["get", "patch", "update"].map { .string($0) }))])
             }
-            return [.ordered(members)] + subresources
+            return [.ordered(members)] + subresources + Self.subresources(of: kind)
         }
         let groupVersion = group.isEmpty ? "v1" : group + "/" + (kinds.first?.version ?? "v1")
         var members: [(String, JSONValue)] = [("kind", .string("APIResourceList"))]
         if !group.isEmpty { members.append(("apiVersion", .string("v1"))) }
         return .ordered(members + [("groupVersion", .string(groupVersion)), ("resources", .array(resources))])
+    }
+
+    /// A kind's subresources as the apiserver lists them after it: the Pod's streams.
+    static func subresources(of kind: KubeKind) -> [JSONValue] {
+        guard kind.kind == "Pod" else { return [] }
+        return [("attach", "PodAttachOptions", ["create", "get"]), ("exec", "PodExecOptions", ["create", "get"]), ("log", "Pod", ["get"]),
+                ("portforward", "PodPortForwardOptions", ["create", "get"])].map { name, subkind, verbs in
+            .ordered([("name", .string("pods/" + name)), ("singularName", .string("")), ("namespaced", .bool(true)), ("kind", .string(subkind)),
+                      ("verbs", .array(verbs.map { .string($0) }))])
+        }
     }
 
     /// The apiserver's hash of a kind's storage version: clients only compare it for change.

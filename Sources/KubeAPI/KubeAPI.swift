@@ -1,4 +1,5 @@
 import ContainerSpec
+import Engine
 import GoCompat
 import HTTPServer
 import Kube
@@ -20,6 +21,8 @@ public final class KubeAPI: Sendable {
     let volumesDirectory: String?
     /// What the Node's ephemeral-storage measures (the engine root).
     let root: String
+    /// The engine Pods' containers run on (pods/log, exec, attach, portforward); nil serves objects only.
+    let engine: Engine?
 
     /// Headers on every response (the apiserver's: no caching of API answers).
     public static let commonHeaders: [(String, String)] = [("Cache-Control", "no-cache, private")]
@@ -27,10 +30,11 @@ public final class KubeAPI: Sendable {
     static let bodyLimit = 3 << 20
 
     public init(store: ObjectStore, token: String, serverAddress: String, bookmarkSeconds: Double = 10,
-                root: String = "/", volumesDirectory: String? = nil) {
+                root: String = "/", volumesDirectory: String? = nil, engine: Engine? = nil) {
         self.store = store
         self.root = root
         self.volumesDirectory = volumesDirectory
+        self.engine = engine
         self.bookmarkSeconds = bookmarkSeconds
         self.token = Array(token.utf8)
         self.serverAddress = serverAddress
@@ -113,6 +117,7 @@ public final class KubeAPI: Sendable {
             return writer.send(status: .ok, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("ok".utf8))
         }
         if path.hasPrefix("/openapi/") { return try openAPI(request, path: path, writer) }
+        if try metricsAPI(request, path: path, writer) { return }
         var group = ""
         var parts: [String]
         if path.hasPrefix("/apis/") {
@@ -134,6 +139,7 @@ public final class KubeAPI: Sendable {
             watch = true
             parts.removeFirst()
         }
+        if group.isEmpty, try podSubresource(request, parts, writer) { return }
         let target = try resolve(parts, group: group, path: path)
         try serveResource(request, target, watch: watch || Self.isTrue(request.parameter("watch")), writer)
     }

@@ -68,6 +68,16 @@ public enum KubeKinds {
         .int(members.reduce(0) { $0 + (object[member: $1]?.objectValue?.count ?? 0) })
     }
 
+    static func items(_ value: JSONValue?) -> [JSONValue] {
+        if case .array(let items)? = value { return items }
+        return []
+    }
+
+    static func number(_ value: JSONValue?) -> String {
+        if case .number(let text)? = value { return text }
+        return "0"
+    }
+
     static func length(_ value: JSONValue?) -> JSONValue {
         if case .array(let items)? = value { return .int(items.count) }
         return .int(0)
