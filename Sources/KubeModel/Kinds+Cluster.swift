@@ -121,4 +121,12 @@ extension KubeKinds {
             },
         ],
         fields: ["spec", "status"])
+
+    /// coordination.k8s.io Lease: the node's heartbeat object (kube-node-lease/<node>), which
+    /// `kubectl describe node` reads.
+    public static let lease = KubeKind(
+        group: "coordination.k8s.io", version: "v1", kind: "Lease", resource: "leases", singular: "lease", namespaced: true,
+        shortNames: [], verbs: allVerbs,
+        columns: [TableColumn("Holder", type: "string", description: "Who holds the lease.") { string($0[member: "spec"]?[member: "holderIdentity"]) }],
+        fields: ["spec"])
 }

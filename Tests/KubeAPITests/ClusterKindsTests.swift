@@ -36,6 +36,9 @@ struct ClusterKindsTests {
         #expect(addresses.contains(["type": "Hostname", "address": hostname]), "\(addresses)")
         let describe = try server.kubectlOK("describe", "node", hostname, version: version)
         #expect(describe.contains("KubeletReady") && describe.contains("Non-terminated Pods:"), "\(describe)")
+        // The node's Lease (kube-node-lease/<node>) as describe shows it.
+        #expect(describe.contains("HolderIdentity:  \(hostname)\n"), "\(describe)")
+        #expect(try server.kubectlOK("get", "lease", "-n", "kube-node-lease", "-o", "name", version: version) == "lease.coordination.k8s.io/\(hostname)\n")
     }
 
     /// A claim of the default class is bound at once to a new volume (a directory under

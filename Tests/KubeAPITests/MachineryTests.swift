@@ -144,7 +144,7 @@ struct MachineryTests {
             let items = list["items"] as? [[String: Any]] ?? []
             let resources = items.flatMap { (($0["versions"] as? [[String: Any]])?.first?["resources"] as? [[String: Any]]) ?? [] }
             let names = resources.compactMap { $0["resource"] as? String }
-            #expect(path == "/api" ? names.contains("pods") && names.contains("nodes") : names.sorted() == ["events", "storageclasses"], "\(names)")
+            #expect(path == "/api" ? names.contains("pods") && names.contains("nodes") : names.sorted() == ["events", "leases", "storageclasses"], "\(names)")
         }
         // kubectl takes the aggregated answer: it needs no /api/v1 request.
         let verbose = try server.kubectl(["api-resources", "-v=6"], version: version)
