@@ -5,6 +5,8 @@ import Glibc
 import HTTPServer
 import Kube
 import KubeAPI
+import KubeControllers
+import KubeProxy
 import LinuxSys
 
 nonisolated(unsafe) private var stopPipeWrite: Int32 = -1
@@ -134,6 +136,10 @@ struct Serve: BerthCommand {
             api = KubeAPI(store: store, token: try access.token(), serverAddress: "\(clientHost):\(port)",
                           root: GlobalOptions.root, volumesDirectory: access.directory + "/volumes")
             try api.bootstrap()
+            // kube-proxy's role: Services' cluster IPs and node ports as iptables rules.
+            ServiceProxy(store: store) { printError("berth serve: \($0)") }.start()
+            // The controller manager's role.
+            ControllerManager(store: store) { printError("berth serve: \($0)") }.start()
         } catch {
             printError("berth serve: Kubernetes API: \(error.message)")
             throw ExitCode(1)

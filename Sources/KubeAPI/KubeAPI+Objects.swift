@@ -155,6 +155,7 @@ extension KubeAPI {
         if !errors.isEmpty { throw .invalid(kind, name, errors) }
         if let namespace = target.namespace { try requireActiveNamespace(namespace, creating: kind, name: name) }
         object = try own(object)
+        if kind.kind == "Service" { return try createService(object, target, dryRun: dryRun, warnings: warnings, writer) }
         if dryRun {
             let exists: Bool
             do { _ = try store.get(key(target, name: name)); exists = true } catch where error.kind == .notFound { exists = false } catch {
@@ -264,6 +265,15 @@ extension KubeAPI {
     func change(_ target: Target, dryRun: Bool, warnings: [String], _ writer: ResponseWriter, manager: String?,
                 addWarnings: () -> [String] = { [] },
                 _ transform: (JSONValue) throws(KubeStatus) -> JSONValue) throws(KubeStatus) {
+        if target.kind.kind == "Service" {
+            return try changeService(target, dryRun: dryRun, warnings: warnings, writer, manager: manager, addWarnings: addWarnings, transform)
+        }
+        try changeObject(target, dryRun: dryRun, warnings: warnings, writer, manager: manager, addWarnings: addWarnings, transform)
+    }
+
+    func changeObject(_ target: Target, dryRun: Bool, warnings: [String], _ writer: ResponseWriter, manager: String?,
+                      addWarnings: () -> [String] = { [] },
+                      _ transform: (JSONValue) throws(KubeStatus) -> JSONValue) throws(KubeStatus) {
         let kind = target.kind, name = target.name!
         var failure: KubeStatus?
         func apply(_ old: JSONValue) throws(KubeStatus) -> JSONValue {

@@ -140,7 +140,8 @@ public enum KubeKinds {
     }
 
     /// Every kind served, in discovery's order.
-    public static let all: [KubeKind] = [configMap, event, namespace, node, persistentVolumeClaim, persistentVolume, pod, secret, serviceAccount, storageClass, eventsV1, lease]
+    public static let all: [KubeKind] = [configMap, endpoints, event, namespace, node, persistentVolumeClaim, persistentVolume, pod, secret,
+                                         serviceAccount, service, storageClass, eventsV1, lease]
 
     /// The kind served under `resource` in `group`.
     public static func kind(group: String = "", resource: String) -> KubeKind? {

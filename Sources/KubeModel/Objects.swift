@@ -188,6 +188,8 @@ public enum Objects {
             }
         case "StorageClass":
             object = filling(filling(object, "reclaimPolicy", .string("Delete")), "volumeBindingMode", .string("Immediate"))
+        case "Service":
+            object = serviceDefaults(object)
         default: break
         }
         return object
@@ -240,6 +242,7 @@ public enum Objects {
                 errors.append(FieldError("data[\(key)]", .invalid(key), "duplicate of key present in binaryData"))
             }
         }
+        if kind.kind == "Service" { errors += validateService(object) }
         return errors.sorted { $0.field < $1.field }
     }
 
@@ -248,6 +251,7 @@ public enum Objects {
     public static func validateUpdate(_ kind: KubeKind, old: JSONValue, new: JSONValue) -> [FieldError] {
         var errors: [FieldError] = []
         if kind.kind == "Pod" { errors += validatePodUpdate(old: old, new: new) }
+        if kind.kind == "Service" { errors += validateServiceUpdate(old: old, new: new) }
         if kind.kind == "Secret", let oldType = old[member: "type"]?.stringValue, let newType = new[member: "type"]?.stringValue, oldType != newType {
             errors.append(FieldError("type", .invalid(newType), "field is immutable"))
         }
