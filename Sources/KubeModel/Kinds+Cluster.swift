@@ -12,6 +12,12 @@ extension KubeKinds {
         return .string((value?.arrayItems ?? []).compactMap(\.stringValue).map { short[$0] ?? $0 }.joined(separator: ","))
     }
 
+    /// A node's address of one type, `<none>` without one.
+    static func address(_ node: JSONValue, _ type: String) -> JSONValue {
+        let found = (node[member: "status"]?[member: "addresses"]?.arrayItems ?? []).first { $0[member: "type"]?.stringValue == type }
+        return .string(found?[member: "address"]?.stringValue ?? "<none>")
+    }
+
     public static let event = KubeKind(
         group: "", version: "v1", kind: "Event", resource: "events", singular: "event", namespaced: true,
         shortNames: ["ev"], verbs: allVerbs,
@@ -57,6 +63,15 @@ extension KubeKinds {
             },
             TableColumn("Age", type: "string", description: "") { _ in .null },
             TableColumn("Version", type: "string", description: "The kubelet's version.") { string($0[member: "status"]?[member: "nodeInfo"]?[member: "kubeletVersion"]) },
+            TableColumn("Internal-IP", type: "string", priority: 1, description: "The node's internal address.") { address($0, "InternalIP") },
+            TableColumn("External-IP", type: "string", priority: 1, description: "The node's external address.") { address($0, "ExternalIP") },
+            TableColumn("OS-Image", type: "string", priority: 1, description: "The node's operating system.") { string($0[member: "status"]?[member: "nodeInfo"]?[member: "osImage"]) },
+            TableColumn("Kernel-Version", type: "string", priority: 1, description: "The node's kernel.") {
+                string($0[member: "status"]?[member: "nodeInfo"]?[member: "kernelVersion"])
+            },
+            TableColumn("Container-Runtime", type: "string", priority: 1, description: "The node's container runtime.") {
+                string($0[member: "status"]?[member: "nodeInfo"]?[member: "containerRuntimeVersion"])
+            },
         ],
         fields: ["spec", "status"])
 
@@ -104,6 +119,8 @@ extension KubeKinds {
                 .string(pv[member: "spec"]?[member: "volumeAttributesClassName"]?.stringValue ?? "<unset>")
             },
             TableColumn("Reason", type: "string", description: "Why the volume is in its phase.") { string($0[member: "status"]?[member: "reason"]) },
+            TableColumn("Age", type: "string", description: "") { _ in .null },
+            TableColumn("VolumeMode", type: "string", priority: 1, description: "Filesystem or Block.") { string($0[member: "spec"]?[member: "volumeMode"]) },
         ],
         fields: ["spec", "status"])
 
@@ -119,6 +136,8 @@ extension KubeKinds {
             TableColumn("VolumeAttributesClass", type: "string", description: "The claim's attributes class.") { pvc in
                 .string(pvc[member: "spec"]?[member: "volumeAttributesClassName"]?.stringValue ?? "<unset>")
             },
+            TableColumn("Age", type: "string", description: "") { _ in .null },
+            TableColumn("VolumeMode", type: "string", priority: 1, description: "Filesystem or Block.") { string($0[member: "spec"]?[member: "volumeMode"]) },
         ],
         fields: ["spec", "status"])
 

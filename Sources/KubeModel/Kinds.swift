@@ -51,8 +51,13 @@ public struct TableColumn: Sendable {
     public let description: String
     public let cell: @Sendable (JSONValue) -> JSONValue
 
-    public init(_ name: String, type: String, format: String = "", description: String, cell: @escaping @Sendable (JSONValue) -> JSONValue) {
+    /// 0: always shown; 1: with `-o wide`.
+    public let priority: Int
+
+    public init(_ name: String, type: String, format: String = "", priority: Int = 0, description: String,
+                cell: @escaping @Sendable (JSONValue) -> JSONValue) {
         self.name = name
+        self.priority = priority
         self.type = type
         self.format = format
         self.description = description
@@ -120,8 +125,23 @@ public enum KubeKinds {
                 let statuses = pod[member: "status"]?[member: "containerStatuses"]?.arrayItems ?? []
                 return .string(String(statuses.reduce(0) { $0 + (Int($1[member: "restartCount"]?.numberText ?? "") ?? 0) }))
             },
+            TableColumn("Age", type: "string", description: "") { _ in .null },
+            TableColumn("IP", type: "string", priority: 1, description: "The pod's IP address.") { noneIfEmpty($0[member: "status"]?[member: "podIP"]) },
+            TableColumn("Node", type: "string", priority: 1, description: "The node the pod runs on.") { noneIfEmpty($0[member: "spec"]?[member: "nodeName"]) },
+            TableColumn("Nominated Node", type: "string", priority: 1, description: "The node the pod is nominated to.") {
+                noneIfEmpty($0[member: "status"]?[member: "nominatedNodeName"])
+            },
+            TableColumn("Readiness Gates", type: "string", priority: 1, description: "The pod's readiness gates.") { pod in
+                let gates = pod[member: "spec"]?[member: "readinessGates"]?.arrayItems ?? []
+                return .string(gates.isEmpty ? "<none>" : "0/\(gates.count)")
+            },
         ],
         fields: ["spec", "status"])
+
+    static func noneIfEmpty(_ value: JSONValue?) -> JSONValue {
+        let text = value?.stringValue ?? ""
+        return .string(text.isEmpty ? "<none>" : text)
+    }
 
     /// STATUS as kubectl shows a pod's: Terminating while deleted, else a container's waiting or
     /// terminated reason, else the pod's reason or phase.
