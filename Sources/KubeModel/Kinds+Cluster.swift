@@ -33,7 +33,24 @@ extension KubeKinds {
                 let object = event[member: "involvedObject"]
                 return .string((object?[member: "kind"]?.stringValue ?? "").lowercased() + "/" + (object?[member: "name"]?.stringValue ?? ""))
             },
+            TableColumn("Subobject", type: "string", priority: 1, description: "The part of the object it is about.") {
+                string($0[member: "involvedObject"]?[member: "fieldPath"])
+            },
+            TableColumn("Source", type: "string", priority: 1, description: "Who reported it.") { event in
+                let component = event[member: "source"]?[member: "component"]?.stringValue ?? event[member: "reportingComponent"]?.stringValue ?? ""
+                let host = event[member: "source"]?[member: "host"]?.stringValue ?? ""
+                return .string(host.isEmpty ? component : component + ", " + host)
+            },
             TableColumn("Message", type: "string", description: "What happened.") { string($0[member: "message"]) },
+            TableColumn("First Seen", type: "string", priority: 1, description: "When the event was first seen.") { event in
+                let time = event[member: "firstTimestamp"] ?? event[member: "eventTime"]
+                guard let text = time?.stringValue, let seen = Tables.parseTimestamp(text) else { return .string("<unknown>") }
+                return .string(Tables.humanDuration(Int64(SystemFields.now()) - seen))
+            },
+            TableColumn("Count", type: "string", priority: 1, description: "How many times it happened.") { event in
+                .string(event[member: "series"]?[member: "count"]?.numberText ?? event[member: "count"]?.numberText ?? "1")
+            },
+            TableColumn("Name", type: "string", priority: 1, description: "The event's name.") { string($0[member: "metadata"]?[member: "name"]) },
         ],
         fields: ["involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count", "type", "eventTime",
                  "series", "action", "related", "reportingComponent", "reportingInstance"],
