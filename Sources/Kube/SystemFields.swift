@@ -22,6 +22,15 @@ public enum SystemFields {
             + "T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
 
+    /// RFC 3339 with microseconds (`2025-01-02T03:04:05.123456Z`), metav1.MicroTime's wire form.
+    public static func microTimestamp() -> String {
+        let now = Self.now()
+        let seconds = time_t(now)
+        let micros = Int((now - Double(seconds)) * 1_000_000)
+        let text = String(micros)
+        return String(timestamp(seconds).dropLast()) + "." + String(repeating: "0", count: max(0, 6 - text.count)) + text + "Z"
+    }
+
     /// Wall-clock seconds, for the change log's ages.
     public static func now() -> Double {
         var now = timespec()

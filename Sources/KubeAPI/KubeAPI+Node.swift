@@ -114,6 +114,26 @@ extension KubeAPI {
         ])
     }
 
+    /// The node's Lease in kube-node-lease, renewed now (what the kubelet's heartbeat keeps fresh).
+    func renewNodeLease() {
+        let now = JSONValue.string(SystemFields.microTimestamp())
+        let key = ObjectKey(KubeKinds.lease.storeResource, namespace: "kube-node-lease", name: Self.nodeName)
+        if (try? store.guaranteedUpdate(key, { old in
+            old.setting("spec", to: (old[member: "spec"] ?? .ordered([])).setting("renewTime", to: now))
+        })) != nil { return }
+        let node = try? store.get(ObjectKey(KubeKinds.node.storeResource, name: Self.nodeName)).value()
+        var metadata: [(String, JSONValue)] = [("name", .string(Self.nodeName)), ("namespace", .string("kube-node-lease"))]
+        if let uid = node?.metadataString("uid") {
+            metadata.append(("ownerReferences", .array([.ordered([("apiVersion", .string("v1")), ("kind", .string("Node")),
+                                                                 ("name", .string(Self.nodeName)), ("uid", .string(uid))])])))
+        }
+        let lease = JSONValue.ordered([
+            ("kind", .string("Lease")), ("apiVersion", .string("coordination.k8s.io/v1")), ("metadata", .ordered(metadata)),
+            ("spec", .ordered([("holderIdentity", .string(Self.nodeName)), ("leaseDurationSeconds", .int(40)), ("renewTime", now)])),
+        ])
+        _ = try? store.create(KubeKinds.lease.storeResource, lease)
+    }
+
     /// Registers this machine's Node, or refreshes its status (capacity may have changed).
     func ensureNode(root: String) {
         let node = nodeObject(root: root)
@@ -123,5 +143,6 @@ extension KubeAPI {
         } else {
             _ = try? store.create(KubeKinds.node.storeResource, ManagedFields.recordUpdate(KubeKinds.node, old: nil, new: node, manager: "kubelet"))
         }
+        renewNodeLease()
     }
 }

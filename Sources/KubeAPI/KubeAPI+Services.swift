@@ -150,7 +150,7 @@ extension KubeAPI {
                 throw status(error, target, name: name, creating: true)
             }
         }
-        if let stored { return send(writer, 201, stored.json, warnings: warnings) }
+        if let stored { return send(writer, 201, outgoing(target.kind, stored.json), warnings: warnings) }
         let preview = try allocated(service, old: nil, used: try serviceAllocations(excluding: nil))
             .settingMetadata("uid", to: .string(SystemFields.uuid()))
             .settingMetadata("creationTimestamp", to: .string(SystemFields.timestamp()))

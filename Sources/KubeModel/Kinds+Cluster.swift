@@ -12,6 +12,12 @@ extension KubeKinds {
         return .string((value?.arrayItems ?? []).compactMap(\.stringValue).map { short[$0] ?? $0 }.joined(separator: ","))
     }
 
+    /// A node's address of one type, `<none>` without one.
+    static func address(_ node: JSONValue, _ type: String) -> JSONValue {
+        let found = (node[member: "status"]?[member: "addresses"]?.arrayItems ?? []).first { $0[member: "type"]?.stringValue == type }
+        return .string(found?[member: "address"]?.stringValue ?? "<none>")
+    }
+
     public static let event = KubeKind(
         group: "", version: "v1", kind: "Event", resource: "events", singular: "event", namespaced: true,
         shortNames: ["ev"], verbs: allVerbs,
@@ -27,7 +33,24 @@ extension KubeKinds {
                 let object = event[member: "involvedObject"]
                 return .string((object?[member: "kind"]?.stringValue ?? "").lowercased() + "/" + (object?[member: "name"]?.stringValue ?? ""))
             },
+            TableColumn("Subobject", type: "string", priority: 1, description: "The part of the object it is about.") {
+                string($0[member: "involvedObject"]?[member: "fieldPath"])
+            },
+            TableColumn("Source", type: "string", priority: 1, description: "Who reported it.") { event in
+                let component = event[member: "source"]?[member: "component"]?.stringValue ?? event[member: "reportingComponent"]?.stringValue ?? ""
+                let host = event[member: "source"]?[member: "host"]?.stringValue ?? ""
+                return .string(host.isEmpty ? component : component + ", " + host)
+            },
             TableColumn("Message", type: "string", description: "What happened.") { string($0[member: "message"]) },
+            TableColumn("First Seen", type: "string", priority: 1, description: "When the event was first seen.") { event in
+                let time = event[member: "firstTimestamp"] ?? event[member: "eventTime"]
+                guard let text = time?.stringValue, let seen = Tables.parseTimestamp(text) else { return .string("<unknown>") }
+                return .string(Tables.humanDuration(Int64(SystemFields.now()) - seen))
+            },
+            TableColumn("Count", type: "string", priority: 1, description: "How many times it happened.") { event in
+                .string(event[member: "series"]?[member: "count"]?.numberText ?? event[member: "count"]?.numberText ?? "1")
+            },
+            TableColumn("Name", type: "string", priority: 1, description: "The event's name.") { string($0[member: "metadata"]?[member: "name"]) },
         ],
         fields: ["involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count", "type", "eventTime",
                  "series", "action", "related", "reportingComponent", "reportingInstance"],
@@ -57,6 +80,15 @@ extension KubeKinds {
             },
             TableColumn("Age", type: "string", description: "") { _ in .null },
             TableColumn("Version", type: "string", description: "The kubelet's version.") { string($0[member: "status"]?[member: "nodeInfo"]?[member: "kubeletVersion"]) },
+            TableColumn("Internal-IP", type: "string", priority: 1, description: "The node's internal address.") { address($0, "InternalIP") },
+            TableColumn("External-IP", type: "string", priority: 1, description: "The node's external address.") { address($0, "ExternalIP") },
+            TableColumn("OS-Image", type: "string", priority: 1, description: "The node's operating system.") { string($0[member: "status"]?[member: "nodeInfo"]?[member: "osImage"]) },
+            TableColumn("Kernel-Version", type: "string", priority: 1, description: "The node's kernel.") {
+                string($0[member: "status"]?[member: "nodeInfo"]?[member: "kernelVersion"])
+            },
+            TableColumn("Container-Runtime", type: "string", priority: 1, description: "The node's container runtime.") {
+                string($0[member: "status"]?[member: "nodeInfo"]?[member: "containerRuntimeVersion"])
+            },
         ],
         fields: ["spec", "status"])
 
@@ -104,6 +136,8 @@ extension KubeKinds {
                 .string(pv[member: "spec"]?[member: "volumeAttributesClassName"]?.stringValue ?? "<unset>")
             },
             TableColumn("Reason", type: "string", description: "Why the volume is in its phase.") { string($0[member: "status"]?[member: "reason"]) },
+            TableColumn("Age", type: "string", description: "") { _ in .null },
+            TableColumn("VolumeMode", type: "string", priority: 1, description: "Filesystem or Block.") { string($0[member: "spec"]?[member: "volumeMode"]) },
         ],
         fields: ["spec", "status"])
 
@@ -119,6 +153,16 @@ extension KubeKinds {
             TableColumn("VolumeAttributesClass", type: "string", description: "The claim's attributes class.") { pvc in
                 .string(pvc[member: "spec"]?[member: "volumeAttributesClassName"]?.stringValue ?? "<unset>")
             },
+            TableColumn("Age", type: "string", description: "") { _ in .null },
+            TableColumn("VolumeMode", type: "string", priority: 1, description: "Filesystem or Block.") { string($0[member: "spec"]?[member: "volumeMode"]) },
         ],
         fields: ["spec", "status"])
+
+    /// coordination.k8s.io Lease: the node's heartbeat object (kube-node-lease/<node>), which
+    /// `kubectl describe node` reads.
+    public static let lease = KubeKind(
+        group: "coordination.k8s.io", version: "v1", kind: "Lease", resource: "leases", singular: "lease", namespaced: true,
+        shortNames: [], verbs: allVerbs,
+        columns: [TableColumn("Holder", type: "string", description: "Who holds the lease.") { string($0[member: "spec"]?[member: "holderIdentity"]) }],
+        fields: ["spec"])
 }

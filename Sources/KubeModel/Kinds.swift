@@ -51,8 +51,13 @@ public struct TableColumn: Sendable {
     public let description: String
     public let cell: @Sendable (JSONValue) -> JSONValue
 
-    public init(_ name: String, type: String, format: String = "", description: String, cell: @escaping @Sendable (JSONValue) -> JSONValue) {
+    /// 0: always shown; 1: with `-o wide`.
+    public let priority: Int
+
+    public init(_ name: String, type: String, format: String = "", priority: Int = 0, description: String,
+                cell: @escaping @Sendable (JSONValue) -> JSONValue) {
         self.name = name
+        self.priority = priority
         self.type = type
         self.format = format
         self.description = description
@@ -116,8 +121,14 @@ public enum KubeKinds {
         }],
         fields: ["secrets", "imagePullSecrets", "automountServiceAccountToken"])
 
+    static func noneIfEmpty(_ value: JSONValue?) -> JSONValue {
+        let text = value?.stringValue ?? ""
+        return .string(text.isEmpty ? "<none>" : text)
+    }
+
     /// Every kind served, in discovery's order.
-    public static let all: [KubeKind] = [configMap, endpoints, event, namespace, node, persistentVolumeClaim, persistentVolume, pod, secret, serviceAccount, service, storageClass, eventsV1]
+    public static let all: [KubeKind] = [configMap, endpoints, event, namespace, node, persistentVolumeClaim, persistentVolume, pod, secret,
+                                         serviceAccount, service, storageClass, eventsV1, lease]
 
     /// The kind served under `resource` in `group`.
     public static func kind(group: String = "", resource: String) -> KubeKind? {

@@ -24,6 +24,16 @@ extension KubeKinds {
                 }
                 return .string(String(count))
             },
+            TableColumn("Age", type: "string", description: "") { _ in .null },
+            TableColumn("IP", type: "string", priority: 1, description: "The pod's IP address.") { noneIfEmpty($0[member: "status"]?[member: "podIP"]) },
+            TableColumn("Node", type: "string", priority: 1, description: "The node the pod runs on.") { noneIfEmpty($0[member: "spec"]?[member: "nodeName"]) },
+            TableColumn("Nominated Node", type: "string", priority: 1, description: "The node the pod is nominated to.") {
+                noneIfEmpty($0[member: "status"]?[member: "nominatedNodeName"])
+            },
+            TableColumn("Readiness Gates", type: "string", priority: 1, description: "The pod's readiness gates.") { pod in
+                let gates = pod[member: "spec"]?[member: "readinessGates"]?.arrayItems ?? []
+                return .string(gates.isEmpty ? "<none>" : "0/\(gates.count)")
+            },
         ],
         fields: ["spec", "status"])
 

@@ -187,6 +187,11 @@ public enum Schemas {
                 f("series", .any, "A series of the same event."), f("source", .any, "Who reported it (older clients)."),
                 f("type", .string, "Normal or Warning."),
             ]),
+            define("io.k8s.api.coordination.v1.Lease", "A lease held by one holder at a time.", [
+                f("apiVersion", .string, "The versioned schema of this representation of the object."),
+                f("kind", .string, "The REST resource this object represents."),
+                f("metadata", .object(objectMeta), "The object's metadata."), f("spec", .any, "The holder and its times."),
+            ]),
             define("io.k8s.api.storage.v1.StorageClass", "A class of storage and its provisioner.", required: ["provisioner"], [
                 f("apiVersion", .string, "The versioned schema of this representation of the object."),
                 f("kind", .string, "The REST resource this object represents."),

@@ -42,6 +42,7 @@ public enum PatchMeta {
         return [
             "Pod": pod,
             "ServiceAccount": ["secrets": ListMerge("name")],
+            "Service": ["spec.ports": ListMerge("port")],
             "Namespace": ["status.conditions": ListMerge("type")],
             "Node": ["status.conditions": ListMerge("type"), "status.addresses": ListMerge("type"), "spec.podCIDRs": ListMerge(nil)],
             "PersistentVolumeClaim": ["status.conditions": ListMerge("type")],

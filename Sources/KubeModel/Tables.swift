@@ -12,7 +12,7 @@ public enum Tables {
         let ageDescription = "How long ago the object was created."
         var columns: [JSONValue] = []
         if kind.nameColumn { columns.append(column("Name", type: "string", format: "name", "The object's name, unique within its namespace.")) }
-        columns += kind.columns.map { column($0.name, type: $0.type, format: $0.format, $0.name == "Age" ? ageDescription : $0.description) }
+        columns += kind.columns.map { column($0.name, type: $0.type, format: $0.format, $0.name == "Age" ? ageDescription : $0.description, priority: $0.priority) }
         let placedAge = kind.columns.contains { $0.name == "Age" }
         if kind.ageColumn && !placedAge { columns.append(column("Age", type: "string", format: "", ageDescription)) }
         let rows: [JSONValue] = objects.map { object in
@@ -36,9 +36,9 @@ public enum Tables {
                          ("columnDefinitions", .array(columns)), ("rows", .array(rows))])
     }
 
-    static func column(_ name: String, type: String, format: String, _ description: String) -> JSONValue {
+    static func column(_ name: String, type: String, format: String, _ description: String, priority: Int = 0) -> JSONValue {
         .ordered([("name", .string(name)), ("type", .string(type)), ("format", .string(format)), ("description", .string(description)),
-                  ("priority", .int(0))])
+                  ("priority", .int(priority))])
     }
 
     /// AGE: the time since `metadata.creationTimestamp`, `<unknown>` without one.

@@ -21,6 +21,10 @@ struct ClusterKindsTests {
         let rows = Self.rows(try server.kubectlOK("get", "nodes", version: version))
         #expect(rows.first == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"], "\(rows)")
         #expect(rows.count == 2 && rows[1][0] == hostname && rows[1][1] == "Ready" && rows[1][2] == "control-plane" && rows[1][4] == "v1.33.0+berth", "\(rows)")
+        // -o wide adds the priority-1 columns.
+        let wide = Self.rows(try server.kubectlOK("get", "nodes", "-o", "wide", version: version))
+        #expect(wide.first == ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"], "\(wide)")
+        #expect(wide.last?[6] == "<none>" && wide.last?[9] == "berth://1.33.0", "\(wide)")
         let node = try server.object(try server.kubectlOK("get", "node", hostname, "-o", "json", version: version))
         #expect(node.string("status.capacity.cpu") == String(ProcessInfo.processInfo.activeProcessorCount))
         let meminfo = try String(contentsOfFile: "/proc/meminfo", encoding: .utf8)
@@ -36,6 +40,9 @@ struct ClusterKindsTests {
         #expect(addresses.contains(["type": "Hostname", "address": hostname]), "\(addresses)")
         let describe = try server.kubectlOK("describe", "node", hostname, version: version)
         #expect(describe.contains("KubeletReady") && describe.contains("Non-terminated Pods:"), "\(describe)")
+        // The node's Lease (kube-node-lease/<node>) as describe shows it.
+        #expect(describe.contains("HolderIdentity:  \(hostname)\n"), "\(describe)")
+        #expect(try server.kubectlOK("get", "lease", "-n", "kube-node-lease", "-o", "name", version: version) == "lease.coordination.k8s.io/\(hostname)\n")
     }
 
     /// A claim of the default class is bound at once to a new volume (a directory under
@@ -57,6 +64,8 @@ struct ClusterKindsTests {
         let claims = Self.rows(try server.kubectlOK("get", "pvc", version: version))
         #expect(claims.first == ["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE"], "\(claims)")
         #expect(Array(claims.last?.prefix(7) ?? []) == ["data", "Bound", volume, "1Gi", "RWO", "local-path", "<unset>"], "\(claims)")
+        let wideClaims = Self.rows(try server.kubectlOK("get", "pvc", "-o", "wide", version: version))
+        #expect(wideClaims.first?.last == "VOLUMEMODE" && wideClaims.last?.last == "Filesystem", "\(wideClaims)")
         let volumes = Self.rows(try server.kubectlOK("get", "pv", version: version))
         #expect(volumes.first == ["NAME", "CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "REASON", "AGE"], "\(volumes)")
         #expect(Array(volumes.last?.prefix(8) ?? []) == [volume, "1Gi", "RWO", "Delete", "Bound", "default/data", "local-path", "<unset>"], "\(volumes)")
@@ -98,6 +107,9 @@ struct ClusterKindsTests {
         let rows = Self.rows(try server.kubectlOK("get", "events", version: version))
         #expect(rows.first == ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], "\(rows)")
         #expect(rows.contains { Array($0.dropFirst()) == ["Normal", "Started", "pod/web", "Started container web"] }, "\(rows)")
+        let wide = Self.rows(try server.kubectlOK("get", "events", "-o", "wide", version: version))
+        #expect(wide.first == ["LAST SEEN", "TYPE", "REASON", "OBJECT", "SUBOBJECT", "SOURCE", "MESSAGE", "FIRST SEEN", "COUNT", "NAME"], "\(wide)")
+        #expect(wide.contains { $0.suffix(4) == ["Started container web", $0[$0.count - 3], "1", "web.1"] && $0.contains("kubelet") }, "\(wide)")
         let listed = try server.kubectlOK("events", version: version)
         #expect(listed.contains("Started container web") && listed.contains("BackOff"), "\(listed)")
         #expect(try server.kubectlOK("get", "events", "--field-selector", "involvedObject.name=web", "-o", "name", version: version) == "event/web.1\n")

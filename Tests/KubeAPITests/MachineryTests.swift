@@ -38,6 +38,8 @@ struct MachineryTests {
         let table = try server.kubectlOK("get", "pods", version: version)
         #expect(table.split(separator: "\n").first?.split(separator: " ") == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"], "\(table)")
         #expect(table.split(separator: "\n").last?.split(separator: " ").prefix(4) == ["web", "0/2", "Pending", "0"], "\(table)")
+        let wide = try server.kubectlOK("get", "pods", "-o", "wide", version: version)
+        #expect(wide.split(separator: "\n").first?.split(separator: " ") == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED", "NODE", "READINESS", "GATES"], "\(wide)")
         let changed = Self.pod.replacingOccurrences(of: "busybox:1.36", with: "busybox:1.37").replacingOccurrences(of: ", tier: front", with: "")
         #expect(try server.kubectlOK("apply", "-f", "-", version: version, stdin: changed) == "pod/web configured\n")
         var object = try server.object(try server.kubectlOK("get", "pod", "web", "-o", "json", version: version))
