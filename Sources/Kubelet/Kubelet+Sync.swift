@@ -106,7 +106,9 @@ extension Kubelet {
         do {
             sandbox = try ensureSandbox(key, pod, uid: uid, image: sandboxImage, spec: spec, pass: &pass)
         } catch {
-            log("sandbox of \(key): \(error)")
+            let message = "sandbox of \(key): \(error)"
+            if logged[uid] != message { log(message) }
+            logged[uid] = message
             for container in inits + mains {
                 if let name = container.podString("name"), pass.waiting[name] == nil { pass.waiting[name] = Waiting(reason: "ContainerCreating", message: nil) }
             }

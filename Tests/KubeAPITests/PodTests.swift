@@ -194,6 +194,15 @@ struct PodTests {
         #expect(crash.hasPrefix("1 1 back-off 10s restarting failed container=c pod=crash_default(") || crash.hasPrefix("2 1 back-off 20s"), "\(crash)")
         #expect(try Self.eventually(60) { try column("retry") == "CrashLoopBackOff" })
         #expect(try server.kubectlOK("get", "pod", "done", "-o", "jsonpath={.status.containerStatuses[0].restartCount}") == "0")
+        // A client's PUT without the status: the kubelet writes it again (level-triggered).
+        let json = try server.kubectlOK("get", "pod", "failed", "-o", "json")
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        object["status"] = nil
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        try server.kubectlOK("replace", "-f", "-", stdin: body)
+        #expect(try Self.eventually(20) {
+            try server.kubectlOK("get", "pod", "failed", "-o", "jsonpath={.status.phase} {.status.containerStatuses[0].state.terminated.exitCode}") == "Failed 3"
+        }, "\((try? server.kubectl(["get", "pod", "failed", "-o", "yaml"]))?.stdout ?? "")")
         // kubectl delete returns once the pods' containers are gone.
         try server.kubectlOK("delete", "pod", "done", "failed", "crash", "retry")
         #expect(Self.eventually(30) { ((try? Self.podContainers(server)) ?? ["x"]).isEmpty })
