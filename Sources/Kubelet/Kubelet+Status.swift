@@ -26,7 +26,7 @@ extension Kubelet {
             phase = "Failed"
         } else if allExited && (policy == "Never" || (policy == "OnFailure" && allSucceeded)) {
             phase = allSucceeded ? "Succeeded" : "Failed"
-        } else if pass.initialized && latest.contains(where: { $0.isRunning || ($0.hasExited && $0.name.restartCount + 1 > 0) }) {
+        } else if pass.initialized && latest.contains(where: { $0.isRunning || $0.hasExited }) {
             phase = "Running"
         }
         let sidecars = zip(inits, initStatuses).filter { $0.0.podString("restartPolicy") == "Always" }.map(\.1)

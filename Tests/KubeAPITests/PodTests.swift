@@ -194,6 +194,12 @@ struct PodTests {
         #expect(crash.hasPrefix("1 1 back-off 10s restarting failed container=c pod=crash_default(") || crash.hasPrefix("2 1 back-off 20s"), "\(crash)")
         #expect(try Self.eventually(60) { try column("retry") == "CrashLoopBackOff" })
         #expect(try server.kubectlOK("get", "pod", "done", "-o", "jsonpath={.status.containerStatuses[0].restartCount}") == "0")
+        // A finished pod's sandbox stops (its containers stay, for their logs).
+        let doneUID = try server.kubectlOK("get", "pod", "done", "-o", "jsonpath={.metadata.uid}")
+        #expect(try Self.eventually(20) {
+            try Self.berth(server, ["inspect", "--format", "{{.State.Running}}", "k8s_POD_done_default_\(doneUID)_0"]).stdout == "false\n"
+        })
+        #expect(try Self.podContainers(server).contains("k8s_c_done_default_\(doneUID)_0"))
         // A client's PUT without the status: the kubelet writes it again (level-triggered).
         let json = try server.kubectlOK("get", "pod", "failed", "-o", "json")
         var object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
