@@ -127,6 +127,10 @@ let package = Package(
         ]),
         // Kubernetes' objects as the API shows them: kinds and their resources, selectors, names, Status errors, tables.
         .target(name: "KubeModel", dependencies: ["Kube", "ContainerSpec", "GoCompat"]),
+        // The controller manager's role: control loops over the store (Services' Endpoints so far).
+        .target(name: "KubeControllers", dependencies: ["Kube", "KubeModel", "ContainerSpec", "LinuxSys", "GoCompat"]),
+        // kube-proxy's role: the iptables rules that give Services their cluster IPs and node ports.
+        .target(name: "KubeProxy", dependencies: ["Kube", "KubeModel", "ContainerNetwork", "ContainerDNS", "ContainerSpec", "LinuxSys", "GoCompat"]),
         // The Kubernetes API front end (kubectl's contract): discovery, CRUD, watch, patches, auth, its TLS and kubeconfig.
         .target(name: "KubeAPI", dependencies: [
             "HTTPServer", "KubeModel", "Kube", "ContainerSpec", "GoCompat", "LinuxSys",
@@ -140,7 +144,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "BerthCLI", dependencies: [
-            "DockerAPI", "KubeAPI", "Kube", "Kubelet", "HTTPServer", "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",
+            "DockerAPI", "KubeAPI", "Kube", "Kubelet", "KubeProxy", "KubeControllers", "HTTPServer", "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",
             "ContainerRuntime", "ContainerNetwork", "Builder", "Dockerfile", "GoCompat",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -178,6 +182,8 @@ let package = Package(
         .testTarget(name: "KubeTests", dependencies: ["Kube", "Engine", "ContainerSpec", "LinuxSys", "GoCompat", "TestSupport"]),
         // `berth serve`'s Kubernetes API driven by the real kubectl (1.33 and 1.27) and curl.
         .testTarget(name: "KubeAPITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "KubeProxyTests", dependencies: ["KubeProxy"]),
+        .testTarget(name: "KubeControllersTests", dependencies: ["KubeControllers", "Kube", "KubeModel", "ContainerSpec", "GoCompat"]),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "GoCompat"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
     ],

@@ -5,7 +5,9 @@ import Glibc
 import HTTPServer
 import Kube
 import KubeAPI
+import KubeControllers
 import Kubelet
+import KubeProxy
 import LinuxSys
 
 nonisolated(unsafe) private var stopPipeWrite: Int32 = -1
@@ -135,6 +137,10 @@ struct Serve: BerthCommand {
             try access.prepare(server: "https://\(clientHost):\(port)")
             api = KubeAPI(store: store, token: try access.token(), serverAddress: "\(clientHost):\(port)")
             try api.bootstrap()
+            // kube-proxy's role: Services' cluster IPs and node ports as iptables rules.
+            ServiceProxy(store: store) { printError("berth serve: \($0)") }.start()
+            // The controller manager's role.
+            ControllerManager(store: store) { printError("berth serve: \($0)") }.start()
         } catch {
             printError("berth serve: Kubernetes API: \(error.message)")
             throw ExitCode(1)

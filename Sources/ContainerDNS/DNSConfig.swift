@@ -17,6 +17,7 @@ public enum DNSConfig {
     public static let listenFile = "listen"
     public static let clientsFile = "clients"
     public static let internalFile = "internal"
+    public static let zoneFile = "zone"
     /// Records name every container and its address: root only, as are the lock and pid files
     /// (a user who could create or hold the lock would keep the server from ever starting).
     public static let fileMode: mode_t = 0o600
@@ -67,6 +68,28 @@ public enum DNSConfig {
         guard parseClients(subnet) != nil else { throw SysError("dns clients subnet", subnet, errno: EINVAL) }
         try FS.mkdirAll(path, mode: DNSConfig.directoryMode)
         try FS.writeFileAtomically(path + "/" + clientsFile, Array((subnet + "\n").utf8), mode: DNSConfig.fileMode)
+    }
+
+    /// Queries from any of `subnets` are answered (a cluster's DNS: its pods' and its services' ranges).
+    public static func setClients(dir: String, network: String, subnets: [String]) throws(SysError) {
+        let path = try networkPath(dir, network)
+        for subnet in subnets where parseClients(subnet) == nil { throw SysError("dns clients subnet", subnet, errno: EINVAL) }
+        try FS.mkdirAll(path, mode: DNSConfig.directoryMode)
+        try FS.writeFileAtomically(path + "/" + clientsFile, Array((subnets.joined(separator: " ") + "\n").utf8), mode: DNSConfig.fileMode)
+    }
+
+    /// The network's names are a zone of their own (`cluster.local`): a name in it that no record
+    /// has is answered NXDOMAIN here, never asked of the upstream resolvers.
+    public static func setZone(dir: String, network: String, zone: String) throws(SysError) {
+        let path = try networkPath(dir, network)
+        guard DNSName(zone) != nil, !zone.contains(where: { $0 == " " || $0 == "\n" }) else { throw SysError("dns zone", zone, errno: EINVAL) }
+        try FS.mkdirAll(path, mode: DNSConfig.directoryMode)
+        try FS.writeFileAtomically(path + "/" + zoneFile, Array((zone + "\n").utf8), mode: DNSConfig.fileMode)
+    }
+
+    /// Every "A.B.C.D/N" of a clients file.
+    public static func parseClientRanges(_ text: String) -> [(network: UInt32, mask: UInt32)] {
+        text.split(whereSeparator: { $0 == "\n" || $0 == " " }).compactMap { parseClients(String($0)) }
     }
 
     /// "A.B.C.D/N" as (network in host order, mask).
@@ -126,11 +149,18 @@ public enum DNSConfig {
         public var containerIDs: Set<String> = []
         /// The subnet queries must come from; nil answers anyone (tests on 127.0.0.1).
         public var clients: (network: UInt32, mask: UInt32)? {
-            get { clientNetwork.map { ($0, clientMask) } }
-            set { clientNetwork = newValue?.network; clientMask = newValue?.mask ?? 0 }
+            get { clientRanges.first }
+            set { clientRanges = newValue.map { [$0] } ?? [] }
         }
-        private var clientNetwork: UInt32?
-        private var clientMask: UInt32 = 0
+        /// Every subnet queries may come from; empty answers anyone.
+        public var clientRanges: [(network: UInt32, mask: UInt32)] {
+            get { zip(clientNetworks, clientMasks).map { ($0, $1) } }
+            set { clientNetworks = newValue.map(\.network); clientMasks = newValue.map(\.mask) }
+        }
+        /// The zone the records are all of (nil: none): unknown names in it get NXDOMAIN.
+        public var zone: String?
+        private var clientNetworks: [UInt32] = []
+        private var clientMasks: [UInt32] = []
         private var listenAddress: IPv4?
         private var listenPort: UInt16 = DNSConfig.defaultPort
 
@@ -160,7 +190,8 @@ public enum DNSConfig {
             }
             let listen = (try? FS.readText(path + "/" + listenFile)).flatMap(parseListen)
             var network = Network(name: name, listen: listen, records: records)
-            network.clients = (try? FS.readText(path + "/" + clientsFile)).flatMap(parseClients)
+            network.clientRanges = (try? FS.readText(path + "/" + clientsFile)).map(parseClientRanges) ?? []
+            network.zone = (try? FS.readText(path + "/" + zoneFile))?.split(separator: "\n").first.map(String.init)
             network.members = members
             network.containerIDs = containerIDs
             network.isInternal = access(path + "/" + internalFile, F_OK) == 0
@@ -195,7 +226,7 @@ public enum DNSConfig {
         }
     }
 
-    static let reservedFiles: Set<String> = [listenFile, clientsFile, internalFile]
+    static let reservedFiles: Set<String> = [listenFile, clientsFile, internalFile, zoneFile]
 
     static func isRecordsFile(_ name: String) -> Bool {
         !reservedFiles.contains(name) && !name.hasPrefix(".") && !name.contains(".tmp-")

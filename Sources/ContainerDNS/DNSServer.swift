@@ -353,10 +353,11 @@ private final class Server {
     func handle(_ bytes: [UInt8], from client: Client, network: String) {
         guard let listener = listeners[network] else { return }
         // Who may ask is decided before any parsing: a stranger's packet costs no work at all.
-        if let clients = listener.config.clients {
+        let ranges = listener.config.clientRanges
+        if !ranges.isEmpty {
             let peer = peerAddress(client)
             let value = peer.map { UInt32($0.octets.0) << 24 | UInt32($0.octets.1) << 16 | UInt32($0.octets.2) << 8 | UInt32($0.octets.3) }
-            guard let value, value & clients.mask == clients.network else { return }
+            guard let value, ranges.contains(where: { value & $0.mask == $0.network }) else { return }
         }
         let query: DNSMessage
         do {
@@ -370,7 +371,7 @@ private final class Server {
         }
         // Never answer a reply: two servers answering each other's answers would loop forever.
         guard !query.flags.isResponse else { return }
-        var resolution = DNSResponder.resolve(query, records: listener.config.records, searchDomains: resolv.search)
+        var resolution = DNSResponder.resolve(query, records: listener.config.records, searchDomains: resolv.search, zone: listener.config.zone)
         // Unknown here: the client's container may be on other networks too (`network connect`);
         // their names are its names, whichever network's address its resolv.conf names.
         if resolution == .forward, let peer = peerAddress(client), let container = listener.config.members[peer] {

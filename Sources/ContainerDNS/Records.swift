@@ -93,7 +93,8 @@ public enum DNSResponder {
     /// Decides how a network's server answers `query` (already known to be a query, not a reply).
     /// A name is matched exactly (case-insensitively), or with one of `searchDomains` stripped,
     /// so `web.corp.example` resolves as `web` when `corp.example` is searched.
-    public static func resolve(_ query: DNSMessage, records: NetworkRecords, searchDomains: [String] = []) -> DNSResolution {
+    /// A name in `zone` that no record has is NXDOMAIN (the zone is this server's alone).
+    public static func resolve(_ query: DNSMessage, records: NetworkRecords, searchDomains: [String] = [], zone: String? = nil) -> DNSResolution {
         guard query.flags.opcode == 0 else { return .answer(reply(to: query, rcode: DNSRcode.notImp)) }
         guard query.questions.count == 1, let question = query.questions.first else {
             return .answer(reply(to: query, rcode: DNSRcode.formErr))
@@ -107,7 +108,12 @@ public enum DNSResponder {
             let answer = DNSRecord(name: question.name, type: DNSType.ptr, ttl: ttl, data: target.wire)
             return .answer(reply(to: query, rcode: DNSRcode.noError, authoritative: true, answers: [answer]))
         }
-        guard let addresses = lookup(key, records: records, searchDomains: searchDomains) else { return .forward }
+        guard let addresses = lookup(key, records: records, searchDomains: searchDomains) else {
+            if let zone = zone.flatMap({ DNSName($0)?.key }), key == zone || key.hasSuffix("." + zone) {
+                return .answer(reply(to: query, rcode: DNSRcode.nxDomain, authoritative: true))
+            }
+            return .forward
+        }
         // A known name: only A has data. AAAA and the rest get an empty NOERROR, so a client that
         // asks for both families does not wait on an upstream that cannot know the name.
         // Shuffled, as Docker's resolver does: clients take the first address, so a name several

@@ -30,4 +30,16 @@ extension JSONValue {
         guard let text = self[member: "metadata"]?[member: key]?.stringValue, !text.isEmpty else { return nil }
         return text
     }
+
+    /// The elements of an array; nil for anything else.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
+    /// A number that is a whole Int (`8080`, not `8080.5`); nil for anything else.
+    public var intValue: Int? {
+        if case .number(let text) = self { return Int(text) }
+        return nil
+    }
 }

@@ -36,3 +36,14 @@ extension ObjectStore {
         return ObjectList(resourceVersion: revision, items: kept)
     }
 }
+
+extension ObjectStore {
+    /// Sleeps until this process commits a revision after `revision`, `seconds` pass, or `stop`
+    /// says so (checked whenever `wake` is called): how a control loop waits for work.
+    public func waitForChange(after revision: UInt64, seconds: Double, stop: () -> Bool) {
+        signal.wait(after: revision, seconds: seconds, stop: stop)
+    }
+
+    /// Wakes every `waitForChange` (and watch) to look at its stop condition.
+    public func wake() { signal.poke() }
+}

@@ -123,6 +123,7 @@ extension KubeAPI {
         let errors = Objects.validate(kind, object)
         if !errors.isEmpty { throw .invalid(kind, name, errors) }
         if let namespace = target.namespace { try requireActiveNamespace(namespace, creating: kind, name: name) }
+        if kind.kind == "Service" { return try createService(object, target, dryRun: dryRun, warnings: warnings, writer) }
         if dryRun {
             let exists: Bool
             do { _ = try store.get(key(target, name: name)); exists = true } catch where error.kind == .notFound { exists = false } catch {
@@ -221,6 +222,15 @@ extension KubeAPI {
     func change(_ target: Target, dryRun: Bool, warnings: [String], _ writer: ResponseWriter,
                 addWarnings: () -> [String] = { [] },
                 _ transform: (JSONValue) throws(KubeStatus) -> JSONValue) throws(KubeStatus) {
+        if target.kind.kind == "Service" {
+            return try changeService(target, dryRun: dryRun, warnings: warnings, writer, addWarnings: addWarnings, transform)
+        }
+        try changeObject(target, dryRun: dryRun, warnings: warnings, writer, addWarnings: addWarnings, transform)
+    }
+
+    func changeObject(_ target: Target, dryRun: Bool, warnings: [String], _ writer: ResponseWriter,
+                      addWarnings: () -> [String] = { [] },
+                      _ transform: (JSONValue) throws(KubeStatus) -> JSONValue) throws(KubeStatus) {
         let kind = target.kind, name = target.name!
         var failure: KubeStatus?
         func apply(_ old: JSONValue) throws(KubeStatus) -> JSONValue {

@@ -90,7 +90,7 @@ public enum KubeKinds {
         fields: ["secrets", "imagePullSecrets", "automountServiceAccountToken"])
 
     /// Every kind served, in discovery's order.
-    public static let all: [KubeKind] = [configMap, event, namespace, pod, secret, serviceAccount]
+    public static let all: [KubeKind] = [configMap, endpoints, event, namespace, pod, secret, serviceAccount, service]
 
     /// The kind served under `resource` in `group`.
     public static func kind(group: String = "", resource: String) -> KubeKind? {

@@ -161,6 +161,8 @@ public enum Objects {
                 object = object.settingMetadata("labels", to: labels.setting("kubernetes.io/metadata.name", to: .string(name)))
             }
             object = object.setting("status", to: .ordered([("phase", .string("Active"))]))
+        case "Service":
+            object = serviceDefaults(object)
         default: break
         }
         return object
@@ -201,6 +203,7 @@ public enum Objects {
                 errors.append(FieldError("data[\(key)]", .invalid(key), "duplicate of key present in binaryData"))
             }
         }
+        if kind.kind == "Service" { errors += validateService(object) }
         return errors.sorted { $0.field < $1.field }
     }
 
@@ -208,6 +211,7 @@ public enum Objects {
     /// Secret's data, a Secret's type).
     public static func validateUpdate(_ kind: KubeKind, old: JSONValue, new: JSONValue) -> [FieldError] {
         var errors: [FieldError] = []
+        if kind.kind == "Service" { errors += validateServiceUpdate(old: old, new: new) }
         if kind.kind == "Secret", let oldType = old[member: "type"]?.stringValue, let newType = new[member: "type"]?.stringValue, oldType != newType {
             errors.append(FieldError("type", .invalid(newType), "field is immutable"))
         }

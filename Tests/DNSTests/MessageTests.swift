@@ -172,6 +172,26 @@ import Testing
         #expect(stripped.answers.map(\.data) == [[10, 88, 0, 2]])
     }
 
+    /// A zone of the server's own (the cluster's): a name in it that no record has is NXDOMAIN
+    /// here and then; a name outside it still goes upstream.
+    @Test func unknownNamesInTheZoneAreNXDomain() throws {
+        func resolve(_ name: String) -> DNSResolution {
+            DNSResponder.resolve(DNSMessage.query(id: 7, name: DNSName(name)!, type: DNSType.a), records: records, zone: "cluster.local")
+        }
+        guard case .answer(let missing) = resolve("nosuch.default.svc.Cluster.Local") else { Issue.record("forwarded"); return }
+        #expect(missing.flags.rcode == DNSRcode.nxDomain && missing.flags.authoritative && missing.answers.isEmpty)
+        #expect(resolve("example.org") == .forward)
+        #expect(resolve("notcluster.local") == .forward)
+        guard case .answer(let known) = resolve("web") else { Issue.record("forwarded"); return }
+        #expect(known.answers.map(\.data) == [[10, 88, 0, 2]])
+    }
+
+    @Test func clientsFilesMayNameSeveralRanges() {
+        let ranges = DNSConfig.parseClientRanges("10.42.0.0/16 10.96.0.0/16\n")
+        #expect(ranges.map(\.network) == [0x0A2A_0000, 0x0A60_0000] && ranges.map(\.mask) == [0xFFFF_0000, 0xFFFF_0000])
+        #expect(DNSConfig.parseClients("10.42.0.0/16 10.96.0.0/16")?.network == 0x0A2A_0000) // the first, as before
+    }
+
     @Test func oddQueriesGetErrorsNotAnswers() throws {
         var query = DNSMessage.query(id: 1, name: DNSName("web")!, type: DNSType.a)
         query.flags.opcode = 2 // STATUS

@@ -33,10 +33,16 @@ final class KubeServer {
     var home: String { base + "/home" }
     let port: Int
     private(set) var pid: pid_t = 0
+    /// The server runs in a network namespace of its own (loopback up): what it does to links,
+    /// routes and iptables stays in there; kubectl and curl run in it too.
+    let ownNetwork: Bool
+    /// What runs a command in the server's network namespace (nothing when it shares the host's).
+    var inNetwork: [String] { ownNetwork && pid > 0 ? ["/usr/bin/nsenter", "--net=/proc/\(pid)/ns/net", "--"] : [] }
 
-    init(start: Bool = true) throws {
+    init(start: Bool = true, ownNetwork: Bool = false) throws {
         base = "/tmp/bk-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
-        port = try Self.freePort()
+        self.ownNetwork = ownNetwork
+        port = ownNetwork ? 6443 : try Self.freePort()
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         if start { try self.start() }
     }
@@ -63,11 +69,13 @@ final class KubeServer {
 
     /// Starts `berth serve` and waits until the Kubernetes API answers /readyz.
     func start() throws {
-        pid = try TestSupport.spawn([KubeEnv.berth, "--root", root, "--runroot", runRoot, "serve", "-H", "unix://" + dockerSocket,
+        // unshare execs the shell, which execs berth: the pid is the server's.
+        let wrapper = ownNetwork ? ["/usr/bin/unshare", "--net", "--", "/bin/sh", "-c", "ip link set lo up && exec \"$@\"", "sh"] : []
+        pid = try TestSupport.spawn(wrapper + [KubeEnv.berth, "--root", root, "--runroot", runRoot, "serve", "-H", "unix://" + dockerSocket,
                                      "--pidfile", pidFile, "--kube-listen", "127.0.0.1:\(port)"], stdout: log, append: true)
         var status: Int32 = 0
         for _ in 0..<400 {
-            if let ready = try? sh([KubeEnv.curl, "-sk", "--max-time", "2", url("/readyz")]), ready.stdout == "ok" { return }
+            if let ready = try? sh(inNetwork + [KubeEnv.curl, "-sk", "--max-time", "2", url("/readyz")]), ready.stdout == "ok" { return }
             if waitpid(pid, &status, WNOHANG) == pid {
                 pid = 0
                 break
@@ -97,7 +105,17 @@ final class KubeServer {
     }
 
     func stop() {
+        // The DNS server a server in its own network namespace started there (for the cluster's
+        // names) would keep the namespace alive: it goes with the server.
+        var namespace = stat()
+        let dnsDirectory = ownNetwork && pid > 0 && stat("/proc/\(pid)/ns/net", &namespace) == 0 ? "/run/berth-dns.netns-\(namespace.st_ino)" : nil
         terminate()
+        if let dnsDirectory {
+            if let text = try? String(contentsOfFile: dnsDirectory + "/berth-dns.pid", encoding: .utf8), let dns = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                kill(dns, SIGKILL)
+            }
+            try? FileManager.default.removeItem(atPath: dnsDirectory)
+        }
         try? FileManager.default.removeItem(atPath: base)
     }
 
@@ -119,7 +137,7 @@ final class KubeServer {
     /// kubectl `version` (1.33 unless asked) with the server's kubeconfig.
     @discardableResult
     func kubectl(_ arguments: [String], version: String = "1.33", stdin: String? = nil) throws -> Output {
-        try sh([KubeEnv.kubectl(version)] + arguments, stdin: stdin, environment: environment)
+        try sh(inNetwork + [KubeEnv.kubectl(version)] + arguments, stdin: stdin, environment: environment)
     }
 
     /// kubectl that must succeed; returns stdout.
@@ -146,7 +164,7 @@ final class KubeServer {
         if body != nil && !headers.contains(where: { $0.lowercased().hasPrefix("content-type") }) {
             command += ["-H", "Content-Type: application/json"]
         }
-        let result = try sh(command + [url(path)])
+        let result = try sh(inNetwork + command + [url(path)])
         var lines = result.stdout.components(separatedBy: "\n")
         let code = Int(lines.removeLast()) ?? 0
         return (code, lines.joined(separator: "\n"))
