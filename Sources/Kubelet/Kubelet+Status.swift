@@ -5,7 +5,7 @@ import Kube
 import KubeModel
 
 /// The pod's status as the kubelet writes it: phase, conditions, container statuses, addresses,
-/// start time and QoS class. Written only when it changed.
+/// start time and QoS class. Written only when it differs from the stored one.
 extension Kubelet {
     func writeStatus(_ key: ObjectKey, _ pod: JSONValue, uid: String, pass: PodPass) throws(EngineError) {
         let spec = pod[member: "spec"] ?? .null
@@ -26,7 +26,7 @@ extension Kubelet {
             phase = "Failed"
         } else if allExited && (policy == "Never" || (policy == "OnFailure" && allSucceeded)) {
             phase = allSucceeded ? "Succeeded" : "Failed"
-        } else if pass.initialized && latest.contains(where: { $0.isRunning || ($0.hasExited && $0.name.restartCount + 1 > 0) }) {
+        } else if pass.initialized && latest.contains(where: { $0.isRunning || $0.hasExited }) {
             phase = "Running"
         }
         let sidecars = zip(inits, initStatuses).filter { $0.0.podString("restartPolicy") == "Always" }.map(\.1)
@@ -61,13 +61,12 @@ extension Kubelet {
         members.append(("containerStatuses", .array(statuses)))
         members.append(("qosClass", .string(Self.qosClass(spec))))
         let status = JSONValue.ordered(members)
-        let bytes = status.serialized
-        if written[uid] == bytes { return }
+        // Compared with the stored one, not a cache: a client's update may have replaced it.
+        if old.serialized == status.serialized { return }
         try store.guaranteedUpdate(key) { value throws(EngineError) in
             guard value.metadataString("uid") == uid else { throw .conflict("write the status of \(key): the pod was replaced") }
             return value.setting("status", to: status)
         }
-        written[uid] = bytes
     }
 
     /// One container's status: its state now, the one before it, restarts, readiness.

@@ -65,11 +65,10 @@ extension Kubelet {
         }
         let phase = pod.podString("status", "phase")
         if phase == "Succeeded" || phase == "Failed" {
-            // A finished pod's sidecars stop too (the kubelet's TERM, then KILL after the grace).
+            // A finished pod's sidecars stop too (the kubelet's TERM, then KILL after the grace), and
+            // its sandbox (its address goes back to the pool); the containers stay for their logs.
             let grace = (pod[member: "spec"]?[member: "terminationGracePeriodSeconds"] ?? .null).podInt ?? 30
-            let running = containers.filter {
-                $0.options.labels[PodContainerName.Label.containerName] != PodContainerName.sandbox && engine.status($0).isRunning
-            }
+            let running = containers.filter { engine.status($0).isRunning }
             if !running.isEmpty { tearDownInBackground(uid: uid, running, grace: grace, removing: false) }
             return
         }
@@ -108,7 +107,9 @@ extension Kubelet {
         do {
             sandbox = try ensureSandbox(key, pod, uid: uid, image: sandboxImage, spec: spec, pass: &pass)
         } catch {
-            log("sandbox of \(key): \(error)")
+            let message = "sandbox of \(key): \(error)"
+            if logged[uid] != message { log(message) }
+            logged[uid] = message
             for container in inits + mains {
                 if let name = container.podString("name"), pass.waiting[name] == nil { pass.waiting[name] = Waiting(reason: "ContainerCreating", message: nil) }
             }
@@ -436,7 +437,10 @@ extension Kubelet {
         }
         for container in running where engine.status(container).isRunning { try? engine.kill(container, signal: SIGKILL) }
         // A finished pod's containers are kept (their logs and statuses); only stopped.
-        guard removing else { return }
+        guard removing else {
+            for sandbox in sandboxes where engine.status(sandbox).isRunning { try? engine.kill(sandbox, signal: SIGKILL) }
+            return
+        }
         for container in others + sandboxes {
             do { try engine.remove(container, force: true) } catch { log("remove \(container.name): \(error)") }
         }

@@ -25,8 +25,8 @@ public final class Kubelet: @unchecked Sendable {
     var tearingDown: Set<String> = []
     /// Sync thread only: each container's next back-off (seconds), keyed `uid/container`.
     var backoffs: [String: Int] = [:]
-    /// Sync thread only: the last status written per pod uid, so an unchanged one is not written again.
-    var written: [String: [UInt8]] = [:]
+    /// Sync thread only: the last error logged per pod, so a lasting one is logged once.
+    var logged: [String: String] = [:]
     /// Sync thread only: the events recorded, by what they say (a repeat counts up the same one).
     var eventNames: [String: String] = [:]
     /// Sync thread only: images whose pull failed, not tried again until `until` (monotonic seconds).
@@ -123,8 +123,11 @@ public final class Kubelet: @unchecked Sendable {
             live.insert(uid)
             do {
                 try syncPod(stored.key, pod, uid: uid, containers: byUID[uid] ?? [])
+                logged[uid] = nil
             } catch {
-                log("sync \(stored.key): \(error)")
+                let message = "sync \(stored.key): \(error)"
+                if logged[uid] != message { log(message) }
+                logged[uid] = message
             }
         }
         let ids = Set(containers.map(\.id))
@@ -132,7 +135,7 @@ public final class Kubelet: @unchecked Sendable {
         // Containers of Pods that are gone: stopped (with the grace the Pod had) and removed.
         for (uid, list) in byUID where !live.contains(uid) {
             tearDownInBackground(uid: uid, list)
-            written[uid] = nil
+            logged[uid] = nil
             backoffs = backoffs.filter { !$0.key.hasPrefix(uid + "/") }
             eventNames = eventNames.filter { !$0.key.hasPrefix(uid + "/") }
         }

@@ -194,6 +194,21 @@ struct PodTests {
         #expect(crash.hasPrefix("1 1 back-off 10s restarting failed container=c pod=crash_default(") || crash.hasPrefix("2 1 back-off 20s"), "\(crash)")
         #expect(try Self.eventually(60) { try column("retry") == "CrashLoopBackOff" })
         #expect(try server.kubectlOK("get", "pod", "done", "-o", "jsonpath={.status.containerStatuses[0].restartCount}") == "0")
+        // A finished pod's sandbox stops (its containers stay, for their logs).
+        let doneUID = try server.kubectlOK("get", "pod", "done", "-o", "jsonpath={.metadata.uid}")
+        #expect(try Self.eventually(20) {
+            try Self.berth(server, ["inspect", "--format", "{{.State.Running}}", "k8s_POD_done_default_\(doneUID)_0"]).stdout == "false\n"
+        })
+        #expect(try Self.podContainers(server).contains("k8s_c_done_default_\(doneUID)_0"))
+        // A client's PUT without the status: the kubelet writes it again (level-triggered).
+        let json = try server.kubectlOK("get", "pod", "failed", "-o", "json")
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        object["status"] = nil
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        try server.kubectlOK("replace", "-f", "-", stdin: body)
+        #expect(try Self.eventually(20) {
+            try server.kubectlOK("get", "pod", "failed", "-o", "jsonpath={.status.phase} {.status.containerStatuses[0].state.terminated.exitCode}") == "Failed 3"
+        }, "\((try? server.kubectl(["get", "pod", "failed", "-o", "yaml"]))?.stdout ?? "")")
         // kubectl delete returns once the pods' containers are gone.
         try server.kubectlOK("delete", "pod", "done", "failed", "crash", "retry")
         #expect(Self.eventually(30) { ((try? Self.podContainers(server)) ?? ["x"]).isEmpty })
@@ -691,5 +706,52 @@ struct PodTests {
                                           "jsonpath={range .items[*]}{.reason}|{.message}{\"\\n\"}{end}")
         #expect(events.contains("Unhealthy|Readiness probe failed: service unhealthy (responded with \"NOT_SERVING\")\n"), "\(events)")
         try server.kubectlOK("delete", "pod", "rpc")
+    }
+
+    /// Services over real Pods: the endpoints controller picks the ready Pod, kube-proxy's rules
+    /// reach it at the cluster IP, and the cluster DNS names the Service to the pod (a server in a
+    /// network namespace of its own, as ServiceTests run).
+    @Test func serviceReachesARunningPod() throws {
+        let server = try KubeServer(ownNetwork: true)
+        defer { Self.cleanUp(server); server.stop() }
+        try Self.loadBusybox(server)
+        try server.kubectlOK("apply", "-f", "-", stdin: """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: web}
+            spec:
+              selector: {app: web}
+              ports: [{name: http, port: 80, targetPort: http}]
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: web-1, labels: {app: web}}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: httpd
+                image: busybox:test
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+                ports: [{name: http, containerPort: 8080}]
+                readinessProbe: {httpGet: {path: /, port: http}, periodSeconds: 1}
+            """)
+        let waited = try server.kubectl(["wait", "--for=condition=Ready", "pod/web-1", "--timeout=60s"])
+        try #require(waited.status == 0, "\(waited.stderr)\n\(server.serverLog)")
+        let podIP = try server.kubectlOK("get", "pod", "web-1", "-o", "jsonpath={.status.podIP}")
+        #expect(try Self.eventually(20) {
+            try server.kubectlOK("get", "endpoints", "web", "-o", "jsonpath={.subsets[0].addresses[0].ip}") == podIP
+        }, "\((try? server.kubectl(["get", "endpoints", "web", "-o", "yaml"]))?.stdout ?? "")")
+        let ip = try server.kubectlOK("get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}")
+        #expect(try Self.eventually(20) {
+            try sh(server.inNetwork + ["curl", "-s", "--max-time", "2", "http://\(ip)/"]).stdout == "web-1\n"
+        }, "the cluster IP \(ip) did not lead to the pod")
+        // From inside the pod: the Service's name through the cluster DNS.
+        let uid = try server.kubectlOK("get", "pod", "web-1", "-o", "jsonpath={.metadata.uid}")
+        let looked = try Self.berth(server, ["exec", "k8s_httpd_web-1_default_\(uid)_0", "nslookup", "web.default.svc.cluster.local", "10.96.0.10"])
+        #expect(looked.stdout.contains("Address: \(ip)"), "\(looked.stdout)\(looked.stderr)")
+        try server.kubectlOK("delete", "pod", "web-1")
+        try server.kubectlOK("delete", "svc", "web")
+        #expect(try Self.podContainers(server).isEmpty)
     }
 }
