@@ -104,12 +104,21 @@ final class KubeServer {
         return exitStatus(status)
     }
 
+    /// Removes every container the server's kubelet (or a test) left under its root: containers
+    /// outlive the server, and a Pod's sandbox holds a veth on the host's pod bridge.
+    func removeAllContainers() {
+        let ids = (try? sh([KubeEnv.berth, "--root", root, "--runroot", runRoot, "ps", "-aq"]).stdout) ?? ""
+        let list = ids.split(separator: "\n").map(String.init)
+        if !list.isEmpty { _ = try? sh([KubeEnv.berth, "--root", root, "--runroot", runRoot, "rm", "-f"] + list) }
+    }
+
     func stop() {
         // The DNS server a server in its own network namespace started there (for the cluster's
         // names) would keep the namespace alive: it goes with the server.
         var namespace = stat()
         let dnsDirectory = ownNetwork && pid > 0 && stat("/proc/\(pid)/ns/net", &namespace) == 0 ? "/run/berth-dns.netns-\(namespace.st_ino)" : nil
         terminate()
+        removeAllContainers()
         if let dnsDirectory {
             if let text = try? String(contentsOfFile: dnsDirectory + "/berth-dns.pid", encoding: .utf8), let dns = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
                 kill(dns, SIGKILL)

@@ -153,14 +153,20 @@ struct PodTests {
         // Deletion: containers, sandbox, network namespace and address lease all go.
         let sandboxID = try Self.berth(server, ["inspect", "--format", "{{.Id}}", "k8s_POD_web_default_\(uid)_0"]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
+        // The host side of the pod's veth: eth0@ifN in the sandbox names it by index N.
+        let sandboxPID = try Self.berth(server, ["inspect", "--format", "{{.State.Pid}}", "k8s_POD_web_default_\(uid)_0"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let eth0 = try sh(["/usr/bin/nsenter", "-t", sandboxPID, "-n", "/usr/sbin/ip", "-o", "link", "show", "eth0"]).stdout
+        let peerIndex = try #require(eth0.split(separator: "@").dropFirst().first?.split(separator: ":").first.map { String($0.dropFirst(2)) },
+                                     "no peer index in \(eth0)")
         try server.kubectlOK("delete", "pod", "web")
         #expect(Self.eventually(30) { ((try? Self.podContainers(server)) ?? ["x"]).isEmpty }, "\((try? Self.podContainers(server)) ?? [])")
         #expect(!FileManager.default.fileExists(atPath: server.runRoot + "/netns/" + sandboxID))
         #expect(!FileManager.default.fileExists(atPath: "/var/lib/cni/berth/berth-pods/" + podIP))
         #expect(!FileManager.default.fileExists(atPath: server.root + "/kubelet/pods/" + uid))
-        // No veth of the pod's is left on the pod bridge.
+        // The pod's veth is gone from the pod bridge (other suites' pods may be on it meanwhile).
         let ports = try sh(["/usr/sbin/ip", "-o", "link", "show", "master", "berth-cni0"]).stdout
-        #expect(!ports.contains("veth"), "\(ports)")
+        #expect(!ports.split(separator: "\n").contains { $0.hasPrefix(peerIndex + ":") }, "\(ports)")
     }
 
     @Test func restartPoliciesShowCompletedErrorAndCrashLoopBackOff() throws {
