@@ -1,4 +1,5 @@
 import ArgumentParser
+import ContainerSpec
 import DockerAPI
 import Engine
 import Glibc
@@ -141,7 +142,10 @@ struct Serve: BerthCommand {
             // kube-proxy's role: Services' cluster IPs and node ports as iptables rules.
             ServiceProxy(store: store) { printError("berth serve: \($0)") }.start()
             // The controller manager's role.
-            ControllerManager(store: store) { printError("berth serve: \($0)") }.start()
+            // Their writes go through the API's paths (defaults, graceful deletion, garbage collection).
+            let writer = ObjectWriter(create: { [api] resource, object throws(EngineError) in try api.createForController(resource, object) },
+                                      delete: { [api] key throws(EngineError) in try api.deleteForController(key) })
+            ControllerManager(store: store, writer: writer) { printError("berth serve: \($0)") }.start()
         } catch {
             printError("berth serve: Kubernetes API: \(error.message)")
             throw ExitCode(1)

@@ -192,6 +192,7 @@ public final class KubeAPI: Sendable {
             default: throw .methodNotAllowed(method.rawValue, target.description)
             }
         }
+        if target.subresource == "scale" { return try scale(request, target, writer) }
         if target.subresource != nil && target.subresource != "status" { throw .pathNotFound(request.path) }
         if target.subresource == "status" && ![.GET, .PUT, .PATCH].contains(method) {
             throw .methodNotAllowed(method.rawValue, target.description)

@@ -35,11 +35,13 @@ public struct DeploymentController: Controller {
     static func replicas(_ set: JSONValue) -> Int { Workloads.int(set[member: "spec"]?[member: "replicas"], default: 0) }
     static func available(_ set: JSONValue) -> Int { Workloads.int(set[member: "status"]?[member: "availableReplicas"], default: 0) }
 
-    /// The template without the hash label (what makes two ReplicaSets' templates the same).
+    /// The template without the hash label (what makes two ReplicaSets' templates the same), and
+    /// without a null creationTimestamp (what `kubectl rollout undo` sends back from a ReplicaSet).
     static func withoutHash(_ template: JSONValue?) -> JSONValue {
         guard let template else { return .null }
         let labels = template[member: "metadata"]?[member: "labels"]?.setting(hashLabel, to: nil)
         let metadata = (template[member: "metadata"] ?? .ordered([])).setting("labels", to: labels?.objectValue?.isEmpty == false ? labels : nil)
+            .setting("creationTimestamp", to: nil)
         return template.setting("metadata", to: metadata)
     }
 
@@ -83,7 +85,7 @@ public struct DeploymentController: Controller {
 
     func newReplicaSet(_ deployment: JSONValue, template: JSONValue, revision: Int) -> JSONValue {
         let collisions = Workloads.int(deployment[member: "status"]?[member: "collisionCount"], default: 0)
-        let hash = Workloads.hash(Workloads.canonical(template) + (collisions > 0 ? String(collisions) : ""))
+        let hash = Workloads.hash(Workloads.canonical(Self.withoutHash(template)) + (collisions > 0 ? String(collisions) : ""))
         let name = (deployment.metadataString("name") ?? "") + "-" + hash
         let spec = deployment[member: "spec"]
         let labels = (template[member: "metadata"]?[member: "labels"] ?? .ordered([])).setting(Self.hashLabel, to: .string(hash))

@@ -180,6 +180,8 @@ public enum Objects {
             object = object.setting("status", to: .ordered([("phase", .string("Active"))]))
         case "Service":
             object = serviceDefaults(object)
+        case "Deployment", "ReplicaSet":
+            object = workloadDefaults(kind.kind, object)
         case "Pod":
             object = podDefaults(object)
         case "PersistentVolumeClaim", "PersistentVolume":
@@ -243,6 +245,7 @@ public enum Objects {
             }
         }
         if kind.kind == "Service" { errors += validateService(object) }
+        if kind.kind == "Deployment" || kind.kind == "ReplicaSet" { errors += validateWorkload(object) }
         return errors.sorted { $0.field < $1.field }
     }
 
@@ -251,6 +254,7 @@ public enum Objects {
     public static func validateUpdate(_ kind: KubeKind, old: JSONValue, new: JSONValue) -> [FieldError] {
         var errors: [FieldError] = []
         if kind.kind == "Service" { errors += validateServiceUpdate(old: old, new: new) }
+        if kind.kind == "Deployment" || kind.kind == "ReplicaSet" { errors += validateWorkloadUpdate(old: old, new: new) }
         if kind.kind == "Pod" { errors += validatePodUpdate(old: old, new: new) }
         if kind.kind == "Secret", let oldType = old[member: "type"]?.stringValue, let newType = new[member: "type"]?.stringValue, oldType != newType {
             errors.append(FieldError("type", .invalid(newType), "field is immutable"))

@@ -39,8 +39,13 @@ public enum PatchMeta {
             pod["spec." + list] = ListMerge("name")
             for (field, merge) in container { pod["spec.\(list).\(field)"] = merge }
         }
+        // A workload's pod template merges as a Pod's spec does, under spec.template.
+        var workload: [String: ListMerge] = ["status.conditions": ListMerge("type")]
+        for (path, merge) in pod where path.hasPrefix("spec.") { workload["spec.template." + path] = merge }
         return [
             "Pod": pod,
+            "Deployment": workload,
+            "ReplicaSet": workload,
             "ServiceAccount": ["secrets": ListMerge("name")],
             "Service": ["spec.ports": ListMerge("port")],
             "Namespace": ["status.conditions": ListMerge("type")],

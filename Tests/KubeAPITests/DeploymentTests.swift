@@ -1,0 +1,118 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// A Deployment behind a Service, driven by the real kubectl and served by the real kubelet,
+/// controllers and proxy in a server of its own network namespace: every replica answers through
+/// the cluster IP, scaling, a rolling update with no failed request, rollback, a Pod deleted by
+/// hand replaced, and everything gone after `kubectl delete -f`.
+@Suite(.serialized, .enabled(if: KubeEnv.ready))
+struct DeploymentTests {
+    static func manifest(image: String) -> String {
+        """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          replicas: 3
+          selector: {matchLabels: {app: web}}
+          strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}
+          template:
+            metadata: {labels: {app: web}}
+            spec:
+              terminationGracePeriodSeconds: 5
+              containers:
+              - name: web
+                image: \(image)
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+                readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}
+                # As on a cluster: stay up while the endpoint leaves the rotation.
+                lifecycle: {preStop: {exec: {command: [sleep, "2"]}}}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web}
+        spec:
+          selector: {app: web}
+          ports: [{name: http, port: 80, targetPort: 8080}]
+        """
+    }
+
+    /// The distinct answers (pod hostnames) of `count` requests to the cluster IP, and the failures.
+    static func spread(_ server: KubeServer, _ ip: String, _ count: Int) throws -> (names: Set<String>, failures: Int) {
+        var names: Set<String> = []
+        var failures = 0
+        for _ in 0..<count {
+            if let answer = try server.get("http://\(ip)/") { names.insert(answer.trimmingCharacters(in: .whitespacesAndNewlines)) } else { failures += 1 }
+        }
+        return (names, failures)
+    }
+
+    static func images(_ server: KubeServer) throws -> [String] {
+        let text = try server.kubectlOK("get", "pods", "-l", "app=web", "-o", "jsonpath={range .items[*]}{.spec.containers[0].image}{\"\\n\"}{end}")
+        return text.split(separator: "\n").map(String.init).sorted()
+    }
+
+    @Test func aDeploymentBehindAServiceScalesRollsBackAndHeals() throws {
+        let server = try KubeServer(ownNetwork: true)
+        defer { server.stop() }
+        try PodTests.loadBusybox(server)
+        let tagged = try PodTests.berth(server, ["tag", "busybox:test", "busybox:v2"])
+        try #require(tagged.status == 0, "berth tag: \(tagged.stderr)")
+        try server.kubectlOK("apply", "-f", "-", stdin: Self.manifest(image: "busybox:test"))
+        try server.kubectlOK("rollout", "status", "deployment/web", "--timeout=120s")
+        let table = try server.kubectlOK("get", "deployment", "web", "--no-headers")
+        #expect(table.split(separator: " ").prefix(4) == ["web", "3/3", "3", "3"], "\(table)")
+        #expect(try server.kubectlOK("get", "rs", "--no-headers").split(separator: "\n").count == 1)
+
+        // Every replica answers through the Service.
+        let ip = try server.kubectlOK("get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}")
+        #expect(PodTests.eventually(30) { ((try? Self.spread(server, ip, 30))?.names.count ?? 0) == 3 }, "not every replica answers through \(ip)")
+
+        // Scale up and down.
+        try server.kubectlOK("scale", "deployment/web", "--replicas=5")
+        try server.kubectlOK("rollout", "status", "deployment/web", "--timeout=120s")
+        #expect(PodTests.eventually(30) { ((try? Self.spread(server, ip, 60))?.names.count ?? 0) == 5 }, "not 5 replicas behind \(ip)")
+        try server.kubectlOK("scale", "deployment/web", "--replicas=3")
+        try server.kubectlOK("rollout", "status", "deployment/web", "--timeout=120s")
+        #expect(PodTests.eventually(30) { (try? Self.images(server).count) == 3 })
+
+        // A rolling update with maxUnavailable 0: a client loop sees no failed request.
+        try server.kubectlOK("set", "image", "deployment/web", "web=busybox:v2")
+        let rollout = try TestSupport.spawn(server.inNetwork + [KubeEnv.kubectl("1.33"), "--kubeconfig", server.kubeconfig, "rollout", "status",
+                                                                  "deployment/web", "--timeout=120s"], stdout: server.base + "/rollout.log")
+        var requests = 0, failures = 0
+        var status: Int32 = 0
+        while waitpid(rollout, &status, WNOHANG) == 0 {
+            if try server.get("http://\(ip)/") == nil { failures += 1 }
+            requests += 1
+        }
+        #expect(status == 0, "rollout status: \((try? String(contentsOfFile: server.base + "/rollout.log", encoding: .utf8)) ?? "")")
+        #expect(failures == 0, "\(failures) of \(requests) requests failed during the rollout")
+        #expect(PodTests.eventually(30) { (try? Self.images(server)) == ["busybox:v2", "busybox:v2", "busybox:v2"] })
+        #expect(try server.kubectlOK("get", "deployment", "web", "-o", "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}") == "2")
+
+        // Rollback to the first template.
+        try server.kubectlOK("rollout", "undo", "deployment/web")
+        try server.kubectlOK("rollout", "status", "deployment/web", "--timeout=120s")
+        #expect(PodTests.eventually(30) { (try? Self.images(server)) == ["busybox:test", "busybox:test", "busybox:test"] })
+        #expect(try server.kubectlOK("get", "rs", "--no-headers").split(separator: "\n").count == 2)
+
+        // A Pod deleted by hand is replaced.
+        let pods = try server.kubectlOK("get", "pods", "-l", "app=web", "-o", "name").split(separator: "\n").map(String.init)
+        let victim = try #require(pods.first)
+        try server.kubectlOK("delete", victim, "--wait=false")
+        #expect(PodTests.eventually(60) {
+            let now = ((try? server.kubectlOK("get", "pods", "-l", "app=web", "--no-headers")) ?? "").split(separator: "\n")
+            return now.count == 3 && now.allSatisfy { $0.contains("1/1") && $0.contains("Running") } && !now.contains { victim.hasSuffix("/" + ($0.split(separator: " ").first ?? "")) }
+        }, "the deleted Pod was not replaced")
+
+        // Everything goes with the manifest.
+        try server.kubectlOK("delete", "-f", "-", stdin: Self.manifest(image: "busybox:test"))
+        #expect(PodTests.eventually(60) {
+            ((try? server.kubectlOK("get", "deploy,rs,pods", "--no-headers")) ?? "x").isEmpty
+                && ((try? PodTests.podContainers(server)) ?? ["x"]).isEmpty
+        }, "left after delete -f: \((try? server.kubectlOK("get", "deploy,rs,pods", "--no-headers")) ?? "")")
+    }
+}
