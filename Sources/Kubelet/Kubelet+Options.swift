@@ -9,6 +9,9 @@ import LinuxSys
 /// A pod container's spec as Engine run options: command and args with `$(VAR)` expansion, env and
 /// envFrom, volumes, resources and securityContext.
 extension Kubelet {
+    /// The cluster DNS address Pods' resolv.conf names (kubeadm's kube-dns address).
+    static let clusterDNS = "10.96.0.10"
+
     func runOptions(_ key: ObjectKey, _ pod: JSONValue, _ container: JSONValue, name: PodContainerName, isInit: Bool,
                     sandbox: PodContainer, podIP: String?) throws(EngineError) -> RunOptions {
         let spec = pod[member: "spec"] ?? .null
@@ -25,7 +28,9 @@ extension Kubelet {
         if (spec[member: "hostIPC"] ?? .null).podBool == true { options.ipcMode = .host }
         if !hostNetwork { options.hostname = key.name }
         var request = NetworkRequest()
-        if let gateway = try? engine.podNetwork().gateway { request.dns = [gateway] }
+        // dnsPolicy ClusterFirst: the cluster's DNS (berth-dns on kube-dns' address, KubeProxy's
+        // ClusterDNS), which answers cluster.local and forwards the rest to the host's resolvers.
+        request.dns = [Self.clusterDNS]
         request.dnsSearch = Self.searchDomains(key.namespace)
         request.dnsOptions = ["ndots:5"]
         if let podIP, !hostNetwork { request.extraHosts = ["\(key.name):\(podIP)"] }

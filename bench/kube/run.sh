@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# bench/kube/run.sh — `berth serve`'s Kubernetes side, driven by the real kubectl, against the
+# targets of issues 18 and 19, with podman kube play beside the Pod start (the closest peer on one
+# machine; it has no API, so only that row has a ratio):
+#   1. a Pod applied until Ready (kubectl apply + kubectl wait)            target under 1 s
+#      beside `podman kube play` of the same Pod until it runs
+#   2. `kubectl get pods` with the Pods of 4 in place                      target under 50 ms
+#      (and the API's own answer to the list, with curl)
+#   3. a Deployment (3 replicas) + Service applied until every replica is
+#      Ready and the cluster IP answers                                   target under 2 s
+#   4. `berth serve` VmRSS with MANY Pods running                         target under 40 MiB
+#
+#   bench/kube/run.sh [WORKDIR]       WORKDIR defaults to /var/tmp/berth-bench-kube
+#
+# Environment: RUNS (timed runs of 1-3, default 10), MANY (default 100), BERTH (default
+# .build-static/release/berth; berth-supervisor, berth-runtime, berth-dns beside it), KUBECTL
+# (default the machine image's kubectl 1.33).
+#
+# The server runs in a network namespace of its own (its pod bridge, veths, iptables rules and
+# DNS server live and die there), its root on a fresh journaled ext4 loop filesystem; the host is
+# checked to be left as found.
+set -euo pipefail
+
+case ${1:-} in -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+RUNS=${RUNS:-10}
+MANY=${MANY:-100}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+WORKDIR=${1:-/var/tmp/berth-bench-kube}
+BERTH=${BERTH:-$REPO/.build-static/release/berth}
+KUBECTL=${KUBECTL:-/usr/lib/google-cloud-sdk/bin/kubectl.1.33}
+die() { printf 'bench/kube: error: %s\n' "$*" >&2; exit 1; }
+say() { printf '==> %s\n' "$*"; }
+[[ $(id -u) -eq 0 ]] || die "must run as root"
+for cmd in hyperfine "$KUBECTL" podman skopeo umoci python3 unshare nsenter curl; do command -v "$cmd" >/dev/null || die "missing $cmd"; done
+[ -x "$BERTH" ] || die "no berth at $BERTH (scripts/build-release --scratch-path .build-static)"
+BIN=$(dirname "$BERTH")
+export BERTH_RUNTIME=$BIN/berth-runtime BERTH_DNS=$BIN/berth-dns
+
+mkdir -p "$WORKDIR"
+WORKDIR=$(cd "$WORKDIR" && pwd)
+FS_IMG=$WORKDIR/root.ext4
+FS_DIR=$WORKDIR/fs
+RUN=/run/berth-bench-kube
+PODMAN_ROOT=$WORKDIR/podman
+SERVE_PID=""
+NETNS_INODE=""
+source "$REPO/bench/lib/host-state.sh"
+source "$REPO/bench/lib/loop-fs.sh"
+
+berth() { "$BERTH" --root "$FS_DIR/berth" --runroot "$RUN" "$@"; }
+in_ns() { nsenter --net="/proc/$SERVE_PID/ns/net" -- "$@"; }
+k() { in_ns "$KUBECTL" --kubeconfig "$FS_DIR/berth/kube/kubeconfig" "$@"; }
+podman_() { podman --root "$PODMAN_ROOT/root" --runroot "$PODMAN_ROOT/run" "$@"; }
+
+cleanup() {
+  set +e
+  if [ -n "$SERVE_PID" ] && kill -0 "$SERVE_PID" 2>/dev/null; then
+    kill -TERM "$SERVE_PID"; for _ in $(seq 1 80); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.25; done
+  fi
+  ids=$(berth ps -aq 2>/dev/null); [ -z "$ids" ] || berth rm -f $ids >/dev/null 2>&1
+  if [ -n "$NETNS_INODE" ]; then
+    for p in /proc/[0-9]*; do
+      case "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" in *"--config-dir /run/berth-dns.netns-$NETNS_INODE"*) kill -KILL "${p#/proc/}" ;; esac
+    done
+    rm -rf "/run/berth-dns.netns-$NETNS_INODE"
+  fi
+  podman_ pod rm -af -t 0 >/dev/null 2>&1; podman_ system reset -f >/dev/null 2>&1
+  sleep 0.5
+  awk -v d="$WORKDIR" -v r="$RUN" '$5 == d || index($5, d "/") == 1 || $5 == r || index($5, r "/") == 1 { print $5 }' /proc/self/mountinfo |
+    sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+  rm -rf "$RUN" "$PODMAN_ROOT" "$WORKDIR/layout" "$WORKDIR/busybox.tar"
+  rm -f "$FS_IMG"; rmdir "$FS_DIR" 2>/dev/null
+}
+HOST_STATE=$(mktemp)
+trap 'rc=$?; cleanup; host_state_check "$HOST_STATE" bench/kube || rc=1; rm -f "$HOST_STATE"; exit $rc' EXIT
+cleanup
+host_state_snapshot "$HOST_STATE"
+loop_fs_mount "$FS_IMG" "$FS_DIR" 8G "berth's root"
+
+say "image: busybox (umoci, from Debian's busybox-static)"
+bash "$REPO/Tests/Scripts/registry/make-busybox-image.sh" "$WORKDIR/layout" >/dev/null
+skopeo copy --quiet "oci:$WORKDIR/layout:latest" "docker-archive:$WORKDIR/busybox.tar:busybox:latest"
+
+say "starting berth serve ($BERTH) in a network namespace of its own"
+mkdir -p "$RUN"
+# shellcheck disable=SC2016  # expanded by the inner shell
+setsid unshare --net sh -c 'ip link set lo up && exec "$0" "$@"' "$BERTH" --root "$FS_DIR/berth" --runroot "$RUN" serve \
+  -H "unix://$RUN/api.sock" --pidfile "$RUN/serve.pid" --kube-listen 127.0.0.1:6443 </dev/null >"$WORKDIR/serve.log" 2>&1 &
+SERVE_PID=$!
+for _ in $(seq 1 200); do [ -s "$FS_DIR/berth/kube/kubeconfig" ] && k get ns >/dev/null 2>&1 && break; sleep 0.1; done
+k get ns >/dev/null || { tail -20 "$WORKDIR/serve.log"; die "berth serve did not come up"; }
+NETNS_INODE=$(stat -L -c %i "/proc/$SERVE_PID/ns/net")
+berth load -q -i "$WORKDIR/busybox.tar" >/dev/null
+
+cat >"$WORKDIR/pod.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: bench}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: c, image: busybox:latest, imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}
+YAML
+cat >"$WORKDIR/app.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - {name: web, image: busybox:latest, imagePullPolicy: IfNotPresent, command: [httpd, -f, -p, "8080"],
+         readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+YAML
+K="nsenter --net=/proc/$SERVE_PID/ns/net -- $KUBECTL --kubeconfig $FS_DIR/berth/kube/kubeconfig"
+
+# ---- 1. a Pod until Ready, beside podman kube play -------------------------------------------------
+say "podman's image store: the same busybox"
+podman_ load -q -i "$WORKDIR/busybox.tar" >/dev/null
+for c in "$K apply -f $WORKDIR/pod.yaml" "$K wait --for=condition=Ready pod/bench --timeout=60s" "$K delete pod bench --wait"; do $c >/dev/null || die "smoke: $c"; done
+say "hyperfine: Pod apply until Ready ($RUNS runs), and podman kube play of it"
+hyperfine -N --runs "$RUNS" --warmup 1 --export-json "$WORKDIR/pod.json" \
+  --prepare "$K delete pod bench --ignore-not-found --wait" \
+  --command-name berth "bash -c '$K apply -f $WORKDIR/pod.yaml >/dev/null && $K wait --for=condition=Ready pod/bench --timeout=60s >/dev/null'" \
+  --prepare "podman --root $PODMAN_ROOT/root --runroot $PODMAN_ROOT/run kube down $WORKDIR/pod.yaml" \
+  --command-name "podman kube play" "podman --root $PODMAN_ROOT/root --runroot $PODMAN_ROOT/run kube play --network none $WORKDIR/pod.yaml" >/dev/null
+$K delete pod bench --wait >/dev/null
+podman_ kube down "$WORKDIR/pod.yaml" >/dev/null 2>&1 || true
+
+# ---- 3. Deployment + Service until every replica is Ready and the cluster IP answers ----------------
+say "hyperfine: Deployment (3) + Service until Ready and the cluster IP answers ($RUNS runs)"
+cat >"$WORKDIR/app-up.sh" <<SH
+set -e
+$K apply -f $WORKDIR/app.yaml >/dev/null
+$K rollout status deployment/web --timeout=60s >/dev/null
+ip=\$($K get svc web -o jsonpath='{.spec.clusterIP}')
+until nsenter --net=/proc/$SERVE_PID/ns/net -- curl -s -o /dev/null --max-time 1 http://\$ip/; do sleep 0.02; done
+SH
+cat >"$WORKDIR/app-down.sh" <<SH
+$K delete -f $WORKDIR/app.yaml --ignore-not-found --wait >/dev/null
+until [ -z "\$($K get pods --no-headers 2>/dev/null)" ]; do sleep 0.1; done
+SH
+bash "$WORKDIR/app-up.sh" && bash "$WORKDIR/app-down.sh" || die "smoke: the Deployment and Service"
+hyperfine -N --runs "$RUNS" --export-json "$WORKDIR/app.json" --prepare "bash $WORKDIR/app-down.sh" \
+  --command-name berth "bash $WORKDIR/app-up.sh" >/dev/null
+
+# ---- 2. kubectl get pods, with the Deployment's Pods in place ----------------------------------------
+bash "$WORKDIR/app-up.sh"
+k get pods >/dev/null   # discovery cached, as in a user's shell
+TOKEN=$(cat "$FS_DIR/berth/kube/token")
+say "hyperfine: kubectl get pods, and the API's answer to the list ($RUNS x 3 runs)"
+hyperfine -N --runs $((RUNS * 3)) --warmup 2 --export-json "$WORKDIR/get.json" \
+  --command-name "kubectl get pods" "$K get pods" \
+  --command-name "GET pods (curl)" "nsenter --net=/proc/$SERVE_PID/ns/net -- curl -sk -o /dev/null -H 'Authorization: Bearer $TOKEN' https://127.0.0.1:6443/api/v1/namespaces/default/pods" >/dev/null
+bash "$WORKDIR/app-down.sh"
+
+# ---- 4. memory with MANY Pods --------------------------------------------------------------------------
+say "$MANY Pods applied at once; the server's VmRSS once they all run"
+RSS_IDLE=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVE_PID/status")
+python3 - "$MANY" >"$WORKDIR/many.yaml" <<'PY'
+import sys
+for i in range(int(sys.argv[1])):
+    print(f"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}}}\nspec:\n  terminationGracePeriodSeconds: 0\n"
+          f"  containers: [{{name: c, image: busybox:latest, imagePullPolicy: IfNotPresent, command: [sleep, '3600']}}]")
+PY
+start=$(date +%s.%N)
+k apply -f "$WORKDIR/many.yaml" >/dev/null
+k wait --for=condition=Ready pods --all --timeout=600s >/dev/null || die "not every Pod became Ready"
+MANY_SECONDS=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
+sleep 2
+RSS_MANY=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVE_PID/status")
+SPLIT_MANY=$(awk '/^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 } END { printf "anon %.1f + file %.1f", a / 1024, f / 1024 }' "/proc/$SERVE_PID/status")
+GET_MANY=$( { /usr/bin/time -f %e k get pods >/dev/null; } 2>&1 )
+k delete -f "$WORKDIR/many.yaml" --wait >/dev/null
+
+echo
+python3 - "$WORKDIR" <<'PY'
+import json, statistics, sys
+work = sys.argv[1]
+def med(name):
+    return {r["command"]: statistics.median(r["times"]) * 1000 for r in json.load(open(f"{work}/{name}.json"))["results"]}
+pod, app, get = med("pod"), med("app"), med("get")
+print(f"{'measurement':<58}{'median ms':>10}")
+for title, value in (("Pod apply until Ready (berth)", pod["berth"]), ("podman kube play of the Pod", pod["podman kube play"]),
+                     ("Deployment (3) + Service until Ready and answering", app["berth"]),
+                     ("kubectl get pods (3 Pods)", get["kubectl get pods"]), ("GET /api/v1/.../pods (curl)", get["GET pods (curl)"])):
+    print(f"{title:<58}{value:>10.1f}")
+print(f"berth / podman kube play (Pod start): {pod['berth'] / pod['podman kube play']:.2f}")
+for title, value, limit in (("Pod Ready", pod["berth"], 1000), ("kubectl get pods", get["kubectl get pods"], 50),
+                            ("Deployment + Service Ready and answering", app["berth"], 2000)):
+    print(f"target {title} under {limit} ms: {'MET' if value < limit else 'NOT MET'} ({value:.0f} ms)")
+PY
+mib() { python3 -c "print(f'{$1 / 1024:.1f}')"; }
+echo "berth serve VmRSS (MiB): idle $(mib "$RSS_IDLE"); with $MANY Pods running $(mib "$RSS_MANY") ($SPLIT_MANY); $MANY Pods Ready in ${MANY_SECONDS} s; kubectl get pods with them ${GET_MANY} s"
+if [ "$RSS_MANY" -lt $((40 * 1024)) ]; then verdict=MET; else verdict="NOT MET"; fi
+echo "target berth serve VmRSS with $MANY Pods under 40 MiB: $verdict"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs); kubectl $("$KUBECTL" version --client -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'); $(podman --version); $(hyperfine --version)"
