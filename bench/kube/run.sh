@@ -134,7 +134,7 @@ say "hyperfine: Pod apply until Ready ($RUNS runs), and podman kube play of it"
 hyperfine -N --runs "$RUNS" --warmup 1 --export-json "$WORKDIR/pod.json" \
   --prepare "$K delete pod bench --ignore-not-found --wait" \
   --command-name berth "bash -c '$K apply -f $WORKDIR/pod.yaml >/dev/null && $K wait --for=condition=Ready pod/bench --timeout=60s >/dev/null'" \
-  --prepare "podman --root $PODMAN_ROOT/root --runroot $PODMAN_ROOT/run kube down $WORKDIR/pod.yaml" \
+  --prepare "bash -c 'podman --root $PODMAN_ROOT/root --runroot $PODMAN_ROOT/run kube down $WORKDIR/pod.yaml >/dev/null 2>&1 || true'" \
   --command-name "podman kube play" "podman --root $PODMAN_ROOT/root --runroot $PODMAN_ROOT/run kube play --network none $WORKDIR/pod.yaml" >/dev/null
 $K delete pod bench --wait >/dev/null
 podman_ kube down "$WORKDIR/pod.yaml" >/dev/null 2>&1 || true
@@ -182,7 +182,7 @@ MANY_SECONDS=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
 sleep 2
 RSS_MANY=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVE_PID/status")
 SPLIT_MANY=$(awk '/^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 } END { printf "anon %.1f + file %.1f", a / 1024, f / 1024 }' "/proc/$SERVE_PID/status")
-GET_MANY=$( { /usr/bin/time -f %e k get pods >/dev/null; } 2>&1 )
+GET_MANY=$( { /usr/bin/time -f %e $K get pods >/dev/null; } 2>&1 )
 k delete -f "$WORKDIR/many.yaml" --wait >/dev/null
 
 echo
