@@ -32,7 +32,9 @@ KUBECTL=${KUBECTL:-/usr/lib/google-cloud-sdk/bin/kubectl.1.33}
 die() { printf 'bench/kube: error: %s\n' "$*" >&2; exit 1; }
 say() { printf '==> %s\n' "$*"; }
 [[ $(id -u) -eq 0 ]] || die "must run as root"
-for cmd in hyperfine "$KUBECTL" podman skopeo umoci python3 unshare nsenter curl; do command -v "$cmd" >/dev/null || die "missing $cmd"; done
+for cmd in hyperfine "$KUBECTL" podman catatonit skopeo umoci python3 unshare nsenter curl; do
+  command -v "$cmd" >/dev/null || die "missing $cmd (podman kube play's pause image needs Debian's catatonit)"
+done
 [ -x "$BERTH" ] || die "no berth at $BERTH (scripts/build-release --scratch-path .build-static)"
 BIN=$(dirname "$BERTH")
 export BERTH_RUNTIME=$BIN/berth-runtime BERTH_DNS=$BIN/berth-dns
