@@ -54,6 +54,9 @@ berth() { "$BERTH" --root "$FS_DIR/berth" --runroot "$RUN" "$@"; }
 in_ns() { nsenter --net="/proc/$SERVE_PID/ns/net" -- "$@"; }
 k() { in_ns "$KUBECTL" --kubeconfig "$FS_DIR/berth/kube/kubeconfig" "$@"; }
 podman_() { podman --root "$PODMAN_ROOT/root" --runroot "$PODMAN_ROOT/run" "$@"; }
+# Podman's own configuration for the run (as Tests/Scripts/engines/podman.sh): modest ulimits (as root
+# it asks for more open files than this machine's hard limit allows), cgroupfs, no journald.
+export CONTAINERS_CONF=$WORKDIR/containers.conf
 
 cleanup() {
   set +e
@@ -71,7 +74,7 @@ cleanup() {
   sleep 0.5
   awk -v d="$WORKDIR" -v r="$RUN" '$5 == d || index($5, d "/") == 1 || $5 == r || index($5, r "/") == 1 { print $5 }' /proc/self/mountinfo |
     sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-  rm -rf "$RUN" "$PODMAN_ROOT" "$WORKDIR/layout" "$WORKDIR/busybox.tar"
+  rm -rf "$RUN" "$PODMAN_ROOT" "$WORKDIR/layout" "$WORKDIR/busybox.tar" "$WORKDIR/containers.conf"
   rm -f "$FS_IMG"; rmdir "$FS_DIR" 2>/dev/null
 }
 HOST_STATE=$(mktemp)
@@ -129,6 +132,16 @@ YAML
 K="nsenter --net=/proc/$SERVE_PID/ns/net -- $KUBECTL --kubeconfig $FS_DIR/berth/kube/kubeconfig"
 
 # ---- 1. a Pod until Ready, beside podman kube play -------------------------------------------------
+mkdir -p "$PODMAN_ROOT"
+cat >"$CONTAINERS_CONF" <<CONF
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+log_driver = "k8s-file"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$PODMAN_ROOT/events.log"
+CONF
 say "podman's image store: the same busybox"
 podman_ load -q -i "$WORKDIR/busybox.tar" >/dev/null
 for c in "$K apply -f $WORKDIR/pod.yaml" "$K wait --for=condition=Ready pod/bench --timeout=60s" "$K delete pod bench --wait"; do $c >/dev/null || die "smoke: $c"; done
