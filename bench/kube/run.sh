@@ -178,6 +178,7 @@ TOKEN=$(cat "$FS_DIR/berth/kube/token")
 say "hyperfine: kubectl get pods, and the API's answer to the list ($RUNS x 3 runs)"
 hyperfine -N --runs $((RUNS * 3)) --warmup 2 --export-json "$WORKDIR/get.json" \
   --command-name "kubectl get pods" "$K get pods" \
+  --command-name "kubectl version --client (no request)" "$K version --client" \
   --command-name "GET pods (curl)" "nsenter --net=/proc/$SERVE_PID/ns/net -- curl -sk -o /dev/null -H 'Authorization: Bearer $TOKEN' https://127.0.0.1:6443/api/v1/namespaces/default/pods" >/dev/null
 bash "$WORKDIR/app-down.sh"
 
@@ -210,7 +211,8 @@ pod, app, get = med("pod"), med("app"), med("get")
 print(f"{'measurement':<58}{'median ms':>10}")
 for title, value in (("Pod apply until Ready (berth)", pod["berth"]), ("podman kube play of the Pod", pod["podman kube play"]),
                      ("Deployment (3) + Service until Ready and answering", app["berth"]),
-                     ("kubectl get pods (3 Pods)", get["kubectl get pods"]), ("GET /api/v1/.../pods (curl)", get["GET pods (curl)"])):
+                     ("kubectl get pods (3 Pods)", get["kubectl get pods"]), ("GET /api/v1/.../pods (curl)", get["GET pods (curl)"]),
+                     ("kubectl version --client (kubectl's own start, no request)", get["kubectl version --client (no request)"])):
     print(f"{title:<58}{value:>10.1f}")
 print(f"berth / podman kube play (Pod start): {pod['berth'] / pod['podman kube play']:.2f}")
 for title, value, limit in (("Pod Ready", pod["berth"], 1000), ("kubectl get pods", get["kubectl get pods"], 50),
