@@ -32,7 +32,6 @@ extension KubeAPI {
     /// when `parts` is not such a path.
     func podSubresource(_ request: HTTPServerRequest, _ parts: [String], _ writer: ResponseWriter) throws(KubeStatus) -> Bool {
         guard parts.count == 5, parts[0] == "namespaces", parts[2] == "pods" else { return false }
-        let path = request.path
         switch parts[4] {
         case "log":
             guard request.method == .GET else { throw .methodNotAllowed(request.method.rawValue, "pods/log") }
