@@ -99,10 +99,15 @@ public final class ResponseWriter: @unchecked Sendable {
     /// `101 UPGRADED` when the client asked to upgrade (or `200 OK` when it did not), stops
     /// speaking HTTP, and hands back the stream. Nil when the client is already gone.
     public func hijack(upgrade: Bool, headers: [(String, String)]) -> HijackedStream? {
+        let upgrading = upgrade ? [("Connection", "Upgrade"), ("Upgrade", "tcp")] : []
+        return hijack(status: upgrade ? "101 UPGRADED" : "200 OK", headers: headers + upgrading)
+    }
+
+    /// Takes the connection, writes `HTTP/1.1 STATUS` and `headers` on it raw, and hands it back.
+    func hijack(status: String, headers: [(String, String)]) -> HijackedStream? {
         guard claim(.hijacked) else { return nil }
-        var text = upgrade ? "HTTP/1.1 101 UPGRADED\r\n" : "HTTP/1.1 200 OK\r\n"
+        var text = "HTTP/1.1 \(status)\r\n"
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
-        if upgrade { text += "Connection: Upgrade\r\nUpgrade: tcp\r\n" }
         text += "\r\n"
         guard let stream = connection.hijack() else { return nil }
         guard stream.write(Array(text.utf8)) else {

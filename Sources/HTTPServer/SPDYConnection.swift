@@ -196,16 +196,7 @@ extension ResponseWriter {
     /// `101 Switching Protocols` with `headers` (SPDY's `Upgrade: SPDY/3.1`…), then the raw
     /// connection; nil when the client is already gone.
     public func switchProtocols(headers: [(String, String)]) -> HijackedStream? {
-        guard claimHijack() else { return nil }
-        var text = "HTTP/1.1 101 Switching Protocols\r\n"
-        for (name, value) in headers { text += "\(name): \(value)\r\n" }
-        text += "\r\n"
-        guard let stream = connection.hijack() else { return nil }
-        guard stream.write(Array(text.utf8)) else {
-            stream.close()
-            return nil
-        }
-        return stream
+        hijack(status: "101 Switching Protocols", headers: headers)
     }
 }
 

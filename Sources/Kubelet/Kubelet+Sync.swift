@@ -385,21 +385,9 @@ extension Kubelet {
         seconds >= 60 ? "\(seconds / 60)m\(seconds % 60)s" : "\(seconds)s"
     }
 
-    /// Epoch seconds of an RFC 3339 UTC time (nil for Docker's zero time).
+    /// Epoch seconds of an Engine time (RFC 3339; nil for Docker's zero time).
     static func seconds(_ text: String) -> Int64? {
-        let bytes = Array(text.utf8)
-        guard bytes.count >= 19, !text.hasPrefix("0001-") else { return nil }
-        func number(_ range: Range<Int>) -> Int32? { Int32(String(decoding: bytes[range], as: UTF8.self)) }
-        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19) else { return nil }
-        var parts = tm()
-        parts.tm_year = year - 1900
-        parts.tm_mon = month - 1
-        parts.tm_mday = day
-        parts.tm_hour = hour
-        parts.tm_min = minute
-        parts.tm_sec = second
-        return Int64(timegm(&parts))
+        text.hasPrefix("0001-") ? nil : Tables.parseTimestamp(text)
     }
 
     /// metav1.Time's form (to the second) of an Engine time.
