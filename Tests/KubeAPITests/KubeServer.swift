@@ -107,9 +107,8 @@ final class KubeServer {
     /// Removes every container the server's kubelet (or a test) left under its root: containers
     /// outlive the server, and a Pod's sandbox holds a veth on the host's pod bridge.
     func removeAllContainers() {
-        let ids = (try? sh([KubeEnv.berth, "--root", root, "--runroot", runRoot, "ps", "-aq"]).stdout) ?? ""
-        let list = ids.split(separator: "\n").map(String.init)
-        if !list.isEmpty { _ = try? sh([KubeEnv.berth, "--root", root, "--runroot", runRoot, "rm", "-f"] + list) }
+        guard let ids = try? berth(["ps", "-aq"]).stdout.split(separator: "\n").map(String.init), !ids.isEmpty else { return }
+        _ = try? berth(["rm", "-f"] + ids)
     }
 
     func stop() {

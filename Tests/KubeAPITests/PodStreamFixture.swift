@@ -107,11 +107,3 @@ extension KubeServer {
         return try sh([KubeEnv.kubectl(version)] + arguments, stdin: stdin, environment: environment)
     }
 }
-
-extension KubeServer {
-    /// Removes every container of this server's root (containers outlive `berth serve`).
-    func removeContainers() {
-        guard let ids = try? berth(["ps", "-aq"]).stdout.split(separator: "\n").map(String.init), !ids.isEmpty else { return }
-        _ = try? berth(["rm", "-f"] + ids)
-    }
-}

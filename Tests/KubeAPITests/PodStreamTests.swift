@@ -12,7 +12,7 @@ struct PodStreamTests {
     func logs(version: String) throws {
         let server = try KubeServer()
         defer {
-            server.removeContainers()
+            server.removeAllContainers()
             server.stop()
         }
         try PodStreamFixture.busyboxLoaded(server)
@@ -73,7 +73,7 @@ struct PodStreamTests {
     func logsFollow(version: String) throws {
         let server = try KubeServer()
         defer {
-            server.removeContainers()
+            server.removeAllContainers()
             server.stop()
         }
         try PodStreamFixture.busyboxLoaded(server)
@@ -91,7 +91,7 @@ struct PodStreamTests {
     func exec(version: String, spdy: Bool) throws {
         let server = try KubeServer()
         defer {
-            server.removeContainers()
+            server.removeAllContainers()
             server.stop()
         }
         let environment = spdy ? Self.spdy : [:]
@@ -150,7 +150,7 @@ struct PodStreamTests {
     func attach(version: String, spdy: Bool) throws {
         let server = try KubeServer()
         defer {
-            server.removeContainers()
+            server.removeAllContainers()
             server.stop()
         }
         try PodStreamFixture.busyboxLoaded(server)
@@ -190,7 +190,7 @@ struct PortForwardTests {
     func portForward(version: String, spdy: Bool) throws {
         let server = try KubeServer()
         defer {
-            server.removeContainers()
+            server.removeAllContainers()
             server.stop()
         }
         try PodStreamFixture.busyboxLoaded(server)
@@ -231,7 +231,7 @@ struct CopyAndTopTests {
     func copyBothWays(version: String) throws {
         let server = try KubeServer()
         defer {
-            server.removeContainers()
+            server.removeAllContainers()
             server.stop()
         }
         try PodStreamFixture.busyboxLoaded(server)
@@ -253,7 +253,7 @@ struct CopyAndTopTests {
     func topPod(version: String) throws {
         let server = try KubeServer()
         defer {
-            server.removeContainers()
+            server.removeAllContainers()
             server.stop()
         }
         try PodStreamFixture.busyboxLoaded(server)
