@@ -115,4 +115,22 @@ struct DeploymentTests {
                 && ((try? PodTests.podContainers(server)) ?? ["x"]).isEmpty
         }, "left after delete -f: \((try? server.kubectlOK("get", "deploy,rs,pods", "--no-headers")) ?? "")")
     }
+
+    /// What the apiserver refuses: a selector that does not match the template, a negative scale,
+    /// a changed selector; nothing is made or changed by the refusal.
+    @Test func badDeploymentsAreRefused() throws {
+        let server = try KubeServer()
+        defer { server.stop() }
+        let mismatched = Self.manifest(image: "busybox:test").components(separatedBy: "---")[0]
+            .replacingOccurrences(of: "selector: {matchLabels: {app: web}}", with: "selector: {matchLabels: {app: other}}")
+        let refused = try server.kubectl(["apply", "-f", "-"], stdin: mismatched)
+        #expect(refused.status != 0 && refused.stderr.contains("`selector` does not match template `labels`"), "\(refused.stderr)")
+        #expect(try server.kubectl(["get", "deployment", "web"]).status != 0, "a refused Deployment was stored")
+        try server.kubectlOK("apply", "-f", "-", stdin: Self.manifest(image: "busybox:test").components(separatedBy: "---")[0])
+        let negative = try server.kubectl(["scale", "deployment/web", "--replicas=-1"])
+        #expect(negative.status != 0, "scale to -1 was taken")
+        let moved = try server.kubectl(["patch", "deployment", "web", "-p", #"{"spec":{"selector":{"matchLabels":{"app":"web","x":"y"}},"template":{"metadata":{"labels":{"x":"y"}}}}}"#])
+        #expect(moved.status != 0 && moved.stderr.contains("field is immutable"), "\(moved.stderr)")
+        #expect(try server.kubectlOK("get", "deployment", "web", "-o", "jsonpath={.spec.replicas} {.spec.selector.matchLabels}") == "3 {\"app\":\"web\"}")
+    }
 }
