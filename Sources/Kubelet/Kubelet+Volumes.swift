@@ -9,24 +9,28 @@ import LinuxSys
 /// tmpfs); configMap, secret, downwardAPI and projected are files written under the pod's directory
 /// (with `defaultMode`/`mode`) and bound read-only.
 extension Kubelet {
-    func mounts(_ key: ObjectKey, _ pod: JSONValue, _ container: JSONValue, uid: String) throws(EngineError) -> [MountRequest] {
+    func mounts(_ key: ObjectKey, _ pod: JSONValue, _ container: JSONValue, uid: String,
+                variables: [String: String] = [:]) throws(EngineError) -> [MountRequest] {
         let volumes = (pod[member: "spec"]?[member: "volumes"] ?? .null).podArray
+        let containerName = container.podString("name") ?? "container"
         var result: [MountRequest] = []
-        for mount in (container[member: "volumeMounts"] ?? .null).podArray {
+        for (index, mount) in (container[member: "volumeMounts"] ?? .null).podArray.enumerated() {
             guard let name = mount.podString("name"), let target = mount.podString("mountPath") else { continue }
             guard let volume = volumes.first(where: { $0.podString("name") == name }) else {
                 throw .invalid("volume \(name) of mount \(target) is not among the pod's volumes")
             }
+            // A claim's readOnly holds for every mount of it, as a mount's own does.
             let readOnly = (mount[member: "readOnly"] ?? .null).podBool == true
+                || (volume[member: "persistentVolumeClaim"]?[member: "readOnly"] ?? .null).podBool == true
             if let medium = volume[member: "emptyDir"]?.podString("medium"), medium == "Memory" {
                 result.append(MountRequest(kind: .tmpfs, source: nil, target: target, options: ["mode=1777"]))
                 continue
             }
             var source = try volumeSource(key, pod, volume, uid: uid)
-            if let subPath = mount.podString("subPath") {
-                guard !subPath.split(separator: "/").contains("..") else { throw .invalid("subPath \(subPath) may not contain '..'") }
-                source += "/" + subPath
-                if !FS.exists(source) { try? FS.mkdirAll(source, mode: 0o755) }
+            // subPathExpr: the container's variables as `$(VAR)` (the downward API's POD_NAME, say).
+            let subPath = mount.podString("subPathExpr").map { Self.expand($0, variables) } ?? mount.podString("subPath")
+            if let subPath, !subPath.isEmpty {
+                source = try subPathSource(volumeRoot: source, subPath: subPath, uid: uid, volume: name, container: containerName, index: index)
             }
             result.append(MountRequest(kind: .bind, source: source, target: target, readOnly: readOnly || Self.filesVolume(volume)))
         }
@@ -43,6 +47,9 @@ extension Kubelet {
         let directory = podDirectory(uid) + "/volumes/" + name
         func make(_ path: String, mode: mode_t = 0o755) throws(EngineError) {
             do { try FS.mkdirAll(path, mode: mode) } catch { throw .system("make volume \(name) of pod \(key.namespace)/\(key.name) at \(path)", error) }
+        }
+        if let claim = volume[member: "persistentVolumeClaim"] {
+            return try claimPath(key.namespace, claim.podString("claimName") ?? "", volume: name)
         }
         if let hostPath = volume[member: "hostPath"], let path = hostPath.podString("path") {
             let type = hostPath.podString("type") ?? ""

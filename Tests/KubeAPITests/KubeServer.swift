@@ -39,9 +39,13 @@ final class KubeServer {
     /// What runs a command in the server's network namespace (nothing when it shares the host's).
     var inNetwork: [String] { ownNetwork && pid > 0 ? ["/usr/bin/nsenter", "--net=/proc/\(pid)/ns/net", "--"] : [] }
 
-    init(start: Bool = true, ownNetwork: Bool = false) throws {
+    /// Variables `berth serve` gets beside the test's own (a kubelet setting a test shortens).
+    let serveEnvironment: [String: String]
+
+    init(start: Bool = true, ownNetwork: Bool = false, serveEnvironment: [String: String] = [:]) throws {
         base = "/tmp/bk-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
         self.ownNetwork = ownNetwork
+        self.serveEnvironment = serveEnvironment
         port = ownNetwork ? 6443 : try Self.freePort()
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         if start { try self.start() }
@@ -72,7 +76,8 @@ final class KubeServer {
         // unshare execs the shell, which execs berth: the pid is the server's.
         let wrapper = ownNetwork ? ["/usr/bin/unshare", "--net", "--", "/bin/sh", "-c", "ip link set lo up && exec \"$@\"", "sh"] : []
         pid = try TestSupport.spawn(wrapper + [KubeEnv.berth, "--root", root, "--runroot", runRoot, "serve", "-H", "unix://" + dockerSocket,
-                                     "--pidfile", pidFile, "--kube-listen", "127.0.0.1:\(port)"], stdout: log, append: true)
+                                     "--pidfile", pidFile, "--kube-listen", "127.0.0.1:\(port)"], stdout: log, append: true,
+                                    environment: ProcessInfo.processInfo.environment.merging(serveEnvironment) { $1 })
         var status: Int32 = 0
         for _ in 0..<400 {
             if let ready = try? sh(inNetwork + [KubeEnv.curl, "-sk", "--max-time", "2", url("/readyz")]), ready.stdout == "ok" { return }
