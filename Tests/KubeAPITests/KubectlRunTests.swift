@@ -59,7 +59,16 @@ struct KubectlRunTests {
 
         // attach -it to a pod that waits on its terminal.
         let attached = name + "-a"
-        try server.kubectlOK("run", attached, "--image=busybox:test", "--image-pull-policy=IfNotPresent", "--restart=Never", "--stdin", "--tty", "--", "sh")
+        try server.kubectlOK("apply", "-f", "-", stdin: """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: \(attached)}
+            spec:
+              restartPolicy: Never
+              terminationGracePeriodSeconds: 1
+              containers:
+              - {name: c, image: busybox:test, imagePullPolicy: IfNotPresent, command: [sh], stdin: true, tty: true}
+            """)
         let waited = try server.kubectl(["wait", "--for=condition=Ready", "pod/" + attached, "--timeout=60s"])
         try #require(waited.status == 0, "\(waited.stderr)")
         let attach = try Self.underTerminal(server, ["attach", "-it", attached], version: version, prompt: prompt,
