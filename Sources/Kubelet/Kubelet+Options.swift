@@ -40,7 +40,12 @@ extension Kubelet {
         request.dns = [Self.clusterDNS]
         request.dnsSearch = Self.searchDomains(key.namespace)
         request.dnsOptions = ["ndots:5"]
-        if let podIP, !hostNetwork { request.extraHosts = ["\(key.name):\(podIP)"] }
+        // The pod's own line, as the kubelet writes it: with a subdomain, the FQDN first (`hostname -f`).
+        if let podIP, !hostNetwork {
+            let hostname = Self.podHostname(key, spec)
+            let names = spec.podString("subdomain").map { "\(hostname).\($0).\(key.namespace).svc.cluster.local \(hostname)" } ?? hostname
+            request.extraHosts = ["\(names):\(podIP)"]
+        }
         options.networking = hostNetwork ? nil : request
 
         let environment = try self.environment(key, pod, container, podIP: podIP)

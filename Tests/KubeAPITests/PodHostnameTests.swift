@@ -41,7 +41,7 @@ struct PodHostnameTests {
                 container("watcher", "hostname > /out/before; while [ ! -e /out/renamed ]; do sleep 0.1; done; hostname > /out/after"),
                 container("renamer", "hostname > /out/renamer; hostname renamed-in-pod && touch /out/renamed", privileged: true),
             ]),
-            pod("chosen", "hostname: picked", [container("c", "hostname > /out/chosen")]),
+            pod("chosen", "hostname: picked\n  subdomain: sub", [container("c", "hostname > /out/chosen; grep picked /etc/hosts > /out/chosen-hosts")]),
             pod("onhost", "hostNetwork: true", [container("c", "hostname > /out/onhost")]),
         ].joined(separator: "\n---\n")
         try server.kubectlOK("apply", "-f", "-", stdin: manifest)
@@ -58,6 +58,8 @@ struct PodHostnameTests {
         #expect(read("names-watcher.ns") == read("names-renamer.ns") && read("names-watcher.ns").hasPrefix("uts:["))
         // spec.hostname names the pod's host.
         #expect(read("chosen") == "picked")
+        let address = try server.kubectlOK("get", "pod", "chosen", "-o", "jsonpath={.status.podIP}")
+        #expect(read("chosen-hosts") == "\(address)\tpicked.sub.default.svc.cluster.local picked", "\(read("chosen-hosts"))")
         // hostNetwork: the host's own UTS namespace (and so its name), not a copy.
         let hostNamespace = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/uts")) ?? "?"
         #expect(read("onhost-c.ns") == hostNamespace)

@@ -23,12 +23,17 @@ struct PodSubPathTests {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let manifest = """
             apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: settings}
+            data: {app.conf: "level=3", other: x}
+            ---
+            apiVersion: v1
             kind: Pod
             metadata: {name: parts}
             spec:
               restartPolicy: Never
               terminationGracePeriodSeconds: 1
-              volumes: [{name: out, hostPath: {path: \(out)}}, {name: scratch, emptyDir: {}}]
+              volumes: [{name: out, hostPath: {path: \(out)}}, {name: scratch, emptyDir: {}}, {name: settings, configMap: {name: settings}}]
               initContainers:
               - name: prepare
                 image: busybox:test
@@ -40,11 +45,12 @@ struct PodSubPathTests {
                 image: busybox:test
                 imagePullPolicy: IfNotPresent
                 env: [{name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
-                command: [sh, -c, "echo mine > /mine/f; cat /in/f > /mine/seen; cat /linked/f > /mine/linked; ls /in > /mine/listing"]
+                command: [sh, -c, "echo mine > /mine/f; cat /in/f > /mine/seen; cat /linked/f > /mine/linked; ls /in > /mine/listing; cat /etc/app.conf > /mine/conf"]
                 volumeMounts:
                 - {name: out, mountPath: /mine, subPathExpr: "$(POD_NAME)/x"}
                 - {name: scratch, mountPath: /in, subPath: inner}
                 - {name: scratch, mountPath: /linked, subPath: link}
+                - {name: settings, mountPath: /etc/app.conf, subPath: app.conf}
             """
         try server.kubectlOK("apply", "-f", "-", stdin: manifest)
         #expect(PodTests.eventually(60) { (try? server.kubectlOK("get", "pod", "parts", "-o", "jsonpath={.status.phase}")) == "Succeeded" },
@@ -55,6 +61,8 @@ struct PodSubPathTests {
         // A symlink that stays inside the volume is followed, as Kubernetes does.
         #expect(read("linked") == "inside\n")
         #expect(read("listing") == "f\n")
+        // One key of a ConfigMap as one file.
+        #expect(read("conf") == "level=3")
         // The kubelet's binds go with the pod.
         #expect(!Self.mounts(under: server.root).filter { $0.contains("volume-subpaths") }.isEmpty)
         try server.kubectlOK("delete", "pod", "parts")
