@@ -20,7 +20,7 @@ extension Kubelet {
             let quoted = command.joined(separator: " ")
             let error = result.timedOut ? "command '\(quoted)' timed out"
                 : result.exitCode.map { "command '\(quoted)' exited with \($0): \(result.output)" } ?? result.output
-            return "Exec lifecycle hook ([\(quoted)]) for Container \"\(name)\" in Pod \"\(pod)\" failed - error: \(error), message: \"\(result.output)\""
+            return "Exec lifecycle hook ([\(quoted)]) for Container \"\(name)\" in Pod \"\(pod)\" failed - error: \(error), message: \(GoStrconv.quote(result.output))"
         }
         if let http = handler[member: "httpGet"] {
             let path = http.podString("path") ?? "/"

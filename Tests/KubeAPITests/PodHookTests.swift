@@ -54,6 +54,19 @@ struct PodHookTests {
             ---
             apiVersion: v1
             kind: Pod
+            metadata: {name: refusing}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: app
+                image: busybox:test
+                imagePullPolicy: IfNotPresent
+                command: [sleep, "3600"]
+                lifecycle:
+                  postStart: {exec: {command: [sh, -c, "echo nope; exit 7"]}}
+            ---
+            apiVersion: v1
+            kind: Pod
             metadata: {name: stopping}
             spec:
               terminationGracePeriodSeconds: 2
@@ -79,7 +92,7 @@ struct PodHookTests {
             (try? server.kubectlOK("get", "events", "--field-selector", "reason=\(reason)", "-o", "jsonpath={.items[*].message}")) ?? ""
         }
         #expect(PodTests.eventually(30) { !events("FailedPostStartHook").isEmpty })
-        #expect(events("FailedPostStartHook").hasPrefix(
+        #expect(events("FailedPostStartHook").contains(
             "HTTP lifecycle hook (/nobody) for Container \"app\" in Pod \"unanswered_default(\(uid))\" failed - error: Get \"http://"),
             "\(events("FailedPostStartHook"))")
         #expect(PodTests.eventually(30) {
@@ -87,12 +100,17 @@ struct PodHookTests {
         })
         let type = try server.kubectlOK("get", "events", "--field-selector", "reason=FailedPostStartHook", "-o", "jsonpath={.items[0].type}")
         #expect(type == "Warning")
+        // An exec hook that fails says so in the same Event, with the command's output.
+        let refusingUID = try server.kubectlOK("get", "pod", "refusing", "-o", "jsonpath={.metadata.uid}")
+        #expect(PodTests.eventually(30) {
+            events("FailedPostStartHook").contains("Exec lifecycle hook ([sh -c echo nope; exit 7]) for Container \"app\" in Pod \"refusing_default(\(refusingUID))\" failed - error: command 'sh -c echo nope; exit 7' exited with 7: nope\n, message: \"nope\\n\"")
+        }, "\(events("FailedPostStartHook"))")
 
         // preStop: sent before the TERM, while the sidecar still serves.
         try server.kubectlOK("delete", "pod", "hooked")
         #expect(access().contains("url:/pre-stop"), "\(access())")
         try server.kubectlOK("delete", "pod", "stopping")
         #expect(PodTests.eventually(10) { events("FailedPreStopHook").contains("HTTP lifecycle hook (/nobody) for Container \"app\" in Pod \"stopping_default(") })
-        try server.kubectlOK("delete", "pod", "unanswered")
+        try server.kubectlOK("delete", "pod", "unanswered", "refusing")
     }
 }
