@@ -129,6 +129,13 @@ final class KubeServer {
             }
             try? FileManager.default.removeItem(atPath: dnsDirectory)
         }
+        // What the kubelet bound under its root (a pod's subPaths) and a failed test left there goes
+        // first: a removal must not reach through a mount.
+        let mounts = ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 4 && fields[4].hasPrefix(base + "/") ? String(fields[4]) : nil
+        }
+        for mount in mounts.sorted(by: { $0.count > $1.count }) { umount2(mount, Int32(MNT_DETACH)) }
         try? FileManager.default.removeItem(atPath: base)
     }
 
