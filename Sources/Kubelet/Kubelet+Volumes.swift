@@ -5,8 +5,8 @@ import GoCompat
 import Kube
 import LinuxSys
 
-/// Pod volumes as the container's mounts: hostPath and emptyDir are binds (emptyDir `Memory` a
-/// tmpfs); configMap, secret, downwardAPI and projected are files written under the pod's directory
+/// Pod volumes as the container's mounts: hostPath and emptyDir are binds (emptyDir `Memory` of a
+/// tmpfs the kubelet mounts for the pod, so that its containers share it); configMap, secret, downwardAPI and projected are files written under the pod's directory
 /// (with `defaultMode`/`mode`) and bound read-only.
 extension Kubelet {
     func mounts(_ key: ObjectKey, _ pod: JSONValue, _ container: JSONValue, uid: String,
@@ -22,10 +22,6 @@ extension Kubelet {
             // A claim's readOnly holds for every mount of it, as a mount's own does.
             let readOnly = (mount[member: "readOnly"] ?? .null).podBool == true
                 || (volume[member: "persistentVolumeClaim"]?[member: "readOnly"] ?? .null).podBool == true
-            if let medium = volume[member: "emptyDir"]?.podString("medium"), medium == "Memory" {
-                result.append(MountRequest(kind: .tmpfs, source: nil, target: target, options: ["mode=1777"]))
-                continue
-            }
             var source = try volumeSource(key, pod, volume, uid: uid)
             // subPathExpr: the container's variables as `$(VAR)` (the downward API's POD_NAME, say).
             let subPath = mount.podString("subPathExpr").map { Self.expand($0, variables) } ?? mount.podString("subPath")
@@ -60,8 +56,16 @@ extension Kubelet {
             if !FS.exists(path) { throw .notFound("hostPath \(path) of volume \(name) does not exist") }
             return path
         }
-        if volume[member: "emptyDir"] != nil {
+        if let emptyDir = volume[member: "emptyDir"] {
             try make(directory, mode: 0o777)
+            if emptyDir.podString("medium") == "Memory" && !MountSys.mounts(under: directory).contains(directory) {
+                // One tmpfs for the pod (sizeLimit its size), unmounted when the pod's directory goes.
+                let size = emptyDir[member: "sizeLimit"].flatMap(Self.quantityText).flatMap(Self.quantity).map { ",size=\(Int64($0))" } ?? ""
+                do {
+                    try MountSys.mount(source: "tmpfs", target: directory, type: "tmpfs", flags: UInt(MS_NOSUID) | UInt(MS_NODEV),
+                                       data: "mode=1777" + size)
+                } catch { throw .system("mount the Memory emptyDir \(name) of pod \(key.namespace)/\(key.name)", error) }
+            }
             _ = chmod(directory, 0o777)
             if let fsGroup = (pod[member: "spec"]?[member: "securityContext"]?[member: "fsGroup"] ?? .null).podInt {
                 _ = lchown(directory, uid_t.max, gid_t(fsGroup))

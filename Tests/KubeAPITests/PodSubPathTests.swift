@@ -70,6 +70,42 @@ struct PodSubPathTests {
         #expect(FileManager.default.fileExists(atPath: out + "/parts/x/f"))
     }
 
+    /// An emptyDir of medium Memory is one tmpfs for the pod: what one container writes, another
+    /// reads (here through a subPath of it); it goes with the pod.
+    @Test func memoryEmptyDirIsOneTmpfsForThePod() throws {
+        let server = try KubeServer()
+        defer { PodTests.cleanUp(server); server.stop() }
+        try PodTests.loadBusybox(server)
+        let out = server.base + "/out"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let manifest = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: memory}
+            spec:
+              terminationGracePeriodSeconds: 1
+              volumes: [{name: out, hostPath: {path: \(out)}}, {name: shm, emptyDir: {medium: Memory, sizeLimit: 8Mi}}]
+              containers:
+              - name: writer
+                image: busybox:test
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, "mkdir -p /shm/a && echo shared > /shm/a/f.tmp && mv /shm/a/f.tmp /shm/a/f; grep ' /shm ' /proc/mounts > /out/mounts; exec sleep 3600"]
+                volumeMounts: [{name: shm, mountPath: /shm}, {name: out, mountPath: /out}]
+              - name: reader
+                image: busybox:test
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, "while [ ! -e /part/f ]; do sleep 0.1; done; cat /part/f > /out/read; exec sleep 3600"]
+                volumeMounts: [{name: shm, mountPath: /part, subPath: a}, {name: out, mountPath: /out}]
+            """
+        try server.kubectlOK("apply", "-f", "-", stdin: manifest)
+        #expect(PodTests.eventually(60) { FileManager.default.fileExists(atPath: out + "/read") }, "\(server.serverLog)")
+        #expect((try? String(contentsOfFile: out + "/read", encoding: .utf8)) == "shared\n")
+        let mounts = (try? String(contentsOfFile: out + "/mounts", encoding: .utf8)) ?? ""
+        #expect(mounts.contains(" /shm tmpfs ") && mounts.contains("size=8192k"), "\(mounts)")
+        try server.kubectlOK("delete", "pod", "memory")
+        #expect(Self.mounts(under: server.root).isEmpty, "\(Self.mounts(under: server.root))")
+    }
+
     /// The attack: one container plants symlinks to `/` and to `..` in a shared emptyDir; the
     /// pod's other containers mount them as subPaths. Without the defence they would see the host's
     /// root (and the kubelet's pod directory); with it they never start, with the kubelet's reason.
