@@ -67,6 +67,19 @@ struct PodHookTests {
             ---
             apiVersion: v1
             kind: Pod
+            metadata: {name: sleeper}
+            spec:
+              terminationGracePeriodSeconds: 20
+              containers:
+              - name: app
+                image: busybox:test
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+                lifecycle:
+                  preStop: {sleep: {seconds: 3}}
+            ---
+            apiVersion: v1
+            kind: Pod
             metadata: {name: stopping}
             spec:
               terminationGracePeriodSeconds: 2
@@ -79,7 +92,7 @@ struct PodHookTests {
                   preStop: {httpGet: {path: /nobody, port: 9}}
             """
         try server.kubectlOK("apply", "-f", "-", stdin: manifest)
-        let waited = try server.kubectl(["wait", "--for=condition=Ready", "pod/hooked", "pod/stopping", "--timeout=90s"])
+        let waited = try server.kubectl(["wait", "--for=condition=Ready", "pod/hooked", "pod/stopping", "pod/sleeper", "--timeout=90s"])
         try #require(waited.status == 0, "kubectl wait: \(waited.stderr)\n\(server.serverLog)")
         func access() -> String { (try? String(contentsOfFile: out + "/access", encoding: .utf8)) ?? "" }
         // postStart: a GET to the pod's address on the named port; a 404 is an answer, so it succeeded.
@@ -112,5 +125,10 @@ struct PodHookTests {
         try server.kubectlOK("delete", "pod", "stopping")
         #expect(PodTests.eventually(10) { events("FailedPreStopHook").contains("HTTP lifecycle hook (/nobody) for Container \"app\" in Pod \"stopping_default(") })
         try server.kubectlOK("delete", "pod", "unanswered", "refusing")
+        // preStop sleep (Kubernetes 1.30): the TERM comes after it, well inside the grace period.
+        let started = Date()
+        try server.kubectlOK("delete", "pod", "sleeper")
+        let took = Date().timeIntervalSince(started)
+        #expect(took >= 3 && took < 15, "\(took)")
     }
 }
