@@ -17,7 +17,8 @@ extension Kubelet {
         if subPath.split(separator: "/").contains("..") { throw .invalid("\(failed): subpath \"\(subPath)\" must not contain '..'") }
         let target = podDirectory(uid) + "/volume-subpaths/\(volume)/\(container)/\(index)"
         do throws(SysError) {
-            let root = try Beneath.openPath(volumeRoot)
+            // The volume's own path is the kubelet's or the pod spec's (a hostPath): trusted; its insides are not.
+            let root = try Beneath.openDirectory(volumeRoot)
             let part = try Beneath.openMakingDirectories(root.raw, subPath, mode: 0o755, describe: volumeRoot + "/" + subPath)
             var info = stat()
             guard fstat(part.raw, &info) == 0 else { throw SysError("stat", volumeRoot + "/" + subPath) }

@@ -13,6 +13,12 @@ public enum Beneath {
         FileDescriptor(adopting: try sys("open", path) { Glibc.open(path, BERTH_O_PATH | O_NOFOLLOW | O_CLOEXEC) })
     }
 
+    /// An O_PATH fd of the directory `path` names (symlinks followed: the caller trusts this path,
+    /// and what lies beneath it is what `open` checks).
+    public static func openDirectory(_ path: String) throws(SysError) -> FileDescriptor {
+        FileDescriptor(adopting: try sys("open", path) { Glibc.open(path, BERTH_O_PATH | O_DIRECTORY | O_CLOEXEC) })
+    }
+
     /// Opens `path` under `directoryFD`; flags gain O_CLOEXEC.
     public static func open(_ directoryFD: Int32, _ path: String, _ flags: Int32, describe: String) throws(SysError) -> FileDescriptor {
         FileDescriptor(adopting: try sys("open", describe) {

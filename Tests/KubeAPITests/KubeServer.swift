@@ -131,12 +131,27 @@ final class KubeServer {
         }
         // What the kubelet bound under its root (a pod's subPaths) and a failed test left there goes
         // first: a removal must not reach through a mount.
-        let mounts = ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").split(separator: "\n").compactMap { line in
-            let fields = line.split(separator: " ")
-            return fields.count > 4 && fields[4].hasPrefix(base + "/") ? String(fields[4]) : nil
-        }
-        for mount in mounts.sorted(by: { $0.count > $1.count }) { umount2(mount, Int32(MNT_DETACH)) }
+        for mount in Self.mountPoints(under: base + "/").sorted(by: { $0.count > $1.count }) { umount2(mount, Int32(MNT_DETACH)) }
         try? FileManager.default.removeItem(atPath: base)
+    }
+
+    /// This mount namespace's mount points whose path starts with `prefix`. /proc/self/mountinfo is
+    /// read to its end by hand: Foundation's `String(contentsOfFile:)` stops after its first page.
+    static func mountPoints(under prefix: String) -> [String] {
+        let fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count <= 0 { break }
+            bytes += buffer[..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 4 && fields[4].hasPrefix(prefix) ? String(fields[4]) : nil
+        }
     }
 
     var serverLog: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }

@@ -6,14 +6,8 @@ import Testing
 /// shared volume must not give another container the host's files (CVE-2017-1002101).
 @Suite(.serialized, .enabled(if: KubeEnv.ready && BusyboxImage.failure == nil && FileManager.default.isExecutableFile(atPath: "/usr/lib/cni/bridge")))
 struct PodSubPathTests {
-    /// The mounts of this machine under `path` (what the kubelet's subPath binds leave behind).
-    static func mounts(under path: String) -> [String] {
-        let text = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").compactMap { line in
-            let fields = line.split(separator: " ")
-            return fields.count > 4 && fields[4].hasPrefix(path) ? String(fields[4]) : nil
-        }
-    }
+    /// The mounts under `path` (what the kubelet's subPath binds and Memory emptyDirs leave behind).
+    static func mounts(under path: String) -> [String] { KubeServer.mountPoints(under: path) }
 
     @Test func subPathAndSubPathExprMountPartsOfVolumes() throws {
         let server = try KubeServer()
