@@ -139,6 +139,8 @@ struct Serve: BerthCommand {
             api = KubeAPI(store: store, token: try access.token(), serverAddress: "\(clientHost):\(port)",
                           root: GlobalOptions.root, volumesDirectory: access.directory + "/volumes", engine: engine)
             try api.bootstrap()
+            // The kubelet's heartbeats: the node's Lease and status kept fresh.
+            api.startHeartbeat()
             // kube-proxy's role: Services' cluster IPs and node ports as iptables rules.
             ServiceProxy(store: store) { printError("berth serve: \($0)") }.start()
             // The controller manager's role.

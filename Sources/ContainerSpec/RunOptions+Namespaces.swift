@@ -74,5 +74,10 @@ extension RunOptions {
 
     /// Whether the container gets a namespace of its own of this kind (what the spec asks the runtime for).
     public var ownsPIDNamespace: Bool { (pidMode ?? .private) == .private }
-    public var ownsUTSNamespace: Bool { utsMode != .host }
+    public var ownsUTSNamespace: Bool {
+        switch utsMode {
+        case .host?, .container?: false
+        default: true
+        }
+    }
 }

@@ -27,6 +27,8 @@ public struct SpecInput: Sendable {
     /// (/proc/PID/ns/… of X's init); the engine resolves them, and refuses when X is not running.
     public var pidNamespacePath: String?
     public var ipcNamespacePath: String?
+    /// The UTS namespace a container joins (`utsMode` `.container`: a Pod's sandbox's).
+    public var utsNamespacePath: String?
     /// A host directory bound at /dev/shm instead of a tmpfs of the container's own: the tmpfs the
     /// engine keeps for a `shareable` container (and hands to one that joins its IPC), or the
     /// host's /dev/shm for `--ipc host`. nil: a private tmpfs (none at all with `--ipc none`).
@@ -274,7 +276,12 @@ public enum SpecBuilder {
             result.append(Namespace(type: .network, path: input.networkNamespacePath))
         }
         let options = input.options
-        if options.ownsUTSNamespace { result.append(Namespace(type: .uts)) }
+        if case .container(let name) = options.utsMode {
+            guard let path = input.utsNamespacePath else { throw .conflict("cannot join the UTS namespace of container \(name): it is not running") }
+            result.append(Namespace(type: .uts, path: path))
+        } else if options.ownsUTSNamespace {
+            result.append(Namespace(type: .uts))
+        }
         switch options.pidMode ?? .private {
         case .host: break
         case .container(let name):

@@ -165,6 +165,7 @@ extension Engine {
                                   cgroupsPath: "/berth/\(id)", networkNamespacePath: try networkNamespacePath(container, attachments))
             input.pidNamespacePath = shared.pid
             input.ipcNamespacePath = shared.ipc
+            input.utsNamespacePath = shared.uts
             input.shmSource = shared.shm
             input.linkEnvironment = links.environment
             try createBindSources(container)

@@ -11,6 +11,7 @@ extension Engine {
     struct SharedNamespaces {
         var pid: String?
         var ipc: String?
+        var uts: String?
         var shm: String?
         var unmountAtEnd: [String] = []
     }
@@ -30,6 +31,14 @@ extension Engine {
                 throw .conflict("container \(other.id) is not running", reportedByDaemon: true)
             }
             shared.pid = "/proc/\(pid)/ns/pid"
+        }
+        // Only the kubelet asks for this (a Pod's containers share its sandbox's hostname); Docker has no `--uts container:`.
+        if case .container(let name) = options.utsMode {
+            let other = try self.container(name)
+            guard let pid = runningPid(other) else {
+                throw .conflict("container \(other.id) is not running", reportedByDaemon: true)
+            }
+            shared.uts = "/proc/\(pid)/ns/uts"
         }
         switch options.ipcMode ?? .private {
         case .container(let name):

@@ -139,10 +139,77 @@ extension KubeAPI {
         let node = nodeObject(root: root)
         let key = ObjectKey(KubeKinds.node.storeResource, name: Self.nodeName)
         if (try? store.get(key)) != nil {
-            _ = try? store.guaranteedUpdate(key) { old in old.setting("status", to: node[member: "status"]) }
+            _ = try? store.guaranteedUpdate(key) { old in
+                old.setting("status", to: Self.nodeStatus(node[member: "status"] ?? .null, keepingTransitionsOf: old[member: "status"] ?? .null))
+            }
         } else {
             _ = try? store.create(KubeKinds.node.storeResource, ManagedFields.recordUpdate(KubeKinds.node, old: nil, new: node, manager: "kubelet"))
         }
         renewNodeLease()
+    }
+
+    // MARK: - Heartbeat
+
+    /// The kubelet's heartbeats, on a thread of their own for the life of `berth serve`: every 10 s
+    /// (nodeStatusUpdateFrequency) the node's Lease is renewed and its status computed; the status
+    /// is posted, with a new lastHeartbeatTime, when it changed or when `reportFrequency` passed
+    /// since the last post (nodeStatusReportFrequency, 5 min; `BERTH_NODE_STATUS_REPORT_FREQUENCY`
+    /// seconds overrides it).
+    public func startHeartbeat(updateFrequency: Double = 10) {
+        let given = getenv("BERTH_NODE_STATUS_REPORT_FREQUENCY").flatMap { Double(String(cString: $0)) }
+        let reportFrequency = given.map { max(1, $0) } ?? 300
+        let root = self.root
+        _ = Threads.detach { [self] in
+            var lastReport = MonotonicClock.seconds()
+            while true {
+                usleep(UInt32(updateFrequency * 1_000_000))
+                renewNodeLease()
+                if postNodeStatus(root: root, force: MonotonicClock.seconds() - lastReport >= reportFrequency) {
+                    lastReport = MonotonicClock.seconds()
+                }
+            }
+        }
+    }
+
+    /// Posts the node's status if it changed (or `force`); whether it did.
+    func postNodeStatus(root: String, force: Bool) -> Bool {
+        let key = ObjectKey(KubeKinds.node.storeResource, name: Self.nodeName)
+        guard let old = try? store.get(key).value() else {
+            ensureNode(root: root)
+            return true
+        }
+        let fresh = nodeObject(root: root)[member: "status"] ?? .null
+        let oldStatus = old[member: "status"] ?? .null
+        if !force && Self.withoutTimes(fresh) == Self.withoutTimes(oldStatus) { return false }
+        let updated = try? store.guaranteedUpdate(key) { current in
+            current.setting("status", to: Self.nodeStatus(fresh, keepingTransitionsOf: current[member: "status"] ?? .null))
+        }
+        return updated != nil
+    }
+
+    /// `fresh` with each condition's lastTransitionTime taken from `old` where its status is the
+    /// same (a transition time marks a change of status, not a heartbeat).
+    static func nodeStatus(_ fresh: JSONValue, keepingTransitionsOf old: JSONValue) -> JSONValue {
+        let oldConditions = Self.items(old[member: "conditions"])
+        let conditions = Self.items(fresh[member: "conditions"]).map { condition -> JSONValue in
+            let type = condition[member: "type"]?.stringValue
+            guard let previous = oldConditions.first(where: { $0[member: "type"]?.stringValue == type }),
+                  previous[member: "status"] == condition[member: "status"], let since = previous[member: "lastTransitionTime"] else { return condition }
+            return condition.setting("lastTransitionTime", to: since)
+        }
+        return fresh.setting("conditions", to: .array(conditions))
+    }
+
+    /// A node status without its conditions' times: what says whether anything changed.
+    static func withoutTimes(_ status: JSONValue) -> JSONValue {
+        let conditions = Self.items(status[member: "conditions"]).map {
+            $0.setting("lastHeartbeatTime", to: .null).setting("lastTransitionTime", to: .null)
+        }
+        return status.setting("conditions", to: .array(conditions))
+    }
+
+    static func items(_ value: JSONValue?) -> [JSONValue] {
+        if case .array(let items)? = value { return items }
+        return []
     }
 }

@@ -10,11 +10,11 @@ extension Kubelet {
     static let events = Resource("events")
 
     func recordEvent(_ key: ObjectKey, _ pod: JSONValue, container: String?, type: String, reason: String, message: String,
-                     component: String = "kubelet") {
+                     component: String = "kubelet", dedupe: Bool = true) {
         let uid = pod.metadataString("uid") ?? ""
-        let dedupe = "\(uid)/\(container ?? "")/\(reason)/\(message)"
+        let dedupeKey = "\(uid)/\(container ?? "")/\(reason)/\(message)"
         let now = JSONValue.string(SystemFields.timestamp())
-        if let name = eventNames[dedupe] {
+        if dedupe, let name = eventNames[dedupeKey] {
             let updated = try? store.guaranteedUpdate(ObjectKey(Self.events, namespace: key.namespace, name: name)) { value in
                 let count = (value[member: "count"] ?? .null).podInt ?? 1
                 return value.setting("count", to: .int(count + 1)).setting("lastTimestamp", to: now)
@@ -40,6 +40,6 @@ extension Kubelet {
             ("firstTimestamp", now), ("lastTimestamp", now), ("count", .int(1)), ("type", .string(type)),
             ("eventTime", .null), ("reportingComponent", .string(component)), ("reportingInstance", .string(component == "kubelet" ? nodeName : "")),
         ])
-        if (try? store.create(Self.events, event)) != nil { eventNames[dedupe] = name }
+        if (try? store.create(Self.events, event)) != nil, dedupe { eventNames[dedupeKey] = name }
     }
 }

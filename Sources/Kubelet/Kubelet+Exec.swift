@@ -68,10 +68,4 @@ extension Kubelet {
         let text = (try? FS.readText(outputPath)) ?? ""
         return ExecResult(exitCode: status, output: String(text.suffix(1024)), timedOut: timedOut)
     }
-
-    /// A lifecycle handler's exec command (`lifecycle.postStart.exec.command`), if any.
-    static func hookCommand(_ container: JSONValue, _ hook: String) -> [String]? {
-        let command = (container[member: "lifecycle"]?[member: hook]?[member: "exec"]?[member: "command"] ?? .null).podArray.compactMap(\.stringValue)
-        return command.isEmpty ? nil : command
-    }
 }

@@ -26,14 +26,26 @@ extension Kubelet {
         if hostNetwork { options.network = .host }
         if (spec[member: "hostPID"] ?? .null).podBool == true { options.pidMode = .host }
         if (spec[member: "hostIPC"] ?? .null).podBool == true { options.ipcMode = .host }
-        if !hostNetwork { options.hostname = key.name }
+        // One UTS namespace per pod, the sandbox's (a hostname set in one container is every
+        // container's); hostNetwork pods keep the host's, as the kubelet runs them.
+        if hostNetwork {
+            options.utsMode = .host
+        } else {
+            options.utsMode = .container(sandbox.container.id)
+            options.hostname = Self.podHostname(key, spec)
+        }
         var request = NetworkRequest()
         // dnsPolicy ClusterFirst: the cluster's DNS (berth-dns on kube-dns' address, KubeProxy's
         // ClusterDNS), which answers cluster.local and forwards the rest to the host's resolvers.
         request.dns = [Self.clusterDNS]
         request.dnsSearch = Self.searchDomains(key.namespace)
         request.dnsOptions = ["ndots:5"]
-        if let podIP, !hostNetwork { request.extraHosts = ["\(key.name):\(podIP)"] }
+        // The pod's own line, as the kubelet writes it: with a subdomain, the FQDN first (`hostname -f`).
+        if let podIP, !hostNetwork {
+            let hostname = Self.podHostname(key, spec)
+            let names = spec.podString("subdomain").map { "\(hostname).\($0).\(key.namespace).svc.cluster.local \(hostname)" } ?? hostname
+            request.extraHosts = ["\(names):\(podIP)"]
+        }
         options.networking = hostNetwork ? nil : request
 
         let environment = try self.environment(key, pod, container, podIP: podIP)
@@ -50,7 +62,7 @@ extension Kubelet {
         options.tty = (container[member: "tty"] ?? .null).podBool ?? false
         options.interactive = (container[member: "stdin"] ?? .null).podBool ?? false
         if options.interactive { options.stdinOnce = (container[member: "stdinOnce"] ?? .null).podBool ?? false }
-        options.mounts = try mounts(key, pod, container, uid: name.uid)
+        options.mounts = try mounts(key, pod, container, uid: name.uid, variables: environment.map)
         applyResources(container[member: "resources"] ?? .null, to: &options)
         applySecurity(spec[member: "securityContext"] ?? .null, container[member: "securityContext"] ?? .null, to: &options)
         try checkNonRoot(key, pod, container, name: name, options: options)

@@ -95,7 +95,10 @@ extension Kubelet {
         if let http = probe[member: "httpGet"] {
             guard let port = port(http[member: "port"], spec) else { return (false, "no port") }
             let host = http.podString("host") ?? podIP ?? "127.0.0.1"
-            return Self.httpGet(host: host, port: port, path: http.podString("path") ?? "/", timeout: timeout)
+            let headers = (http[member: "httpHeaders"] ?? .null).podArray.compactMap { header -> (String, String)? in
+                header.podString("name").map { ($0, header.podString("value") ?? "") }
+            }
+            return Self.httpGet(host: host, port: port, path: http.podString("path") ?? "/", headers: headers, timeout: timeout)
         }
         if let tcp = probe[member: "tcpSocket"] {
             guard let port = port(tcp[member: "port"], spec) else { return (false, "no port") }
@@ -148,14 +151,22 @@ extension Kubelet {
         return fd
     }
 
-    /// An HTTP GET as the kubelet's prober sends it; 200–399 is success.
-    static func httpGet(host: String, port: Int, path: String, timeout: Double) -> (Bool, String) {
+    /// An HTTP GET as the kubelet's prober sends it; 200–399 is success (any status with `anyStatus`,
+    /// as for lifecycle hooks).
+    static func httpGet(host: String, port: Int, path: String, headers: [(String, String)] = [], timeout: Double,
+                        anyStatus: Bool = false) -> (Bool, String) {
         let url = "http://\(host):\(port)\(path)"
         guard let fd = connect(host: host, port: port, timeout: timeout) else {
             return (false, "Get \"\(url)\": dial tcp \(host):\(port): connect: connection refused")
         }
         defer { close(fd) }
-        let request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: kube-probe/1.33\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+        // Given headers replace the defaults of the same name (a Host header names another virtual host).
+        var fields = [("Host", "\(host):\(port)"), ("User-Agent", "kube-probe/1.33"), ("Accept", "*/*")]
+        for (name, value) in headers {
+            fields.removeAll { $0.0.lowercased() == name.lowercased() }
+            fields.append((name, value))
+        }
+        let request = "GET \(path) HTTP/1.1\r\n" + fields.map { "\($0.0): \($0.1)\r\n" }.joined() + "Connection: close\r\n\r\n"
         let bytes = Array(request.utf8)
         var sent = 0
         let deadline = MonotonicClock.seconds() + timeout
@@ -181,7 +192,7 @@ extension Kubelet {
         guard parts.count >= 2, let code = Int(parts[1]) else {
             return (false, "Get \"\(url)\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)")
         }
-        return (200..<400).contains(code) ? (true, "") : (false, "HTTP probe failed with statuscode: \(code)")
+        return anyStatus || (200..<400).contains(code) ? (true, "") : (false, "HTTP probe failed with statuscode: \(code)")
     }
 }
 

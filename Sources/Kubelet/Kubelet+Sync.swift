@@ -43,7 +43,13 @@ extension Kubelet {
         if pod.podString("spec", "nodeName") == nil {
             // Only the default scheduler's Pods: one that names another scheduler waits for it, as on a cluster.
             let scheduler = pod.podString("spec", "schedulerName") ?? "default-scheduler"
-            if scheduler == "default-scheduler" { try bind(key, uid: uid) }
+            guard scheduler == "default-scheduler" else { return }
+            // A claim that is missing or unbound keeps the pod unscheduled, as kube-scheduler does.
+            if let problem = claimProblem(pod) {
+                try markUnschedulable(key, pod, uid: uid, problem: problem)
+            } else {
+                try bind(key, uid: uid)
+            }
             return
         }
         if pod.podString("metadata", "deletionTimestamp") != nil {
@@ -239,7 +245,7 @@ extension Kubelet {
         options.labels = labels(name, spec: spec, isInit: false)
         let hostNetwork = (spec[member: "hostNetwork"] ?? .null).podBool == true
         options.network = hostNetwork ? .host : .named(network.name)
-        if !hostNetwork { options.hostname = key.name }
+        if hostNetwork { options.utsMode = .host } else { options.hostname = Self.podHostname(key, spec) }
         options.ipcMode = (spec[member: "hostIPC"] ?? .null).podBool == true ? .host : .shareable
         // The pause process: Debian's static busybox sleeping, bound in from the host so that any
         // image serves (Kubernetes pulls a pause image; none can be pulled here).
@@ -263,6 +269,15 @@ extension Kubelet {
         let made = PodContainer(container: container, name: name, state: engine.status(container))
         pass.containers.append(made)
         return made
+    }
+
+    /// The pod's hostname: `spec.hostname` when given, else the pod's name (its first 63 characters,
+    /// without a trailing '-' or '.', as the kubelet cuts it).
+    static func podHostname(_ key: ObjectKey, _ spec: JSONValue) -> String {
+        if let given = spec.podString("hostname"), !given.isEmpty { return given }
+        var name = Substring(key.name.prefix(63))
+        while name.last == "-" || name.last == "." { name = name.dropLast() }
+        return String(name)
     }
 
     static func allContainers(_ pod: JSONValue) -> [JSONValue] {
@@ -331,13 +346,10 @@ extension Kubelet {
             _ = try engine.start(made)
             recordEvent(key, pod, container: containerName, type: "Normal", reason: "Started", message: "Started container \(containerName)")
             // postStart: the container is killed when its hook fails (and restarts as its policy says).
-            if let command = Self.hookCommand(container, "postStart") {
-                let result = execIn(made, command, timeout: 30)
-                if result.exitCode != 0 {
-                    log("postStart hook of \(made.name) failed: \(result.timedOut ? "timed out" : result.output)")
-                    try? engine.kill(made, signal: SIGKILL)
-                    _ = try? engine.wait(made)
-                }
+            if let failure = runHook("postStart", of: container, in: made, pod: Self.podText(key, uid: uid), podIP: pass.podIP, timeout: 30) {
+                recordEvent(key, pod, container: containerName, type: "Warning", reason: "FailedPostStartHook", message: failure)
+                try? engine.kill(made, signal: SIGKILL)
+                _ = try? engine.wait(made)
             }
         } catch {
             pass.waiting[containerName] = Waiting(reason: "RunContainerError", message: error.error.message)
@@ -406,11 +418,18 @@ extension Kubelet {
         let began = MonotonicClock.seconds()
         var deadline = began + Double(grace)
         // preStop hooks first, inside the grace period (the kubelet's order).
+        let pod = key.flatMap { try? store.get($0).value() }
+        let uid = containers.first?.options.labels[PodContainerName.Label.podUID] ?? ""
+        let podIP = sandboxes.first.map { $0.options.network == .host ? Self.hostIP : engine.attachments($0).first?.ipAddress } ?? nil
         for container in running {
-            let name = container.options.labels[PodContainerName.Label.containerName]
-            guard let spec = specs.first(where: { $0.podString("name") == name }), let command = Self.hookCommand(spec, "preStop") else { continue }
-            let result = execIn(container, command, timeout: max(1, deadline - MonotonicClock.seconds()))
-            if result.exitCode != 0 { log("preStop hook of \(container.name) failed: \(result.timedOut ? "timed out" : result.output)") }
+            let name = container.options.labels[PodContainerName.Label.containerName] ?? ""
+            guard let spec = specs.first(where: { $0.podString("name") == name }), let key else { continue }
+            if let failure = runHook("preStop", of: spec, in: container, pod: Self.podText(key, uid: uid), podIP: podIP,
+                                     timeout: max(1, deadline - MonotonicClock.seconds())) {
+                log("preStop hook of \(container.name) failed: \(failure)")
+                // This runs on a teardown thread: a new Event each time (the dedupe table is the sync thread's).
+                if let pod { recordEvent(key, pod, container: name, type: "Warning", reason: "FailedPreStopHook", message: failure, dedupe: false) }
+            }
         }
         for container in running { try? engine.kill(container, signal: SIGTERM) }
         var polls = 0
@@ -433,7 +452,7 @@ extension Kubelet {
             do { try engine.remove(container, force: true) } catch { log("remove \(container.name): \(error)") }
         }
         if let uid = containers.first?.options.labels[PodContainerName.Label.podUID] {
-            FS.removeAll(podDirectory(uid))
+            removePodDirectory(uid)
         }
     }
 

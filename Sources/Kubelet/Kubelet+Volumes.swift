@@ -5,28 +5,28 @@ import GoCompat
 import Kube
 import LinuxSys
 
-/// Pod volumes as the container's mounts: hostPath and emptyDir are binds (emptyDir `Memory` a
-/// tmpfs); configMap, secret, downwardAPI and projected are files written under the pod's directory
+/// Pod volumes as the container's mounts: hostPath and emptyDir are binds (emptyDir `Memory` of a
+/// tmpfs the kubelet mounts for the pod, so that its containers share it); configMap, secret, downwardAPI and projected are files written under the pod's directory
 /// (with `defaultMode`/`mode`) and bound read-only.
 extension Kubelet {
-    func mounts(_ key: ObjectKey, _ pod: JSONValue, _ container: JSONValue, uid: String) throws(EngineError) -> [MountRequest] {
+    func mounts(_ key: ObjectKey, _ pod: JSONValue, _ container: JSONValue, uid: String,
+                variables: [String: String] = [:]) throws(EngineError) -> [MountRequest] {
         let volumes = (pod[member: "spec"]?[member: "volumes"] ?? .null).podArray
+        let containerName = container.podString("name") ?? "container"
         var result: [MountRequest] = []
-        for mount in (container[member: "volumeMounts"] ?? .null).podArray {
+        for (index, mount) in (container[member: "volumeMounts"] ?? .null).podArray.enumerated() {
             guard let name = mount.podString("name"), let target = mount.podString("mountPath") else { continue }
             guard let volume = volumes.first(where: { $0.podString("name") == name }) else {
                 throw .invalid("volume \(name) of mount \(target) is not among the pod's volumes")
             }
+            // A claim's readOnly holds for every mount of it, as a mount's own does.
             let readOnly = (mount[member: "readOnly"] ?? .null).podBool == true
-            if let medium = volume[member: "emptyDir"]?.podString("medium"), medium == "Memory" {
-                result.append(MountRequest(kind: .tmpfs, source: nil, target: target, options: ["mode=1777"]))
-                continue
-            }
+                || (volume[member: "persistentVolumeClaim"]?[member: "readOnly"] ?? .null).podBool == true
             var source = try volumeSource(key, pod, volume, uid: uid)
-            if let subPath = mount.podString("subPath") {
-                guard !subPath.split(separator: "/").contains("..") else { throw .invalid("subPath \(subPath) may not contain '..'") }
-                source += "/" + subPath
-                if !FS.exists(source) { try? FS.mkdirAll(source, mode: 0o755) }
+            // subPathExpr: the container's variables as `$(VAR)` (the downward API's POD_NAME, say).
+            let subPath = mount.podString("subPathExpr").map { Self.expand($0, variables) } ?? mount.podString("subPath")
+            if let subPath, !subPath.isEmpty {
+                source = try subPathSource(volumeRoot: source, subPath: subPath, uid: uid, volume: name, container: containerName, index: index)
             }
             result.append(MountRequest(kind: .bind, source: source, target: target, readOnly: readOnly || Self.filesVolume(volume)))
         }
@@ -44,6 +44,9 @@ extension Kubelet {
         func make(_ path: String, mode: mode_t = 0o755) throws(EngineError) {
             do { try FS.mkdirAll(path, mode: mode) } catch { throw .system("make volume \(name) of pod \(key.namespace)/\(key.name) at \(path)", error) }
         }
+        if let claim = volume[member: "persistentVolumeClaim"] {
+            return try claimPath(key.namespace, claim.podString("claimName") ?? "", volume: name)
+        }
         if let hostPath = volume[member: "hostPath"], let path = hostPath.podString("path") {
             let type = hostPath.podString("type") ?? ""
             if type == "DirectoryOrCreate" || (type.isEmpty && !FS.exists(path)) { try make(path) }
@@ -53,8 +56,16 @@ extension Kubelet {
             if !FS.exists(path) { throw .notFound("hostPath \(path) of volume \(name) does not exist") }
             return path
         }
-        if volume[member: "emptyDir"] != nil {
+        if let emptyDir = volume[member: "emptyDir"] {
             try make(directory, mode: 0o777)
+            if emptyDir.podString("medium") == "Memory" && !MountSys.mounts(under: directory).contains(directory) {
+                // One tmpfs for the pod (sizeLimit its size), unmounted when the pod's directory goes.
+                let size = emptyDir[member: "sizeLimit"].flatMap(Self.quantityText).flatMap(Self.quantity).map { ",size=\(Int64($0))" } ?? ""
+                do {
+                    try MountSys.mount(source: "tmpfs", target: directory, type: "tmpfs", flags: UInt(MS_NOSUID) | UInt(MS_NODEV),
+                                       data: "mode=1777" + size)
+                } catch { throw .system("mount the Memory emptyDir \(name) of pod \(key.namespace)/\(key.name)", error) }
+            }
             _ = chmod(directory, 0o777)
             if let fsGroup = (pod[member: "spec"]?[member: "securityContext"]?[member: "fsGroup"] ?? .null).podInt {
                 _ = lchown(directory, uid_t.max, gid_t(fsGroup))

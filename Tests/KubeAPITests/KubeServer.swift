@@ -39,9 +39,13 @@ final class KubeServer {
     /// What runs a command in the server's network namespace (nothing when it shares the host's).
     var inNetwork: [String] { ownNetwork && pid > 0 ? ["/usr/bin/nsenter", "--net=/proc/\(pid)/ns/net", "--"] : [] }
 
-    init(start: Bool = true, ownNetwork: Bool = false) throws {
+    /// Variables `berth serve` gets beside the test's own (a kubelet setting a test shortens).
+    let serveEnvironment: [String: String]
+
+    init(start: Bool = true, ownNetwork: Bool = false, serveEnvironment: [String: String] = [:]) throws {
         base = "/tmp/bk-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
         self.ownNetwork = ownNetwork
+        self.serveEnvironment = serveEnvironment
         port = ownNetwork ? 6443 : try Self.freePort()
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         if start { try self.start() }
@@ -72,7 +76,8 @@ final class KubeServer {
         // unshare execs the shell, which execs berth: the pid is the server's.
         let wrapper = ownNetwork ? ["/usr/bin/unshare", "--net", "--", "/bin/sh", "-c", "ip link set lo up && exec \"$@\"", "sh"] : []
         pid = try TestSupport.spawn(wrapper + [KubeEnv.berth, "--root", root, "--runroot", runRoot, "serve", "-H", "unix://" + dockerSocket,
-                                     "--pidfile", pidFile, "--kube-listen", "127.0.0.1:\(port)"], stdout: log, append: true)
+                                     "--pidfile", pidFile, "--kube-listen", "127.0.0.1:\(port)"], stdout: log, append: true,
+                                    environment: ProcessInfo.processInfo.environment.merging(serveEnvironment) { $1 })
         var status: Int32 = 0
         for _ in 0..<400 {
             if let ready = try? sh(inNetwork + [KubeEnv.curl, "-sk", "--max-time", "2", url("/readyz")]), ready.stdout == "ok" { return }
@@ -124,7 +129,29 @@ final class KubeServer {
             }
             try? FileManager.default.removeItem(atPath: dnsDirectory)
         }
+        // What the kubelet bound under its root (a pod's subPaths) and a failed test left there goes
+        // first: a removal must not reach through a mount.
+        for mount in Self.mountPoints(under: base + "/").sorted(by: { $0.count > $1.count }) { umount2(mount, Int32(MNT_DETACH)) }
         try? FileManager.default.removeItem(atPath: base)
+    }
+
+    /// This mount namespace's mount points whose path starts with `prefix`. /proc/self/mountinfo is
+    /// read to its end by hand: Foundation's `String(contentsOfFile:)` stops after its first page.
+    static func mountPoints(under prefix: String) -> [String] {
+        let fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count <= 0 { break }
+            bytes += buffer[..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 4 && fields[4].hasPrefix(prefix) ? String(fields[4]) : nil
+        }
     }
 
     var serverLog: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
