@@ -72,3 +72,50 @@ extension KubeKinds {
         ] + workloadWideColumns(),
         fields: ["spec", "status"])
 }
+
+/// apps/v1 StatefulSets and DaemonSets, with the columns `kubectl get sts` and `kubectl get ds` print.
+extension KubeKinds {
+    public static let statefulSet = KubeKind(
+        group: "apps", version: "v1", kind: "StatefulSet", resource: "statefulsets", singular: "statefulset", namespaced: true,
+        shortNames: ["sts"], verbs: allVerbs,
+        columns: [
+            TableColumn("Ready", type: "string", description: "Number of the pod with ready state.") {
+                .string("\(count($0, "status", "readyReplicas"))/\(count($0, "spec", "replicas"))")
+            },
+            TableColumn("Age", type: "string", description: "") { _ in .null },
+        ] + workloadWideColumns().filter { $0.name != "Selector" },
+        fields: ["spec", "status"])
+
+    /// NODE SELECTOR: `key=value,...` of the template's nodeSelector, `<none>` without one.
+    static func nodeSelectorText(_ object: JSONValue) -> String {
+        let pairs = (object[member: "spec"]?[member: "template"]?[member: "spec"]?[member: "nodeSelector"]?.objectValue ?? [:])
+            .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.stringValue ?? "")" }
+        return pairs.isEmpty ? "<none>" : pairs.joined(separator: ",")
+    }
+
+    public static let daemonSet = KubeKind(
+        group: "apps", version: "v1", kind: "DaemonSet", resource: "daemonsets", singular: "daemonset", namespaced: true,
+        shortNames: ["ds"], verbs: allVerbs,
+        columns: [
+            TableColumn("Desired", type: "integer", description: "The total number of nodes that should be running the daemon pod.") {
+                .int(count($0, "status", "desiredNumberScheduled"))
+            },
+            TableColumn("Current", type: "integer", description: "The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.") {
+                .int(count($0, "status", "currentNumberScheduled"))
+            },
+            TableColumn("Ready", type: "integer", description: "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and ready.") {
+                .int(count($0, "status", "numberReady"))
+            },
+            TableColumn("Up-to-date", type: "integer", description: "The total number of nodes that are running updated daemon pod") {
+                .int(count($0, "status", "updatedNumberScheduled"))
+            },
+            TableColumn("Available", type: "integer", description: "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)") {
+                .int(count($0, "status", "numberAvailable"))
+            },
+            TableColumn("Node Selector", type: "string", description: "NodeSelector is a selector which must be true for the pod to fit on a node. Selector which must match a node's labels for the pod to be scheduled on that node.") {
+                .string(nodeSelectorText($0))
+            },
+            TableColumn("Age", type: "string", description: "") { _ in .null },
+        ] + workloadWideColumns(),
+        fields: ["spec", "status"])
+}

@@ -26,7 +26,8 @@ extension Kubelet {
         if hostNetwork { options.network = .host }
         if (spec[member: "hostPID"] ?? .null).podBool == true { options.pidMode = .host }
         if (spec[member: "hostIPC"] ?? .null).podBool == true { options.ipcMode = .host }
-        if !hostNetwork { options.hostname = key.name }
+        // spec.hostname when given (an Indexed Job's NAME-INDEX), else the Pod's name.
+        if !hostNetwork { options.hostname = spec[member: "hostname"]?.stringValue ?? key.name }
         var request = NetworkRequest()
         // dnsPolicy ClusterFirst: the cluster's DNS (berth-dns on kube-dns' address, KubeProxy's
         // ClusterDNS), which answers cluster.local and forwards the rest to the host's resolvers.

@@ -239,7 +239,7 @@ extension Kubelet {
         options.labels = labels(name, spec: spec, isInit: false)
         let hostNetwork = (spec[member: "hostNetwork"] ?? .null).podBool == true
         options.network = hostNetwork ? .host : .named(network.name)
-        if !hostNetwork { options.hostname = key.name }
+        if !hostNetwork { options.hostname = spec[member: "hostname"]?.stringValue ?? key.name }
         options.ipcMode = (spec[member: "hostIPC"] ?? .null).podBool == true ? .host : .shareable
         // The pause process: Debian's static busybox sleeping, bound in from the host so that any
         // image serves (Kubernetes pulls a pause image; none can be pulled here).
