@@ -14,6 +14,8 @@ import KubeModel
 public struct DeploymentController: Controller {
     let store: ObjectStore
     let writer: ObjectWriter
+    /// When a rollout's progress deadline ends.
+    public let timer: WakeTimer? = WakeTimer()
     public var name: String { "deployment" }
     static let revisionAnnotation = "deployment.kubernetes.io/revision"
     static let hashLabel = "pod-template-hash"
@@ -224,7 +226,24 @@ public struct DeploymentController: Controller {
         } else if created {
             progressing = condition("Progressing", true, "NewReplicaSetCreated", "Created new replica set \"\(setName)\"")
         } else {
-            progressing = condition("Progressing", true, "ReplicaSetUpdated", "ReplicaSet \"\(setName)\" is progressing.")
+            // progressDeadlineSeconds: without progress (a count that moved) for that long, the
+            // rollout has timed out (False, ProgressDeadlineExceeded) until it moves again.
+            let previous = oldConditions.first { $0[member: "type"]?.stringValue == "Progressing" }
+            let old = deployment[member: "status"]
+            let counts = ["replicas": total, "updatedReplicas": updated, "readyReplicas": ready, "availableReplicas": available]
+            let moved = counts.contains { Workloads.int(old?[member: $0.key], default: 0) != $0.value }
+            let nowSeconds = Int64(time(nil))
+            let lastProgress = moved ? nowSeconds : (previous?[member: "lastUpdateTime"]?.stringValue.flatMap(Tables.parseTimestamp) ?? nowSeconds)
+            let paused = deployment[member: "spec"]?[member: "paused"] == .bool(true)
+            let deadline = paused ? nil : deployment[member: "spec"]?[member: "progressDeadlineSeconds"]?.intValue
+            let wasExceeded = previous?[member: "reason"]?.stringValue == "ProgressDeadlineExceeded"
+            if let deadline, !moved && (wasExceeded || nowSeconds - lastProgress > Int64(deadline)) {
+                progressing = condition("Progressing", false, "ProgressDeadlineExceeded", "ReplicaSet \"\(setName)\" has timed out progressing.")
+            } else {
+                let fresh = condition("Progressing", true, "ReplicaSetUpdated", "ReplicaSet \"\(setName)\" is progressing.")
+                progressing = moved ? fresh.setting("lastUpdateTime", to: .string(now)) : fresh
+                if let deadline { timer?.request(lastProgress + Int64(deadline) + 1) }
+            }
         }
         let availableCondition = isAvailable
             ? condition("Available", true, "MinimumReplicasAvailable", "Deployment has minimum availability.")
