@@ -142,6 +142,18 @@ struct JobTests {
         let header = try server.kubectlOK("get", "cronjobs").split(separator: "\n").first.map(String.init) ?? ""
         #expect(header.split(separator: " ").filter { !$0.isEmpty } == ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST", "SCHEDULE", "AGE"], "\(header)")
 
+        let described = try server.kubectlOK("describe", "cronjob", "tick")
+        #expect(described.contains("Schedule:") && described.contains("* * * * *"), "\(described)")
+        // Jobs and CronJobs from kubectl's own generators (protobuf bodies).
+        try server.kubectlOK("create", "job", "direct", "--image=busybox:test", "--", "echo", "direct")
+        try server.kubectlOK("wait", "--for=condition=complete", "job/direct", "--timeout=60s")
+        #expect(try server.kubectlOK("logs", "job/direct").trimmingCharacters(in: .whitespacesAndNewlines) == "direct")
+        try server.kubectlOK("delete", "job", "direct")
+        try server.kubectlOK("create", "cronjob", "made", "--image=busybox:test", "--schedule=*/5 * * * *", "--", "true")
+        #expect(try server.kubectlOK("get", "cronjob", "made", "-o", "jsonpath={.spec.schedule} {.spec.jobTemplate.spec.template.spec.containers[0].command}")
+            == "*/5 * * * * [\"true\"]")
+        try server.kubectlOK("delete", "cronjob", "made")
+
         // Made on demand from the template, owned by the CronJob.
         try server.kubectlOK("create", "job", "now", "--from=cronjob/tick")
         try server.kubectlOK("wait", "--for=condition=complete", "job/now", "--timeout=60s")
@@ -158,7 +170,7 @@ struct JobTests {
         let annotation = try server.kubectlOK("get", scheduled, "-o", "jsonpath={.metadata.annotations.batch\\.kubernetes\\.io/cronjob-scheduled-timestamp}")
         #expect(Self.seconds(annotation) == minutes * 60, "\(annotation) is not minute \(minutes)")
         #expect(PodTests.eventually(20) {
-            ((try? server.kubectlOK("get", "cronjob", "tick", "-o", "jsonpath={.status.lastScheduleTime}")) ?? "") == annotation
+            Self.quiet(server, "get", "cronjob", "tick", "-o", "jsonpath={.status.lastScheduleTime}") == annotation
         })
         let logs = try server.kubectlOK("logs", scheduled)
         #expect(logs.trimmingCharacters(in: .whitespacesAndNewlines) == "tick")
@@ -166,6 +178,12 @@ struct JobTests {
 
         try server.kubectlOK("delete", "-f", "-", stdin: manifest)
         #expect(Self.gone(server, "cronjobs,jobs,pods"), "left after delete -f: \((try? server.kubectlOK("get", "cronjobs,jobs,pods", "--no-headers")) ?? "")")
+    }
+
+    /// kubectl's output, "" when it fails (for polling: a failure there is no test failure).
+    static func quiet(_ server: KubeServer, _ arguments: String...) -> String {
+        guard let result = try? server.kubectl(arguments), result.status == 0 else { return "" }
+        return result.stdout
     }
 
     /// RFC 3339 in UTC as Unix seconds.

@@ -79,16 +79,27 @@ struct StatefulSetTests {
         // Its hostname, and its name in the cluster DNS through the headless Service.
         #expect(try server.kubectlOK("exec", "db-1", "--", "hostname").trimmingCharacters(in: .whitespacesAndNewlines) == "db-1")
         let ip = try server.kubectlOK("get", "pod", "db-2", "-o", "jsonpath={.status.podIP}")
+        try #require(!ip.isEmpty)
         #expect(PodTests.eventually(20) {
-            ((try? server.kubectlOK("exec", "db-0", "--", "nslookup", "db-2.db.default.svc.cluster.local")) ?? "").contains(ip)
+            JobTests.quiet(server, "exec", "db-0", "--", "nslookup", "db-2.db.default.svc.cluster.local").contains(ip)
         }, "db-2.db does not resolve to \(ip)")
+
+        let described = try server.kubectlOK("describe", "statefulset", "db")
+        #expect(described.contains("3 Running") && described.contains("SuccessfulCreate"), "\(described)")
+
+        // rollout restart: every Pod replaced, the highest first, under the same names.
+        let before = try server.kubectlOK("get", "pods", "-l", "app=db", "-o", "jsonpath={.items[*].metadata.uid}")
+        try server.kubectlOK("rollout", "restart", "statefulset/db")
+        try server.kubectlOK("rollout", "status", "statefulset/db", "--timeout=120s")
+        let after = try server.kubectlOK("get", "pods", "-l", "app=db", "-o", "jsonpath={.items[*].metadata.uid}")
+        #expect(Set(before.split(separator: " ")).isDisjoint(with: after.split(separator: " ")), "\(before) / \(after)")
 
         // A deleted Pod comes back under its name.
         let uid = try server.kubectlOK("get", "pod", "db-1", "-o", "jsonpath={.metadata.uid}")
         try server.kubectlOK("delete", "pod", "db-1", "--wait=false")
         #expect(PodTests.eventually(60) {
-            let now = (try? server.kubectlOK("get", "pod", "db-1", "-o", "jsonpath={.metadata.uid} {.status.phase}")) ?? ""
-            return !now.hasPrefix(uid) && now.hasSuffix("Running")
+            let now = JobTests.quiet(server, "get", "pod", "db-1", "-o", "jsonpath={.metadata.uid} {.status.phase}")
+            return !now.isEmpty && !now.hasPrefix(uid) && now.hasSuffix("Running")
         }, "db-1 did not come back")
 
         // Down to one: db-2 first, then db-1.
@@ -118,7 +129,7 @@ struct StatefulSetTests {
                 == "data-store-0=Bound data-store-1=Bound "
         }, "\((try? server.kubectlOK("get", "pvc")) ?? "")")
         #expect(PodTests.eventually(30) {
-            ((try? server.kubectlOK("get", "pod", "store-1", "-o", "jsonpath={.spec.volumes[?(@.name==\"data\")].persistentVolumeClaim.claimName}")) ?? "")
+            JobTests.quiet(server, "get", "pod", "store-1", "-o", "jsonpath={.spec.volumes[?(@.name==\"data\")].persistentVolumeClaim.claimName}")
                 == "data-store-1"
         })
         let uids = try server.kubectlOK("get", "pvc", "-o", "jsonpath={.items[*].metadata.uid}")
@@ -169,6 +180,8 @@ struct StatefulSetTests {
         let row = try server.kubectlOK("get", "ds", "agent", "--no-headers").split(separator: " ").filter { !$0.isEmpty }
         #expect(row.prefix(7) == ["agent", "1", "1", "1", "1", "1", "kubernetes.io/os=linux"], "\(row)")
         let node = try server.kubectlOK("get", "nodes", "-o", "jsonpath={.items[0].metadata.name}")
+        let described = try server.kubectlOK("describe", "daemonset", "agent")
+        #expect(described.contains("Desired Number of Nodes Scheduled: 1") && described.contains("SuccessfulCreate"), "\(described)")
         #expect(try server.kubectlOK("get", "pods", "-l", "app=agent", "-o", "jsonpath={.items[*].spec.nodeName}") == node)
 
         try server.kubectlOK("set", "image", "daemonset/agent", "agent=busybox:v2")
@@ -181,7 +194,7 @@ struct StatefulSetTests {
         try server.kubectlOK("apply", "-f", "-", stdin: Self.daemonSet(image: "busybox:v2", selector: "disk: none"))
         #expect(PodTests.eventually(60) {
             ((try? server.kubectlOK("get", "pods", "-l", "app=agent", "--no-headers")) ?? "x").isEmpty
-                && ((try? server.kubectlOK("get", "ds", "agent", "-o", "jsonpath={.status.desiredNumberScheduled}")) ?? "") == "0"
+                && JobTests.quiet(server, "get", "ds", "agent", "-o", "jsonpath={.status.desiredNumberScheduled}") == "0"
         })
         try server.kubectlOK("delete", "-f", "-", stdin: Self.daemonSet(image: "busybox:v2"))
         #expect(PodTests.eventually(60) {
