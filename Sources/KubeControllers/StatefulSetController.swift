@@ -59,6 +59,9 @@ public struct StatefulSetController: Controller {
         let replicas = Workloads.int(spec?[member: "replicas"], default: 1)
         let ordered = spec?[member: "podManagementPolicy"]?.stringValue != "Parallel"
         let updateRevision = Self.revision(set)
+        // ordinals.start: the first ordinal (0 unless given).
+        let start = max(Workloads.int(spec?[member: "ordinals"]?[member: "start"], default: 0), 0)
+        let wanted = start..<(start + max(replicas, 0))
         var byOrdinal: [Int: JSONValue] = [:]
         for pod in pods { if let ordinal = Self.ordinal(pod, of: name) { byOrdinal[ordinal] = pod } }
 
@@ -69,8 +72,8 @@ public struct StatefulSetController: Controller {
         }
 
         var blocked = false
-        // Up: the missing ordinals below replicas, in order.
-        for ordinal in 0..<replicas {
+        // Up: the missing ordinals, in order.
+        for ordinal in wanted {
             if let pod = byOrdinal[ordinal] {
                 if ordered && !Self.isRunningAndReady(pod) { blocked = true; break }
                 continue
@@ -83,8 +86,8 @@ public struct StatefulSetController: Controller {
             } catch where error.kind == .conflict {}
             if ordered { blocked = true; break }
         }
-        // Down: the ordinals at or above replicas, the highest first.
-        let extra = byOrdinal.keys.filter { $0 >= replicas }.sorted(by: >)
+        // Down: the ordinals beyond the wanted ones, the highest first.
+        let extra = byOrdinal.keys.filter { !wanted.contains($0) }.sorted(by: >)
         if !extra.isEmpty && !blocked {
             let terminating = byOrdinal.values.contains(where: Workloads.isTerminating)
             for ordinal in extra {
@@ -98,16 +101,35 @@ public struct StatefulSetController: Controller {
         let strategy = spec?[member: "updateStrategy"]
         if !blocked && strategy?[member: "type"]?.stringValue != "OnDelete" {
             let partition = Workloads.int(strategy?[member: "rollingUpdate"]?[member: "partition"], default: 0)
-            let allReady = (0..<replicas).allSatisfy { byOrdinal[$0].map(Self.isRunningAndReady) ?? false }
+            let allReady = wanted.allSatisfy { byOrdinal[$0].map(Self.isRunningAndReady) ?? false }
             if allReady {
-                for ordinal in (0..<replicas).reversed() where ordinal >= partition {
+                for ordinal in wanted.reversed() where ordinal - start >= partition {
                     guard let pod = byOrdinal[ordinal], Self.revisionOf(pod) != updateRevision else { continue }
                     if !Workloads.isTerminating(pod) { try deletePod(pod, set: set) }
                     break
                 }
             }
         }
+        try deleteScaledClaims(set, wanted: wanted, pods: byOrdinal, claims: claims)
         try writeStatus(set, pods: Array(byOrdinal.values), replicas: replicas, updateRevision: updateRevision)
+    }
+
+    /// persistentVolumeClaimRetentionPolicy.whenScaled Delete: the claims of an ordinal scaled
+    /// away go once its Pod is gone (Retain, the default, keeps them for a scale up).
+    func deleteScaledClaims(_ set: JSONValue, wanted: Range<Int>, pods: [Int: JSONValue], claims: Set<String>) throws(EngineError) {
+        guard set[member: "spec"]?[member: "persistentVolumeClaimRetentionPolicy"]?[member: "whenScaled"]?.stringValue == "Delete",
+              let setName = set.metadataString("name"), let namespace = set.metadataString("namespace") else { return }
+        for template in set[member: "spec"]?[member: "volumeClaimTemplates"]?.arrayItems ?? [] {
+            guard let templateName = template.metadataString("name") else { continue }
+            let prefix = "\(templateName)-\(setName)-"
+            for claim in claims where claim.hasPrefix(prefix) {
+                guard let ordinal = Int(claim.dropFirst(prefix.count)), !wanted.contains(ordinal), pods[ordinal] == nil else { continue }
+                do {
+                    try writer.delete(ObjectKey(Self.claims, namespace: namespace, name: claim))
+                    event(set, "SuccessfulDelete", "delete Claim \(claim) in StatefulSet \(setName) success")
+                } catch where error.kind == .notFound {}
+            }
+        }
     }
 
     static func revisionOf(_ pod: JSONValue) -> String? { pod[member: "metadata"]?[member: "labels"]?[member: revisionLabel]?.stringValue }

@@ -31,6 +31,10 @@ public struct KubeKind: Sendable {
         if kind == "Deployment" || kind == "ReplicaSet" || kind == "StatefulSet" { return ["status", "scale"] }
         return ["Pod", "Job", "CronJob", "DaemonSet", "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim"].contains(kind) ? ["status"] : []
     }
+    /// The categories discovery lists (`kubectl get all` gets the kinds in "all").
+    public var categories: [String] {
+        ["Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"].contains(kind) ? ["all"] : []
+    }
     /// Whether status changes only through the status subresource (and spec only through the object).
     public var hasStatus: Bool { subresources.contains("status") }
 

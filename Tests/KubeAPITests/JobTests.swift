@@ -59,6 +59,8 @@ struct JobTests {
         for pod in pods { lines.append(try server.kubectlOK("logs", pod).trimmingCharacters(in: .whitespacesAndNewlines)) }
         #expect(lines.sorted() == ["index=0 host=work-0", "index=1 host=work-1", "index=2 host=work-2"], "\(lines)")
 
+        // `kubectl get all` includes Jobs.
+        #expect(try server.kubectlOK("get", "all", "-o", "name").contains("job.batch/work"))
         let described = try server.kubectlOK("describe", "job", "work")
         #expect(described.contains("SuccessfulCreate") && described.contains("Completed"), "\(described)")
 

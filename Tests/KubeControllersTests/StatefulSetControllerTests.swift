@@ -208,3 +208,21 @@ struct StatefulSetControllerTests {
         #expect(try cluster.object(Workloads.daemonSets, "agent")[member: "status"]?[member: "desiredNumberScheduled"] == .int(0))
     }
 }
+
+extension StatefulSetControllerTests {
+    @Test func ordinalsStartWhereAskedAndWhenScaledDeleteRemovesTheClaims() throws {
+        let cluster = try Cluster()
+        let json = Self.statefulSet(replicas: 2, policy: "Parallel")
+            .replacingOccurrences(of: #""serviceName":"db","#, with: #""serviceName":"db","ordinals":{"start":5},"persistentVolumeClaimRetentionPolicy":{"whenDeleted":"Retain","whenScaled":"Delete"},"#)
+        try cluster.create(Workloads.statefulSets, json)
+        try cluster.sets.sync()
+        #expect(try cluster.podNames() == ["db-5", "db-6"])
+        #expect(try cluster.claimNames() == ["data-db-5", "data-db-6"])
+        try cluster.ready()
+        try cluster.update(Workloads.statefulSets, "db") { $0.setting("spec", to: ($0[member: "spec"] ?? .null).setting("replicas", to: .int(1))) }
+        try cluster.sets.sync()
+        try cluster.sets.sync()
+        #expect(try cluster.podNames() == ["db-5"])
+        #expect(try cluster.claimNames() == ["data-db-5"], "the scaled-away claim was kept")
+    }
+}
