@@ -140,6 +140,8 @@ public struct DaemonSetController: Controller {
         if Workloads.canonical(set[member: "status"] ?? .null) != Workloads.canonical(newStatus) {
             try Workloads.writeStatus(store, ObjectKey(Workloads.daemonSets, namespace: namespace, name: name), newStatus)
         }
+        try ControllerRevisions.record(store, writer: writer, owner: set, kind: "DaemonSet", name: "\(name)-\(hash)", hashLabel: Self.revisionLabel, hash: hash,
+                                       inUse: Set(pods.compactMap(Self.revisionOf).map { "\(name)-\($0)" }))
     }
 
     static func revisionOf(_ pod: JSONValue) -> String? { pod[member: "metadata"]?[member: "labels"]?[member: revisionLabel]?.stringValue }

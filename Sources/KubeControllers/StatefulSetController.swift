@@ -112,6 +112,8 @@ public struct StatefulSetController: Controller {
         }
         try deleteScaledClaims(set, wanted: wanted, pods: byOrdinal, claims: claims)
         try writeStatus(set, pods: Array(byOrdinal.values), replicas: replicas, updateRevision: updateRevision)
+        try ControllerRevisions.record(store, writer: writer, owner: set, kind: "StatefulSet", name: updateRevision, hashLabel: Self.revisionLabel,
+                                       hash: updateRevision, inUse: Set(byOrdinal.values.compactMap(Self.revisionOf)))
     }
 
     /// persistentVolumeClaimRetentionPolicy.whenScaled Delete: the claims of an ordinal scaled

@@ -119,3 +119,24 @@ extension KubeKinds {
         ] + workloadWideColumns(),
         fields: ["spec", "status"])
 }
+
+/// apps/v1 ControllerRevisions: the pod templates a StatefulSet or DaemonSet has had, numbered
+/// (what `kubectl rollout history` lists and `kubectl rollout undo` goes back to).
+extension KubeKinds {
+    public static let controllerRevision = KubeKind(
+        group: "apps", version: "v1", kind: "ControllerRevision", resource: "controllerrevisions", singular: "controllerrevision", namespaced: true,
+        shortNames: [], verbs: allVerbs,
+        columns: [
+            TableColumn("Controller", type: "string", description: "Controller of the object.") { object in
+                let owner = (object[member: "metadata"]?[member: "ownerReferences"]?.arrayItems ?? []).first { $0[member: "controller"] == .bool(true) }
+                guard let owner, let kind = owner[member: "kind"]?.stringValue, let name = owner[member: "name"]?.stringValue else { return .string("<none>") }
+                let group = (owner[member: "apiVersion"]?.stringValue ?? "").split(separator: "/").dropLast().first.map { "." + $0 } ?? ""
+                return .string(kind.lowercased() + group + "/" + name)
+            },
+            TableColumn("Revision", type: "integer", description: "Revision indicates the revision of the state represented by Data.") {
+                .int(count($0, "revision"))
+            },
+            TableColumn("Age", type: "string", description: "") { _ in .null },
+        ],
+        fields: ["data", "revision"])
+}

@@ -99,7 +99,7 @@ public enum Objects {
 
     static func checkType(_ kind: KubeKind, _ key: String, _ value: JSONValue, handled: String) throws(KubeStatus) {
         switch (kind.kind, key) {
-        case (_, "data"), (_, "binaryData"), (_, "stringData"):
+        case ("ConfigMap", "data"), ("Secret", "data"), (_, "binaryData"), (_, "stringData"):
             try stringMap(value, field: "\(kind.kind).\(key)", handled: handled)
         case (_, "immutable"), (_, "automountServiceAccountToken"):
             guard case .bool = value else {
@@ -225,7 +225,7 @@ public enum Objects {
         if annotationBytes > 256 * 1024 {
             errors.append(FieldError("metadata.annotations", .tooLong, "must have at most 262144 bytes"))
         }
-        for field in ["data", "binaryData"] {
+        for field in ["data", "binaryData"] where kind.kind == "ConfigMap" || kind.kind == "Secret" {
             for key in (object[member: field]?.objectValue ?? [:]).keys.sorted() {
                 errors += Names.configKey(key).map { FieldError("\(field)[\(key)]", .invalid(key), $0) }
             }

@@ -93,6 +93,13 @@ struct StatefulSetTests {
         try server.kubectlOK("rollout", "status", "statefulset/db", "--timeout=120s")
         let after = try server.kubectlOK("get", "pods", "-l", "app=db", "-o", "jsonpath={.items[*].metadata.uid}")
         #expect(Set(before.split(separator: " ")).isDisjoint(with: after.split(separator: " ")), "\(before) / \(after)")
+        // Two revisions; undo goes back to the first template (it becomes revision 3).
+        let history = try server.kubectlOK("rollout", "history", "statefulset/db")
+        #expect(history.split(separator: "\n").filter { $0.first == "1" || $0.first == "2" }.count == 2, "\(history)")
+        try server.kubectlOK("rollout", "undo", "statefulset/db")
+        try server.kubectlOK("rollout", "status", "statefulset/db", "--timeout=120s")
+        #expect(try server.kubectlOK("get", "sts", "db", "-o", "jsonpath={.spec.template.metadata.annotations}").isEmpty)
+        #expect(try server.kubectlOK("get", "controllerrevisions", "--no-headers").split(separator: "\n").count == 2)
 
         // A deleted Pod comes back under its name.
         let uid = try server.kubectlOK("get", "pod", "db-1", "-o", "jsonpath={.metadata.uid}")
@@ -189,6 +196,14 @@ struct StatefulSetTests {
         #expect(PodTests.eventually(30) {
             ((try? server.kubectlOK("get", "pods", "-l", "app=agent", "-o", "jsonpath={.items[*].spec.containers[0].image}")) ?? "") == "busybox:v2"
         })
+        // Back to the first template through its ControllerRevision.
+        let history = try server.kubectlOK("rollout", "history", "daemonset/agent")
+        #expect(history.split(separator: "\n").filter { $0.first == "1" || $0.first == "2" }.count == 2, "\(history)")
+        try server.kubectlOK("rollout", "undo", "daemonset/agent")
+        try server.kubectlOK("rollout", "status", "daemonset/agent", "--timeout=120s")
+        #expect(PodTests.eventually(30) {
+            JobTests.quiet(server, "get", "pods", "-l", "app=agent", "-o", "jsonpath={.items[*].spec.containers[0].image}") == "busybox:test"
+        }, "undo did not bring busybox:test back")
 
         // A selector this node's labels do not match: nothing runs.
         try server.kubectlOK("apply", "-f", "-", stdin: Self.daemonSet(image: "busybox:v2", selector: "disk: none"))

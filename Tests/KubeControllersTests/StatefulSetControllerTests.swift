@@ -141,6 +141,13 @@ struct StatefulSetControllerTests {
         #expect(try cluster.object(Workloads.pods, "db-0")[member: "metadata"]?[member: "labels"]?[member: "controller-revision-hash"] == before)
         let status = try cluster.object(Workloads.statefulSets, "db")[member: "status"]
         #expect(status?[member: "updatedReplicas"] == .int(2))
+        // Both templates are revisions, numbered in order, named as the Pods' label says.
+        let revisions = try cluster.store.list(ControllerRevisions.resource).items.map { try $0.value() }
+            .sorted { ControllerRevisions.revision($0) < ControllerRevisions.revision($1) }
+        #expect(revisions.map(ControllerRevisions.revision) == [1, 2])
+        #expect(revisions.first?.metadataString("name") == before?.stringValue)
+        #expect(revisions.last?.metadataString("name") == status?[member: "updateRevision"]?.stringValue)
+        #expect(revisions.last?[member: "data"]?[member: "spec"]?[member: "template"]?[member: "$patch"] == .string("replace"))
         #expect(status?[member: "currentRevision"] != status?[member: "updateRevision"])
     }
 
