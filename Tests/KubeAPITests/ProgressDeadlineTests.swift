@@ -34,6 +34,13 @@ struct ProgressDeadlineTests {
         let reason = try server.kubectlOK("get", "deployment", "stuck", "-o", "jsonpath={.status.conditions[?(@.type==\"Progressing\")].reason}")
         #expect(reason == "ProgressDeadlineExceeded")
         try server.kubectlOK("delete", "-f", "-", stdin: Self.manifest)
+
+        // kubectl create deployment (a protobuf body) makes what it says.
+        try server.kubectlOK("create", "deployment", "made", "--image=busybox:test", "--replicas=2", "--", "sleep", "3600")
+        #expect(try server.kubectlOK("get", "deployment", "made", "-o", "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].command}")
+            == #"2 ["sleep","3600"]"#)
+        try server.kubectlOK("rollout", "status", "deployment/made", "--timeout=60s")
+        try server.kubectlOK("delete", "deployment", "made")
         #expect(PodTests.eventually(60) {
             ((try? server.kubectlOK("get", "deploy,rs,pods", "--no-headers")) ?? "x").isEmpty && ((try? PodTests.podContainers(server)) ?? ["x"]).isEmpty
         })
