@@ -56,8 +56,8 @@ public struct JobController: Controller {
                     terminating.append(pod)
                 } else {
                     active.append(pod)
-                    restarts += (pod[member: "status"]?[member: "containerStatuses"]?.arrayItems ?? []).reduce(0) {
-                        $0 + ($1[member: "restartCount"]?.intValue ?? 0)
+                    for list in ["initContainerStatuses", "containerStatuses"] {
+                        restarts += (pod[member: "status"]?[member: list]?.arrayItems ?? []).reduce(0) { $0 + ($1[member: "restartCount"]?.intValue ?? 0) }
                     }
                 }
             }
@@ -100,7 +100,11 @@ public struct JobController: Controller {
         // Counts never go down: a finished Pod deleted by hand stays counted.
         let completedIndexes = Set(census.succeeded.compactMap(Self.index).filter { $0 < (completions ?? 0) })
         let succeeded = max(indexed ? completedIndexes.count : census.succeeded.count, previous?[member: "succeeded"]?.intValue ?? 0)
-        let failed = max(census.failed.count + census.restarts, previous?[member: "failed"]?.intValue ?? 0)
+        let failed = max(census.failed.count, previous?[member: "failed"]?.intValue ?? 0)
+        // Under OnFailure the kubelet restarts containers in place: their restarts count against
+        // the limit (any restart when it is 0), though status.failed counts only failed Pods.
+        let onFailure = spec?[member: "template"]?[member: "spec"]?[member: "restartPolicy"]?.stringValue == "OnFailure"
+        let restartsExceed = onFailure && (backoffLimit == 0 ? census.restarts > 0 : census.restarts >= backoffLimit)
         var startTime = Self.timestamp(previous?[member: "startTime"])
         if startTime == nil && !suspended { startTime = now }
 
@@ -117,7 +121,7 @@ public struct JobController: Controller {
         var failure: (reason: String, message: String)?
         if let interim = Self.interim(conditions, "FailureTarget") {
             failure = interim
-        } else if failed > backoffLimit {
+        } else if failed > backoffLimit || restartsExceed {
             failure = ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
         } else if let deadline = spec?[member: "activeDeadlineSeconds"]?.intValue, let start = startTime, !suspended {
             if now - start >= Int64(deadline) {

@@ -114,6 +114,20 @@ struct JobTests {
         let negative = try server.kubectl(["apply", "-f", "-"], stdin: Self.job("bad", spec: "completions: -1", command: "true"))
         #expect(negative.status != 0 && negative.stderr.contains("spec.completions"), "\(negative.stderr)")
         #expect(try server.kubectl(["get", "job", "bad"]).status != 0, "a refused Job was stored")
+        // A CronJob's timeZone names a zone of the tz database, never a file elsewhere; a bad schedule says why.
+        let escaping = """
+            apiVersion: batch/v1
+            kind: CronJob
+            metadata: {name: sneaky}
+            spec:
+              schedule: "61 * * * *"
+              timeZone: ../../../../etc/passwd
+              jobTemplate: {spec: {template: {spec: {restartPolicy: Never, containers: [{name: c, image: busybox:test}]}}}}
+            """
+        let zone = try server.kubectl(["apply", "-f", "-"], stdin: escaping)
+        #expect(zone.status != 0 && zone.stderr.contains(#"spec.timeZone: Invalid value: "../../../../etc/passwd""#)
+            && zone.stderr.contains("end of range (61) above maximum (59)"), "\(zone.stderr)")
+        #expect(try server.kubectl(["get", "cronjob", "sneaky"]).status != 0)
         // The template of an existing Job does not change.
         try server.kubectlOK("apply", "-f", "-", stdin: Self.job("fixed", spec: "suspend: true", command: "true"))
         let changed = try server.kubectl(["apply", "-f", "-"], stdin: Self.job("fixed", spec: "suspend: true", command: "false"))

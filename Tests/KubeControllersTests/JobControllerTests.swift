@@ -224,3 +224,26 @@ struct JobControllerTests {
         #expect(try cluster.conditions().isEmpty)
     }
 }
+
+extension JobControllerTests {
+    /// Under OnFailure a Pod's container restarts count against backoffLimit (reached, not
+    /// passed, fails the Job), while status.failed counts failed Pods only.
+    @Test func restartsUnderOnFailureCountAgainstTheLimit() throws {
+        let cluster = try Cluster()
+        try cluster.create(#"{"backoffLimit":3,"template":{"spec":{"restartPolicy":"OnFailure","containers":[{"name":"c","image":"busybox"}]}}}"#)
+        try cluster.jobs.sync()
+        let pod = try #require(cluster.running().first)
+        func restarted(_ count: Int) throws {
+            let status = try JSONParser.parse(Array(#"{"phase":"Running","containerStatuses":[{"name":"c","restartCount":\#(count)}]}"#.utf8))
+            try cluster.store.guaranteedUpdate(ObjectKey(Workloads.pods, namespace: "default", name: pod.metadataString("name")!)) { old throws(EngineError) in
+                old.setting("status", to: status)
+            }
+            try cluster.jobs.sync()
+        }
+        try restarted(2)
+        #expect(try cluster.conditions().isEmpty)
+        try restarted(3)
+        #expect(try cluster.conditions().first == "FailureTarget/BackoffLimitExceeded")
+        #expect(try cluster.status("failed") == nil)
+    }
+}
