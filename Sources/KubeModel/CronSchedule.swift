@@ -3,12 +3,14 @@ import GoCompat
 
 /// A CronJob's `schedule` as the CronJob controller reads it (the standard five fields, minute
 /// hour day-of-month month day-of-week, with `*`, `?`, lists, ranges, steps and JAN–DEC/SUN–SAT
-/// names, or a descriptor such as `@hourly`), and the times it fires at in a time zone.
+/// names, or a descriptor such as `@hourly` or `@every 90s`), and the times it fires at in a time zone.
 public struct CronSchedule: Sendable, Equatable {
     /// The allowed values of each field, bit n for value n.
     let minutes: UInt64, hours: UInt64, days: UInt64, months: UInt64, weekdays: UInt64
     /// Whether day-of-month or day-of-week was `*`/`?`: then a day must match both, else either.
     let daysStar: Bool, weekdaysStar: Bool
+    /// `@every DURATION`: a fixed interval in whole seconds (at least one) instead of the fields.
+    let every: Int64?
 
     public struct ParseError: Error, Sendable, Equatable {
         public let message: String
@@ -25,6 +27,18 @@ public struct CronSchedule: Sendable, Equatable {
     public init(_ text: String) throws(ParseError) {
         let trimmed = text.trimmingSpaces
         guard !trimmed.isEmpty else { throw ParseError(message: "empty spec string") }
+        if trimmed.hasPrefix("@every ") {
+            let text = String(trimmed.dropFirst("@every ".count))
+            let nanoseconds: Int64
+            do { nanoseconds = try GoTime.parseDuration(text) } catch {
+                throw ParseError(message: "failed to parse duration \(trimmed): \(error.message)")
+            }
+            minutes = 0; hours = 0; days = 0; months = 0; weekdays = 0
+            daysStar = false; weekdaysStar = false
+            every = max(nanoseconds / 1_000_000_000, 1)
+            return
+        }
+        every = nil
         let spec = trimmed.hasPrefix("@") ? Self.descriptors[trimmed.lowercased()] : trimmed
         guard let spec else { throw ParseError(message: "unrecognized descriptor: \(trimmed)") }
         let fields = spec.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
@@ -83,6 +97,7 @@ public struct CronSchedule: Sendable, Equatable {
     /// The first time after `after` (Unix seconds) the schedule fires at in `zone`; nil when none
     /// comes within five years (`0 0 30 2 *`).
     public func next(after: Int64, in zone: TimeZoneRules = .utc) -> Int64? {
+        if let every { return after + every }
         // Walk wall-clock time (kept as if it were UTC), a month, day or hour at a time where a
         // field does not match, then map the wall time back to an instant.
         var wall = (after + zone.offset(at: after)) / 60 * 60 + 60

@@ -36,11 +36,13 @@ struct CronJobControllerTests {
         // Only leap years have a 29 February: 2028.
         #expect(try Self.next("0 0 29 2 *", after: m) == 1_835_395_200)
         #expect(try Self.next("0 0 30 2 *", after: m) == nil)
+        #expect(try Self.next("@every 90s", after: m + 7) == m + 97)
+        #expect(try Self.next("@every 1h30m", after: m) == m + 5400)
     }
 
     @Test func badSchedulesAreRefusedWithTheReason() {
         for bad in ["", "* * * *", "* * * * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "* * * * 7", "*/0 * * * *",
-                    "5-1 * * * *", "a * * * *", "@often"] {
+                    "5-1 * * * *", "a * * * *", "@often", "@every", "@every 5x"] {
             #expect(throws: CronSchedule.ParseError.self, "\(bad)") { try CronSchedule(bad) }
         }
         let errors = Objects.validateCronJob(.ordered([
