@@ -207,11 +207,14 @@ public struct DeploymentController: Controller {
         let now = SystemFields.timestamp()
         let oldConditions = deployment[member: "status"]?[member: "conditions"]?.arrayValue ?? []
         func condition(_ type: String, _ status: Bool, _ reason: String, _ message: String) -> JSONValue {
+            conditionWith(type, status ? "True" : "False", reason, message)
+        }
+        func conditionWith(_ type: String, _ status: String, _ reason: String, _ message: String) -> JSONValue {
             let previous = oldConditions.first { $0[member: "type"]?.stringValue == type }
-            let same = previous?[member: "status"]?.stringValue == (status ? "True" : "False")
+            let same = previous?[member: "status"]?.stringValue == status
             let sameReason = same && previous?[member: "reason"]?.stringValue == reason
             return .ordered([
-                ("type", .string(type)), ("status", .string(status ? "True" : "False")),
+                ("type", .string(type)), ("status", .string(status)),
                 ("lastUpdateTime", .string(sameReason ? previous?[member: "lastUpdateTime"]?.stringValue ?? now : now)),
                 ("lastTransitionTime", .string(same ? previous?[member: "lastTransitionTime"]?.stringValue ?? now : now)),
                 ("reason", .string(reason)), ("message", .string(message)),
@@ -221,7 +224,14 @@ public struct DeploymentController: Controller {
         let setName = current?.metadataString("name") ?? ""
         let complete = updated == replicas && total == replicas && available >= replicas && current.map(Self.replicas) == replicas
         let progressing: JSONValue
-        if complete {
+        let pausedNow = deployment[member: "spec"]?[member: "paused"] == .bool(true)
+        let previousReason = oldConditions.first { $0[member: "type"]?.stringValue == "Progressing" }?[member: "reason"]?.stringValue
+        if pausedNow {
+            // A paused rollout neither progresses nor times out.
+            progressing = conditionWith("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused")
+        } else if previousReason == "DeploymentPaused" {
+            progressing = conditionWith("Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed")
+        } else if complete {
             progressing = condition("Progressing", true, "NewReplicaSetAvailable", "ReplicaSet \"\(setName)\" has successfully progressed.")
         } else if created {
             progressing = condition("Progressing", true, "NewReplicaSetCreated", "Created new replica set \"\(setName)\"")

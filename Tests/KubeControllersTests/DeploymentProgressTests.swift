@@ -36,3 +36,29 @@ struct DeploymentProgressTests {
         #expect(try progressing() == ("True", "NewReplicaSetAvailable"))
     }
 }
+
+extension DeploymentProgressTests {
+    /// A paused Deployment says so in Progressing (Unknown, DeploymentPaused), then DeploymentResumed.
+    @Test func pauseAndResumeShowInProgressing() throws {
+        let cluster = try DeploymentControllerTests.Cluster()
+        try cluster.apply(DeploymentControllerTests.deployment(image: "web:1"))
+        try cluster.converge()
+        func progressing() throws -> (String, String) {
+            let condition = try cluster.deployment()[member: "status"]?[member: "conditions"]?.arrayItems?.first { $0[member: "type"] == .string("Progressing") }
+            return (condition?[member: "status"]?.stringValue ?? "", condition?[member: "reason"]?.stringValue ?? "")
+        }
+        func setPaused(_ paused: Bool) throws {
+            try cluster.store.guaranteedUpdate(ObjectKey(Workloads.deployments, namespace: "default", name: "web")) { old throws(EngineError) in
+                old.setting("spec", to: (old[member: "spec"] ?? .null).setting("paused", to: .bool(paused)))
+            }
+        }
+        try setPaused(true)
+        try cluster.deployments.sync()
+        #expect(try progressing() == ("Unknown", "DeploymentPaused"))
+        try setPaused(false)
+        try cluster.deployments.sync()
+        #expect(try progressing() == ("Unknown", "DeploymentResumed"))
+        try cluster.converge()
+        #expect(try progressing() == ("True", "NewReplicaSetAvailable"))
+    }
+}
