@@ -51,10 +51,11 @@ public struct JobController: Controller {
 
         init(_ pods: [JSONValue]) {
             for pod in pods {
-                let phase = pod[member: "status"]?[member: "phase"]?.stringValue ?? ""
-                if phase == "Succeeded" { succeeded.append(pod) } else if phase == "Failed" { failed.append(pod) } else if Workloads.isTerminating(pod) {
-                    terminating.append(pod)
-                } else {
+                switch pod[member: "status"]?[member: "phase"]?.stringValue ?? "" {
+                case "Succeeded": succeeded.append(pod)
+                case "Failed": failed.append(pod)
+                case _ where Workloads.isTerminating(pod): terminating.append(pod)
+                default:
                     active.append(pod)
                     for list in ["initContainerStatuses", "containerStatuses"] {
                         restarts += (pod[member: "status"]?[member: list]?.arrayItems ?? []).reduce(0) { $0 + ($1[member: "restartCount"]?.intValue ?? 0) }
