@@ -196,6 +196,27 @@ struct JobTests {
         #expect(Self.gone(server, "cronjobs,jobs,pods"), "left after delete -f: \((try? server.kubectlOK("get", "cronjobs,jobs,pods", "--no-headers")) ?? "")")
     }
 
+    /// kill -9 of `berth serve` in the middle of a Job: once it is back, the Job controller goes on
+    /// from what the store says (the Pods that succeeded count, no index is run twice).
+    @Test func aJobGoesOnAfterTheServerIsKilled() throws {
+        let server = try KubeServer()
+        defer { PodTests.cleanUp(server); server.stop() }
+        try PodTests.loadBusybox(server)
+        let manifest = Self.job("steps", spec: "completions: 3\nparallelism: 1\ncompletionMode: Indexed", command: "sleep 1")
+        try server.kubectlOK("apply", "-f", "-", stdin: manifest)
+        #expect(PodTests.eventually(60) { (Int(Self.quiet(server, "get", "job", "steps", "-o", "jsonpath={.status.succeeded}")) ?? 0) >= 1 })
+        kill(server.pid, SIGKILL)
+        server.terminate()
+        try server.start()
+        try server.kubectlOK("wait", "--for=condition=complete", "job/steps", "--timeout=120s")
+        let indexes = try server.kubectlOK("get", "pods", "-l", "job-name=steps", "-o",
+                                           "jsonpath={.items[*].metadata.annotations.batch\\.kubernetes\\.io/job-completion-index}")
+        #expect(indexes.split(separator: " ").sorted() == ["0", "1", "2"], "\(indexes)")
+        #expect(try server.kubectlOK("get", "job", "steps", "-o", "jsonpath={.status.succeeded}") == "3")
+        try server.kubectlOK("delete", "-f", "-", stdin: manifest)
+        #expect(Self.gone(server))
+    }
+
     /// kubectl's output, "" when it fails (for polling: a failure there is no test failure).
     static func quiet(_ server: KubeServer, _ arguments: String...) -> String {
         guard let result = try? server.kubectl(arguments), result.status == 0 else { return "" }
