@@ -32,8 +32,15 @@ public struct DaemonSetController: Controller {
         }
     }
 
-    /// Whether the template's nodeSelector and required node affinity accept the node.
+    /// Whether the template's nodeSelector and required node affinity accept the node, and its
+    /// tolerations every NoSchedule and NoExecute taint of it.
     static func accepts(_ template: JSONValue?, node: JSONValue) -> Bool {
+        let tolerations = withDefaultTolerations(template?[member: "spec"] ?? .null)
+        for taint in node[member: "spec"]?[member: "taints"]?.arrayItems ?? [] {
+            let effect = taint[member: "effect"]?.stringValue ?? ""
+            guard effect == "NoSchedule" || effect == "NoExecute" else { continue }
+            if !tolerations.contains(where: { tolerates($0, taint) }) { return false }
+        }
         let labels = (node[member: "metadata"]?[member: "labels"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
         for (key, value) in template?[member: "spec"]?[member: "nodeSelector"]?.objectValue ?? [:] where labels[key] != value.stringValue {
             return false
@@ -48,6 +55,31 @@ public struct DaemonSetController: Controller {
             return expressions.allSatisfy { requirement($0, labels) }
                 && fields.allSatisfy { requirement($0, ["metadata.name": node.metadataString("name") ?? ""]) }
         }
+    }
+
+    /// The pod spec's tolerations and those every daemon Pod gets: it stays on a node that is
+    /// unready, unreachable, under pressure or cordoned (and, on the host's network, without a
+    /// pod network).
+    static func withDefaultTolerations(_ spec: JSONValue) -> [JSONValue] {
+        var tolerations = spec[member: "tolerations"]?.arrayItems ?? []
+        var defaults = [("node.kubernetes.io/not-ready", "NoExecute"), ("node.kubernetes.io/unreachable", "NoExecute"),
+                        ("node.kubernetes.io/disk-pressure", "NoSchedule"), ("node.kubernetes.io/memory-pressure", "NoSchedule"),
+                        ("node.kubernetes.io/pid-pressure", "NoSchedule"), ("node.kubernetes.io/unschedulable", "NoSchedule")]
+        if spec[member: "hostNetwork"] == .bool(true) { defaults.append(("node.kubernetes.io/network-unavailable", "NoSchedule")) }
+        for (key, effect) in defaults where !tolerations.contains(where: { $0[member: "key"]?.stringValue == key && $0[member: "effect"]?.stringValue == effect }) {
+            tolerations.append(.ordered([("key", .string(key)), ("operator", .string("Exists")), ("effect", .string(effect))]))
+        }
+        return tolerations
+    }
+
+    /// A toleration matches a taint: same effect (or any), and the key with Exists (or any key),
+    /// or the key and value with Equal.
+    static func tolerates(_ toleration: JSONValue, _ taint: JSONValue) -> Bool {
+        let effect = toleration[member: "effect"]?.stringValue ?? ""
+        guard effect.isEmpty || effect == taint[member: "effect"]?.stringValue else { return false }
+        let key = toleration[member: "key"]?.stringValue ?? ""
+        if toleration[member: "operator"]?.stringValue == "Exists" { return key.isEmpty || key == taint[member: "key"]?.stringValue }
+        return key == taint[member: "key"]?.stringValue && (toleration[member: "value"]?.stringValue ?? "") == (taint[member: "value"]?.stringValue ?? "")
     }
 
     static func requirement(_ expression: JSONValue, _ labels: [String: String]) -> Bool {
@@ -174,13 +206,7 @@ public struct DaemonSetController: Controller {
         let affinity = spec[member: "affinity"] ?? .ordered([])
         let nodeAffinity = (affinity[member: "nodeAffinity"] ?? .ordered([])).setting("requiredDuringSchedulingIgnoredDuringExecution", to: pin)
         spec = spec.setting("affinity", to: affinity.setting("nodeAffinity", to: nodeAffinity))
-        // The tolerations every daemon Pod gets: it stays on a node that is unready or unreachable.
-        var tolerations = spec[member: "tolerations"]?.arrayItems ?? []
-        for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]
-        where !tolerations.contains(where: { $0[member: "key"]?.stringValue == key }) {
-            tolerations.append(.ordered([("key", .string(key)), ("operator", .string("Exists")), ("effect", .string("NoExecute"))]))
-        }
-        spec = spec.setting("tolerations", to: .array(tolerations))
+        spec = spec.setting("tolerations", to: .array(withDefaultTolerations(spec)))
         var metadata: [(String, JSONValue)] = [
             ("name", .string(Names.generate(name + "-"))), ("generateName", .string(name + "-")),
             ("namespace", .string(set.metadataString("namespace") ?? "")), ("labels", labels),

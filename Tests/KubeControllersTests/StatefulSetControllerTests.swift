@@ -233,3 +233,23 @@ extension StatefulSetControllerTests {
         #expect(try cluster.claimNames() == ["data-db-5"], "the scaled-away claim was kept")
     }
 }
+
+extension StatefulSetControllerTests {
+    /// A NoSchedule taint keeps daemon Pods off the node unless the template tolerates it.
+    @Test func taintsKeepDaemonsOffUnlessTolerated() throws {
+        let tainted = try JSONParser.parse(Array(#"{"kind":"Node","metadata":{"name":"here"},"spec":{"taints":[{"key":"dedicated","value":"db","effect":"NoSchedule"}]}}"#.utf8))
+        func template(_ tolerations: String) throws -> JSONValue {
+            try JSONParser.parse(Array(#"{"spec":{"tolerations":\#(tolerations),"containers":[{"name":"a","image":"i"}]}}"#.utf8))
+        }
+        #expect(!DaemonSetController.accepts(try template("[]"), node: tainted))
+        #expect(!DaemonSetController.accepts(try template(#"[{"key":"dedicated","operator":"Equal","value":"web","effect":"NoSchedule"}]"#), node: tainted))
+        #expect(DaemonSetController.accepts(try template(#"[{"key":"dedicated","operator":"Equal","value":"db","effect":"NoSchedule"}]"#), node: tainted))
+        #expect(DaemonSetController.accepts(try template(#"[{"key":"dedicated","operator":"Exists"}]"#), node: tainted))
+        #expect(DaemonSetController.accepts(try template(#"[{"operator":"Exists"}]"#), node: tainted))
+        // A cordoned node keeps its daemons (every daemon Pod tolerates unschedulable).
+        let cordoned = try JSONParser.parse(Array(#"{"kind":"Node","metadata":{"name":"here"},"spec":{"taints":[{"key":"node.kubernetes.io/unschedulable","effect":"NoSchedule"}]}}"#.utf8))
+        #expect(DaemonSetController.accepts(try template("[]"), node: cordoned))
+        let soft = try JSONParser.parse(Array(#"{"kind":"Node","metadata":{"name":"here"},"spec":{"taints":[{"key":"k","effect":"PreferNoSchedule"}]}}"#.utf8))
+        #expect(DaemonSetController.accepts(try template("[]"), node: soft))
+    }
+}
