@@ -10,8 +10,10 @@ extension ObjectStore {
     /// Sets `metadata.resourceVersion`, `uid`, `creationTimestamp`, and `generation` 1 when the
     /// object has a `spec` (the apiserver's strategies for spec'd kinds do); whatever the client
     /// sent in those is replaced. An existing key is a `conflict` (the API's AlreadyExists).
+    /// `uid`, when given, is the uid to set: the API chose it first because the object refers
+    /// to it (a Job's generated selector).
     @discardableResult
-    public func create(_ resource: Resource, _ object: JSONValue) throws(EngineError) -> StoredObject {
+    public func create(_ resource: Resource, _ object: JSONValue, uid: String? = nil) throws(EngineError) -> StoredObject {
         let key = try Self.key(resource, object, operation: "create")
         return try write("create \(key)") { db -> (StoredObject, UInt64?) in
             if try Self.current(db, key) != nil {
@@ -19,7 +21,7 @@ extension ObjectStore {
             }
             let revision = try Self.nextRevision(db)
             var value = object
-                .settingMetadata("uid", to: .string(SystemFields.uuid()))
+                .settingMetadata("uid", to: .string(uid ?? SystemFields.uuid()))
                 .settingMetadata("creationTimestamp", to: .string(SystemFields.timestamp()))
                 .settingMetadata("resourceVersion", to: .string(String(revision)))
             value = value.settingMetadata("generation", to: value[member: "spec"] == nil ? nil : .number("1"))

@@ -11,11 +11,21 @@ extension KubeAPI {
         guard let kind = KubeKinds.all.first(where: { $0.storeResource == resource }) else {
             throw .invalid("create \(resource): not a kind the API serves")
         }
-        let decoded: JSONValue
+        var decoded: JSONValue
         do { (decoded, _) = try Objects.decode(kind, object, validation: .ignore) } catch {
             throw .invalid("create \(resource) \(object.metadataString("name") ?? ""): \(error.message)")
         }
-        try store.create(resource, decoded)
+        let uid = Self.presetUID(kind)
+        if let uid { decoded = Objects.jobWithGeneratedSelector(decoded, uid: uid) }
+        // A StatefulSet's claims get their phase and the default class and are provisioned, as a client's are.
+        if kind.kind == "PersistentVolumeClaim" {
+            if let status = Objects.initialStatus(kind, decoded) { decoded = decoded.setting("status", to: status) }
+            if decoded[member: "spec"]?[member: "storageClassName"] == nil, let name = defaultStorageClass() {
+                decoded = decoded.setting("spec", to: (decoded[member: "spec"] ?? .ordered([])).setting("storageClassName", to: .string(name)))
+            }
+        }
+        let stored = try store.create(resource, decoded, uid: uid)
+        if kind.kind == "PersistentVolumeClaim", let claim = try? stored.value() { provision(claim) }
     }
 
     public func deleteForController(_ key: ObjectKey) throws(EngineError) {

@@ -75,7 +75,7 @@ extension KubeAPI {
                     ("verbs", .array(kind.verbs.map { .string($0) })),
                 ]
                 if !kind.shortNames.isEmpty { members.append(("shortNames", .array(kind.shortNames.map { .string($0) }))) }
-                if kind.kind == "Pod" { members.append(("categories", .array([.string("all")]))) }
+                if !kind.categories.isEmpty { members.append(("categories", .array(kind.categories.map { .string($0) }))) }
                 if !kind.subresources.isEmpty {
                     members.append(("subresources", .array(kind.subresources.map { name in
                         .ordered([("subresource", .string(name)), ("responseKind", responseKind),
@@ -114,7 +114,7 @@ extension KubeAPI {
             ]
             if !kind.shortNames.isEmpty { members.append(("shortNames", .array(kind.shortNames.map { .string($0) }))) }
             // `kubectl get all` lists the kinds in the "all" category.
-            if kind.kind == "Pod" { members.append(("categories", .array([.string("all")]))) }
+            if !kind.categories.isEmpty { members.append(("categories", .array(kind.categories.map { .string($0) }))) }
             members.append(("storageVersionHash", .string(Self.storageVersionHash(kind))))
             let subresources: [JSONValue] = kind.subresources.map { name in
                 .ordered([("name", .string(kind.resource + "/" + name)), ("singularName", .string("")), ("namespaced", .bool(kind.namespaced)),

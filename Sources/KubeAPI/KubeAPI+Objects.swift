@@ -146,6 +146,8 @@ extension KubeAPI {
             if kind.kind == "Namespace" { (object, _) = try Objects.decode(kind, object, validation: .ignore) }
         }
         let name = object.metadataString("name") ?? ""
+        let uid = Self.presetUID(kind)
+        if let uid { object = Objects.jobWithGeneratedSelector(object, uid: uid) }
         if let status = Objects.initialStatus(kind, object) { object = object.setting("status", to: status) }
         if kind.kind == "PersistentVolumeClaim", object[member: "spec"]?[member: "storageClassName"] == nil, let name = defaultStorageClass() {
             // The DefaultStorageClass admission plugin: a claim without a class gets the default one.
@@ -162,18 +164,24 @@ extension KubeAPI {
                 throw status(error, target, name: name)
             }
             if exists { throw .alreadyExists(kind, name) }
-            let preview = object.settingMetadata("uid", to: .string(SystemFields.uuid()))
+            let preview = object.settingMetadata("uid", to: .string(uid ?? SystemFields.uuid()))
                 .settingMetadata("creationTimestamp", to: .string(SystemFields.timestamp()))
             return try sendJSON(writer, 201, outgoing(kind, preview), warnings: warnings)
         }
         let stored: StoredObject
-        do { stored = try store.create(kind.storeResource, object) } catch { throw status(error, target, name: name, creating: true) }
+        do { stored = try store.create(kind.storeResource, object, uid: uid) } catch { throw status(error, target, name: name, creating: true) }
         if kind.kind == "Namespace" { ensureDefaultServiceAccount(in: name) }
         if kind.kind == "PersistentVolumeClaim", let claim = try? stored.value() {
             provision(claim)
             if let bound = try? store.get(stored.key) { return send(writer, 201, bound.json, warnings: warnings) }
         }
         send(writer, 201, outgoing(kind, stored.json), warnings: warnings)
+    }
+
+    /// The uid a new object gets before it is stored, for a kind whose spec refers to it (a
+    /// Job's generated selector names its own uid); nil: the store chooses.
+    static func presetUID(_ kind: KubeKind) -> String? {
+        kind.kind == "Job" ? SystemFields.uuid() : nil
     }
 
     /// The object's namespace made the URL's (400 when the body names another), or removed for

@@ -29,6 +29,12 @@ public struct ObjectWriter: Sendable {
 public protocol Controller: Sendable {
     var name: String { get }
     func sync() throws(EngineError)
+    /// When the controller needs its next pass without a change (nil: only on changes).
+    var timer: WakeTimer? { get }
+}
+
+extension Controller {
+    public var timer: WakeTimer? { nil }
 }
 
 /// The controller manager's role: every controller's pass after each change to the store (and
@@ -47,6 +53,10 @@ public final class ControllerManager: Sendable {
             DeploymentController(store: store, writer: writer),
             ReplicaSetController(store: store, writer: writer),
             EndpointsController(store: store, log: log),
+            JobController(store: store, writer: writer),
+            CronJobController(store: store, writer: writer),
+            StatefulSetController(store: store, writer: writer),
+            DaemonSetController(store: store, writer: writer),
         ]
     }
 
@@ -64,7 +74,13 @@ public final class ControllerManager: Sendable {
                         if failing.insert(controller.name).inserted { log("\(controller.name) controller: \(error.message)") }
                     }
                 }
-                store.waitForChange(after: seen, seconds: failing.isEmpty ? 60 : 1) { [self] in stopped.withLock { $0 } }
+                var seconds: Double = failing.isEmpty ? 60 : 1
+                // A backoff, deadline or schedule that ends sooner wakes the loop then.
+                let now = Int64(time(nil))
+                for controller in controllers {
+                    if let at = controller.timer?.take() { seconds = min(seconds, Double(max(at - now, 1))) }
+                }
+                store.waitForChange(after: seen, seconds: seconds) { [self] in stopped.withLock { $0 } }
             }
         }
     }
@@ -80,6 +96,11 @@ enum Workloads {
     static let pods = Resource("pods")
     static let replicaSets = Resource(group: "apps", "replicasets")
     static let deployments = Resource(group: "apps", "deployments")
+    static let jobs = Resource(group: "batch", "jobs")
+    static let cronJobs = Resource(group: "batch", "cronjobs")
+    static let statefulSets = Resource(group: "apps", "statefulsets")
+    static let daemonSets = Resource(group: "apps", "daemonsets")
+    static let nodes = Resource("nodes")
 
     static func values(_ list: ObjectList) throws(EngineError) -> [JSONValue] {
         var values: [JSONValue] = []

@@ -14,6 +14,8 @@ import KubeModel
 public struct DeploymentController: Controller {
     let store: ObjectStore
     let writer: ObjectWriter
+    /// When a rollout's progress deadline ends.
+    public let timer: WakeTimer? = WakeTimer()
     public var name: String { "deployment" }
     static let revisionAnnotation = "deployment.kubernetes.io/revision"
     static let hashLabel = "pod-template-hash"
@@ -205,11 +207,14 @@ public struct DeploymentController: Controller {
         let now = SystemFields.timestamp()
         let oldConditions = deployment[member: "status"]?[member: "conditions"]?.arrayValue ?? []
         func condition(_ type: String, _ status: Bool, _ reason: String, _ message: String) -> JSONValue {
+            conditionWith(type, status ? "True" : "False", reason, message)
+        }
+        func conditionWith(_ type: String, _ status: String, _ reason: String, _ message: String) -> JSONValue {
             let previous = oldConditions.first { $0[member: "type"]?.stringValue == type }
-            let same = previous?[member: "status"]?.stringValue == (status ? "True" : "False")
+            let same = previous?[member: "status"]?.stringValue == status
             let sameReason = same && previous?[member: "reason"]?.stringValue == reason
             return .ordered([
-                ("type", .string(type)), ("status", .string(status ? "True" : "False")),
+                ("type", .string(type)), ("status", .string(status)),
                 ("lastUpdateTime", .string(sameReason ? previous?[member: "lastUpdateTime"]?.stringValue ?? now : now)),
                 ("lastTransitionTime", .string(same ? previous?[member: "lastTransitionTime"]?.stringValue ?? now : now)),
                 ("reason", .string(reason)), ("message", .string(message)),
@@ -219,12 +224,36 @@ public struct DeploymentController: Controller {
         let setName = current?.metadataString("name") ?? ""
         let complete = updated == replicas && total == replicas && available >= replicas && current.map(Self.replicas) == replicas
         let progressing: JSONValue
-        if complete {
+        let pausedNow = deployment[member: "spec"]?[member: "paused"] == .bool(true)
+        let previousReason = oldConditions.first { $0[member: "type"]?.stringValue == "Progressing" }?[member: "reason"]?.stringValue
+        if pausedNow {
+            // A paused rollout neither progresses nor times out.
+            progressing = conditionWith("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused")
+        } else if previousReason == "DeploymentPaused" {
+            progressing = conditionWith("Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed")
+        } else if complete {
             progressing = condition("Progressing", true, "NewReplicaSetAvailable", "ReplicaSet \"\(setName)\" has successfully progressed.")
         } else if created {
             progressing = condition("Progressing", true, "NewReplicaSetCreated", "Created new replica set \"\(setName)\"")
         } else {
-            progressing = condition("Progressing", true, "ReplicaSetUpdated", "ReplicaSet \"\(setName)\" is progressing.")
+            // progressDeadlineSeconds: without progress (a count that moved) for that long, the
+            // rollout has timed out (False, ProgressDeadlineExceeded) until it moves again.
+            let previous = oldConditions.first { $0[member: "type"]?.stringValue == "Progressing" }
+            let old = deployment[member: "status"]
+            let counts = ["replicas": total, "updatedReplicas": updated, "readyReplicas": ready, "availableReplicas": available]
+            let moved = counts.contains { Workloads.int(old?[member: $0.key], default: 0) != $0.value }
+            let nowSeconds = Int64(time(nil))
+            let lastProgress = moved ? nowSeconds : (previous?[member: "lastUpdateTime"]?.stringValue.flatMap(Tables.parseTimestamp) ?? nowSeconds)
+            let paused = deployment[member: "spec"]?[member: "paused"] == .bool(true)
+            let deadline = paused ? nil : deployment[member: "spec"]?[member: "progressDeadlineSeconds"]?.intValue
+            let wasExceeded = previous?[member: "reason"]?.stringValue == "ProgressDeadlineExceeded"
+            if let deadline, !moved && (wasExceeded || nowSeconds - lastProgress > Int64(deadline)) {
+                progressing = condition("Progressing", false, "ProgressDeadlineExceeded", "ReplicaSet \"\(setName)\" has timed out progressing.")
+            } else {
+                let fresh = condition("Progressing", true, "ReplicaSetUpdated", "ReplicaSet \"\(setName)\" is progressing.")
+                progressing = moved ? fresh.setting("lastUpdateTime", to: .string(now)) : fresh
+                if let deadline { timer?.request(lastProgress + Int64(deadline) + 1) }
+            }
         }
         let availableCondition = isAvailable
             ? condition("Available", true, "MinimumReplicasAvailable", "Deployment has minimum availability.")

@@ -72,3 +72,71 @@ extension KubeKinds {
         ] + workloadWideColumns(),
         fields: ["spec", "status"])
 }
+
+/// apps/v1 StatefulSets and DaemonSets, with the columns `kubectl get sts` and `kubectl get ds` print.
+extension KubeKinds {
+    public static let statefulSet = KubeKind(
+        group: "apps", version: "v1", kind: "StatefulSet", resource: "statefulsets", singular: "statefulset", namespaced: true,
+        shortNames: ["sts"], verbs: allVerbs,
+        columns: [
+            TableColumn("Ready", type: "string", description: "Number of the pod with ready state.") {
+                .string("\(count($0, "status", "readyReplicas"))/\(count($0, "spec", "replicas"))")
+            },
+            TableColumn("Age", type: "string", description: "") { _ in .null },
+        ] + workloadWideColumns().filter { $0.name != "Selector" },
+        fields: ["spec", "status"])
+
+    /// NODE SELECTOR: `key=value,...` of the template's nodeSelector, `<none>` without one.
+    static func nodeSelectorText(_ object: JSONValue) -> String {
+        let pairs = (object[member: "spec"]?[member: "template"]?[member: "spec"]?[member: "nodeSelector"]?.objectValue ?? [:])
+            .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.stringValue ?? "")" }
+        return pairs.isEmpty ? "<none>" : pairs.joined(separator: ",")
+    }
+
+    public static let daemonSet = KubeKind(
+        group: "apps", version: "v1", kind: "DaemonSet", resource: "daemonsets", singular: "daemonset", namespaced: true,
+        shortNames: ["ds"], verbs: allVerbs,
+        columns: [
+            TableColumn("Desired", type: "integer", description: "The total number of nodes that should be running the daemon pod.") {
+                .int(count($0, "status", "desiredNumberScheduled"))
+            },
+            TableColumn("Current", type: "integer", description: "The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.") {
+                .int(count($0, "status", "currentNumberScheduled"))
+            },
+            TableColumn("Ready", type: "integer", description: "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and ready.") {
+                .int(count($0, "status", "numberReady"))
+            },
+            TableColumn("Up-to-date", type: "integer", description: "The total number of nodes that are running updated daemon pod") {
+                .int(count($0, "status", "updatedNumberScheduled"))
+            },
+            TableColumn("Available", type: "integer", description: "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)") {
+                .int(count($0, "status", "numberAvailable"))
+            },
+            TableColumn("Node Selector", type: "string", description: "NodeSelector is a selector which must be true for the pod to fit on a node. Selector which must match a node's labels for the pod to be scheduled on that node.") {
+                .string(nodeSelectorText($0))
+            },
+            TableColumn("Age", type: "string", description: "") { _ in .null },
+        ] + workloadWideColumns(),
+        fields: ["spec", "status"])
+}
+
+/// apps/v1 ControllerRevisions: the pod templates a StatefulSet or DaemonSet has had, numbered
+/// (what `kubectl rollout history` lists and `kubectl rollout undo` goes back to).
+extension KubeKinds {
+    public static let controllerRevision = KubeKind(
+        group: "apps", version: "v1", kind: "ControllerRevision", resource: "controllerrevisions", singular: "controllerrevision", namespaced: true,
+        shortNames: [], verbs: allVerbs,
+        columns: [
+            TableColumn("Controller", type: "string", description: "Controller of the object.") { object in
+                let owner = (object[member: "metadata"]?[member: "ownerReferences"]?.arrayItems ?? []).first { $0[member: "controller"] == .bool(true) }
+                guard let owner, let kind = owner[member: "kind"]?.stringValue, let name = owner[member: "name"]?.stringValue else { return .string("<none>") }
+                let group = (owner[member: "apiVersion"]?.stringValue ?? "").split(separator: "/").dropLast().first.map { "." + $0 } ?? ""
+                return .string(kind.lowercased() + group + "/" + name)
+            },
+            TableColumn("Revision", type: "integer", description: "Revision indicates the revision of the state represented by Data.") {
+                .int(count($0, "revision"))
+            },
+            TableColumn("Age", type: "string", description: "") { _ in .null },
+        ],
+        fields: ["data", "revision"])
+}

@@ -99,7 +99,7 @@ public enum Objects {
 
     static func checkType(_ kind: KubeKind, _ key: String, _ value: JSONValue, handled: String) throws(KubeStatus) {
         switch (kind.kind, key) {
-        case (_, "data"), (_, "binaryData"), (_, "stringData"):
+        case ("ConfigMap", "data"), ("Secret", "data"), (_, "binaryData"), (_, "stringData"):
             try stringMap(value, field: "\(kind.kind).\(key)", handled: handled)
         case (_, "immutable"), (_, "automountServiceAccountToken"):
             guard case .bool = value else {
@@ -180,8 +180,12 @@ public enum Objects {
             object = object.setting("status", to: .ordered([("phase", .string("Active"))]))
         case "Service":
             object = serviceDefaults(object)
-        case "Deployment", "ReplicaSet":
+        case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet":
             object = workloadDefaults(kind.kind, object)
+        case "Job":
+            object = jobDefaults(object)
+        case "CronJob":
+            object = cronJobDefaults(object)
         case "Pod":
             object = podDefaults(object)
         case "PersistentVolumeClaim", "PersistentVolume":
@@ -221,7 +225,7 @@ public enum Objects {
         if annotationBytes > 256 * 1024 {
             errors.append(FieldError("metadata.annotations", .tooLong, "must have at most 262144 bytes"))
         }
-        for field in ["data", "binaryData"] {
+        for field in ["data", "binaryData"] where kind.kind == "ConfigMap" || kind.kind == "Secret" {
             for key in (object[member: field]?.objectValue ?? [:]).keys.sorted() {
                 errors += Names.configKey(key).map { FieldError("\(field)[\(key)]", .invalid(key), $0) }
             }
@@ -245,7 +249,9 @@ public enum Objects {
             }
         }
         if kind.kind == "Service" { errors += validateService(object) }
-        if kind.kind == "Deployment" || kind.kind == "ReplicaSet" { errors += validateWorkload(object) }
+        if ["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"].contains(kind.kind) { errors += validateWorkload(object) }
+        if kind.kind == "Job" { errors += validateJob(object) }
+        if kind.kind == "CronJob" { errors += validateCronJob(object) }
         return errors.sorted { $0.field < $1.field }
     }
 
@@ -254,7 +260,8 @@ public enum Objects {
     public static func validateUpdate(_ kind: KubeKind, old: JSONValue, new: JSONValue) -> [FieldError] {
         var errors: [FieldError] = []
         if kind.kind == "Service" { errors += validateServiceUpdate(old: old, new: new) }
-        if kind.kind == "Deployment" || kind.kind == "ReplicaSet" { errors += validateWorkloadUpdate(old: old, new: new) }
+        if ["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"].contains(kind.kind) { errors += validateWorkloadUpdate(old: old, new: new) }
+        if kind.kind == "Job" { errors += validateJobUpdate(old: old, new: new) }
         if kind.kind == "Pod" { errors += validatePodUpdate(old: old, new: new) }
         if kind.kind == "Secret", let oldType = old[member: "type"]?.stringValue, let newType = new[member: "type"]?.stringValue, oldType != newType {
             errors.append(FieldError("type", .invalid(newType), "field is immutable"))

@@ -71,7 +71,13 @@ public enum KubeProtobuf {
     }
 
     /// A message's fields by a schema: number → (JSON name, how to read it).
-    enum Field { case string, int, bool, stringMap, bytesMap, strings, message([Int: (String, Field)]), messages([Int: (String, Field)]) }
+    /// `int` drops a zero (an omitempty number), `pointerInt` keeps it (`backoffLimit: 0`); `bool`
+    /// keeps false, `flag` drops it; `inline` is an embedded struct whose members are the parent's
+    /// in JSON (a Volume's VolumeSource); a Quantity is its string, an IntOrString its int or string.
+    enum Field: Sendable {
+        case string, int, pointerInt, bool, flag, stringMap, bytesMap, strings, quantity, quantityMap, intOrString
+        case message([Int: (String, Field)]), messages([Int: (String, Field)]), inline([Int: (String, Field)])
+    }
 
     static func message(_ bytes: ArraySlice<UInt8>, _ schema: [Int: (String, Field)]) throws(KubeStatus) -> JSONValue {
         var grouped: [Int: [Value]] = [:]
@@ -90,8 +96,31 @@ public enum KubeProtobuf {
                 if let text = string(last), !text.isEmpty { members.append((name, .string(text))) }
             case .int:
                 if case .varint(let number) = last, number != 0 { members.append((name, .number(String(Int64(bitPattern: number))))) }
+            case .pointerInt:
+                if case .varint(let number) = last { members.append((name, .number(String(Int64(bitPattern: number))))) }
             case .bool:
                 if case .varint(let number) = last { members.append((name, .bool(number != 0))) }
+            case .flag:
+                if case .varint(let number) = last, number != 0 { members.append((name, .bool(true))) }
+            case .quantity:
+                if case .bytes(let raw) = last, let text = try message(raw, [1: ("string", .string)])[member: "string"] { members.append((name, text)) }
+            case .quantityMap:
+                var entries: [(String, JSONValue)] = []
+                for value in values {
+                    guard case .bytes(let entry) = value else { continue }
+                    let decoded = try message(entry, [1: ("key", .string), 2: ("value", .quantity)])
+                    if let key = decoded[member: "key"]?.stringValue, let quantity = decoded[member: "value"] { entries.append((key, quantity)) }
+                }
+                members.append((name, .ordered(entries)))
+            case .intOrString:
+                if case .bytes(let raw) = last {
+                    let decoded = try message(raw, [1: ("type", .pointerInt), 2: ("intVal", .pointerInt), 3: ("strVal", .string)])
+                    members.append((name, decoded[member: "type"]?.intValue == 1 ? decoded[member: "strVal"] ?? .string("") : decoded[member: "intVal"] ?? .int(0)))
+                }
+            case .inline(let inner):
+                if case .bytes(let raw) = last, case .object(let inlined, let keys) = try message(raw, inner) {
+                    members += keys.map { ($0, inlined[$0]!) }
+                }
             case .stringMap: members.append((name, try map(values, bytesValues: false)))
             case .bytesMap: members.append((name, try map(values, bytesValues: true)))
             case .strings: members.append((name, .array(values.compactMap(string).map { .string($0) })))
@@ -143,7 +172,7 @@ public enum KubeProtobuf {
             }
             if number == 2, case .bytes(let bytes) = value { raw = bytes }
         }
-        guard let schema = schemas[kind] else {
+        guard let schema = schemas[kind] ?? workloadSchemas[kind] else {
             throw KubeStatus(code: 415, reason: "UnsupportedMediaType", message: "the server cannot decode \(kind.isEmpty ? "this object" : kind) from protobuf; send JSON")
         }
         guard case .object(let members, let keys) = try message(raw, schema) else { return .null }

@@ -1,0 +1,178 @@
+import GoCompat
+import Kube
+
+/// Jobs' and CronJobs' defaults, generated selector and validation (batch/v1's).
+extension Objects {
+    public static let jobControllerUIDLabel = "batch.kubernetes.io/controller-uid"
+    public static let jobNameLabel = "batch.kubernetes.io/job-name"
+    public static let jobCompletionIndex = "batch.kubernetes.io/job-completion-index"
+
+    /// A pod template's spec with a Pod's defaults.
+    static func templateDefaults(_ template: JSONValue?) -> JSONValue? {
+        guard let template, case .object = template else { return template }
+        let defaulted = podDefaults(.ordered([("spec", template[member: "spec"] ?? .ordered([]))]))
+        return template.setting("spec", to: defaulted[member: "spec"])
+    }
+
+    static func jobDefaults(_ object: JSONValue) -> JSONValue {
+        guard var spec = object[member: "spec"], case .object = spec else { return object }
+        // Neither given: one Pod to completion. Only completions given: one at a time.
+        if spec[member: "completions"] == nil && spec[member: "parallelism"] == nil { spec = spec.setting("completions", to: .int(1)) }
+        spec = filling(spec, "parallelism", .int(1))
+        spec = filling(spec, "backoffLimit", .int(spec[member: "backoffLimitPerIndex"] == nil ? 6 : Int(Int32.max)))
+        spec = filling(spec, "completionMode", .string("NonIndexed"))
+        spec = filling(spec, "suspend", .bool(false))
+        spec = filling(spec, "podReplacementPolicy", .string(spec[member: "podFailurePolicy"] == nil ? "TerminatingOrFailed" : "Failed"))
+        spec = spec.setting("template", to: templateDefaults(spec[member: "template"]))
+        return object.setting("spec", to: spec)
+    }
+
+    static func cronJobDefaults(_ object: JSONValue) -> JSONValue {
+        guard var spec = object[member: "spec"], case .object = spec else { return object }
+        spec = filling(spec, "concurrencyPolicy", .string("Allow"))
+        spec = filling(spec, "suspend", .bool(false))
+        spec = filling(spec, "successfulJobsHistoryLimit", .int(3))
+        spec = filling(spec, "failedJobsHistoryLimit", .int(1))
+        if let jobTemplate = spec[member: "jobTemplate"], case .object = jobTemplate, let jobSpec = jobTemplate[member: "spec"], case .object = jobSpec {
+            spec = spec.setting("jobTemplate", to: jobTemplate.setting("spec", to: jobSpec.setting("template", to: templateDefaults(jobSpec[member: "template"]))))
+        }
+        return object.setting("spec", to: spec)
+    }
+
+    /// What the Job strategy adds on create unless `manualSelector`: the job-name and
+    /// controller-uid labels on the pod template (the legacy unprefixed ones too) and a selector
+    /// on the uid; the Job's own labels are the template's when it has none.
+    public static func jobWithGeneratedSelector(_ job: JSONValue, uid: String) -> JSONValue {
+        guard var spec = job[member: "spec"], case .object = spec else { return job }
+        var template = spec[member: "template"] ?? .ordered([])
+        if job[member: "spec"]?[member: "manualSelector"] != .bool(true) {
+            var labels = template[member: "metadata"]?[member: "labels"] ?? .ordered([])
+            let name = job.metadataString("name") ?? ""
+            for (key, value) in [(jobControllerUIDLabel, uid), (jobNameLabel, name), ("controller-uid", uid), ("job-name", name)]
+            where labels[member: key] == nil {
+                labels = labels.setting(key, to: .string(value))
+            }
+            template = template.setting("metadata", to: (template[member: "metadata"] ?? .ordered([])).setting("labels", to: labels))
+            spec = spec.setting("template", to: template)
+            var selector = spec[member: "selector"] ?? .ordered([])
+            var matchLabels = selector[member: "matchLabels"] ?? .ordered([])
+            if matchLabels[member: jobControllerUIDLabel] == nil { matchLabels = matchLabels.setting(jobControllerUIDLabel, to: .string(uid)) }
+            selector = selector.setting("matchLabels", to: matchLabels)
+            spec = spec.setting("selector", to: selector)
+        }
+        var result = job.setting("spec", to: spec)
+        if (job[member: "metadata"]?[member: "labels"]?.objectValue ?? [:]).isEmpty, let labels = template[member: "metadata"]?[member: "labels"],
+           labels.objectValue?.isEmpty == false {
+            result = result.settingMetadata("labels", to: labels)
+        }
+        return result
+    }
+
+    /// A Job's pod template may not restart its Pods by itself forever.
+    static func validateJobTemplate(_ template: JSONValue?, path: String) -> [FieldError] {
+        var errors: [FieldError] = []
+        if (template?[member: "spec"]?[member: "containers"]?.arrayItems ?? []).isEmpty {
+            errors.append(FieldError(path + ".spec.containers", .required, ""))
+        }
+        let policy = template?[member: "spec"]?[member: "restartPolicy"]?.stringValue ?? ""
+        if policy != "OnFailure" && policy != "Never" {
+            errors.append(FieldError(path + ".spec.restartPolicy", .notSupported(policy), "supported values: \"OnFailure\", \"Never\""))
+        }
+        return errors
+    }
+
+    static func validateJobSpec(_ spec: JSONValue?, path: String, generated: Bool) -> [FieldError] {
+        var errors: [FieldError] = []
+        for field in ["parallelism", "completions", "backoffLimit", "activeDeadlineSeconds", "ttlSecondsAfterFinished"] {
+            guard let value = spec?[member: field] else { continue }
+            guard let number = value.intValue else {
+                errors.append(FieldError("\(path).\(field)", .invalid(value.stringValue ?? ""), "must be an integer"))
+                continue
+            }
+            if field == "activeDeadlineSeconds" ? number <= 0 : number < 0 {
+                errors.append(FieldError("\(path).\(field)", .invalid(String(number)),
+                                         field == "activeDeadlineSeconds" ? "must be greater than 0" : "must be greater than or equal to 0"))
+            }
+        }
+        let mode = spec?[member: "completionMode"]?.stringValue ?? "NonIndexed"
+        if mode != "NonIndexed" && mode != "Indexed" {
+            errors.append(FieldError("\(path).completionMode", .notSupported(mode), "supported values: \"NonIndexed\", \"Indexed\""))
+        }
+        if mode == "Indexed" && spec?[member: "completions"] == nil {
+            errors.append(FieldError("\(path).completions", .required, "when completion mode is Indexed"))
+        }
+        errors += validateJobTemplate(spec?[member: "template"], path: path + ".template")
+        if generated {
+            if spec?[member: "selector"] == nil {
+                errors.append(FieldError("\(path).selector", .required, ""))
+            } else {
+                let labels = LabelSelector.labels(of: spec?[member: "template"] ?? .null)
+                if !LabelSelector(object: spec?[member: "selector"]).matches(labels) {
+                    let text = "map[string]string{" + labels.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\"\($0.value)\"" }.joined(separator: ", ") + "}"
+                    errors.append(FieldError("\(path).template.metadata.labels", .invalid(text), "`selector` does not match template `labels`"))
+                }
+            }
+        }
+        return errors
+    }
+
+    static func validateJob(_ object: JSONValue) -> [FieldError] {
+        validateJobSpec(object[member: "spec"], path: "spec", generated: true)
+    }
+
+    /// A Job's selector, template and completion mode are fixed once it exists.
+    static func validateJobUpdate(old: JSONValue, new: JSONValue) -> [FieldError] {
+        var errors: [FieldError] = []
+        let was = old[member: "spec"], now = new[member: "spec"]
+        if was?[member: "selector"] != now?[member: "selector"] {
+            errors.append(FieldError("spec.selector", .invalid(KubeKinds.selectorText(now?[member: "selector"])), "field is immutable"))
+        }
+        if was?[member: "completionMode"] != now?[member: "completionMode"] {
+            errors.append(FieldError("spec.completionMode", .invalid(now?[member: "completionMode"]?.stringValue ?? ""), "field is immutable"))
+        }
+        if was?[member: "completions"] != now?[member: "completions"] {
+            errors.append(FieldError("spec.completions", .invalid(now?[member: "completions"]?.numberText ?? ""), "field is immutable"))
+        }
+        if was?[member: "template"] != now?[member: "template"] {
+            errors.append(FieldError("spec.template", .invalid(""), "field is immutable"))
+        }
+        return errors
+    }
+
+    static func validateCronJob(_ object: JSONValue) -> [FieldError] {
+        var errors: [FieldError] = []
+        let name = object.metadataString("name") ?? ""
+        // Its Jobs are named NAME-<minutes>: 11 more characters within a label's 63.
+        if name.utf8.count > 52 { errors.append(FieldError("metadata.name", .invalid(name), "must be no more than 52 characters")) }
+        let spec = object[member: "spec"]
+        let schedule = spec?[member: "schedule"]?.stringValue ?? ""
+        if schedule.isEmpty {
+            errors.append(FieldError("spec.schedule", .required, ""))
+        } else if schedule.contains("TZ=") {
+            errors.append(FieldError("spec.schedule", .invalid(schedule), "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"))
+        } else {
+            do throws(CronSchedule.ParseError) { _ = try CronSchedule(schedule) } catch {
+                errors.append(FieldError("spec.schedule", .invalid(schedule), error.message))
+            }
+        }
+        if let zone = spec?[member: "timeZone"]?.stringValue, TimeZoneRules.load(zone) == nil {
+            errors.append(FieldError("spec.timeZone", .invalid(zone), TimeZoneRules.isValidName(zone)
+                ? "unknown time zone \(zone)" : "unknown time zone \(zone); must be an IANA time zone name such as Europe/Berlin"))
+        }
+        let policy = spec?[member: "concurrencyPolicy"]?.stringValue ?? "Allow"
+        if !["Allow", "Forbid", "Replace"].contains(policy) {
+            errors.append(FieldError("spec.concurrencyPolicy", .notSupported(policy), "supported values: \"Allow\", \"Forbid\", \"Replace\""))
+        }
+        for field in ["startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"] {
+            if let number = spec?[member: field]?.intValue, number < 0 {
+                errors.append(FieldError("spec.\(field)", .invalid(String(number)), "must be greater than or equal to 0"))
+            }
+        }
+        if spec?[member: "jobTemplate"]?[member: "spec"] == nil {
+            errors.append(FieldError("spec.jobTemplate.spec", .required, ""))
+        } else {
+            errors += validateJobSpec(spec?[member: "jobTemplate"]?[member: "spec"], path: "spec.jobTemplate.spec", generated: false)
+        }
+        return errors
+    }
+}
