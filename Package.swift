@@ -184,7 +184,7 @@ let package = Package(
         .testTarget(name: "KubeAPITests", dependencies: ["TestSupport"]),
         .testTarget(name: "KubeProxyTests", dependencies: ["KubeProxy"]),
         .testTarget(name: "KubeControllersTests", dependencies: ["KubeControllers", "Kube", "KubeModel", "ContainerSpec", "GoCompat"]),
-        .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Kube", "GoCompat"]),
+        .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Kube", "GoCompat", "TestSupport"]),
         // SPDY/3.1 framing and header compression (what kubectl's streams use before WebSockets).
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "CZlib"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),
