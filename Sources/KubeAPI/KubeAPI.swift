@@ -277,7 +277,7 @@ public final class KubeAPI: Sendable {
         }
     }
 
-    /// The request body parsed as JSON (kubectl sends JSON, also for YAML manifests).
+    /// The request body as JSON: sent as JSON (kubectl sends JSON, also for YAML manifests), YAML or protobuf.
     func readBody(_ request: HTTPServerRequest) throws(KubeStatus) -> JSONValue {
         let bytes: [UInt8]
         do { bytes = try request.body.readAll(limit: Self.bodyLimit) } catch {
@@ -288,12 +288,23 @@ public final class KubeAPI: Sendable {
         }
         let type = (request.header("Content-Type") ?? "application/json").split(separator: ";").first.map { String($0).trimmingCharacters.lowercased() } ?? ""
         if type == "application/vnd.kubernetes.protobuf" { return try KubeProtobuf.decode(bytes) }
+        if type == "application/yaml" { return try KubeYAML.parse(bytes) }
         if type.contains("yaml") || type.contains("protobuf") || type.contains("cbor") {
             throw .unsupportedMediaType(type)
         }
         do { return try JSONParser.parse(bytes) } catch {
             throw .badRequest("the request body is not valid JSON: \(error.message) (at byte \(error.offset))")
         }
+    }
+
+    /// A body that may be JSON or YAML (an apply configuration): JSON when it parses as JSON,
+    /// else YAML, whose errors name the line and column.
+    static func jsonOrYAML(_ bytes: [UInt8]) throws(KubeStatus) -> JSONValue {
+        if let first = bytes.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }), first == UInt8(ascii: "{"),
+           let value = try? JSONParser.parse(bytes) {
+            return value
+        }
+        return try KubeYAML.parse(bytes)
     }
 }
 

@@ -111,9 +111,10 @@ public enum KubeProtobuf {
             }
             return kind == 1 ? .string(string) : .number(String(Int32(truncatingIfNeeded: int)))
         case .time:
-            // metav1.Time {seconds 1, nanos 2}; the zero time marshals as an empty message (JSON null, omitted).
+            // metav1.Time {seconds 1, nanos 2}; the zero time is an empty message, null in JSON as
+            // Go writes it (a template's `creationTimestamp: null`).
             let raw = try bytes(value, path)
-            if raw.isEmpty { return nil }
+            if raw.isEmpty { return .null }
             var seconds: Int64 = 0
             for (number, field) in try fields(raw, path: path) where number == 1 { seconds = try integer(field, path + ".seconds") }
             return .string(rfc3339(seconds))

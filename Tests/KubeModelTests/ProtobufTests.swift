@@ -40,7 +40,7 @@ enum Wire {
         let raw = Wire.bytes(1, meta) + Wire.bytes(2, podSpec)
         let object = try KubeProtobuf.decode(Wire.body("v1", "Pod", raw))
         let expected = try Self.json(#"""
-            {"kind":"Pod","apiVersion":"v1","metadata":{"name":"web","deletionTimestamp":"2023-11-14T22:13:20Z"},
+            {"kind":"Pod","apiVersion":"v1","metadata":{"name":"web","creationTimestamp":null,"deletionTimestamp":"2023-11-14T22:13:20Z"},
              "spec":{"volumes":[{"name":"v","emptyDir":{"medium":"Memory"}}],
                      "containers":[{"name":"c","image":"busybox","resources":{"requests":{"cpu":"100m"}},
                                     "readinessProbe":{"httpGet":{"port":"http"},"periodSeconds":3},
