@@ -119,15 +119,20 @@ public final class KubeAPI: Sendable {
         if path.hasPrefix("/openapi/") { return try openAPI(request, path: path, writer) }
         if try metricsAPI(request, path: path, writer) { return }
         var group = ""
+        var version = "v1"
         var parts: [String]
         if path.hasPrefix("/apis/") {
             // /apis/GROUP, /apis/GROUP/VERSION (discovery), /apis/GROUP/VERSION/… (resources).
             let segments = path.dropFirst("/apis/".count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
             group = segments[0]
-            guard let version = KubeKinds.all.first(where: { $0.group == group })?.version else { throw .pathNotFound(path) }
+            let versions = KubeKinds.versions(of: group)
+            guard !versions.isEmpty else { throw .pathNotFound(path) }
             if segments.count == 1 { return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, apiGroup(group)) } }
-            guard segments[1] == version else { throw .pathNotFound(path) }
-            if segments.count == 2 { return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, resourceList(group: group)) } }
+            guard versions.contains(segments[1]) else { throw .pathNotFound(path) }
+            version = segments[1]
+            if segments.count == 2 {
+                return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, resourceList(group: group, version: version)) }
+            }
             parts = Array(segments.dropFirst(2))
         } else {
             guard path.hasPrefix("/api/v1/") else { throw .pathNotFound(path) }
@@ -140,14 +145,14 @@ public final class KubeAPI: Sendable {
             parts.removeFirst()
         }
         if group.isEmpty, try podSubresource(request, parts, writer) { return }
-        let target = try resolve(parts, group: group, path: path)
+        let target = try resolve(parts, group: group, version: version, path: path)
         try serveResource(request, target, watch: watch || Self.isTrue(request.parameter("watch")), writer)
     }
 
     /// The target of `/api/v1/<parts>`.
-    func resolve(_ parts: [String], group: String = "", path: String) throws(KubeStatus) -> Target {
+    func resolve(_ parts: [String], group: String = "", version: String = "v1", path: String) throws(KubeStatus) -> Target {
         func kind(_ resource: String) throws(KubeStatus) -> KubeKind {
-            guard let kind = KubeKinds.kind(group: group, resource: resource) else { throw .pathNotFound(path) }
+            guard let kind = KubeKinds.kind(group: group, version: version, resource: resource) else { throw .pathNotFound(path) }
             return kind
         }
         switch parts.count {

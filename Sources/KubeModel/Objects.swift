@@ -182,6 +182,10 @@ public enum Objects {
             object = serviceDefaults(object)
         case "Deployment", "ReplicaSet":
             object = workloadDefaults(kind.kind, object)
+        case "HorizontalPodAutoscaler" where kind.version == "v1":
+            if let spec = object[member: "spec"], case .object = spec { object = object.setting("spec", to: filling(spec, "minReplicas", .int(1))) }
+        case "HorizontalPodAutoscaler":
+            object = hpaDefaults(object)
         case "Pod":
             object = podDefaults(object)
         case "PersistentVolumeClaim", "PersistentVolume":
@@ -246,6 +250,7 @@ public enum Objects {
         }
         if kind.kind == "Service" { errors += validateService(object) }
         if kind.kind == "Deployment" || kind.kind == "ReplicaSet" { errors += validateWorkload(object) }
+        if kind.kind == "HorizontalPodAutoscaler" { errors += validateHPA(object) }
         return errors.sorted { $0.field < $1.field }
     }
 
