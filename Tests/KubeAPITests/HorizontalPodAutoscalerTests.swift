@@ -130,6 +130,8 @@ struct HorizontalPodAutoscalerTests {
             try server.kubectlOK("get", "hpa", "web", "-o", "jsonpath={.status.conditions[?(@.type==\"ScalingActive\")].reason}") == "ScalingDisabled"
         }
         #expect(disabled)
+        let described = try server.kubectlOK("describe", "hpa", "web")
+        #expect(described.contains("Deployment/web") && described.contains("ScalingDisabled"), "\(described)")
         let invalid = try server.kubectl(["apply", "-f", "-"], stdin: """
             apiVersion: autoscaling/v2
             kind: HorizontalPodAutoscaler
