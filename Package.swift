@@ -69,6 +69,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        // YAML request bodies (application/yaml, server-side apply's YAML configurations).
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
     ],
     targets: [
         .target(name: "GoCompat"),
@@ -136,6 +138,7 @@ let package = Package(
             "HTTPServer", "KubeModel", "Kube", "ContainerSpec", "GoCompat", "LinuxSys", "Engine", "Supervisor",
             .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Yams", package: "Yams"),
         ]),
         // The Docker Engine API front end (`berth serve`), beside BerthCLI over the same services and views.
         .target(name: "DockerAPI", dependencies: [
@@ -184,7 +187,7 @@ let package = Package(
         .testTarget(name: "KubeAPITests", dependencies: ["TestSupport"]),
         .testTarget(name: "KubeProxyTests", dependencies: ["KubeProxy"]),
         .testTarget(name: "KubeControllersTests", dependencies: ["KubeControllers", "Kube", "KubeModel", "ContainerSpec", "GoCompat"]),
-        .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Kube", "GoCompat"]),
+        .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Kube", "GoCompat", "TestSupport"]),
         // SPDY/3.1 framing and header compression (what kubectl's streams use before WebSockets).
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "CZlib"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),

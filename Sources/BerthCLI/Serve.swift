@@ -147,7 +147,9 @@ struct Serve: BerthCommand {
             // Their writes go through the API's paths (defaults, graceful deletion, garbage collection).
             let writer = ObjectWriter(create: { [api] resource, object throws(EngineError) in try api.createForController(resource, object) },
                                       delete: { [api] key throws(EngineError) in try api.deleteForController(key) })
-            ControllerManager(store: store, writer: writer) { printError("berth serve: \($0)") }.start()
+            // The autoscaler reads CPU as metrics.k8s.io serves it.
+            let metrics: PodMetricsReader = { [api] namespace throws(EngineError) in try api.podMetricsForController(namespace: namespace) }
+            ControllerManager(store: store, writer: writer, metrics: metrics) { printError("berth serve: \($0)") }.start()
         } catch {
             printError("berth serve: Kubernetes API: \(error.message)")
             throw ExitCode(1)

@@ -19,7 +19,7 @@ extension KubeAPI {
         return prefix.isEmpty ? "unknown" : String(prefix.prefix(128))
     }
 
-    /// Applies the body (JSON, which is YAML too) as `fieldManager`'s configuration: creates the
+    /// Applies the body (JSON or YAML) as `fieldManager`'s configuration: creates the
     /// object when there is none, else merges it in with field ownership (409 on conflicts unless
     /// `force=true`).
     func applyPatch(_ request: HTTPServerRequest, _ target: Target, _ writer: ResponseWriter) throws(KubeStatus) {
@@ -30,10 +30,7 @@ extension KubeAPI {
         let force = Self.isTrue(request.parameter("force"))
         let bytes: [UInt8]
         do { bytes = try request.body.readAll(limit: Self.bodyLimit) } catch { throw .badRequest("the request body could not be read") }
-        let config: JSONValue
-        do { config = try JSONParser.parse(bytes) } catch {
-            throw .badRequest("error decoding YAML: the apply configuration is not JSON (berth reads JSON, as kubectl sends it): \(error.message)")
-        }
+        let config = try Self.jsonOrYAML(bytes)
         guard case .object = config else { throw .badRequest("the apply configuration is \(config.kind), not an object") }
         for field in ["apiVersion", "kind"] where (config[member: field]?.stringValue ?? "").isEmpty {
             throw .badRequest("error decoding YAML: \(field) must be set in the applied configuration")

@@ -66,7 +66,8 @@ extension KubeAPI {
     func aggregatedDiscovery(core: Bool, version: String) -> JSONValue {
         let groups = core ? [""] : Self.groups.filter { !$0.isEmpty }
         let items: [JSONValue] = groups.map { group in
-            let kinds = KubeKinds.all.filter { $0.group == group }
+          let versions: [JSONValue] = KubeKinds.versions(of: group).map { version in
+            let kinds = KubeKinds.all.filter { $0.group == group && $0.version == version }
             let resources: [JSONValue] = kinds.map { kind in
                 let responseKind = JSONValue.ordered([("group", .string(kind.group)), ("version", .string(kind.version)), ("kind", .string(kind.kind))])
                 var members: [(String, JSONValue)] = [
@@ -84,20 +85,22 @@ extension KubeAPI {
                 }
                 return .ordered(members)
             }
+            return .ordered([("version", .string(version)), ("resources", .array(resources)), ("freshness", .string("Current"))])
+          }
             var metadata: [(String, JSONValue)] = [("creationTimestamp", .null)]
             if !group.isEmpty { metadata.insert(("name", .string(group)), at: 0) }
-            return .ordered([("metadata", .ordered(metadata)), ("versions", .array([.ordered([
-                ("version", .string(kinds.first?.version ?? "v1")), ("resources", .array(resources)), ("freshness", .string("Current")),
-            ])]))])
+            return .ordered([("metadata", .ordered(metadata)), ("versions", .array(versions))])
         }
         return .ordered([("kind", .string("APIGroupDiscoveryList")), ("apiVersion", .string("apidiscovery.k8s.io/" + version)),
                          ("metadata", .ordered([])), ("items", .array(items + (core ? [] : [Self.metricsDiscovery])))])
     }
 
+    /// A group with its versions, the preferred first.
     static func groupEntry(_ group: String) -> JSONValue {
-        let version = KubeKinds.all.first { $0.group == group }?.version ?? "v1"
-        let entry = JSONValue.ordered([("groupVersion", .string(group + "/" + version)), ("version", .string(version))])
-        return .ordered([("name", .string(group)), ("versions", .array([entry])), ("preferredVersion", entry)])
+        let entries = KubeKinds.versions(of: group).map { version in
+            JSONValue.ordered([("groupVersion", .string(group + "/" + version)), ("version", .string(version))])
+        }
+        return .ordered([("name", .string(group)), ("versions", .array(entries)), ("preferredVersion", entries.first ?? .null)])
     }
 
     func apiGroup(_ group: String) -> JSONValue {
@@ -105,8 +108,8 @@ extension KubeAPI {
         return .ordered([("kind", .string("APIGroup")), ("apiVersion", .string("v1"))] + keys.map { ($0, members[$0]!) })
     }
 
-    func resourceList(group: String) -> JSONValue {
-        let kinds = KubeKinds.all.filter { $0.group == group }
+    func resourceList(group: String, version: String = "v1") -> JSONValue {
+        let kinds = KubeKinds.all.filter { $0.group == group && $0.version == version }
         let resources: [JSONValue] = kinds.flatMap { kind in
             var members: [(String, JSONValue)] = [
                 ("name", .string(kind.resource)), ("singularName", .string(kind.singular)), ("namespaced", .bool(kind.namespaced)),
@@ -122,7 +125,7 @@ extension KubeAPI {
             }
             return [.ordered(members)] + subresources + Self.subresources(of: kind)
         }
-        let groupVersion = group.isEmpty ? "v1" : group + "/" + (kinds.first?.version ?? "v1")
+        let groupVersion = group.isEmpty ? "v1" : group + "/" + version
         var members: [(String, JSONValue)] = [("kind", .string("APIResourceList"))]
         if !group.isEmpty { members.append(("apiVersion", .string("v1"))) }
         return .ordered(members + [("groupVersion", .string(groupVersion)), ("resources", .array(resources))])
@@ -183,7 +186,7 @@ extension KubeAPI {
 
     /// `api/v1`, `apis/storage.k8s.io/v1`: a group-version's OpenAPI v3 path.
     static func openAPIPath(_ group: String) -> String {
-        group.isEmpty ? "api/v1" : "apis/\(group)/" + (KubeKinds.all.first { $0.group == group }?.version ?? "v1")
+        group.isEmpty ? "api/v1" : "apis/\(group)/" + (KubeKinds.versions(of: group).first ?? "v1")
     }
 
     /// A type name's prefix as the apiserver's OpenAPI names them (io.k8s.api.core.v1, io.k8s.api.storage.v1).
@@ -199,7 +202,7 @@ extension KubeAPI {
 
     func openAPIDocument(group: String) -> JSONValue {
         var paths: [(String, JSONValue)] = []
-        for kind in KubeKinds.all where kind.group == group {
+        for kind in KubeKinds.all where kind.group == group && kind.version == KubeKinds.versions(of: group).first {
             let gvk = JSONValue.ordered([("group", .string(kind.group)), ("version", .string(kind.version)), ("kind", .string(kind.kind))])
             func parameter(_ name: String, _ place: String) -> JSONValue {
                 .ordered([("name", .string(name)), ("in", .string(place)), ("schema", .ordered([("type", .string("string"))])),
@@ -237,7 +240,7 @@ extension KubeAPI {
             ])))
         }
         var schemas: [(String, JSONValue)] = []
-        for kind in KubeKinds.all where kind.group == group {
+        for kind in KubeKinds.all where kind.group == group && kind.version == KubeKinds.versions(of: group).first {
             let gvk = JSONValue.ordered([("group", .string(kind.group)), ("kind", .string(kind.kind)), ("version", .string(kind.version))])
             for (name, schema) in Schemas.components(Schemas.name(kind), gvk: gvk) where !schemas.contains(where: { $0.0 == name }) {
                 schemas.append((name, schema))

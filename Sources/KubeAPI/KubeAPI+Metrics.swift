@@ -91,8 +91,19 @@ extension KubeAPI {
     /// Metrics of the Pods in `namespace` (all when nil) with running containers, filtered by
     /// `labelSelector` as the Pods' labels match it.
     func podMetrics(_ request: HTTPServerRequest, namespace: String?, name: String?) throws(KubeStatus) -> [JSONValue] {
+        try podMetrics(namespace: namespace, name: name, filter: try selector(request, KubeKinds.pod))
+    }
+
+    /// The PodMetrics of a namespace's Pods, as the endpoint serves them: what the
+    /// HorizontalPodAutoscaler controller reads (metrics-server's role for the real one).
+    public func podMetricsForController(namespace: String) throws(EngineError) -> [JSONValue] {
+        do { return try podMetrics(namespace: namespace, name: nil, filter: nil) } catch {
+            throw .unavailable("read the metrics of namespace \(namespace)'s pods: \(error.message)")
+        }
+    }
+
+    func podMetrics(namespace: String?, name: String?, filter: (@Sendable (JSONValue) -> Bool)?) throws(KubeStatus) -> [JSONValue] {
         guard let engine else { return [] }
-        let filter = try selector(request, KubeKinds.pod)
         var pods: [JSONValue] = []
         if let namespace, let name {
             do { pods = [try store.get(ObjectKey(KubeKinds.pod.storeResource, namespace: namespace, name: name)).value()] } catch {

@@ -95,19 +95,20 @@ extension KubeAPI {
         return version == "v1" ? table : table.setting("apiVersion", to: .string("meta.k8s.io/" + version))
     }
 
-    /// A stored object as `kind` shows it (an events.k8s.io Event from its core v1 storage).
+    /// A stored object as `kind` shows it (an events.k8s.io Event from its core v1 storage, an
+    /// autoscaling/v1 HorizontalPodAutoscaler from its v2 one).
     func outgoing(_ kind: KubeKind, _ object: JSONValue) -> JSONValue {
-        kind.isConverted ? KubeKinds.eventsV1(fromCore: object) : object
+        kind.isConverted ? KubeKinds.fromStorage(kind, object) : object
     }
 
     func outgoing(_ kind: KubeKind, _ bytes: [UInt8]) -> [UInt8] {
         guard kind.isConverted, let object = try? JSONParser.parse(bytes) else { return bytes }
-        return KubeKinds.eventsV1(fromCore: object).serialized
+        return KubeKinds.fromStorage(kind, object).serialized
     }
 
     /// An object of `kind` as it is stored.
     func incoming(_ kind: KubeKind, _ object: JSONValue) -> JSONValue {
-        kind.isConverted ? KubeKinds.core(fromEventsV1: object) : object
+        kind.isConverted ? KubeKinds.toStorage(kind, object) : object
     }
 
     func parse(_ stored: StoredObject) throws(KubeStatus) -> JSONValue {

@@ -119,15 +119,20 @@ public final class KubeAPI: Sendable {
         if path.hasPrefix("/openapi/") { return try openAPI(request, path: path, writer) }
         if try metricsAPI(request, path: path, writer) { return }
         var group = ""
+        var version = "v1"
         var parts: [String]
         if path.hasPrefix("/apis/") {
             // /apis/GROUP, /apis/GROUP/VERSION (discovery), /apis/GROUP/VERSION/… (resources).
             let segments = path.dropFirst("/apis/".count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
             group = segments[0]
-            guard let version = KubeKinds.all.first(where: { $0.group == group })?.version else { throw .pathNotFound(path) }
+            let versions = KubeKinds.versions(of: group)
+            guard !versions.isEmpty else { throw .pathNotFound(path) }
             if segments.count == 1 { return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, apiGroup(group)) } }
-            guard segments[1] == version else { throw .pathNotFound(path) }
-            if segments.count == 2 { return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, resourceList(group: group)) } }
+            guard versions.contains(segments[1]) else { throw .pathNotFound(path) }
+            version = segments[1]
+            if segments.count == 2 {
+                return try onlyGet(request) { () throws(KubeStatus) in try sendJSON(writer, 200, resourceList(group: group, version: version)) }
+            }
             parts = Array(segments.dropFirst(2))
         } else {
             guard path.hasPrefix("/api/v1/") else { throw .pathNotFound(path) }
@@ -140,14 +145,14 @@ public final class KubeAPI: Sendable {
             parts.removeFirst()
         }
         if group.isEmpty, try podSubresource(request, parts, writer) { return }
-        let target = try resolve(parts, group: group, path: path)
+        let target = try resolve(parts, group: group, version: version, path: path)
         try serveResource(request, target, watch: watch || Self.isTrue(request.parameter("watch")), writer)
     }
 
     /// The target of `/api/v1/<parts>`.
-    func resolve(_ parts: [String], group: String = "", path: String) throws(KubeStatus) -> Target {
+    func resolve(_ parts: [String], group: String = "", version: String = "v1", path: String) throws(KubeStatus) -> Target {
         func kind(_ resource: String) throws(KubeStatus) -> KubeKind {
-            guard let kind = KubeKinds.kind(group: group, resource: resource) else { throw .pathNotFound(path) }
+            guard let kind = KubeKinds.kind(group: group, version: version, resource: resource) else { throw .pathNotFound(path) }
             return kind
         }
         switch parts.count {
@@ -277,7 +282,7 @@ public final class KubeAPI: Sendable {
         }
     }
 
-    /// The request body parsed as JSON (kubectl sends JSON, also for YAML manifests).
+    /// The request body as JSON: sent as JSON (kubectl sends JSON, also for YAML manifests), YAML or protobuf.
     func readBody(_ request: HTTPServerRequest) throws(KubeStatus) -> JSONValue {
         let bytes: [UInt8]
         do { bytes = try request.body.readAll(limit: Self.bodyLimit) } catch {
@@ -288,12 +293,23 @@ public final class KubeAPI: Sendable {
         }
         let type = (request.header("Content-Type") ?? "application/json").split(separator: ";").first.map { String($0).trimmingCharacters.lowercased() } ?? ""
         if type == "application/vnd.kubernetes.protobuf" { return try KubeProtobuf.decode(bytes) }
+        if type == "application/yaml" { return try KubeYAML.parse(bytes) }
         if type.contains("yaml") || type.contains("protobuf") || type.contains("cbor") {
             throw .unsupportedMediaType(type)
         }
         do { return try JSONParser.parse(bytes) } catch {
             throw .badRequest("the request body is not valid JSON: \(error.message) (at byte \(error.offset))")
         }
+    }
+
+    /// A body that may be JSON or YAML (an apply configuration): JSON when it parses as JSON,
+    /// else YAML, whose errors name the line and column.
+    static func jsonOrYAML(_ bytes: [UInt8]) throws(KubeStatus) -> JSONValue {
+        if let first = bytes.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }), first == UInt8(ascii: "{"),
+           let value = try? JSONParser.parse(bytes) {
+            return value
+        }
+        return try KubeYAML.parse(bytes)
     }
 }
 

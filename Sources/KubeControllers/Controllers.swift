@@ -44,11 +44,15 @@ public final class ControllerManager: Sendable {
     let controllers: [any Controller]
     let log: @Sendable (String) -> Void
     private let stopped = Mutex(false)
+    /// The HorizontalPodAutoscaler controller, on a 15 s period of its own (nil without a metrics reader).
+    let autoscaler: HorizontalPodAutoscalerController?
 
-    public init(store: ObjectStore, writer: ObjectWriter? = nil, log: @escaping @Sendable (String) -> Void) {
+    public init(store: ObjectStore, writer: ObjectWriter? = nil, metrics: PodMetricsReader? = nil,
+                log: @escaping @Sendable (String) -> Void) {
         self.store = store
         self.log = log
         let writer = writer ?? .direct(store)
+        autoscaler = metrics.map { HorizontalPodAutoscalerController(store: store, writer: writer, metrics: $0, log: log) }
         controllers = [
             DeploymentController(store: store, writer: writer),
             ReplicaSetController(store: store, writer: writer),
@@ -61,6 +65,7 @@ public final class ControllerManager: Sendable {
     }
 
     public func start() {
+        autoscaler?.start()
         _ = Threads.detach { [self] in
             var failing: Set<String> = []
             while !stopped.withLock({ $0 }) {
@@ -86,6 +91,7 @@ public final class ControllerManager: Sendable {
     }
 
     public func stop() {
+        autoscaler?.stop()
         stopped.withLock { $0 = true }
         store.wake()
     }

@@ -29,11 +29,11 @@ public struct KubeKind: Sendable {
     /// The subresources after an object's name (`status`).
     public var subresources: [String] {
         if kind == "Deployment" || kind == "ReplicaSet" || kind == "StatefulSet" { return ["status", "scale"] }
-        return ["Pod", "Job", "CronJob", "DaemonSet", "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim"].contains(kind) ? ["status"] : []
+        return ["Pod", "Job", "CronJob", "DaemonSet", "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim", "HorizontalPodAutoscaler"].contains(kind) ? ["status"] : []
     }
     /// The categories discovery lists (`kubectl get all` gets the kinds in "all").
     public var categories: [String] {
-        ["Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"].contains(kind) ? ["all"] : []
+        ["Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "HorizontalPodAutoscaler"].contains(kind) ? ["all"] : []
     }
     /// Whether status changes only through the status subresource (and spec only through the object).
     public var hasStatus: Bool { subresources.contains("status") }
@@ -134,11 +134,13 @@ public enum KubeKinds {
     /// Every kind served, in discovery's order.
     public static let all: [KubeKind] = [configMap, endpoints, event, namespace, node, persistentVolumeClaim, persistentVolume, pod, secret,
                                          serviceAccount, service, deployment, replicaSet, storageClass, eventsV1, lease,
-                                         job, cronJob, statefulSet, daemonSet, controllerRevision]
+                                         job, cronJob, statefulSet, daemonSet, controllerRevision,
+                                         horizontalPodAutoscaler, horizontalPodAutoscalerV1]
 
-    /// The kind served under `resource` in `group`.
-    public static func kind(group: String = "", resource: String) -> KubeKind? {
-        all.first { $0.group == group && $0.resource == resource }
+    /// The kind served under `resource` in `group` (at `version`; nil: the preferred version).
+    public static func kind(group: String = "", version: String? = nil, resource: String) -> KubeKind? {
+        let version = version ?? versions(of: group).first
+        return all.first { $0.group == group && $0.version == version && $0.resource == resource }
     }
 
     /// The namespaced kinds a namespace holds (what its deletion deletes).

@@ -186,6 +186,10 @@ public enum Objects {
             object = jobDefaults(object)
         case "CronJob":
             object = cronJobDefaults(object)
+        case "HorizontalPodAutoscaler" where kind.version == "v1":
+            if let spec = object[member: "spec"], case .object = spec { object = object.setting("spec", to: filling(spec, "minReplicas", .int(1))) }
+        case "HorizontalPodAutoscaler":
+            object = hpaDefaults(object)
         case "Pod":
             object = podDefaults(object)
         case "PersistentVolumeClaim", "PersistentVolume":
@@ -252,6 +256,7 @@ public enum Objects {
         if ["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"].contains(kind.kind) { errors += validateWorkload(object) }
         if kind.kind == "Job" { errors += validateJob(object) }
         if kind.kind == "CronJob" { errors += validateCronJob(object) }
+        if kind.kind == "HorizontalPodAutoscaler" { errors += validateHPA(object) }
         return errors.sorted { $0.field < $1.field }
     }
 
