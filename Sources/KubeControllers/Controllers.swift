@@ -47,6 +47,8 @@ public final class ControllerManager: Sendable {
             DeploymentController(store: store, writer: writer),
             ReplicaSetController(store: store, writer: writer),
             EndpointsController(store: store, log: log),
+            EndpointSliceController(store: store, log: log),
+            ServiceLBController(store: store),
         ]
     }
 

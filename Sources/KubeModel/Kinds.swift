@@ -129,7 +129,8 @@ public enum KubeKinds {
 
     /// Every kind served, in discovery's order.
     public static let all: [KubeKind] = [configMap, endpoints, event, namespace, node, persistentVolumeClaim, persistentVolume, pod, secret,
-                                         serviceAccount, service, deployment, replicaSet, storageClass, eventsV1, lease]
+                                         serviceAccount, service, deployment, replicaSet, storageClass, eventsV1, lease,
+                                         networkPolicy, endpointSlice]
 
     /// The kind served under `resource` in `group`.
     public static func kind(group: String = "", resource: String) -> KubeKind? {

@@ -184,6 +184,8 @@ public enum Objects {
             object = workloadDefaults(kind.kind, object)
         case "Pod":
             object = podDefaults(object)
+        case "NetworkPolicy":
+            object = networkPolicyDefaults(object)
         case "PersistentVolumeClaim", "PersistentVolume":
             if var spec = object[member: "spec"], case .object = spec {
                 spec = filling(spec, "volumeMode", .string("Filesystem"))
@@ -245,6 +247,8 @@ public enum Objects {
             }
         }
         if kind.kind == "Service" { errors += validateService(object) }
+        if kind.kind == "NetworkPolicy" { errors += validateNetworkPolicy(object) }
+        if kind.kind == "EndpointSlice" { errors += validateEndpointSlice(object) }
         if kind.kind == "Deployment" || kind.kind == "ReplicaSet" { errors += validateWorkload(object) }
         return errors.sorted { $0.field < $1.field }
     }
