@@ -48,7 +48,7 @@ struct EndpointSliceTests {
         let forward = try sh(server.inNetwork + ["sysctl", "-w", "net.ipv4.ip_forward=1"])
         try #require(forward.status == 0, "sysctl: \(forward.stderr)")
         // The host's address (192.0.2.1) and a client outside (192.0.2.2).
-        let outside = try NetworkPolicyTests.Outside(server: server)
+        let outside = try OutsideNetwork(server: server)
         try PodTests.loadBusybox(server)
         try server.kubectlOK("apply", "-f", "-", stdin: Self.manifest)
         try #require(PodTests.eventually(120) {
