@@ -24,6 +24,7 @@ public final class ServiceProxy: Sendable {
     private struct State {
         var applied: [ServicePort]?
         var appliedNames: [ClusterDNS.Entry]?
+        var appliedRecords: ClusterDNS.Names?
         var appliedTargets: [PolicyTarget]?
         var appliedAt = 0.0
         var stopped = false
@@ -76,6 +77,7 @@ public final class ServiceProxy: Sendable {
         let namespaces: [JSONValue] = try policies.isEmpty ? [] : store.list(KubeKinds.namespace.storeResource).items.map { try $0.value() }
         let ports = ServicePort.from(services: services, endpoints: endpoints)
         let names = ClusterDNS.entries(services: services, endpoints: endpoints, pods: pods)
+        let records = ClusterDNS.names(services: services, endpoints: endpoints)
         let targets = NetworkPolicies.targets(policies: policies, pods: pods, namespaces: namespaces)
         let now = MonotonicClock.seconds()
         // With policies in force, their jump must still be first in FORWARD (a bridge network
@@ -83,16 +85,17 @@ public final class ServiceProxy: Sendable {
         let filter: String? = try targets.isEmpty ? nil : IPTables.save(table: "filter")
         let jumpFirst = filter.map(PolicyRules.jumpIsFirst) ?? true
         if jumpFirst && state.withLock({
-            $0.applied == ports && $0.appliedNames == names && $0.appliedTargets == targets && now - $0.appliedAt < Self.resyncSeconds
+            $0.applied == ports && $0.appliedNames == names && $0.appliedRecords == records && $0.appliedTargets == targets && now - $0.appliedAt < Self.resyncSeconds
         }) { return revision }
         let saved = ["nat": try IPTables.save(table: "nat"), "filter": try filter ?? IPTables.save(table: "filter")]
         // A host with no Service (a Docker-only one) gets no chains and no link; rules a
         // previous run left for Services (or policies) now gone are still cleared.
-        if ports.isEmpty && names.isEmpty && !state.withLock({ $0.installed }) && !saved["nat"]!.contains(":" + ServiceRules.servicesChain + " ")
+        if ports.isEmpty && names.isEmpty && records.aliases.isEmpty && !state.withLock({ $0.installed }) && !saved["nat"]!.contains(":" + ServiceRules.servicesChain + " ")
             && !saved["filter"]!.contains(":" + PolicyRules.chain + " ") {
             state.withLock {
                 $0.applied = ports
                 $0.appliedNames = names
+                $0.appliedRecords = records
                 $0.appliedTargets = targets
                 $0.appliedAt = now
             }
@@ -106,11 +109,12 @@ public final class ServiceProxy: Sendable {
         var lines = ServiceRules.lines(ports, saved: saved)
         lines["filter", default: []] += PolicyRules.lines(targets, saved: saved["filter"]!)
         try IPTables.restore(lines)
-        try ClusterDNS.publish(names)
+        try ClusterDNS.publish(names, names: records)
         state.withLock {
             $0.installed = true
             $0.applied = ports
             $0.appliedNames = names
+            $0.appliedRecords = records
             $0.appliedTargets = targets
             $0.appliedAt = now
         }
