@@ -185,7 +185,7 @@ let package = Package(
         .testTarget(name: "KubeTests", dependencies: ["Kube", "Engine", "ContainerSpec", "LinuxSys", "GoCompat", "TestSupport"]),
         // `berth serve`'s Kubernetes API driven by the real kubectl (1.33 and 1.27) and curl.
         .testTarget(name: "KubeAPITests", dependencies: ["TestSupport"]),
-        .testTarget(name: "KubeProxyTests", dependencies: ["KubeProxy"]),
+        .testTarget(name: "KubeProxyTests", dependencies: ["KubeProxy", "GoCompat"]),
         .testTarget(name: "KubeControllersTests", dependencies: ["KubeControllers", "Kube", "KubeModel", "ContainerSpec", "GoCompat"]),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Kube", "GoCompat", "TestSupport"]),
         // SPDY/3.1 framing and header compression (what kubectl's streams use before WebSockets).

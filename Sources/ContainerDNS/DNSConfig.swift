@@ -119,6 +119,27 @@ public enum DNSConfig {
         try FS.writeFileAtomically(path + "/" + file, Array(text.utf8), mode: DNSConfig.fileMode)
     }
 
+    /// Writes a file of aliases (`CNAME NAME TARGET`) and SRV records (`SRV NAME PRIORITY WEIGHT
+    /// PORT TARGET`) for a network: the cluster DNS's ExternalName Services and named ports.
+    public static func setNameRecords(dir: String, network: String, file: String, aliases: [(name: String, target: String)],
+                                      services: [(name: String, service: DNSService)]) throws(SysError) {
+        let path = try networkPath(dir, network)
+        let name = try component(file, what: "dns records file")
+        guard !reservedFiles.contains(name) else { throw SysError("dns records file", file, errno: EINVAL) }
+        func valid(_ text: String) -> Bool { DNSName(text) != nil && !text.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" }) }
+        var text = ""
+        for alias in aliases {
+            guard valid(alias.name), valid(alias.target) else { throw SysError("dns alias", alias.name + " " + alias.target, errno: EINVAL) }
+            text += "CNAME \(alias.name) \(alias.target)\n"
+        }
+        for entry in services {
+            guard valid(entry.name), valid(entry.service.target) else { throw SysError("dns service record", entry.name, errno: EINVAL) }
+            text += "SRV \(entry.name) \(entry.service.priority) \(entry.service.weight) \(entry.service.port) \(entry.service.target)\n"
+        }
+        try FS.mkdirAll(path, mode: DNSConfig.directoryMode)
+        try FS.writeFileAtomically(path + "/" + name, Array(text.utf8), mode: DNSConfig.fileMode)
+    }
+
     /// Forgets a container on a network; no error if it was not there.
     public static func removeRecords(dir: String, network: String, containerID: String) throws(SysError) {
         let path = try networkPath(dir, network) + "/" + (try component(containerID, what: "dns container id"))
@@ -185,6 +206,13 @@ public enum DNSConfig {
                 for entry in parseRecords(text) {
                     records.add(entry)
                     members[entry.ip] = file
+                }
+                for line in text.split(separator: "\n") {
+                    let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+                    if words.count == 3 && words[0] == "CNAME" { records.addAlias(words[1], target: words[2]) }
+                    if words.count == 6 && words[0] == "SRV", let priority = UInt16(words[2]), let weight = UInt16(words[3]), let port = UInt16(words[4]) {
+                        records.addService(words[1], DNSService(priority: priority, weight: weight, port: port, target: words[5]))
+                    }
                 }
                 containerIDs.insert(file)
             }

@@ -14,8 +14,10 @@ public enum DNSParseError: Error, Sendable, Equatable {
 /// Record types and classes the server looks at.
 public enum DNSType {
     public static let a: UInt16 = 1
+    public static let cname: UInt16 = 5
     public static let ptr: UInt16 = 12
     public static let aaaa: UInt16 = 28
+    public static let srv: UInt16 = 33
     public static let opt: UInt16 = 41
     public static let any: UInt16 = 255
     public static let classIN: UInt16 = 1

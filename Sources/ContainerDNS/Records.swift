@@ -58,11 +58,34 @@ public struct DNSEntry: Equatable, Sendable {
     }
 }
 
+/// An SRV record's data (RFC 2782): where a named service of a name is, and at what port.
+public struct DNSService: Equatable, Sendable {
+    public var priority: UInt16
+    public var weight: UInt16
+    public var port: UInt16
+    public var target: String
+
+    public init(priority: UInt16, weight: UInt16, port: UInt16, target: String) {
+        self.priority = priority
+        self.weight = weight
+        self.port = port
+        self.target = target
+    }
+
+    var data: [UInt8]? {
+        guard let name = DNSName(target) else { return nil }
+        return [UInt8(priority >> 8), UInt8(priority & 255), UInt8(weight >> 8), UInt8(weight & 255), UInt8(port >> 8), UInt8(port & 255)] + name.wire
+    }
+}
+
 /// The lookup tables of one network. Several containers may share a name (a network alias):
 /// the name then resolves to all their addresses, in the order the records were loaded.
 public struct NetworkRecords: Sendable, Equatable {
     public private(set) var addressesByName: [String: [IPv4]] = [:]
     public private(set) var nameByAddress: [IPv4: String] = [:]
+    /// Names that are aliases (CNAME) of another, and names with SRV records (cluster DNS).
+    public private(set) var canonicalByName: [String: String] = [:]
+    public private(set) var servicesByName: [String: [DNSService]] = [:]
 
     public init(_ entries: [DNSEntry] = []) {
         for entry in entries { add(entry) }
@@ -78,7 +101,17 @@ public struct NetworkRecords: Sendable, Equatable {
         }
     }
 
-    public var isEmpty: Bool { addressesByName.isEmpty }
+    public mutating func addAlias(_ name: String, target: String) {
+        guard let key = DNSName(name)?.key, !key.isEmpty, DNSName(target) != nil else { return }
+        canonicalByName[key] = target
+    }
+
+    public mutating func addService(_ name: String, _ service: DNSService) {
+        guard let key = DNSName(name)?.key, !key.isEmpty, service.data != nil else { return }
+        if !(servicesByName[key]?.contains(service) ?? false) { servicesByName[key, default: []].append(service) }
+    }
+
+    public var isEmpty: Bool { addressesByName.isEmpty && canonicalByName.isEmpty && servicesByName.isEmpty }
 }
 
 /// What to do with a query: answer it from the records, or pass it to the upstream resolvers.
@@ -107,6 +140,30 @@ public enum DNSResponder {
             }
             let answer = DNSRecord(name: question.name, type: DNSType.ptr, ttl: ttl, data: target.wire)
             return .answer(reply(to: query, rcode: DNSRcode.noError, authoritative: true, answers: [answer]))
+        }
+        // An alias: the CNAME, and the target's addresses when they are known here (else the
+        // client follows the CNAME itself), whatever type was asked for.
+        if let target = records.canonicalByName[key], let name = DNSName(target) {
+            var answers = [DNSRecord(name: question.name, type: DNSType.cname, ttl: ttl, data: name.wire)]
+            if question.type == DNSType.a || question.type == DNSType.any {
+                answers += (records.addressesByName[name.key] ?? []).map { DNSRecord(name: name, type: DNSType.a, ttl: ttl, data: $0.bytes) }
+            }
+            return .answer(reply(to: query, rcode: DNSRcode.noError, authoritative: true, answers: answers))
+        }
+        // SRV records, with the targets' addresses as additional records.
+        if let services = records.servicesByName[key] {
+            guard question.type == DNSType.srv || question.type == DNSType.any else {
+                return .answer(reply(to: query, rcode: DNSRcode.noError, authoritative: true))
+            }
+            let answers = services.compactMap { service in service.data.map { DNSRecord(name: question.name, type: DNSType.srv, ttl: ttl, data: $0) } }
+            var message = reply(to: query, rcode: DNSRcode.noError, authoritative: true, answers: answers)
+            var extra: [DNSRecord] = []
+            for service in services {
+                guard let target = DNSName(service.target) else { continue }
+                extra += (records.addressesByName[target.key] ?? []).map { DNSRecord(name: target, type: DNSType.a, ttl: ttl, data: $0.bytes) }
+            }
+            message.additionals = extra + message.additionals
+            return .answer(message)
         }
         guard let addresses = lookup(key, records: records, searchDomains: searchDomains) else {
             if let zone = zone.flatMap({ DNSName($0)?.key }), key == zone || key.hasSuffix("." + zone) {

@@ -61,6 +61,8 @@ public final class ControllerManager: Sendable {
             CronJobController(store: store, writer: writer),
             StatefulSetController(store: store, writer: writer),
             DaemonSetController(store: store, writer: writer),
+            EndpointSliceController(store: store, log: log),
+            ServiceLBController(store: store),
         ]
     }
 

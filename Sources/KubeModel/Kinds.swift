@@ -135,7 +135,8 @@ public enum KubeKinds {
     public static let all: [KubeKind] = [configMap, endpoints, event, namespace, node, persistentVolumeClaim, persistentVolume, pod, secret,
                                          serviceAccount, service, deployment, replicaSet, storageClass, eventsV1, lease,
                                          job, cronJob, statefulSet, daemonSet, controllerRevision,
-                                         horizontalPodAutoscaler, horizontalPodAutoscalerV1]
+                                         horizontalPodAutoscaler, horizontalPodAutoscalerV1,
+                                         networkPolicy, endpointSlice]
 
     /// The kind served under `resource` in `group` (at `version`; nil: the preferred version).
     public static func kind(group: String = "", version: String? = nil, resource: String) -> KubeKind? {

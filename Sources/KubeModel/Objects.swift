@@ -192,6 +192,8 @@ public enum Objects {
             object = hpaDefaults(object)
         case "Pod":
             object = podDefaults(object)
+        case "NetworkPolicy":
+            object = networkPolicyDefaults(object)
         case "PersistentVolumeClaim", "PersistentVolume":
             if var spec = object[member: "spec"], case .object = spec {
                 spec = filling(spec, "volumeMode", .string("Filesystem"))
@@ -257,6 +259,8 @@ public enum Objects {
         if kind.kind == "Job" { errors += validateJob(object) }
         if kind.kind == "CronJob" { errors += validateCronJob(object) }
         if kind.kind == "HorizontalPodAutoscaler" { errors += validateHPA(object) }
+        if kind.kind == "NetworkPolicy" { errors += validateNetworkPolicy(object) }
+        if kind.kind == "EndpointSlice" { errors += validateEndpointSlice(object) }
         return errors.sorted { $0.field < $1.field }
     }
 

@@ -19,6 +19,9 @@ public struct ServicePort: Sendable, Equatable {
     public var clusterIP: String
     public var port: Int
     public var nodePort: Int?
+    /// Addresses the port also answers on as itself: the load balancer's (status.loadBalancer.ingress,
+    /// the node's own under ServiceLB) and spec.externalIPs, as kube-proxy serves them.
+    public var externalIPs: [String] = []
     /// Seconds a client stays with its endpoint (sessionAffinity ClientIP); nil for none.
     public var affinitySeconds: Int?
     public var endpoints: [Endpoint]
@@ -40,6 +43,11 @@ public struct ServicePort: Sendable, Equatable {
             let affinity = spec[member: "sessionAffinity"]?.stringValue == "ClientIP"
                 ? spec[member: "sessionAffinityConfig"]?[member: "clientIP"]?[member: "timeoutSeconds"]?.intValue ?? 10800 : nil
             let subsets = byService[namespace + "/" + name]?[member: "subsets"]?.arrayValue ?? []
+            var external = (spec[member: "externalIPs"]?.arrayValue ?? []).compactMap(\.stringValue)
+            if spec[member: "type"]?.stringValue == "LoadBalancer" {
+                external += (service[member: "status"]?[member: "loadBalancer"]?[member: "ingress"]?.arrayValue ?? []).compactMap { $0[member: "ip"]?.stringValue }
+            }
+            external = external.filter(IPv4Text.valid)
             for port in spec[member: "ports"]?.arrayValue ?? [] {
                 guard let number = port[member: "port"]?.intValue else { continue }
                 let portName = port[member: "name"]?.stringValue ?? ""
@@ -56,7 +64,8 @@ public struct ServicePort: Sendable, Equatable {
                 }
                 let node = port[member: "nodePort"]?.intValue
                 ports.append(ServicePort(namespace: namespace, service: name, portName: portName, proto: proto, clusterIP: clusterIP,
-                                         port: number, nodePort: node == 0 ? nil : node, affinitySeconds: affinity, endpoints: found))
+                                         port: number, nodePort: node == 0 ? nil : node, externalIPs: external, affinitySeconds: affinity,
+                                         endpoints: found))
             }
         }
         return ports

@@ -8,7 +8,8 @@ import LinuxSys
 import Synchronization
 
 /// kube-proxy's role: keeps the host's iptables rules equal to the Services and their Endpoints in
-/// the store. Level-triggered: each pass lists both and rewrites the whole set (one transaction per
+/// the store, and the NetworkPolicies' per-Pod rules (in the same filter-table transaction, so
+/// the policies' jump is put back first in FORWARD after the Services' own). Level-triggered: each pass lists both and rewrites the whole set (one transaction per
 /// table), after any change to the store and every minute (rules someone removed come back).
 public final class ServiceProxy: Sendable {
     let store: ObjectStore
@@ -23,6 +24,8 @@ public final class ServiceProxy: Sendable {
     private struct State {
         var applied: [ServicePort]?
         var appliedNames: [ClusterDNS.Entry]?
+        var appliedRecords: ClusterDNS.Names?
+        var appliedTargets: [PolicyTarget]?
         var appliedAt = 0.0
         var stopped = false
         var linkReady = false
@@ -70,28 +73,49 @@ public final class ServiceProxy: Sendable {
         let services = try store.list(KubeKinds.service.storeResource).items.map { try $0.value() }
         let endpoints = try store.list(KubeKinds.endpoints.storeResource).items.map { try $0.value() }
         let pods = try store.list(Resource("pods")).items.map { try $0.value() }
+        let policies = try store.list(KubeKinds.networkPolicy.storeResource).items.map { try $0.value() }
+        let namespaces: [JSONValue] = try policies.isEmpty ? [] : store.list(KubeKinds.namespace.storeResource).items.map { try $0.value() }
         let ports = ServicePort.from(services: services, endpoints: endpoints)
         let names = ClusterDNS.entries(services: services, endpoints: endpoints, pods: pods)
+        let records = ClusterDNS.names(services: services, endpoints: endpoints)
+        let targets = NetworkPolicies.targets(policies: policies, pods: pods, namespaces: namespaces)
         let now = MonotonicClock.seconds()
-        if state.withLock({ $0.applied == ports && $0.appliedNames == names && now - $0.appliedAt < Self.resyncSeconds }) { return revision }
-        let saved = ["nat": try IPTables.save(table: "nat"), "filter": try IPTables.save(table: "filter")]
+        // With policies in force, their jump must still be first in FORWARD (a bridge network
+        // made since inserts its ACCEPTs at the top): checked on every pass.
+        let filter: String? = try targets.isEmpty ? nil : IPTables.save(table: "filter")
+        let jumpFirst = filter.map(PolicyRules.jumpIsFirst) ?? true
+        if jumpFirst && state.withLock({
+            $0.applied == ports && $0.appliedNames == names && $0.appliedRecords == records && $0.appliedTargets == targets && now - $0.appliedAt < Self.resyncSeconds
+        }) { return revision }
+        let saved = ["nat": try IPTables.save(table: "nat"), "filter": try filter ?? IPTables.save(table: "filter")]
         // A host with no Service (a Docker-only one) gets no chains and no link; rules a
-        // previous run left for Services now gone are still cleared.
-        if ports.isEmpty && names.isEmpty && !state.withLock({ $0.installed }) && !saved["nat"]!.contains(":" + ServiceRules.servicesChain + " ") {
+        // previous run left for Services (or policies) now gone are still cleared.
+        if ports.isEmpty && names.isEmpty && records.aliases.isEmpty && !state.withLock({ $0.installed }) && !saved["nat"]!.contains(":" + ServiceRules.servicesChain + " ")
+            && !saved["filter"]!.contains(":" + PolicyRules.chain + " ") {
             state.withLock {
                 $0.applied = ports
                 $0.appliedNames = names
+                $0.appliedRecords = records
+                $0.appliedTargets = targets
                 $0.appliedAt = now
             }
             return revision
         }
         try ensureServiceRoute()
-        try IPTables.restore(ServiceRules.lines(ports, saved: saved))
-        try ClusterDNS.publish(names)
+        let turnedOn = try targets.isEmpty ? false : BridgeNetfilter.enable()
+        if turnedOn {
+            log("Network policies: turned on \(BridgeNetfilter.sysctl) so traffic between Pods on one bridge passes iptables")
+        }
+        var lines = ServiceRules.lines(ports, saved: saved)
+        lines["filter", default: []] += PolicyRules.lines(targets, saved: saved["filter"]!)
+        try IPTables.restore(lines)
+        try ClusterDNS.publish(names, names: records)
         state.withLock {
             $0.installed = true
             $0.applied = ports
             $0.appliedNames = names
+            $0.appliedRecords = records
+            $0.appliedTargets = targets
             $0.appliedAt = now
         }
         return revision

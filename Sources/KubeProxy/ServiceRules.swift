@@ -52,6 +52,9 @@ public enum ServiceRules {
             if let node = port.nodePort {
                 rules.append("-A \(nodePortsChain) \(p) --dport \(node) -m comment --comment \(port.label) -j \(svc)")
             }
+            for address in port.externalIPs {
+                rules.append("-A \(servicesChain) -d \(address)/32 \(p) --dport \(port.port) -m comment --comment \(port.label)-external -j \(svc)")
+            }
             // Every connection through a Service is masqueraded: the reply of an endpoint on the
             // same bridge as its client then comes back through the host, which undoes the DNAT.
             rules.append("-A \(svc) -j \(markChain)")
@@ -92,8 +95,10 @@ public enum ServiceRules {
             "-A \(forwardChain) -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
         ]
         for port in ports where port.endpoints.isEmpty {
-            rules.append("-A \(servicesChain) -d \(port.clusterIP)/32 -p \(port.proto) -m \(port.proto) --dport \(port.port) "
-                         + "-m comment --comment \(port.label)-has-no-endpoints -j REJECT --reject-with icmp-port-unreachable")
+            for address in [port.clusterIP] + port.externalIPs {
+                rules.append("-A \(servicesChain) -d \(address)/32 -p \(port.proto) -m \(port.proto) --dport \(port.port) "
+                             + "-m comment --comment \(port.label)-has-no-endpoints -j REJECT --reject-with icmp-port-unreachable")
+            }
         }
         var jumps: [String] = []
         for (hook, target) in [("OUTPUT", servicesChain), ("FORWARD", servicesChain), ("FORWARD", forwardChain)]

@@ -45,4 +45,15 @@ struct ServiceRulesTests {
         #expect(!nat.contains { $0.hasPrefix("-I PREROUTING") })
         #expect(nat.contains { $0.hasPrefix("-I OUTPUT 1 ") && $0.hasSuffix("-j BERTH-SERVICES") })
     }
+
+    /// A load balancer's address (ServiceLB's: the node's) answers the service port as the cluster IP does.
+    @Test func aLoadBalancersAddressLeadsToTheService() {
+        var port = Self.port(endpoints: 1)
+        port.externalIPs = ["192.0.2.1"]
+        let nat = ServiceRules.lines([port], saved: [:])["nat"]!
+        #expect(nat.contains { $0.hasPrefix("-A BERTH-SERVICES -d 192.0.2.1/32 -p tcp -m tcp --dport 80 ") && $0.contains("-j BERTH-SVC-") })
+        port.endpoints = []
+        let filter = ServiceRules.lines([port], saved: [:])["filter"]!
+        #expect(filter.contains { $0.contains("-d 192.0.2.1/32") && $0.hasSuffix("-j REJECT --reject-with icmp-port-unreachable") })
+    }
 }
