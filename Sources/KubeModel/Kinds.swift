@@ -29,7 +29,7 @@ public struct KubeKind: Sendable {
     /// The subresources after an object's name (`status`).
     public var subresources: [String] {
         if kind == "Deployment" || kind == "ReplicaSet" { return ["status", "scale"] }
-        return ["Pod", "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim"].contains(kind) ? ["status"] : []
+        return ["Pod", "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim", "Ingress"].contains(kind) ? ["status"] : []
     }
     /// Whether status changes only through the status subresource (and spec only through the object).
     public var hasStatus: Bool { subresources.contains("status") }
@@ -129,7 +129,8 @@ public enum KubeKinds {
 
     /// Every kind served, in discovery's order.
     public static let all: [KubeKind] = [configMap, endpoints, event, namespace, node, persistentVolumeClaim, persistentVolume, pod, secret,
-                                         serviceAccount, service, deployment, replicaSet, storageClass, eventsV1, lease]
+                                         serviceAccount, service, deployment, replicaSet, storageClass, eventsV1, lease,
+                                         ingress, ingressClass]
 
     /// The kind served under `resource` in `group`.
     public static func kind(group: String = "", resource: String) -> KubeKind? {

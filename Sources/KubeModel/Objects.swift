@@ -180,6 +180,8 @@ public enum Objects {
             object = object.setting("status", to: .ordered([("phase", .string("Active"))]))
         case "Service":
             object = serviceDefaults(object)
+        case "Ingress":
+            object = ingressDefaults(object)
         case "Deployment", "ReplicaSet":
             object = workloadDefaults(kind.kind, object)
         case "Pod":
@@ -245,6 +247,8 @@ public enum Objects {
             }
         }
         if kind.kind == "Service" { errors += validateService(object) }
+        if kind.kind == "Ingress" { errors += validateIngress(object) }
+        if kind.kind == "IngressClass" { errors += validateIngressClass(object) }
         if kind.kind == "Deployment" || kind.kind == "ReplicaSet" { errors += validateWorkload(object) }
         return errors.sorted { $0.field < $1.field }
     }
@@ -254,6 +258,7 @@ public enum Objects {
     public static func validateUpdate(_ kind: KubeKind, old: JSONValue, new: JSONValue) -> [FieldError] {
         var errors: [FieldError] = []
         if kind.kind == "Service" { errors += validateServiceUpdate(old: old, new: new) }
+        if kind.kind == "IngressClass" { errors += validateIngressClassUpdate(old: old, new: new) }
         if kind.kind == "Deployment" || kind.kind == "ReplicaSet" { errors += validateWorkloadUpdate(old: old, new: new) }
         if kind.kind == "Pod" { errors += validatePodUpdate(old: old, new: new) }
         if kind.kind == "Secret", let oldType = old[member: "type"]?.stringValue, let newType = new[member: "type"]?.stringValue, oldType != newType {
