@@ -151,12 +151,13 @@ public final class IngressController: Sendable {
         return revision
     }
 
-    /// status.loadBalancer.ingress: the node's address (its InternalIP), as k3s's ingress gives it.
+    /// status.loadBalancer.ingress: the node's address (its InternalIP, else the host's first
+    /// IPv4 address that is up and not loopback), as k3s's ingress gives it.
     func updateStatus(_ ingresses: [JSONValue]) throws(EngineError) {
         let nodes = try store.list(Resource("nodes")).items.map { stored throws(EngineError) in try stored.value() }
         let address = nodes.lazy.compactMap { node in
             (node[member: "status"]?[member: "addresses"]?.arrayItems ?? []).first { $0[member: "type"]?.stringValue == "InternalIP" }?[member: "address"]?.stringValue
-        }.first
+        }.first ?? Self.interfaceAddress()
         guard let address, proxy.isListening else { return }
         let wanted = JSONValue.ordered([("ingress", .array([.ordered([("ip", .string(address))])]))])
         for ingress in ingresses where ingress[member: "status"]?[member: "loadBalancer"] != wanted {
@@ -168,5 +169,22 @@ public final class IngressController: Sendable {
                 }
             } catch where error.kind == .notFound {}
         }
+    }
+
+    static func interfaceAddress() -> String? {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0 else { return nil }
+        defer { freeifaddrs(list) }
+        var cursor = list
+        while let entry = cursor {
+            defer { cursor = entry.pointee.ifa_next }
+            guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET),
+                  entry.pointee.ifa_flags & UInt32(IFF_LOOPBACK) == 0, entry.pointee.ifa_flags & UInt32(IFF_UP) != 0 else { continue }
+            var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+            var value = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
+            inet_ntop(AF_INET, &value, &text, socklen_t(text.count))
+            return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        return nil
     }
 }
