@@ -255,7 +255,8 @@ struct IngressTests {
                 http:
                   paths: [{path: /, pathType: Prefix, backend: {service: {name: alpha, port: {number: 80}}}}]
             """)
-        // The class-less Ingress is served (berth is the default class): it answers, but with 503.
+        // The class-less Ingress gets the default class (berth) and is served: it answers, but with 503.
+        #expect(try server.kubectlOK("get", "ingress", "steal", "-n", "evil", "-o", "jsonpath={.spec.ingressClassName}") == "berth")
         #expect(PodTests.eventually(20) { (try? Self.fetch(server, "evil.example.com", "/"))?.status == 503 },
                 "evil.example.com: \((try? Self.fetch(server, "evil.example.com", "/")) ?? (0, ""))")
         for host in ["alpha.default.svc.cluster.local", "alpha.default", "alpha", "10.96.0.1"] {
