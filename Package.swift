@@ -133,6 +133,13 @@ let package = Package(
         .target(name: "KubeControllers", dependencies: ["Kube", "KubeModel", "ContainerSpec", "LinuxSys", "GoCompat"]),
         // kube-proxy's role: the iptables rules that give Services their cluster IPs and node ports.
         .target(name: "KubeProxy", dependencies: ["Kube", "KubeModel", "ContainerNetwork", "ContainerDNS", "ContainerSpec", "LinuxSys", "GoCompat"]),
+        // The Ingress controller's role: Berth's IngressClass and an HTTP(S) reverse proxy on SwiftNIO for its Ingresses.
+        .target(name: "KubeIngress", dependencies: [
+            "Kube", "KubeModel", "ContainerSpec", "LinuxSys", "GoCompat",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
+        ]),
         // The Kubernetes API front end (kubectl's contract): discovery, CRUD, watch, patches, auth, its TLS and kubeconfig.
         .target(name: "KubeAPI", dependencies: [
             "HTTPServer", "KubeModel", "Kube", "ContainerSpec", "GoCompat", "LinuxSys", "Engine", "Supervisor",
@@ -147,7 +154,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "BerthCLI", dependencies: [
-            "DockerAPI", "KubeAPI", "Kube", "KubeProxy", "KubeControllers", "Kubelet", "HTTPServer", "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",
+            "DockerAPI", "KubeAPI", "Kube", "KubeProxy", "KubeControllers", "KubeIngress", "Kubelet", "HTTPServer", "DockerModel", "ImageStore", "Registry", "Archive", "OCI", "LinuxSys", "TextTemplate", "Engine", "ContainerSpec", "Supervisor",
             "ContainerRuntime", "ContainerNetwork", "Builder", "Dockerfile", "GoCompat",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -188,6 +195,7 @@ let package = Package(
         .testTarget(name: "KubeProxyTests", dependencies: ["KubeProxy", "GoCompat"]),
         .testTarget(name: "KubeControllersTests", dependencies: ["KubeControllers", "Kube", "KubeModel", "ContainerSpec", "GoCompat"]),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "Kube", "GoCompat", "TestSupport"]),
+        .testTarget(name: "KubeIngressTests", dependencies: ["KubeIngress", "GoCompat"]),
         // SPDY/3.1 framing and header compression (what kubectl's streams use before WebSockets).
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "CZlib"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ContainerSpec", "ContainerNetwork", "Supervisor", "ImageStore", "OCI", "LinuxSys", "TestSupport"]),

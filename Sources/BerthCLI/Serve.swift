@@ -7,6 +7,7 @@ import HTTPServer
 import Kube
 import KubeAPI
 import KubeControllers
+import KubeIngress
 import KubeProxy
 import Kubelet
 import LinuxSys
@@ -30,6 +31,13 @@ struct Serve: BerthCommand {
     @Option(help: "Address of the Kubernetes API (HTTPS), HOST:PORT (default 127.0.0.1:6443); \"none\" turns it off")
     var kubeListen: String?
 
+    @Option(help: "Address the Ingress controller's proxy listens on (while an Ingress of class berth exists)")
+    var ingressAddress = "0.0.0.0"
+    @Option(help: "Port of the Ingress controller's HTTP listener; 0 turns it off")
+    var ingressHttpPort = 80
+    @Option(help: "Port of the Ingress controller's HTTPS listener; 0 turns it off")
+    var ingressHttpsPort = 443
+
     static let defaultKubeAddress = "127.0.0.1:6443"
 
     static let defaultSocket = "/run/berth/berth.sock"
@@ -37,6 +45,10 @@ struct Serve: BerthCommand {
     func execute() async throws {
         let listeners = try Self.listeners(hosts.isEmpty ? ["unix://" + Self.defaultSocket] : hosts, group: group)
         let kubeAddress = try Self.kubeAddress(kubeListen ?? Self.defaultKubeAddress)
+        for (name, port) in [("--ingress-http-port", ingressHttpPort), ("--ingress-https-port", ingressHttpsPort)] where !(0...65535).contains(port) {
+            throw ValidationError("invalid \(name) \(port): expected a port from 0 (off) to 65535")
+        }
+        let ingress = IngressController.Configuration(address: ingressAddress, httpPort: ingressHttpPort, httpsPort: ingressHttpsPort)
         // A thread per request: glibc would give each its own malloc arena and keep their pages
         // after a burst (20 MiB after 100 containers); two arenas keep the server small.
         Threads.limitMallocArenas(2)
@@ -94,7 +106,7 @@ struct Serve: BerthCommand {
         var kubeServer: HTTPServer?
         if let kubeAddress {
             do {
-                kubeServer = try Self.startKube(database: database, engine: engine, host: kubeAddress.host, port: kubeAddress.port)
+                kubeServer = try Self.startKube(database: database, engine: engine, host: kubeAddress.host, port: kubeAddress.port, ingress: ingress)
             } catch {
                 // An address the user gave must work; the default one may be taken (another
                 // cluster, another berth serve) without costing the Docker API.
@@ -126,7 +138,8 @@ struct Serve: BerthCommand {
     /// The Kubernetes API: its store in berth.db, the system namespaces, the TLS identity, token and
     /// kubeconfig under `<root>/kube` (made on first start, kept after), its HTTPS listener, and the
     /// kubelet's role over the same store (Pods run as the engine's containers).
-    static func startKube(database: StateDatabase, engine: Engine, host: String, port: Int) throws -> HTTPServer {
+    static func startKube(database: StateDatabase, engine: Engine, host: String, port: Int,
+                          ingress: IngressController.Configuration) throws -> HTTPServer {
         let store: ObjectStore
         let access = KubeAccess(root: GlobalOptions.root)
         let api: KubeAPI
@@ -150,6 +163,8 @@ struct Serve: BerthCommand {
             // The autoscaler reads CPU as metrics.k8s.io serves it.
             let metrics: PodMetricsReader = { [api] namespace throws(EngineError) in try api.podMetricsForController(namespace: namespace) }
             ControllerManager(store: store, writer: writer, metrics: metrics) { printError("berth serve: \($0)") }.start()
+            // The Ingress controller's role: Berth's IngressClass and the proxy for its Ingresses.
+            try IngressController(store: store, configuration: ingress) { printError("berth serve: \($0)") }.start()
         } catch {
             printError("berth serve: Kubernetes API: \(error.message)")
             throw ExitCode(1)

@@ -154,6 +154,7 @@ extension KubeAPI {
             // The DefaultStorageClass admission plugin: a claim without a class gets the default one.
             object = object.setting("spec", to: (object[member: "spec"] ?? .ordered([])).setting("storageClassName", to: .string(name)))
         }
+        if kind.kind == "Ingress" { object = admittingIngress(object) }
         let errors = Objects.validate(kind, object)
         if !errors.isEmpty { throw .invalid(kind, name, errors) }
         if let namespace = target.namespace { try requireActiveNamespace(namespace, creating: kind, name: name) }

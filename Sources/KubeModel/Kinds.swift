@@ -29,7 +29,7 @@ public struct KubeKind: Sendable {
     /// The subresources after an object's name (`status`).
     public var subresources: [String] {
         if kind == "Deployment" || kind == "ReplicaSet" || kind == "StatefulSet" { return ["status", "scale"] }
-        return ["Pod", "Job", "CronJob", "DaemonSet", "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim", "HorizontalPodAutoscaler"].contains(kind) ? ["status"] : []
+        return ["Pod", "Job", "CronJob", "DaemonSet", "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim", "HorizontalPodAutoscaler", "Ingress"].contains(kind) ? ["status"] : []
     }
     /// The categories discovery lists (`kubectl get all` gets the kinds in "all").
     public var categories: [String] {
@@ -136,7 +136,8 @@ public enum KubeKinds {
                                          serviceAccount, service, deployment, replicaSet, storageClass, eventsV1, lease,
                                          job, cronJob, statefulSet, daemonSet, controllerRevision,
                                          horizontalPodAutoscaler, horizontalPodAutoscalerV1,
-                                         networkPolicy, endpointSlice]
+                                         networkPolicy, endpointSlice,
+                                         ingress, ingressClass]
 
     /// The kind served under `resource` in `group` (at `version`; nil: the preferred version).
     public static func kind(group: String = "", version: String? = nil, resource: String) -> KubeKind? {

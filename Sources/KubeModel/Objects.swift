@@ -180,6 +180,8 @@ public enum Objects {
             object = object.setting("status", to: .ordered([("phase", .string("Active"))]))
         case "Service":
             object = serviceDefaults(object)
+        case "Ingress":
+            object = ingressDefaults(object)
         case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet":
             object = workloadDefaults(kind.kind, object)
         case "Job":
@@ -261,6 +263,8 @@ public enum Objects {
         if kind.kind == "HorizontalPodAutoscaler" { errors += validateHPA(object) }
         if kind.kind == "NetworkPolicy" { errors += validateNetworkPolicy(object) }
         if kind.kind == "EndpointSlice" { errors += validateEndpointSlice(object) }
+        if kind.kind == "Ingress" { errors += validateIngress(object) }
+        if kind.kind == "IngressClass" { errors += validateIngressClass(object) }
         return errors.sorted { $0.field < $1.field }
     }
 
@@ -271,6 +275,7 @@ public enum Objects {
         if kind.kind == "Service" { errors += validateServiceUpdate(old: old, new: new) }
         if ["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"].contains(kind.kind) { errors += validateWorkloadUpdate(old: old, new: new) }
         if kind.kind == "Job" { errors += validateJobUpdate(old: old, new: new) }
+        if kind.kind == "IngressClass" { errors += validateIngressClassUpdate(old: old, new: new) }
         if kind.kind == "Pod" { errors += validatePodUpdate(old: old, new: new) }
         if kind.kind == "Secret", let oldType = old[member: "type"]?.stringValue, let newType = new[member: "type"]?.stringValue, oldType != newType {
             errors.append(FieldError("type", .invalid(newType), "field is immutable"))

@@ -9,10 +9,15 @@
 #   3. a Deployment (3 replicas) + Service applied until every replica is
 #      Ready and the cluster IP answers                                   target under 2 s
 #   4. `berth serve` VmRSS with MANY Pods running                         target under 40 MiB
+#   5. requests/s through a cluster IP vs directly to the Pod              target at least 0.9x
+#      and through the Ingress (Berth's proxy) vs directly                target at least 0.5x
+#      (wrk, 2 threads x 16 connections, 3 interleaved rounds of 5 s, to one busybox httpd Pod serving a 3-byte
+#      index.html; wrk is installed from Debian when missing)
 #
 #   bench/kube/run.sh [WORKDIR]       WORKDIR defaults to /var/tmp/berth-bench-kube
 #
-# Environment: RUNS (timed runs of 1-3, default 10), MANY (default 100), BERTH (default
+# Environment: ONLY=throughput runs row 5 alone (without podman and hyperfine); RUNS (timed runs
+# of 1-3, default 10), MANY (default 100), BERTH (default
 # .build-static/release/berth; berth-supervisor, berth-runtime, berth-dns beside it), KUBECTL
 # (default the machine image's kubectl 1.33).
 #
@@ -32,7 +37,15 @@ KUBECTL=${KUBECTL:-/usr/lib/google-cloud-sdk/bin/kubectl.1.33}
 die() { printf 'bench/kube: error: %s\n' "$*" >&2; exit 1; }
 say() { printf '==> %s\n' "$*"; }
 [[ $(id -u) -eq 0 ]] || die "must run as root"
-for cmd in hyperfine "$KUBECTL" podman catatonit skopeo umoci python3 unshare nsenter curl; do
+ONLY=${ONLY:-}
+if ! command -v wrk >/dev/null; then
+  say "installing wrk (Debian's package) for the requests/s rows"
+  apt-get update -qq >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || die "cannot install wrk"
+fi
+if [ "$ONLY" = throughput ]; then tools=("$KUBECTL" umoci python3 unshare nsenter curl wrk); else
+  tools=(hyperfine "$KUBECTL" podman catatonit skopeo umoci python3 unshare nsenter curl wrk); fi
+for cmd in "${tools[@]}"; do
   command -v "$cmd" >/dev/null || die "missing $cmd (podman kube play's pause image needs Debian's catatonit)"
 done
 [ -x "$BERTH" ] || die "no berth at $BERTH (scripts/build-release --scratch-path .build-static)"
@@ -85,7 +98,8 @@ loop_fs_mount "$FS_IMG" "$FS_DIR" 8G "berth's root"
 
 say "image: busybox (umoci, from Debian's busybox-static)"
 bash "$REPO/Tests/Scripts/registry/make-busybox-image.sh" "$WORKDIR/layout" >/dev/null
-skopeo copy --quiet "oci:$WORKDIR/layout:latest" "docker-archive:$WORKDIR/busybox.tar:busybox:latest"
+if [ "$ONLY" = throughput ]; then tar -C "$WORKDIR/layout" -cf "$WORKDIR/busybox.tar" .; else
+  skopeo copy --quiet "oci:$WORKDIR/layout:latest" "docker-archive:$WORKDIR/busybox.tar:busybox:latest"; fi
 
 say "starting berth serve ($BERTH) in a network namespace of its own"
 mkdir -p "$RUN"
@@ -97,6 +111,7 @@ for _ in $(seq 1 200); do [ -s "$FS_DIR/berth/kube/kubeconfig" ] && k get ns >/d
 k get ns >/dev/null || { tail -20 "$WORKDIR/serve.log"; die "berth serve did not come up"; }
 NETNS_INODE=$(stat -L -c %i "/proc/$SERVE_PID/ns/net")
 berth load -q -i "$WORKDIR/busybox.tar" >/dev/null
+[ "$ONLY" != throughput ] || berth tag "$(berth images -q | head -1)" busybox:latest >/dev/null
 
 cat >"$WORKDIR/pod.yaml" <<'YAML'
 apiVersion: v1
@@ -130,6 +145,99 @@ spec:
   ports: [{port: 80, targetPort: 8080}]
 YAML
 K="nsenter --net=/proc/$SERVE_PID/ns/net -- $KUBECTL --kubeconfig $FS_DIR/berth/kube/kubeconfig"
+
+throughput() {
+  # ---- 5. requests/s: directly to the Pod, through the cluster IP, through the Ingress -------------
+  cat >"$WORKDIR/tput.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: tput}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: tput}}
+  template:
+    metadata: {labels: {app: tput}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - {name: web, image: busybox:latest, imagePullPolicy: IfNotPresent,
+         command: [sh, -c, "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www"],
+         readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: tput}
+spec:
+  selector: {app: tput}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: tput}
+spec:
+  ingressClassName: berth
+  rules:
+  - host: tput.example
+    http:
+      paths: [{path: /, pathType: Prefix, backend: {service: {name: tput, port: {number: 80}}}}]
+YAML
+  $K apply -f "$WORKDIR/tput.yaml" >/dev/null
+  $K rollout status deployment/tput --timeout=120s >/dev/null || die "the throughput Deployment is not ready"
+  local pod_ip svc_ip
+  pod_ip=$($K get pods -l app=tput -o jsonpath='{.items[0].status.podIP}')
+  svc_ip=$($K get svc tput -o jsonpath='{.spec.clusterIP}')
+  for url in "http://$pod_ip:8080/" "http://$svc_ip/"; do
+    for _ in $(seq 1 100); do in_ns curl -sf -o /dev/null --max-time 1 "$url" && break; sleep 0.1; done
+  done
+  for _ in $(seq 1 100); do in_ns curl -sf -o /dev/null --max-time 1 -H 'Host: tput.example' http://127.0.0.1/ && break; sleep 0.1; done
+  in_ns curl -sf -o /dev/null -H 'Host: tput.example' http://127.0.0.1/ || die "the Ingress does not answer"
+  # Interleaved rounds, the median of each: a load that drifts (other work on the machine) hits all three alike.
+  say "wrk: 2 threads x 16 connections x 5 s, 3 rounds of: the Pod, the cluster IP, the Ingress"
+  rm -f "$WORKDIR"/wrk-*.txt
+  # busybox httpd closes every connection: tens of thousands of them a run. In the server's namespace
+  # (nothing outside it changes), closed ones give their ports back at once and conntrack forgets them soon.
+  in_ns sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="1024 65000" >/dev/null
+  in_ns sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=1 >/dev/null 2>&1 || true
+  wrk_() { in_ns wrk -t2 -c16 -d5s "$@"; }
+  for round in 1 2 3; do
+    # Each round in another order, so a drift does not always fall on the same row.
+    for row in $(echo "pod svc ing pod svc" | cut -d' ' -f"$round-$((round + 2))"); do
+      case $row in
+        pod) wrk_ "http://$pod_ip:8080/" >"$WORKDIR/wrk-pod-$round.txt" ;;
+        svc) wrk_ "http://$svc_ip/" >"$WORKDIR/wrk-svc-$round.txt" ;;
+        ing) wrk_ -H 'Host: tput.example' http://127.0.0.1/ >"$WORKDIR/wrk-ing-$round.txt" ;;
+      esac
+      sleep 2
+    done
+  done
+  $K delete -f "$WORKDIR/tput.yaml" --wait >/dev/null
+  python3 - "$WORKDIR" <<'PY'
+import re, sys
+work = sys.argv[1]
+import statistics
+def rate(name):
+    rates, bad, failed = [], 0, []
+    for round in (1, 2, 3):
+        text = open(f"{work}/wrk-{name}-{round}.txt").read()
+        rates.append(float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)))
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+        bad += int(errors.group(1)) if errors else 0
+        socket = re.search(r"Socket errors: (.*)", text)
+        if socket: failed.append(socket.group(1))
+    return statistics.median(rates), str(bad), "; ".join(failed) or "none", "/".join(f"{r:.0f}" for r in rates)
+pod, svc, ing = rate("pod"), rate("svc"), rate("ing")
+print(f"{'requests/s (wrk -t2 -c16 -d5s x 3, busybox httpd, 3-byte file)':<64}{'median':>8}  {'rounds':<18} non-2xx  socket errors")
+for title, (value, bad, failed, rounds) in (("directly to the Pod", pod), ("through the cluster IP", svc), ("through the Ingress", ing)):
+    print(f"{title:<64}{value:>8.0f}  {rounds:<18} {bad:>7}  {failed}")
+for title, value, limit in (("cluster IP / Pod", svc[0] / pod[0], 0.9), ("Ingress / Pod", ing[0] / pod[0], 0.5)):
+    print(f"target {title} at least {limit}x: {'MET' if value >= limit else 'NOT MET'} ({value:.2f}x)")
+PY
+}
+if [ "$ONLY" = throughput ]; then
+  throughput
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs); berth $BERTH; $(wrk --version 2>&1 | head -1)"
+  exit 0
+fi
 
 # ---- 1. a Pod until Ready, beside podman kube play -------------------------------------------------
 mkdir -p "$PODMAN_ROOT"
@@ -226,4 +334,5 @@ mib() { python3 -c "print(f'{$1 / 1024:.1f}')"; }
 echo "berth serve VmRSS (MiB): idle $(mib "$RSS_IDLE"); with $MANY Pods running $(mib "$RSS_MANY") ($SPLIT_MANY); $MANY Pods Ready in ${MANY_SECONDS} s"
 if [ "$RSS_MANY" -lt $((40 * 1024)) ]; then verdict=MET; else verdict="NOT MET"; fi
 echo "target berth serve VmRSS with $MANY Pods under 40 MiB: $verdict"
+throughput
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs); kubectl $("$KUBECTL" version --client -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'); $(podman --version); $(hyperfine --version)"
