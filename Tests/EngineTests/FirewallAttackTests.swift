@@ -70,7 +70,7 @@ struct FirewallAttackTests {
             (try? shell("ip -4 route show to match 10.254.\(n).1 | grep -v '^default'").stdout.isEmpty) ?? false
         }) else { Issue.record("no free 10.254.x.0/30"); return }
         let (hostSide, neighbourSide) = ("10.254.\(third).1", "10.254.\(third).2")
-        let ns = "berthlan\(getpid() % 10000)", veth = "blan\(getpid() % 10000)"
+        let ns = "berthlan\(getpid() % 10000)", veth = "vethlan\(getpid() % 10000)"  // veth*: HostState (EngineTests) counts it as a test's
         let forwardWas = try String(contentsOfFile: "/proc/sys/net/ipv4/ip_forward", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         defer {
             _ = try? shell("ip netns del \(ns); ip link del \(veth) 2>/dev/null; echo \(forwardWas) > /proc/sys/net/ipv4/ip_forward")
