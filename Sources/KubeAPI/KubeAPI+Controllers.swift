@@ -15,6 +15,13 @@ extension KubeAPI {
         do { (decoded, _) = try Objects.decode(kind, object, validation: .ignore) } catch {
             throw .invalid("create \(resource) \(object.metadataString("name") ?? ""): \(error.message)")
         }
+        // As a client's: nothing new in a namespace being deleted (a ReplicaSet replacing a Pod there
+        // would keep the namespace Terminating forever).
+        if kind.namespaced, let namespace = decoded.metadataString("namespace") {
+            do { try requireActiveNamespace(namespace, creating: kind, name: decoded.metadataString("name") ?? "") } catch {
+                throw error.code == 404 ? .notFound(error.message) : .forbidden(error.message)
+            }
+        }
         let uid = Self.presetUID(kind)
         if let uid { decoded = Objects.jobWithGeneratedSelector(decoded, uid: uid) }
         // A StatefulSet's claims get their phase and the default class and are provisioned, as a client's are.
@@ -32,7 +39,11 @@ extension KubeAPI {
         guard let kind = KubeKinds.all.first(where: { $0.storeResource == key.resource }) else {
             throw .invalid("delete \(key): not a kind the API serves")
         }
-        do { _ = try deleteObject(kind, key, DeleteOptions()) } catch {
+        // A Terminating namespace (the namespace controller's call) is swept as a client's deletion swept it.
+        let sweep = kind.kind == "Namespace" && (try? store.get(key).value())?[member: "status"]?[member: "phase"]?.stringValue == "Terminating"
+        do {
+            if sweep { try sweepNamespace(key.name) } else { _ = try deleteObject(kind, key, DeleteOptions()) }
+        } catch {
             switch error.code {
             case 404: throw .notFound("delete \(key): \(error.message)")
             case 409: throw .conflict("delete \(key): \(error.message)")

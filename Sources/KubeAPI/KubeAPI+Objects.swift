@@ -436,6 +436,14 @@ extension KubeAPI {
         if options.dryRun { return try sendJSON(writer, 200, terminating(object)) }
         let marked: StoredObject
         do { marked = try store.guaranteedUpdate(key) { value in terminating(value) } } catch { throw status(error, target) }
+        try sweepNamespace(name)
+        send(writer, 200, marked.json)
+    }
+
+    /// Deletes what a Terminating namespace holds (in the background, Pods gracefully), and the
+    /// namespace itself once nothing is left; again each time the namespace controller finds objects
+    /// added since, or the namespace empty.
+    func sweepNamespace(_ name: String) throws(KubeStatus) {
         for kind in KubeKinds.namespacedKinds {
             let items: [StoredObject]
             do { items = try store.list(kind.storeResource, namespace: name).items } catch { throw .internalError(error.message) }
@@ -446,7 +454,6 @@ extension KubeAPI {
             }
         }
         try finishNamespace(name)
-        send(writer, 200, marked.json)
     }
 
     func deleteCollection(_ request: HTTPServerRequest, _ target: Target, _ writer: ResponseWriter) throws(KubeStatus) {

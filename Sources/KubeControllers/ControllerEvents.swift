@@ -12,7 +12,8 @@ enum ControllerEvents {
 
     static func record(_ store: ObjectStore, about object: JSONValue, kind: String, apiVersion: String, component: String,
                        type: String = "Normal", reason: String, message: String) {
-        guard let namespace = object.metadataString("namespace"), let name = object.metadataString("name") else { return }
+        guard let namespace = object.metadataString("namespace"), let name = object.metadataString("name"),
+              store.acceptsNewContent(inNamespace: namespace) else { return }
         var suffix = ""
         for _ in 0..<16 { suffix += String(UInt8.random(in: 0...15), radix: 16) }
         var involved: [(String, JSONValue)] = [("kind", .string(kind)), ("namespace", .string(namespace)), ("name", .string(name)),

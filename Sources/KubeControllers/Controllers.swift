@@ -63,6 +63,7 @@ public final class ControllerManager: Sendable {
             DaemonSetController(store: store, writer: writer),
             EndpointSliceController(store: store, log: log),
             ServiceLBController(store: store),
+            NamespaceController(store: store, writer: writer),
         ]
     }
 

@@ -21,6 +21,8 @@ extension Kubelet {
             }
             if updated != nil { return }
         }
+        // A Killing event of a Pod deleted with its namespace is not written, as the apiserver refuses it.
+        guard store.acceptsNewContent(inNamespace: key.namespace) else { return }
         var suffix = ""
         for _ in 0..<16 { suffix += String(UInt8.random(in: 0...15), radix: 16) }
         let name = key.name + "." + suffix

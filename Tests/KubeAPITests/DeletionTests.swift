@@ -111,4 +111,24 @@ struct DeletionTests {
         #expect(collection.status == 200, "\(collection.body)")
         #expect(try Self.names(server) == [])
     }
+
+    /// A namespace with a Deployment running in it goes, and takes its Pods' containers with it: the
+    /// kubelet's Killing events and the ReplicaSet's replacements are refused while it is Terminating
+    /// (once, a Killing event written after the namespace emptied kept it Terminating for ever).
+    @Test func aNamespaceWithRunningPodsGoes() throws {
+        let server = try KubeServer(ownNetwork: true)
+        defer { server.stop() }
+        try PodTests.loadBusybox(server)
+        try server.kubectlOK("create", "namespace", "gone")
+        try server.kubectlOK("apply", "-n", "gone", "-f", "-", stdin: DeploymentTests.manifest(image: "busybox:test"))
+        try server.kubectlOK("rollout", "status", "-n", "gone", "deployment/web", "--timeout=120s")
+        let deleted = try server.kubectl(["delete", "namespace", "gone", "--timeout=60s"])
+        #expect(deleted.status == 0, "\(deleted.stderr)")
+        let left = try server.kubectl(["get", "ns", "gone", "-o", "yaml"])
+        let kinds = try server.kubectlOK("api-resources", "--verbs=list", "--namespaced", "-o", "name").split(separator: "\n").joined(separator: ",")
+        let inside = try server.kubectl(["get", kinds, "-n", "gone", "-o", "name"]).stdout
+        #expect(left.status == 1, "namespace gone is still there: \(left.stdout)\n\(inside)")
+        #expect(PodTests.eventually(30) { (try? PodTests.berth(server, ["ps", "-q"]).stdout.isEmpty) == true },
+                "the namespace's containers are still running")
+    }
 }

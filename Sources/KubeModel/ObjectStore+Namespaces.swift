@@ -1,0 +1,11 @@
+import Kube
+
+extension ObjectStore {
+    /// Whether `namespace` exists and is not being deleted: the apiserver refuses new content in a
+    /// Terminating namespace. Writers that go to the store directly (the kubelet's and controllers'
+    /// Events) ask first, or an Event written after the namespace emptied would keep it Terminating.
+    public func acceptsNewContent(inNamespace namespace: String) -> Bool {
+        guard let stored = try? get(ObjectKey(KubeKinds.namespace.storeResource, name: namespace)), let value = try? stored.value() else { return false }
+        return value[member: "status"]?[member: "phase"]?.stringValue != "Terminating"
+    }
+}
