@@ -79,7 +79,7 @@ cleanup() {
   ids=$(berth ps -aq 2>/dev/null); [ -z "$ids" ] || berth rm -f $ids >/dev/null 2>&1
   if [ -n "$NETNS_INODE" ]; then
     for p in /proc/[0-9]*; do
-      case "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" in *"--config-dir /run/berth-dns.netns-$NETNS_INODE"*) kill -KILL "${p#/proc/}" ;; esac
+      case "$( { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null)" in *"--config-dir /run/berth-dns.netns-$NETNS_INODE"*) kill -KILL "${p#/proc/}" ;; esac
     done
     rm -rf "/run/berth-dns.netns-$NETNS_INODE"
   fi
@@ -161,7 +161,7 @@ spec:
       terminationGracePeriodSeconds: 0
       containers:
       - {name: web, image: busybox:latest, imagePullPolicy: IfNotPresent,
-         command: [sh, -c, "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www"],
+         command: [sh, -c, "mkdir -p /www && echo ok > /www/index.html && httpd -p 8081 -h /www && httpd -p 8082 -h /www && exec httpd -f -p 8080 -h /www"],
          readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}}
 ---
 apiVersion: v1
@@ -169,7 +169,14 @@ kind: Service
 metadata: {name: tput}
 spec:
   selector: {app: tput}
-  ports: [{name: http, port: 80, targetPort: 8080}]
+  ports: [{name: http, port: 80, targetPort: 8081}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: tput-ingress}
+spec:
+  selector: {app: tput}
+  ports: [{name: http, port: 80, targetPort: 8082}]
 ---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -179,7 +186,7 @@ spec:
   rules:
   - host: tput.example
     http:
-      paths: [{path: /, pathType: Prefix, backend: {service: {name: tput, port: {number: 80}}}}]
+      paths: [{path: /, pathType: Prefix, backend: {service: {name: tput-ingress, port: {number: 80}}}}]
 YAML
   $K apply -f "$WORKDIR/tput.yaml" >/dev/null
   $K rollout status deployment/tput --timeout=120s >/dev/null || die "the throughput Deployment is not ready"
@@ -194,8 +201,11 @@ YAML
   # Interleaved rounds, the median of each: a load that drifts (other work on the machine) hits all three alike.
   say "wrk: 2 threads x 16 connections x 5 s, 3 rounds of: the Pod, the cluster IP, the Ingress"
   rm -f "$WORKDIR"/wrk-*.txt
-  # busybox httpd closes every connection: tens of thousands of them a run. In the server's namespace
-  # (nothing outside it changes), closed ones give their ports back at once and conntrack forgets them soon.
+  # busybox httpd closes every connection, leaving a TIME_WAIT socket in the Pod per request. Each path
+  # has a port of its own in the Pod (8080 direct, 8081 the Service, 8082 the Ingress's Service): a SYN
+  # of one path landing on a TIME_WAIT another path left, whose timestamps came from another clock
+  # offset (the kernel keys it on the addresses before NAT), is refused (PAWS) and retried after 1 s.
+  # In the server's namespace (nothing outside it changes), closed ones give their ports back at once and conntrack forgets them soon.
   in_ns sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="1024 65000" >/dev/null
   in_ns sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=1 >/dev/null 2>&1 || true
   wrk_() { in_ns wrk -t2 -c16 -d5s "$@"; }
