@@ -54,6 +54,33 @@ struct DeploymentTests {
         return text.split(separator: "\n").map(String.init).sorted()
     }
 
+    /// kill -9 of `berth serve` in the middle of a rolling update: once it is back, the controllers go
+    /// on from what the store says, and the rollout ends with the replicas asked for, all of the new
+    /// template, the old ReplicaSet at zero (none lost, none doubled).
+    @Test func aRolloutGoesOnAfterTheServerIsKilled() throws {
+        let server = try KubeServer()
+        defer { PodTests.cleanUp(server); server.stop() }
+        try PodTests.loadBusybox(server)
+        let tagged = try PodTests.berth(server, ["tag", "busybox:test", "busybox:v2"])
+        try #require(tagged.status == 0, "berth tag: \(tagged.stderr)")
+        let deployment = String(Self.manifest(image: "busybox:test").split(separator: "---")[0])
+        try server.kubectlOK("apply", "-f", "-", stdin: deployment)
+        try server.kubectlOK("rollout", "status", "deployment/web", "--timeout=120s")
+        try server.kubectlOK("set", "image", "deployment/web", "web=busybox:v2")
+        #expect(PodTests.eventually(60) {
+            (Int(JobTests.quiet(server, "get", "deployment", "web", "-o", "jsonpath={.status.updatedReplicas}")) ?? 0) >= 1
+        }, "the rollout did not begin")
+        kill(server.pid, SIGKILL)
+        server.terminate()
+        try server.start()
+        try server.kubectlOK("rollout", "status", "deployment/web", "--timeout=120s")
+        #expect(PodTests.eventually(60) { (try? Self.images(server)) == ["busybox:v2", "busybox:v2", "busybox:v2"] },
+                "pods after the rollout: \((try? Self.images(server)) ?? [])")
+        let sets = try server.kubectlOK("get", "rs", "-l", "app=web", "-o", "jsonpath={range .items[*]}{.spec.replicas} {end}")
+        #expect(sets.split(separator: " ").sorted() == ["0", "3"], "ReplicaSets' replicas: \(sets)")
+        try server.kubectlOK("delete", "-f", "-", stdin: deployment)
+    }
+
     @Test func aDeploymentBehindAServiceScalesRollsBackAndHeals() throws {
         let server = try KubeServer(ownNetwork: true)
         defer { server.stop() }

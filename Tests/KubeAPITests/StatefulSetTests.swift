@@ -4,9 +4,10 @@ import Testing
 
 /// StatefulSets and DaemonSets driven by the real kubectl and run by the real kubelet and
 /// controllers in a server of its own network namespace: ordered start, stable names and DNS
-/// through a headless Service, claims made once and kept, scale down from the highest ordinal,
-/// `rollout status`; a DaemonSet's one Pod on this node, its rolling update and its node
-/// selector; nothing but the retained claims left after `kubectl delete -f`.
+/// through a headless Service, claims made once and kept (what a Pod wrote in its claim is there
+/// again after the Pod is deleted and made again), scale down from the highest ordinal, `rollout
+/// status`; a DaemonSet's one Pod on this node, its rolling update and its node selector; nothing
+/// but the retained claims left after `kubectl delete -f`.
 @Suite(.serialized, .enabled(if: KubeEnv.ready && BusyboxImage.failure == nil))
 struct StatefulSetTests {
     static let manifest = """
@@ -37,7 +38,7 @@ struct StatefulSetTests {
                 readinessProbe: {exec: {command: ["true"]}, periodSeconds: 1}
         """
 
-    /// Claims only: the kubelet of this branch does not mount claims, so its Pods do not start.
+    /// Two Pods, each with a claim of its own mounted at /data.
     static let claims = """
         apiVersion: apps/v1
         kind: StatefulSet
@@ -50,6 +51,7 @@ struct StatefulSetTests {
           template:
             metadata: {labels: {app: store}}
             spec:
+              terminationGracePeriodSeconds: 0
               containers:
               - {name: s, image: busybox:test, imagePullPolicy: IfNotPresent, command: [sleep, "3600"], volumeMounts: [{name: data, mountPath: /data}]}
           volumeClaimTemplates:
@@ -142,10 +144,22 @@ struct StatefulSetTests {
         let uids = try server.kubectlOK("get", "pvc", "-o", "jsonpath={.items[*].metadata.uid}")
         #expect(try server.kubectlOK("get", "pvc", "data-store-0", "-o", "jsonpath={.metadata.labels.app}") == "store")
 
-        // The Pods go and come back; the claims are the same ones.
+        // Each Pod writes to its claim.
+        try server.kubectlOK("wait", "--for=condition=Ready", "pod/store-0", "pod/store-1", "--timeout=120s")
+        let podUIDs = try server.kubectlOK("get", "pod", "store-0", "store-1", "-o", "jsonpath={.items[*].metadata.uid}")
+        for ordinal in 0..<2 { try server.kubectlOK("exec", "store-\(ordinal)", "--", "sh", "-c", "echo kept-\(ordinal) > /data/f") }
+
+        // The Pods go and come back, new Pods of the same names with the same claims and what was written in them.
         try server.kubectlOK("delete", "pod", "store-0", "store-1", "--wait=false")
-        #expect(PodTests.eventually(30) { ((try? server.kubectlOK("get", "pods", "-o", "name")) ?? "").split(separator: "\n").count == 2 })
+        #expect(PodTests.eventually(60) {
+            let now = JobTests.quiet(server, "get", "pod", "store-0", "store-1", "-o", "jsonpath={.items[*].metadata.uid}")
+            return now.split(separator: " ").count == 2 && Set(now.split(separator: " ")).isDisjoint(with: podUIDs.split(separator: " "))
+        }, "store-0 and store-1 were not made again")
+        try server.kubectlOK("wait", "--for=condition=Ready", "pod/store-0", "pod/store-1", "--timeout=120s")
         #expect(try server.kubectlOK("get", "pvc", "-o", "jsonpath={.items[*].metadata.uid}") == uids)
+        for ordinal in 0..<2 {
+            #expect(try server.kubectlOK("exec", "store-\(ordinal)", "--", "cat", "/data/f") == "kept-\(ordinal)\n", "store-\(ordinal)'s claim")
+        }
 
         // A template's claims may not change; the set is refused and stays as it was.
         let changed = try server.kubectl(["apply", "-f", "-"], stdin: Self.claims.replacingOccurrences(of: "storage: 1Mi", with: "storage: 2Mi"))

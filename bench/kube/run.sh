@@ -13,10 +13,12 @@
 #      and through the Ingress (Berth's proxy) vs directly                target at least 0.5x
 #      (wrk, 2 threads x 16 connections, 3 interleaved rounds of 5 s, to one busybox httpd Pod serving a 3-byte
 #      index.html; wrk is installed from Debian when missing)
+#   6. a rolling update of 10 replicas, maxSurge 1, maxUnavailable 0,     target under 20 s
+#      readiness probe period 1 s, until `kubectl rollout status` returns  (2 x 10 x period)
 #
 #   bench/kube/run.sh [WORKDIR]       WORKDIR defaults to /var/tmp/berth-bench-kube
 #
-# Environment: ONLY=throughput runs row 5 alone (without podman and hyperfine); RUNS (timed runs
+# Environment: ONLY=throughput runs row 5 alone, ONLY=memory row 4 (without podman and hyperfine); RUNS (timed runs
 # of 1-3, default 10), MANY (default 100), BERTH (default
 # .build-static/release/berth; berth-supervisor, berth-runtime, berth-dns beside it), KUBECTL
 # (default the machine image's kubectl 1.33).
@@ -26,7 +28,7 @@
 # checked to be left as found.
 set -euo pipefail
 
-case ${1:-} in -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case ${1:-} in -h | --help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 RUNS=${RUNS:-10}
 MANY=${MANY:-100}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -43,7 +45,7 @@ if ! command -v wrk >/dev/null; then
   apt-get update -qq >/dev/null 2>&1 || true
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || die "cannot install wrk"
 fi
-if [ "$ONLY" = throughput ]; then tools=("$KUBECTL" umoci python3 unshare nsenter curl wrk); else
+if [ -n "$ONLY" ]; then tools=("$KUBECTL" umoci python3 unshare nsenter curl wrk); else
   tools=(hyperfine "$KUBECTL" podman catatonit skopeo umoci python3 unshare nsenter curl wrk); fi
 for cmd in "${tools[@]}"; do
   command -v "$cmd" >/dev/null || die "missing $cmd (podman kube play's pause image needs Debian's catatonit)"
@@ -98,7 +100,7 @@ loop_fs_mount "$FS_IMG" "$FS_DIR" 8G "berth's root"
 
 say "image: busybox (umoci, from Debian's busybox-static)"
 bash "$REPO/Tests/Scripts/registry/make-busybox-image.sh" "$WORKDIR/layout" >/dev/null
-if [ "$ONLY" = throughput ]; then tar -C "$WORKDIR/layout" -cf "$WORKDIR/busybox.tar" .; else
+if [ -n "$ONLY" ]; then tar -C "$WORKDIR/layout" -cf "$WORKDIR/busybox.tar" .; else
   skopeo copy --quiet "oci:$WORKDIR/layout:latest" "docker-archive:$WORKDIR/busybox.tar:busybox:latest"; fi
 
 say "starting berth serve ($BERTH) in a network namespace of its own"
@@ -111,7 +113,7 @@ for _ in $(seq 1 200); do [ -s "$FS_DIR/berth/kube/kubeconfig" ] && k get ns >/d
 k get ns >/dev/null || { tail -20 "$WORKDIR/serve.log"; die "berth serve did not come up"; }
 NETNS_INODE=$(stat -L -c %i "/proc/$SERVE_PID/ns/net")
 berth load -q -i "$WORKDIR/busybox.tar" >/dev/null
-[ "$ONLY" != throughput ] || berth tag "$(berth images -q | head -1)" busybox:latest >/dev/null
+[ -z "$ONLY" ] || berth tag "$(berth images -q | head -1)" busybox:latest >/dev/null
 
 cat >"$WORKDIR/pod.yaml" <<'YAML'
 apiVersion: v1
@@ -243,6 +245,35 @@ for title, value, limit in (("cluster IP / Pod", svc[0] / pod[0], 0.9), ("Ingres
     print(f"target {title} at least {limit}x: {'MET' if value >= limit else 'NOT MET'} ({value:.2f}x)")
 PY
 }
+# ---- 4. memory with MANY Pods --------------------------------------------------------------------------
+memory() {
+  say "$MANY Pods applied at once; the server's VmRSS once they all run"
+  RSS_IDLE=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVE_PID/status")
+  python3 - "$MANY" >"$WORKDIR/many.yaml" <<'PY'
+import sys
+for i in range(int(sys.argv[1])):
+    print(f"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}}}\nspec:\n  terminationGracePeriodSeconds: 0\n"
+          f"  containers: [{{name: c, image: busybox:latest, imagePullPolicy: IfNotPresent, command: [sleep, '3600']}}]")
+PY
+  start=$(date +%s.%N)
+  k apply -f "$WORKDIR/many.yaml" >/dev/null
+  k wait --for=condition=Ready pods --all --timeout=600s >/dev/null || die "not every Pod became Ready"
+  MANY_SECONDS=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
+  sleep 2
+  RSS_MANY=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVE_PID/status")
+  SPLIT_MANY=$(awk '/^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 } END { printf "anon %.1f + file %.1f", a / 1024, f / 1024 }' "/proc/$SERVE_PID/status")
+}
+mib() { python3 -c "print(f'{$1 / 1024:.1f}')"; }
+memory_report() {
+  echo "berth serve VmRSS (MiB): idle $(mib "$RSS_IDLE"); with $MANY Pods running $(mib "$RSS_MANY") ($SPLIT_MANY); $MANY Pods Ready in ${MANY_SECONDS} s"
+  if [ "$RSS_MANY" -lt $((40 * 1024)) ]; then verdict=MET; else verdict="NOT MET"; fi
+  echo "target berth serve VmRSS with $MANY Pods under 40 MiB: $verdict"
+}
+if [ "$ONLY" = memory ]; then
+  memory; memory_report
+  k delete -f "$WORKDIR/many.yaml" --wait >/dev/null
+  exit 0
+fi
 if [ "$ONLY" = throughput ]; then
   throughput
   echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs); berth $BERTH; $(wrk --version 2>&1 | head -1)"
@@ -257,6 +288,8 @@ default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
 log_driver = "k8s-file"
 [engine]
 cgroup_manager = "cgroupfs"
+# runc: crun refuses this machine's hybrid cgroups (a cgroup2 with hugetlb beside v1).
+runtime = "runc"
 events_logger = "file"
 events_logfile_path = "$PODMAN_ROOT/events.log"
 CONF
@@ -289,22 +322,41 @@ bash "$WORKDIR/app-up.sh" && bash "$WORKDIR/app-down.sh" || die "smoke: the Depl
 hyperfine -N --runs "$RUNS" --export-json "$WORKDIR/app.json" --prepare "bash $WORKDIR/app-down.sh" \
   --command-name berth "bash $WORKDIR/app-up.sh" >/dev/null
 
-# ---- 4. memory with MANY Pods --------------------------------------------------------------------------
-say "$MANY Pods applied at once; the server's VmRSS once they all run"
-RSS_IDLE=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVE_PID/status")
-python3 - "$MANY" >"$WORKDIR/many.yaml" <<'PY'
-import sys
-for i in range(int(sys.argv[1])):
-    print(f"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}}}\nspec:\n  terminationGracePeriodSeconds: 0\n"
-          f"  containers: [{{name: c, image: busybox:latest, imagePullPolicy: IfNotPresent, command: [sleep, '3600']}}]")
-PY
-start=$(date +%s.%N)
-k apply -f "$WORKDIR/many.yaml" >/dev/null
-k wait --for=condition=Ready pods --all --timeout=600s >/dev/null || die "not every Pod became Ready"
-MANY_SECONDS=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
-sleep 2
-RSS_MANY=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVE_PID/status")
-SPLIT_MANY=$(awk '/^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 } END { printf "anon %.1f + file %.1f", a / 1024, f / 1024 }' "/proc/$SERVE_PID/status")
+# ---- 6. a rolling update of 10 replicas, maxSurge 1 -------------------------------------------------
+# maxUnavailable 0: one new Pod at a time, each waiting for its readiness probe (period 1 s), so the
+# update is bound by the probes; Kubernetes' own pace would be about 10 x period. Timed from the
+# template change until `kubectl rollout status` returns.
+say "a rolling update of 10 replicas (maxSurge 1, maxUnavailable 0, readiness period 1 s), 3 runs"
+cat >"$WORKDIR/roll.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: roll}
+spec:
+  replicas: 10
+  selector: {matchLabels: {app: roll}}
+  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}
+  template:
+    metadata: {labels: {app: roll}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - {name: web, image: busybox:latest, imagePullPolicy: IfNotPresent, command: [httpd, -f, -p, "8080"],
+         env: [{name: ROUND, value: "0"}], readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}}
+YAML
+k apply -f "$WORKDIR/roll.yaml" >/dev/null
+k rollout status deployment/roll --timeout=300s >/dev/null || die "the rolling-update Deployment is not ready"
+: >"$WORKDIR/roll.times"
+for round in 1 2 3; do
+  start=$(date +%s.%N)
+  k set env deployment/roll ROUND=$round >/dev/null
+  k rollout status deployment/roll --timeout=300s >/dev/null || die "rolling update $round did not finish"
+  python3 -c "print($(date +%s.%N) - $start)" >>"$WORKDIR/roll.times"
+done
+k delete -f "$WORKDIR/roll.yaml" --wait >/dev/null
+ROLL=$(python3 -c "import statistics; print(f'{statistics.median(float(l) for l in open(\"$WORKDIR/roll.times\")):.1f}')")
+ROLLS=$(paste -sd/ "$WORKDIR/roll.times" | python3 -c "import sys; print('/'.join(f'{float(x):.1f}' for x in sys.stdin.read().strip().split('/')))")
+
+memory
 
 # ---- 2. kubectl get pods with the MANY Pods in place ---------------------------------------------------
 # kubectl's own start (before it sends anything) is measured beside it, and the API's answer to the very
@@ -340,9 +392,8 @@ own = get["kubectl version --client (no request)"]
 print(f"kubectl get pods as a whole: {get['kubectl get pods']:.0f} ms, of which kubectl's own start {own:.0f} ms "
       f"(no server can bring the whole under {own:.0f} ms); Berth's part about {get['kubectl get pods'] - own:.0f} ms")
 PY
-mib() { python3 -c "print(f'{$1 / 1024:.1f}')"; }
-echo "berth serve VmRSS (MiB): idle $(mib "$RSS_IDLE"); with $MANY Pods running $(mib "$RSS_MANY") ($SPLIT_MANY); $MANY Pods Ready in ${MANY_SECONDS} s"
-if [ "$RSS_MANY" -lt $((40 * 1024)) ]; then verdict=MET; else verdict="NOT MET"; fi
-echo "target berth serve VmRSS with $MANY Pods under 40 MiB: $verdict"
+memory_report
+if python3 -c "import sys; sys.exit(0 if $ROLL < 20 else 1)"; then verdict=MET; else verdict="NOT MET"; fi
+echo "rolling update of 10 replicas (maxSurge 1, maxUnavailable 0, readiness period 1 s): median ${ROLL} s ($ROLLS); target under 20 s (2 x 10 x period): $verdict"
 throughput
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs); kubectl $("$KUBECTL" version --client -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'); $(podman --version); $(hyperfine --version)"
