@@ -92,7 +92,7 @@ struct Serve: BerthCommand {
         let server: HTTPServer
         do {
             let api = DockerAPI(engine: engine).handler
-            let trimmer = IdleTrimmer()
+            let trimmer = IdleTrimmer.shared
             server = try HTTPServer(listeners: listeners, commonHeaders: DockerAPI.commonHeaders) { request, writer in
                 trimmer.begin()
                 defer { trimmer.end() }
@@ -171,7 +171,7 @@ struct Serve: BerthCommand {
         }
         let listener = HTTPServer.Listener.tls(host: host, port: port, certificateChain: access.pki.servingCertificate,
                                                privateKey: access.pki.servingKey)
-        let trimmer = IdleTrimmer()
+        let trimmer = IdleTrimmer.shared
         let handler = api.handler
         do {
             let server = try HTTPServer(listeners: [listener], commonHeaders: KubeAPI.commonHeaders) { request, writer in

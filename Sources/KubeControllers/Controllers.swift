@@ -73,6 +73,7 @@ public final class ControllerManager: Sendable {
             var failing: Set<String> = []
             while !stopped.withLock({ $0 }) {
                 let seen = (try? store.currentRevision()) ?? 0
+                IdleTrimmer.shared.begin()
                 for controller in controllers {
                     do throws(EngineError) {
                         try controller.sync()
@@ -88,6 +89,7 @@ public final class ControllerManager: Sendable {
                 for controller in controllers {
                     if let at = controller.timer?.take() { seconds = min(seconds, Double(max(at - now, 1))) }
                 }
+                IdleTrimmer.shared.end()
                 store.waitForChange(after: seen, seconds: seconds) { [self] in stopped.withLock { $0 } }
             }
         }

@@ -95,7 +95,9 @@ public final class Kubelet: @unchecked Sendable {
                 return !stopped
             }
             if !go { return }
+            IdleTrimmer.shared.begin()
             syncAll()
+            IdleTrimmer.shared.end()
         }
     }
 

@@ -96,6 +96,10 @@ public final class ConditionLock: @unchecked Sendable {
 /// pages go back to the kernel. A burst of a hundred requests leaves several MiB free in the
 /// arenas otherwise, counted in the server's RSS until the next burst reuses them.
 public final class IdleTrimmer: @unchecked Sendable {
+    /// The process's one trimmer: `berth serve`'s APIs count their requests on it, and the kubelet's
+    /// and the controllers' passes theirs, so free pages go back once all of them are quiet.
+    public static let shared = IdleTrimmer()
+
     private let lock = ConditionLock()
     // Guarded by `lock`.
     private var inFlight = 0
