@@ -91,19 +91,23 @@ public final class ConditionLock: @unchecked Sendable {
     public func broadcast() { pthread_cond_broadcast(condition) }
 }
 
-/// Hands memory back after a burst: a server counts its requests in flight with `begin`/`end`,
-/// and a quarter second after the count has come back to zero (and stayed there), free malloc
-/// pages go back to the kernel. A burst of a hundred requests leaves several MiB free in the
-/// arenas otherwise, counted in the server's RSS until the next burst reuses them.
+/// Hands memory back after a burst: a server counts its work in flight (requests, control-loop
+/// passes) with `begin`/`end`, and a quarter second after the count has come back to zero (and
+/// stayed there), free malloc pages go back to the kernel; while work never stops for that long
+/// (a kubelet syncing a hundred Pods each second, a watch held open), at most every 5 s after work
+/// ended. A burst leaves several MiB free in the arenas otherwise, counted in the server's RSS until
+/// the next burst reuses them (measured: 10.8 of 23.6 MiB anonymous with 100 Pods running).
 public final class IdleTrimmer: @unchecked Sendable {
     /// The process's one trimmer: `berth serve`'s APIs count their requests on it, and the kubelet's
-    /// and the controllers' passes theirs, so free pages go back once all of them are quiet.
+    /// and the controllers' passes theirs.
     public static let shared = IdleTrimmer()
+    static let busyTrimSeconds = 5.0
 
     private let lock = ConditionLock()
     // Guarded by `lock`.
     private var inFlight = 0
-    private var becameIdle = 0
+    /// How many times work ended (any `end`).
+    private var ended = 0
 
     public init() {
         Threads.detach { [self] in self.run() }
@@ -114,24 +118,32 @@ public final class IdleTrimmer: @unchecked Sendable {
     public func end() {
         lock.withLock {
             inFlight -= 1
-            if inFlight == 0 {
-                becameIdle += 1
-                lock.broadcast()
-            }
+            ended += 1
+            lock.broadcast()
         }
     }
 
     private func run() {
-        var trimmed = 0
+        var seen = 0
+        var lastTrim = Self.now()
         while true {
-            let idleSince = lock.withLock { () -> Int in
-                while becameIdle == trimmed { lock.wait() }
-                return becameIdle
+            let endedBefore = lock.withLock { () -> Int in
+                while ended == seen { lock.wait() }
+                return ended
             }
             ProcessSys.sleep(milliseconds: 250)
-            let still = lock.withLock { inFlight == 0 && becameIdle == idleSince }
-            if still { Threads.trimMalloc() }
-            trimmed = idleSince
+            let quiet = lock.withLock { inFlight == 0 && ended == endedBefore }
+            if quiet || Self.now() - lastTrim >= Self.busyTrimSeconds {
+                Threads.trimMalloc()
+                lastTrim = Self.now()
+            }
+            seen = endedBefore
         }
+    }
+
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }
