@@ -97,10 +97,35 @@ struct DeploymentTests {
         let ip = try server.kubectlOK("get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}")
         #expect(PodTests.eventually(30) { ((try? Self.spread(server, ip, 30))?.names.count ?? 0) == 3 }, "not every replica answers through \(ip)")
 
-        // Scale up and down.
+        // A Pod that turns unready (its probe's page gone) leaves the rotation, and comes back when ready again.
+        let names = try server.kubectlOK("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}").split(separator: " ").map(String.init)
+        try #require(names.count == 3, "\(names)")
+        try server.kubectlOK("exec", names[0], "--", "mv", "/www/index.html", "/www/away")
+        #expect(PodTests.eventually(30) {
+            JobTests.quiet(server, "get", "pod", names[0], "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}") == "False"
+                && (try? Self.spread(server, ip, 20))?.names == Set(names.dropFirst())
+        }, "the unready \(names[0]) is still in the rotation: \((try? Self.spread(server, ip, 20))?.names ?? [])")
+        try server.kubectlOK("exec", names[0], "--", "mv", "/www/away", "/www/index.html")
+        #expect(PodTests.eventually(30) { ((try? Self.spread(server, ip, 30))?.names.count ?? 0) == 3 }, "\(names[0]) did not come back")
+
+        // A container killed with kill -9 is started again by the kubelet; its Pod comes back into the rotation.
+        let container = try #require(try PodTests.podContainers(server).first { $0.hasPrefix("k8s_web_\(names[1])_") })
+        let pid = pid_t(try PodTests.berth(server, ["inspect", "-f", "{{.State.Pid}}", container]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        try #require(pid > 0, "no pid for \(container)")
+        kill(pid, SIGKILL)
+        #expect(PodTests.eventually(60) {
+            JobTests.quiet(server, "get", "pod", names[1], "-o", "jsonpath={.status.containerStatuses[0].restartCount}") == "1"
+                && ((try? Self.spread(server, ip, 30))?.names.count ?? 0) == 3
+        }, "\(names[1]) was not running again behind \(ip) after kill -9")
+
+        // Scale 3 → 5 → 1 → 3.
         try server.kubectlOK("scale", "deployment/web", "--replicas=5")
         try server.kubectlOK("rollout", "status", "deployment/web", "--timeout=120s")
         #expect(PodTests.eventually(30) { ((try? Self.spread(server, ip, 60))?.names.count ?? 0) == 5 }, "not 5 replicas behind \(ip)")
+        try server.kubectlOK("scale", "deployment/web", "--replicas=1")
+        try server.kubectlOK("rollout", "status", "deployment/web", "--timeout=120s")
+        #expect(PodTests.eventually(30) { (try? Self.images(server).count) == 1 })
+        #expect(PodTests.eventually(30) { ((try? Self.spread(server, ip, 20))?.names.count ?? 0) == 1 }, "not 1 replica behind \(ip)")
         try server.kubectlOK("scale", "deployment/web", "--replicas=3")
         try server.kubectlOK("rollout", "status", "deployment/web", "--timeout=120s")
         #expect(PodTests.eventually(30) { (try? Self.images(server).count) == 3 })
