@@ -177,6 +177,10 @@ extension KubeAPI {
             provision(claim)
             if let bound = try? store.get(stored.key) { return send(writer, 201, bound.json, warnings: warnings) }
         }
+        if kind.kind == "PersistentVolume" {
+            bindWaitingClaims()
+            if let bound = try? store.get(stored.key) { return send(writer, 201, outgoing(kind, bound.json), warnings: warnings) }
+        }
         send(writer, 201, outgoing(kind, stored.json), warnings: warnings)
     }
 

@@ -1,10 +1,11 @@
+import ContainerSpec
 import GoCompat
 import Kube
 import KubeModel
 import LinuxSys
 
-/// The default StorageClass (`local-path`) and its provisioner: a claim of that class is bound at
-/// once to a new PersistentVolume, a directory under `<root>/kube/volumes/<pv-name>`; when the
+/// The default StorageClass (`local-path`) and its provisioner: a claim that no volume made
+/// beforehand fits (static provisioning) and whose class is that one is bound at once to a new PersistentVolume, a directory under `<root>/kube/volumes/<pv-name>`; when the
 /// claim goes, a volume whose reclaim policy is Delete goes with its directory, one that Retains
 /// is Released.
 extension KubeAPI {
@@ -30,8 +31,9 @@ extension KubeAPI {
         return defaults.max { ($0.metadataString("creationTimestamp") ?? "") < ($1.metadataString("creationTimestamp") ?? "") }?.metadataString("name")
     }
 
-    /// Provisions and binds a new claim whose class is ours.
+    /// Provisions and binds a new claim whose class is ours, unless a volume made beforehand fits it.
     func provision(_ claim: JSONValue) {
+        if bindToExistingVolume(claim) { return }
         guard let volumes = volumesDirectory, let className = claim[member: "spec"]?[member: "storageClassName"]?.stringValue,
               let stored = try? store.get(ObjectKey(KubeKinds.storageClass.storeResource, name: className)), let storageClass = try? stored.value(),
               storageClass[member: "provisioner"]?.stringValue == Self.localPathProvisioner,
@@ -73,6 +75,78 @@ extension KubeAPI {
                 .setting("status", to: .ordered([("phase", .string("Bound")), ("accessModes", modes), ("capacity", .ordered([("storage", size)]))]))
             return ManagedFields.recordUpdate(KubeKinds.persistentVolumeClaim, old: old, new: new, manager: "kube-controller-manager")
         }
+    }
+
+    /// Static provisioning, as the persistent-volume controller binds: a claim takes an Available
+    /// volume it fits — the same storageClassName ("" and none alike), at least the storage it
+    /// requests, every access mode it asks for, the volume its `volumeName` names if it names one,
+    /// and no claimRef but one naming this claim — the smallest such. True when it was bound.
+    @discardableResult
+    func bindToExistingVolume(_ claim: JSONValue) -> Bool {
+        let spec = claim[member: "spec"] ?? .null
+        guard claim[member: "status"]?[member: "phase"]?.stringValue != "Bound", claim[member: "metadata"]?[member: "deletionTimestamp"] == nil,
+              let uid = claim.metadataString("uid"), let name = claim.metadataString("name"), let namespace = claim.metadataString("namespace"),
+              let volumes = try? store.list(KubeKinds.persistentVolume.storeResource).items
+        else { return false }
+        let wantedClass = spec[member: "storageClassName"]?.stringValue ?? ""
+        let request = Quantities.value(spec[member: "resources"]?[member: "requests"]?[member: "storage"]) ?? 0
+        let modes = Set((spec[member: "accessModes"]?.arrayItems ?? []).compactMap(\.stringValue))
+        let named = spec[member: "volumeName"]?.stringValue
+        func capacity(_ volume: JSONValue) -> Double { Quantities.value(volume[member: "spec"]?[member: "capacity"]?[member: "storage"]) ?? 0 }
+        func fits(_ volume: JSONValue) -> Bool {
+            let volumeSpec = volume[member: "spec"] ?? .null
+            if let reference = volumeSpec[member: "claimRef"], case .object = reference {
+                guard reference[member: "namespace"]?.stringValue == namespace, reference[member: "name"]?.stringValue == name,
+                      (reference[member: "uid"]?.stringValue ?? uid) == uid else { return false }
+            }
+            return volume[member: "status"]?[member: "phase"]?.stringValue == "Available"
+                && volume[member: "metadata"]?[member: "deletionTimestamp"] == nil
+                && (named == nil || volume.metadataString("name") == named)
+                && (volumeSpec[member: "storageClassName"]?.stringValue ?? "") == wantedClass
+                && capacity(volume) >= request
+                && modes.isSubset(of: (volumeSpec[member: "accessModes"]?.arrayItems ?? []).compactMap(\.stringValue))
+        }
+        let candidates = volumes.compactMap { stored -> (StoredObject, JSONValue)? in
+            guard let volume = try? stored.value(), fits(volume) else { return nil }
+            return (stored, volume)
+        }.sorted { capacity($0.1) < capacity($1.1) }
+        guard let (stored, _) = candidates.first else { return false }
+        let claimRef = JSONValue.ordered([("kind", .string("PersistentVolumeClaim")), ("namespace", .string(namespace)), ("name", .string(name)),
+                                          ("uid", .string(uid)), ("apiVersion", .string("v1"))])
+        // The volume first, taken only if it is still free: two claims racing for it, one wins.
+        let bound: JSONValue
+        do {
+            bound = try store.guaranteedUpdate(stored.key) { old throws(EngineError) in
+                guard fits(old) else { throw .conflict("persistentvolume \(stored.key.name) was bound meanwhile") }
+                let annotations = (old[member: "metadata"]?[member: "annotations"] ?? .ordered([])).setting("pv.kubernetes.io/bound-by-controller", to: .string("yes"))
+                let new = old.settingMetadata("annotations", to: annotations)
+                    .setting("spec", to: (old[member: "spec"] ?? .ordered([])).setting("claimRef", to: claimRef))
+                    .setting("status", to: .ordered([("phase", .string("Bound"))]))
+                return ManagedFields.recordUpdate(KubeKinds.persistentVolume, old: old, new: new, manager: "kube-controller-manager")
+            }.value()
+        } catch {
+            return false
+        }
+        let key = ObjectKey(KubeKinds.persistentVolumeClaim.storeResource, namespace: namespace, name: name)
+        _ = try? store.guaranteedUpdate(key) { old in
+            var annotations = old[member: "metadata"]?[member: "annotations"] ?? .ordered([])
+            annotations = annotations.setting("pv.kubernetes.io/bind-completed", to: .string("yes"))
+            if named == nil { annotations = annotations.setting("pv.kubernetes.io/bound-by-controller", to: .string("yes")) }
+            let new = old.settingMetadata("annotations", to: annotations)
+                .setting("spec", to: (old[member: "spec"] ?? .ordered([])).setting("volumeName", to: .string(stored.key.name)))
+                .setting("status", to: .ordered([("phase", .string("Bound")), ("accessModes", bound[member: "spec"]?[member: "accessModes"] ?? .array([])),
+                                                 ("capacity", bound[member: "spec"]?[member: "capacity"] ?? .ordered([]))]))
+            return ManagedFields.recordUpdate(KubeKinds.persistentVolumeClaim, old: old, new: new, manager: "kube-controller-manager")
+        }
+        return true
+    }
+
+    /// A new volume: the claims waiting (Pending) that it fits, oldest first, may take it.
+    func bindWaitingClaims() {
+        guard let claims = try? store.list(KubeKinds.persistentVolumeClaim.storeResource).items else { return }
+        let waiting = claims.compactMap { try? $0.value() }.filter { $0[member: "status"]?[member: "phase"]?.stringValue == "Pending" }
+            .sorted { ($0.metadataString("creationTimestamp") ?? "") < ($1.metadataString("creationTimestamp") ?? "") }
+        for claim in waiting { bindToExistingVolume(claim) }
     }
 
     /// A claim went: its volume goes (Delete, with the directory we made) or is Released (Retain).

@@ -104,4 +104,72 @@ struct PodClaimTests {
         #expect(PodTests.eventually(20) { (try? server.kubectlOK("get", "pv", keptVolume, "-o", "jsonpath={.status.phase}")) == "Released" })
         #expect((try? String(contentsOfFile: keptPath + "/file", encoding: .utf8)) == "retained\n")
     }
+
+    /// Volumes made beforehand (static provisioning), as the persistent-volume controller binds: a
+    /// claim takes the smallest Available volume of its class that fits its size and access modes, a
+    /// claim that none fits waits Pending until one is made, a claim naming a volume gets that one; a
+    /// Pod mounts the volume's own path; the claim's deletion releases the volume (Retain, the default
+    /// of a volume made by hand) and its data stays.
+    @Test func claimsBindToVolumesMadeBeforehand() throws {
+        let server = try KubeServer()
+        defer { PodTests.cleanUp(server); server.stop() }
+        try PodTests.loadBusybox(server)
+        func volume(_ name: String, _ size: String, modes: String = "[ReadWriteOnce]") -> String {
+            """
+            apiVersion: v1
+            kind: PersistentVolume
+            metadata: {name: \(name)}
+            spec:
+              capacity: {storage: \(size)}
+              accessModes: \(modes)
+              storageClassName: manual
+              hostPath: {path: \(server.base)/\(name), type: DirectoryOrCreate}
+            """
+        }
+        func claim(_ name: String, _ size: String, extra: String = "") -> String {
+            """
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata: {name: \(name)}
+            spec:
+              storageClassName: manual
+              accessModes: [ReadWriteOnce]
+              resources: {requests: {storage: \(size)}}\(extra)
+            """
+        }
+        func bound(_ claim: String) -> String { JobTests.quiet(server, "get", "pvc", claim, "-o", "jsonpath={.status.phase} {.spec.volumeName}") }
+
+        try server.kubectlOK("apply", "-f", "-", stdin: [volume("small", "1Gi"), volume("big", "10Gi"), volume("shared", "5Gi", modes: "[ReadOnlyMany]")]
+                                .joined(separator: "\n---\n"))
+        #expect(try server.kubectlOK("get", "pv", "small", "-o", "jsonpath={.status.phase}") == "Available")
+        // 500Mi fits small and big: the smaller is taken, and names its claim.
+        try server.kubectlOK("apply", "-f", "-", stdin: claim("first", "500Mi"))
+        #expect(bound("first") == "Bound small")
+        #expect(try server.kubectlOK("get", "pv", "small", "-o", "jsonpath={.status.phase} {.spec.claimRef.namespace}/{.spec.claimRef.name}")
+                == "Bound default/first")
+        // A claim naming big gets it, though a smaller one would do.
+        try server.kubectlOK("apply", "-f", "-", stdin: claim("named", "1Mi", extra: "\n  volumeName: big"))
+        #expect(bound("named") == "Bound big")
+        // 20Gi fits none: Pending until a volume that fits is made. 2Gi fits only shared, whose mode is not asked for.
+        try server.kubectlOK("apply", "-f", "-", stdin: claim("large", "20Gi") + "\n---\n" + claim("rwo", "2Gi"))
+        #expect(bound("large") == "Pending ")
+        try server.kubectlOK("apply", "-f", "-", stdin: volume("huge", "50Gi"))
+        #expect(PodTests.eventually(10) { bound("large") == "Bound huge" }, "\(bound("large"))")
+        #expect(try server.kubectlOK("get", "pvc", "large", "-o", "jsonpath={.status.capacity.storage}") == "50Gi")
+        #expect(bound("rwo") == "Pending ")
+        #expect(try server.kubectlOK("get", "pv", "shared", "-o", "jsonpath={.status.phase}") == "Available")
+
+        // A Pod mounts the volume's own path.
+        try server.kubectlOK("apply", "-f", "-", stdin: Self.pod("writer", claim: "first", "echo static > /data/file"))
+        #expect(PodTests.eventually(60) { Self.phase(server, "writer") == "Succeeded" })
+        #expect((try? String(contentsOfFile: server.base + "/small/file", encoding: .utf8)) == "static\n")
+        try server.kubectlOK("delete", "pod", "writer")
+
+        // The claim goes; the volume (Retain) is Released, its data kept.
+        try server.kubectlOK("delete", "pvc", "first")
+        #expect(PodTests.eventually(20) { JobTests.quiet(server, "get", "pv", "small", "-o", "jsonpath={.status.phase}") == "Released" })
+        #expect((try? String(contentsOfFile: server.base + "/small/file", encoding: .utf8)) == "static\n")
+        try server.kubectlOK("delete", "pvc", "--all")
+        try server.kubectlOK("delete", "pv", "--all")
+    }
 }
