@@ -125,7 +125,7 @@ public final class IdleTrimmer: @unchecked Sendable {
 
     private func run() {
         var seen = 0
-        var lastTrim = Self.now()
+        var lastTrim = MonotonicClock.seconds()
         while true {
             let endedBefore = lock.withLock { () -> Int in
                 while ended == seen { lock.wait() }
@@ -133,17 +133,11 @@ public final class IdleTrimmer: @unchecked Sendable {
             }
             ProcessSys.sleep(milliseconds: 250)
             let quiet = lock.withLock { inFlight == 0 && ended == endedBefore }
-            if quiet || Self.now() - lastTrim >= Self.busyTrimSeconds {
+            if quiet || MonotonicClock.seconds() - lastTrim >= Self.busyTrimSeconds {
                 Threads.trimMalloc()
-                lastTrim = Self.now()
+                lastTrim = MonotonicClock.seconds()
             }
             seen = endedBefore
         }
-    }
-
-    static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }
