@@ -176,13 +176,17 @@ struct ServiceTests {
             }.first ?? 0
         }
         let before = try refused()
-        // Two rounds of new connections (ab without -k), 8 at a time, the second onto the first's TIME_WAITs.
-        for _ in 0..<2 {
+        // Three rounds of new connections (ab without -k), 8 at a time, each onto the TIME_WAITs of those before.
+        for _ in 0..<3 {
             let ab = try sh(server.inNetwork + ["ab", "-q", "-n", "4000", "-c", "8", "-s", "5", "http://\(ip)/"])
             #expect(ab.status == 0, "ab through \(ip): \(ab.stderr)")
             #expect(ab.stdout.contains("Failed requests:        0"), "\(ab.stdout)")
         }
-        #expect(try refused() - before == 0, "the endpoint refused SYNs through the cluster IP as old duplicates")
+        // The counter also counts a stray late segment of a connection already in TIME_WAIT (a
+        // retransmitted ACK, harmless), which plain MASQUERADE sees 0–1 times here; --random-fully
+        // gave 93–109 refused SYNs in these three rounds.
+        let count = try refused() - before
+        #expect(count <= 4, "the endpoint refused \(count) SYNs through the cluster IP as old duplicates")
     }
 
     @Test func clusterDNSAnswersServiceNames() throws {
