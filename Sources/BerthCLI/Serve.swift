@@ -159,7 +159,8 @@ struct Serve: BerthCommand {
             // The controller manager's role.
             // Their writes go through the API's paths (defaults, graceful deletion, garbage collection).
             let writer = ObjectWriter(create: { [api] resource, object throws(EngineError) in try api.createForController(resource, object) },
-                                      delete: { [api] key throws(EngineError) in try api.deleteForController(key) })
+                                      delete: { [api] key throws(EngineError) in try api.deleteForController(key) },
+                                      removeFinalizer: { [api] key, finalizer throws(EngineError) in try api.removeFinalizerForController(key, finalizer) })
             // The autoscaler reads CPU as metrics.k8s.io serves it.
             let metrics: PodMetricsReader = { [api] namespace throws(EngineError) in try api.podMetricsForController(namespace: namespace) }
             ControllerManager(store: store, writer: writer, metrics: metrics) { printError("berth serve: \($0)") }.start()

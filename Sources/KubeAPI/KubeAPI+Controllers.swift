@@ -25,6 +25,7 @@ extension KubeAPI {
         let uid = Self.presetUID(kind)
         if let uid { decoded = Objects.jobWithGeneratedSelector(decoded, uid: uid) }
         // A StatefulSet's claims get their phase and the default class and are provisioned, as a client's are.
+        decoded = VolumeProtection.protecting(kind: kind.kind, decoded)
         if kind.kind == "PersistentVolumeClaim" {
             if let status = Objects.initialStatus(kind, decoded) { decoded = decoded.setting("status", to: status) }
             if decoded[member: "spec"]?[member: "storageClassName"] == nil, let name = defaultStorageClass() {
@@ -33,6 +34,17 @@ extension KubeAPI {
         }
         let stored = try store.create(resource, decoded, uid: uid)
         if kind.kind == "PersistentVolumeClaim", let claim = try? stored.value() { provision(claim) }
+    }
+
+    /// The protection controllers' call: the finalizer off, and the object gone if it was the last.
+    public func removeFinalizerForController(_ key: ObjectKey, _ finalizer: String) throws(EngineError) {
+        guard let kind = KubeKinds.all.first(where: { $0.storeResource == key.resource }) else {
+            throw .invalid("remove finalizer \(finalizer) of \(key): not a kind the API serves")
+        }
+        do { try removeFinalizer(finalizer, kind, key) } catch {
+            throw error.code == 404 ? .notFound("remove finalizer \(finalizer) of \(key): \(error.message)")
+                : .invalid("remove finalizer \(finalizer) of \(key): \(error.message)")
+        }
     }
 
     public func deleteForController(_ key: ObjectKey) throws(EngineError) {

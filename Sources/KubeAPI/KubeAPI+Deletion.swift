@@ -86,6 +86,11 @@ extension KubeAPI {
             if let after = try? store.get(key), let value = try? after.value() { return .pending(value) }
             return .deleted(marked)
         }
+        if kind.kind == "PersistentVolumeClaim" || kind.kind == "PersistentVolume" {
+            try releaseIfUnused(kind, key)
+            guard let after = try? store.get(key), let value = try? after.value() else { return .deleted(marked) }
+            return .pending(value)
+        }
         return .pending(marked)
     }
 

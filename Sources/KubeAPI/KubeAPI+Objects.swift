@@ -150,6 +150,7 @@ extension KubeAPI {
         let uid = Self.presetUID(kind)
         if let uid { object = Objects.jobWithGeneratedSelector(object, uid: uid) }
         if let status = Objects.initialStatus(kind, object) { object = object.setting("status", to: status) }
+        object = VolumeProtection.protecting(kind: kind.kind, object)
         if kind.kind == "PersistentVolumeClaim", object[member: "spec"]?[member: "storageClassName"] == nil, let name = defaultStorageClass() {
             // The DefaultStorageClass admission plugin: a claim without a class gets the default one.
             object = object.setting("spec", to: (object[member: "spec"] ?? .ordered([])).setting("storageClassName", to: .string(name)))

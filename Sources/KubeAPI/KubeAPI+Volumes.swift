@@ -60,7 +60,8 @@ extension KubeAPI {
             ("status", .ordered([("phase", .string("Bound"))])),
         ])
         guard (try? store.create(KubeKinds.persistentVolume.storeResource,
-                                 ManagedFields.recordUpdate(KubeKinds.persistentVolume, old: nil, new: volume, manager: "local-path-provisioner"))) != nil
+                                 ManagedFields.recordUpdate(KubeKinds.persistentVolume, old: nil, new: VolumeProtection.protecting(kind: "PersistentVolume", volume),
+                                                            manager: "local-path-provisioner"))) != nil
         else { return }
         let key = ObjectKey(KubeKinds.persistentVolumeClaim.storeResource, namespace: namespace, name: name)
         _ = try? store.guaranteedUpdate(key) { old in
@@ -163,6 +164,25 @@ extension KubeAPI {
             } else {
                 _ = try? store.guaranteedUpdate(stored.key) { old in old.setting("status", to: .ordered([("phase", .string("Released"))])) }
             }
+        }
+    }
+
+    /// The protection controllers' check, made at once when a claim or volume is deleted: one no
+    /// unfinished Pod names (a volume no claim holds) goes now, as quickly as without the finalizer.
+    func releaseIfUnused(_ kind: KubeKind, _ key: ObjectKey) throws(KubeStatus) {
+        guard let value = try? store.get(key).value() else { return }
+        switch kind.kind {
+        case "PersistentVolumeClaim":
+            guard VolumeProtection.waits(value, on: VolumeProtection.claimFinalizer),
+                  let pods = try? store.list(KubeKinds.pod.storeResource, namespace: key.namespace).items else { return }
+            if !VolumeProtection.claimsInUse(by: pods.compactMap { try? $0.value() }).contains(key.name) {
+                try removeFinalizer(VolumeProtection.claimFinalizer, kind, key)
+            }
+        case "PersistentVolume":
+            if VolumeProtection.waits(value, on: VolumeProtection.volumeFinalizer) && VolumeProtection.isFree(value) {
+                try removeFinalizer(VolumeProtection.volumeFinalizer, kind, key)
+            }
+        default: break
         }
     }
 }

@@ -12,16 +12,30 @@ import Synchronization
 public struct ObjectWriter: Sendable {
     public var create: @Sendable (Resource, JSONValue) throws(EngineError) -> Void
     public var delete: @Sendable (ObjectKey) throws(EngineError) -> Void
+    /// Takes a finalizer off an object; one being deleted goes when it was the last.
+    public var removeFinalizer: @Sendable (ObjectKey, String) throws(EngineError) -> Void
 
     public init(create: @escaping @Sendable (Resource, JSONValue) throws(EngineError) -> Void,
-                delete: @escaping @Sendable (ObjectKey) throws(EngineError) -> Void) {
+                delete: @escaping @Sendable (ObjectKey) throws(EngineError) -> Void,
+                removeFinalizer: @escaping @Sendable (ObjectKey, String) throws(EngineError) -> Void) {
         self.create = create
         self.delete = delete
+        self.removeFinalizer = removeFinalizer
     }
 
     public static func direct(_ store: ObjectStore) -> ObjectWriter {
         ObjectWriter(create: { resource, object throws(EngineError) in try store.create(resource, object) },
-                     delete: { key throws(EngineError) in _ = try store.delete(key) })
+                     delete: { key throws(EngineError) in _ = try store.delete(key) },
+                     removeFinalizer: { key, finalizer throws(EngineError) in
+                         let stored = try store.guaranteedUpdate(key) { value in
+                             let left = (value[member: "metadata"]?[member: "finalizers"]?.arrayItems ?? []).filter { $0 != .string(finalizer) }
+                             return value.settingMetadata("finalizers", to: left.isEmpty ? nil : .array(left))
+                         }
+                         let value = try stored.value()
+                         if Workloads.isTerminating(value) && value[member: "metadata"]?[member: "finalizers"] == nil {
+                             _ = try store.delete(key)
+                         }
+                     })
     }
 }
 
@@ -64,6 +78,7 @@ public final class ControllerManager: Sendable {
             EndpointSliceController(store: store, log: log),
             ServiceLBController(store: store),
             NamespaceController(store: store, writer: writer),
+            VolumeProtectionController(store: store, writer: writer),
         ]
     }
 

@@ -6,6 +6,12 @@ import Kube
 extension KubeKinds {
     static func string(_ value: JSONValue?) -> JSONValue { .string(value?.stringValue ?? "") }
 
+    /// A volume's or claim's phase, as kubectl prints it: Terminating once it is being deleted (a
+    /// finalizer holds it while in use).
+    static func phaseOrTerminating(_ object: JSONValue) -> JSONValue {
+        object[member: "metadata"]?[member: "deletionTimestamp"] != nil ? .string("Terminating") : string(object[member: "status"]?[member: "phase"])
+    }
+
     /// RWO, ROX, RWX, RWOP as kubectl abbreviates access modes.
     static func accessModes(_ value: JSONValue?) -> JSONValue {
         let short = ["ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"]
@@ -126,7 +132,7 @@ extension KubeKinds {
             TableColumn("Reclaim Policy", type: "string", description: "What becomes of the volume when its claim goes.") {
                 string($0[member: "spec"]?[member: "persistentVolumeReclaimPolicy"])
             },
-            TableColumn("Status", type: "string", description: "The volume's phase.") { string($0[member: "status"]?[member: "phase"]) },
+            TableColumn("Status", type: "string", description: "The volume's phase (Terminating while it is deleted).") { phaseOrTerminating($0) },
             TableColumn("Claim", type: "string", description: "The claim bound to the volume.") { pv in
                 guard let claim = pv[member: "spec"]?[member: "claimRef"], let name = claim[member: "name"]?.stringValue else { return .string("") }
                 return .string((claim[member: "namespace"]?.stringValue ?? "") + "/" + name)
@@ -145,7 +151,7 @@ extension KubeKinds {
         group: "", version: "v1", kind: "PersistentVolumeClaim", resource: "persistentvolumeclaims", singular: "persistentvolumeclaim",
         namespaced: true, shortNames: ["pvc"], verbs: allVerbs,
         columns: [
-            TableColumn("Status", type: "string", description: "The claim's phase.") { string($0[member: "status"]?[member: "phase"]) },
+            TableColumn("Status", type: "string", description: "The claim's phase (Terminating while it is deleted).") { phaseOrTerminating($0) },
             TableColumn("Volume", type: "string", description: "The volume bound to the claim.") { string($0[member: "spec"]?[member: "volumeName"]) },
             TableColumn("Capacity", type: "string", description: "The bound volume's size.") { string($0[member: "status"]?[member: "capacity"]?[member: "storage"]) },
             TableColumn("Access Modes", type: "string", description: "How the bound volume can be mounted.") { accessModes($0[member: "status"]?[member: "accessModes"]) },

@@ -172,4 +172,63 @@ struct PodClaimTests {
         try server.kubectlOK("delete", "pvc", "--all")
         try server.kubectlOK("delete", "pv", "--all")
     }
+
+    /// Storage object in-use protection: a claim deleted while a Pod mounts it is only marked
+    /// (Terminating, the pvc-protection finalizer holds it), its data stays and the Pod goes on
+    /// writing; no new Pod may take it; it goes with its volume once the Pod is gone. A volume
+    /// deleted while Bound waits (pv-protection) until its claim lets it go. Without the finalizer the
+    /// claim's deletion took the volume's directory from under the running Pod.
+    @Test func aClaimInUseIsKeptUntilItsPodGoes() throws {
+        let server = try KubeServer()
+        defer { PodTests.cleanUp(server); server.stop() }
+        try PodTests.loadBusybox(server)
+        try server.kubectlOK("apply", "-f", "-", stdin: Self.claim("held") + "\n---\n"
+                             + Self.pod("holder", claim: "held", "echo first > /data/file; exec sleep 3600"))
+        #expect(PodTests.eventually(60) { Self.phase(server, "holder") == "Running" }, "\(server.serverLog)")
+        #expect(try server.kubectlOK("get", "pvc", "held", "-o", "jsonpath={.metadata.finalizers}") == "[\"kubernetes.io/pvc-protection\"]")
+        let volume = try server.kubectlOK("get", "pvc", "held", "-o", "jsonpath={.spec.volumeName}")
+        #expect(try server.kubectlOK("get", "pv", volume, "-o", "jsonpath={.metadata.finalizers}") == "[\"kubernetes.io/pv-protection\"]")
+        let path = try server.kubectlOK("get", "pv", volume, "-o", "jsonpath={.spec.hostPath.path}")
+
+        // Deleted while in use: marked, shown Terminating, and still there after the controllers' passes.
+        try server.kubectlOK("delete", "pvc", "held", "--wait=false")
+        usleep(1_500_000)
+        let row = try server.kubectlOK("get", "pvc", "held", "--no-headers")
+        #expect(row.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first == "Terminating", "\(row)")
+        #expect(try server.kubectlOK("get", "pv", volume, "-o", "jsonpath={.status.phase}") == "Bound")
+        #expect(try server.kubectlOK("exec", "holder", "--", "sh", "-c", "echo second >> /data/file && cat /data/file") == "first\nsecond\n")
+        #expect((try? String(contentsOfFile: path + "/file", encoding: .utf8)) == "first\nsecond\n")
+
+        // No new Pod takes a claim being deleted (kube-scheduler's words).
+        try server.kubectlOK("apply", "-f", "-", stdin: Self.pod("latecomer", claim: "held", "true"))
+        let scheduled = "jsonpath={.status.conditions[?(@.type==\"PodScheduled\")].message}"
+        #expect(PodTests.eventually(20) {
+            JobTests.quiet(server, "get", "pod", "latecomer", "-o", scheduled).contains("persistentvolumeclaim \"held\" is being deleted")
+        })
+        #expect(FileManager.default.fileExists(atPath: path + "/file"))
+
+        // The Pods go: so do the claim, its volume (Delete) and the directory.
+        try server.kubectlOK("delete", "pod", "holder", "latecomer")
+        #expect(PodTests.eventually(30) { (try? server.kubectl(["get", "pvc", "held"]))?.stderr.contains("NotFound") == true }, "\(server.serverLog)")
+        #expect(PodTests.eventually(20) { (try? server.kubectl(["get", "pv", volume]))?.stderr.contains("NotFound") == true })
+        #expect(!FileManager.default.fileExists(atPath: path))
+
+        // A volume deleted while Bound waits for its claim; a claim no Pod uses goes at once.
+        try server.kubectlOK("apply", "-f", "-", stdin: """
+            apiVersion: v1
+            kind: PersistentVolume
+            metadata: {name: handmade}
+            spec:
+              capacity: {storage: 1Gi}
+              accessModes: [ReadWriteOnce]
+              storageClassName: manual
+              hostPath: {path: \(server.base)/handmade, type: DirectoryOrCreate}
+            """ + "\n---\n" + Self.claim("idle", storageClass: "manual"))
+        #expect(PodTests.eventually(10) { JobTests.quiet(server, "get", "pvc", "idle", "-o", "jsonpath={.status.phase}") == "Bound" })
+        try server.kubectlOK("delete", "pv", "handmade", "--wait=false")
+        usleep(1_500_000)
+        #expect(try server.kubectlOK("get", "pv", "handmade", "--no-headers").contains(" Terminating "))
+        try server.kubectlOK("delete", "pvc", "idle", "--timeout=10s")
+        #expect(PodTests.eventually(20) { (try? server.kubectl(["get", "pv", "handmade"]))?.stderr.contains("NotFound") == true }, "\(server.serverLog)")
+    }
 }
