@@ -79,7 +79,10 @@ final class IngressProxy: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if let tlsContext { try sync.addHandler(NIOSSLServerHandler(context: tlsContext)) }
-                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                    // An upgrade configuration with no upgraders of its own: NIO then keeps the bytes a client
+                    // sends after an Upgrade request for whoever removes the decoder (ProxyHandler, once
+                    // the backend switched protocols) instead of dropping them.
+                    try sync.configureHTTPServerPipeline(withServerUpgrade: (upgraders: [], completionHandler: { _ in }), withErrorHandling: true)
                     try sync.addHandler(ProxyHandler(table: table, scheme: tlsContext == nil ? "http" : "https"))
                 }
             }

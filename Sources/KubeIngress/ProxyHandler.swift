@@ -7,14 +7,16 @@ import NIOPosix
 /// (or an absolute URI's authority) and path pick a backend from the routes of that moment; the
 /// request streams to one of its ready endpoints on a new connection and the response streams
 /// back. Neither body is held whole: reads from one side wait while the other side's socket is
-/// full (back-pressure both ways).
-final class ProxyHandler: ChannelDuplexHandler {
+/// full (back-pressure both ways). A request to switch protocols (WebSocket) goes to the backend
+/// with its Upgrade header; when the backend answers 101, both connections leave HTTP and become
+/// one byte tunnel (TunnelHandler), as ingress-nginx proxies WebSockets.
+final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// What happens to the current request's parts.
-    enum Phase { case idle, proxying, answered }
+    /// What happens to the current request's parts; `tunnel` once the backend switched protocols.
+    enum Phase { case idle, proxying, answered, tunnel }
 
     let table: RouteTable
     let scheme: String
@@ -31,6 +33,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var responseStarted = false
     private var keepAlive = true
     private var version = HTTPVersion.http1_1
+    /// The protocols the current request asks to switch to (its Upgrade header), passed on to the backend.
+    private var upgrade: String?
     private var readsHeld = false
     private var readWanted = false
     private var context: ChannelHandlerContext?
@@ -43,7 +47,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        closeBackend()
+        // Removed for the tunnel, which now owns the backend's connection.
+        if phase != .tunnel { closeBackend() }
         self.context = nil
     }
 
@@ -91,7 +96,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        closeBackend()
+        if phase != .tunnel { closeBackend() }
         context.fireChannelInactive()
     }
 
@@ -119,6 +124,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         pending = []
         keepAlive = head.isKeepAlive
         version = head.version
+        upgrade = Self.requestedUpgrade(head)
+        // NIO's decoder reads nothing after an Upgrade request: unless the backend switches, the
+        // connection ends with this response.
+        if upgrade != nil { keepAlive = false }
         var uri = head.uri
         var host = head.headers.first(name: "host") ?? ""
         // An absolute URI's authority is the host (RFC 9112 §3.2.2); the backend gets the path.
@@ -149,11 +158,24 @@ final class ProxyHandler: ChannelDuplexHandler {
             headers.replaceOrAdd(name: "x-forwarded-proto", value: scheme)
             headers.replaceOrAdd(name: "x-forwarded-host", value: host)
             headers.replaceOrAdd(name: "x-forwarded-port", value: String(context.channel.localAddress?.port ?? 0))
-            // One request per backend connection: its end is the response's end when unframed.
-            headers.replaceOrAdd(name: "connection", value: "close")
+            if let upgrade {
+                headers.replaceOrAdd(name: "upgrade", value: upgrade)
+                headers.replaceOrAdd(name: "connection", value: "upgrade")
+            } else {
+                // One request per backend connection: its end is the response's end when unframed.
+                headers.replaceOrAdd(name: "connection", value: "close")
+            }
             let request = HTTPRequestHead(version: .http1_1, method: head.method, uri: uri, headers: headers)
             connect(context, target.endpoints, first: table.nextIndex(), attempt: 0, request: request)
         }
+    }
+
+    /// The Upgrade header of a request whose Connection header names it (RFC 9110 §7.8), or nil.
+    static func requestedUpgrade(_ head: HTTPRequestHead) -> String? {
+        let connection = head.headers[canonicalForm: "connection"].map { $0.lowercased() }
+        guard connection.contains("upgrade") else { return nil }
+        let protocols = head.headers[canonicalForm: "upgrade"].map(String.init)
+        return protocols.isEmpty ? nil : protocols.joined(separator: ", ")
     }
 
     /// `example.com:8080` → `example.com`; `[::1]:80` → `[::1]`.
@@ -180,7 +202,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             .connectTimeout(.seconds(5))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHTTPClientHandlers() }
+                // Bytes after a 101 are the new protocol's: kept for the tunnel, not dropped.
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes) }
             }
             .connect(host: endpoint.host, port: endpoint.port)
             .assumeIsolated()
@@ -299,11 +322,67 @@ final class ProxyHandler: ChannelDuplexHandler {
     func backendWritable() {
         if backend?.isWritable == true { releaseReads() }
     }
+
+    /// The backend answered 101 Switching Protocols (its whole head has been read): the client gets
+    /// that answer, then each side's HTTP handlers leave the pipelines and a tunnel joins the two
+    /// connections. Bytes either side sent after the handshake, held by the HTTP decoders, go through it.
+    func backendSwitched(_ head: HTTPResponseHead, generation: Int) {
+        guard generation == self.generation, phase == .proxying, let context, let backend else { return }
+        guard upgrade != nil else {
+            // A switch nobody asked for: the backend is not speaking HTTP to us any more.
+            backend.close(promise: nil)
+            backendClosed(generation: generation)
+            return
+        }
+        var headers = head.headers
+        headers.remove(name: "content-length")
+        headers.remove(name: "transfer-encoding")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .switchingProtocols, headers: headers))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        phase = .tunnel
+        backendHandler = nil
+        self.backend = nil
+        let (client, server) = TunnelHandler.pair()
+        do {
+            let clientPipeline = context.pipeline.syncOperations, backendPipeline = backend.pipeline.syncOperations
+            try clientPipeline.addHandler(client)
+            try backendPipeline.addHandler(server)
+            // The decoders go last: what they hold is forwarded to the tunnel, through nothing HTTP.
+            // Their removal ends on a later turn of the loop (the response decoder also sees what is
+            // written, as requests), so the tunnel holds what it reads until every HTTP handler is gone.
+            var removals: [EventLoopFuture<Void>] = []
+            for type: any ChannelHandler.Type in [ProxyHandler.self, HTTPServerPipelineHandler.self, NIOHTTPResponseHeadersValidator.self,
+                                                  HTTPServerProtocolErrorHandler.self, HTTPResponseEncoder.self,
+                                                  ByteToMessageHandler<HTTPRequestDecoder>.self] {
+                removals += Self.remove(type, from: clientPipeline, on: context.eventLoop)
+            }
+            for type: any ChannelHandler.Type in [BackendHandler.self, NIOHTTPRequestHeadersValidator.self, HTTPRequestEncoder.self,
+                                                  ByteToMessageHandler<HTTPResponseDecoder>.self] {
+                removals += Self.remove(type, from: backendPipeline, on: context.eventLoop)
+            }
+            EventLoopFuture.andAllComplete(removals, on: context.eventLoop).assumeIsolated().whenComplete { _ in
+                TunnelHandler.start(client, server)
+            }
+        } catch {
+            backend.close(promise: nil)
+            context.close(promise: nil)
+        }
+    }
+
+    /// Removes the handler of this type, if the pipeline has one: the removal's end.
+    static func remove(_ type: any ChannelHandler.Type, from pipeline: ChannelPipeline.SynchronousOperations,
+                       on eventLoop: any EventLoop) -> [EventLoopFuture<Void>] {
+        func context<Handler: ChannelHandler>(_: Handler.Type) -> ChannelHandlerContext? { try? pipeline.context(handlerType: Handler.self) }
+        guard let found = context(type) else { return [] }
+        let removed = eventLoop.makePromise(of: Void.self)
+        pipeline.removeHandler(context: found, promise: removed)
+        return [removed.futureResult]
+    }
 }
 
 /// The proxy's side of one backend connection: response parts go to the client's handler;
 /// reads wait while the client's socket is full.
-final class BackendHandler: ChannelDuplexHandler {
+final class BackendHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
@@ -316,6 +395,8 @@ final class BackendHandler: ChannelDuplexHandler {
     private var ended = false
     /// After a 1xx head comes its own end, which is not the response's.
     private var informational = false
+    /// A 101 head: at its end the connection switches protocols.
+    private var switched: HTTPResponseHead?
 
     init(proxy: ProxyHandler, generation: Int) {
         self.proxy = proxy
@@ -342,6 +423,10 @@ final class BackendHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            if head.status == .switchingProtocols {
+                switched = head
+                return
+            }
             // 1xx answers (100 Continue) are the backend's business with us, not the client's.
             if head.status.code / 100 == 1 {
                 informational = true
@@ -351,6 +436,11 @@ final class BackendHandler: ChannelDuplexHandler {
         case .body(let buffer):
             proxy.backendBody(buffer, generation: generation)
         case .end:
+            if let switched {
+                ended = true
+                proxy.backendSwitched(switched, generation: generation)
+                return
+            }
             if informational {
                 informational = false
                 return

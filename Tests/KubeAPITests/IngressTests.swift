@@ -231,6 +231,56 @@ struct IngressTests {
 
     /// An attacker's Ingress in another namespace cannot reach a Service of this one (by naming it,
     /// by a Host header of the cluster's names, or an absolute URI) nor serve this namespace's Secret.
+    /// WebSocket through the proxy, as ingress-nginx carries it: the Upgrade request reaches the
+    /// backend, its 101 reaches the client, and from then on both connections are one byte stream,
+    /// over HTTP and HTTPS — frames both ways (one of 300 kB), ping and pong, the backend's first frame
+    /// sent with its 101 and the client's first frame sent with its request (both held by the HTTP
+    /// parsers at the switch). A backend that refuses the upgrade is answered as it answered.
+    /// The client is websocket-client (python3-websocket); the backend a small RFC 6455 server.
+    @Test func webSocketsSwitchProtocolsThroughTheProxy() throws {
+        let server = try KubeServer(ownNetwork: true)
+        defer { server.stop() }
+        let backend = try ServiceTests.Backend(server: server, index: 0,
+                                               command: "python3 \(packageRoot)/Tests/Scripts/websocket/backend.py backend-0 8080")
+        #expect(ServiceTests.eventually { (try? server.get("http://\(backend.ip):8080/")) == "backend-0" }, "the backend does not answer")
+        try server.kubectlOK("apply", "-f", "-", stdin: ServiceTests.service("ws") + "\n---\n" + ServiceTests.endpoints("ws", [backend.ip]) + """
+
+            ---
+            apiVersion: networking.k8s.io/v1
+            kind: Ingress
+            metadata: {name: ws}
+            spec:
+              rules:
+              - host: ws.example
+                http:
+                  paths:
+                  - {path: /, pathType: Prefix, backend: {service: {name: ws, port: {number: 80}}}}
+            """)
+        #expect(ServiceTests.eventually { (try? Self.fetch(server, "ws.example", "/"))?.body == "backend-0" }, "no route to the backend")
+
+        let client = try sh(server.inNetwork + ["/usr/bin/python3", packageRoot + "/Tests/Scripts/websocket/client.py", "ws.example"])
+        #expect(client.status == 0, "\(client.stderr)\n\(server.serverLog)")
+        #expect(client.stdout == """
+            ws greeting hello from backend-0
+            ws reply echo: one
+            ws big 300006 True
+            ws pong 10 are you there
+            wss greeting hello from backend-0
+            wss reply echo: one
+            wss big 300006 True
+            wss pong 10 are you there
+            raw status HTTP/1.1 101 Switching Protocols
+            raw frames True True
+
+            """, "\(client.stdout)")
+
+        let refused = try Self.fetch(server, "ws.example", "/refuse", extra: ["-H", "Connection: Upgrade", "-H", "Upgrade: websocket",
+                                                                             "-H", "Sec-WebSocket-Version: 13", "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="])
+        #expect(refused.status == 403 && refused.body == "no websocket here\n", "\(refused)")
+        // A plain request after all that still goes through.
+        #expect(try Self.fetch(server, "ws.example", "/").body == "backend-0")
+    }
+
     @Test func anotherNamespaceIsOutOfReach() throws {
         let server = try KubeServer(ownNetwork: true)
         defer { PodTests.cleanUp(server); server.stop() }

@@ -15,7 +15,8 @@ struct ServiceTests {
         let holder: pid_t
         let directory: String
 
-        init(server: KubeServer, index: Int) throws {
+        /// `command` serves on 8080 in the namespace (by default Python's http.server, answering the name).
+        init(server: KubeServer, index: Int, command: String = "python3 -m http.server --bind 0.0.0.0 8080") throws {
             name = "backend-\(index)"
             ip = "10.42.250.\(index * 4 + 2)"
             let hostSide = "10.42.250.\(index * 4 + 1)"
@@ -26,7 +27,7 @@ struct ServiceTests {
             let script = """
                 while ! ip link show eth0 >/dev/null 2>&1; do sleep 0.05; done
                 ip link set lo up && ip addr add \(ip)/30 dev eth0 && ip link set eth0 up && ip route add default via \(hostSide) || exit 1
-                cd \(directory) && exec python3 -m http.server --bind 0.0.0.0 8080
+                cd \(directory) && exec \(command)
                 """
             holder = try TestSupport.spawn(["/usr/bin/unshare", "--net", "--", "/bin/sh", "-c", script], stdout: directory + "/log")
             // Not before unshare has made the namespace: the peer would land in the test's own.
