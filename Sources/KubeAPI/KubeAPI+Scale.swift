@@ -34,7 +34,7 @@ extension KubeAPI {
                 throw .invalid(target.kind, target.name!, [FieldError("spec.replicas", .required, "")])
             }
             guard replicas >= 0 else {
-                throw .invalid(target.kind, target.name!, [FieldError("spec.replicas", .invalid(String(replicas)), "must be greater than or equal to 0")])
+                throw .invalid(target.kind, target.name!, [FieldError("spec.replicas", .invalidNumber((replicas)), "must be greater than or equal to 0")])
             }
             if try dryRun(request) { return try sendJSON(writer, 200, Self.scaleObject(try current()).setting("spec", to: .ordered([("replicas", .int(replicas))]))) }
             let stored: StoredObject

@@ -92,9 +92,9 @@ extension KubeAPI {
                     }
                     node = free
                 } else if !Self.nodePorts.contains(node) {
-                    errors.append(FieldError("spec.ports[\(index)].nodePort", .invalid(String(node)), "provided port is not in the valid range. The range of valid ports is 30000-32767"))
+                    errors.append(FieldError("spec.ports[\(index)].nodePort", .invalidNumber((node)), "provided port is not in the valid range. The range of valid ports is 30000-32767"))
                 } else if taken.contains(node) {
-                    errors.append(FieldError("spec.ports[\(index)].nodePort", .invalid(String(node)), "provided port is already allocated"))
+                    errors.append(FieldError("spec.ports[\(index)].nodePort", .invalidNumber((node)), "provided port is already allocated"))
                 }
                 taken.insert(node)
                 ports[index] = ports[index].setting("nodePort", to: .int(node))

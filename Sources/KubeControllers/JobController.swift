@@ -89,7 +89,10 @@ public struct JobController: Controller {
             try expire(job, key: key, now: now)
             return
         }
-        let census = Census(pods)
+        var census = Census(pods)
+        // podFailurePolicy: Ignored failures count nowhere; a FailJob rule ends the Job.
+        let judged = Self.judgeFailures(census.failed, policy: spec?[member: "podFailurePolicy"])
+        census.failed = judged.counted
         let indexed = spec?[member: "completionMode"]?.stringValue == "Indexed"
         let completions = spec?[member: "completions"]?.intValue
         let parallelism = max(spec?[member: "parallelism"]?.intValue ?? 1, 0)
@@ -122,6 +125,8 @@ public struct JobController: Controller {
         var failure: (reason: String, message: String)?
         if let interim = Self.interim(conditions, "FailureTarget") {
             failure = interim
+        } else if let failJob = judged.failJob {
+            failure = failJob
         } else if failed > backoffLimit || restartsExceed {
             failure = ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
         } else if let deadline = spec?[member: "activeDeadlineSeconds"]?.intValue, let start = startTime, !suspended {

@@ -136,15 +136,16 @@ public struct KubeStatus: Error, Sendable, CustomStringConvertible {
 /// One validation error (field.Error): `metadata.name: Invalid value: "X": detail`.
 public struct FieldError: Sendable, Equatable, CustomStringConvertible {
     public enum ErrorType: Sendable, Equatable {
-        case invalid(String), required, forbidden, tooLong, duplicate(String), notSupported(String)
+        /// A number is shown bare, as Go's validation prints an int (`Invalid value: -1`), a string quoted.
+        case invalid(String), invalidNumber(Int), required, forbidden, tooLong, duplicate(String), duplicateNumber(Int), notSupported(String)
 
         var reason: String {
             switch self {
-            case .invalid: "FieldValueInvalid"
+            case .invalid, .invalidNumber: "FieldValueInvalid"
             case .required: "FieldValueRequired"
             case .forbidden: "FieldValueForbidden"
             case .tooLong: "FieldValueTooLong"
-            case .duplicate: "FieldValueDuplicate"
+            case .duplicate, .duplicateNumber: "FieldValueDuplicate"
             case .notSupported: "FieldValueNotSupported"
             }
         }
@@ -164,10 +165,12 @@ public struct FieldError: Sendable, Equatable, CustomStringConvertible {
     public var causeMessage: String {
         switch type {
         case .invalid(let value): "Invalid value: \(GoStrconv.quote(value)): \(detail)"
+        case .invalidNumber(let value): "Invalid value: \(value): \(detail)"
         case .required: "Required value" + (detail.isEmpty ? "" : ": " + detail)
         case .forbidden: "Forbidden" + (detail.isEmpty ? "" : ": " + detail)
         case .tooLong: "Too long: " + detail
         case .duplicate(let value): "Duplicate value: \(GoStrconv.quote(value))"
+        case .duplicateNumber(let value): "Duplicate value: \(value)"
         case .notSupported(let value): "Unsupported value: \(GoStrconv.quote(value))" + (detail.isEmpty ? "" : ": " + detail)
         }
     }

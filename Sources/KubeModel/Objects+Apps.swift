@@ -70,7 +70,7 @@ extension Objects {
             errors.append(FieldError("spec.template.spec.containers", .required, ""))
         }
         if let replicas = spec?[member: "replicas"]?.intValue, replicas < 0 {
-            errors.append(FieldError("spec.replicas", .invalid(String(replicas)), "must be greater than or equal to 0"))
+            errors.append(FieldError("spec.replicas", .invalidNumber((replicas)), "must be greater than or equal to 0"))
         }
         let kind = object[member: "kind"]?.stringValue ?? ""
         if kind == "StatefulSet" || kind == "DaemonSet" {

@@ -47,28 +47,28 @@ extension Objects {
         if (target?[member: "name"]?.stringValue ?? "").isEmpty { errors.append(FieldError("spec.scaleTargetRef.name", .required, "")) }
         let minimum = spec?[member: "minReplicas"]?.intValue ?? 1
         if minimum < 1 {
-            errors.append(FieldError("spec.minReplicas", .invalid(String(minimum)), "must be greater than or equal to 1"))
+            errors.append(FieldError("spec.minReplicas", .invalidNumber((minimum)), "must be greater than or equal to 1"))
         }
         guard let maximum = spec?[member: "maxReplicas"]?.intValue else {
             return errors + [FieldError("spec.maxReplicas", .required, "")]
         }
         if maximum < 1 {
-            errors.append(FieldError("spec.maxReplicas", .invalid(String(maximum)), "must be greater than or equal to 1"))
+            errors.append(FieldError("spec.maxReplicas", .invalidNumber((maximum)), "must be greater than or equal to 1"))
         } else if maximum < minimum {
-            errors.append(FieldError("spec.maxReplicas", .invalid(String(maximum)), "must be greater than or equal to `minReplicas`"))
+            errors.append(FieldError("spec.maxReplicas", .invalidNumber((maximum)), "must be greater than or equal to `minReplicas`"))
         }
         for (index, metric) in (spec?[member: "metrics"]?.arrayValue ?? []).enumerated() {
             let path = "spec.metrics[\(index)]"
             guard metric[member: "type"]?.stringValue == "Resource" else { continue }
             let target = metric[member: "resource"]?[member: "target"]
             if let utilization = target?[member: "averageUtilization"]?.intValue, utilization < 1 {
-                errors.append(FieldError(path + ".resource.target.averageUtilization", .invalid(String(utilization)), "must be greater than 0"))
+                errors.append(FieldError(path + ".resource.target.averageUtilization", .invalidNumber((utilization)), "must be greater than 0"))
             }
         }
         for member in ["scaleUp", "scaleDown"] {
             let rules = spec?[member: "behavior"]?[member: member]
             if let window = rules?[member: "stabilizationWindowSeconds"]?.intValue, window < 0 || window > 3600 {
-                errors.append(FieldError("spec.behavior.\(member).stabilizationWindowSeconds", .invalid(String(window)),
+                errors.append(FieldError("spec.behavior.\(member).stabilizationWindowSeconds", .invalidNumber((window)),
                                          "must be less than or equal to 3600 and greater than or equal to 0"))
             }
         }

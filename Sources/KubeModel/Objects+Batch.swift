@@ -90,7 +90,7 @@ extension Objects {
                 continue
             }
             if field == "activeDeadlineSeconds" ? number <= 0 : number < 0 {
-                errors.append(FieldError("\(path).\(field)", .invalid(String(number)),
+                errors.append(FieldError("\(path).\(field)", .invalidNumber((number)),
                                          field == "activeDeadlineSeconds" ? "must be greater than 0" : "must be greater than or equal to 0"))
             }
         }
@@ -102,6 +102,7 @@ extension Objects {
             errors.append(FieldError("\(path).completions", .required, "when completion mode is Indexed"))
         }
         errors += validateJobTemplate(spec?[member: "template"], path: path + ".template")
+        errors += validatePodFailurePolicy(spec, path: path)
         if generated {
             if spec?[member: "selector"] == nil {
                 errors.append(FieldError("\(path).selector", .required, ""))
@@ -110,6 +111,53 @@ extension Objects {
                 if !LabelSelector(object: spec?[member: "selector"]).matches(labels) {
                     let text = "map[string]string{" + labels.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\"\($0.value)\"" }.joined(separator: ", ") + "}"
                     errors.append(FieldError("\(path).template.metadata.labels", .invalid(text), "`selector` does not match template `labels`"))
+                }
+            }
+        }
+        return errors
+    }
+
+    /// podFailurePolicy as batch/v1 validates it: only under restartPolicy Never; each rule a known
+    /// action and one of onExitCodes (In/NotIn, ordered values without duplicates, no 0 for In) and
+    /// onPodConditions.
+    static func validatePodFailurePolicy(_ spec: JSONValue?, path: String) -> [FieldError] {
+        guard let policy = spec?[member: "podFailurePolicy"], policy != .null else { return [] }
+        var errors: [FieldError] = []
+        let restart = spec?[member: "template"]?[member: "spec"]?[member: "restartPolicy"]?.stringValue ?? ""
+        if restart != "Never" {
+            errors.append(FieldError(path + ".template.spec.restartPolicy", .invalid(restart), "only \"Never\" is supported when podFailurePolicy is specified"))
+        }
+        let actions = ["Count", "FailIndex", "FailJob", "Ignore"]
+        for (index, rule) in (policy[member: "rules"]?.arrayItems ?? []).enumerated() {
+            let at = "\(path).podFailurePolicy.rules[\(index)]"
+            let action = rule[member: "action"]?.stringValue ?? ""
+            if !actions.contains(action) {
+                errors.append(FieldError(at + ".action", .notSupported(action), "supported values: " + actions.map { "\"\($0)\"" }.joined(separator: ", ")))
+            } else if action == "FailIndex" && spec?[member: "backoffLimitPerIndex"] == nil {
+                errors.append(FieldError(at + ".action", .invalid(action), "requires the backoffLimitPerIndex to be set"))
+            }
+            let exitCodes = rule[member: "onExitCodes"].flatMap { $0 == .null ? nil : $0 }
+            let conditions = rule[member: "onPodConditions"]?.arrayItems
+            switch (exitCodes, conditions) {
+            case (.some, .some): errors.append(FieldError(at, .invalid(""), "specifying both OnExitCodes and OnPodConditions is not supported"))
+            case (nil, nil): errors.append(FieldError(at, .invalid(""), "specifying one of OnExitCodes and OnPodConditions is required"))
+            default: break
+            }
+            if let exitCodes {
+                let operation = exitCodes[member: "operator"]?.stringValue ?? ""
+                if operation != "In" && operation != "NotIn" {
+                    errors.append(FieldError(at + ".onExitCodes.operator", .notSupported(operation), "supported values: \"In\", \"NotIn\""))
+                }
+                let values = (exitCodes[member: "values"]?.arrayItems ?? []).map { $0.intValue }
+                if values.isEmpty { errors.append(FieldError(at + ".onExitCodes.values", .invalid("[]"), "at least one value is required")) }
+                for (position, value) in values.enumerated() {
+                    let field = at + ".onExitCodes.values[\(position)]"
+                    guard let value else { errors.append(FieldError(field, .invalid(""), "must be an integer")); continue }
+                    if value == 0 && operation == "In" { errors.append(FieldError(field, .invalidNumber(0), "must not be 0 for the In operator")) }
+                    if position > 0, let previous = values[position - 1] {
+                        if previous == value { errors.append(FieldError(field, .duplicateNumber((value)), "")) }
+                        else if previous > value { errors.append(FieldError(field, .invalidNumber((value)), "must be ordered")) }
+                    }
                 }
             }
         }
@@ -165,7 +213,7 @@ extension Objects {
         }
         for field in ["startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"] {
             if let number = spec?[member: field]?.intValue, number < 0 {
-                errors.append(FieldError("spec.\(field)", .invalid(String(number)), "must be greater than or equal to 0"))
+                errors.append(FieldError("spec.\(field)", .invalidNumber((number)), "must be greater than or equal to 0"))
             }
         }
         if spec?[member: "jobTemplate"]?[member: "spec"] == nil {

@@ -123,7 +123,7 @@ extension Objects {
                 errors += Names.dns1123Label(portName).map { FieldError(field + ".service.port.name", .invalid(portName), $0) }
             } else if portNumber != 0 {
                 if !(1...65535).contains(portNumber) {
-                    errors.append(FieldError(field + ".service.port.number", .invalid(String(portNumber)), "must be between 1 and 65535, inclusive"))
+                    errors.append(FieldError(field + ".service.port.number", .invalidNumber((portNumber)), "must be between 1 and 65535, inclusive"))
                 }
             } else {
                 errors.append(FieldError(field, .required, "port name or number is required"))

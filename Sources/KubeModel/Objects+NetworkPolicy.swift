@@ -59,7 +59,7 @@ extension Objects {
         }
         let number = port[member: "port"]?.intValue
         if let number, !(1...65535).contains(number) {
-            errors.append(FieldError(path + ".port", .invalid(String(number)), "must be between 1 and 65535, inclusive"))
+            errors.append(FieldError(path + ".port", .invalidNumber((number)), "must be between 1 and 65535, inclusive"))
         }
         if let name = port[member: "port"]?.stringValue {
             if name.isEmpty || name.count > 15 || !name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") })
@@ -71,11 +71,11 @@ extension Objects {
             if port[member: "port"] == nil {
                 errors.append(FieldError(path + ".endPort", .required, "may not be specified when `port` is not specified"))
             } else if number == nil {
-                errors.append(FieldError(path + ".endPort", .invalid(String(end)), "may not be specified when `port` is non-numeric"))
+                errors.append(FieldError(path + ".endPort", .invalidNumber((end)), "may not be specified when `port` is non-numeric"))
             } else if let number, end < number {
-                errors.append(FieldError(path + ".endPort", .invalid(String(end)), "must be greater than or equal to `port`"))
+                errors.append(FieldError(path + ".endPort", .invalidNumber((end)), "must be greater than or equal to `port`"))
             } else if !(1...65535).contains(end) {
-                errors.append(FieldError(path + ".endPort", .invalid(String(end)), "must be between 1 and 65535, inclusive"))
+                errors.append(FieldError(path + ".endPort", .invalidNumber((end)), "must be between 1 and 65535, inclusive"))
             }
         }
         return errors
@@ -125,7 +125,7 @@ extension Objects {
         }
         for (index, port) in (slice[member: "ports"]?.arrayValue ?? []).enumerated() {
             if let number = port[member: "port"]?.intValue, !(0...65535).contains(number) {
-                errors.append(FieldError("ports[\(index)].port", .invalid(String(number)), "must be between 0 and 65535, inclusive"))
+                errors.append(FieldError("ports[\(index)].port", .invalidNumber((number)), "must be between 0 and 65535, inclusive"))
             }
             let proto = port[member: "protocol"]?.stringValue ?? "TCP"
             if !protocols.contains(proto) {

@@ -66,14 +66,14 @@ extension Objects {
             }
             let number = port[member: "port"]?.intValue ?? 0
             if !(1...65535).contains(number) {
-                errors.append(FieldError(path + ".port", .invalid(String(number)), "must be between 1 and 65535, inclusive"))
+                errors.append(FieldError(path + ".port", .invalidNumber((number)), "must be between 1 and 65535, inclusive"))
             }
             let proto = port[member: "protocol"]?.stringValue ?? "TCP"
             if !protocols.contains(proto) {
                 errors.append(FieldError(path + ".protocol", .notSupported(proto), "supported values: \"SCTP\", \"TCP\", \"UDP\""))
             }
             if let target = port[member: "targetPort"]?.intValue, !(1...65535).contains(target) {
-                errors.append(FieldError(path + ".targetPort", .invalid(String(target)), "must be between 1 and 65535, inclusive"))
+                errors.append(FieldError(path + ".targetPort", .invalidNumber((target)), "must be between 1 and 65535, inclusive"))
             }
             if let node = port[member: "nodePort"]?.intValue, node != 0, type == "ClusterIP" || type == "ExternalName" {
                 errors.append(FieldError(path + ".nodePort", .forbidden, "may not be used when `type` is '\(type)'"))

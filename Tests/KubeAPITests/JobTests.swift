@@ -99,6 +99,49 @@ struct JobTests {
         #expect(Self.gone(server))
     }
 
+    /// podFailurePolicy with real exit codes: a FailJob rule ends the Job at the first matching
+    /// failure (reason PodFailurePolicy, Kubernetes' message), far inside its backoffLimit; an Ignore
+    /// rule's failures count nowhere and wait no backoff (three Pods within seconds, status.failed
+    /// unset); a policy under OnFailure, or `In` with 0, is refused as the API refuses it.
+    @Test func podFailurePolicyActsOnExitCodes() throws {
+        let server = try KubeServer(ownNetwork: true)
+        defer { server.stop() }
+        try PodTests.loadBusybox(server)
+        let policy = """
+            backoffLimit: 6
+            podFailurePolicy:
+              rules:
+              - {action: FailJob, onExitCodes: {containerName: work, operator: In, values: [42]}}
+              - {action: Ignore, onExitCodes: {operator: In, values: [3]}}
+            """
+        try server.kubectlOK("apply", "-f", "-", stdin: Self.job("bug", spec: policy, command: "exit 42"))
+        try server.kubectlOK("wait", "--for=condition=failed", "job/bug", "--timeout=60s")
+        let failed = try server.kubectlOK("get", "job", "bug", "-o", "jsonpath={.status.failed}|{.status.conditions[?(@.type==\"Failed\")].reason}|{.status.conditions[?(@.type==\"Failed\")].message}")
+        let pod = try server.kubectlOK("get", "pods", "-l", "job-name=bug", "-o", "jsonpath={.items[*].metadata.name}")
+        #expect(failed == "1|PodFailurePolicy|Container work for pod default/\(pod) failed with exit code 42 matching FailJob rule at index 0", "\(failed)")
+
+        let started = Date()
+        try server.kubectlOK("apply", "-f", "-", stdin: Self.job("flaky", spec: policy, command: "exit 3"))
+        #expect(PodTests.eventually(25) {
+            JobTests.quiet(server, "get", "pods", "-l", "job-name=flaky", "--field-selector=status.phase=Failed", "-o", "name").split(separator: "\n").count >= 3
+        }, "ignored failures waited a backoff")
+        // With the backoff (10 s, then 20 s) the third Pod could not have come before 30 s.
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(try server.kubectlOK("get", "job", "flaky", "-o", "jsonpath={.status.failed}|{.status.conditions[*].type}") == "|")
+        try server.kubectlOK("delete", "job", "bug", "flaky")
+
+        let onFailure = Self.job("bad", spec: policy, command: "true", restartPolicy: "OnFailure")
+        let refused = try server.kubectl(["apply", "-f", "-"], stdin: onFailure)
+        #expect(refused.status != 0 && refused.stderr.contains(
+            #"spec.template.spec.restartPolicy: Invalid value: "OnFailure": only "Never" is supported when podFailurePolicy is specified"#), "\(refused.stderr)")
+        let zero = Self.job("bad", spec: "podFailurePolicy: {rules: [{action: Count, onExitCodes: {operator: In, values: [0]}}]}", command: "true")
+        let refusedZero = try server.kubectl(["apply", "-f", "-"], stdin: zero)
+        #expect(refusedZero.status != 0 && refusedZero.stderr.contains("spec.podFailurePolicy.rules[0].onExitCodes.values[0]: Invalid value: 0: must not be 0 for the In operator"),
+                "\(refusedZero.stderr)")
+        #expect(try server.kubectl(["get", "job", "bad"]).status != 0, "a refused Job was stored")
+        #expect(Self.gone(server))
+    }
+
     @Test func aFinishedJobGoesAfterItsTTLAndBadJobsAreRefused() throws {
         let server = try KubeServer(ownNetwork: true)
         defer { server.stop() }

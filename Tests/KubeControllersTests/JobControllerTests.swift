@@ -48,11 +48,12 @@ struct JobControllerTests {
             try store.create(Workloads.jobs, object)
         }
 
-        /// The Pod ends with `phase`, its container finished now.
-        func finish(_ pod: JSONValue, _ phase: String) throws {
+        /// The Pod ends with `phase`, its container finished now (with `exitCode`, else 0 or 1 as the phase says).
+        func finish(_ pod: JSONValue, _ phase: String, exitCode: Int? = nil, condition: String? = nil) throws {
             let stamp = SystemFields.timestamp(time_t(clock.value))
+            let conditions = condition.map { #","conditions":[{"type":"\#($0)","status":"True"}]"# } ?? ""
             let status = try JSONParser.parse(Array(#"""
-                {"phase":"\#(phase)","containerStatuses":[{"name":"c","restartCount":0,"state":{"terminated":{"exitCode":\#(phase == "Succeeded" ? 0 : 1),"finishedAt":"\#(stamp)"}}}]}
+                {"phase":"\#(phase)","containerStatuses":[{"name":"c","restartCount":0,"state":{"terminated":{"exitCode":\#(exitCode ?? (phase == "Succeeded" ? 0 : 1)),"finishedAt":"\#(stamp)"}}}]\#(conditions)}
                 """#.utf8))
             try store.guaranteedUpdate(ObjectKey(Workloads.pods, namespace: "default", name: pod.metadataString("name")!)) { old throws(EngineError) in
                 old.setting("status", to: status)
@@ -138,6 +139,46 @@ struct JobControllerTests {
         cluster.clock.advance(600)
         try cluster.jobs.sync()
         #expect(try cluster.pods().count == 3, "a failed Job made another Pod")
+    }
+
+    /// podFailurePolicy: the first matching rule decides. Ignore (an exit code, or a condition)
+    /// leaves status.failed and the backoff alone and replaces the Pod at once; an unmatched failure
+    /// counts and waits; FailJob ends the Job at once, inside its backoffLimit, with Kubernetes' message.
+    @Test func podFailurePolicyRulesDecideHowAFailureCounts() throws {
+        let cluster = try Cluster()
+        let policy = #"{"rules":[{"action":"FailJob","onExitCodes":{"containerName":"c","operator":"In","values":[42]}},"#
+            + #"{"action":"Ignore","onExitCodes":{"operator":"In","values":[137,143]}},{"action":"Ignore","onPodConditions":[{"type":"DisruptionTarget"}]},"#
+            + #"{"action":"Unknown","onExitCodes":{"operator":"NotIn","values":[1]}}]}"#
+        try cluster.create(#"{"completions":2,"parallelism":2,"backoffLimit":6,"podFailurePolicy":\#(policy),"template":\#(Self.template)}"#)
+        try cluster.jobs.sync()
+        #expect(try cluster.running().count == 2)
+
+        try cluster.finish(try #require(cluster.running().first), "Failed", exitCode: 137)
+        try cluster.jobs.sync()
+        #expect(try cluster.status("failed") == nil)
+        #expect(try cluster.running().count == 2, "an ignored failure waited a backoff")
+        try cluster.finish(try #require(cluster.running().first), "Failed", exitCode: 1, condition: "DisruptionTarget")
+        try cluster.jobs.sync()
+        #expect(try cluster.status("failed") == nil)
+        #expect(try cluster.running().count == 2)
+
+        // No rule matches exit 2 (the rule of an unknown action is skipped): counted, and the backoff.
+        try cluster.finish(try #require(cluster.running().first), "Failed", exitCode: 2)
+        try cluster.jobs.sync()
+        #expect(try cluster.status("failed") == .int(1))
+        #expect(try cluster.running().count == 1)
+        #expect(try cluster.conditions().isEmpty)
+
+        let last = try #require(cluster.running().first)
+        try cluster.finish(last, "Failed", exitCode: 42)
+        try cluster.jobs.sync()
+        #expect(try cluster.status("failed") == .int(2))
+        #expect(try cluster.conditions() == ["FailureTarget/PodFailurePolicy", "Failed/PodFailurePolicy"])
+        let message = try (cluster.job()[member: "status"]?[member: "conditions"]?.arrayItems ?? []).last?[member: "message"]?.stringValue
+        #expect(message == "Container c for pod default/\(last.metadataString("name") ?? "") failed with exit code 42 matching FailJob rule at index 0")
+        cluster.clock.advance(600)
+        try cluster.jobs.sync()
+        #expect(try cluster.pods().count == 4, "a failed Job made another Pod")
     }
 
     @Test func theActiveDeadlineEndsARunningJob() throws {
