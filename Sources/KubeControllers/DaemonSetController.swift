@@ -7,7 +7,9 @@ import KubeModel
 /// The DaemonSet controller's role: one Pod on each Node whose labels the template's nodeSelector
 /// and required node affinity accept (here: this machine's Node, or none), pinned to it by a
 /// node-name affinity as the controller does; RollingUpdate replaces outdated Pods at most
-/// `maxUnavailable` unavailable at a time; OnDelete waits for the user to delete them.
+/// `maxUnavailable` unavailable at a time — or, with `maxSurge`, starts the new Pod beside the old
+/// one on at most that many nodes at once and deletes the old one when the new one is available;
+/// OnDelete waits for the user to delete them.
 public struct DaemonSetController: Controller {
     let store: ObjectStore
     let writer: ObjectWriter
@@ -115,6 +117,9 @@ public struct DaemonSetController: Controller {
         let minReady = Workloads.int(spec?[member: "minReadySeconds"], default: 0)
         let now = Int64(time(nil))
         let wanted = nodes.filter { Self.accepts(template, node: $0) }.compactMap { $0.metadataString("name") }
+        let strategy = spec?[member: "updateStrategy"]
+        let rolling = strategy?[member: "type"]?.stringValue != "OnDelete"
+        let maxSurge = rolling ? Workloads.scaled(strategy?[member: "rollingUpdate"]?[member: "maxSurge"], total: wanted.count, default: "0", roundUp: true) : 0
         var live: [String: [JSONValue]] = [:]
         // A node whose old Pod still stops gets the new one after (maxSurge 0).
         let stopping = Set(pods.filter(Workloads.isTerminating).compactMap(Self.nodeOf))
@@ -128,9 +133,14 @@ public struct DaemonSetController: Controller {
             if !wanted.contains(node) {
                 for pod in podsThere { try deletePod(pod, set: set) }
             } else if podsThere.count > 1 {
-                // One per node: the oldest stays.
+                // One per node: the oldest stays — while surging, the oldest of each revision.
                 let sorted = podsThere.sorted { ($0.metadataString("creationTimestamp") ?? "") < ($1.metadataString("creationTimestamp") ?? "") }
-                for pod in sorted.dropFirst() { try deletePod(pod, set: set) }
+                var kept: [Bool: JSONValue] = [:]
+                for pod in sorted {
+                    let slot = maxSurge > 0 && Self.revisionOf(pod) == hash
+                    if kept[slot] == nil { kept[slot] = pod } else { try deletePod(pod, set: set) }
+                }
+                live[node] = sorted.filter { kept.values.contains($0) }
             }
         }
         for node in wanted where live[node] == nil && !stopping.contains(node) {
@@ -138,9 +148,10 @@ public struct DaemonSetController: Controller {
             try writer.create(Workloads.pods, pod)
             event(set, "SuccessfulCreate", "Created pod: \(pod.metadataString("name") ?? "")")
         }
-        // Rolling update: outdated Pods go while the unavailable ones stay within maxUnavailable.
-        let strategy = spec?[member: "updateStrategy"]
-        if strategy?[member: "type"]?.stringValue != "OnDelete" {
+        if rolling && maxSurge > 0 {
+            try surge(set, wanted: wanted, live: &live, hash: hash, maxSurge: maxSurge, minReady: minReady, now: now)
+        } else if rolling {
+            // Rolling update: outdated Pods go while the unavailable ones stay within maxUnavailable.
             let maxUnavailable = max(Workloads.scaled(strategy?[member: "rollingUpdate"]?[member: "maxUnavailable"], total: wanted.count, default: "1", roundUp: true), 1)
             var unavailable = wanted.filter { node in
                 !(live[node]?.contains { Workloads.isAvailable($0, minReadySeconds: minReady, now: now) } ?? false)
@@ -177,6 +188,37 @@ public struct DaemonSetController: Controller {
     }
 
     static func revisionOf(_ pod: JSONValue) -> String? { pod[member: "metadata"]?[member: "labels"]?[member: revisionLabel]?.stringValue }
+
+    /// A surging update: on a node whose only Pod is outdated and available, the new Pod starts
+    /// beside it (on at most `maxSurge` nodes at a time); an outdated Pod goes once the new one on its
+    /// node is available, or at once when it is not available itself (nothing to keep serving).
+    func surge(_ set: JSONValue, wanted: [String], live: inout [String: [JSONValue]], hash: String, maxSurge: Int, minReady: Int, now: Int64) throws(EngineError) {
+        var surging = wanted.filter { node in
+            let pods = live[node] ?? []
+            return pods.contains { Self.revisionOf($0) == hash } && pods.contains { Self.revisionOf($0) != hash }
+        }.count
+        for node in wanted {
+            let pods = live[node] ?? []
+            let old = pods.filter { Self.revisionOf($0) != hash }, new = pods.filter { Self.revisionOf($0) == hash }
+            guard !old.isEmpty else { continue }
+            let oldServes = old.contains { Workloads.isAvailable($0, minReadySeconds: minReady, now: now) }
+            if let fresh = new.first {
+                guard !oldServes || Workloads.isAvailable(fresh, minReadySeconds: minReady, now: now) else { continue }
+                for pod in old { try deletePod(pod, set: set) }
+                live[node] = new
+                surging -= 1
+            } else if !oldServes {
+                for pod in old { try deletePod(pod, set: set) }
+                live[node] = nil
+            } else if surging < maxSurge {
+                let pod = Self.pod(from: set, node: node, hash: hash)
+                try writer.create(Workloads.pods, pod)
+                event(set, "SuccessfulCreate", "Created pod: \(pod.metadataString("name") ?? "")")
+                live[node] = old + [pod]
+                surging += 1
+            }
+        }
+    }
 
     func event(_ set: JSONValue, _ reason: String, _ message: String) {
         ControllerEvents.record(store, about: set, kind: "DaemonSet", apiVersion: "apps/v1", component: "daemonset-controller",

@@ -217,6 +217,43 @@ struct StatefulSetControllerTests {
 }
 
 extension StatefulSetControllerTests {
+    /// maxSurge: the new Pod starts beside the old one (never on more than maxSurge nodes at once),
+    /// the old one goes only once the new one is available, so the node is never without a ready daemon.
+    @Test func aSurgingDaemonSetStartsTheNewPodBeforeTheOldGoes() throws {
+        let cluster = try Cluster()
+        for name in ["here", "there"] {
+            try cluster.store.create(Workloads.nodes, try JSONParser.parse(Array(Self.node.replacingOccurrences(of: #""name":"here""#, with: #""name":"\#(name)""#).utf8)))
+        }
+        try cluster.create(Workloads.daemonSets, Self.daemonSet().replacingOccurrences(of: #"{"maxUnavailable":1}"#, with: #"{"maxUnavailable":0,"maxSurge":1}"#))
+        try cluster.daemons.sync()
+        #expect(try cluster.pods().count == 2)
+        try cluster.ready()
+        let before = Set(try cluster.podNames())
+        func image(_ pod: JSONValue) -> String { pod[member: "spec"]?[member: "containers"]?.arrayItems?.first?[member: "image"]?.stringValue ?? "" }
+        try cluster.update(Workloads.daemonSets, "agent") { set in
+            set.setting("spec", to: (set[member: "spec"] ?? .null).setting("template", to: try! JSONParser.parse(Array(
+                #"{"metadata":{"labels":{"app":"agent"}},"spec":{"containers":[{"name":"a","image":"busybox:2"}]}}"#.utf8))))
+        }
+        try cluster.daemons.sync()
+        try cluster.daemons.sync()
+        // One node surges: its old Pod stays beside the new one, which is not ready yet; the other node waits.
+        #expect(try cluster.pods().map(image).sorted() == ["busybox:1", "busybox:1", "busybox:2"])
+        let fresh = try #require(cluster.pods().first { image($0) == "busybox:2" })
+        try cluster.ready([fresh.metadataString("name")!])
+        try cluster.daemons.sync()
+        // Ready: that node's old Pod goes, and the other node surges.
+        let afterFirst = try cluster.pods()
+        #expect(afterFirst.map(image).sorted() == ["busybox:1", "busybox:2", "busybox:2"])
+        #expect(Set(afterFirst.filter { image($0) == "busybox:1" }.compactMap { DaemonSetController.nodeOf($0) })
+                == Set([DaemonSetController.nodeOf(fresh)!] + ["here", "there"]).subtracting([DaemonSetController.nodeOf(fresh)!]))
+        try cluster.ready()
+        try cluster.daemons.sync()
+        let done = try cluster.pods()
+        #expect(done.map(image) == ["busybox:2", "busybox:2"])
+        #expect(Set(done.compactMap { $0.metadataString("name") }).isDisjoint(with: before))
+        #expect(Set(done.compactMap { DaemonSetController.nodeOf($0) }) == ["here", "there"])
+    }
+
     @Test func ordinalsStartWhereAskedAndWhenScaledDeleteRemovesTheClaims() throws {
         let cluster = try Cluster()
         let json = Self.statefulSet(replicas: 2, policy: "Parallel")
