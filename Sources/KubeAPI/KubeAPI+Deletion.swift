@@ -80,6 +80,8 @@ extension KubeAPI {
             throw status(error, target)
         }
         let marked = try parse(stored)
+        // A claim no Pod uses (a volume no claim holds) goes now, whatever the propagation.
+        if kind.kind == "PersistentVolumeClaim" || kind.kind == "PersistentVolume" { try releaseIfUnused(kind, key) }
         if finalizers.contains(Self.orphanFinalizer) || finalizers.contains(Self.foregroundFinalizer) {
             try collectGarbage(owner: marked, kind: kind)
             // The collection may have finished the object already.
@@ -87,7 +89,6 @@ extension KubeAPI {
             return .deleted(marked)
         }
         if kind.kind == "PersistentVolumeClaim" || kind.kind == "PersistentVolume" {
-            try releaseIfUnused(kind, key)
             guard let after = try? store.get(key), let value = try? after.value() else { return .deleted(marked) }
             return .pending(value)
         }

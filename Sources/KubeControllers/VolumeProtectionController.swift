@@ -21,6 +21,7 @@ public final class VolumeProtectionController: Controller {
         var inUse: [String: Set<String>] = [:]
         for stored in try store.list(KubeKinds.persistentVolumeClaim.storeResource).items {
             let claim = try stored.value()
+            if VolumeProtection.lacks(claim, VolumeProtection.claimFinalizer) { try protect(stored.key, kind: "PersistentVolumeClaim") }
             guard VolumeProtection.waits(claim, on: VolumeProtection.claimFinalizer) else { continue }
             let namespace = stored.key.namespace
             if inUse[namespace] == nil {
@@ -31,8 +32,18 @@ public final class VolumeProtectionController: Controller {
         }
         for stored in try store.list(KubeKinds.persistentVolume.storeResource).items {
             let volume = try stored.value()
+            if VolumeProtection.lacks(volume, VolumeProtection.volumeFinalizer) { try protect(stored.key, kind: "PersistentVolume") }
             guard VolumeProtection.waits(volume, on: VolumeProtection.volumeFinalizer), VolumeProtection.isFree(volume) else { continue }
             do { try writer.removeFinalizer(stored.key, VolumeProtection.volumeFinalizer) } catch where error.kind == .notFound {}
         }
+    }
+
+    /// The finalizer put (back) on an object that is not being deleted.
+    func protect(_ key: ObjectKey, kind: String) throws(EngineError) {
+        do {
+            try store.guaranteedUpdate(key) { value in
+                Workloads.isTerminating(value) ? value : VolumeProtection.protecting(kind: kind, value)
+            }
+        } catch where error.kind == .notFound {}
     }
 }

@@ -69,6 +69,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Switched: what still comes here is not HTTP, and not ours (the tunnel has the connection).
+        guard phase != .tunnel else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
             start(context, head)
@@ -125,9 +127,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         keepAlive = head.isKeepAlive
         version = head.version
         upgrade = Self.requestedUpgrade(head)
-        // NIO's decoder reads nothing after an Upgrade request: unless the backend switches, the
-        // connection ends with this response.
-        if upgrade != nil { keepAlive = false }
+        // NIO's parser reads nothing after a request it takes for a switch (or a CONNECT): unless the
+        // backend switches, the connection ends with this response.
+        if Self.parserStops(after: head) { keepAlive = false }
         var uri = head.uri
         var host = head.headers.first(name: "host") ?? ""
         // An absolute URI's authority is the host (RFC 9112 §3.2.2); the backend gets the path.
@@ -171,11 +173,19 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// The Upgrade header of a request whose Connection header names it (RFC 9110 §7.8), or nil.
+    /// Upgrade is HTTP/1.1's (an HTTP/1.0 request's is ignored, RFC 9110 §7.8), never a CONNECT's.
     static func requestedUpgrade(_ head: HTTPRequestHead) -> String? {
-        let connection = head.headers[canonicalForm: "connection"].map { $0.lowercased() }
-        guard connection.contains("upgrade") else { return nil }
+        guard head.version.major > 1 || (head.version.major == 1 && head.version.minor >= 1), head.method != .CONNECT,
+              head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "upgrade" }) else { return nil }
         let protocols = head.headers[canonicalForm: "upgrade"].map(String.init)
         return protocols.isEmpty ? nil : protocols.joined(separator: ", ")
+    }
+
+    /// Whether NIO's parser (llhttp) stops after this request: a CONNECT, or Connection naming
+    /// upgrade with an Upgrade header, whatever its value.
+    static func parserStops(after head: HTTPRequestHead) -> Bool {
+        head.method == .CONNECT
+            || (head.headers.contains(name: "upgrade") && head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "upgrade" }))
     }
 
     /// `example.com:8080` → `example.com`; `[::1]:80` → `[::1]`.
@@ -334,14 +344,22 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             backendClosed(generation: generation)
             return
         }
+        guard requestEnded else {
+            // A switch before the request's body ended: what follows on the client's side is still
+            // HTTP to NIO's parser, never tunnel bytes. Neither side can go on.
+            phase = .answered
+            closeBackend()
+            context.close(promise: nil)
+            return
+        }
         var headers = head.headers
         headers.remove(name: "content-length")
         headers.remove(name: "transfer-encoding")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .switchingProtocols, headers: headers))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         phase = .tunnel
         backendHandler = nil
         self.backend = nil
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .switchingProtocols, headers: headers))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         let (client, server) = TunnelHandler.pair()
         do {
             let clientPipeline = context.pipeline.syncOperations, backendPipeline = backend.pipeline.syncOperations

@@ -46,11 +46,24 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             side.held = nil
             for buffer in held { side.partner?.context?.writeAndFlush(side.wrapOutboundOut(buffer), promise: nil) }
         }
+        // A read the HTTP handlers held back before they left is asked for again.
+        for side in [one, other] { side.context?.read() }
     }
 
+    /// One side ended: the other closes once what it still has to write is written.
     func channelInactive(context: ChannelHandlerContext) {
-        partner?.context?.close(promise: nil)
+        partner?.closeAfterWrites(sending: held ?? [])
+        held = []
         context.fireChannelInactive()
+    }
+
+    private func closeAfterWrites(sending last: [ByteBuffer]) {
+        guard let context else { return }
+        for buffer in last { context.write(wrapOutboundOut(buffer), promise: nil) }
+        // Writes end in order: an empty one ends after everything before it.
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

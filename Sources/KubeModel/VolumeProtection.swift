@@ -23,18 +23,25 @@ public enum VolumeProtection {
         return object.settingMetadata("finalizers", to: .array(present + [.string(finalizer)]))
     }
 
-    /// The claims named by the volumes of the Pods not yet finished (Succeeded or Failed Pods hold
-    /// none; a Pod being deleted holds its claims until it is gone, as its containers may still write).
+    /// The claims named by the volumes of the Pods on a node, as the pvc-protection controller
+    /// counts them: a Pod holds its claims until it is gone (a finished one too — a sidecar may still
+    /// write); a Pod not yet scheduled holds none, as no kubelet starts a Pod whose claim is being
+    /// deleted (else the claim and such a Pod would wait for each other forever).
     public static func claimsInUse(by pods: [JSONValue]) -> Set<String> {
         var names: Set<String> = []
-        for pod in pods {
-            let phase = pod[member: "status"]?[member: "phase"]?.stringValue
-            if phase == "Succeeded" || phase == "Failed" { continue }
+        for pod in pods where !(pod[member: "spec"]?[member: "nodeName"]?.stringValue ?? "").isEmpty {
             for volume in pod[member: "spec"]?[member: "volumes"]?.arrayItems ?? [] {
                 if let name = volume[member: "persistentVolumeClaim"]?[member: "claimName"]?.stringValue { names.insert(name) }
             }
         }
         return names
+    }
+
+    /// Not being deleted and without the finalizer (made before protection, or a `replace` dropped
+    /// it): the controller puts it back, as Kubernetes' does.
+    public static func lacks(_ object: JSONValue, _ finalizer: String) -> Bool {
+        object[member: "metadata"]?[member: "deletionTimestamp"] == nil
+            && !(object[member: "metadata"]?[member: "finalizers"]?.arrayItems ?? []).contains(.string(finalizer))
     }
 
     /// Being deleted, and held only by our finalizer `finalizer` among others.

@@ -235,7 +235,11 @@ struct IngressTests {
     /// backend, its 101 reaches the client, and from then on both connections are one byte stream,
     /// over HTTP and HTTPS — frames both ways (one of 300 kB), ping and pong, the backend's first frame
     /// sent with its 101 and the client's first frame sent with its request (both held by the HTTP
-    /// parsers at the switch). A backend that refuses the upgrade is answered as it answered.
+    /// parsers at the switch). A backend that refuses the upgrade is answered as it answered. Attacks
+    /// on the switch: a tab after the Connection token (the parser and the proxy agree: a switch, the
+    /// request behind it is the new protocol's), a 101 that overtakes the request's body (both sides
+    /// closed, never a tunnel fed HTTP), an empty Upgrade header and an HTTP/1.0 one (answered, not
+    /// switched, and closed — the parser reads nothing after them).
     /// The client is websocket-client (python3-websocket); the backend a small RFC 6455 server.
     @Test func webSocketsSwitchProtocolsThroughTheProxy() throws {
         let server = try KubeServer(ownNetwork: true)
@@ -271,6 +275,10 @@ struct IngressTests {
             wss pong 10 are you there
             raw status HTTP/1.1 101 Switching Protocols
             raw frames True True
+            tab HTTP/1.1 101 Switching Protocols hung
+            body - closed
+            empty HTTP/1.1 200 OK closed
+            http10 HTTP/1.0 200 OK closed
 
             """, "\(client.stdout)")
 

@@ -175,7 +175,8 @@ struct PodClaimTests {
 
     /// Storage object in-use protection: a claim deleted while a Pod mounts it is only marked
     /// (Terminating, the pvc-protection finalizer holds it), its data stays and the Pod goes on
-    /// writing; no new Pod may take it; it goes with its volume once the Pod is gone. A volume
+    /// writing; no new Pod may take it, nor hold it (an unscheduled Pod holds nothing); it goes with its
+    /// volume once the Pod is gone; a finalizer taken off by hand comes back. A volume
     /// deleted while Bound waits (pv-protection) until its claim lets it go. Without the finalizer the
     /// claim's deletion took the volume's directory from under the running Pod.
     @Test func aClaimInUseIsKeptUntilItsPodGoes() throws {
@@ -189,6 +190,11 @@ struct PodClaimTests {
         let volume = try server.kubectlOK("get", "pvc", "held", "-o", "jsonpath={.spec.volumeName}")
         #expect(try server.kubectlOK("get", "pv", volume, "-o", "jsonpath={.metadata.finalizers}") == "[\"kubernetes.io/pv-protection\"]")
         let path = try server.kubectlOK("get", "pv", volume, "-o", "jsonpath={.spec.hostPath.path}")
+        // A finalizer taken off by hand is put back, as the protection controller does.
+        try server.kubectlOK("patch", "pvc", "held", "--type=json", "-p", #"[{"op":"remove","path":"/metadata/finalizers"}]"#)
+        #expect(PodTests.eventually(10) {
+            JobTests.quiet(server, "get", "pvc", "held", "-o", "jsonpath={.metadata.finalizers}") == "[\"kubernetes.io/pvc-protection\"]"
+        })
 
         // Deleted while in use: marked, shown Terminating, and still there after the controllers' passes.
         try server.kubectlOK("delete", "pvc", "held", "--wait=false")
@@ -207,11 +213,14 @@ struct PodClaimTests {
         })
         #expect(FileManager.default.fileExists(atPath: path + "/file"))
 
-        // The Pods go: so do the claim, its volume (Delete) and the directory.
-        try server.kubectlOK("delete", "pod", "holder", "latecomer")
+        // The running Pod goes: so do the claim, its volume (Delete) and the directory. The Pod that
+        // was never scheduled holds nothing (else it and the claim would wait for each other forever).
+        try server.kubectlOK("delete", "pod", "holder")
         #expect(PodTests.eventually(30) { (try? server.kubectl(["get", "pvc", "held"]))?.stderr.contains("NotFound") == true }, "\(server.serverLog)")
         #expect(PodTests.eventually(20) { (try? server.kubectl(["get", "pv", volume]))?.stderr.contains("NotFound") == true })
         #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(Self.phase(server, "latecomer") == "Pending")
+        try server.kubectlOK("delete", "pod", "latecomer")
 
         // A volume deleted while Bound waits for its claim; a claim no Pod uses goes at once.
         try server.kubectlOK("apply", "-f", "-", stdin: """

@@ -49,3 +49,34 @@ head, _, rest = received.partition(b"\r\n\r\n")
 print("raw status", head.split(b"\r\n")[0].decode())
 print("raw frames", b"hello from" in rest, b"echo: early" in rest)
 raw.close()
+
+# Attacks on the switch: none may take the proxy down (the test then asks it something plain), and
+# each connection ends by the proxy's close, not by the client's patience.
+def exchange(name, payload, more=None):
+    sock = socket.create_connection(("127.0.0.1", 80), timeout=5)
+    sock.sendall(payload)
+    answer, closed = b"", False
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                closed = True
+                break
+            answer += chunk
+            if more is not None and b"\r\n\r\n" in answer:
+                sock.sendall(more)
+                more = None
+    except OSError:
+        pass
+    sock.close()
+    print(name, answer.split(b"\r\n")[0].decode("latin-1") or "-", "closed" if closed else "hung")
+
+handshake = ("GET /chat HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+             % (HOST, key))
+# A tab after the Connection token, and a second request pipelined behind the first.
+exchange("tab", (handshake + "Connection: Upgrade\t\r\n\r\nGET / HTTP/1.1\r\nHost: %s\r\n\r\n" % HOST).encode())
+# A body the backend's 101 overtakes, its rest sent after the 101: never tunnel bytes.
+exchange("body", (handshake + "Connection: Upgrade\r\nContent-Length: 10\r\n\r\nhello").encode(), more=b"world" + b"x" * 1000)
+# An empty Upgrade header, and an HTTP/1.0 upgrade.
+exchange("empty", (handshake.replace("Upgrade: websocket", "Upgrade:") + "Connection: Upgrade\r\n\r\n").encode())
+exchange("http10", (handshake.replace("HTTP/1.1", "HTTP/1.0") + "Connection: Upgrade\r\n\r\n").encode())
