@@ -137,8 +137,13 @@ public struct JobController: Controller {
             }
         }
         var success = Self.interim(conditions, "SuccessCriteriaMet") != nil
+        var successReason = Self.interim(conditions, "SuccessCriteriaMet")
+            ?? (reason: "CompletionsReached", message: "Reached expected number of succeeded pods")
         if failure == nil && !success {
-            if indexed {
+            if indexed, let matched = Self.matchedSuccessRule(spec?[member: "successPolicy"], completed: completedIndexes) {
+                success = true
+                successReason = (reason: "SuccessPolicy", message: "Matched rules at index \(matched)")
+            } else if indexed {
                 success = completions.map { completedIndexes.count >= $0 } ?? false
             } else if let completions {
                 success = succeeded >= completions
@@ -164,15 +169,15 @@ public struct JobController: Controller {
             }
         } else if success {
             if Self.interim(conditions, "SuccessCriteriaMet") == nil {
-                conditions = Self.setting(conditions, type: "SuccessCriteriaMet", status: true, reason: "CompletionsReached",
-                                          message: "Reached expected number of succeeded pods", now: now)
+                conditions = Self.setting(conditions, type: "SuccessCriteriaMet", status: true, reason: successReason.reason,
+                                          message: successReason.message, now: now)
             }
             for pod in active { try deletePod(pod, of: job) }
             terminatingCount += active.count
             active = []
             if terminatingCount == 0 {
-                conditions = Self.setting(conditions, type: "Complete", status: true, reason: "CompletionsReached",
-                                          message: "Reached expected number of succeeded pods", now: now)
+                conditions = Self.setting(conditions, type: "Complete", status: true, reason: successReason.reason,
+                                          message: successReason.message, now: now)
                 completionTime = now
                 ControllerEvents.record(store, about: job, kind: "Job", apiVersion: "batch/v1", component: Self.component,
                                         reason: "Completed", message: "Job completed")

@@ -103,6 +103,7 @@ extension Objects {
         }
         errors += validateJobTemplate(spec?[member: "template"], path: path + ".template")
         errors += validatePodFailurePolicy(spec, path: path)
+        errors += validateSuccessPolicy(spec, path: path)
         if generated {
             if spec?[member: "selector"] == nil {
                 errors.append(FieldError("\(path).selector", .required, ""))
@@ -158,6 +159,53 @@ extension Objects {
                         if previous == value { errors.append(FieldError(field, .duplicateNumber((value)), "")) }
                         else if previous > value { errors.append(FieldError(field, .invalidNumber((value)), "must be ordered")) }
                     }
+                }
+            }
+        }
+        return errors
+    }
+
+    /// successPolicy as batch/v1 validates it: Indexed Jobs only; each rule names indexes below
+    /// `completions` ("0,2-4", ascending), a count no more than `completions` (and no more than the
+    /// indexes it names), or both.
+    static func validateSuccessPolicy(_ spec: JSONValue?, path: String) -> [FieldError] {
+        guard let policy = spec?[member: "successPolicy"], policy != .null else { return [] }
+        let at = path + ".successPolicy"
+        guard spec?[member: "completionMode"]?.stringValue == "Indexed" else {
+            return [FieldError(at, .invalid(""), "requires indexed completion mode")]
+        }
+        let rules = policy[member: "rules"]?.arrayItems ?? []
+        if rules.isEmpty { return [FieldError(at + ".rules", .required, "at least one rules must be specified when the successPolicy is specified")] }
+        let completions = spec?[member: "completions"]?.intValue ?? 0
+        var errors: [FieldError] = []
+        for (index, rule) in rules.enumerated() {
+            let field = "\(at).rules[\(index)]"
+            let named = rule[member: "succeededIndexes"]?.stringValue
+            let count = rule[member: "succeededCount"]?.intValue
+            if named == nil && count == nil {
+                errors.append(FieldError(field, .required, "at least one of succeededCount or succeededIndexes must be specified"))
+            }
+            var size: Int?
+            if let named {
+                var last = -1, total = 0, valid = true
+                for part in named.split(separator: ",", omittingEmptySubsequences: false) {
+                    let bounds = part.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map { Int(String($0)) }
+                    guard !bounds.isEmpty, bounds.allSatisfy({ $0 != nil }), let first = bounds.first!, let end = bounds.last!, first <= end, first > last,
+                          end < completions else { valid = false; break }
+                    total += end - first + 1
+                    last = end
+                }
+                if valid { size = total } else {
+                    errors.append(FieldError(field + ".succeededIndexes", .invalid(named),
+                                             "must be ascending intervals of indexes (\"0,2-4\") below completions (\(completions))"))
+                }
+            }
+            if let count {
+                if count < 0 { errors.append(FieldError(field + ".succeededCount", .invalidNumber(count), "must be greater than or equal to 0")) }
+                else if count > completions {
+                    errors.append(FieldError(field + ".succeededCount", .invalidNumber(count), "must be less than or equal to \(completions) (the number of specified completions)"))
+                } else if let size, count > size {
+                    errors.append(FieldError(field + ".succeededCount", .invalidNumber(count), "must be less than or equal to \(size) (the number of indexes in the specified succeededIndexes field)"))
                 }
             }
         }

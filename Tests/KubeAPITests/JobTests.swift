@@ -142,6 +142,31 @@ struct JobTests {
         #expect(Self.gone(server))
     }
 
+    /// successPolicy: an Indexed Job whose rule asks only for index 0 completes when it succeeds,
+    /// its other Pods (sleeping) stopped, with reason SuccessPolicy; on a NonIndexed Job it is refused.
+    @Test func aSuccessPolicyEndsAnIndexedJobEarly() throws {
+        let server = try KubeServer(ownNetwork: true)
+        defer { server.stop() }
+        try PodTests.loadBusybox(server)
+        let spec = """
+            completions: 3
+            parallelism: 3
+            completionMode: Indexed
+            successPolicy: {rules: [{succeededIndexes: "0"}]}
+            """
+        try server.kubectlOK("apply", "-f", "-", stdin: Self.job("leader", spec: spec, command: #"[ "$JOB_COMPLETION_INDEX" = 0 ] || exec sleep 300"#))
+        try server.kubectlOK("wait", "--for=condition=complete", "job/leader", "--timeout=60s")
+        #expect(try server.kubectlOK("get", "job", "leader", "-o", "jsonpath={.status.conditions[?(@.type==\"Complete\")].reason} {.status.completedIndexes}")
+                == "SuccessPolicy 0")
+        #expect(PodTests.eventually(30) {
+            JobTests.quiet(server, "get", "pods", "-l", "job-name=leader", "--field-selector=status.phase=Running", "-o", "name").isEmpty
+        }, "the other indexes still run")
+        let plain = try server.kubectl(["apply", "-f", "-"], stdin: Self.job("plain", spec: "successPolicy: {rules: [{succeededCount: 1}]}", command: "true"))
+        #expect(plain.status != 0 && plain.stderr.contains("spec.successPolicy: Invalid value: \"\": requires indexed completion mode"), "\(plain.stderr)")
+        try server.kubectlOK("delete", "job", "leader")
+        #expect(Self.gone(server))
+    }
+
     @Test func aFinishedJobGoesAfterItsTTLAndBadJobsAreRefused() throws {
         let server = try KubeServer(ownNetwork: true)
         defer { server.stop() }

@@ -181,6 +181,31 @@ struct JobControllerTests {
         #expect(try cluster.pods().count == 4, "a failed Job made another Pod")
     }
 
+    /// successPolicy: an Indexed Job succeeds once a rule holds (here: index 0 and one more), its
+    /// other Pods stopped, with reason SuccessPolicy; the rule's indexes parse as the API writes them.
+    @Test func aSuccessPolicyEndsAnIndexedJobEarly() throws {
+        #expect(JobController.indexes("0,2-4,7") == [0, 2, 3, 4, 7])
+        let cluster = try Cluster()
+        try cluster.create(#"{"completions":5,"parallelism":5,"completionMode":"Indexed","successPolicy":{"rules":[{"succeededIndexes":"0-2","succeededCount":2}]},"template":\#(Self.template)}"#)
+        try cluster.jobs.sync()
+        #expect(try cluster.running().count == 5)
+        func pod(_ index: Int) throws -> JSONValue { try #require(cluster.running().first { JobController.index(of: $0) == index }) }
+        try cluster.finish(try pod(4), "Succeeded")
+        try cluster.finish(try pod(0), "Succeeded")
+        try cluster.jobs.sync()
+        #expect(try cluster.conditions().isEmpty, "index 4 is not one the rule names")
+        try cluster.finish(try pod(2), "Succeeded")
+        try cluster.jobs.sync()
+        // The Pods still running are stopped first; Complete follows once none is left (as 1.33 does).
+        #expect(try cluster.conditions() == ["SuccessCriteriaMet/SuccessPolicy"])
+        try cluster.jobs.sync()
+        #expect(try cluster.conditions() == ["SuccessCriteriaMet/SuccessPolicy", "Complete/SuccessPolicy"])
+        let message = try (cluster.job()[member: "status"]?[member: "conditions"]?.arrayItems ?? []).last?[member: "message"]?.stringValue
+        #expect(message == "Matched rules at index 0")
+        #expect(try cluster.running().isEmpty, "the Pods of indexes 1 and 3 still run")
+        #expect(try cluster.status("completedIndexes") == .string("0,2,4"))
+    }
+
     @Test func theActiveDeadlineEndsARunningJob() throws {
         let cluster = try Cluster()
         try cluster.create(#"{"activeDeadlineSeconds":30,"template":\#(Self.template)}"#)
