@@ -51,17 +51,42 @@ extension JobController {
 
     /// The failed Pods that count (all but those an Ignore rule matched, oldest first), and the
     /// FailJob verdict of the first Pod a FailJob rule matched.
-    static func judgeFailures(_ failed: [JSONValue], policy: JSONValue?) -> (counted: [JSONValue], failJob: (reason: String, message: String)?) {
-        guard let rules = policy?[member: "rules"]?.arrayItems else { return (failed, nil) }
+    static func judgeFailures(_ failed: [JSONValue], policy: JSONValue?)
+        -> (counted: [JSONValue], failJob: (reason: String, message: String)?, failIndex: Set<Int>) {
+        guard let rules = policy?[member: "rules"]?.arrayItems else { return (failed, nil, []) }
         var counted: [JSONValue] = []
         var failJob: (reason: String, message: String)?
+        var failIndex: Set<Int> = []
         for pod in failed.sorted(by: { (finishedAt($0) ?? 0) < (finishedAt($1) ?? 0) }) {
             let verdict = matchingRule(rules, pod: pod)
             if verdict?.action == .ignore { continue }
             counted.append(pod)
             if verdict?.action == .failJob, failJob == nil, let message = verdict?.message { failJob = ("PodFailurePolicy", message) }
+            if verdict?.action == .failIndex, let index = index(of: pod) { failIndex.insert(index) }
         }
-        return (counted, failJob)
+        return (counted, failJob, failIndex)
+    }
+}
+
+/// `backoffLimitPerIndex` (Indexed Jobs): each index has its own budget of failures; an index past
+/// it (or failed by a FailIndex rule) is given up and listed in `status.failedIndexes`, the others go
+/// on, each retry waiting its own index's backoff. The Job fails once every index has succeeded or
+/// failed with some failed (FailedIndexes), or at once past `maxFailedIndexes`.
+extension JobController {
+    struct PerIndex {
+        var failures: [Int: Int] = [:]
+        var lastFailure: [Int: Int64] = [:]
+        var failedIndexes: Set<Int>
+
+        init(_ failed: [JSONValue], limit: Int, failIndex: Set<Int>, before: String?) {
+            for pod in failed {
+                guard let index = JobController.index(of: pod) else { continue }
+                failures[index, default: 0] += 1
+                if let end = JobController.finishedAt(pod) { lastFailure[index] = max(lastFailure[index] ?? 0, end) }
+            }
+            // Given up stays given up, though its Pods be deleted.
+            failedIndexes = failIndex.union(failures.filter { $0.value > limit }.keys).union(before.map(JobController.indexes) ?? [])
+        }
     }
 }
 

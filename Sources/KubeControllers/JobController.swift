@@ -95,6 +95,9 @@ public struct JobController: Controller {
         census.failed = judged.counted
         let indexed = spec?[member: "completionMode"]?.stringValue == "Indexed"
         let completions = spec?[member: "completions"]?.intValue
+        let perIndex = indexed ? spec?[member: "backoffLimitPerIndex"]?.intValue.map {
+            PerIndex(census.failed, limit: $0, failIndex: judged.failIndex, before: job[member: "status"]?[member: "failedIndexes"]?.stringValue)
+        } : nil
         let parallelism = max(spec?[member: "parallelism"]?.intValue ?? 1, 0)
         let backoffLimit = spec?[member: "backoffLimit"]?.intValue ?? 6
         let previous = job[member: "status"]
@@ -129,6 +132,11 @@ public struct JobController: Controller {
             failure = failJob
         } else if failed > backoffLimit || restartsExceed {
             failure = ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
+        } else if let perIndex, let most = spec?[member: "maxFailedIndexes"]?.intValue, perIndex.failedIndexes.count > most {
+            failure = ("MaxFailedIndexesExceeded", "Job has exceeded the specified maximal number of failed indexes")
+        } else if let perIndex, !perIndex.failedIndexes.isEmpty, let completions,
+                  completedIndexes.union(perIndex.failedIndexes).isSuperset(of: 0..<completions) {
+            failure = ("FailedIndexes", "Job has failed indexes")
         } else if let deadline = spec?[member: "activeDeadlineSeconds"]?.intValue, let start = startTime, !suspended {
             if now - start >= Int64(deadline) {
                 failure = ("DeadlineExceeded", "Job was active longer than specified deadline")
@@ -188,7 +196,8 @@ public struct JobController: Controller {
             active = []
         } else {
             active += try createPods(job, census: census, active: active, indexed: indexed, completions: completions,
-                                     completedIndexes: completedIndexes, succeeded: succeeded, parallelism: parallelism, failed: failed, now: now)
+                                     completedIndexes: completedIndexes, succeeded: succeeded, parallelism: parallelism, failed: failed,
+                                     perIndex: perIndex, now: now)
         }
 
         var status: [(String, JSONValue)] = []
@@ -199,6 +208,7 @@ public struct JobController: Controller {
         if succeeded > 0 { status.append(("succeeded", .int(succeeded))) }
         if failed > 0 { status.append(("failed", .int(failed))) }
         if indexed, !completedIndexes.isEmpty { status.append(("completedIndexes", .string(Self.intervals(completedIndexes.sorted())))) }
+        if let perIndex { status.append(("failedIndexes", .string(Self.intervals(perIndex.failedIndexes.sorted())))) }
         status.append(("terminating", .int(terminatingCount)))
         status.append(("uncountedTerminatedPods", .ordered([])))
         status.append(("ready", .int(active.filter(Workloads.isReady).count)))
@@ -241,18 +251,18 @@ public struct JobController: Controller {
 
     /// New Pods up to parallelism (and the completions still missing), after the backoff.
     func createPods(_ job: JSONValue, census: Census, active: [JSONValue], indexed: Bool, completions: Int?, completedIndexes: Set<Int>,
-                    succeeded: Int, parallelism: Int, failed: Int, now: Int64) throws(EngineError) -> [JSONValue] {
+                    succeeded: Int, parallelism: Int, failed: Int, perIndex: PerIndex? = nil, now: Int64) throws(EngineError) -> [JSONValue] {
         var wanted: Int
         if let completions {
-            wanted = min(parallelism, completions - succeeded)
+            wanted = min(parallelism, completions - succeeded - (perIndex?.failedIndexes.count ?? 0))
         } else {
             wanted = succeeded > 0 ? 0 : parallelism
         }
         wanted -= active.count
         guard wanted > 0 else { return [] }
-        if failed > 0 {
+        if failed > 0 && perIndex == nil {
             // The replacement waits: 10 s, doubled for each failure, at most 6 minutes, after the
-            // last failure.
+            // last failure (with backoffLimitPerIndex, the failures of its own index).
             let delay = min(Self.backoffBase << Int64(min(failed - 1, 10)), Self.backoffMax)
             let lastFailure = census.failed.compactMap(Self.finishedAt).max() ?? census.active.compactMap(Self.lastRestart).max()
             if let lastFailure, now < lastFailure + delay {
@@ -263,13 +273,28 @@ public struct JobController: Controller {
         var indexes: [Int?] = []
         if indexed, let completions {
             let busy = Set(active.compactMap(Self.index))
-            indexes = (0..<completions).filter { !completedIndexes.contains($0) && !busy.contains($0) }.prefix(wanted).map { $0 }
+            indexes = (0..<completions).filter { index in
+                guard !completedIndexes.contains(index) && !busy.contains(index) else { return false }
+                guard let perIndex else { return true }
+                if perIndex.failedIndexes.contains(index) { return false }
+                let failures = perIndex.failures[index] ?? 0
+                guard failures > 0, let last = perIndex.lastFailure[index] else { return true }
+                let due = last + min(Self.backoffBase << Int64(min(failures - 1, 10)), Self.backoffMax)
+                if now < due { timer?.request(due) }
+                return now >= due
+            }.prefix(wanted).map { $0 }
         } else {
             indexes = Array(repeating: nil, count: wanted)
         }
         var created: [JSONValue] = []
         for index in indexes {
-            let pod = Self.pod(from: job, index: index)
+            var pod = Self.pod(from: job, index: index)
+            if let perIndex, let index {
+                // As the Job controller marks a retry: how often this index failed before.
+                let annotations = (pod[member: "metadata"]?[member: "annotations"] ?? .ordered([]))
+                    .setting("batch.kubernetes.io/job-index-failure-count", to: .string(String(perIndex.failures[index] ?? 0)))
+                pod = pod.settingMetadata("annotations", to: annotations)
+            }
             try writer.create(Workloads.pods, pod)
             created.append(pod)
             ControllerEvents.record(store, about: job, kind: "Job", apiVersion: "batch/v1", component: Self.component,

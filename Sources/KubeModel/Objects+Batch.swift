@@ -104,6 +104,19 @@ extension Objects {
         errors += validateJobTemplate(spec?[member: "template"], path: path + ".template")
         errors += validatePodFailurePolicy(spec, path: path)
         errors += validateSuccessPolicy(spec, path: path)
+        if let perIndex = spec?[member: "backoffLimitPerIndex"], perIndex != .null {
+            if mode != "Indexed" { errors.append(FieldError(path + ".backoffLimitPerIndex", .invalidNumber(perIndex.intValue ?? 0), "requires indexed completion mode")) }
+            if (perIndex.intValue ?? -1) < 0 {
+                errors.append(FieldError(path + ".backoffLimitPerIndex", .invalidNumber(perIndex.intValue ?? -1), "must be greater than or equal to 0"))
+            }
+        }
+        if let most = spec?[member: "maxFailedIndexes"], most != .null {
+            if spec?[member: "backoffLimitPerIndex"] == nil {
+                errors.append(FieldError(path + ".maxFailedIndexes", .invalidNumber(most.intValue ?? 0), "cannot be set when backoffLimitPerIndex is not set"))
+            } else if let value = most.intValue, value < 0 || value > (spec?[member: "completions"]?.intValue ?? 0) {
+                errors.append(FieldError(path + ".maxFailedIndexes", .invalidNumber(value), "must be between 0 and completions"))
+            }
+        }
         if generated {
             if spec?[member: "selector"] == nil {
                 errors.append(FieldError("\(path).selector", .required, ""))

@@ -144,7 +144,8 @@ struct JobTests {
 
     /// successPolicy: an Indexed Job whose rule asks only for index 0 completes when it succeeds,
     /// its other Pods (sleeping) stopped, with reason SuccessPolicy; on a NonIndexed Job it is refused.
-    @Test func aSuccessPolicyEndsAnIndexedJobEarly() throws {
+    /// backoffLimitPerIndex: a failed index is given up on its own, and the Job fails with FailedIndexes.
+    @Test func successPolicyAndPerIndexBackoffEndIndexedJobs() throws {
         let server = try KubeServer(ownNetwork: true)
         defer { server.stop() }
         try PodTests.loadBusybox(server)
@@ -164,6 +165,20 @@ struct JobTests {
         let plain = try server.kubectl(["apply", "-f", "-"], stdin: Self.job("plain", spec: "successPolicy: {rules: [{succeededCount: 1}]}", command: "true"))
         #expect(plain.status != 0 && plain.stderr.contains("spec.successPolicy: Invalid value: \"\": requires indexed completion mode"), "\(plain.stderr)")
         try server.kubectlOK("delete", "job", "leader")
+
+        // backoffLimitPerIndex 0: index 1 fails and is given up, index 0 succeeds; the Job fails with FailedIndexes.
+        let perIndex = """
+            completions: 2
+            parallelism: 2
+            completionMode: Indexed
+            backoffLimitPerIndex: 0
+            """
+        try server.kubectlOK("apply", "-f", "-", stdin: Self.job("split", spec: perIndex, command: #"[ "$JOB_COMPLETION_INDEX" = 0 ]"#))
+        try server.kubectlOK("wait", "--for=condition=failed", "job/split", "--timeout=60s")
+        #expect(try server.kubectlOK("get", "job", "split", "-o", "jsonpath={.status.conditions[?(@.type==\"Failed\")].reason} {.status.completedIndexes} {.status.failedIndexes}")
+                == "FailedIndexes 0 1")
+        #expect(try server.kubectlOK("get", "pods", "-l", "job-name=split", "--no-headers").split(separator: "\n").count == 2, "a given-up index was retried")
+        try server.kubectlOK("delete", "job", "split")
         #expect(Self.gone(server))
     }
 

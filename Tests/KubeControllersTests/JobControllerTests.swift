@@ -206,6 +206,49 @@ struct JobControllerTests {
         #expect(try cluster.status("completedIndexes") == .string("0,2,4"))
     }
 
+    /// backoffLimitPerIndex: each index retries on its own budget and backoff (the retry says how
+    /// often its index failed); an index past it, or failed by a FailIndex rule, is given up while the
+    /// others go on; the Job fails (FailedIndexes) once every index succeeded or was given up, or at
+    /// once past maxFailedIndexes.
+    @Test func eachIndexHasItsOwnBackoffLimit() throws {
+        let cluster = try Cluster()
+        let policy = #"{"rules":[{"action":"FailIndex","onExitCodes":{"operator":"In","values":[42]}}]}"#
+        try cluster.create(#"{"completions":4,"parallelism":4,"completionMode":"Indexed","backoffLimitPerIndex":1,"podFailurePolicy":\#(policy),"template":\#(Self.template)}"#)
+        try cluster.jobs.sync()
+        func pod(_ index: Int) throws -> JSONValue { try #require(cluster.running().first { JobController.index(of: $0) == index }) }
+        try cluster.finish(try pod(1), "Failed")
+        try cluster.jobs.sync()
+        #expect(try cluster.status("failedIndexes") == .string(""))
+        #expect(try cluster.running().count == 3, "index 1 came back before its backoff")
+        cluster.clock.advance(10)
+        try cluster.jobs.sync()
+        let retry = try pod(1)
+        #expect(retry[member: "metadata"]?[member: "annotations"]?[member: "batch.kubernetes.io/job-index-failure-count"] == .string("1"))
+        // Index 1's second failure is past its limit of 1; index 3 is failed by the FailIndex rule at once.
+        try cluster.finish(retry, "Failed")
+        try cluster.finish(try pod(3), "Failed", exitCode: 42)
+        try cluster.jobs.sync()
+        #expect(try cluster.status("failedIndexes") == .string("1,3"))
+        cluster.clock.advance(600)
+        try cluster.jobs.sync()
+        #expect(try cluster.running().compactMap { JobController.index(of: $0) }.sorted() == [0, 2], "a given-up index came back")
+        #expect(try cluster.conditions().isEmpty, "the Job ended while indexes 0 and 2 still ran")
+        for index in [0, 2] { try cluster.finish(try pod(index), "Succeeded") }
+        try cluster.jobs.sync()
+        #expect(try cluster.conditions() == ["FailureTarget/FailedIndexes", "Failed/FailedIndexes"])
+        #expect(try cluster.status("completedIndexes") == .string("0,2"))
+
+        // maxFailedIndexes 0: the first index given up fails the Job, the others stopped.
+        try cluster.create(#"{"completions":2,"parallelism":2,"completionMode":"Indexed","backoffLimitPerIndex":0,"maxFailedIndexes":0,"template":\#(Self.template)}"#, name: "strict")
+        try cluster.jobs.sync()
+        let strict = try #require(cluster.running().first { $0.metadataString("name")?.hasPrefix("strict-0-") == true })
+        try cluster.finish(strict, "Failed")
+        try cluster.jobs.sync()
+        try cluster.jobs.sync()
+        let conditions = try (cluster.job("strict")[member: "status"]?[member: "conditions"]?.arrayItems ?? []).compactMap { $0[member: "reason"]?.stringValue }
+        #expect(conditions == ["MaxFailedIndexesExceeded", "MaxFailedIndexesExceeded"])
+    }
+
     @Test func theActiveDeadlineEndsARunningJob() throws {
         let cluster = try Cluster()
         try cluster.create(#"{"activeDeadlineSeconds":30,"template":\#(Self.template)}"#)
