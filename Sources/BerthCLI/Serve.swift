@@ -88,6 +88,8 @@ struct Serve: BerthCommand {
         pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         // A client that goes away mid-response must not kill the server.
         signal(SIGPIPE, SIG_IGN)
+        // The supervisors this server starts are its children: each that ends is reaped.
+        SupervisorReaper.shared.start(every: 2)
 
         let server: HTTPServer
         do {

@@ -432,6 +432,7 @@ extension Engine {
         do {
             // From a sealed copy: it enters the container (CVE-2019-5736).
             pid = try SealedExecutable.spawn(binary, argv, keep: keep, newSession: true)
+            SupervisorReaper.shared.track(pid)
         } catch {
             for fd in [ready[0], ready[1], attachPair?.0, attachPair?.1].compactMap({ $0 }) { FS.close(fd) }
             unmountRootfs(container.id)

@@ -103,6 +103,35 @@ struct ServeTests {
         #expect(try server.berth(["ps", "-aq"]).stdout.isEmpty)
     }
 
+    /// The supervisors the server starts are its children: each that ends (its container ended or
+    /// was removed) is reaped, never left a zombie holding a pid for as long as the server runs (it
+    /// was: one per container ever run).
+    @Test func endedSupervisorsLeaveNoZombies() throws {
+        let server = try APIServer()
+        defer { server.stop() }
+        func zombies() -> Int {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            return entries.filter { entry in
+                guard Int32(entry) != nil, let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { return false }
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                return fields.count > 1 && fields[0] == "Z" && Int32(fields[1]) == server.pid
+            }.count
+        }
+        for _ in 0..<3 { try server.dockerOK("run", "--rm", "busybox:test", "true") }
+        try server.dockerOK("run", "-d", "--name", "brief", "busybox:test", "true")
+        try server.dockerOK("run", "-d", "--name", "long", "busybox:test", "sleep", "600")
+        try server.dockerOK("rm", "-f", "long")
+        _ = try server.docker(["wait", "brief"])
+        var left = zombies()
+        for _ in 0..<50 where left > 0 {
+            usleep(100_000)
+            left = zombies()
+        }
+        #expect(left == 0, "\(left) supervisors left as zombies of berth serve")
+        try server.dockerOK("rm", "brief")
+    }
+
     /// Calls that block (wait, events, logs -f) hold a thread each, never the server: twenty
     /// waiters, and `_ping` and `docker ps` still answer at once; all twenty get the exit status.
     @Test func blockingCallsDoNotBlockOthers() throws {
