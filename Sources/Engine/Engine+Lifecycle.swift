@@ -451,7 +451,7 @@ extension Engine {
         if let attachPair { FS.close(attachPair.0) }
         // Reap it now if it already ended, so no zombie stays behind us.
         var status: Int32 = 0
-        _ = waitpid(pid, &status, WNOHANG)
+        if waitpid(pid, &status, WNOHANG) == pid { SupervisorReaper.shared.forget(pid) }
         if fields.count == 3, let code = Int32(fields[1]) {
             throw StartError(.system(fields[2]), exitCode: code)
         }
@@ -486,7 +486,12 @@ extension Engine {
             if supervisorGone { return reply }
             // Alive, or a zombie of ours not yet reaped: a zombie has said all it will.
             var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid || Glibc.kill(pid, 0) != 0 { supervisorGone = true }
+            if waitpid(pid, &status, WNOHANG) == pid {
+                SupervisorReaper.shared.forget(pid)
+                supervisorGone = true
+            } else if Glibc.kill(pid, 0) != 0 {
+                supervisorGone = true
+            }
         }
     }
 

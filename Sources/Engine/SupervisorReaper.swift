@@ -15,6 +15,12 @@ public final class SupervisorReaper: Sendable {
         pids.withLock { _ = $0.insert(pid) }
     }
 
+    /// Reaped by someone else (a failed start waits for its supervisor itself): its pid may be
+    /// given to another child of ours later, whose status is not ours to take.
+    func forget(_ pid: pid_t) {
+        pids.withLock { _ = $0.remove(pid) }
+    }
+
     /// Reaps every tracked supervisor that has ended. Returns how many.
     @discardableResult
     public func sweep() -> Int {
