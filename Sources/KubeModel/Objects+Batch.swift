@@ -178,6 +178,19 @@ extension Objects {
         return errors
     }
 
+    /// An index list as Jobs write them (`succeededIndexes`, `status.failedIndexes`: "0,2-4,7"):
+    /// its intervals in order, or nil unless it is ascending, non-overlapping intervals of indexes.
+    public static func indexIntervals(_ text: String) -> [ClosedRange<Int>]? {
+        if text.isEmpty { return [] }
+        var ranges: [ClosedRange<Int>] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let bounds = part.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map { Int(String($0)) }
+            guard let first = bounds.first ?? nil, let end = bounds.last ?? nil, first <= end, first > (ranges.last?.upperBound ?? -1) else { return nil }
+            ranges.append(first...end)
+        }
+        return ranges
+    }
+
     /// successPolicy as batch/v1 validates it: Indexed Jobs only; each rule names indexes below
     /// `completions` ("0,2-4", ascending), a count no more than `completions` (and no more than the
     /// indexes it names), or both.
@@ -200,15 +213,9 @@ extension Objects {
             }
             var size: Int?
             if let named {
-                var last = -1, total = 0, valid = true
-                for part in named.split(separator: ",", omittingEmptySubsequences: false) {
-                    let bounds = part.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map { Int(String($0)) }
-                    guard !bounds.isEmpty, bounds.allSatisfy({ $0 != nil }), let first = bounds.first!, let end = bounds.last!, first <= end, first > last,
-                          end < completions else { valid = false; break }
-                    total += end - first + 1
-                    last = end
-                }
-                if valid { size = total } else {
+                if let ranges = indexIntervals(named), let last = ranges.last, last.upperBound < completions {
+                    size = ranges.reduce(0) { $0 + $1.count }
+                } else {
                     errors.append(FieldError(field + ".succeededIndexes", .invalid(named),
                                              "must be ascending intervals of indexes (\"0,2-4\") below completions (\(completions))"))
                 }
